@@ -1,0 +1,1 @@
+"""tokentop's data layer: sources, the ring and the stores. Never imports the UI."""

@@ -1,0 +1,145 @@
+"""Where gridctl keeps its telemetry files, and how rotated siblings are named.
+
+Layout: ``<root>/<stack>/<server>/<signal>.jsonl`` plus lumberjack's rotated
+siblings ``<signal>-YYYY-MM-DDTHH-MM-SS.mmm.jsonl`` and their ``.gz``. A server is
+called ``<stack>/<server>`` everywhere because two stacks may both have a ``github``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SIGNALS = ("logs", "metrics", "traces")
+SKILLS_DIR = "__skills__"  # holds prompt_usage lines only: not a server
+
+_ROTATED = re.compile(
+    r"^(?P<signal>logs|metrics|traces)-(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})"
+    r"\.jsonl(?P<gz>\.gz)?$"
+)
+
+
+def default_root() -> Path:
+    """``$GRIDCTL_HOME/telemetry`` when set, else ``~/.gridctl/telemetry``."""
+    home = os.environ.get("GRIDCTL_HOME")
+    if home:
+        return Path(home).expanduser() / "telemetry"
+    return Path.home() / ".gridctl" / "telemetry"
+
+
+def _is_signal_file(name: str) -> bool:
+    return name in {f"{s}.jsonl" for s in SIGNALS} or _ROTATED.match(name) is not None
+
+
+def _holds_signal_files(path: Path) -> bool:
+    try:
+        return any(_is_signal_file(e.name) for e in os.scandir(path) if e.is_file())
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A telemetry root, or a single stack directory given in its place."""
+
+    path: Path
+    stack: str | None = None  # set when ``path`` is one stack directory
+
+    @classmethod
+    def resolve(cls, arg: str | os.PathLike[str] | None) -> Layout:
+        """Interpret the user's DIR: the root (all stacks) or one stack directory.
+
+        A stack directory is one whose subdirectories hold signal files directly.
+        """
+        path = Path(arg).expanduser() if arg else default_root()
+        if path.is_dir():
+            try:
+                subdirs = [Path(e.path) for e in os.scandir(path) if e.is_dir()]
+            except OSError:
+                subdirs = []
+            if any(_holds_signal_files(d) for d in subdirs):
+                return cls(path, stack=path.name)
+        return cls(path)
+
+    def server_dirs(self) -> dict[str, Path]:
+        """Every server directory, keyed ``stack/server``; missing dirs are just absent."""
+        stacks = [(self.stack, self.path)] if self.stack else _subdirs(self.path)
+        out: dict[str, Path] = {}
+        for stack, stack_dir in stacks:
+            for server, server_dir in _subdirs(stack_dir):
+                if server != SKILLS_DIR:
+                    out[f"{stack}/{server}"] = server_dir
+        return out
+
+    def server_of(self, path: Path) -> tuple[str, Path] | None:
+        """Map a file or directory path under the root to (server name, server dir)."""
+        try:
+            rel = path.relative_to(self.path).parts
+        except ValueError:
+            return None
+        if self.stack:
+            if not rel or rel[0] == SKILLS_DIR:
+                return None
+            return f"{self.stack}/{rel[0]}", self.path / rel[0]
+        if len(rel) < 2 or rel[1] == SKILLS_DIR:
+            return None
+        return f"{rel[0]}/{rel[1]}", self.path / rel[0] / rel[1]
+
+
+def _subdirs(path: Path) -> list[tuple[str, Path]]:
+    try:
+        return sorted((e.name, Path(e.path)) for e in os.scandir(path) if e.is_dir())
+    except OSError:
+        return []
+
+
+@dataclass
+class Rotation:
+    """One rotated backup: the plain file, its gzip copy, or both while compressing."""
+
+    stamp: str
+    plain: Path | None = None
+    gz: Path | None = None
+
+    @property
+    def preferred(self) -> Path:
+        # While lumberjack compresses, the .gz is incomplete: the plain file is the truth.
+        return self.plain if self.plain is not None else self.gz  # type: ignore[return-value]
+
+
+@dataclass
+class SignalFiles:
+    """The active file of one (server, signal) and its rotated siblings, oldest first."""
+
+    active: Path
+    rotations: list[Rotation] = field(default_factory=list)
+
+    def all_paths(self) -> list[Path]:
+        paths = [p for r in self.rotations for p in (r.plain, r.gz) if p is not None]
+        if self.active.exists():
+            paths.append(self.active)
+        return paths
+
+
+def signal_files(server_dir: Path, signal: str = "metrics") -> SignalFiles:
+    """List one signal's files; rotated siblings sorted by the time in their name."""
+    rotations: dict[str, Rotation] = {}
+    try:
+        names = [e.name for e in os.scandir(server_dir)]
+    except OSError:
+        names = []
+    for name in names:
+        m = _ROTATED.match(name)
+        if m is None or m["signal"] != signal:
+            continue
+        rot = rotations.setdefault(m["stamp"], Rotation(m["stamp"]))
+        if m["gz"]:
+            rot.gz = server_dir / name
+        else:
+            rot.plain = server_dir / name
+    return SignalFiles(
+        active=server_dir / f"{signal}.jsonl",
+        rotations=[rotations[k] for k in sorted(rotations)],
+    )

@@ -1,0 +1,51 @@
+"""The on-disk schema of one gridctl metrics line (MetricsSnapshotLine), typed.
+
+msgspec decodes straight into these structs, ignoring keys we do not know
+(``tool_usage``, ``prompt_usage``, ``model_cost``...), which is both the tolerance
+DESIGN 2.1 asks for and the fastest way to skip them.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class TokenCounts(msgspec.Struct, frozen=True):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class CostCounts(msgspec.Struct, frozen=True):
+    """Micro-USD; every part optional (missing = 0), ``{}`` valid."""
+
+    input_micro_usd: int = 0
+    output_micro_usd: int = 0
+    cache_read_micro_usd: int = 0
+    cache_write_micro_usd: int = 0
+
+    @property
+    def micro_usd(self) -> int:
+        return (
+            self.input_micro_usd
+            + self.output_micro_usd
+            + self.cache_read_micro_usd
+            + self.cache_write_micro_usd
+        )
+
+
+ZERO_TOKENS = TokenCounts()
+
+
+class MetricsLine(msgspec.Struct):
+    ts: str = ""
+    server: str = ""
+    diff: TokenCounts | None = None
+    total: TokenCounts | None = None
+    cost_diff: CostCounts | None = None
+    cost_total: CostCounts | None = None
+    reset: bool = False
+    cost_reset: bool = False
+
+
+decoder = msgspec.json.Decoder(MetricsLine)

@@ -1,0 +1,115 @@
+"""Named time ranges over the ring, and the one JSON document headless and UI share.
+
+30m, 1h and 6h are read at one-minute resolution; 24h and 7d at one hour (UTC hours);
+``all`` is every retained minute. A range ends at ``until`` (default: now) and
+includes that minute or hour, so "1h" is the last sixty minutes including this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from store.metrics.source import MetricsSource
+from store.ring import MinuteRing, Point
+from store.timeparse import minute_to_iso
+
+RANGES: dict[str, tuple[int, int]] = {
+    # name: (length in minutes, bucket in minutes)
+    "30m": (30, 1),
+    "1h": (60, 1),
+    "6h": (6 * 60, 1),
+    "24h": (24 * 60, 60),
+    "7d": (7 * 24 * 60, 60),
+}
+RANGE_NAMES = (*RANGES, "all")
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # first minute covered
+    end: int  # last minute covered
+    interval: int  # bucket size in minutes
+
+    @property
+    def interval_label(self) -> str:
+        return "1h" if self.interval == 60 else "1m"
+
+
+def window(ring: MinuteRing, name: str, until_minute: int | None) -> Window:
+    """The minutes a named range covers, ending at ``until_minute`` (inclusive)."""
+    if name == "all":
+        oldest = ring.oldest_minute()
+        head = ring.head
+        end = until_minute if until_minute is not None else (head if head is not None else 0)
+        start = oldest if oldest is not None else end
+        return Window(start, end, 1)
+    if name not in RANGES:
+        raise ValueError(f"unknown range {name!r}: use one of {', '.join(RANGE_NAMES)}")
+    length, interval = RANGES[name]
+    end = until_minute if until_minute is not None else (ring.head or 0)
+    if interval > 1:
+        last_bucket = end - end % interval
+        return Window(last_bucket - length + interval, last_bucket + interval - 1, interval)
+    return Window(end - length + 1, end, 1)
+
+
+def point_json(p: Point) -> dict:
+    return {
+        "timestamp": minute_to_iso(p.minute),
+        "input_tokens": p.input_tokens,
+        "output_tokens": p.output_tokens,
+        "total_tokens": p.total_tokens,
+        "cost_usd": micro_to_usd(p.cost_micro_usd),
+    }
+
+
+def micro_to_usd(micro: int) -> float:
+    return round(micro / 1_000_000, 6)
+
+
+def metrics_document(
+    source: MetricsSource,
+    range_name: str = "all",
+    server: str | None = None,
+    until_minute: int | None = None,
+) -> dict:
+    """The ``tokentop metrics --json`` document: what the Overview shows, as data."""
+    ring = source.ring
+    win = window(ring, range_name, until_minute)
+    servers = [server] if server else ring.servers()
+    per_server = {
+        name: [point_json(p) for p in ring.buckets(name, win.start, win.end, win.interval)]
+        for name in servers
+    }
+    if server:
+        data_points = per_server[server]
+    else:
+        data_points = [point_json(p) for p in ring.buckets(None, win.start, win.end, win.interval)]
+    totals = {}
+    for name in servers:
+        t = source.state.totals.get(name)
+        if t is None:
+            totals[name] = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0,
+                            "cost_usd": None}
+            continue
+        totals[name] = {
+            "input_tokens": t.tokens.input_tokens,
+            "output_tokens": t.tokens.output_tokens,
+            "total_tokens": t.tokens.total_tokens,
+            "cost_usd": None if t.cost_micro_usd is None else micro_to_usd(t.cost_micro_usd),
+        }
+    st = source.state.stats
+    oldest = ring.oldest_minute()
+    return {
+        "range": range_name,
+        "interval": win.interval_label,
+        "data_points": data_points,
+        "per_server": per_server,
+        "totals": totals,
+        "files": st.files,
+        "lines": st.lines,
+        "malformed_lines": st.malformed,
+        "blank_lines": st.blank,
+        "truncated_gz_files": st.truncated_gz,
+        "persisted_from": minute_to_iso(oldest) if oldest is not None else None,
+    }

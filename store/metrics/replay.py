@@ -1,0 +1,107 @@
+"""Replay semantics of gridctl metrics lines (DESIGN 2.1), applied to a ring and totals.
+
+This is gridctl's SeedFromFile extended to the whole history: a ``reset`` line's diff
+is a snapshot, not a minute's activity, so it adds nothing to the series; a
+``cost_reset`` line adds its tokens but not its cost; the cumulative totals are those of
+the last line in file order (a reset sentinel carries zero totals), the cost total the
+last one present.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import msgspec
+
+from store.metrics.line import ZERO_TOKENS, TokenCounts, decoder
+from store.ring import MinuteRing
+from store.timeparse import utc_minute
+
+
+@dataclass
+class ServerTotals:
+    """Cumulative totals of one server as gridctl last persisted them."""
+
+    tokens: TokenCounts = ZERO_TOKENS
+    cost_micro_usd: int | None = None  # None: this server never reported cost
+
+
+@dataclass
+class ReplayStats:
+    files: int = 0  # distinct files read or followed
+    lines: int = 0  # lines consumed, blank ones included
+    malformed: int = 0  # not JSON, no server, or a bad timestamp: counted and skipped
+    blank: int = 0
+    truncated_gz: int = 0  # gzip files that ended early and were read as far as they went
+    truncations: int = 0  # followed files that shrank or were replaced under the same name
+    last_update: float | None = None  # wall time (clock) of the last line consumed
+
+
+@dataclass
+class MetricsState:
+    """Everything the metrics files have told us so far: the ring, totals, counters."""
+
+    ring: MinuteRing = field(default_factory=MinuteRing)
+    totals: dict[str, ServerTotals] = field(default_factory=dict)
+    stats: ReplayStats = field(default_factory=ReplayStats)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def apply(self, server: str, lines: list[bytes]) -> int:
+        """Apply a batch of lines of one server, in file order. Returns lines consumed."""
+        decode = decoder.decode
+        points: list[tuple[str, int, int, int, int]] = []
+        append = points.append
+        malformed = blank = 0
+        last_total: TokenCounts | None = None
+        last_cost: int | None = None
+        for raw in lines:
+            try:
+                line = decode(raw)
+            except msgspec.DecodeError:
+                if raw.strip():
+                    malformed += 1
+                else:
+                    blank += 1
+                continue
+            if not line.server:
+                malformed += 1
+                continue
+            try:
+                minute = utc_minute(line.ts)
+            except (ValueError, IndexError):
+                malformed += 1
+                continue
+            last_total = line.total or ZERO_TOKENS
+            cost_total = line.cost_total
+            if cost_total is not None:
+                last_cost = cost_total.micro_usd
+            if line.reset:
+                continue
+            diff = line.diff
+            cost_diff = line.cost_diff
+            cost = 0 if cost_diff is None or line.cost_reset else cost_diff.micro_usd
+            if diff is None:
+                if cost:
+                    append((server, minute, 0, 0, cost))
+                continue
+            append((server, minute, diff.input_tokens, diff.output_tokens, cost))
+        if points:
+            self.ring.add_many(points)
+        with self.lock:
+            st = self.stats
+            st.lines += len(lines)
+            st.malformed += malformed
+            st.blank += blank
+            if last_total is not None or last_cost is not None:
+                totals = self.totals.setdefault(server, ServerTotals())
+                if last_total is not None:
+                    totals.tokens = last_total
+                if last_cost is not None:
+                    totals.cost_micro_usd = last_cost
+        return len(lines)
+
+    def apply_tail(self, server: str, tail: bytes) -> None:
+        """A finished file's last bytes with no newline: a line if it decodes, else malformed."""
+        if tail.strip():
+            self.apply(server, [tail])

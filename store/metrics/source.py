@@ -1,0 +1,171 @@
+"""The gridctl metrics source: discover servers, replay their history, follow them live.
+
+One object owns the tails of every server and the state they feed. ``replay`` reads
+the whole retained history (with progress); ``follow`` then blocks on ``watchfiles``
+over the telemetry root (directories, recursively, so new stacks and servers appear
+without a restart) and rescans only the servers whose files changed. Both are plain
+blocking calls: the UI runs them in a worker thread, the CLI runs ``replay`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from store.metrics.follow import SignalTail
+from store.metrics.layout import Layout
+from store.metrics.replay import MetricsState
+from store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
+
+Clock = Callable[[], float]
+
+WATCH_DEBOUNCE_MS = 200  # at most this long to group a burst of changes
+WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latency
+FULL_RESCAN_S = 5.0  # safety net for filesystems whose events get lost
+
+
+@dataclass
+class Progress:
+    total_bytes: int = 0
+    done_bytes: int = 0
+    replaying: bool = False
+    replayed: bool = False
+
+    @property
+    def fraction(self) -> float:
+        if self.total_bytes <= 0:
+            return 1.0 if self.replayed else 0.0
+        return min(1.0, self.done_bytes / self.total_bytes)
+
+
+class MetricsSource:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        capacity_minutes: int = DEFAULT_CAPACITY_MINUTES,
+        clock: Clock = time.time,
+    ) -> None:
+        self.layout = Layout.resolve(path)
+        self.state = MetricsState(ring=MinuteRing(capacity_minutes))
+        self.clock = clock
+        self.tails: dict[str, SignalTail] = {}
+        self.progress = Progress()
+        self.error: str | None = None  # last problem worth a one-line message
+        self._scan_lock = threading.Lock()
+
+    @property
+    def ring(self) -> MinuteRing:
+        return self.state.ring
+
+    @property
+    def root(self) -> Path:
+        return self.layout.path
+
+    def root_exists(self) -> bool:
+        return self.layout.path.is_dir()
+
+    def discover(self) -> list[str]:
+        """Pick up servers that appeared since the last call. Returns the new names."""
+        if not self.layout.stack and not self.layout.path.is_dir():
+            return []
+        if not self.tails and self.layout.stack is None:
+            # The directory may have been empty when resolved; look again.
+            self.layout = Layout.resolve(self.layout.path)
+        new = []
+        for name, server_dir in self.layout.server_dirs().items():
+            if name not in self.tails:
+                self.tails[name] = SignalTail(name, server_dir, self.state)
+                self.state.ring.touch_server(name)
+                new.append(name)
+        return new
+
+    def replay(self) -> int:
+        """Read the whole retained history of every server. Returns lines consumed."""
+        with self._scan_lock:
+            self.progress.replaying = True
+            self.discover()
+            self.progress.total_bytes = sum(t.pending_bytes() for t in self.tails.values())
+
+            def advance(n: int) -> None:
+                self.progress.done_bytes += n
+
+            lines = 0
+            for tail in list(self.tails.values()):
+                lines += tail.scan(advance)
+            if lines:
+                self.state.stats.last_update = self.clock()
+            self.progress.replaying = False
+            self.progress.replayed = True
+            return lines
+
+    def rescan(self, changed: Iterable[Path] | None = None) -> int:
+        """Read what is new; only in the servers of ``changed`` paths when given."""
+        with self._scan_lock:
+            self.discover()
+            if changed is None:
+                tails = list(self.tails.values())
+            else:
+                names = set()
+                for path in changed:
+                    hit = self.layout.server_of(Path(path))
+                    if hit is not None:
+                        names.add(hit[0])
+                tails = [self.tails[n] for n in sorted(names) if n in self.tails]
+            lines = sum(t.scan() for t in tails)
+            if lines:
+                self.state.stats.last_update = self.clock()
+            return lines
+
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        poll: bool = False,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
+        """Block, following the files, until ``stop`` is set."""
+        import watchfiles  # imported here: the headless replay path does not need it
+
+        last_full = time.monotonic()
+        while not stop.is_set():
+            if not self.layout.path.is_dir():
+                self.error = f"waiting for {self.layout.path} to exist"
+                stop.wait(1.0)
+                continue
+            self.error = None
+            n = self.rescan()  # anything that happened while we were not watching
+            if n and on_change:
+                on_change(n)
+            try:
+                for changes in watchfiles.watch(
+                    self.layout.path,
+                    stop_event=stop,
+                    force_polling=poll,
+                    poll_delay_ms=250,
+                    debounce=WATCH_DEBOUNCE_MS,
+                    step=WATCH_STEP_MS,
+                    rust_timeout=1000,
+                    yield_on_timeout=True,
+                    raise_interrupt=False,
+                ):
+                    now = time.monotonic()
+                    if now - last_full >= FULL_RESCAN_S:
+                        last_full = now
+                        n = self.rescan()
+                    elif changes:
+                        n = self.rescan(Path(p) for _, p in changes)
+                    else:
+                        continue
+                    if n and on_change:
+                        on_change(n)
+                    if not self.layout.path.is_dir():
+                        break
+            except (OSError, RuntimeError) as exc:
+                # The root vanished or the watcher died: report it and start over.
+                self.error = f"watching {self.layout.path}: {exc}"
+                stop.wait(1.0)

@@ -1,0 +1,1 @@
+"""tokentop's terminal UI and command line. Textual is imported only when the UI starts."""

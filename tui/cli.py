@@ -1,0 +1,108 @@
+"""The ``tokentop`` command line.
+
+Kept free of Textual at import time: ``tokentop --help`` and the headless commands
+must answer fast (well under 0.3 s), and only the dashboard needs the UI stack.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from store.metrics.query import RANGE_NAMES
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def fail(message: str) -> None:
+    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
+    click.echo(f"tokentop: {message}", err=True)
+    sys.exit(2)
+
+
+def _check_dir(path: str | None) -> None:
+    from store.metrics.layout import default_root
+
+    target = Path(path).expanduser() if path else default_root()
+    if not target.exists():
+        hint = "" if path else " (pass DIR or set GRIDCTL_HOME)"
+        fail(f"metrics directory not found: {target}{hint}")
+    if not target.is_dir():
+        fail(f"not a directory: {target}")
+    try:
+        next(iter(target.iterdir()), None)
+    except PermissionError:
+        fail(f"cannot read directory: {target}")
+
+
+@click.group(invoke_without_command=True, context_settings=CONTEXT)
+@click.option("--demo", is_flag=True, help="Run on built-in demo data that keeps changing.")
+@click.option(
+    "--metrics-dir",
+    "metrics_dir",
+    metavar="DIR",
+    help="gridctl telemetry root or one stack directory "
+    "[default: $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry].",
+)
+@click.option("--poll", is_flag=True, help="Poll files instead of using filesystem events "
+              "(for network filesystems).")
+@click.option("--ring-days", type=click.IntRange(1, 90), default=7, show_default=True,
+              help="Days of per-minute history kept in memory.")
+@click.version_option(package_name="tokentop")
+@click.pass_context
+def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
+         ring_days: int) -> None:
+    """top for AI agent usage: a live dashboard of tokens and cost.
+
+    Run without a command to open the dashboard. Keys: ? help, q quit.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from tui.run import run_dashboard
+
+    sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
+                           capacity_minutes=ring_days * 24 * 60))
+
+
+@main.command("metrics", context_settings=CONTEXT)
+@click.argument("directory", metavar="[DIR]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the default).")
+@click.option("--range", "range_name", type=click.Choice(RANGE_NAMES), default="all",
+              show_default=True, help="Time range ending at --until.")
+@click.option("--server", metavar="STACK/SERVER", help="Only this server.")
+@click.option("--until", metavar="ISO8601", help="End of the range [default: now].")
+@click.option("--ring-days", type=click.IntRange(1, 90), default=7, show_default=True,
+              help="Days of per-minute history kept.")
+def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: str | None,
+                until: str | None, ring_days: int) -> None:
+    """Replay gridctl metrics files and print tokens and cost over time.
+
+    DIR is the telemetry root (all stacks) or one stack directory.
+    """
+    from store.metrics import MetricsSource, metrics_document
+    from store.timeparse import parse_instant
+
+    _check_dir(directory)
+    until_minute = None
+    if until:
+        try:
+            until_minute = int(parse_instant(until).timestamp()) // 60
+        except ValueError:
+            fail(f"--until is not an ISO 8601 time: {until!r}")
+    elif range_name != "all":
+        until_minute = int(time.time()) // 60
+    source = MetricsSource(directory, capacity_minutes=ring_days * 24 * 60)
+    source.replay()
+    if server and server not in source.ring.servers():
+        known = ", ".join(source.ring.servers()) or "none"
+        fail(f"no server {server!r} (known: {known})")
+    doc = metrics_document(source, range_name, server, until_minute)
+    click.echo(json.dumps(doc, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
