@@ -1,14 +1,15 @@
 """Follow one server's metrics file and its rotations, reading every byte once.
 
-State is a cursor on the active file, ``(dev, inode, offset, head)``, and the set of
+State is a cursor on the active file (its offset and first bytes) and the set of
 rotation stamps already consumed. lumberjack renames the active file to
 ``metrics-<stamp>.jsonl`` (same inode), then compresses it to ``.gz`` and removes the
 plain file. So, on each scan:
 
-- a new rotation whose plain file has our cursor's inode is our old active file:
-  finish it from the cursor's offset before touching the new active file;
-- if the old file is already compressed, its ``.gz`` decompresses to the same bytes,
-  so the first new rotation is read from the same offset, decompressed;
+- a new rotation that starts with the bytes our cursor consumed is our old active
+  file: finish it from the cursor's offset before touching the new active file; if
+  it is already compressed, its ``.gz`` decompresses to the same bytes, so it is read
+  from the same offset, decompressed. (Inode numbers are no proof: lumberjack deletes
+  backups, and the next file created may get the freed number.)
 - any other new rotation is read whole; a ``.gz`` of a consumed stamp is skipped;
 - an active file that shrank, or whose first bytes changed (wiped and recreated,
   possibly on a reused inode), is read again from the start.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.metrics.layout import Rotation, signal_files
-from store.metrics.reader import HEAD_BYTES, LineReader
+from store.metrics.reader import HEAD_BYTES, LineReader, read_gz_head
 from store.metrics.replay import MetricsState
 
 Progress = Callable[[int], None]
@@ -37,14 +38,18 @@ class Cursor:
     head: bytes
 
 
-def _ident(path: Path | None) -> tuple[int, int] | None:
-    if path is None:
-        return None
+def _is_same(path: Path, cursor: Cursor) -> bool:
+    """Does ``path`` hold the bytes the cursor has consumed (plain, or gzip of them)?"""
     try:
-        st = os.stat(path)
+        if path.name.endswith(".gz"):
+            return read_gz_head(path, len(cursor.head)) == cursor.head
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size < cursor.offset:
+                return False
+            return os.pread(fh.fileno(), len(cursor.head), 0) == cursor.head
     except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
+        return False
 
 
 class SignalTail:
@@ -73,20 +78,19 @@ class SignalTail:
         files = signal_files(self.dir)
         lines = 0
         old = self.active
-        active_ident = _ident(files.active)
-        old_moved = old is not None and active_ident != old.ident
+        # Inode numbers are reused as soon as lumberjack deletes a compressed backup, so
+        # "same file" also needs the same first bytes and no shrinking.
+        old_moved = old is not None and not _is_same(files.active, old)
         new_rots = [r for r in files.rotations if r.stamp not in self.consumed]
-        claim_gz = False
-        if old_moved and new_rots:
-            claim_gz = not any(_ident(r.plain) == old.ident for r in new_rots if r.plain)
         for rot in new_rots:
             offset = 0
-            if old_moved and old is not None:
-                if rot.plain is not None and _ident(rot.plain) == old.ident:
-                    offset, old = old.offset, None
-                elif claim_gz and rot.plain is None:
-                    offset, old, claim_gz = old.offset, None, False
+            if old_moved and old is not None and old.offset and _is_same(rot.preferred, old):
+                offset, old = old.offset, None
             lines += self._read_finished(rot, offset, progress)
+        if old_moved and old is not None and old.offset:
+            # Not found among the rotations: truncated, wiped or replaced.
+            with self.state.lock:
+                self.state.stats.truncations += 1
         existing = {r.stamp for r in files.rotations}
         self.consumed &= existing
         self.consumed |= {r.stamp for r in new_rots}
@@ -117,23 +121,7 @@ class SignalTail:
         return lines
 
     def _read_active(self, path: Path, cursor: Cursor | None, progress: Progress | None) -> int:
-        offset = 0
-        if cursor is not None:
-            try:
-                st = os.stat(path)
-                with open(path, "rb") as fh:
-                    head = os.pread(fh.fileno(), min(HEAD_BYTES, cursor.offset), 0)
-            except OSError:
-                self.active = None
-                return 0
-            if st.st_size < cursor.offset or head != cursor.head[: len(head)] or (
-                len(head) < min(HEAD_BYTES, cursor.offset)
-            ):
-                with self.state.lock:
-                    self.state.stats.truncations += 1
-            else:
-                offset = cursor.offset
-        reader = LineReader(path, offset, progress)
+        reader = LineReader(path, cursor.offset if cursor else 0, progress)
         lines = 0
         try:
             for batch in reader.batches():

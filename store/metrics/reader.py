@@ -120,3 +120,19 @@ class LineReader:
             yield data[:cut].split(b"\n")
         self.result.tail = carry
 
+
+
+def read_gz_head(path: Path, n: int) -> bytes:
+    """The first ``n`` decompressed bytes of a gzip file (fewer if it is shorter)."""
+    d = zlib.decompressobj(wbits=31)
+    out = b""
+    with open(path, "rb") as fh:
+        while len(out) < n:
+            raw = fh.read(4096)
+            if not raw:
+                break
+            try:
+                out += d.decompress(raw, n - len(out))
+            except zlib.error:
+                break
+    return out[:n]
