@@ -1,0 +1,41 @@
+"""Promises about the shape of the code: the data layer stays free of the UI, and the
+command line starts fast because it does not load the UI stack."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_linter_contract_holds() -> None:
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    res = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "1 kept, 0 broken" in res.stdout
+
+
+def test_store_and_cli_do_not_load_textual() -> None:
+    code = (
+        "import sys, store.metrics, store.ring, tui.cli;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'textual_plotext', 'plotext', 'watchfiles')))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+def test_help_answers_fast() -> None:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "tui.cli", "--help"], capture_output=True,
+                             text=True, cwd=ROOT)
+        best = min(best, time.perf_counter() - t)
+        assert res.returncode == 0
+        assert "--demo" in res.stdout and "metrics" in res.stdout
+    assert best < 0.3, f"tokentop --help took {best:.3f}s"
