@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 FLEET = "*"
@@ -54,7 +54,7 @@ class MinuteRing:
 
     Writers and readers may be on different threads (the replay runs in a worker
     thread while the UI queries): every public method takes the ring's lock, and
-    ``add_many`` lets a writer pay for the lock once per batch.
+    ``add_buckets`` lets a writer pay for the lock once per batch.
     """
 
     def __init__(self, capacity_minutes: int = DEFAULT_CAPACITY_MINUTES) -> None:
@@ -70,38 +70,52 @@ class MinuteRing:
 
     # -- writing -----------------------------------------------------------------
     def add(self, server: str, minute: int, inp: int, out: int, cost: int) -> None:
-        with self.lock:
-            self._add(server, minute, inp, out, cost)
-            self.version += 1
+        self.add_buckets(server, {minute: (inp, out, cost)})
 
-    def add_many(self, points: Iterable[tuple[str, int, int, int, int]]) -> None:
-        with self.lock:
-            for server, minute, inp, out, cost in points:
-                self._add(server, minute, inp, out, cost)
-            self.version += 1
+    def add_buckets(self, server: str, buckets: Mapping[int, Sequence[int]]) -> None:
+        """Add ``{minute: (input, output, cost)}`` of one server under one lock.
 
-    def _add(self, server: str, minute: int, inp: int, out: int, cost: int) -> None:
-        if minute > self._head:
-            self._head = minute
-        if minute <= self._head - self.capacity:
-            self.too_old += 1
-            return
-        if self._first < 0 or minute < self._first:
-            self._first = minute
-        slot = minute % self.capacity
-        series = self._series.get(server)
-        if series is None:
-            series = self._series[server] = _Series(self.capacity)
-        for s in (series, self._series[FLEET]):
-            if s.key[slot] != minute:
-                s.key[slot] = minute
-                s.inp[slot] = inp
-                s.out[slot] = out
-                s.cost[slot] = cost
-            else:
-                s.inp[slot] += inp
-                s.out[slot] += out
-                s.cost[slot] += cost
+        The replay hot path: it pre-sums a batch per minute and lands it here, so this
+        loop is kept flat (locals, no per-point calls).
+        """
+        with self.lock:
+            cap = self.capacity
+            series = self._series.get(server)
+            if series is None:
+                series = self._series[server] = _Series(cap)
+            sk, si, so, sc = series.key, series.inp, series.out, series.cost
+            fleet = self._series[FLEET]
+            fk, fi, fo, fc = fleet.key, fleet.inp, fleet.out, fleet.cost
+            head, first = self._head, self._first
+            for minute, (inp, out, cost) in buckets.items():
+                if minute > head:
+                    head = minute
+                if minute <= head - cap:
+                    self.too_old += 1
+                    continue
+                if first < 0 or minute < first:
+                    first = minute
+                slot = minute % cap
+                if sk[slot] != minute:
+                    sk[slot] = minute
+                    si[slot] = inp
+                    so[slot] = out
+                    sc[slot] = cost
+                else:
+                    si[slot] += inp
+                    so[slot] += out
+                    sc[slot] += cost
+                if fk[slot] != minute:
+                    fk[slot] = minute
+                    fi[slot] = inp
+                    fo[slot] = out
+                    fc[slot] = cost
+                else:
+                    fi[slot] += inp
+                    fo[slot] += out
+                    fc[slot] += cost
+            self._head, self._first = head, first
+            self.version += 1
 
     def touch_server(self, server: str) -> None:
         """Make a server known before it has any activity (it still gets a row)."""

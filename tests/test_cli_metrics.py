@@ -86,7 +86,9 @@ def test_stack_directory_argument(tree: Path) -> None:
     assert list(doc["totals"]) == ["stack-b/github"]
 
 
-def test_default_root_from_gridctl_home(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_default_root_from_gridctl_home(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     import os
 
     home = tmp_path_factory.mktemp("home")
@@ -99,7 +101,7 @@ def test_default_root_from_gridctl_home(tree: Path, tmp_path_factory: pytest.Tem
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["metrics", "/nonexistent/tokentop"], "metrics directory not found: /nonexistent/tokentop"),
+        (["metrics", "/nonexistent/tt"], "metrics directory not found: /nonexistent/tt"),
         (["metrics", "{tree}/stack-a/github/metrics.jsonl"], "not a directory"),
         (["metrics", "{tree}", "--until", "soon"], "--until is not an ISO 8601 time"),
         (["metrics", "{tree}", "--server", "nope/x"], "no server 'nope/x'"),
