@@ -86,8 +86,9 @@ def metrics_document(
     else:
         data_points = [point_json(p) for p in ring.buckets(None, win.start, win.end, win.interval)]
     totals = {}
+    snapshot = source.totals_snapshot()
     for name in servers:
-        t = source.state.totals.get(name)
+        t = snapshot.get(name)
         if t is None:
             totals[name] = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0,
                             "cost_usd": None}

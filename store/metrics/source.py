@@ -18,7 +18,7 @@ from pathlib import Path
 
 from store.metrics.follow import SignalTail
 from store.metrics.layout import Layout
-from store.metrics.replay import MetricsState
+from store.metrics.replay import MetricsState, ServerTotals
 from store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
 
 Clock = Callable[[], float]
@@ -65,6 +65,11 @@ class MetricsSource:
     @property
     def root(self) -> Path:
         return self.layout.path
+
+    def totals_snapshot(self) -> dict[str, ServerTotals]:
+        """A copy of the per-server totals, safe to iterate while the worker writes."""
+        with self.state.lock:
+            return dict(self.state.totals)
 
     def root_exists(self) -> bool:
         return self.layout.path.is_dir()
