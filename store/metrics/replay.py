@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from store.metrics.line import ZERO_TOKENS, CostCounts, TokenCounts, decoder
+from store.metrics.line import ZERO_TOKENS, CostCounts, MetricsLine, TokenCounts, decoder
 from store.ring import MinuteRing
 from store.timeparse import utc_minute
 
-_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" of a UTC ("Z") timestamp -> minute
+# "YYYY-MM-DDTHH" of a UTC ("Z") timestamp -> its first minute. Keyed by hour, not
+# minute: gridctl writes one line per server per minute, so a minute key would miss on
+# almost every line, and each miss builds a datetime.
+_HOURS: dict[str, int] = {}
 
 
 @dataclass
@@ -56,10 +59,10 @@ class MetricsState:
         dict first, so the ring and its lock are touched once per batch.
         """
         decode = decoder.decode
-        minute_cache = _MINUTES
+        hours = _HOURS
         agg: dict[int, list[int]] = {}
         malformed = blank = 0
-        last_total: TokenCounts | None = None
+        last: MetricsLine | None = None
         last_cost: CostCounts | None = None
         for raw in lines:
             try:
@@ -74,18 +77,23 @@ class MetricsState:
                 malformed += 1
                 continue
             ts = line.ts
-            minute = minute_cache.get(ts[:16]) if ts[-1:] == "Z" else None
-            if minute is None:
-                try:
+            try:
+                hour = hours.get(ts[:13]) if ts[-1:] == "Z" and ts[13:14] == ":" else None
+                if hour is not None:
+                    mm = int(ts[14:16])
+                    if not 0 <= mm < 60:
+                        raise ValueError(ts)
+                    minute = hour + mm
+                else:
                     minute = utc_minute(ts)
-                except (ValueError, IndexError):
-                    malformed += 1
-                    continue
-                if ts[-1:] == "Z":
-                    if len(minute_cache) > 100_000:
-                        minute_cache.clear()
-                    minute_cache[ts[:16]] = minute
-            last_total = line.total or ZERO_TOKENS
+                    if ts[-1:] == "Z":
+                        if len(hours) > 100_000:
+                            hours.clear()
+                        hours[ts[:13]] = minute - minute % 60
+            except (ValueError, IndexError):
+                malformed += 1
+                continue
+            last = line
             if line.cost_total is not None:
                 last_cost = line.cost_total
             if line.reset:
@@ -117,10 +125,9 @@ class MetricsState:
             st.lines += len(lines)
             st.malformed += malformed
             st.blank += blank
-            if last_total is not None or last_cost is not None:
+            if last is not None:
                 totals = self.totals.setdefault(server, ServerTotals())
-                if last_total is not None:
-                    totals.tokens = last_total
+                totals.tokens = last.total or ZERO_TOKENS
                 if last_cost is not None:
                     totals.cost_micro_usd = last_cost.micro_usd
         return len(lines)
