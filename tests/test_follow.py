@@ -201,3 +201,14 @@ def test_follow_picks_up_appends_rotation_and_new_servers(
     write(d / "metrics.jsonl", [line(6, 7)])
     assert following.wait_for(lambda: tokens(src, "stack-z/linear") == 7)
     assert tokens(src) == 111
+
+
+def test_replay_stops_when_asked(tmp_path: Path) -> None:
+    d = server_dir(tmp_path)
+    write(d / "metrics.jsonl", [line(i % 60, 1) for i in range(50_000)])
+    s = MetricsSource(tmp_path)
+    stop = threading.Event()
+    stop.set()
+    s.replay(stop)
+    assert s.state.stats.lines == 0
+    assert not s.progress.replayed and not s.progress.replaying

@@ -28,6 +28,10 @@ WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latenc
 FULL_RESCAN_S = 5.0  # safety net for filesystems whose events get lost
 
 
+class _Stopped(Exception):
+    """Raised from the progress callback to abandon a replay."""
+
+
 @dataclass
 class Progress:
     total_bytes: int = 0
@@ -89,22 +93,33 @@ class MetricsSource:
                 new.append(name)
         return new
 
-    def replay(self) -> int:
-        """Read the whole retained history of every server. Returns lines consumed."""
+    def replay(self, stop: threading.Event | None = None) -> int:
+        """Read the whole retained history of every server. Returns lines consumed.
+
+        ``stop`` lets a UI that quits mid-replay have its thread back within one chunk;
+        a source whose replay was stopped is abandoned, not resumed.
+        """
         with self._scan_lock:
             self.progress.replaying = True
             self.discover()
             self.progress.total_bytes = sum(t.pending_bytes() for t in self.tails.values())
 
             def advance(n: int) -> None:
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 self.progress.done_bytes += n
+                self.state.stats.last_update = self.clock()
 
             lines = 0
-            for tail in list(self.tails.values()):
-                lines += tail.scan(advance)
+            try:
+                for tail in list(self.tails.values()):
+                    lines += tail.scan(advance)
+            except _Stopped:
+                return lines
+            finally:
+                self.progress.replaying = False
             if lines:
                 self.state.stats.last_update = self.clock()
-            self.progress.replaying = False
             self.progress.replayed = True
             return lines
 

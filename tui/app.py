@@ -1,0 +1,187 @@
+"""The tokentop Textual app: owns the metrics worker, the clock and the pause switch.
+
+``TokentopApp(source, clock=..., follow=...)`` is a factory in the Posting sense:
+tests hand it a ``MetricsSource`` over files in a temporary directory and a fixed
+clock, and get the very same app a user runs.
+
+Threads: the source's blocking ``replay`` and ``follow`` run in one Textual thread
+worker; they write only to the store (the ring takes its own lock). The UI never
+waits on them: a 0.25 s timer compares a cheap fingerprint of the store
+(``ring.version``, counters, progress, the current minute) and, when it changed,
+tells the screens to redraw. However fast lines arrive, screens redraw at most four
+times a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+
+from store.metrics import MetricsSource
+from tui.screens import SourceChanged, screen_specs
+from tui.screens.help import HelpScreen
+
+POLL_SECONDS = 0.25
+
+
+class SourceReplayed(Message):
+    """The worker finished replaying the history (or gave up): redraw right away."""
+
+
+class TokentopApp(App[int]):
+    """``top`` for AI agent usage."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tokentop"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
+        Binding("space", "toggle_pause", "Pause", id="app.pause"),
+        Binding("tab", "next_screen", "Screens", id="app.next-screen", priority=True),
+    ]
+
+    paused: reactive[bool] = reactive(False, bindings=True)
+
+    def __init__(
+        self,
+        source: MetricsSource,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll: bool = False,
+        follow: bool = True,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.clock = clock
+        self.poll = poll
+        self.follow = follow
+        self.problem: str | None = None  # the worker's last failure, shown in the status line
+        self.specs = screen_specs()
+        for spec in self.specs:
+            self.add_mode(spec.mode, spec.factory)
+        self._stop = threading.Event()
+        self._frozen_minute: int | None = None
+        self._seen: tuple[object, ...] | None = None
+        self._signals: list[int] = []
+
+    # -- life cycle ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.switch_mode(self.specs[0].mode)
+        self.set_interval(POLL_SECONDS, self.poll_source)
+        # Replay after the first paint: the dashboard (and its progress) shows at once.
+        self.call_after_refresh(self._run_source)
+        self._handle_hangup()
+
+    def on_unmount(self) -> None:
+        self.stop_source()
+        for sig in self._signals:
+            asyncio.get_running_loop().remove_signal_handler(sig)
+
+    def _handle_hangup(self) -> None:
+        """Exit cleanly when the SSH session drops (SIGHUP) or on SIGTERM.
+
+        The default action kills the process on the spot: no terminal reset, no
+        worker stop, and ``--demo`` would leave its temporary tree behind.
+        """
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._exit_on_signal)
+                self._signals.append(sig)
+
+    def _exit_on_signal(self) -> None:
+        self.stop_source()
+        self.exit(0)
+
+    def stop_source(self) -> None:
+        """Ask the worker's ``follow`` to return (it checks at least once a second)."""
+        self._stop.set()
+
+    @work(thread=True, exclusive=True, group="metrics", exit_on_error=False)
+    def _run_source(self) -> None:
+        try:
+            self.source.replay(self._stop)
+        except Exception as exc:  # keep the dashboard up and say what broke
+            self.problem = f"reading history failed: {exc}"
+        self.post_message(SourceReplayed())
+        if not self.follow:
+            return
+        try:
+            self.source.follow(self._stop, poll=self.poll)
+        except Exception as exc:
+            self.problem = f"following files stopped: {exc}"
+            self.post_message(SourceReplayed())
+
+    # -- store -> screens ----------------------------------------------------------
+    def now_minute(self) -> int:
+        """The minute ranges end at: the clock's, or the moment of pausing."""
+        if self.paused and self._frozen_minute is not None:
+            return self._frozen_minute
+        return int(self.clock()) // 60
+
+    def _fingerprint(self) -> tuple[object, ...]:
+        source = self.source
+        stats = source.state.stats
+        progress = source.progress
+        return (
+            source.ring.version, stats.lines, stats.malformed, stats.files,
+            progress.done_bytes, progress.replaying, progress.replayed,
+            source.error, self.problem, source.root_exists(), self.now_minute(),
+        )
+
+    def poll_source(self, force: bool = False) -> None:
+        """Tell the screens to redraw if the store moved since the last look."""
+        if self.paused and not force:
+            return
+        seen = self._fingerprint()
+        if force or seen != self._seen:
+            self._seen = seen
+            for screen in self.screen_stack:
+                screen.post_message(SourceChanged())
+
+    def on_source_replayed(self, _: SourceReplayed) -> None:
+        self.poll_source(force=not self.paused)
+
+    def watch_paused(self, paused: bool) -> None:
+        self._frozen_minute = int(self.clock()) // 60 if paused else None
+        if not paused:
+            self.poll_source(force=True)
+
+    # -- actions -------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_next_screen(self) -> None:
+        modes = [spec.mode for spec in self.specs]
+        current = modes.index(self.current_mode) if self.current_mode in modes else -1
+        self.switch_mode(modes[(current + 1) % len(modes)])
+
+    async def action_quit(self) -> None:
+        self.stop_source()
+        self.exit(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_screen":
+            return len(self.specs) > 1
+        return True
