@@ -1,0 +1,82 @@
+"""Render the screenshots in ``screenshots/``: ``python tests/make_screenshots.py``.
+
+The Overview runs on the demo fleet (``tui.demo``) built with a fixed seed and a fixed
+"now", read with a fixed clock in UTC, so the SVGs only change when the UI does. The
+app is the real one, driven headless through ``App.run_test``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "screenshots"
+NOW = datetime(2026, 5, 5, 15, 30, tzinfo=UTC).timestamp()
+SEED = 7
+
+
+
+def _clock() -> float:
+    return NOW
+
+
+async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Path:
+    from store.metrics import MetricsSource
+    from tui.app import TokentopApp
+
+    source = MetricsSource(root, clock=_clock)
+    app = TokentopApp(source, clock=_clock, follow=False)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(1000):  # bounded wait for the replay worker
+            if source.progress.replayed:
+                break
+            await pilot.pause(0.01)
+        await app.workers.wait_for_complete()
+        app.poll_source(force=True)
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause()
+        path = OUT / name
+        app.save_screenshot(filename=name, path=str(OUT))
+    return path
+
+
+SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
+    ("overview.svg", (120, 40), ()),
+    ("overview-80x24.svg", (80, 24), ()),
+    ("overview-server.svg", (120, 40), ("down", "enter", "r")),
+    ("help.svg", (120, 40), ("question_mark",)),
+)
+
+
+async def main() -> int:
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    sys.path.insert(0, str(REPO))
+    from tui.demo import build_demo
+
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tokentop-shots-") as tmp:
+        # A relative root: the help screen shows it, and a temp path would change every run.
+        os.chdir(tmp)
+        tree = build_demo(Path("telemetry"), now=NOW, seed=SEED)
+        try:
+            for name, size, keys in SHOTS:
+                path = await _shoot(Path("telemetry"), name, size, keys)
+                print(f"wrote {path.relative_to(REPO)}")
+        finally:
+            tree.stop()
+            os.chdir(REPO)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

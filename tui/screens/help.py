@@ -1,0 +1,107 @@
+"""The help screen: keys, what the Overview shows, and where the data comes from.
+
+A modal over the dashboard (which keeps updating underneath). The data section
+names the actual directory being read, so "why is it empty?" has an answer on screen.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, cast
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui import format as fmt
+from tui.screens import DashboardHost
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("q", "quit"),
+    ("?", "this help; esc closes it"),
+    ("space", "pause / follow: freeze the display, keep reading files"),
+    ("r  R", "next / previous range: Live (30 min), 1h, 6h, 24h, 7d; or click one"),
+    ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
+    ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
+    ("esc", "clear the filter, then the picked server"),
+    ("tab", "next screen (once there is more than one)"),
+    ("ctrl+p", "command palette: themes, screenshots"),
+)
+
+SHOWS: tuple[tuple[str, str], ...] = (
+    ("cards", "input, output, total tokens and cost over the range, for the fleet "
+              "or the picked server"),
+    ("charts", "tokens and USD per bucket: minutes for Live/1h/6h, hours for 24h/7d, "
+               "merged to fit the width (the 'per ...' in the legend)"),
+    ("servers", "busiest first; activity and tokens over the range; total and cost "
+                "are gridctl's cumulative counters"),
+    ("status", "oldest retained data, files followed, lines read, malformed lines "
+               "skipped, time since the last line"),
+)
+
+
+def _grid(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> Table:
+    """Two columns; the second wraps under itself, not under the key."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, min_width=9)
+    table.add_column(ratio=1)
+    for key, what in rows:
+        table.add_row(key, Text(what))
+    return table
+
+
+def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
+    """Where the numbers come from; the path is escaped plain text."""
+    source = host.source
+    days = source.ring.capacity / 1440
+    offset = fmt.local_offset_minutes(host.now_minute())
+    sign = "+" if offset >= 0 else "-"
+    watching = ("polling (--poll)" if host.poll
+                else "filesystem events (--poll for network filesystems)")
+    return [
+        ("metrics", fmt.clean(source.root)),
+        ("layout", "<stack>/<server>/metrics.jsonl, rotated siblings and .gz"),
+        ("kept", f"{days:g} days per minute in memory (--ring-days)"),
+        ("watching", watching),
+        ("times", f"local, UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}; "
+                  "the store and --json are UTC"),
+        ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry)"),
+    ]
+
+
+def help_body(host: DashboardHost) -> Group:
+    """The whole help: three titled two-column sections."""
+    title = "bold underline"
+    return Group(
+        Text("Keys", style=title), _grid(KEYS), Text(),
+        Text("Overview", style=title), _grid(SHOWS), Text(),
+        Text("Data", style=title), _grid(data_rows(host)),
+    )
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and data sources; any of esc, ?, enter closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="help.close", key_display="esc"),
+        Binding("question_mark", "close", "Close", id="help.close-help", show=False),
+        Binding("enter", "close", "Close", id="help.close-enter", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        host = cast(DashboardHost, self.app)
+        with Vertical(id="help-dialog") as dialog:
+            dialog.border_title = "tokentop help"
+            dialog.border_subtitle = "esc closes"
+            with VerticalScroll(id="help-scroll"):
+                yield Static(help_body(host), id="help-body")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
+
+    def action_close(self) -> None:
+        self.dismiss()

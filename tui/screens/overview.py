@@ -1,0 +1,338 @@
+"""The Overview: tokens and cost over a range, per server, live.
+
+Everything on this screen is read from the store with the same queries the
+headless ``tokentop metrics --json`` uses (``window`` and ``ring.buckets``/``total``),
+so the two never disagree. The screen redraws only when the app reports a change
+(``SourceChanged``, a few times a second at most) or the user changes the range,
+the selection or the filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Input, Label
+
+from store.metrics import MetricsSource, Window, window
+from store.ring import Point
+from tui import format as fmt
+from tui.screens import DashboardHost, SourceChanged
+from tui.widgets.chart import ChartData, Series, TimeChart
+from tui.widgets.empty import EmptyState
+from tui.widgets.kpi import KpiCard
+from tui.widgets.palette import palette
+from tui.widgets.range_bar import RangeBar, step_range
+from tui.widgets.server_list import ServerList, ServerRow
+from tui.widgets.status import StatusBar
+
+
+def token_axis(value: float) -> str:
+    """Token axis labels: ``20k``, not ``20.0k`` (ticks are round anyway)."""
+    return fmt.tokens(round(value)).replace(".0", "")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The store as of one redraw: what the status line keeps while time passes."""
+
+    files: int
+    lines: int
+    malformed: int
+    last_update: float | None
+    oldest_minute: int | None
+
+
+class OverviewScreen(Screen[None]):
+    """KPI cards, two charts, the server list and a status line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "cycle_range(1)", "Range", id="overview.range-next"),
+        Binding("R", "cycle_range(-1)", "Range back", id="overview.range-prev", show=False),
+        Binding("slash", "filter", "Filter", id="overview.filter", key_display="/"),
+        Binding("escape", "clear", "Clear", id="overview.clear", key_display="esc"),
+    ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"), (100, "-wide"), (120, "-very-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
+    range_name: reactive[str] = reactive("30m", init=False)
+    selected: reactive[str | None] = reactive(None, init=False, bindings=True)
+    filter_text: reactive[str] = reactive("", init=False, bindings=True)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frame: Frame | None = None
+
+    @property
+    def host(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
+
+    @property
+    def source(self) -> MetricsSource:
+        return self.host.source
+
+    # -- layout ------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Label("tokentop", id="app-title")
+            yield Label(id="scope")
+            yield RangeBar(id="range-bar")
+            yield Label(" PAUSED ", id="paused")
+        with ContentSwitcher(initial="dashboard", id="body"):
+            with Vertical(id="dashboard"):
+                with Horizontal(id="kpis"):
+                    yield KpiCard("Input", id="kpi-input")
+                    yield KpiCard("Output", id="kpi-output")
+                    yield KpiCard("Total", id="kpi-total")
+                    yield KpiCard("Cost", id="kpi-cost")
+                with Horizontal(id="main"):
+                    with Vertical(id="charts"):
+                        yield TimeChart("Token Usage Over Time", token_axis, id="tokens-chart")
+                        yield TimeChart("Cost Over Time", fmt.usd_axis, id="cost-chart")
+                    yield ServerList(id="servers")
+            yield EmptyState(id="empty")
+        yield StatusBar(id="status")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#paused", Label).display = False
+        self.query_one("#server-filter", Input).display = False
+        self.query_one(RangeBar).value = self.range_name
+        self.watch(self.app, "paused", self._paused_changed, init=False)
+        # Series colours come from the theme: redraw when the user switches themes.
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_view())
+        self.set_interval(1.0, self._tick_status)
+        self.query_one(ServerList).options.focus()
+        self.refresh_view()
+
+    # -- updates -----------------------------------------------------------------
+    def on_source_changed(self, _: SourceChanged) -> None:
+        self.refresh_view()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def watch_range_name(self, value: str) -> None:
+        self.query_one(RangeBar).value = value
+        self.refresh_view()
+
+    def watch_selected(self) -> None:
+        self.refresh_view()
+
+    def watch_filter_text(self) -> None:
+        self.refresh_view()
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.query_one("#paused", Label).display = paused
+
+    def _tick_status(self) -> None:
+        if not self.host.paused:
+            self._show_status()
+
+    def refresh_view(self) -> None:
+        """Query the store and redraw everything that depends on it."""
+        if not self.is_mounted:
+            return
+        source = self.source
+        ring = source.ring
+        servers = ring.servers()
+        switcher = self.query_one("#body", ContentSwitcher)
+        problem = self._empty_problem(servers)
+        empty = problem is not None
+        if problem is not None:
+            self.query_one(EmptyState).show(source.root, problem, self.host.follow)
+        if (switcher.current == "empty") != empty:
+            switcher.current = "empty" if empty else "dashboard"
+            self.query_one("#scope").display = not empty
+            self.query_one(RangeBar).display = not empty
+            self.refresh_bindings()
+        stats = source.state.stats
+        self.frame = Frame(stats.files, stats.lines, stats.malformed, stats.last_update,
+                           ring.oldest_minute())
+        if self.selected is not None and self.selected not in servers:
+            self.selected = None  # its directory went away; the watcher redraws
+            return
+        win = window(ring, self.range_name, self.host.now_minute())
+        self._show_scope()
+        self._show_kpis(win)
+        self._show_charts(win)
+        self._show_servers(win, servers)
+        self._show_status()
+
+    def _empty_problem(self, servers: list[str]) -> str | None:
+        source = self.source
+        if servers:
+            return None
+        if not source.root_exists():
+            return "is not a directory" if source.root.exists() else "does not exist"
+        if source.progress.replayed:
+            return "holds no server directories yet"
+        return None  # still reading: show the dashboard with its progress
+
+    def _show_scope(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if self.selected is None:
+            text.append("fleet")
+        else:
+            text.append(fmt.clean(self.selected), style="bold")
+            text.append(" vs fleet", style="dim")
+        text.append(f" · {fmt.range_label(self.range_name)}", style="dim")
+        self.query_one("#scope", Label).update(text)
+
+    def _show_kpis(self, win: Window) -> None:
+        total = self.source.ring.total(self.selected, win.start, win.end)
+        self.query_one("#kpi-input", KpiCard).set_value(fmt.tokens(total.input_tokens))
+        self.query_one("#kpi-output", KpiCard).set_value(fmt.tokens(total.output_tokens))
+        self.query_one("#kpi-total", KpiCard).set_value(fmt.tokens(total.total_tokens))
+        self.query_one("#kpi-cost", KpiCard).set_value(fmt.usd(total.cost_micro_usd))
+
+    def _show_charts(self, win: Window) -> None:
+        ring = self.source.ring
+        colors = palette(self.app)
+        fleet = ring.buckets(None, win.start, win.end, win.interval, dense=True)
+        minutes = [p.minute for p in fleet]
+        if self.selected is None:
+            token_series = [
+                Series("input", [p.input_tokens for p in fleet], colors.input),
+                Series("output", [p.output_tokens for p in fleet], colors.output),
+            ]
+            cost_series = [Series("cost (USD)", [p.cost_micro_usd for p in fleet], colors.cost)]
+        else:
+            mine: list[Point] = ring.buckets(self.selected, win.start, win.end, win.interval,
+                                             dense=True)
+            name = self.selected
+            token_series = [
+                Series("fleet", [p.total_tokens for p in fleet], colors.fleet),
+                Series("input", [p.input_tokens for p in mine], colors.input),
+                Series("output", [p.output_tokens for p in mine], colors.output),
+            ]
+            cost_series = [
+                Series("fleet", [p.cost_micro_usd for p in fleet], colors.fleet),
+                Series(name, [p.cost_micro_usd for p in mine], colors.cost),
+            ]
+        self.query_one("#tokens-chart", TimeChart).show(
+            ChartData(minutes, win.interval, token_series))
+        self.query_one("#cost-chart", TimeChart).show(ChartData(minutes, win.interval, cost_series))
+
+    def _show_servers(self, win: Window, servers: list[str]) -> None:
+        ring = self.source.ring
+        totals = self.source.totals_snapshot()
+        needle = self.filter_text.casefold()
+        rows = []
+        for name in servers:
+            if needle and needle not in name.casefold():
+                continue
+            buckets = ring.buckets(name, win.start, win.end, win.interval, dense=True)
+            activity = [p.total_tokens for p in buckets]
+            t = totals.get(name)
+            rows.append(ServerRow(
+                name=name,
+                activity=activity,
+                range_tokens=sum(activity),
+                total_tokens=t.tokens.total_tokens if t else 0,
+                total_cost_micro=t.cost_micro_usd if t else None,
+            ))
+        rows.sort(key=lambda r: (-r.range_tokens, -r.total_tokens, r.name))
+        note = f"no server matches {self.filter_text!r}" if needle else ""
+        label = "Live" if self.range_name == "30m" else self.range_name
+        server_list = self.query_one(ServerList)
+        server_list.show(rows, self.selected, label, note)
+        shown = f"{len(rows)} of {len(servers)}" if needle else str(len(servers))
+        server_list.border_title = f"Servers ({shown})"
+
+    def _show_status(self) -> None:
+        frame = self.frame
+        if frame is None:
+            return
+        status = self.query_one(StatusBar)
+        wide = self.size.width >= 100
+        progress = self.source.progress
+        colors = palette(self.app)
+        problem = self.host.problem or self.source.error
+        right = Text(no_wrap=True)
+        right.append(f"{fmt.count(frame.files)} files · {fmt.count(frame.lines)} lines · ")
+        right.append(f"{fmt.count(frame.malformed)} malformed",
+                     style=f"bold {colors.warning}" if frame.malformed else "")
+        if self.showing_empty:
+            right = Text()  # nothing read: counters of zero say nothing the box does not
+        elif frame.last_update is None:
+            right.append("" if not progress.replayed else " · no data yet")
+        else:
+            updated = fmt.ago(self.host.clock() - frame.last_update)
+            right.append(f" · updated {updated}" if wide else f" · {updated}")
+        if not progress.replayed:
+            left = Text(no_wrap=True)
+            if progress.total_bytes:
+                left.append(f"replaying history {progress.fraction:.0%}", style="bold")
+                left.append(f" {fmt.nbytes(progress.done_bytes)} of "
+                            f"{fmt.nbytes(progress.total_bytes)}", style="dim")
+            else:
+                left.append("reading history…", style="bold")
+            status.show(left, right, progress.fraction)
+            return
+        if problem:
+            left = fmt.safe(problem, f"bold {colors.error}")
+        elif frame.oldest_minute is None:
+            left = Text("watching for metrics…" if self.host.follow else "", style="dim")
+        else:
+            stamp = fmt.local_dt(frame.oldest_minute).strftime(
+                "%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M")
+            left = Text(f"persisted from {stamp}", no_wrap=True)
+        status.show(left, right)
+
+    # -- actions -----------------------------------------------------------------
+    def action_cycle_range(self, step: int) -> None:
+        self.range_name = step_range(self.range_name, step)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#server-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear(self) -> None:
+        box = self.query_one("#server-filter", Input)
+        if box.display or self.filter_text:
+            box.value = ""
+            box.display = False
+            self.filter_text = ""
+            self.query_one(ServerList).options.focus()
+        else:
+            self.selected = None
+
+    @property
+    def showing_empty(self) -> bool:
+        return self.query_one("#body", ContentSwitcher).current == "empty"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_range", "filter", "clear") and self.showing_empty:
+            return False  # nothing to range over or filter: keep the footer honest
+        if action == "clear":
+            return True if (self.filter_text or self.selected) else None
+        return True
+
+    # -- events from widgets -----------------------------------------------------
+    @on(Input.Changed, "#server-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+
+    @on(Input.Submitted, "#server-filter")
+    def _filter_done(self) -> None:
+        box = self.query_one("#server-filter", Input)
+        if not box.value.strip():
+            box.display = False
+        self.query_one(ServerList).options.focus()
+
+    def on_server_list_picked(self, event: ServerList.Picked) -> None:
+        self.selected = None if event.name == self.selected else event.name
+
+    def on_range_bar_picked(self, event: RangeBar.Picked) -> None:
+        self.range_name = event.range_name

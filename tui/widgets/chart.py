@@ -1,0 +1,243 @@
+"""A time-series line chart (plotext via textual-plotext) with readable axes.
+
+The screen hands over whole buckets from the ring (1-minute or 1-hour); the chart
+decides, for its current width (on every update and resize), how many buckets to merge so
+there is about one point per column (a 6 h range is 360 minutes, the plot may be
+60 columns wide). Merged buckets are aligned to absolute multiples of their size,
+so the curve does not shimmer as the window slides. Axes are ours, not plotext's:
+x ticks fall on round local times (``HH:MM`` for minutes, dates for days), y ticks
+on round values formatted like the rest of the UI (``1.2k``, ``$0.05``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+from tui import format as fmt
+
+MINUTE_FACTORS = (1, 2, 3, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+HOUR_FACTORS = (1, 2, 3, 4, 6, 12, 24, 48, 168)
+TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
+TICK_SPACING = 10  # columns per x label ("May 05" plus air)
+YLABEL_WIDTH = 6  # y labels are padded to this, so stacked charts line up
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: a label for the legend, one value per bucket, an ``#rrggbb`` colour."""
+
+    label: str
+    values: Sequence[int]
+    color: str
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the screen wants drawn: bucket start minutes and the series over them."""
+
+    minutes: Sequence[int]
+    interval: int
+    series: Sequence[Series]
+
+
+def merge_factor(n: int, interval: int, columns: int) -> int:
+    """Smallest round number of buckets to merge so ``n`` buckets fit ``columns``."""
+    factors = HOUR_FACTORS if interval >= 60 else MINUTE_FACTORS
+    for f in factors:
+        if math.ceil(n / f) <= max(1, columns):
+            return f
+    return factors[-1]
+
+
+def downsample(
+    minutes: Sequence[int], values: Sequence[Sequence[int]], interval: int, factor: int
+) -> tuple[list[int], list[list[int]]]:
+    """Sum buckets into groups of ``factor`` aligned to absolute time."""
+    if factor <= 1:
+        return list(minutes), [list(v) for v in values]
+    span = interval * factor
+    xs: list[int] = []
+    out: list[list[int]] = [[] for _ in values]
+    for i, m in enumerate(minutes):
+        start = m - m % span
+        if not xs or xs[-1] != start:
+            xs.append(start)
+            for o in out:
+                o.append(0)
+        for o, v in zip(out, values, strict=True):
+            o[-1] += v[i]
+    return xs, out
+
+
+def nice_ceiling(value: float) -> float:
+    """The next round number (1, 2, 2.5 or 5 times a power of ten) at or above ``value``."""
+    if value <= 0:
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for m in (1, 2, 2.5, 5, 10):
+        candidate = m * 10**exp
+        if candidate >= value * 0.999999:
+            return candidate
+    return 10 ** (exp + 1)  # pragma: no cover
+
+
+def y_ticks(value: float, most: int) -> list[float]:
+    """At most ``most`` round ticks from 0 to just above ``value`` (0, 20k, 40k...)."""
+    if value <= 0:
+        return [0.0, 1.0]
+    step = nice_ceiling(value / max(1, most - 1))
+    top = math.ceil(value / step - 1e-9) * step
+    return [i * step for i in range(round(top / step) + 1)]
+
+
+def x_ticks(lo: int, hi: int, columns: int) -> tuple[list[int], list[str]]:
+    """Round local times between ``lo`` and ``hi`` (minutes) and their labels."""
+    span = max(1, hi - lo)
+    most = max(2, columns // TICK_SPACING)
+    step = next((s for s in TICK_STEPS if span / s <= most), TICK_STEPS[-1])
+    unit = min(step, 1440)  # ticks sit on multiples of this in local time
+    every = max(1, step // 1440)  # and, for multi-day steps, on every n-th day
+    ticks: list[int] = []
+    m = lo + (-(lo + fmt.local_offset_minutes(lo))) % unit
+    while m <= hi:
+        local = m + fmt.local_offset_minutes(m)
+        if local % unit == 0 and (local // 1440) % every == 0:
+            ticks.append(m)
+        m += unit
+        m += (-(m + fmt.local_offset_minutes(m))) % unit  # re-align across DST changes
+    labels = []
+    for t in ticks:
+        dt = fmt.local_dt(t)
+        if step >= 1440 or (dt.hour == 0 and dt.minute == 0 and span > 60):
+            labels.append(dt.strftime("%b %d"))
+        else:
+            labels.append(dt.strftime("%H:%M"))
+    return ticks, labels
+
+
+def per_label(interval: int, factor: int) -> str:
+    """``per 5 min``, ``per hour``: what one point of the curve adds up."""
+    minutes = interval * factor
+    if minutes == 1:
+        return "per minute"
+    if minutes < 60:
+        return f"per {minutes} min"
+    if minutes == 60:
+        return "per hour"
+    if minutes < 1440:
+        return f"per {minutes // 60} h"
+    if minutes == 1440:
+        return "per day"
+    return f"per {minutes // 1440} d"
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+@dataclass(frozen=True)
+class PlotLayout:
+    """Everything plotext needs for one size: merged points and both axes."""
+
+    width: int
+    height: int
+    factor: int
+    xs: list[int]
+    ys: list[list[int]]
+    x_ticks: list[int]
+    x_labels: list[str]
+    y_ticks: list[float]
+    y_labels: list[str]
+
+
+def layout_plot(data: ChartData, width: int, height: int,
+                value_format: Callable[[float], str]) -> PlotLayout | None:
+    """Merge buckets to the width and place the ticks; None when there is nothing to draw."""
+    n = len(data.minutes)
+    if n == 0 or width < 10 or height < 4:
+        return None
+    top_value = max((max(s.values, default=0) for s in data.series), default=0)
+    # The y labels' width decides how many columns the data gets.
+    label_width = max(YLABEL_WIDTH, *(len(value_format(v)) for v in y_ticks(top_value, 5)))
+    columns = max(4, width - label_width - 1)
+    factor = merge_factor(n, data.interval, columns)
+    xs, ys = downsample(data.minutes, [s.values for s in data.series], data.interval, factor)
+    yt = y_ticks(max((max(v, default=0) for v in ys), default=0), 3 if height < 12 else 5)
+    lo, hi = xs[0], max(xs[-1], xs[0] + 1)
+    xt, xl = x_ticks(lo, hi, columns)
+    # Same label width in every chart, so stacked charts share their x positions.
+    yl = [value_format(v).rjust(label_width) for v in yt]
+    return PlotLayout(width, height, factor, xs, ys, xt, xl, yt, yl)
+
+
+class TimeChart(PlotextPlot):
+    """Lines over time; ``value_format`` formats the y axis (token counts or USD)."""
+
+    def __init__(self, title: str, value_format: Callable[[float], str], *, id: str) -> None:
+        super().__init__(id=id)
+        self.value_format = value_format
+        self.data = ChartData((), 1, ())
+        self.plot_layout: PlotLayout | None = None
+        self.border_title = title
+
+    @property
+    def drawn(self) -> list[Series]:
+        """The series as plotted (merged to the width): what a user sees."""
+        if self.plot_layout is None:
+            return []
+        return [Series(s.label, v, s.color)
+                for s, v in zip(self.data.series, self.plot_layout.ys, strict=True)]
+
+    def show(self, data: ChartData) -> None:
+        """Replace what is drawn."""
+        self.data = data
+        self._relayout()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def _relayout(self) -> None:
+        # Done here, not in render(): the legend (border subtitle) names the merge
+        # factor, and a border set while rendering would show one frame late.
+        size = self.content_size
+        self.plot_layout = layout_plot(self.data, size.width, size.height, self.value_format)
+        self.border_subtitle = self._legend(self.plot_layout.factor if self.plot_layout else 1)
+        self.refresh()
+
+    def _legend(self, factor: int) -> Text:
+        legend = Text(no_wrap=True)
+        for s in self.data.series:
+            legend.append("━ ", style=s.color)
+            legend.append(fmt.clean(s.label))
+            legend.append("  ")
+        if not any(any(s.values) for s in self.data.series):
+            legend.append("no activity  ", style="italic")
+        legend.append(per_label(self.data.interval, factor), style="dim")
+        return legend
+
+    def render(self) -> RenderResult:
+        plt = self.plt
+        plt.clear_figure()
+        size = self.content_size
+        layout = self.plot_layout
+        if layout is None or (layout.width, layout.height) != (size.width, size.height):
+            layout = self.plot_layout = layout_plot(self.data, size.width, size.height,
+                                               self.value_format)
+        if layout is None:
+            return ""
+        for s, values in zip(self.data.series, layout.ys, strict=True):
+            plt.plot(layout.xs, values, marker="braille", color=_rgb(s.color))
+        plt.xaxes(True, False)  # the widget's border is the frame: keep only the axes
+        plt.yaxes(True, False)
+        plt.xlim(layout.xs[0], max(layout.xs[-1], layout.xs[0] + 1))
+        plt.ylim(0, layout.y_ticks[-1])
+        plt.xticks(layout.x_ticks, layout.x_labels)
+        plt.yticks(layout.y_ticks, layout.y_labels)
+        return super().render()

@@ -1,0 +1,55 @@
+"""The empty state: what tokentop looked for, where, and how to point it elsewhere.
+
+A dashboard of zeros says nothing; a user who just installed tokentop needs to know
+which directory was read and the ways to change it. The path is shown as plain
+``Text`` (it comes from the environment or the command line, never markup).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Center, Middle
+from textual.widgets import Static
+
+from tui import format as fmt
+
+
+def empty_message(root: Path, problem: str, waiting: bool) -> Text:
+    """The body of the empty state for ``root`` and what is wrong with it."""
+    text = Text()
+    text.append("tokentop looked in\n  ")
+    text.append(fmt.clean(root), style="bold")
+    text.append(f"\n  ({problem})\n\n", style="italic")
+    text.append("gridctl writes ")
+    text.append("<stack>/<server>/metrics.jsonl", style="bold")
+    text.append(" there\nwhile it runs.\n\n")
+    text.append("Point tokentop elsewhere:\n")
+    for cmd, why in (
+        ("tokentop --metrics-dir DIR", "a telemetry root or one stack"),
+        ("GRIDCTL_HOME=DIR tokentop", "reads DIR/telemetry"),
+        ("tokentop --demo", "built-in demo data"),
+    ):
+        text.append(f"  {cmd:<28}", style="bold")
+        text.append(f"{why}\n", style="dim")
+    if waiting:
+        text.append("\nWatching: the dashboard appears as soon as servers do.", style="italic")
+    else:
+        text.rstrip()
+    return text
+
+
+class EmptyState(Middle):
+    """A centered, bordered explanation shown instead of the dashboard."""
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            yield Static(id="empty-body")
+
+    def on_mount(self) -> None:
+        self.query_one("#empty-body", Static).border_title = "No gridctl metrics to show"
+
+    def show(self, root: Path, problem: str, waiting: bool) -> None:
+        self.query_one("#empty-body", Static).update(empty_message(root, problem, waiting))

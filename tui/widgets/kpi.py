@@ -1,0 +1,33 @@
+"""A KPI card: one big number with its name in the border.
+
+The value arrives already formatted by ``tui.format``, so a card never decides how a
+number looks. On short terminals the stylesheet drops the border and shows the name
+inline (``Input 378k``), giving the charts two more rows.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class KpiCard(Horizontal):
+    """A bordered card holding one formatted value."""
+
+    def __init__(self, label: str, *, id: str) -> None:
+        super().__init__(id=id, classes="kpi")
+        self.label = label
+        self.border_title = label
+        self.value = "–"
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.label, classes="kpi-label")
+        yield Label(self.value, classes="kpi-value")
+
+    def set_value(self, value: str) -> None:
+        if value == self.value:
+            return
+        self.value = value
+        self.query_one(".kpi-value", Label).update(Text(value, style="bold"))

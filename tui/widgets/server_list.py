@@ -1,0 +1,197 @@
+"""The server list: one row per ``stack/server`` with a sparkline and its numbers.
+
+Rows are options of an ``OptionList`` (keyboard and mouse selection for free) whose
+prompts are single ``Text`` lines laid out in columns for the list's current width:
+at 80 columns a row is name, sparkline and tokens in range; wider, the cumulative
+totals appear too. Server names come from directory names, so they are always
+``Text`` built through ``tui.format.safe``, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui import format as fmt
+from tui.widgets.palette import Palette, palette
+from tui.widgets.sparkline import spark_text
+
+MARKER = 2
+
+
+@dataclass(frozen=True)
+class ServerRow:
+    """What one row shows; ``activity`` is one value per bucket of the range."""
+
+    name: str
+    activity: Sequence[int]
+    range_tokens: int
+    total_tokens: int
+    total_cost_micro: int | None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Widths of a row's columns (0 = hidden) for one list width."""
+
+    name: int
+    spark: int
+    range: int
+    total: int
+    cost: int
+
+    @classmethod
+    def fit(cls, width: int, longest_name: int) -> Columns:
+        """Give every column that fits its space, most useful first, the rest to names."""
+        free = width - MARKER
+        widths = {"range": 7, "name": 12, "spark": 9, "total": 7, "cost": 9}
+        shown = {}
+        for key, w in widths.items():
+            if key in ("range", "name") or free >= w:
+                shown[key] = min(w, max(free, 1)) if key == "name" else w
+                free -= shown[key]
+        # What is left: longer names up to the longest, then a wider sparkline.
+        grow = max(0, min(free, min(longest_name, 32) - shown["name"]))
+        shown["name"] += grow
+        free -= grow
+        if "spark" in shown:
+            more = max(0, min(free, 16))
+            shown["spark"] += more
+            free -= more
+        shown["name"] += max(0, free)
+        return cls(
+            name=shown["name"],
+            spark=shown.get("spark", 1) - 1,  # one of its cells is the gap before it
+            range=shown["range"],
+            total=shown.get("total", 0),
+            cost=shown.get("cost", 0),
+        )
+
+
+def _cell(text: str, width: int, style: str = "") -> Text:
+    return Text(text.rjust(width)[-width:] if width else "", style=style)
+
+
+class ServerList(Vertical):
+    """Header, optional filter box, and the selectable rows."""
+
+    class Picked(Message):
+        """The user chose a row (enter or click)."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.border_title = "Servers"
+        self.rows: list[ServerRow] = []
+        self.selected: str | None = None
+        self.range_label = "30m"
+        self.empty_note = ""
+        self._ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="server-header")
+        yield Input(placeholder="filter servers (enter: done, esc: clear)", id="server-filter")
+        yield OptionList(id="server-options")
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#server-options", OptionList)
+
+    def show(self, rows: list[ServerRow], selected: str | None, range_label: str,
+             empty_note: str = "") -> None:
+        """Replace the rows (prompts in place when the order did not change)."""
+        self.rows = rows
+        self.selected = selected
+        self.range_label = range_label
+        self.empty_note = empty_note
+        self._render_rows()
+
+    def on_resize(self, _: Resize) -> None:
+        self._render_rows()
+
+    def _columns(self) -> Columns:
+        options = self.options
+        width = options.scrollable_content_region.width or max(20, self.size.width - 4)
+        longest = max((len(fmt.clean(r.name)) for r in self.rows), default=10)
+        return Columns.fit(width, longest)
+
+    def _header(self, cols: Columns) -> Text:
+        text = Text(" " * MARKER, no_wrap=True, style="bold")
+        text.append("server".ljust(cols.name)[: cols.name])
+        if cols.spark:
+            text.append(" " + "activity".ljust(cols.spark)[: cols.spark])
+        text.append(_cell(self.range_label, cols.range))
+        if cols.total:
+            text.append(_cell("total", cols.total))
+        if cols.cost:
+            text.append(_cell("cost", cols.cost))
+        return text
+
+    def _row(self, row: ServerRow, cols: Columns, colors: Palette) -> Text:
+        chosen = row.name == self.selected
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("▶ " if chosen else "  ", style=f"bold {colors.accent}" if chosen else "")
+        name = fmt.clean(row.name)
+        if len(name) > cols.name:
+            name = name[: max(1, cols.name - 1)] + "…"
+        text.append(name.ljust(cols.name), style="bold" if chosen else "")
+        if cols.spark:
+            text.append(" ")
+            text.append(spark_text(row.activity, cols.spark, colors.input, colors.idle))
+        text.append(_cell(fmt.tokens(row.range_tokens), cols.range))
+        if cols.total:
+            text.append(_cell(fmt.tokens(row.total_tokens), cols.total, "dim"))
+        if cols.cost:
+            text.append(_cell(fmt.usd(row.total_cost_micro), cols.cost, "dim"))
+        return text
+
+    def _render_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        cols = self._columns()
+        self.query_one("#server-header", Static).update(self._header(cols))
+        options = self.options
+        ids = [r.name for r in self.rows]
+        colors = palette(self.app)
+        prompts = [self._row(r, cols, colors) for r in self.rows]
+        if ids and ids == self._ids:
+            for i, prompt in enumerate(prompts):
+                options.replace_option_prompt_at_index(i, prompt)
+            return
+        self._ids = ids
+        position = options.highlighted
+        with self.app.batch_update():
+            options.clear_options()
+            if rows_or_note := [Option(p, id=n) for p, n in zip(prompts, ids, strict=True)]:
+                options.add_options(rows_or_note)
+            elif self.empty_note:
+                options.add_option(Option(fmt.safe(self.empty_note, "italic"), disabled=True))
+            if ids:
+                options.highlighted = self._cursor_after_rebuild(ids, position)
+
+    def _cursor_after_rebuild(self, ids: list[str], position: int | None) -> int:
+        """Where the cursor goes when rows were reordered, filtered or added.
+
+        On the selected server if it is listed; otherwise at the same position, like
+        ``top``: rows reorder as history streams in, and a cursor that chased a name
+        would wander with them.
+        """
+        if self.selected in ids:
+            return ids.index(self.selected)
+        return min(position or 0, len(ids) - 1)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Picked(event.option.id))
