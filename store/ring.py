@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 FLEET = "*"
@@ -86,15 +86,24 @@ class MinuteRing:
             sk, si, so, sc = series.key, series.inp, series.out, series.cost
             fleet = self._series[FLEET]
             fk, fi, fo, fc = fleet.key, fleet.inp, fleet.out, fleet.cost
-            head, first = self._head, self._first
-            for minute, (inp, out, cost) in buckets.items():
-                if minute > head:
-                    head = minute
-                if minute <= head - cap:
-                    self.too_old += 1
-                    continue
-                if first < 0 or minute < first:
-                    first = minute
+            if not buckets:
+                return
+            # Head, eviction floor and oldest minute once per batch, not per point.
+            head = max(self._head, max(buckets))
+            floor = head - cap
+            items: Iterable[tuple[int, Sequence[int]]] = buckets.items()
+            if min(buckets) <= floor:
+                kept = [(m, b) for m, b in items if m > floor]
+                self.too_old += len(buckets) - len(kept)
+                items = kept
+                if not kept:
+                    self._head = head
+                    return
+                low = min(m for m, _ in kept)
+            else:
+                low = min(buckets)
+            first = low if self._first < 0 else min(self._first, low)
+            for minute, (inp, out, cost) in items:
                 slot = minute % cap
                 if sk[slot] != minute:
                     sk[slot] = minute
@@ -149,7 +158,9 @@ class MinuteRing:
     def evicted(self) -> bool:
         """True once minutes have fallen out of the window."""
         with self.lock:
-            return self._head >= 0 and self._first <= self._head - self.capacity
+            return self.too_old > 0 or (
+                self._head >= 0 and self._first <= self._head - self.capacity
+            )
 
     def buckets(
         self,
