@@ -1,0 +1,1 @@
+"""Collectors: read agent logs incrementally and turn them into IngestRequests."""
