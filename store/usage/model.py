@@ -97,3 +97,17 @@ class IngestResult(msgspec.Struct):
         self.duplicates += other.duplicates
         for reason, n in other.rejected.items():
             self.rejected[reason] = self.rejected.get(reason, 0) + n
+
+
+class FileOffset(msgspec.Struct, kw_only=True):
+    """Where a collector stopped in one log file: the end of the last complete line.
+
+    ``head`` is the file's first bytes (up to 128): a file truncated or replaced under
+    the same name, even on a reused inode, has different ones and is read again.
+    """
+
+    collector: str  # "claude_code", "codex", "hook_spool"
+    path: str
+    inode: int
+    offset: int
+    head: bytes = b""
