@@ -86,3 +86,26 @@ CREATE INDEX IF NOT EXISTS idx_usage_events_message_id ON usage_events(message_i
 def create(conn: sqlite3.Connection) -> None:
     """Create every table and index that is missing (idempotent)."""
     conn.executescript(CORE + TOKENTOP)
+
+
+REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets")
+
+
+def is_current(conn: sqlite3.Connection) -> bool:
+    """Whether every table and index of :func:`create` exists already.
+
+    Checked before creating so that opening an existing store takes no write lock
+    (``CREATE ... IF NOT EXISTS`` still writes), e.g. while another writer holds it.
+    """
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    wanted = set(REQUIRED_TABLES) | set(_index_names())
+    return wanted <= names
+
+
+def _index_names() -> list[str]:
+    out = []
+    for line in (CORE + TOKENTOP).splitlines():
+        words = line.split()
+        if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"]:
+            out.append(words[5])
+    return out

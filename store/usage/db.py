@@ -1,0 +1,229 @@
+"""The usage store: one SQLite database, opened read-write by a writer or read-only.
+
+Read-write opens tokentop's own store (created on first use: directory 0700, file
+0600, schema, WAL, ``synchronous=NORMAL``, ``busy_timeout``). Read-only opens any
+compatible database with SQLite's ``mode=ro`` (no writes, no schema changes), which is
+how tokentop reads openusage's ``telemetry.db`` while openusage is writing to it.
+
+``foreign_keys`` is ON, as openusage sets it on its one connection: an event must
+reference an existing raw event, and a raw event still referenced cannot be deleted.
+Every failure a user can cause (missing file, not a database, corrupt, locked,
+read-only) becomes a :class:`UsageStoreError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import quote
+
+from store.usage import schema
+from store.usage.ingest import ingest_batch
+from store.usage.model import FileOffset, IngestRequest, IngestResult
+from store.usage.paths import default_db_path
+
+BUSY_TIMEOUT_MS = 5000
+AUTOCHECKPOINT_PAGES = 65536
+CACHE_KIB = 65536  # page cache per connection: index pages of a few million events
+
+
+class UsageStoreError(Exception):
+    """A user-facing, one-line problem with the store (missing, corrupt, locked...)."""
+
+
+def describe(exc: sqlite3.Error, path: Path) -> str:
+    """One line for a SQLite error, naming the file."""
+    text = str(exc)
+    low = text.lower()
+    if "not a database" in low:
+        return f"not a SQLite database: {path}"
+    if "malformed" in low or "corrupt" in low:
+        return f"database is corrupt: {path} ({text})"
+    if "locked" in low or "busy" in low:
+        return f"database is locked by another process: {path}"
+    if "readonly" in low or "read-only" in low:
+        return f"database is read-only: {path}"
+    if "unable to open" in low:
+        return f"cannot open database: {path}"
+    return f"{path}: {text}"
+
+
+class UsageStore:
+    """A connection to a usage database and the operations writers and readers need."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
+        self.path = path
+        self.conn = conn
+        self.read_only = read_only
+        self._last_checkpoint = time.monotonic()
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        read_only: bool = False,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> UsageStore:
+        """Open (read-write: create if needed) the store at ``path``.
+
+        Raises UsageStoreError with a one-line message.
+        """
+        target = Path(path).expanduser() if path is not None else default_db_path()
+        if read_only:
+            if not target.is_file():
+                raise UsageStoreError(f"usage database not found: {target}")
+            uri = f"file:{quote(str(target.resolve()))}?mode=ro"
+            try:
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                       check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise UsageStoreError(describe(exc, target)) from None
+        else:
+            conn = cls._open_rw(target)
+        store = cls(target, conn, read_only)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if not read_only:
+                store._prepare()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise UsageStoreError(describe(exc, target)) from None
+        return store
+
+    @staticmethod
+    def _open_rw(target: Path) -> sqlite3.Connection:
+        try:
+            if not target.parent.exists():
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not target.exists():
+                # SQLite gives -wal and -shm the main file's mode, so 0600 covers all.
+                os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise UsageStoreError(f"cannot create {target}: {exc.strerror}") from None
+        if not target.is_file():
+            raise UsageStoreError(f"not a file: {target}")
+        try:
+            return sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise UsageStoreError(describe(exc, target)) from None
+
+    def _prepare(self) -> None:
+        conn = self.conn
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # Checkpoints are driven by maybe_checkpoint (TRUNCATE, every 60 s). SQLite's
+        # own auto-checkpoint after 1000 pages (the default) would copy every large
+        # batch into the file right after writing it to the WAL, nearly doubling the
+        # bytes written and fsyncing per batch (bench: 18 KB/event -> 12 KB/event
+        # without it); 65536 pages (256 MB) only bounds the WAL should a writer never
+        # call maybe_checkpoint. journal_size_limit trims a reset WAL to 64 MB.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+        conn.execute("PRAGMA journal_size_limit = 67108864")
+        if not schema.is_current(conn):
+            schema.create(conn)
+
+    # -- writing -------------------------------------------------------------------
+
+    def ingest(
+        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = ()
+    ) -> IngestResult:
+        """Store a batch and the collector offsets that produced it, in ONE transaction.
+
+        Rejected requests are counted by reason, never raised; a database failure
+        raises UsageStoreError and stores nothing of the batch.
+        """
+        if self.read_only:
+            raise UsageStoreError(f"opened read-only: {self.path}")
+        if not requests and not offsets:
+            return IngestResult()
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise UsageStoreError(describe(exc, self.path)) from None
+        try:
+            result = ingest_batch(conn, requests, offsets)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise UsageStoreError(describe(exc, self.path)) from None
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def load_offsets(self, collector: str) -> dict[str, FileOffset]:
+        """Where ``collector`` stopped in each file, keyed by path."""
+        try:
+            rows = self.conn.execute(
+                "SELECT path, inode, offset, head FROM collector_offsets WHERE collector = ?",
+                (collector,),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}  # a foreign (openusage) database opened read-only
+            raise UsageStoreError(describe(exc, self.path)) from None
+        return {
+            path: FileOffset(collector=collector, path=path, inode=inode, offset=offset,
+                             head=bytes(head or b""))
+            for path, inode, offset, head in rows
+        }
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database and truncate it to zero bytes."""
+        if self.read_only:
+            return
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            raise UsageStoreError(describe(exc, self.path)) from None
+        self._last_checkpoint = time.monotonic()
+
+    def maybe_checkpoint(self, every_s: float = 60.0) -> bool:
+        """Checkpoint (TRUNCATE) if the last one was ``every_s`` or more ago.
+
+        Writers call it after each ingest: with readers polling, SQLite's own
+        auto-checkpoint may never find a moment to reset the WAL, which then grows
+        without bound (openusage's RunWALCheckpointLoop has the same reason).
+        """
+        if self.read_only or time.monotonic() - self._last_checkpoint < every_s:
+            return False
+        self.checkpoint()
+        return True
+
+    # -- reading -------------------------------------------------------------------
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: poll it, re-query only on change."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def wal_size(self) -> int:
+        """Bytes in the ``-wal`` file (0 when there is none)."""
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> UsageStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

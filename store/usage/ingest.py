@@ -1,0 +1,374 @@
+"""Batches of IngestRequest into ``usage_events``: validate, dedup, enrich, insert.
+
+One call is one transaction (the caller, :meth:`UsageStore.ingest`, opens and commits
+it), so a batch and the collector offsets that produced it are stored together or not
+at all. The work is done in bulk: every key of the batch is looked up with a few
+``IN (...)`` queries, collisions are merged in Python, and the new rows go in with one
+``executemany`` sorted by dedup key (neighbouring keys share index pages).
+
+A collision (same dedup key, stored or earlier in the batch) enriches instead of
+being lost or counted twice: the copy from the better source channel wins
+(``CHANNEL_PRIORITY``); at the same priority, the copy with more tokens; the loser only
+fills the winner's missing (NULL) fields. A stored row's channel is its raw event's
+``source_channel``, as in openusage. A merge that changes nothing writes nothing (a
+no-op UPDATE still dirties the row's pages and every index; openusage's #318).
+
+Raw payloads (``usage_raw_events``): openusage writes one raw row per event with the
+whole source record and blanks it after an hour. A Claude Code line is 1-20 KB, so that
+alone is 1-20 KB written per event (twice: WAL, then checkpoint) against a budget of
+2 KB. tokentop writes ONE raw row per batch and (source_system, source_channel, schema
+version) that the batch actually stores events from; every event of the group points
+at it (``raw_event_id`` stays NOT NULL and resolves, so openusage's joins work). Its
+payload is a small manifest: the number of events and the first event's payload,
+truncated beyond 2 KB. The source logs stay the record of truth; the raw row says where
+an event came from (system, channel) and when it was ingested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from store.usage.dedup import dedup_key, stable_key
+from store.usage.model import (
+    CHANNEL_PRIORITY,
+    EventStatus,
+    EventType,
+    FileOffset,
+    IngestRequest,
+    IngestResult,
+)
+from store.usage.timefmt import format_ts
+
+COLUMNS = (
+    "event_id", "occurred_at", "provider_id", "agent_name", "account_id", "workspace_id",
+    "session_id", "turn_id", "message_id", "tool_call_id", "event_type", "model_raw",
+    "model_canonical", "model_lineage_id", "input_tokens", "output_tokens",
+    "reasoning_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens",
+    "cost_usd", "requests", "tool_name", "status", "dedup_key", "raw_event_id",
+    "normalization_version",
+)
+EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
+TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
+TOTAL_TOKENS = 19
+# Columns a losing copy may fill when the winner has NULL there.
+FILLABLE = tuple(i for i in range(1, 24) if i != STATUS)
+
+INSERT_SQL = (
+    f"INSERT INTO usage_events ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(COLUMNS))})"
+)
+UPDATE_SQL = (
+    "UPDATE usage_events SET "
+    + ", ".join(f"{c} = ?" for c in COLUMNS[1:] if c != "dedup_key")
+    + " WHERE event_id = ?"
+)
+SELECT_SQL = (
+    f"SELECT {', '.join('e.' + c for c in COLUMNS)}, COALESCE(r.source_channel, '') "
+    "FROM usage_events e LEFT JOIN usage_raw_events r ON r.raw_event_id = e.raw_event_id "
+    "WHERE e.dedup_key IN ({})"
+)
+INSERT_RAW_SQL = (
+    "INSERT INTO usage_raw_events (raw_event_id, ingested_at, source_system, source_channel,"
+    " source_schema_version, source_payload, source_payload_hash, workspace_id,"
+    " agent_session_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+)
+UPSERT_OFFSET_SQL = (
+    "INSERT INTO collector_offsets (collector, path, inode, offset, head, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collector, path) DO UPDATE SET"
+    " inode = excluded.inode, offset = excluded.offset, head = excluded.head,"
+    " updated_at = excluded.updated_at"
+)
+LOOKUP_CHUNK = 500
+PAYLOAD_LIMIT = 2048
+
+EVENT_TYPES = frozenset(e.value for e in EventType)
+STATUSES = frozenset(s.value for s in EventStatus)
+UNKNOWN = EventStatus.UNKNOWN.value
+
+
+class Rejected(Exception):
+    """A request that cannot be stored; the message is the reason counted."""
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = (value if isinstance(value, str) else str(value)).strip()
+    return value or None
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise Rejected("invalid tokens")
+    if value < 0:
+        raise Rejected("negative tokens")
+    return value
+
+
+def tokens_of(row: list) -> int:
+    """How much a copy carries: its total, else the sum of its parts."""
+    total = row[TOTAL_TOKENS]
+    if total is not None:
+        return total
+    return sum(row[i] for i in TOKEN_COLS if row[i] is not None)
+
+
+class _Group:
+    """One raw row: the events of a batch from one (system, channel, schema version)."""
+
+    __slots__ = ("count", "key", "payload", "raw_id")
+
+    def __init__(self, key: tuple[str, str, str]) -> None:
+        self.key = key
+        self.raw_id = _uuid7()
+        self.count = 0
+        self.payload: Any = None
+
+
+def _uuid7() -> str:
+    """A time-ordered UUID (version 7): new rows append to the end of the PK index."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 62) & 0xFFF) << 64 | (0b10 << 62) | (
+        rand & ((1 << 62) - 1)
+    )
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _normalize(req: IngestRequest) -> tuple[list, int, str]:
+    """The ``usage_events`` row for one request (event_id and raw_event_id left empty),
+    its channel priority and its source system. Raises Rejected.
+
+    Hot path (every event of every batch): plain str fields take a fast path; any
+    other type goes through ``_text`` (AttributeError -> the slow, general path).
+    """
+    occurred = req.occurred_at
+    if not isinstance(occurred, datetime):
+        raise Rejected("missing occurred_at")
+    system = _text(req.source_system)
+    if system is None:
+        raise Rejected("missing source_system")
+    channel = (_text(req.source_channel) or "").lower()
+    priority = CHANNEL_PRIORITY.get(channel)
+    if priority is None:
+        raise Rejected("unknown source_channel")
+    event_type = req.event_type
+    if event_type not in EVENT_TYPES:
+        event_type = (_text(event_type) or "").lower()
+        if event_type not in EVENT_TYPES:
+            raise Rejected("unknown event_type")
+    status = req.status
+    if status not in STATUSES:
+        status = (_text(status) or "ok").lower()
+        if status not in STATUSES:
+            raise Rejected("unknown status")
+    cost = req.cost_usd
+    if cost is not None:
+        if isinstance(cost, bool) or not isinstance(cost, int | float):
+            raise Rejected("invalid cost")
+        if cost < 0:
+            raise Rejected("negative cost")
+        cost = float(cost)
+    counts = []
+    for value in (req.input_tokens, req.output_tokens, req.reasoning_tokens,
+                  req.cache_read_tokens, req.cache_write_tokens, req.total_tokens,
+                  req.requests):
+        if value is not None and (type(value) is not int or value < 0):
+            value = _count(value)
+        counts.append(value)
+    try:
+        strings = [
+            (v.strip() or None) if v else None
+            for v in (req.provider_id, req.agent_name, req.account_id, req.workspace_id,
+                      req.session_id, req.turn_id, req.message_id, req.tool_call_id,
+                      req.model_raw, req.model_canonical, req.model_lineage_id,
+                      req.tool_name)
+        ]
+    except AttributeError:
+        strings = [
+            _text(v)
+            for v in (req.provider_id, req.agent_name, req.account_id, req.workspace_id,
+                      req.session_id, req.turn_id, req.message_id, req.tool_call_id,
+                      req.model_raw, req.model_canonical, req.model_lineage_id,
+                      req.tool_name)
+        ]
+    (provider, agent, account, workspace, session, turn, message, tool_call, model_raw,
+     model_canonical, lineage, tool) = strings
+    if tool_call:
+        key = stable_key(system, event_type, session, workspace, "tool:" + tool_call)
+    elif message:
+        key = stable_key(system, event_type, session, workspace, "message:" + message)
+    elif turn:
+        key = stable_key(system, event_type, session, workspace, "turn:" + turn)
+    else:
+        key = dedup_key(req)
+    row = [
+        None,
+        format_ts(occurred),
+        provider.lower() if provider else None,
+        agent or system,
+        account,
+        workspace,
+        session,
+        turn,
+        message,
+        tool_call,
+        event_type,
+        model_raw,
+        model_canonical,
+        lineage,
+        *counts[:6],
+        cost,
+        counts[6],
+        tool.lower() if tool else None,
+        status,
+        key,
+        None,
+        _text(req.normalization_version) or "v1",
+    ]
+    return row, priority, system
+
+
+def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:
+    """Merge two copies of one event; returns the merged row and its priority.
+
+    The better channel wins; at the same priority, the copy with more tokens; else the
+    stored copy stays. The loser only fills the winner's NULL fields (and an ``unknown``
+    status). The stored event keeps its event_id.
+    """
+    if new_priority > cur_priority or (
+        new_priority == cur_priority and tokens_of(new) > tokens_of(cur)
+    ):
+        winner, loser, priority = list(new), cur, new_priority
+        winner[EVENT_ID] = cur[EVENT_ID]
+    else:
+        winner, loser, priority = list(cur), new, cur_priority
+    for i in FILLABLE:
+        if winner[i] is None and loser[i] is not None:
+            winner[i] = loser[i]
+    if winner[STATUS] == UNKNOWN and loser[STATUS] != UNKNOWN:
+        winner[STATUS] = loser[STATUS]
+    return winner, priority
+
+
+def _payload_text(group: _Group) -> str:
+    sample: Any = group.payload
+    if isinstance(sample, bytes | bytearray | memoryview):
+        sample = bytes(sample).decode("utf-8", "replace")
+    try:
+        encoded = msgspec.json.encode(sample).decode()
+    except (TypeError, ValueError, OverflowError):
+        encoded = msgspec.json.encode(repr(sample)).decode()
+    if len(encoded) > PAYLOAD_LIMIT:
+        encoded = msgspec.json.encode(
+            {"truncated": True, "bytes": len(encoded), "head": encoded[:PAYLOAD_LIMIT // 2]}
+        ).decode()
+    return f'{{"events":{group.count},"first_payload":{encoded}}}'
+
+
+def ingest_batch(
+    conn: sqlite3.Connection,
+    requests: Sequence[IngestRequest],
+    offsets: Sequence[FileOffset] = (),
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store one batch on ``conn``, inside a transaction the caller opened."""
+    result = IngestResult()
+    rejected = result.rejected
+    groups: dict[tuple[str, str, str], _Group] = {}
+    # key -> [row, priority, state]; state: "new" (insert), "stored", "changed" (update)
+    seen: dict[str, list] = {}
+    batch: list[tuple[list, int, _Group, Any]] = []
+    for req in requests:
+        try:
+            row, priority, system = _normalize(req)
+        except Rejected as exc:
+            reason = str(exc)
+            rejected[reason] = rejected.get(reason, 0) + 1
+            continue
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            rejected["invalid field"] = rejected.get("invalid field", 0) + 1
+            continue
+        gkey = (system, req.source_channel, req.source_schema_version)
+        group = groups.get(gkey)
+        if group is None:
+            group = _Group((system, (_text(req.source_channel) or "").lower(),
+                            _text(req.source_schema_version) or "v1"))
+            groups[gkey] = group
+        row[RAW_EVENT_ID] = group.raw_id
+        batch.append((row, priority, group, req.payload))
+
+    keys = list({row[DEDUP_KEY] for row, _, _, _ in batch})
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start:start + LOOKUP_CHUNK]
+        sql = SELECT_SQL.format(", ".join("?" * len(chunk)))
+        for stored in conn.execute(sql, chunk):
+            row = list(stored[:-1])
+            seen[row[DEDUP_KEY]] = [row, CHANNEL_PRIORITY.get(stored[-1], 0), "stored"]
+
+    stamp = _uuid7()[:24]
+    serial = 0
+    for row, priority, group, payload in batch:
+        key = row[DEDUP_KEY]
+        entry = seen.get(key)
+        if entry is None:
+            row[EVENT_ID] = f"{stamp}{serial:012x}"
+            serial += 1
+            seen[key] = [row, priority, "new"]
+            result.inserted += 1
+            group.count += 1
+            if group.payload is None:
+                group.payload = payload
+            continue
+        merged, merged_priority = merge(entry[0], entry[1], row, priority)
+        if merged == entry[0]:
+            result.duplicates += 1
+            continue
+        result.enriched += 1
+        entry[0], entry[1] = merged, merged_priority
+        if entry[2] == "stored":
+            entry[2] = "changed"
+        if merged[RAW_EVENT_ID] == group.raw_id:
+            group.count += 1
+            if group.payload is None:
+                group.payload = payload
+
+    inserts = [tuple(e[0]) for e in seen.values() if e[2] == "new"]
+    updates = [
+        (*e[0][1:DEDUP_KEY], *e[0][RAW_EVENT_ID:], e[0][EVENT_ID])
+        for e in seen.values()
+        if e[2] == "changed"
+    ]
+    used = {e[0][RAW_EVENT_ID] for e in seen.values() if e[2] != "stored"}
+    ingested_at = format_ts(now or datetime.now(UTC))
+    raws = []
+    for group in groups.values():
+        if group.raw_id in used:
+            text = _payload_text(group)
+            raws.append((group.raw_id, ingested_at, *group.key, text,
+                         hashlib.sha256(text.encode()).hexdigest()))
+    if raws:
+        conn.executemany(INSERT_RAW_SQL, raws)
+    if inserts:
+        inserts.sort(key=lambda r: r[DEDUP_KEY])
+        conn.executemany(INSERT_SQL, inserts)
+    if updates:
+        conn.executemany(UPDATE_SQL, updates)
+    if offsets:
+        conn.executemany(
+            UPSERT_OFFSET_SQL,
+            [(o.collector, o.path, o.inode, o.offset, bytes(o.head), ingested_at)
+             for o in offsets],
+        )
+    return result

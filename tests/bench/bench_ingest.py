@@ -1,0 +1,357 @@
+"""Ingest benchmark for the canonical usage store (issue 3, section 7).
+
+Run it as a script (it is not a pytest test):
+
+    python tests/bench/bench_ingest.py                     # 1,000,000 prefilled, 60 batches
+    python tests/bench/bench_ingest.py --prefill 100000    # quick
+
+It builds a store already holding ``--prefill`` events (rows generated in bulk, one
+transaction, random key order as after real ingestion), then ingests
+``--batches`` batches of ``--batch`` IngestRequest through ``UsageStore.ingest`` with
+about 10% duplicates in the stream (half re-sent prefill events, half re-sent events of
+the stream, some with more tokens, so both the duplicate and the enrich paths run). The
+requests are built before the clock starts: the figure is the store's.
+
+Figures:
+- events/s: requests per second of ``ingest`` wall time (best and median batch, and
+  overall), with dedup, into the prefilled store;
+- bytes written per event in steady state, three ways over the timed batches plus a
+  final TRUNCATE checkpoint: ``wchar`` (every byte handed to write/pwrite: WAL frames
+  and checkpoint copies, the logical volume), ``write_bytes`` (the kernel's count of
+  bytes this process sent to the storage layer: a page dirtied again before writeback
+  counts once), and the growth of the db file + WAL;
+- peak RSS (VmHWM) while ingesting (the prefill's high-water mark is reset first),
+  with the baseline before the store was opened (interpreter + prebuilt requests).
+It then prints the WAL frames one batch writes, and the ceilings of CPython's sqlite3
+on this machine (see ``ceilings``), which bound any implementation of this schema.
+Targets: >= 150,000 events/s, <= 2 KB/event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from store.usage import schema  # noqa: E402
+from store.usage.db import UsageStore  # noqa: E402
+from store.usage.dedup import dedup_key  # noqa: E402
+from store.usage.ingest import COLUMNS, INSERT_SQL  # noqa: E402
+from store.usage.model import IngestRequest  # noqa: E402
+from store.usage.timefmt import format_ts  # noqa: E402
+
+TARGET_RATE = 150_000
+TARGET_BYTES = 2048
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5")
+START = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def msg_id(rng: random.Random) -> str:
+    return "msg_01" + "".join(rng.choices(B58, k=22))
+
+
+def request(rng: random.Random, n: int, at: datetime, sessions: list[str]) -> IngestRequest:
+    model = MODELS[n % 3]
+    return IngestRequest(
+        source_system="claude_code", source_channel="jsonl", occurred_at=at,
+        session_id=sessions[n % len(sessions)], message_id=msg_id(rng),
+        workspace_id=f"/home/dev/src/project-{n % 17}", provider_id="anthropic",
+        agent_name="claude_code", model_raw=model, model_canonical=model,
+        input_tokens=rng.randrange(1, 50), output_tokens=rng.randrange(10, 2000),
+        cache_read_tokens=rng.randrange(0, 200_000), cache_write_tokens=rng.randrange(0, 5000),
+        cost_usd=round(rng.random() / 10, 6), requests=1, payload=None,
+    )
+
+
+def prefill(path: Path, n: int, rng: random.Random, sessions: list[str]) -> list[IngestRequest]:
+    """Write ``n`` events straight into a fresh store; returns a sample to re-send.
+
+    Rows go in with every index in place and in random key order, as a store that
+    grew by ingestion has them: index pages about 70% full. (Inserting in key order,
+    or creating the indexes afterwards, packs pages 100% full, and then every later
+    insert splits a page: a worse case than steady state, seen only after VACUUM.)
+    One transaction and a large cache keep it fast.
+    """
+    UsageStore.open(path).close()  # the schema, WAL, pragmas
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -1048576")
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO usage_raw_events VALUES ('prefill', ?, 'claude_code', 'jsonl',"
+                 " 'v1', '{}', 'h', NULL, NULL)", (format_ts(START),))
+    sample: list[IngestRequest] = []
+    step = timedelta(seconds=90 * 86400 / max(n, 1))
+    chunk = 100_000
+    for base in range(0, n, chunk):
+        rows = []
+        for i in range(base, min(n, base + chunk)):
+            req = request(rng, i, START + step * i, sessions)
+            if i % 97 == 0:
+                sample.append(req)
+            rows.append((
+                f"00000000-0000-7000-8000-{i:012x}", format_ts(req.occurred_at),
+                "anthropic", "claude_code", None, req.workspace_id, req.session_id, None,
+                req.message_id, None, "message_usage", req.model_raw, req.model_canonical,
+                None, req.input_tokens, req.output_tokens, None, req.cache_read_tokens,
+                req.cache_write_tokens, None, req.cost_usd, 1, None, "ok", dedup_key(req),
+                "prefill", "v1"))
+        conn.executemany(INSERT_SQL, rows)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert len(COLUMNS) == 27
+    return sample
+
+
+def ceilings(sample_rows: int = 50_000) -> None:
+    """What CPython's sqlite3 can do at best, whatever the store code: the per-event
+    cost of normalizing + keying, of the key lookups, and of ``executemany`` of
+    27-column rows into an IN-MEMORY table with no index, with only the two the core
+    DDL forces (PK, UNIQUE dedup_key), and with all of them."""
+    import re
+
+    from store.usage import ingest as ing
+
+    rng = random.Random(9)
+    sessions = [f"s{i}" for i in range(100)]
+    reqs = [request(rng, i, START + timedelta(seconds=i), sessions) for i in range(sample_rows)]
+    t = time.perf_counter()
+    rows = []
+    for i, req in enumerate(reqs):
+        row = ing._normalize(req)[0]
+        row[0], row[25] = f"e{i:012d}", "r"
+        rows.append(tuple(row))
+    print(f"  normalize + dedup key: {sample_rows / (time.perf_counter() - t):>10,.0f} /s")
+    rows.sort(key=lambda r: r[24])
+    full = schema.CORE + schema.TOKENTOP
+    core = re.sub(r"CREATE INDEX[^;]*;", "", full)
+    bare = core.replace("TEXT NOT NULL UNIQUE", "TEXT NOT NULL").replace(
+        "TEXT PRIMARY KEY", "TEXT")
+    for label, ddl in (("no index", bare), ("PK + UNIQUE only", core), ("all indexes", full)):
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.executescript(ddl)
+        conn.execute("BEGIN")
+        t = time.perf_counter()
+        conn.executemany(INSERT_SQL, rows)
+        rate = sample_rows / (time.perf_counter() - t)
+        print(f"  executemany, in memory, {label + ':':<18}{rate:>10,.0f} /s")
+    keys = [r[24] for r in rows]
+    t = time.perf_counter()
+    for s in range(0, len(keys), ing.LOOKUP_CHUNK):
+        chunk = keys[s:s + ing.LOOKUP_CHUNK]
+        conn.execute(ing.SELECT_SQL.format(", ".join("?" * len(chunk))), chunk).fetchall()
+    rate = sample_rows / (time.perf_counter() - t)
+    print(f"  key lookups (IN, 500 per query):  {rate:>10,.0f} /s")
+
+
+def wal_pages_per_batch(path: Path, batch: list[IngestRequest]) -> int:
+    """WAL frames one ingest of ``batch`` writes (checkpointed empty first)."""
+    with UsageStore.open(path) as store:
+        store.checkpoint()
+        store.ingest(batch)
+        page = store.conn.execute("PRAGMA page_size").fetchone()[0]
+        return (store.wal_size() - 32) // (page + 24)
+
+
+def io_counters() -> dict[str, int]:
+    with open("/proc/self/io") as fh:
+        return {k: int(v) for k, v in (line.split(": ") for line in fh if ": " in line)}
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def disk_size(path: Path) -> int:
+    total = 0
+    for suffix in ("", "-wal"):
+        p = Path(f"{path}{suffix}")
+        total += p.stat().st_size if p.exists() else 0
+    return total
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--prefill", type=int, default=1_000_000)
+    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--batches", type=int, default=60)
+    ap.add_argument("--dup", type=float, default=0.10, help="share of duplicates")
+    ap.add_argument("--warmup", type=int, default=3, help="batches before measuring")
+    ap.add_argument("--dir", help="work directory (default: a temporary one)")
+    ap.add_argument("--profile", action="store_true", help="cProfile the timed batches")
+    ap.add_argument("--page-size", type=int, default=0, help="page size of the new store")
+    ap.add_argument("--autocheckpoint", type=int, default=-1,
+                    help="PRAGMA wal_autocheckpoint for the writer (-1: the store's)")
+    ap.add_argument("--cache-mib", type=int, default=0,
+                    help="page cache of the writer (default: the store's 64 MiB)")
+    ap.add_argument("--mmap-mib", type=int, default=0, help="PRAGMA mmap_size of the writer")
+    ap.add_argument("--prefill-child", nargs=2, metavar=("DB", "SAMPLE"),
+                    help=argparse.SUPPRESS)  # internal: prefill DB in a child process
+    ap.add_argument("--drop-index", action="append", default=[],
+                    help="drop this index before the run (to measure its cost)")
+    args = ap.parse_args()
+
+    rng = random.Random(3)
+    sessions = [hashlib.md5(str(i).encode()).hexdigest() for i in range(2000)]
+    if args.prefill_child:
+        sample = prefill(Path(args.prefill_child[0]), args.prefill, rng, sessions)
+        Path(args.prefill_child[1]).write_bytes(msgspec.msgpack.encode(sample))
+        return 0
+    work = Path(args.dir or tempfile.mkdtemp(prefix="tokentop-bench-ingest-"))
+    path = work / "usage.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    if args.page_size:
+        conn = sqlite3.connect(path)
+        conn.execute(f"PRAGMA page_size = {args.page_size}")
+        conn.execute("VACUUM")
+        conn.close()
+    t0 = time.perf_counter()
+    # in a child, so that its large page cache does not count in this process's RSS
+    sample_file = work / "sample.msgpack"
+    subprocess.run([sys.executable, __file__, "--prefill", str(args.prefill),
+                    "--prefill-child", str(path), str(sample_file)], check=True)
+    sample = msgspec.msgpack.decode(sample_file.read_bytes(), type=list[IngestRequest])
+    sample_file.unlink()
+    rng = random.Random(4)
+    if args.drop_index:
+        conn = sqlite3.connect(path)
+        for name in args.drop_index:
+            conn.execute(f"DROP INDEX {name}")
+        conn.close()
+    print(f"prefill: {args.prefill:,} events in {time.perf_counter() - t0:.1f} s "
+          f"({os.path.getsize(path) / 1e6:.0f} MB)")
+
+    # the stream: new events from 'now', ~10% duplicates (prefill and stream re-sends)
+    total = args.batch * (args.batches + args.warmup)
+    sent: list[IngestRequest] = []
+    batches: list[list[IngestRequest]] = []
+    at = START + timedelta(days=90)
+    for b in range(args.batches + args.warmup):
+        batch = []
+        for i in range(args.batch):
+            n = b * args.batch + i
+            at += timedelta(milliseconds=7)
+            if rng.random() < args.dup and sent:
+                src = rng.choice(sample) if rng.random() < 0.5 else rng.choice(sent)
+                if rng.random() < 0.2:  # a later, bigger copy of the same message
+                    src = IngestRequest(**{f: getattr(src, f) for f in src.__struct_fields__})
+                    src.output_tokens = (src.output_tokens or 0) + 1
+                batch.append(src)
+            else:
+                req = request(rng, n, at, sessions)
+                batch.append(req)
+                sent.append(req)
+        batches.append(batch)
+    print(f"stream: {total:,} requests in batches of {args.batch:,}, "
+          f"{args.dup:.0%} duplicates")
+
+    # Peak RSS from here on: reset the high-water mark the prefill left (Linux >= 4.0).
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    base_rss = current_rss_mb()
+    store = UsageStore.open(path)
+    if args.cache_mib:
+        store.conn.execute(f"PRAGMA cache_size = -{args.cache_mib * 1024}")
+    if args.mmap_mib:
+        store.conn.execute(f"PRAGMA mmap_size = {args.mmap_mib << 20}")
+    if args.autocheckpoint >= 0:
+        store.conn.execute(f"PRAGMA wal_autocheckpoint = {args.autocheckpoint}")
+    for batch in batches[: args.warmup]:
+        store.ingest(batch)
+    store.checkpoint()
+    size0, io0 = disk_size(path), io_counters()
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    times = []
+    counts = [0, 0, 0]
+    for batch in batches[args.warmup:]:
+        t = time.perf_counter()
+        res = store.ingest(batch)
+        store.maybe_checkpoint()
+        times.append(time.perf_counter() - t)
+        counts[0] += res.inserted
+        counts[1] += res.enriched
+        counts[2] += res.duplicates
+    t = time.perf_counter()
+    store.checkpoint()
+    ckpt = time.perf_counter() - t
+    if profiler:
+        profiler.disable()
+    io1, size1 = io_counters(), disk_size(path)
+    n = args.batch * args.batches
+    store.close()
+
+    rate = n / sum(times)
+    per_batch = sorted(args.batch / t for t in times)
+    wchar = (io1["wchar"] - io0["wchar"]) / n
+    wbytes = (io1["write_bytes"] - io0["write_bytes"]) / n
+    growth = (size1 - size0) / n
+    rss = peak_rss_mb()
+    print(f"ingest: {n:,} events in {sum(times):.2f} s: {rate:,.0f} events/s "
+          f"(batch best {per_batch[-1]:,.0f}/s, median {statistics.median(per_batch):,.0f}/s); "
+          f"inserted {counts[0]:,}, enriched {counts[1]:,}, duplicates {counts[2]:,}")
+    print(f"final TRUNCATE checkpoint: {ckpt:.2f} s")
+    print(f"bytes/event: wchar {wchar:,.0f} B, write_bytes {wbytes:,.0f} B, "
+          f"db+wal growth {growth:,.0f} B")
+    print(f"peak RSS while ingesting: {rss:.0f} MB (of which {base_rss:.0f} MB before the "
+          f"store was opened: the interpreter and the prebuilt requests)")
+    extra = [request(rng, 10**8 + i, at + timedelta(milliseconds=i), sessions)
+             for i in range(args.batch)]
+    pages = wal_pages_per_batch(path, extra)
+    print(f"WAL frames for one batch of {args.batch:,} new events: {pages:,} pages "
+          f"({pages * 4120 / args.batch:,.0f} B/event before any checkpoint)")
+    print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
+    ceilings()
+    if profiler:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    ok_rate, ok_bytes = rate >= TARGET_RATE, wchar <= TARGET_BYTES
+    print()
+    print(f"{'PASS' if ok_rate else 'FAIL'}  events/s          {rate:,.0f} (>= {TARGET_RATE:,})")
+    print(f"{'PASS' if ok_bytes else 'FAIL'}  bytes/event wchar {wchar:,.0f} (<= {TARGET_BYTES:,})")
+    print(f"      peak RSS          {rss:.0f} MB")
+    if not args.dir:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        work.rmdir()
+    return 0 if ok_rate and ok_bytes else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
