@@ -136,3 +136,19 @@ def read_gz_head(path: Path, n: int) -> bytes:
             except zlib.error:
                 break
     return out[:n]
+
+
+def same_file(path: Path, offset: int, head: bytes) -> bool:
+    """Does the plain file at ``path`` still hold what a reader consumed up to ``offset``?
+
+    True when it did not shrink below ``offset`` and starts with ``head`` (the first
+    bytes seen when it was read). Inode numbers are no proof: a file deleted and
+    recreated may get the freed number, so the content decides. False if unreadable.
+    """
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size < offset:
+                return False
+            return os.pread(fh.fileno(), len(head), 0) == head if head else True
+    except OSError:
+        return False

@@ -1,0 +1,371 @@
+"""Collect once, or keep collecting: agent logs -> the usage store, exactly once.
+
+``collect_once`` runs every collector (Claude Code, Codex, openusage's hook spool):
+discover files, read only the bytes after each file's stored offset, turn usage lines
+into IngestRequests and hand them to the store in batches of a few thousand, each batch
+in one transaction with the offsets of the bytes it came from. A crash between batches
+loses nothing and repeats nothing: the next run starts at the committed offsets, and
+the store's dedup keys absorb any re-read. Claude copies of one message inside a batch
+are collapsed here already (the copy with the most tokens), which spares the store
+most of the duplicate work on real logs.
+
+``watch`` collects once, then watches the log directories with ``watchfiles`` and
+collects the files that changed, so a new Claude message reaches the store within
+about half a second.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from store.usage import paths as default_paths
+from store.usage.collectors import claude, codex, hookspool
+from store.usage.collectors.claude import tokens_of
+from store.usage.collectors.codex import CodexParser, CodexState
+from store.usage.collectors.files import Counts, FileTask, discover, offset_of, plan, read_lines
+from store.usage.model import FileOffset, IngestRequest, IngestResult
+
+BATCH = 4000
+Progress = Callable[[int, int], None]
+
+
+class Store(Protocol):
+    def ingest(
+        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = ()
+    ) -> IngestResult: ...
+    def load_offsets(self, collector: str) -> dict[str, FileOffset]: ...
+    def maybe_checkpoint(self) -> bool: ...
+
+
+@dataclass
+class CollectReport:
+    """What one pass read and what the store did with it."""
+
+    claude: Counts = field(default_factory=Counts)
+    codex: Counts = field(default_factory=Counts)
+    hook_spool: Counts = field(default_factory=Counts)
+    ingest: IngestResult = field(default_factory=IngestResult)
+    bytes_total: int = 0  # new bytes found at the start of the pass
+    batches: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def bytes_read(self) -> int:
+        return self.claude.bytes_read + self.codex.bytes_read + self.hook_spool.bytes_read
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.ingest.inserted or self.ingest.enriched)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "claude": self.claude.as_dict(),
+            "codex": self.codex.as_dict(),
+            "hook_spool": self.hook_spool.as_dict(),
+            "inserted": self.ingest.inserted,
+            "enriched": self.ingest.enriched,
+            "duplicates": self.ingest.duplicates,
+            "rejected": dict(self.ingest.rejected),
+            "bytes_total": self.bytes_total,
+            "bytes_read": self.bytes_read,
+            "batches": self.batches,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def claude_project_dirs(roots: Iterable[Path]) -> list[Path]:
+    """``<root>/projects`` for each root (a root named ``projects`` is taken as is)."""
+    out = []
+    for r in roots:
+        r = Path(r).expanduser()
+        out.append(r if r.name == "projects" else r / "projects")
+    return out
+
+
+class _Sink:
+    """Pending requests and offsets; flushed to the store as one transaction."""
+
+    def __init__(self, store: Store, report: CollectReport) -> None:
+        self.store = store
+        self.report = report
+        self.requests: list[IngestRequest] = []
+        self.sidechain: list[bool] = []
+        self.by_message: dict[str, int] = {}
+        self.offsets: dict[str, FileOffset] = {}
+
+    def add_claude(self, req: IngestRequest, side: bool) -> None:
+        mid = req.message_id
+        if mid is not None:
+            i = self.by_message.get(mid)
+            if i is not None:
+                old = self.requests[i]
+                t_new, t_old = tokens_of(req), tokens_of(old)
+                if t_new > t_old or (t_new == t_old and self.sidechain[i] and not side):
+                    self.requests[i] = req
+                    self.sidechain[i] = side
+                return
+            self.by_message[mid] = len(self.requests)
+        self.requests.append(req)
+        self.sidechain.append(side)
+        self.report.claude.requests += 1
+
+    def add(self, req: IngestRequest, counts: Counts) -> None:
+        self.requests.append(req)
+        self.sidechain.append(False)
+        counts.requests += 1
+
+    def offset(self, off: FileOffset) -> None:
+        self.offsets[f"{off.collector}\0{off.path}"] = off
+
+    def maybe_flush(self) -> None:
+        if len(self.requests) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.requests and not self.offsets:
+            return
+        result = self.store.ingest(self.requests, list(self.offsets.values()))
+        self.report.ingest.add(result)
+        self.report.batches += 1
+        self.requests, self.sidechain, self.by_message, self.offsets = [], [], {}, {}
+        self.store.maybe_checkpoint()
+
+
+class Collector:
+    """All collectors over fixed locations; keeps Codex state between passes (for watch)."""
+
+    def __init__(
+        self,
+        *,
+        claude_roots: Sequence[Path] | None = None,
+        codex_dir: Path | None = None,
+        hook_spool: Path | None = None,
+    ) -> None:
+        roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
+        self.claude_dirs = [d.absolute() for d in claude_project_dirs(roots)]
+        self.codex_dir = (
+            Path(codex_dir) if codex_dir is not None else default_paths.codex_sessions_dir()
+        ).absolute()
+        self.hook_spool = (
+            Path(hook_spool) if hook_spool is not None else default_paths.openusage_hook_spool_dir()
+        ).absolute()
+        self._codex_states: dict[str, tuple[int, CodexState]] = {}
+
+    def watch_dirs(self) -> list[Path]:
+        return [d for d in (*self.claude_dirs, self.codex_dir, self.hook_spool) if d.is_dir()]
+
+    def _under(self, path: Path, dirs: Sequence[Path]) -> bool:
+        return any(path.is_relative_to(d) for d in dirs)
+
+    def collect(
+        self, store: Store, progress: Progress | None = None, only: set[Path] | None = None
+    ) -> CollectReport:
+        t0 = time.perf_counter()
+        report = CollectReport()
+        if only is None:
+            claude_files = discover(self.claude_dirs, "*.jsonl")
+            codex_files = discover([self.codex_dir], "rollout-*.jsonl")
+            spool = str(self.hook_spool)
+            spool_files = [
+                p for p in discover([self.hook_spool], "*.json") if os.path.dirname(p) == spool
+            ]
+        else:
+            claude_files = sorted(
+                str(p) for p in only if p.suffix == ".jsonl" and self._under(p, self.claude_dirs)
+            )
+            codex_files = sorted(
+                str(p)
+                for p in only
+                if p.name.startswith("rollout-")
+                and p.suffix == ".jsonl"
+                and self._under(p, [self.codex_dir])
+            )
+            spool_files = sorted(
+                str(p) for p in only if p.suffix == ".json" and p.parent == self.hook_spool
+            )
+        report.claude.files, report.codex.files = len(claude_files), len(codex_files)
+        report.hook_spool.files = len(spool_files)
+        c_tasks = plan(claude_files, store.load_offsets(claude.COLLECTOR)) if claude_files else []
+        x_tasks = plan(codex_files, store.load_offsets(codex.COLLECTOR)) if codex_files else []
+        s_tasks = plan(spool_files, store.load_offsets(hookspool.COLLECTOR)) if spool_files else []
+        total = sum(t.size - t.start for t in (*c_tasks, *x_tasks, *s_tasks))
+        report.bytes_total = total
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(min(done, total), total)
+
+        sink = _Sink(store, report)
+        for task in c_tasks:
+            self._claude_file(task, sink, report.claude, tick)
+        for task in x_tasks:
+            self._codex_file(task, sink, report.codex, tick)
+        for task in s_tasks:
+            self._spool_file(task, sink, report.hook_spool, tick)
+        sink.flush()
+        if progress is not None:
+            progress(total, total)
+        report.elapsed_s = time.perf_counter() - t0
+        return report
+
+    def _claude_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
+        fallback = claude.project_of(task.path)
+        reader, batches = read_lines(task, tick)
+        start = task.start
+        parse = claude.parse_line
+        try:
+            for batch in batches:
+                counts.lines += len(batch)
+                for line in batch:
+                    if claude.USAGE_MARKER in line:
+                        got = parse(line, counts, fallback)
+                        if got is not None:
+                            sink.add_claude(*got)
+                    elif line[:1] != b"{" and line.strip() and line.lstrip()[:1] != b"{":
+                        counts.malformed += 1
+                sink.offset(offset_of(claude.COLLECTOR, task, reader))
+                sink.maybe_flush()
+        except FileNotFoundError:
+            return
+        counts.files_read += 1
+        counts.bytes_read += reader.result.end - start
+        sink.offset(offset_of(claude.COLLECTOR, task, reader))
+
+    def _codex_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
+        key = str(task.path)
+        cached = self._codex_states.get(key)
+        if task.resumed and cached is not None and cached[0] == task.start:
+            parser = CodexParser(task.path, counts, cached[1])
+        else:
+            parser = CodexParser(task.path, counts)
+            if task.resumed:
+                parser.prime(task.start)
+        reader, batches = read_lines(task, tick)
+        try:
+            for batch in batches:
+                counts.lines += len(batch)
+                for line in batch:
+                    req = parser.parse(line)
+                    if req is not None:
+                        sink.add(req, counts)
+                sink.offset(offset_of(codex.COLLECTOR, task, reader))
+                sink.maybe_flush()
+        except FileNotFoundError:
+            return
+        counts.files_read += 1
+        counts.bytes_read += reader.result.end - task.start
+        sink.offset(offset_of(codex.COLLECTOR, task, reader))
+        self._codex_states[key] = (reader.result.end, parser.state)
+
+    def _spool_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
+        try:
+            with open(task.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                data = fh.read()
+        except OSError:
+            return
+        tick(len(data))
+        counts.files_read += 1
+        counts.bytes_read += len(data)
+        counts.lines += 1
+        req = hookspool.parse_spool_file(task.path, data, counts)
+        if req is not None:
+            sink.add(req, counts)
+        sink.offset(
+            FileOffset(
+                collector=hookspool.COLLECTOR,
+                path=str(task.path),
+                inode=st.st_ino,
+                offset=len(data),
+                head=data[:128],
+            )
+        )
+        sink.maybe_flush()
+
+
+def collect_once(
+    store: Store,
+    *,
+    claude_roots: Sequence[Path] | None = None,
+    codex_dir: Path | None = None,
+    hook_spool: Path | None = None,
+    progress: Progress | None = None,
+) -> CollectReport:
+    """Read every collector's new bytes into ``store``. Locations default to the user's
+    (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``)."""
+    return Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool).collect(
+        store, progress
+    )
+
+
+def watch(
+    store: Store | Callable[[], Store],
+    stop: threading.Event,
+    on_change: Callable[[CollectReport], None],
+    *,
+    claude_roots: Sequence[Path] | None = None,
+    codex_dir: Path | None = None,
+    hook_spool: Path | None = None,
+    debounce_ms: int = 150,
+) -> None:
+    """Collect once, then on every change under the log directories until ``stop`` is set.
+
+    ``on_change`` gets the report of each pass that inserted or enriched events. Runs in
+    the calling thread; ``store`` may be a factory, called here, for a store whose
+    connection must be opened in this thread. Directories that do not exist yet are
+    looked for again every second.
+    """
+    import watchfiles
+
+    if callable(store) and not hasattr(store, "ingest"):
+        store = store()
+    assert not callable(store) or hasattr(store, "ingest")
+    col = Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool)
+    report = col.collect(store)  # type: ignore[arg-type]
+    if report.changed:
+        on_change(report)
+    while not stop.is_set():
+        dirs = col.watch_dirs()
+        if not dirs:
+            stop.wait(1.0)
+            continue
+        armed = False
+        for changes in watchfiles.watch(
+            *dirs,
+            stop_event=stop,
+            debounce=debounce_ms,
+            step=20,
+            rust_timeout=500,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
+            if not armed:
+                # The watcher is running now; what was written before it started shows
+                # in no event, so read everything once more.
+                armed = True
+                changes = set()
+                report = col.collect(store)  # type: ignore[arg-type]
+                if report.changed:
+                    on_change(report)
+            if changes:
+                touched = {Path(p) for kind, p in changes if kind != watchfiles.Change.deleted}
+                # A new directory: files written in it before its watch was added show
+                # in no event, so look at everything (cheap: unchanged files are skipped).
+                whole = any(p.is_dir() for p in touched)
+                report = col.collect(store, only=None if whole else touched)  # type: ignore[arg-type]
+                if report.changed:
+                    on_change(report)
+            if set(col.watch_dirs()) != set(dirs):
+                report = col.collect(store)  # type: ignore[arg-type]
+                if report.changed:
+                    on_change(report)
+                break

@@ -1,0 +1,352 @@
+"""The Claude Code collector: which lines count (as ccusage counts them), each message
+once, and incremental reads of real files into a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from claude_corpus import write_corpus
+
+from store.usage.collect import collect_once
+from store.usage.collectors.claude import canonical_model, has_unsupported_null, parse_line
+from store.usage.collectors.files import Counts
+
+db = pytest.importorskip("store.usage.db")
+
+TS = "2026-11-20T09:14:03.512Z"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator:
+    s = db.UsageStore.open(tmp_path / "usage.db")
+    yield s
+    close = getattr(s, "close", None)
+    if close:
+        close()
+
+
+def run(store, root: Path):
+    return collect_once(store, claude_roots=[root], codex_dir=root / "no-codex",
+                        hook_spool=root / "no-spool")
+
+
+def daily(store_path: Path, agent: str = "claude_code") -> dict[str, tuple[int, int, int, int]]:
+    conn = sqlite3.connect(store_path)
+    try:
+        rows = conn.execute(
+            "SELECT substr(occurred_at, 1, 10), SUM(input_tokens), SUM(output_tokens), "
+            "SUM(cache_write_tokens), SUM(cache_read_tokens) FROM usage_events "
+            "WHERE agent_name = ? GROUP BY 1 ORDER BY 1", (agent,)).fetchall()
+    finally:
+        conn.close()
+    return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def events(store_path: Path) -> list[dict]:
+    conn = sqlite3.connect(store_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM usage_events ORDER BY occurred_at")]
+    finally:
+        conn.close()
+
+
+def line(mid: str = "msg_1", req: str | None = "req_1", *, out: int = 10, ts: str = TS,
+         session: str = "s1", sidechain: bool = False, model: str = "claude-sonnet-4-5-20250929",
+         **extra) -> str:
+    obj = {
+        "parentUuid": None, "isSidechain": sidechain, "cwd": "/home/u/app", "sessionId": session,
+        "version": "2.0.14",
+        "message": {"id": mid, "type": "message", "role": "assistant", "model": model,
+                    "content": [{"type": "text", "text": "hello"}], "stop_reason": None,
+                    "usage": {"input_tokens": 4, "cache_creation_input_tokens": 100,
+                              "cache_read_input_tokens": 1000, "output_tokens": out}},
+        "requestId": req, "type": "assistant", "uuid": "u-" + mid, "timestamp": ts,
+    }
+    if req is None:
+        del obj["requestId"]
+    obj.update(extra)
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def write(path: Path, *lines: str, newline: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + ("\n" if newline else ""))
+    return path
+
+
+def proj(root: Path, name: str = "-home-u-app") -> Path:
+    return root / "projects" / name
+
+
+# -- one line ------------------------------------------------------------------------
+
+def test_usage_line_becomes_a_request():
+    c = Counts()
+    req, side = parse_line(line(costUSD=0.25).encode(), c)
+    assert not side
+    assert (req.source_system, req.source_channel, req.event_type) == (
+        "claude_code", "jsonl", "message_usage")
+    assert (req.provider_id, req.agent_name) == ("anthropic", "claude_code")
+    assert req.model_raw == "claude-sonnet-4-5-20250929"
+    assert req.model_canonical == "claude-sonnet-4-5"
+    assert (req.session_id, req.workspace_id, req.message_id, req.turn_id) == (
+        "s1", "/home/u/app", "msg_1", "req_1")
+    assert (req.input_tokens, req.output_tokens, req.cache_write_tokens,
+            req.cache_read_tokens, req.total_tokens) == (4, 10, 100, 1000, 1114)
+    assert req.cost_usd == 0.25
+    assert req.occurred_at.isoformat() == "2026-11-20T09:14:03.512000+00:00"
+    assert req.status == "ok"
+    assert c.usage_lines == 1
+
+
+def test_cost_is_none_without_cost_usd():
+    req, _ = parse_line(line().encode(), Counts())
+    assert req.cost_usd is None
+
+
+def test_canonical_model_strips_the_date():
+    assert canonical_model("claude-opus-4-1-20250805") == "claude-opus-4-1"
+    assert canonical_model("claude-haiku-4-5") == "claude-haiku-4-5"
+    assert canonical_model("<synthetic>") is None
+
+
+def test_synthetic_is_counted_without_a_model():
+    req, _ = parse_line(line(model="<synthetic>").encode(), Counts())
+    assert req.model_raw == "<synthetic>" and req.model_canonical is None
+    assert req.total_tokens == 1114
+
+
+def test_api_error_lines_are_counted_with_error_status():
+    req, _ = parse_line(line(model="<synthetic>", isApiErrorMessage=True).encode(), Counts())
+    assert req.status == "error"
+
+
+@pytest.mark.parametrize("field", ["costUSD", "requestId", "sessionId", "version", "cwd"])
+def test_forbidden_null_field_skips_the_line(field):
+    c = Counts()
+    assert parse_line(line(**{field: None}).encode(), c) is None
+    assert c.skipped == {"null_field": 1}
+
+
+def test_null_model_or_cache_tokens_skips_the_line():
+    raw = line().replace('"model":"claude-sonnet-4-5-20250929"', '"model":null')
+    assert has_unsupported_null(raw.encode())
+    raw = line().replace('"cache_read_input_tokens":1000', '"cache_read_input_tokens":null')
+    c = Counts()
+    assert parse_line(raw.encode(), c) is None and c.skipped == {"null_field": 1}
+
+
+def test_other_nulls_are_fine():
+    assert not has_unsupported_null(line(parentUuid=None).encode())
+    assert parse_line(line(gitBranch=None).encode(), Counts()) is not None
+
+
+@pytest.mark.parametrize("patch", [
+    {"version": "dev"}, {"sessionId": ""}, {"requestId": ""}, {"timestamp": "yesterday"},
+])
+def test_invalid_lines_are_skipped(patch):
+    c = Counts()
+    assert parse_line(line(**patch).encode(), c) is None
+    assert sum(c.skipped.values()) == 1 and c.usage_lines == 0
+
+
+def test_missing_output_tokens_is_invalid():
+    raw = line().replace(',"output_tokens":10', "")
+    c = Counts()
+    assert parse_line(raw.encode(), c) is None and c.skipped == {"invalid": 1}
+
+
+def test_malformed_usage_line_is_counted():
+    c = Counts()
+    raw = line()
+    assert parse_line(raw[: raw.index('"usage":{') + 20].encode(), c) is None
+    assert c.malformed == 1
+
+
+def test_cache_creation_object_wins():
+    raw = line().replace(
+        '"cache_creation_input_tokens":100',
+        '"cache_creation_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":60,'
+        '"ephemeral_1h_input_tokens":30}')
+    req, _ = parse_line(raw.encode(), Counts())
+    assert req.cache_write_tokens == 90
+
+
+def test_agent_progress_lines_carry_a_nested_message():
+    inner = json.loads(line("msg_sub", "req_sub", out=7))
+    outer = {"type": "progress", "sessionId": "s1", "cwd": "/home/u/app", "timestamp": TS,
+             "data": {"type": "agent_progress", "message": {
+                 "timestamp": inner["timestamp"], "message": inner["message"],
+                 "requestId": "req_sub", "isSidechain": True}}}
+    req, side = parse_line(json.dumps(outer, separators=(",", ":")).encode(), Counts())
+    assert req.message_id == "msg_sub" and req.output_tokens == 7 and side
+
+
+def test_workspace_falls_back_to_the_project_dir():
+    raw = json.loads(line())
+    del raw["cwd"]
+    req, _ = parse_line(json.dumps(raw, separators=(",", ":")).encode(), Counts(), "-home-u-app")
+    assert req.workspace_id == "-home-u-app"
+
+
+# -- each message once ---------------------------------------------------------------
+
+def test_streamed_copies_count_once_with_the_most_tokens(store, tmp_path):
+    write(proj(tmp_path) / "s1.jsonl", line(out=1), line(out=50), line(out=20))
+    run(store, tmp_path)
+    assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 50, 100, 1000)}
+
+
+def test_resumed_session_replay_counts_once(store, tmp_path):
+    write(proj(tmp_path) / "s1.jsonl", line("m1", "r1", out=30), line("m2", "r2", out=5))
+    write(proj(tmp_path) / "s2.jsonl", line("m1", "r1", out=30, session="s2"),
+          line("m3", "r3", out=7, session="s2"))
+    run(store, tmp_path)
+    assert daily(tmp_path / "usage.db") == {"2026-11-20": (12, 42, 300, 3000)}
+    assert len(events(tmp_path / "usage.db")) == 3
+
+
+def test_sidechain_replay_under_a_new_request_counts_once(store, tmp_path):
+    write(proj(tmp_path) / "s1.jsonl", line("m1", "r1", out=30))
+    write(proj(tmp_path) / "s1" / "subagents" / "agent-1.jsonl",
+          line("m1", "r-new", out=30, sidechain=True), line("m9", "r9", out=3, sidechain=True))
+    run(store, tmp_path)
+    assert daily(tmp_path / "usage.db") == {"2026-11-20": (8, 33, 200, 2000)}
+
+
+def test_copies_in_separate_runs_keep_the_most_tokens(store, tmp_path):
+    f = write(proj(tmp_path) / "s1.jsonl", line(out=5))
+    run(store, tmp_path)
+    with f.open("a") as fh:
+        fh.write(line(out=80) + "\n" + line(out=60) + "\n")
+    run(store, tmp_path)
+    assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 80, 100, 1000)}
+
+
+def test_corpus_daily_equals_the_truth(store, tmp_path):
+    truth = write_corpus(tmp_path, seed=3, days=4, sessions=10, line_kb=(1, 3))
+    rep = run(store, tmp_path)
+    got = daily(tmp_path / "usage.db")
+    want = {d: (t.input, t.output, t.cache_creation, t.cache_read)
+            for d, t in truth.daily.items()}
+    assert got == want
+    assert len(events(tmp_path / "usage.db")) == truth.messages
+    c = rep.claude
+    assert c.files == truth.files and c.lines == truth.lines
+    assert c.usage_lines == truth.usage_lines
+    assert c.malformed == truth.malformed
+    assert c.skipped.get("null_field", 0) == truth.null_skipped
+    assert c.bytes_read == truth.bytes
+
+
+def test_corpus_in_two_halves_equals_the_truth(store, tmp_path):
+    """Copies split across runs (the store's dedup, not the in-pass one, merges them)."""
+    truth = write_corpus(tmp_path / "all", seed=5, days=3, sessions=8, line_kb=(1, 2))
+    files = sorted((tmp_path / "all").rglob("*.jsonl"))
+    live = tmp_path / "live"
+    for i, f in enumerate(files):
+        dst = live / f.relative_to(tmp_path / "all")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        data = f.read_bytes()
+        cut = data.rfind(b"\n", 0, len(data) // 2) + 1 if i % 2 else len(data)
+        dst.write_bytes(data[:cut])
+    run(store, live)
+    for f in files:
+        dst = live / f.relative_to(tmp_path / "all")
+        dst.write_bytes(f.read_bytes())  # same inode, appended
+    rep = run(store, live)
+    assert rep.claude.bytes_read < truth.bytes
+    want = {d: (t.input, t.output, t.cache_creation, t.cache_read)
+            for d, t in truth.daily.items()}
+    assert daily(tmp_path / "usage.db") == want
+
+
+# -- incremental ---------------------------------------------------------------------
+
+def test_second_run_reads_only_new_bytes(store, tmp_path):
+    f = write(proj(tmp_path) / "s1.jsonl", line("m1"), line("m2"))
+    first = run(store, tmp_path)
+    assert first.claude.bytes_read == f.stat().st_size and first.claude.lines == 2
+    again = run(store, tmp_path)
+    assert (again.claude.bytes_read, again.claude.lines, again.claude.files_read) == (0, 0, 0)
+    new = line("m3") + "\n"
+    with f.open("a") as fh:
+        fh.write(new)
+    third = run(store, tmp_path)
+    assert third.claude.bytes_read == len(new) and third.claude.lines == 1
+    assert third.ingest.inserted == 1
+    assert len(events(tmp_path / "usage.db")) == 3
+
+
+def test_partial_last_line_waits_for_its_newline(store, tmp_path):
+    f = write(proj(tmp_path) / "s1.jsonl", line("m1"))
+    run(store, tmp_path)
+    whole = line("m2")
+    with f.open("a") as fh:
+        fh.write(whole[:40])
+    r = run(store, tmp_path)
+    assert r.claude.lines == 0 and r.claude.malformed == 0 and r.ingest.inserted == 0
+    with f.open("a") as fh:
+        fh.write(whole[40:] + "\n")
+    r = run(store, tmp_path)
+    assert r.claude.lines == 1 and r.ingest.inserted == 1
+    assert r.claude.bytes_read == len(whole) + 1
+
+
+def test_truncated_file_is_read_again_without_double_counting(store, tmp_path):
+    f = write(proj(tmp_path) / "s1.jsonl", line("m1"), line("m2"), line("m3"))
+    run(store, tmp_path)
+    write(f, line("m1"))  # truncated to less than the offset
+    r = run(store, tmp_path)
+    assert r.claude.lines == 1 and r.claude.bytes_read == f.stat().st_size
+    assert r.ingest.inserted == 0
+    assert len(events(tmp_path / "usage.db")) == 3
+
+
+def test_replaced_file_same_size_is_read_again(store, tmp_path):
+    f = write(proj(tmp_path) / "s1.jsonl", line("m1", session="aaaa"))
+    run(store, tmp_path)
+    size = f.stat().st_size
+    f.unlink()
+    write(f, line("m2", session="bbbb"))  # new content, maybe the freed inode
+    with f.open("a") as fh:
+        fh.write(line("m4", session="bbbb") + "\n")
+    assert f.stat().st_size > size
+    r = run(store, tmp_path)
+    assert r.claude.lines == 2 and r.ingest.inserted == 2
+
+
+def test_recursive_and_several_roots(store, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write(proj(a) / "s1.jsonl", line("m1"))
+    write(proj(b, "-home-u-api") / "deep" / "er" / "s2.jsonl", line("m2"))
+    r = collect_once(store, claude_roots=[a, b], codex_dir=tmp_path / "x",
+                     hook_spool=tmp_path / "y")
+    assert r.claude.files == 2 and r.ingest.inserted == 2
+
+
+def test_unreadable_file_is_skipped(store, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads everything")
+    f = write(proj(tmp_path) / "s1.jsonl", line("m1"))
+    write(proj(tmp_path) / "s2.jsonl", line("m2"))
+    f.chmod(0)
+    try:
+        r = run(store, tmp_path)
+    finally:
+        f.chmod(0o600)
+    assert r.ingest.inserted == 1
+
+
+def test_fields_ccusage_ignores_never_reject_a_line():
+    odd = json.loads(line())
+    odd["cwd"] = 42
+    odd["data"] = {"type": "hook_progress", "message": "running"}
+    req, _ = parse_line(json.dumps(odd, separators=(",", ":")).encode(), Counts())
+    assert req.message_id == "msg_1" and req.workspace_id is None

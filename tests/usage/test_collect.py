@@ -1,0 +1,143 @@
+"""collect_once over all collectors (batches, progress), watch (a new Claude message
+reaches the store within 2 s) and the ``tokentop ingest`` command."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from claude_corpus import write_corpus
+from click.testing import CliRunner
+from test_claude import line, proj, write
+
+from store.usage import collect
+from store.usage.collect import CollectReport, collect_once, watch
+
+db = pytest.importorskip("store.usage.db")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator:
+    s = db.UsageStore.open(tmp_path / "usage.db")
+    yield s
+    s.close()
+
+
+def count(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_batches_commit_offsets_with_their_events(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(collect, "BATCH", 7)
+    truth = write_corpus(tmp_path / "c", seed=2, days=2, sessions=6, line_kb=(1, 2))
+    seen: list[tuple[int, int]] = []
+    r = collect_once(store, claude_roots=[tmp_path / "c"], codex_dir=tmp_path / "x",
+                     hook_spool=tmp_path / "y", progress=lambda d, t: seen.append((d, t)))
+    assert r.batches > 3
+    assert count(tmp_path / "usage.db") == truth.messages
+    assert seen[-1] == (truth.bytes, truth.bytes)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    offs = store.load_offsets("claude_code")
+    assert len(offs) == truth.files
+    assert all(o.offset == Path(p).stat().st_size for p, o in offs.items())
+    assert collect_once(store, claude_roots=[tmp_path / "c"], codex_dir=tmp_path / "x",
+                        hook_spool=tmp_path / "y").bytes_read == 0
+
+
+def test_report_as_dict_is_json(store, tmp_path):
+    write(proj(tmp_path) / "s1.jsonl", line("m1"), "not json")
+    r = collect_once(store, claude_roots=[tmp_path], codex_dir=tmp_path / "x",
+                     hook_spool=tmp_path / "y")
+    d = json.loads(json.dumps(r.as_dict()))
+    assert d["claude"]["malformed"] == 1 and d["inserted"] == 1 and d["bytes_read"] > 0
+
+
+def test_watch_brings_a_new_message_within_two_seconds(tmp_path):
+    root = tmp_path / "claude"
+    f = write(proj(root) / "s1.jsonl", line("m1"))
+    stop = threading.Event()
+    reports: list[CollectReport] = []
+    cond = threading.Condition()
+
+    def on_change(rep: CollectReport) -> None:
+        with cond:
+            reports.append(rep)
+            cond.notify_all()
+
+    s = db.UsageStore.open(tmp_path / "usage.db")
+    t = threading.Thread(target=watch, args=(s, stop, on_change), daemon=True,
+                         kwargs={"claude_roots": [root], "codex_dir": tmp_path / "x",
+                                 "hook_spool": tmp_path / "y"})
+    t.start()
+    try:
+        with cond:
+            assert cond.wait_for(lambda: len(reports) >= 1, timeout=10)  # the initial pass
+        t0 = time.monotonic()
+        with f.open("a") as fh:
+            fh.write(line("m2") + "\n")
+        with cond:
+            assert cond.wait_for(lambda: len(reports) >= 2, timeout=2.0)
+        latency = time.monotonic() - t0
+        assert latency < 2.0
+        assert reports[-1].ingest.inserted == 1
+        assert count(tmp_path / "usage.db") == 2
+        # a new project directory and file appear: picked up as well
+        write(proj(root, "-home-u-api") / "s2.jsonl", line("m3"))
+        with cond:
+            assert cond.wait_for(lambda: len(reports) >= 3, timeout=3.0)
+    finally:
+        stop.set()
+        t.join(timeout=5)
+        s.close()
+    assert not t.is_alive()
+
+
+# -- tokentop ingest -----------------------------------------------------------------
+
+def test_ingest_command_json(tmp_path):
+    from tui.commands.ingest import ingest
+
+    truth = write_corpus(tmp_path / "c", seed=4, days=2, sessions=4, line_kb=(1, 2))
+    store = tmp_path / "u.db"
+    args = ["--store", str(store), "--claude-dir", str(tmp_path / "c"),
+            "--codex-dir", str(tmp_path / "c"), "--json"]
+    res = CliRunner().invoke(ingest, args)
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout.strip().splitlines()[-1])
+    assert d["inserted"] == truth.messages and d["claude"]["files"] == truth.files
+    res = CliRunner().invoke(ingest, args[:-1])
+    assert res.exit_code == 0 and "claude" in res.stdout and "0 inserted" in res.stdout
+
+
+def test_ingest_command_user_errors(tmp_path):
+    from tui.commands.ingest import ingest
+
+    res = CliRunner().invoke(ingest, ["--store", str(tmp_path / "u.db"),
+                                      "--claude-dir", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "not found" in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    (tmp_path / "c").mkdir()
+    res = CliRunner().invoke(ingest, ["--store", str(bad), "--claude-dir", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_ingest_command_does_not_import_textual(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, tui.commands.ingest, store.usage.collect; "
+            "sys.exit(1 if 'textual' in sys.modules else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0

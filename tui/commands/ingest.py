@@ -1,0 +1,116 @@
+"""``tokentop ingest``: collect new agent-log bytes into the usage store once.
+
+Progress (a percentage of the new bytes) goes to stderr while stderr is a terminal;
+the counts go to stdout, as one JSON line with ``--json`` or a short table. No Textual
+here: headless commands must start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+
+def fail(message: str) -> NoReturn:
+    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
+    click.echo(f"tokentop: {message}", err=True)
+    sys.exit(2)
+
+
+def _readable_dir(path: Path, what: str) -> None:
+    if not path.exists():
+        fail(f"{what} not found: {path}")
+    if not path.is_dir():
+        fail(f"{what} is not a directory: {path}")
+    try:
+        next(iter(path.iterdir()), None)
+    except OSError as e:
+        fail(f"cannot read {what} {path}: {e.strerror or e}")
+
+
+class _Percent:
+    """A terse ``ingest: 42%`` line on a terminal, redrawn at most ~10 times a second."""
+
+    def __init__(self) -> None:
+        self.last = -1.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        pct = 100 if total <= 0 else done * 100 // total
+        sys.stderr.write(f"\ringest: {pct:3d}% of {total / 1e6:,.1f} MB")
+        sys.stderr.flush()
+        self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _table(d: dict) -> str:
+    rows = [f"{'collector':<11}{'files':>7}{'read':>7}{'MB':>9}{'lines':>10}{'usage':>9}"
+            f"{'malformed':>10}{'skipped':>9}"]
+    for name in ("claude", "codex", "hook_spool"):
+        c = d[name]
+        rows.append(
+            f"{name:<11}{c['files']:>7}{c['files_read']:>7}{c['bytes_read'] / 1e6:>9.1f}"
+            f"{c['lines']:>10}{c['usage_lines']:>9}{c['malformed']:>10}"
+            f"{sum(c['skipped'].values()):>9}"
+        )
+    rows.append(
+        f"store: {d['inserted']} inserted, {d['enriched']} enriched, "
+        f"{d['duplicates']} duplicates, {sum(d['rejected'].values())} rejected "
+        f"in {d['elapsed_s']:.2f} s"
+    )
+    return "\n".join(rows)
+
+
+@click.command("ingest")
+@click.option("--store", "store_path", metavar="PATH",
+              help="Usage store [default: $XDG_STATE_HOME/tokentop/usage.db].")
+@click.option("--claude-dir", "claude_dirs", metavar="DIR", multiple=True,
+              help="Claude Code root holding projects/ (repeatable) "
+              "[default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude].")
+@click.option("--codex-dir", metavar="DIR",
+              help="Codex sessions directory [default: $CODEX_HOME/sessions].")
+@click.option("--json", "as_json", is_flag=True, help="Counts as one JSON line.")
+def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str | None,
+           as_json: bool) -> None:
+    """Collect new Claude Code, Codex and hook-spool usage into the store, once."""
+    from store.usage.collect import collect_once
+    from store.usage.db import UsageStore, UsageStoreError
+    from store.usage.paths import default_db_path
+
+    roots = [Path(d).expanduser() for d in claude_dirs] or None
+    for r in roots or ():
+        _readable_dir(r, "Claude directory")
+    codex = Path(codex_dir).expanduser() if codex_dir else None
+    if codex is not None:
+        _readable_dir(codex, "Codex directory")
+    path = Path(store_path).expanduser() if store_path else default_db_path()
+    try:
+        store = UsageStore.open(path)
+    except (UsageStoreError, OSError) as e:
+        fail(f"cannot open usage store {path}: {e}")
+    progress = _Percent() if sys.stderr.isatty() else None
+    try:
+        report = collect_once(store, claude_roots=roots, codex_dir=codex, progress=progress)
+    except (UsageStoreError, OSError) as e:
+        fail(f"ingest failed: {e}")
+    finally:
+        if progress is not None:
+            progress.end()
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    d = report.as_dict()
+    click.echo(json.dumps(d, separators=(",", ":")) if as_json else _table(d))
