@@ -1,0 +1,471 @@
+"""ccusage-shaped reports (daily, monthly, session, blocks) from the usage store.
+
+The JSON documents have ccusage's keys, nesting and ordering (keys sorted, as ccusage
+prints them), so a script written against ``ccusage claude daily --json`` reads
+``tokentop report daily --json`` unchanged. The numbers come from the store, where each
+message is counted once however many log files repeat it.
+
+Cost of an event: ``cost_usd`` when the source reported one (Claude's ``costUSD``), else
+the bundled price table times its tokens. A model the table does not know adds no cost
+and is listed under ``totals.unpricedModels`` and ``missingPricing`` (ccusage's keys),
+never counted as $0 silently.
+
+Speed: daily, monthly and session reports aggregate in SQL (one group per UTC hour and
+model), so they stay fast over millions of events; the per-message tier surcharge is
+summed in SQL as the tokens beyond the tier threshold. Only ``blocks`` walks events one
+by one, because a block boundary depends on the gap between consecutive events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from store.pricing import Price, PriceTable
+from store.usage.timefmt import bound, parse_ts
+
+SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
+BLOCK = timedelta(hours=5)  # a Claude billing block
+SOURCES = {"all": None, "claude": "claude_code", "codex": "codex"}
+USAGE_EVENT_TYPES = ("message_usage",)
+
+
+class ReportError(Exception):
+    """A problem the user can fix (bad date, unknown timezone, unreadable store)."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What to include. ``since``/``until`` are inclusive local dates in ``tz``."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    since: date | None = None
+    until: date | None = None
+    source: str = "all"
+    now: datetime | None = None  # injected by tests; default: the wall clock
+
+
+def parse_day(text: str) -> date:
+    """``YYYYMMDD`` (ccusage's format) or ``YYYY-MM-DD``."""
+    t = text.strip().replace("-", "")
+    if not re.fullmatch(r"\d{8}", t):
+        raise ReportError(f"bad date {text!r}: use YYYYMMDD")
+    try:
+        return date(int(t[:4]), int(t[4:6]), int(t[6:]))
+    except ValueError as e:
+        raise ReportError(f"bad date {text!r}: {e}") from None
+
+
+def parse_tz(name: str | None) -> ZoneInfo:
+    """An IANA zone; ``None`` is the system's local zone (as ccusage defaults)."""
+    if not name:
+        return _local_zone()
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        raise ReportError(f"unknown timezone {name!r}") from None
+
+
+def _local_zone() -> ZoneInfo:
+    """``$TZ`` when it names a zone, else the zone ``/etc/localtime`` links to, else UTC."""
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        with contextlib.suppress(ValueError, OSError, KeyError):
+            return ZoneInfo(env)
+    try:
+        link = Path("/etc/localtime").resolve()
+        if "zoneinfo/" in str(link):
+            return ZoneInfo(str(link).split("zoneinfo/", 1)[1])
+    except (OSError, ValueError, KeyError):
+        pass
+    return ZoneInfo("UTC")
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: reports never write, and never to a foreign database."""
+    if not path.exists():
+        raise ReportError(f"usage store not found: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as e:
+        raise ReportError(f"cannot read usage store {path}: {e}") from None
+    return conn
+
+
+# --- time helpers: the store holds UTC text, fixed-width or openusage's variable width
+
+
+def iso_ms(dt: datetime) -> str:
+    """JavaScript's ``toISOString``: what ccusage prints for times."""
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _day_start(d: date, tz: ZoneInfo) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=tz)
+
+
+def _whole_hour_zone(tz: ZoneInfo) -> bool:
+    """True when every recent UTC offset of ``tz`` is whole hours (hour groups suffice)."""
+    year = datetime.now(UTC).year
+    for y in range(year - 3, year + 2):
+        for month in (1, 4, 7, 10):
+            off = datetime(y, month, 1, tzinfo=tz).utcoffset() or timedelta()
+            if off.total_seconds() % 3600:
+                return False
+    return True
+
+
+# --- the shared SQL filter
+
+
+def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
+    types = ",".join("?" * len(USAGE_EVENT_TYPES))
+    # "+event_type": not through the (event_type, provider) index, whose order makes
+    # every row a random lookup; a scan, or the occurred_at index for a date range.
+    clauses = [f"+event_type IN ({types})"]
+    args: list[Any] = list(USAGE_EVENT_TYPES)
+    if opts.source not in SOURCES:
+        raise ReportError(f"unknown source {opts.source!r}: use claude, codex or all")
+    agent = SOURCES[opts.source]
+    if agent:
+        clauses.append("agent_name = ?")
+        args.append(agent)
+    if opts.since:
+        clauses.append("occurred_at >= ?")
+        args.append(bound(_day_start(opts.since, opts.tz)))
+    if opts.until:
+        clauses.append("occurred_at < ?")
+        args.append(bound(_day_start(opts.until + timedelta(days=1), opts.tz)))
+    return " AND ".join(clauses), args
+
+
+_MODEL = "COALESCE(model_raw, model_canonical, 'unknown')"
+
+
+def _over(column: str, threshold: int) -> str:
+    return f"SUM(MAX(COALESCE({column}, 0) - {threshold}, 0))"
+
+
+def _group_sql(key: str, where: str, extra: str = "") -> str:
+    """Sums per (key, model, priced-by-source?), with per-message excess over the tier.
+
+    First and last times compare with the ``Z`` removed: openusage's variable-width
+    strings otherwise misorder within a second ("...:59Z" > "...:59.5Z").
+    """
+    t = _tier_threshold()
+    return f"""
+        SELECT {key} AS k, {_MODEL} AS model, cost_usd IS NULL AS calc,
+               MIN(replace(occurred_at, 'Z', '')), MAX(replace(occurred_at, 'Z', '')),
+               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
+               SUM(cost_usd),
+               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
+               {extra}
+        FROM usage_events WHERE {where}
+        GROUP BY k, model, calc
+    """
+
+
+def _tier_threshold() -> int:
+    return PriceTable.load().tier_threshold
+
+
+# --- accumulation
+
+
+@dataclass
+class _ModelSums:
+    input: int = 0
+    output: int = 0
+    cache_write: int = 0
+    cache_read: int = 0
+    cost: float = 0.0
+    missing: bool = False
+    first: str = "~"
+
+    def json(self, name: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "cacheCreationTokens": self.cache_write, "cacheReadTokens": self.cache_read,
+            "cost": self.cost, "inputTokens": self.input, "modelName": name,
+            "outputTokens": self.output,
+        }
+        if self.missing:
+            out["missingPricing"] = True
+        return out
+
+
+@dataclass
+class _Group:
+    models: dict[str, _ModelSums] = field(default_factory=dict)
+    first: str = "~"
+    last: str = ""
+    workspace: str | None = None
+
+    def add(self, model: str, row: tuple, price_of: _Pricer) -> None:
+        (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro) = row[:14]
+        s = self.models.get(model)
+        if s is None:
+            s = self.models[model] = _ModelSums()
+        s.input += i
+        s.output += o
+        s.cache_write += cw
+        s.cache_read += cr
+        if calc:
+            price = price_of(model)
+            if price is None:
+                if model != SYNTHETIC and (i or o or cw or cr):
+                    s.missing = True
+            else:
+                s.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+        else:
+            s.cost += given or 0.0
+        s.first = min(s.first, first)
+        self.first = min(self.first, first)
+        self.last = max(self.last, last)
+
+    def totals(self) -> dict[str, Any]:
+        i = sum(s.input for s in self.models.values())
+        o = sum(s.output for s in self.models.values())
+        cw = sum(s.cache_write for s in self.models.values())
+        cr = sum(s.cache_read for s in self.models.values())
+        return {
+            "cacheCreationTokens": cw, "cacheReadTokens": cr, "inputTokens": i,
+            "outputTokens": o, "totalCost": sum(s.cost for s in self.models.values()),
+            "totalTokens": i + o + cw + cr,
+        }
+
+    def entry(self) -> dict[str, Any]:
+        """Totals plus ccusage's ``modelsUsed`` (first use first) and ``modelBreakdowns``
+        (costliest first). The synthetic placeholder is in neither, as in ccusage."""
+        real = [(n, s) for n, s in self.models.items() if n != SYNTHETIC]
+        used = [n for n, s in sorted(real, key=lambda kv: kv[1].first)]
+        breakdowns = [s.json(n) for n, s in sorted(real, key=lambda kv: -kv[1].cost)]
+        return {**self.totals(), "modelBreakdowns": breakdowns, "modelsUsed": used}
+
+
+class _Pricer:
+    def __init__(self) -> None:
+        self.table = PriceTable.load()
+
+    def __call__(self, model: str) -> Price | None:
+        return None if model == SYNTHETIC else self.table.lookup(model)
+
+
+def _grand_totals(groups: Iterable[_Group]) -> dict[str, Any]:
+    total = _Group()
+    unpriced: set[str] = set()
+    for g in groups:
+        for name, s in g.models.items():
+            t = total.models.setdefault(name, _ModelSums())
+            t.input += s.input
+            t.output += s.output
+            t.cache_write += s.cache_write
+            t.cache_read += s.cache_read
+            t.cost += s.cost
+            if s.missing:
+                unpriced.add(name)
+    out = total.totals()
+    if unpriced:
+        out["unpricedModels"] = sorted(unpriced)
+    return out
+
+
+def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str) -> dict[str, _Group]:
+    """Groups keyed by the local-time period ``fmt`` (strftime) of each event."""
+    where, args = _where(opts)
+    width = 13 if _whole_hour_zone(opts.tz) else 16  # UTC hour, or minute for :30 zones
+    sql = _group_sql(f"substr(occurred_at, 1, {width})", where)
+    price_of = _Pricer()
+    periods: dict[str, _Group] = {}
+    keys: dict[str, str] = {}
+    for row in conn.execute(sql, args):
+        utc_key, model = row[0], row[1]
+        period = keys.get(utc_key)
+        if period is None:
+            start = parse_ts(utc_key + (":00:00" if width == 13 else ":00"))
+            period = keys[utc_key] = start.astimezone(opts.tz).strftime(fmt)
+        periods.setdefault(period, _Group()).add(model, row, price_of)
+    return dict(sorted(periods.items()))
+
+
+# --- the reports
+
+
+def daily(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
+    """``{"daily": [{date, ...tokens, totalCost, modelsUsed, modelBreakdowns}], "totals"}``."""
+    periods = _by_period(conn, opts, "%Y-%m-%d")
+    rows = [{"date": d, **g.entry()} for d, g in periods.items()]
+    return {"daily": rows, "totals": _grand_totals(periods.values())}
+
+
+def monthly(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
+    """``{"monthly": [{month: "YYYY-MM", ...}], "totals"}``."""
+    periods = _by_period(conn, opts, "%Y-%m")
+    rows = [{"month": m, **g.entry()} for m, g in periods.items()]
+    return {"monthly": rows, "totals": _grand_totals(periods.values())}
+
+
+def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
+    """``{"sessions": [...], "totals"}``, costliest first (as ccusage).
+
+    ``sessionId`` is the agent's session id (ccusage: the log file's name, which Claude
+    Code names after the session) and ``projectPath`` the project directory name.
+    """
+    where, args = _where(opts)
+    sql = _group_sql("COALESCE(session_id, '')", where, ", MAX(workspace_id)")
+    price_of = _Pricer()
+    groups: dict[str, _Group] = {}
+    for row in conn.execute(sql, args):
+        g = groups.setdefault(row[0], _Group())
+        g.add(row[1], row, price_of)
+        if row[14] and not g.workspace:
+            g.workspace = row[14]
+    rows = [
+        {
+            **g.entry(), "sessionId": sid or "unknown", "projectPath": project_path(g.workspace),
+            "firstActivity": iso_ms(parse_ts(g.first)), "lastActivity": iso_ms(parse_ts(g.last)),
+        }
+        for sid, g in groups.items()
+    ]
+    rows.sort(key=lambda r: r["lastActivity"], reverse=True)
+    rows.sort(key=lambda r: r["totalCost"], reverse=True)  # ccusage: costliest first
+    return {"sessions": rows, "totals": _grand_totals(groups.values())}
+
+
+def project_path(workspace: str | None) -> str:
+    """ccusage's ``projectPath``: Claude Code's project directory name, which is the
+    working directory with every character but letters, digits and ``-`` made ``-``
+    (``/home/u/app`` -> ``-home-u-app``)."""
+    if not workspace:
+        return "unknown"
+    if workspace.startswith("/"):
+        return re.sub(r"[^A-Za-z0-9-]", "-", workspace)
+    return workspace
+
+
+@dataclass
+class _Block:
+    start: datetime
+    first: datetime
+    last: datetime
+    entries: int = 0
+    input: int = 0
+    output: int = 0
+    cache_write: int = 0
+    cache_read: int = 0
+    cost: float = 0.0
+    models: dict[str, None] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return self.input + self.output + self.cache_write + self.cache_read
+
+    def json(self, now: datetime) -> dict[str, Any]:
+        end = self.start + BLOCK
+        active = now - self.last < BLOCK and now < end
+        burn = projection = None
+        minutes = (self.last - self.first).total_seconds() / 60
+        if active and minutes > 0:
+            burn = {
+                "costPerHour": self.cost / minutes * 60,
+                "tokensPerMinute": self.tokens / minutes,
+                "tokensPerMinuteForIndicator": (self.input + self.output) / minutes,
+            }
+            remaining = max(0, math.floor((end - now).total_seconds() / 60))
+            projection = {
+                "remainingMinutes": remaining,
+                "totalCost": round(self.cost + burn["costPerHour"] / 60 * remaining, 2),
+                "totalTokens": round(self.tokens + burn["tokensPerMinute"] * remaining),
+            }
+        return {
+            "actualEndTime": iso_ms(self.last), "burnRate": burn, "costUSD": self.cost,
+            "endTime": iso_ms(end), "entries": self.entries, "id": iso_ms(self.start),
+            "isActive": active, "isGap": False,
+            "models": [m for m in self.models if m != SYNTHETIC],
+            "projection": projection, "startTime": iso_ms(self.start),
+            "tokenCounts": {
+                "cacheCreationInputTokens": self.cache_write,
+                "cacheReadInputTokens": self.cache_read,
+                "inputTokens": self.input, "outputTokens": self.output,
+            },
+            "totalTokens": self.tokens,
+        }
+
+
+def _gap(last: datetime, nxt: datetime) -> dict[str, Any]:
+    start = last + BLOCK
+    return {
+        "actualEndTime": None, "burnRate": None, "costUSD": 0, "endTime": iso_ms(nxt),
+        "entries": 0, "id": f"gap-{iso_ms(start)}", "isActive": False, "isGap": True,
+        "models": [], "projection": None, "startTime": iso_ms(start),
+        "tokenCounts": {"cacheCreationInputTokens": 0, "cacheReadInputTokens": 0,
+                        "inputTokens": 0, "outputTokens": 0},
+        "totalTokens": 0,
+    }
+
+
+def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool = False,
+           ) -> dict[str, Any]:
+    """5-hour billing blocks, computed as ccusage does.
+
+    A block starts at its first event floored to the UTC hour and lasts 5 hours; an
+    event more than 5 hours after the block's start or after the previous event starts
+    a new block, and a silence longer than 5 hours becomes a gap block (from the last
+    event + 5 h to the next event). The block holding ``now`` (last event under 5 h
+    ago, end not reached) is active and gets a burn rate and a projection to its end.
+    """
+    where, args = _where(opts)
+    sql = f"""
+        SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0), COALESCE(output_tokens, 0),
+               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd
+        FROM usage_events WHERE {where} ORDER BY occurred_at
+    """
+    rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(sql, args)),
+                  key=lambda r: r[0])  # re-sort: variable-width strings misorder in a second
+    price_of = _Pricer()
+    now = opts.now or datetime.now(UTC)
+    out: list[dict[str, Any]] = []
+    cur: _Block | None = None
+    for ts, model, i, o, cw, cr, given in rows:
+        if cur is not None and (ts - cur.start > BLOCK or ts - cur.last > BLOCK):
+            out.append(cur.json(now))
+            if ts - cur.last > BLOCK:
+                out.append(_gap(cur.last, ts))
+            cur = None
+        if cur is None:
+            cur = _Block(start=ts.replace(minute=0, second=0, microsecond=0), first=ts, last=ts)
+        cur.last = ts
+        cur.entries += 1
+        cur.input += i
+        cur.output += o
+        cur.cache_write += cw
+        cur.cache_read += cr
+        if given is not None:
+            cur.cost += given
+        else:
+            price = price_of(model)
+            if price is not None:
+                cur.cost += price.cost(i, o, cw, cr)
+        cur.models.setdefault(model, None)
+    if cur is not None:
+        out.append(cur.json(now))
+    if active_only:
+        out = [b for b in out if b["isActive"]]
+    return {"blocks": out}
+
+
+REPORTS = {"daily": daily, "monthly": monthly, "session": session, "blocks": blocks}
