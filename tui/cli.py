@@ -104,5 +104,18 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
     click.echo(json.dumps(doc, separators=(",", ":")))
 
 
+def _register() -> None:
+    """Subcommands live in tui/commands, one module each (none imports Textual)."""
+    from tui.commands.db import db
+    from tui.commands.ingest import ingest
+    from tui.commands.pricing import pricing
+    from tui.commands.report import report
+
+    for command in (ingest, report, pricing, db):
+        main.add_command(command)
+
+
+_register()
+
 if __name__ == "__main__":
     main()
