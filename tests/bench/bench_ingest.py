@@ -25,6 +25,35 @@ Figures:
 It then prints the WAL frames one batch writes, and the ceilings of CPython's sqlite3
 on this machine (see ``ceilings``), which bound any implementation of this schema.
 Targets: >= 150,000 events/s, <= 2 KB/event.
+
+Where it stands (2 vCPU VM, ext4 on virtio, SQLite 3.40, CPython 3.11; 1M prefilled,
+batches of 5,000): about 14,000 events/s and 14.5 KB/event (wchar = write_bytes),
+both targets missed. Where a batch's ~360 ms go (``--profile`` and a per-phase timer):
+key lookups 22 ms, Python (validate, key, merge) ~50 ms, the ``executemany`` INSERT
+130 ms, COMMIT 160 ms. The last two are page work: one batch dirties ~12,000 pages
+(2.4 per event; attributed with the WAL frame headers and ``dbstat``): 6,000 in the
+UNIQUE dedup_key index, 4,600 in ``idx_usage_events_message_id``, 500 in the table,
+under 100 in each other index. Both big ones have random keys (a sha256 by design,
+DESIGN 2.2; Anthropic's message ids), so a random insert dirties about one leaf of
+each, plus splits and parents, until a batch outgrows the index's leaf count; every
+dirty page is a 4 KB WAL frame, copied again into the file at checkpoint.
+What was tried:
+- SQLite's auto-checkpoint at 1000 pages copied (and fsynced) every batch right after
+  writing it: 18.2 KB/event; the store checkpoints on its 60 s timer and bounds the
+  WAL at 256 MB instead: 14.5 KB/event, +35% events/s;
+- ``--drop-index idx_usage_events_message_id``: 20,000 events/s, 8.5 KB/event. Nothing
+  queries that index (the claude_code dedup rule made it unnecessary); the schema's
+  "additions only" rule kept it for now: dropping it is the first recommendation;
+- ``--page-size 2048``: 10.6 KB/event (1024: about -40%), but full scans 0-17% (1024:
+  50%) slower; kept 4096;
+- a 512 MB page cache, or mmap: no gain (the cost is writing, not reading);
+- batches of 50,000: 15,500 events/s, 8.9 KB/event (most leaves get dirtied anyway);
+- one ``json_each`` INSERT instead of ``executemany``: slower (no parse cache in 3.40).
+The ceilings printed at the end bound any implementation on CPython's sqlite3: even
+an in-memory table with no index takes 27-column rows at only ~105-150k/s, and with
+this schema's indexes ~50k/s, before any disk I/O. 150k/s needs fewer bound columns
+per event or another driver; 2 KB/event needs the random-key indexes gone or far
+larger transactions than 5,000 events.
 """
 
 from __future__ import annotations
@@ -161,13 +190,13 @@ def ceilings(sample_rows: int = 50_000) -> None:
     print(f"  key lookups (IN, 500 per query):  {rate:>10,.0f} /s")
 
 
-def wal_pages_per_batch(path: Path, batch: list[IngestRequest]) -> int:
-    """WAL frames one ingest of ``batch`` writes (checkpointed empty first)."""
-    with UsageStore.open(path) as store:
-        store.checkpoint()
-        store.ingest(batch)
-        page = store.conn.execute("PRAGMA page_size").fetchone()[0]
-        return (store.wal_size() - 32) // (page + 24)
+def wal_pages_per_batch(store: UsageStore, batch: list[IngestRequest]) -> tuple[int, int]:
+    """WAL frames one ingest of ``batch`` writes (checkpointed empty first), and the
+    page size."""
+    store.checkpoint()
+    store.ingest(batch)
+    page = store.conn.execute("PRAGMA page_size").fetchone()[0]
+    return (store.wal_size() - 32) // (page + 24), page
 
 
 def io_counters() -> dict[str, int]:
@@ -244,11 +273,7 @@ def main() -> int:
     sample = msgspec.msgpack.decode(sample_file.read_bytes(), type=list[IngestRequest])
     sample_file.unlink()
     rng = random.Random(4)
-    if args.drop_index:
-        conn = sqlite3.connect(path)
-        for name in args.drop_index:
-            conn.execute(f"DROP INDEX {name}")
-        conn.close()
+
     print(f"prefill: {args.prefill:,} events in {time.perf_counter() - t0:.1f} s "
           f"({os.path.getsize(path) / 1e6:.0f} MB)")
 
@@ -281,6 +306,8 @@ def main() -> int:
         fh.write("5")
     base_rss = current_rss_mb()
     store = UsageStore.open(path)
+    for name in args.drop_index:  # after open: opening recreates a missing index
+        store.conn.execute(f"DROP INDEX {name}")
     if args.cache_mib:
         store.conn.execute(f"PRAGMA cache_size = -{args.cache_mib * 1024}")
     if args.mmap_mib:
@@ -314,7 +341,6 @@ def main() -> int:
         profiler.disable()
     io1, size1 = io_counters(), disk_size(path)
     n = args.batch * args.batches
-    store.close()
 
     rate = n / sum(times)
     per_batch = sorted(args.batch / t for t in times)
@@ -332,9 +358,11 @@ def main() -> int:
           f"store was opened: the interpreter and the prebuilt requests)")
     extra = [request(rng, 10**8 + i, at + timedelta(milliseconds=i), sessions)
              for i in range(args.batch)]
-    pages = wal_pages_per_batch(path, extra)
+    pages, page_size = wal_pages_per_batch(store, extra)
+    store.close()
     print(f"WAL frames for one batch of {args.batch:,} new events: {pages:,} pages "
-          f"({pages * 4120 / args.batch:,.0f} B/event before any checkpoint)")
+          f"of {page_size} B ({pages * (page_size + 24) / args.batch:,.0f} B/event before any "
+          "checkpoint)")
     print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
     ceilings()
     if profiler:
