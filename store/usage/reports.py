@@ -436,8 +436,21 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     """
     rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(sql, args)),
                   key=lambda r: r[0])  # re-sort: variable-width strings misorder in a second
+    out = block_list(rows, opts.now or datetime.now(UTC))
+    if active_only:
+        out = [b for b in out if b["isActive"]]
+    return {"blocks": out}
+
+
+BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0),
+    COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
+    COALESCE(cache_read_tokens, 0), cost_usd FROM usage_events"""
+
+
+def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
+    """ccusage's blocks (and gaps) over ``rows`` of (time, model, input, output,
+    cache write, cache read, given cost), sorted by time. Shared with the read model."""
     price_of = _Pricer()
-    now = opts.now or datetime.now(UTC)
     out: list[dict[str, Any]] = []
     cur: _Block | None = None
     for ts, model, i, o, cw, cr, given in rows:
@@ -463,9 +476,12 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
         cur.models.setdefault(model, None)
     if cur is not None:
         out.append(cur.json(now))
-    if active_only:
-        out = [b for b in out if b["isActive"]]
-    return {"blocks": out}
+    return out
 
+
+# Shared with the read model (store.usage.read): one cost rule for reports and the UI.
+MODEL_SQL = _MODEL
+Pricer = _Pricer
+group_sql = _group_sql
 
 REPORTS = {"daily": daily, "monthly": monthly, "session": session, "blocks": blocks}
