@@ -222,3 +222,111 @@ def run_before(
             await settle(pilot)
 
     return hook
+
+
+# -- the usage store ---------------------------------------------------------------------
+
+USAGE_SONNET = "claude-sonnet-4-5-20250929"
+
+
+def usage_requests() -> list[list[object]]:
+    """The fixed usage store, as ingest batches (worked out by hand in test_usage_screen).
+
+    NOW is 2026-05-05 12:30 UTC. Costs are given (``cost_usd``) except for the model
+    nobody prices, so the expected dollars are plain sums.
+    """
+    from store.usage.model import EventType, IngestRequest
+
+    def msg(ts: datetime, model: str, i: int, o: int, cost: float | None, *,
+            agent: str = "claude_code", provider: str = "anthropic",
+            project: str = "/home/u/app", session: str = "s1") -> IngestRequest:
+        return IngestRequest(
+            source_system=agent, source_channel="jsonl", occurred_at=ts,
+            message_id=f"m-{ts.isoformat()}", session_id=session, workspace_id=project,
+            provider_id=provider, agent_name=agent, model_raw=model, input_tokens=i,
+            output_tokens=o, cost_usd=cost)
+
+    def snapshot(ts: datetime, used: int) -> IngestRequest:
+        return IngestRequest(
+            source_system="provider_poller", source_channel="api", occurred_at=ts,
+            provider_id="anthropic", account_id="me", agent_name="provider_poller",
+            event_type=EventType.LIMIT_SNAPSHOT, payload={"snapshot": {
+                "provider_id": "anthropic", "account_id": "me", "status": "ok",
+                "metrics": {"weekly": {"limit": 100, "remaining": 100 - used, "used": used,
+                                       "unit": "percent", "window": "7d"}}}})
+
+    d = datetime
+    messages = [
+        msg(d(2026, 5, 5, 12, 0, tzinfo=UTC), USAGE_SONNET, 1000, 500, 0.25),
+        msg(d(2026, 5, 5, 11, 0, tzinfo=UTC), "gpt-5-codex", 3000, 1000, 0.75,
+            agent="codex", provider="openai", project="/home/u/api", session="s2"),
+        msg(d(2026, 5, 5, 12, 10, tzinfo=UTC), "mystery-x", 100, 100, None),
+        msg(d(2026, 5, 3, 10, 0, tzinfo=UTC), USAGE_SONNET, 20000, 0, 2.0, session="s3"),
+        msg(d(2026, 4, 30, 9, 0, tzinfo=UTC), USAGE_SONNET, 100000, 0, 10.0,
+            project="/home/u/web", session="s4"),
+        msg(d(2026, 4, 10, 9, 0, tzinfo=UTC), "gpt-5-codex", 500000, 0, 50.0,
+            agent="codex", provider="openai", project="/home/u/api", session="s5"),
+        msg(d(2026, 1, 1, 9, 0, tzinfo=UTC), "gpt-5-codex", 300, 0, 0.03,
+            agent="codex", provider="openai", project="/home/u/api", session="s6"),
+        IngestRequest(source_system="claude_code", source_channel="jsonl",
+                      occurred_at=d(2026, 5, 5, 12, 1, tzinfo=UTC), session_id="s1",
+                      workspace_id="/home/u/app", agent_name="claude_code",
+                      event_type=EventType.TOOL_USAGE, tool_call_id="toolu_1",
+                      tool_name="Bash"),
+    ]
+    # One snapshot per batch: tokentop keeps the first payload of each batch.
+    return [messages, [snapshot(d(2026, 5, 5, 11, 30, tzinfo=UTC), 40)],
+            [snapshot(d(2026, 5, 5, 12, 20, tzinfo=UTC), 50)]]
+
+
+def write_usage_store(path: Path) -> Path:
+    from store.usage.db import UsageStore
+
+    with UsageStore.open(path) as store:
+        for batch in usage_requests():
+            store.ingest(batch)  # type: ignore[arg-type]
+    return path
+
+
+@pytest.fixture
+def usage_app(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> TokentopApp:
+    """The app over the fixed tree and the fixed usage store (relative paths only)."""
+    monkeypatch.chdir(tree.root.parent)
+    write_usage_store(Path("usage.db"))
+    source = MetricsSource(tree.root.name, clock=fixed_clock)
+    return TokentopApp(source, clock=fixed_clock, follow=False, usage_path=Path("usage.db"))
+
+
+async def settle_usage(pilot: Pilot[int], until: Callable[[], bool] | None = None) -> None:
+    """Wait (bounded) until the Usage screen shows a read of its window, then idle."""
+    app = cast(TokentopApp, pilot.app)
+    for _ in range(500):
+        screen = app.screen
+        view = getattr(screen, "view", None)
+        shown = getattr(screen, "error", None) is not None or (
+            view is not None and view.window == getattr(screen, "window", None))
+        if shown and (until is None or until()):
+            break
+        await pilot.pause(0.01)
+    else:  # pragma: no cover
+        raise AssertionError("the usage screen did not settle")
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def settle_overview(pilot: Pilot[int]) -> None:
+    """``settle`` for an app with a usage store: its usage worker never completes, so
+    wait for the metrics worker's group only."""
+    app = cast(TokentopApp, pilot.app)
+    for _ in range(500):
+        if app.source.progress.replayed and getattr(app.screen_stack[0], "frame", None):
+            break
+        await pilot.pause(0.01)
+    else:  # pragma: no cover
+        raise AssertionError("the app did not settle")
+    for worker in list(app.workers):
+        if worker.group == "metrics":
+            await worker.wait()
+    app.poll_source(force=True)
+    await pilot.pause()
+    await pilot.pause()

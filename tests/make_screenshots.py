@@ -26,23 +26,33 @@ def _clock() -> float:
     return NOW
 
 
-async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Path:
+async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...],
+                 usage_path: Path | None = None) -> Path:
     from store.metrics import MetricsSource
     from tui.app import TokentopApp
 
     source = MetricsSource(root, clock=_clock)
-    app = TokentopApp(source, clock=_clock, follow=False)
+    app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path)
     async with app.run_test(size=size) as pilot:
         for _ in range(1000):  # bounded wait for the replay worker
             if source.progress.replayed:
                 break
             await pilot.pause(0.01)
-        await app.workers.wait_for_complete()
+        for worker in list(app.workers):
+            if worker.group == "metrics":  # the usage worker polls until the app ends
+                await worker.wait()
         app.poll_source(force=True)
         await pilot.pause()
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+        for _ in range(500):  # bounded wait for the usage worker's first read
+            view = getattr(app.screen, "view", None)
+            if usage_path is None or (view is None and not hasattr(app.screen, "view")) or (
+                    view is not None and view.window == app.screen.window):
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
         await pilot.pause()
         path = OUT / name
         app.save_screenshot(filename=name, path=str(OUT))
@@ -54,6 +64,8 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("overview-80x24.svg", (80, 24), ()),
     ("overview-server.svg", (120, 40), ("down", "enter", "r")),
     ("help.svg", (120, 40), ("question_mark",)),
+    ("usage.svg", (120, 40), ("2",)),
+    ("usage-80x24.svg", (80, 24), ("2",)),
 )
 
 
@@ -62,17 +74,22 @@ async def main() -> int:
     time.tzset()
     sys.path.insert(0, str(REPO))
     from tui.demo import build_demo
+    from tui.demo.usage import build_demo_usage
 
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tokentop-shots-") as tmp:
         # A relative root: the help screen shows it, and a temp path would change every run.
         os.chdir(tmp)
         tree = build_demo(Path("telemetry"), now=NOW, seed=SEED)
+        usage = build_demo_usage(datetime.fromtimestamp(NOW, UTC), seed=SEED,
+                                 root=Path("usage"))
         try:
             for name, size, keys in SHOTS:
-                path = await _shoot(Path("telemetry"), name, size, keys)
+                path = await _shoot(Path("telemetry"), name, size, keys,
+                                    Path("usage/usage.db"))
                 print(f"wrote {path.relative_to(REPO)}")
         finally:
+            usage.stop()
             tree.stop()
             os.chdir(REPO)
     return 0

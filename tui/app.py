@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -29,10 +32,12 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from store.metrics import MetricsSource
-from tui.screens import SourceChanged, screen_specs
+from tui.screens import SourceChanged, UsageLoaded, screen_specs
 from tui.screens.help import HelpScreen
 
 POLL_SECONDS = 0.25
+USAGE_POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
+USAGE_BUSY_MS = 1000  # a locked store says so within a second, not after five
 
 
 class SourceReplayed(Message):
@@ -50,6 +55,8 @@ class TokentopApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help", key_display="?"),
         Binding("space", "toggle_pause", "Pause", id="app.pause"),
         Binding("tab", "next_screen", "Screens", id="app.next-screen", priority=True),
+        Binding("1", "pick_screen(0)", "Overview", id="app.screen-1", show=False),
+        Binding("2", "pick_screen(1)", "Usage", id="app.screen-2", show=False),
     ]
 
     paused: reactive[bool] = reactive(False, bindings=True)
@@ -61,12 +68,22 @@ class TokentopApp(App[int]):
         clock: Callable[[], float] = time.time,
         poll: bool = False,
         follow: bool = True,
+        usage_path: Path | None = None,
+        usage_collect: bool = False,
     ) -> None:
         super().__init__()
         self.source = source
         self.clock = clock
         self.poll = poll
         self.follow = follow
+        # The usage store: read through a read-only connection in a thread worker;
+        # ``usage_collect`` also runs the collectors into it (tokentop's own store only).
+        self.usage_path = usage_path
+        self.usage_collect = usage_collect
+        self.usage_window = "1d"
+        self.usage_error: str | None = None
+        self._usage_wake = threading.Event()
+        self.usage_view: UsageLoaded | None = None  # the last read, for screens built later
         self.problem: str | None = None  # the worker's last failure, shown in the status line
         self.specs = screen_specs()
         for spec in self.specs:
@@ -82,6 +99,10 @@ class TokentopApp(App[int]):
         self.set_interval(POLL_SECONDS, self.poll_source)
         # Replay after the first paint: the dashboard (and its progress) shows at once.
         self.call_after_refresh(self._run_source)
+        if self.usage_path is not None:
+            self.call_after_refresh(self._run_usage)
+            if self.usage_collect:
+                self.call_after_refresh(self._run_collect)
         self._handle_hangup()
 
     def on_unmount(self) -> None:
@@ -113,6 +134,91 @@ class TokentopApp(App[int]):
     def stop_source(self) -> None:
         """Ask the worker's ``follow`` to return (it checks at least once a second)."""
         self._stop.set()
+        self._usage_wake.set()
+
+    # -- the usage store -----------------------------------------------------------
+    def request_usage(self, window: str | None = None) -> None:
+        """Re-read the usage store now (the Usage screen changed its window)."""
+        if window is not None:
+            self.usage_window = window
+        self._usage_wake.set()
+
+    def _usage_now(self) -> datetime:
+        if self.paused and self._frozen_minute is not None:
+            return datetime.fromtimestamp(self._frozen_minute * 60, UTC)
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
+    def _run_usage(self) -> None:
+        """Poll ``PRAGMA data_version``; re-query on a change, a new window or minute."""
+        from store.usage.db import UsageStore, UsageStoreError
+        from store.usage.read import read_usage
+
+        assert self.usage_path is not None
+        store = None
+        seen: tuple[object, ...] | None = None
+        try:
+            while not self._stop.is_set():
+                self._usage_wake.clear()
+                try:
+                    if store is None:
+                        if not self.usage_path.exists() and self.usage_collect:
+                            UsageStore.open(self.usage_path).close()  # create it
+                        store = UsageStore.open(self.usage_path, read_only=True,
+                                                busy_timeout_ms=USAGE_BUSY_MS)
+                    if self.paused:
+                        self._usage_wake.wait(USAGE_POLL_SECONDS)
+                        continue
+                    now = self._usage_now()
+                    key = (store.data_version(), self.usage_window, int(now.timestamp()) // 60)
+                    if key != seen or self.usage_error is not None:
+                        view = read_usage(store.conn, self.usage_window, now)
+                        seen = key
+                        self.usage_error = None
+                        self._post_usage(UsageLoaded(view, None))
+                except UsageStoreError as exc:
+                    self._usage_failed(str(exc))
+                except sqlite3.Error as exc:
+                    from store.usage.db import describe
+
+                    self._usage_failed(describe(exc, self.usage_path))
+                    if store is not None:
+                        store.close()
+                        store = None
+                except Exception as exc:  # e.g. a foreign row with an unreadable time
+                    self._usage_failed(f"reading {self.usage_path} failed: {exc}")
+                self._usage_wake.wait(USAGE_POLL_SECONDS)
+        finally:
+            if store is not None:
+                store.close()
+
+    def _usage_failed(self, message: str) -> None:
+        if message != self.usage_error:
+            self.usage_error = message
+            self._post_usage(UsageLoaded(None, message))
+
+    def _post_usage(self, message: UsageLoaded) -> None:
+        self.call_from_thread(self._deliver_usage, message)
+
+    def _deliver_usage(self, message: UsageLoaded) -> None:
+        """Keep the read for screens shown later; tell the screens shown now."""
+        self.usage_view = message
+        for screen in self.screen_stack:
+            screen.post_message(UsageLoaded(message.view, message.error))
+
+    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
+    def _run_collect(self) -> None:
+        """Collect agent logs into the store while the dashboard runs (watchfiles)."""
+        from store.usage.collect import watch
+        from store.usage.db import UsageStore
+
+        assert self.usage_path is not None
+        path = self.usage_path
+        try:
+            watch(lambda: UsageStore.open(path), self._stop,
+                  lambda _report: self._usage_wake.set())
+        except Exception as exc:  # keep the dashboard up and say what broke
+            self._usage_failed(f"collecting agent logs stopped: {exc}")
 
     @work(thread=True, exclusive=True, group="metrics", exit_on_error=False)
     def _run_source(self) -> None:
@@ -163,6 +269,7 @@ class TokentopApp(App[int]):
         self._frozen_minute = int(self.clock()) // 60 if paused else None
         if not paused:
             self.poll_source(force=True)
+            self._usage_wake.set()
 
     # -- actions -------------------------------------------------------------------
     def action_toggle_pause(self) -> None:
@@ -176,6 +283,10 @@ class TokentopApp(App[int]):
         modes = [spec.mode for spec in self.specs]
         current = modes.index(self.current_mode) if self.current_mode in modes else -1
         self.switch_mode(modes[(current + 1) % len(modes)])
+
+    def action_pick_screen(self, index: int) -> None:
+        if 0 <= index < len(self.specs) and not isinstance(self.screen, HelpScreen):
+            self.switch_mode(self.specs[index].mode)
 
     async def action_quit(self) -> None:
         self.stop_source()

@@ -52,10 +52,13 @@ def _check_dir(path: str | None) -> None:
               "(for network filesystems).")
 @click.option("--ring-days", type=click.IntRange(1, 90), default=7, show_default=True,
               help="Days of per-minute history kept in memory.")
+@click.option("--store", "store", metavar="PATH",
+              help="Usage database to show [default: $XDG_STATE_HOME/tokentop/usage.db]; "
+              "a foreign one (openusage's telemetry.db) is opened read-only.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
-         ring_days: int) -> None:
+         ring_days: int, store: str | None) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
     Run without a command to open the dashboard. Keys: ? help, q quit.
@@ -65,7 +68,7 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     from tui.run import run_dashboard
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
-                           capacity_minutes=ring_days * 24 * 60))
+                           capacity_minutes=ring_days * 24 * 60, store=store))
 
 
 @main.command("metrics", context_settings=CONTEXT)

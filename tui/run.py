@@ -7,6 +7,7 @@ imported inside ``run_dashboard`` so this module stays cheap to import too.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from store.ring import DEFAULT_CAPACITY_MINUTES
 
@@ -17,11 +18,13 @@ def run_dashboard(
     metrics_dir: str | None = None,
     poll: bool = False,
     capacity_minutes: int = DEFAULT_CAPACITY_MINUTES,
+    store: str | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
     from store.metrics import MetricsSource
 
     tree = None
+    usage = None
     try:
         if demo:
             try:
@@ -32,11 +35,18 @@ def run_dashboard(
             tree = build_demo()
             tree.start()
             metrics_dir = str(tree.root)
+            from tui.demo.usage import build_demo_usage
+
+            usage = build_demo_usage()
+            usage.start()
+            usage_path, collect = usage.path, False
+        else:
+            usage_path, collect = usage_store(store)
         source = MetricsSource(metrics_dir, capacity_minutes=capacity_minutes)
 
         from tui.app import TokentopApp
 
-        app = TokentopApp(source, poll=poll)
+        app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect)
         try:
             app.run()
         finally:
@@ -45,5 +55,44 @@ def run_dashboard(
     except KeyboardInterrupt:
         return 130
     finally:
+        if usage is not None:
+            usage.stop()
         if tree is not None:
             tree.stop()
+
+
+def usage_store(store: str | None) -> tuple[Path, bool]:
+    """The usage store to show, and whether the dashboard collects into it.
+
+    Without ``--store``: tokentop's own (created on first use), collected into. With it:
+    collected into only when it is tokentop's (the default path, or a database with
+    tokentop's ``collector_offsets`` table); anything else, such as openusage's
+    ``telemetry.db``, is only read.
+    """
+    from store.usage.paths import default_db_path
+
+    default = default_db_path()
+    if store is None:
+        return default, True
+    path = Path(store).expanduser()
+    if path.resolve() == default.resolve():
+        return path, True
+    return path, _has_offsets(path)
+
+
+def _has_offsets(path: Path) -> bool:
+    import sqlite3
+    from urllib.parse import quote
+
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                               " AND name = 'collector_offsets'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None

@@ -1,4 +1,4 @@
-"""The help screen: keys, what the Overview shows, and where the data comes from.
+"""The help screen: keys, what the Overview and Usage screens show, where the data comes from.
 
 A modal over the dashboard (which keeps updating underneath). The data section
 names the actual directory being read, so "why is it empty?" has an answer on screen.
@@ -28,7 +28,9 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
     ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
     ("esc", "clear the filter, then the picked server"),
-    ("tab", "next screen (once there is more than one)"),
+    ("tab  1 2", "next screen; 1 Overview, 2 Usage"),
+    ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d, all; or click one"),
+    ("b  B", "Usage: next / previous breakdown: model, provider, agent, project, tool"),
     ("ctrl+p", "command palette: themes, screenshots"),
 )
 
@@ -41,6 +43,17 @@ SHOWS: tuple[tuple[str, str], ...] = (
                 "are gridctl's cumulative counters"),
     ("status", "oldest retained data, files followed, lines read, malformed lines "
                "skipped, time since the last line"),
+)
+
+
+USAGE: tuple[tuple[str, str], ...] = (
+    ("cards", "tokens (input + output + cache), cost, burn rate over the last hour, "
+              "sessions and messages in the window"),
+    ("cost", "the source's cost when it gave one, else the bundled price table; a "
+             "model without a price is listed as unpriced, never counted as $0"),
+    ("block", "the active 5-hour block and its projection to the block's end"),
+    ("quotas", "the latest limit snapshot per provider, with the time to 100% at the "
+               "recent rate"),
 )
 
 
@@ -60,6 +73,13 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
     days = source.ring.capacity / 1440
     offset = fmt.local_offset_minutes(host.now_minute())
     sign = "+" if offset >= 0 else "-"
+    usage_path = getattr(host, "usage_path", None)
+    if usage_path is None:
+        usage = "none"
+    else:
+        usage = fmt.clean(usage_path) + (" (collecting agent logs)"
+                                         if getattr(host, "usage_collect", False)
+                                         else " (read-only)")
     watching = ("polling (--poll)" if host.poll
                 else "filesystem events (--poll for network filesystems)")
     return [
@@ -70,6 +90,7 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
         ("times", f"local, UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}; "
                   "the store and --json are UTC"),
         ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry)"),
+        ("usage", f"{usage}; --store PATH for another (openusage's: read-only)"),
     ]
 
 
@@ -79,6 +100,7 @@ def help_body(host: DashboardHost) -> Group:
     return Group(
         Text("Keys", style=title), _grid(KEYS), Text(),
         Text("Overview", style=title), _grid(SHOWS), Text(),
+        Text("Usage", style=title), _grid(USAGE), Text(),
         Text("Data", style=title), _grid(data_rows(host)),
     )
 

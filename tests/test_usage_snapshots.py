@@ -1,0 +1,44 @@
+"""SVG snapshots of the Usage screen at 80x24 and 120x40 (fixed store, fixed clock, UTC).
+
+The store is ``conftest.usage_requests`` (a priced and an unpriced model, a tool call,
+two quota snapshots, an active 5-hour block); the hook waits until the screen shows the
+read of its window, so the pictures are the same on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from conftest import settle_overview, settle_usage
+from textual.pilot import Pilot
+
+from tui.app import TokentopApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+SnapCompare = Callable[..., bool]
+
+
+def on_usage(*keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
+    async def hook(pilot: Pilot[int]) -> None:
+        await settle_overview(pilot)
+        await pilot.press("2")
+        await settle_usage(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle_usage(pilot)
+
+    return hook
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestUsage:
+    def test_day(self, snap_compare: SnapCompare, usage_app: TokentopApp,
+                 size: tuple[int, int]) -> None:
+        assert snap_compare(usage_app, terminal_size=size, run_before=on_usage())
+
+    def test_week_by_project(self, snap_compare: SnapCompare, usage_app: TokentopApp,
+                             size: tuple[int, int]) -> None:
+        hook = on_usage("w", "w", "b", "b", "b")
+        assert snap_compare(usage_app, terminal_size=size, run_before=hook)

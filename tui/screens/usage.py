@@ -1,0 +1,283 @@
+"""The Usage screen: the canonical usage store (Claude Code, Codex, ...) over a window.
+
+Everything here comes from one ``UsageView`` (``store.usage.read.read_usage``), read by
+the app's usage worker through a read-only connection and posted as one
+``UsageLoaded`` message when the store changed (``PRAGMA data_version``), the window
+changed or the minute turned. The screen never touches SQLite itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from store.usage.read import BREAKDOWNS, BlockView, Quota, UsageView
+from tui import format as fmt
+from tui.screens import DashboardHost, UsageLoaded
+from tui.widgets.bars import DailyBars, gauge
+from tui.widgets.breakdown import TITLES, BreakdownTable
+from tui.widgets.kpi import KpiCard
+from tui.widgets.palette import palette
+from tui.widgets.window_bar import WindowBar, step_window
+
+WINDOW_WORDS = {"1d": "last 24 hours", "3d": "last 3 days", "7d": "last 7 days",
+                "30d": "last 30 days", "all": "all stored"}
+
+
+def _usd(usd: float) -> str:
+    return fmt.usd(round(usd * 1_000_000))
+
+
+def _clock(dt: datetime) -> str:
+    return dt.astimezone().strftime("%H:%M")
+
+
+def _until(now: datetime, then: datetime) -> str:
+    """``in 2h13m`` (or ``3d``) from ``now`` to ``then``."""
+    s = int((then - now).total_seconds())
+    if s <= 0:
+        return "now"
+    if s >= 2 * 86400:
+        return f"in {s // 86400}d"
+    h, m = divmod(s // 60, 60)
+    return f"in {h}h{m:02d}m" if h else f"in {m}m"
+
+
+class Panel(Static):
+    """A bordered text panel whose bars are as wide as the panel: redrawn on resize."""
+
+    def on_resize(self) -> None:
+        screen = self.screen
+        if isinstance(screen, UsageScreen):
+            screen.refresh_view()
+
+
+class UsageScreen(Screen[None]):
+    """Window selector, KPI cards, a breakdown, daily bars, the 5-hour block, quotas."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "cycle_window(1)", "Window", id="usage.window-next"),
+        Binding("W", "cycle_window(-1)", "Window back", id="usage.window-prev", show=False),
+        Binding("b", "cycle_breakdown(1)", "Breakdown", id="usage.breakdown-next"),
+        Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
+                show=False),
+    ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"), (100, "-wide"), (120, "-very-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
+    window: reactive[str] = reactive("1d", init=False)
+    breakdown: reactive[str] = reactive("model", init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: UsageView | None = None
+        self.error: str | None = None
+
+    @property
+    def host(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
+
+    # -- layout ------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Label("tokentop", id="app-title")
+            yield Label(id="usage-scope")
+            yield WindowBar(id="window-bar")
+            yield Label(" PAUSED ", id="usage-paused")
+        yield Label(id="usage-message")
+        with Horizontal(id="kpis"):
+            yield KpiCard("Tokens", id="ukpi-tokens")
+            yield KpiCard("Cost", id="ukpi-cost")
+            yield KpiCard("Burn", id="ukpi-burn")
+            yield KpiCard("Sessions", id="ukpi-sessions")
+            yield KpiCard("Messages", id="ukpi-messages")
+        with Horizontal(id="usage-main"):
+            with Vertical(id="usage-tables"):
+                yield BreakdownTable(id="breakdown")
+                yield BreakdownTable(id="breakdown2")  # tall screens: the next one too
+            with Vertical(id="usage-side"):
+                yield DailyBars(id="daily")
+                yield Panel(id="block")
+                yield Panel(id="quotas")
+        yield Label(id="unpriced")
+        yield Label(id="usage-status")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#usage-paused", Label).display = False
+        self.query_one("#usage-message", Label).display = False
+        self.query_one("#unpriced", Label).display = False
+        self.query_one("#daily").border_title = "Tokens per day"
+        self.query_one("#block").border_title = "5-hour block"
+        self.query_one("#quotas").border_title = "Quotas"
+        self.query_one(WindowBar).value = self.window
+        self.watch(self.app, "paused", self._paused_changed, init=False)
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_view())
+        self._set_breakdown_title()
+        loaded = self.host.usage_view
+        if loaded is not None:
+            self.view, self.error = loaded.view, loaded.error
+        self.host.request_usage(self.window)
+        self.refresh_view()
+        self.call_after_refresh(self.refresh_view)  # panels drawn at their laid-out width
+
+    def on_screen_resume(self) -> None:
+        self.host.request_usage(self.window)
+        self.refresh_view()
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.query_one("#usage-paused", Label).display = paused
+
+    # -- updates -----------------------------------------------------------------
+    def on_usage_loaded(self, message: UsageLoaded) -> None:
+        if message.error is not None:
+            self.error = message.error
+        else:
+            self.error = None
+            if message.view is not None:
+                self.view = message.view
+        self.refresh_view()
+
+    def watch_window(self, value: str) -> None:
+        self.query_one(WindowBar).value = value
+        self.host.request_usage(value)
+        self.refresh_view()
+
+    def watch_breakdown(self) -> None:
+        self._set_breakdown_title()
+        self.refresh_view()
+
+    @property
+    def second_breakdown(self) -> str:
+        """What the lower table shows on tall screens: the next breakdown after ``b``'s."""
+        return "project" if self.breakdown == "model" else "model"
+
+    def _set_breakdown_title(self) -> None:
+        table = self.query_one("#breakdown", BreakdownTable)
+        table.border_title = f"By {TITLES[self.breakdown].lower()}"
+        table.border_subtitle = "b: " + "·".join(TITLES[k].lower() for k in BREAKDOWNS)
+        self.query_one("#breakdown2", BreakdownTable).border_title = (
+            f"By {TITLES[self.second_breakdown].lower()}")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_view)
+
+    def refresh_view(self) -> None:
+        if not self.is_mounted:
+            return
+        colors = palette(self.app)
+        self._show_scope()
+        message = self.query_one("#usage-message", Label)
+        message.display = self.error is not None
+        if self.error is not None:
+            message.update(fmt.safe(f"usage store: {self.error}", f"bold {colors.error}"))
+        view = self.view
+        if view is None or view.window != self.window:
+            if view is None:
+                self._show_status(None)
+            return  # the worker answers for this window within a poll
+        t = view.totals
+        cost = "—" if t.unpriced_tokens and t.unpriced_tokens == t.tokens else _usd(t.cost)
+        self.query_one("#ukpi-tokens", KpiCard).set_value(fmt.tokens(t.tokens))
+        self.query_one("#ukpi-cost", KpiCard).set_value(cost)
+        burn = f"{_usd(view.burn.cost_per_hour)}/h"
+        if self.size.width >= 120:
+            burn += f" {fmt.tokens(round(view.burn.tokens_per_minute))}/min"
+        self.query_one("#ukpi-burn", KpiCard).set_value(burn)
+        self.query_one("#ukpi-sessions", KpiCard).set_value(fmt.count(view.sessions))
+        self.query_one("#ukpi-messages", KpiCard).set_value(fmt.count(t.messages))
+        self.query_one("#breakdown", BreakdownTable).show(
+            self.breakdown, view.breakdowns.get(self.breakdown, []))
+        self.query_one("#breakdown2", BreakdownTable).show(
+            self.second_breakdown, view.breakdowns.get(self.second_breakdown, []))
+        self.query_one(DailyBars).show(view.daily, colors.input)
+        self.query_one("#block", Static).update(self._block_text(view.block, view))
+        quotas = self.query_one("#quotas", Static)
+        quotas.display = bool(view.quotas)
+        quotas.update(self._quota_text(view.quotas, view))
+        unpriced = self.query_one("#unpriced", Label)
+        unpriced.display = bool(view.unpriced)
+        if view.unpriced:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append("⚠ unpriced: ", style=f"bold {colors.warning}")
+            line.append(fmt.clean(", ".join(view.unpriced)))
+            line.append("  cost unknown: left out, not counted as $0", style="dim")
+            unpriced.update(line)
+        self._show_status(view)
+
+    def _show_scope(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("usage")
+        text.append(f" · {WINDOW_WORDS.get(self.window, self.window)}", style="dim")
+        self.query_one("#usage-scope", Label).update(text)
+
+    def _block_text(self, block: BlockView | None, view: UsageView) -> Text:
+        colors = palette(self.app)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if block is None:
+            text.append("no active block", style="italic dim")
+            return text
+        width = max(8, self.query_one("#block").content_size.width)
+        elapsed = (view.now - block.start).total_seconds() / (block.end - block.start
+                                                             ).total_seconds()
+        text.append(f"{_clock(block.start)}–{_clock(block.end)}", style="bold")
+        text.append(f"  ends {_until(view.now, block.end)}\n", style="dim")
+        text.append_text(gauge(elapsed, width, colors.input, colors.idle))
+        text.append("\nnow  ")
+        text.append(f"{fmt.tokens(block.tokens):>6} {_usd(block.cost):>9}")
+        if block.projected_tokens is not None and block.projected_cost is not None:
+            text.append("\nproj ")
+            text.append(f"{fmt.tokens(block.projected_tokens):>6} "
+                        f"{_usd(block.projected_cost):>9}", style=f"bold {colors.accent}")
+        return text
+
+    def _quota_text(self, quotas: list[Quota], view: UsageView) -> Text:
+        colors = palette(self.app)
+        width = max(20, self.query_one("#quotas").content_size.width)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, q in enumerate(quotas):
+            if i:
+                text.append("\n")
+            name = f"{q.provider} {q.metric}"
+            text.append(fmt.clean(name)[: width - 16].ljust(width - 16))
+            pct = q.fraction
+            style = colors.error if pct >= 0.9 else colors.warning if pct >= 0.7 else colors.cost
+            text.append(f"{pct:>5.0%}", style=f"bold {style}")
+            if q.full_at is not None:
+                text.append(f" {_until(view.now, q.full_at):>6}", style="dim")
+            text.append("\n")
+            text.append_text(gauge(pct, width, style, colors.idle))
+        return text
+
+    def _show_status(self, view: UsageView | None) -> None:
+        path = self.host.usage_path
+        text = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        if path is None:
+            text.append("no usage store")
+        else:
+            text.append(fmt.clean(path))
+            text.append(" · collecting agent logs" if self.host.usage_collect else " · read-only")
+        if view is not None:
+            text.append(f" · read {view.now.astimezone().strftime('%H:%M:%S')}")
+        self.query_one("#usage-status", Label).update(text)
+
+    # -- actions -----------------------------------------------------------------
+    def action_cycle_window(self, step: int) -> None:
+        self.window = step_window(self.window, step)
+
+    def action_cycle_breakdown(self, step: int) -> None:
+        i = BREAKDOWNS.index(self.breakdown)
+        self.breakdown = BREAKDOWNS[(i + step) % len(BREAKDOWNS)]
+
+    def on_window_bar_picked(self, event: WindowBar.Picked) -> None:
+        self.window = event.window
