@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,7 @@ from store.usage.collect import collect_once
 from store.usage.collectors.claude import canonical_model, has_unsupported_null, parse_line
 from store.usage.collectors.files import Counts
 
-db = pytest.importorskip("store.usage.db")
-
 TS = "2026-11-20T09:14:03.512Z"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator:
-    s = db.UsageStore.open(tmp_path / "usage.db")
-    yield s
-    close = getattr(s, "close", None)
-    if close:
-        close()
 
 
 def run(store, root: Path):

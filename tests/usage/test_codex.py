@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from store.usage.collect import collect_once
 from store.usage.collectors.codex import CodexParser
 from store.usage.collectors.files import Counts
-
-db = pytest.importorskip("store.usage.db")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator:
-    s = db.UsageStore.open(tmp_path / "usage.db")
-    yield s
-    s.close()
+from store.usage.db import UsageStore
 
 
 def j(obj: dict) -> str:
@@ -111,12 +100,12 @@ def test_incremental_restart_keeps_the_model_and_totals(tmp_path):
     sessions = tmp_path / "sessions"
     f = rollout(sessions, meta("sess-9", "/home/u/api"), ctx("gpt-5-codex"),
                 tc("2026-11-20T09:00:02.000Z", total=usage(100, 0, 5)))
-    with db.UsageStore.open(tmp_path / "usage.db") as s:
+    with UsageStore.open(tmp_path / "usage.db") as s:
         first = run(s, sessions)
     assert first.codex.usage_lines == 1
     with f.open("a") as fh:  # a new process: nothing in memory, only the stored offset
         fh.write(tc("2026-11-20T09:01:00.000Z", total=usage(180, 20, 9)) + "\n")
-    with db.UsageStore.open(tmp_path / "usage.db") as s:
+    with UsageStore.open(tmp_path / "usage.db") as s:
         second = run(s, sessions)
     assert second.codex.lines == 1 and second.codex.bytes_read < f.stat().st_size
     got = rows(tmp_path / "usage.db")
@@ -127,12 +116,12 @@ def test_incremental_restart_keeps_the_model_and_totals(tmp_path):
 def test_model_change_after_restart(tmp_path):
     sessions = tmp_path / "sessions"
     f = rollout(sessions, ctx("gpt-5"), tc("2026-11-20T09:00:02.000Z", last=usage(10, 0, 1)))
-    with db.UsageStore.open(tmp_path / "usage.db") as s:
+    with UsageStore.open(tmp_path / "usage.db") as s:
         run(s, sessions)
     with f.open("a") as fh:
         fh.write(ctx("o3", "2026-11-20T09:05:00.000Z") + "\n")
         fh.write(tc("2026-11-20T09:05:01.000Z", last=usage(30, 0, 3)) + "\n")
-    with db.UsageStore.open(tmp_path / "usage.db") as s:
+    with UsageStore.open(tmp_path / "usage.db") as s:
         run(s, sessions)
     assert [g[0] for g in rows(tmp_path / "usage.db")] == ["gpt-5", "o3"]
 

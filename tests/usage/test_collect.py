@@ -7,25 +7,15 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from claude_corpus import write_corpus
 from click.testing import CliRunner
 from test_claude import line, proj, write
 
 from store.usage import collect
 from store.usage.collect import CollectReport, collect_once, watch
-
-db = pytest.importorskip("store.usage.db")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator:
-    s = db.UsageStore.open(tmp_path / "usage.db")
-    yield s
-    s.close()
+from store.usage.db import UsageStore
 
 
 def count(path: Path) -> int:
@@ -73,7 +63,7 @@ def test_watch_brings_a_new_message_within_two_seconds(tmp_path):
             reports.append(rep)
             cond.notify_all()
 
-    s = db.UsageStore.open(tmp_path / "usage.db")
+    s = UsageStore.open(tmp_path / "usage.db")
     t = threading.Thread(target=watch, args=(s, stop, on_change), daemon=True,
                          kwargs={"claude_roots": [root], "codex_dir": tmp_path / "x",
                                  "hook_spool": tmp_path / "y"})

@@ -5,21 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from store.usage.collect import collect_once
-
-db = pytest.importorskip("store.usage.db")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator:
-    s = db.UsageStore.open(tmp_path / "usage.db")
-    yield s
-    s.close()
 
 
 def spool(d: Path, name: str, payload: dict, source: str = "claude_code") -> Path:

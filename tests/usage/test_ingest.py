@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,12 +19,6 @@ def ev(msg: str = "m1", **kw) -> IngestRequest:
             "message_id": msg, "provider_id": "anthropic", "session_id": "s1"}
     base.update(kw)
     return IngestRequest(**base)
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with UsageStore.open(tmp_path / "usage.db") as s:
-        yield s
 
 
 def rows(store: UsageStore, cols: str = "*") -> list[tuple]:

@@ -1,0 +1,17 @@
+"""Fixtures shared by the usage-store tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from store.usage.db import UsageStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[UsageStore]:
+    """A fresh, real tokentop usage store in the test's temp dir."""
+    with UsageStore.open(tmp_path / "usage.db") as s:
+        yield s
