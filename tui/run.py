@@ -69,6 +69,7 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
     tokentop's ``collector_offsets`` table); anything else, such as openusage's
     ``telemetry.db``, is only read.
     """
+    from store.usage.db import has_collector_offsets
     from store.usage.paths import default_db_path
 
     default = default_db_path()
@@ -77,22 +78,6 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
     path = Path(store).expanduser()
     if path.resolve() == default.resolve():
         return path, True
-    return path, _has_offsets(path)
+    return path, has_collector_offsets(path)
 
 
-def _has_offsets(path: Path) -> bool:
-    import sqlite3
-    from urllib.parse import quote
-
-    if not path.is_file():
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                               " AND name = 'collector_offsets'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return False
-    return row is not None

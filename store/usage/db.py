@@ -227,3 +227,23 @@ class UsageStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def has_collector_offsets(path: Path) -> bool:
+    """Is the database at ``path`` tokentop's own (it has ``collector_offsets``)?
+
+    Only tokentop's store is collected into; a foreign one such as openusage's
+    ``telemetry.db`` is only read. A missing or unreadable file is not ours.
+    """
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                               " AND name = 'collector_offsets'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return row is not None

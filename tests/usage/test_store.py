@@ -178,3 +178,20 @@ def test_checkpoint_truncates_the_wal(tmp_path: Path) -> None:
         assert store.maybe_checkpoint(every_s=3600) is False
         assert store.maybe_checkpoint(every_s=0) is True
         assert store.wal_size() == 0
+
+
+def test_has_collector_offsets_tells_ours_from_foreign(tmp_path: Path) -> None:
+    from store.usage.db import has_collector_offsets
+
+    ours = tmp_path / "usage.db"
+    UsageStore.open(ours).close()
+    foreign = tmp_path / "telemetry.db"
+    conn = sqlite3.connect(foreign)
+    conn.executescript(schema.CORE)  # openusage's tables only
+    conn.close()
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database" * 100)
+    assert has_collector_offsets(ours)
+    assert not has_collector_offsets(foreign)
+    assert not has_collector_offsets(garbage)
+    assert not has_collector_offsets(tmp_path / "missing.db")

@@ -13,11 +13,11 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 import click
 
 from store.usage import reports
+from store.usage.db import has_collector_offsets
 from store.usage.paths import default_db_path
 from store.usage.reports import ReportError, ReportOptions
 
@@ -28,26 +28,10 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _is_tokentop_store(path: Path) -> bool:
-    """Ours (it has collector offsets) or not there yet: safe to ingest into."""
-    if not path.exists():
-        return True
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-        try:
-            row = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'collector_offsets'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return False
-    return row is not None
-
-
 def ingest_new(path: Path) -> None:
     """Collect what the agents logged since the last run. A foreign database (openusage's
     telemetry.db) is only read, never collected into."""
-    if not _is_tokentop_store(path):
+    if path.exists() and not has_collector_offsets(path):
         return
     from store.usage.collect import collect_once  # lazily: --help stays fast
     from store.usage.db import UsageStore, UsageStoreError
