@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
+from store.pricing import PriceTable
 from store.usage import schema
 from store.usage.ingest import ingest_batch
 from store.usage.model import FileOffset, IngestRequest, IngestResult
@@ -128,8 +129,15 @@ class UsageStore:
         # call maybe_checkpoint. journal_size_limit trims a reset WAL to 64 MB.
         conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        if not schema.is_current(conn):
-            schema.create(conn)
+        threshold = PriceTable.load().tier_threshold
+        if not schema.is_current(conn, threshold):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                schema.migrate(conn, threshold)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     # -- writing -------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import msgspec
 
+from store.pricing import PriceTable
 from store.usage.dedup import dedup_key, stable_key
 from store.usage.model import (
     CHANNEL_PRIORITY,
@@ -45,6 +46,7 @@ from store.usage.model import (
     IngestRequest,
     IngestResult,
 )
+from store.usage.rollup import Deltas
 from store.usage.timefmt import format_ts
 
 COLUMNS = (
@@ -86,8 +88,14 @@ UPSERT_OFFSET_SQL = (
     " inode = excluded.inode, offset = excluded.offset, head = excluded.head,"
     " updated_at = excluded.updated_at"
 )
+INSERT_LIMIT_SQL = (
+    "INSERT OR REPLACE INTO usage_limit_snapshots (event_id, occurred_at, provider_id,"
+    " account_id, snapshot) VALUES (?, ?, ?, ?, ?)"
+)
 LOOKUP_CHUNK = 500
 PAYLOAD_LIMIT = 2048
+SNAPSHOT_LIMIT = 65536  # a quota snapshot is a few hundred bytes; more is not one
+LIMIT_SNAPSHOT = EventType.LIMIT_SNAPSHOT.value
 
 EVENT_TYPES = frozenset(e.value for e in EventType)
 STATUSES = frozenset(s.value for s in EventStatus)
@@ -277,6 +285,28 @@ def _payload_text(group: _Group) -> str:
     return f'{{"events":{group.count},"first_payload":{encoded}}}'
 
 
+def _limit_row(row: list, payload: Any) -> tuple | None:
+    """The durable copy of a quota snapshot (``{"snapshot": {...}}`` or the bare
+    snapshot), or None when the payload carries none."""
+    doc = payload
+    if isinstance(doc, bytes | bytearray | memoryview | str):
+        try:
+            doc = msgspec.json.decode(doc)
+        except msgspec.DecodeError:
+            return None
+    if isinstance(doc, dict) and isinstance(doc.get("snapshot"), dict):
+        doc = doc["snapshot"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("metrics"), dict):
+        return None
+    try:
+        text = msgspec.json.encode(doc).decode()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if len(text) > SNAPSHOT_LIMIT:
+        return None
+    return (row[EVENT_ID], row[OCCURRED_AT], row[2], row[4], text)
+
+
 def ingest_batch(
     conn: sqlite3.Connection,
     requests: Sequence[IngestRequest],
@@ -287,7 +317,8 @@ def ingest_batch(
     result = IngestResult()
     rejected = result.rejected
     groups: dict[tuple[str, str, str], _Group] = {}
-    # key -> [row, priority, state]; state: "new" (insert), "stored", "changed" (update)
+    # key -> [row, priority, state, stored row, payload]; state: "new" (insert),
+    # "stored", "changed" (update); the stored row is what the rollup must take back
     seen: dict[str, list] = {}
     batch: list[tuple[list, int, _Group, Any]] = []
     for req in requests:
@@ -315,7 +346,8 @@ def ingest_batch(
         sql = SELECT_SQL.format(", ".join("?" * len(chunk)))
         for stored in conn.execute(sql, chunk):
             row = list(stored[:-1])
-            seen[row[DEDUP_KEY]] = [row, CHANNEL_PRIORITY.get(stored[-1], 0), "stored"]
+            seen[row[DEDUP_KEY]] = [row, CHANNEL_PRIORITY.get(stored[-1], 0), "stored", row,
+                                    None]
 
     stamp = _uuid7()[:24]
     serial = 0
@@ -325,7 +357,7 @@ def ingest_batch(
         if entry is None:
             row[EVENT_ID] = f"{stamp}{serial:012x}"
             serial += 1
-            seen[key] = [row, priority, "new"]
+            seen[key] = [row, priority, "new", None, payload]
             result.inserted += 1
             group.count += 1
             if group.payload is None:
@@ -365,6 +397,22 @@ def ingest_batch(
         conn.executemany(INSERT_SQL, inserts)
     if updates:
         conn.executemany(UPDATE_SQL, updates)
+    deltas = Deltas(PriceTable.load().tier_threshold)
+    limits = []
+    for e in seen.values():
+        state = e[2]
+        if state == "new":
+            deltas.add(e[0])
+            if e[0][10] == LIMIT_SNAPSHOT:
+                limit = _limit_row(e[0], e[4])
+                if limit is not None:
+                    limits.append(limit)
+        elif state == "changed":
+            deltas.remove(e[3])
+            deltas.add(e[0])
+    deltas.write(conn)
+    if limits:
+        conn.executemany(INSERT_LIMIT_SQL, limits)
     if offsets:
         conn.executemany(
             UPSERT_OFFSET_SQL,

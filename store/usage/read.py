@@ -13,11 +13,17 @@ are input + output + cache write + cache read, as in the reports (ccusage).
 
 Speed: one GROUP BY over the window (hour x model x provider x agent x project) feeds
 the totals, every breakdown and the daily bars; sessions, tools, the last hour and
-the current block are small queries of their own. See tests/bench/bench_usage_read.py.
+the current block are small queries of their own. In tokentop's own store the whole
+hours of a window come from the hourly rollup (``store.usage.rollup``) and only the
+partial hours at its two edges from the events, so a refresh costs the same over 5M
+events as over 50k; a foreign store (openusage's) is read from its events. Both paths
+give the same numbers (tests/usage/test_read.py runs every test on both). See
+tests/bench/bench_usage_read.py.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -25,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from store.pricing import PriceTable
+from store.usage import rollup
 from store.usage.reports import (
     BLOCK_ROW_SQL,
     MODEL_SQL,
@@ -32,13 +40,16 @@ from store.usage.reports import (
     Pricer,
     block_list,
 )
+from store.usage.schema import rollup_threshold
 from store.usage.timefmt import bound, parse_ts
 
 WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
 WINDOW_DAYS: dict[str, int | None] = {"1d": 1, "3d": 3, "7d": 7, "30d": 30, "all": None}
 BREAKDOWNS: tuple[str, ...] = ("model", "provider", "agent", "project", "tool")
 USAGE_TYPES = "'message_usage'"
-BLOCK_LOOKBACK = timedelta(hours=10)  # history walked to find the current 5-hour block
+BLOCK_LOOKBACK = timedelta(hours=10)  # events walked to find the current 5-hour block
+ROLLUP_BLOCK_LOOKBACK = timedelta(days=7)  # rollup hours walked for the same
+HOUR = timedelta(hours=1)
 
 
 def window_start(window: str, now: datetime) -> datetime | None:
@@ -174,6 +185,87 @@ def _sums_sql(keys: str, where: str) -> str:
     """
 
 
+# Key expressions of the shared group query, over the events and over the rollup.
+EVENT_KEYS = {"hour": "substr(occurred_at, 1, 13)", "provider": "provider_id",
+              "agent": "agent_name", "workspace": "workspace_id", "one": "1"}
+ROLLUP_KEYS = {"hour": "hour", "provider": "NULLIF(provider_id, '')", "agent": "agent_name",
+               "workspace": "NULLIF(workspace_id, '')", "one": "1"}
+
+
+def _rollup_sql(keys: str, where: str) -> str:
+    """:func:`_sums_sql`'s rows from the rollup (same columns, same order)."""
+    return f"""
+        SELECT {keys}, model, calc, SUM(input), SUM(output), SUM(cache_write),
+               SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),
+               SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)
+        FROM {rollup.TABLE} WHERE event_type IN ({USAGE_TYPES}) AND {where}
+        GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
+    """
+
+
+def uses_rollup(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn``'s store has a rollup built with today's price tier."""
+    return rollup_threshold(conn) == PriceTable.load().tier_threshold
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A window cut into its whole UTC hours (rollup) and its partial edges (events)."""
+
+    events: list[tuple[datetime | None, datetime]]  # [start, end) ranges read from events
+    hours: tuple[str | None, str] | None  # rollup hours >= first (None: all) and < last
+
+
+def _hour_text(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _split(start: datetime | None, end: datetime, rolled: bool) -> _Split:
+    if not rolled:
+        return _Split([(start, end)], None)
+    end_hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if start is None:
+        first_hour = None
+    else:
+        first_hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if first_hour < start:
+            first_hour += HOUR
+        if first_hour >= end_hour:
+            return _Split([(start, end)], None)
+    edges = []
+    if start is not None and start < first_hour:
+        edges.append((start, first_hour))
+    if end_hour < end:
+        edges.append((end_hour, end))
+    return _Split(edges, (None if first_hour is None else _hour_text(first_hour),
+                          _hour_text(end_hour)))
+
+
+def _hours_where(hours: tuple[str | None, str]) -> tuple[str, list[str]]:
+    first, last = hours
+    if first is None:
+        return "hour < ?", [last]
+    return "hour >= ? AND hour < ?", [first, last]
+
+
+def _group_rows(conn: sqlite3.Connection, key_names: tuple[str, ...], start: datetime | None,
+                end: datetime, rolled: bool) -> list[tuple]:
+    """The shared group query's rows over [start, end): whole hours from the rollup
+    when ``rolled``, the rest from the events. A key may come back in several rows
+    (one per part); callers add them up."""
+    split = _split(start, end, rolled)
+    rows: list[tuple] = []
+    keys = ", ".join(EVENT_KEYS[k] for k in key_names)
+    for a, b in split.events:
+        where, args = _range(a, b)
+        rows += conn.execute(_sums_sql(keys, where), args).fetchall()
+    if split.hours is not None:
+        where, args = _hours_where(split.hours)
+        rkeys = ", ".join(ROLLUP_KEYS[k] for k in key_names)
+        rows += conn.execute(_rollup_sql(rkeys, where), args).fetchall()
+    return rows
+
+
 def _sums(row: tuple, nkeys: int, price_of: Pricer, unpriced: set[str]) -> Sums:
     """The ``Sums`` of one group row of :func:`_sums_sql` (keys first)."""
     model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro = row[nkeys:]
@@ -205,20 +297,25 @@ def _label(value: Any, fallback: str = "unknown") -> str:
 
 
 def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
-               tz: tzinfo | None = None) -> UsageView:
-    """Totals, breakdowns, daily bars, burn rate, current block and quotas."""
+               tz: tzinfo | None = None, *, rolled: bool | None = None) -> UsageView:
+    """Totals, breakdowns, daily bars, burn rate, current block and quotas.
+
+    ``rolled``: read whole hours from the rollup (default: when the store has one).
+    """
     now = now.astimezone(UTC)
     tz = tz or UTC
+    if rolled is None:
+        rolled = uses_rollup(conn)
     start = window_start(window, now)
+    end = now + timedelta(seconds=1)
     view = UsageView(window=window, now=now)
-    where, args = _range(start, now + timedelta(seconds=1))
     price_of = Pricer()
     unpriced: set[str] = set()
     per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
     days: dict[date, Sums] = {}
     local_day: dict[str, date] = {}
-    sql = _sums_sql("substr(occurred_at, 1, 13), provider_id, agent_name, workspace_id", where)
-    for row in conn.execute(sql, args).fetchall():
+    for row in _group_rows(conn, ("hour", "provider", "agent", "workspace"), start, end,
+                           rolled):
         hour, provider, agent, workspace = row[:4]
         s = _sums(row, 4, price_of, unpriced)
         view.totals.add(s)
@@ -229,17 +326,35 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
         if d is None:
             d = local_day[hour] = parse_ts(hour + ":00:00").astimezone(tz).date()
         days.setdefault(d, Sums()).add(s)
-    tools = conn.execute(
-        "SELECT tool_name, COUNT(*), SUM(COALESCE(input_tokens, 0)),"
-        " SUM(COALESCE(output_tokens, 0)), SUM(COALESCE(cache_write_tokens, 0)),"
-        " SUM(COALESCE(cache_read_tokens, 0)), SUM(COALESCE(cost_usd, 0))"
-        f" FROM usage_events WHERE tool_name IS NOT NULL AND {where} GROUP BY 1",
-        args).fetchall()
-    for name, n, i, o, cw, cr, cost in tools:
-        per["tool"][_label(name)] = Sums(i, o, cw, cr, cost, n)
+    split = _split(start, end, rolled)
+    tool_parts: list[str] = []
+    session_parts: list[str] = []
+    part_args: list[str] = []
+    for a, b in split.events:
+        where, args = _range(a, b)
+        tool_parts.append(
+            "SELECT tool_name, COUNT(*), SUM(COALESCE(input_tokens, 0)),"
+            " SUM(COALESCE(output_tokens, 0)), SUM(COALESCE(cache_write_tokens, 0)),"
+            " SUM(COALESCE(cache_read_tokens, 0)), SUM(COALESCE(cost_usd, 0))"
+            f" FROM usage_events WHERE tool_name IS NOT NULL AND {where} GROUP BY 1")
+        session_parts.append(f"SELECT session_id AS sid FROM usage_events"
+                             f" WHERE +event_type IN ({USAGE_TYPES}) AND {where}")
+        part_args += args
+    if split.hours is not None:
+        where, args = _hours_where(split.hours)
+        tool_parts.append(
+            "SELECT tool_name, SUM(events), SUM(input), SUM(output), SUM(cache_write),"
+            f" SUM(cache_read), SUM(cost) FROM {rollup.TABLE}"
+            f" WHERE tool_name != '' AND {where} GROUP BY 1")
+        session_parts.append(f"SELECT NULLIF(session_id, '') AS sid FROM {rollup.TABLE}"
+                             f" WHERE event_type IN ({USAGE_TYPES}) AND {where}")
+        part_args += args
+    for name, n, i, o, cw, cr, cost in conn.execute(
+            " UNION ALL ".join(tool_parts), part_args).fetchall():
+        per["tool"].setdefault(_label(name), Sums()).add(Sums(i, o, cw, cr, cost, n))
     view.sessions = conn.execute(
-        "SELECT COUNT(DISTINCT session_id) FROM usage_events"
-        f" WHERE +event_type IN ({USAGE_TYPES}) AND {where}", args).fetchone()[0]
+        "SELECT COUNT(DISTINCT sid) FROM (" + " UNION ALL ".join(session_parts) + ")",
+        part_args).fetchone()[0]
     total_tokens = view.totals.tokens
     for name, groups in per.items():
         rows = [BreakdownRow(k, s, s.tokens / total_tokens if total_tokens else 0.0)
@@ -248,35 +363,42 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
         view.breakdowns[name] = rows
     view.daily = [(d, s.tokens, s.cost) for d, s in sorted(days.items())]
     view.unpriced = sorted(unpriced)
-    view.burn = burn_rate(conn, now)
-    view.block = current_block(conn, now)
+    view.burn = burn_rate(conn, now, rolled=rolled)
+    view.block = current_block(conn, now, rolled=rolled)
     view.quotas = quotas(conn)
     return view
 
 
-def burn_rate(conn: sqlite3.Connection, now: datetime) -> Burn:
+def burn_rate(conn: sqlite3.Connection, now: datetime, *, rolled: bool = False) -> Burn:
     """$/h and tokens/min over the hour ending at ``now`` (unpriced models add no cost)."""
-    where, args = _range(now - timedelta(hours=1), now + timedelta(seconds=1))
     price_of = Pricer()
     total = Sums()
-    for row in conn.execute(_sums_sql("1", where), args).fetchall():
+    for row in _group_rows(conn, ("one",), now - HOUR, now + timedelta(seconds=1), rolled):
         total.add(_sums(row, 1, price_of, set()))
     return Burn(total.cost, total.tokens / 60, total.tokens)
 
 
-def current_block(conn: sqlite3.Connection, now: datetime) -> BlockView | None:
+def current_block(conn: sqlite3.Connection, now: datetime, *,
+                  rolled: bool = False) -> BlockView | None:
     """The active 5-hour block at ``now``, computed by the reports' ``block_list``.
 
-    Only the last 10 hours are walked (an active block started at most 5 hours ago):
-    a chain of blocks that began earlier (activity without a 5-hour silence for longer
-    than that) may start its blocks at different hours than ``tokentop report blocks``
-    over the whole history.
+    From the events, only the last 10 hours are walked (an active block started at
+    most 5 hours ago); from the rollup, the last 7 days, hour by hour (exact: a block
+    starts on the hour, so it splits only on hour boundaries, and the 5-hour-silence
+    rule needs only each hour's first and last event). A chain of blocks that began
+    before the lookback (activity without a 5-hour silence for longer than that) may
+    start its blocks at different hours than ``tokentop report blocks`` over the whole
+    history.
     """
-    where, args = _range(now - BLOCK_LOOKBACK, now + timedelta(seconds=1))
-    sql = f"{BLOCK_ROW_SQL} WHERE +event_type IN ({USAGE_TYPES}) AND {where}"
-    rows = sorted(((_fast_ts(r[0]), *r[1:]) for r in conn.execute(sql, args).fetchall()),
-                  key=lambda r: r[0])
-    active = [b for b in block_list(rows, now) if b["isActive"]]
+    if rolled:
+        blocks = _rollup_blocks(conn, now)
+    else:
+        where, args = _range(now - BLOCK_LOOKBACK, now + timedelta(seconds=1))
+        sql = f"{BLOCK_ROW_SQL} WHERE +event_type IN ({USAGE_TYPES}) AND {where}"
+        rows = sorted(((_fast_ts(r[0]), *r[1:])
+                       for r in conn.execute(sql, args).fetchall()), key=lambda r: r[0])
+        blocks = block_list(rows, now)
+    active = [b for b in blocks if b["isActive"]]
     if not active:
         return None
     b = active[-1]
@@ -290,6 +412,43 @@ def current_block(conn: sqlite3.Connection, now: datetime) -> BlockView | None:
     )
 
 
+def _rollup_blocks(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
+    """``block_list`` over the rollup's whole hours before ``now``'s hour, then the
+    events of ``now``'s own hour up to ``now`` (see ``hour_block_list``)."""
+    from store.usage.reports import hour_block_list
+
+    this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = conn.execute(
+        "SELECT hour, MIN(first_at), MAX(last_at), model, calc, SUM(input), SUM(output),"
+        " SUM(cache_write), SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),"
+        " SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)"
+        f" FROM {rollup.TABLE} WHERE event_type IN ({USAGE_TYPES})"
+        " AND hour >= ? AND hour < ? GROUP BY hour, model, calc ORDER BY hour, 2",
+        (_hour_text(now - ROLLUP_BLOCK_LOOKBACK), _hour_text(this_hour))).fetchall()
+    entries = []
+    for _, group in itertools.groupby(rows, key=lambda r: r[0]):
+        part = list(group)
+        entries.append((min(_fast_ts(r[1]) for r in part), max(_fast_ts(r[2]) for r in part),
+                        [r[3:] for r in part]))
+    threshold = PriceTable.load().tier_threshold
+
+    def single(start: datetime, end: datetime) -> list[tuple[datetime, datetime, list[tuple]]]:
+        """The events of [start, end) one by one, as entries of their own."""
+        where, args = _range(start, end)
+        sql = f"{BLOCK_ROW_SQL} WHERE +event_type IN ({USAGE_TYPES}) AND {where}"
+        out = []
+        for ts, model, i, o, cw, cr, given in sorted(
+                ((_fast_ts(r[0]), *r[1:]) for r in conn.execute(sql, args).fetchall()),
+                key=lambda r: r[0]):
+            overs = [max(v - threshold, 0) for v in (i, o, cw, cr)]
+            out.append((ts, ts, [(model, given is None, i, o, cw, cr, given, 1, *overs)]))
+        return out
+
+    entries += single(this_hour, now + timedelta(seconds=1))
+    # An hour that starts exactly 5 h into a block is walked event by event.
+    return hour_block_list(entries, now, lambda hour: single(hour, min(hour + HOUR, this_hour)))
+
+
 def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: int = 1,
            ) -> tuple[list[int], list[int], list[int]]:
     """Dense per-bucket (``interval`` 1 or 60 minutes) tokens and cost in micro-USD over
@@ -298,12 +457,16 @@ def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: i
     if interval not in (1, 60):
         raise ValueError("interval must be 1 or 60 minutes")
     width = 16 if interval == 1 else 13
-    where, args = _range(start, end)
+    if width == 16:
+        where, args = _range(start, end)
+        rows = conn.execute(_sums_sql(f"substr(occurred_at, 1, {width})", where),
+                            args).fetchall()
+    else:
+        rows = _group_rows(conn, ("hour",), start, end, uses_rollup(conn))
     price_of = Pricer()
     tokens: dict[int, int] = {}
     cost: dict[int, float] = {}
-    for row in conn.execute(_sums_sql(f"substr(occurred_at, 1, {width})", where),
-                            args).fetchall():
+    for row in rows:
         key = row[0] + (":00" if width == 16 else ":00:00")
         minute = int(parse_ts(key).timestamp()) // 60
         s = _sums(row, 1, price_of, set())
@@ -325,9 +488,9 @@ QUOTA_ROWS = 400  # the newest limit_snapshot events looked at
 def _snapshot_of(payload_text: str | None) -> dict[str, Any] | None:
     """The ``snapshot`` object of a stored raw payload, in either store's shape.
 
-    openusage keeps each event's payload (``{"snapshot": {...}}``); tokentop keeps one
-    manifest per ingest batch (``{"events": n, "first_payload": {...}}``). Payloads are
-    blanked to ``{}`` an hour after ingest by retention, and then there is nothing.
+    openusage keeps each event's payload (``{"snapshot": {...}}``), blanked to ``{}`` an
+    hour after ingest; tokentop keeps the bare snapshot in ``usage_limit_snapshots``
+    (and a batch manifest, ``{"events": n, "first_payload": {...}}``, in the raw row).
     """
     if not payload_text:
         return None
@@ -375,14 +538,26 @@ def _metrics(snap: dict[str, Any]) -> Iterable[tuple[str, float, float, str, str
         yield str(name), limit, used, str(m.get("unit") or ""), str(m.get("window") or "")
 
 
+def _durable_snapshots(conn: sqlite3.Connection) -> list[tuple]:
+    """tokentop's own copies of the snapshots (kept as long as their events), newest
+    first; empty for a foreign store or one whose snapshots predate the table."""
+    try:
+        return conn.execute(
+            "SELECT occurred_at, provider_id, account_id, snapshot FROM usage_limit_snapshots"
+            " ORDER BY occurred_at DESC LIMIT ?", (QUOTA_ROWS,)).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
 def quotas(conn: sqlite3.Connection) -> list[Quota]:
     """The latest snapshot's metrics per provider/account, with time to 100%.
 
     The projection is the straight line through the metric's two latest observations
     (same limit, usage grown); none when usage did not grow or only one is known.
     """
+    rows = _durable_snapshots(conn)
     try:
-        rows = conn.execute(
+        rows = rows or conn.execute(
             "SELECT e.occurred_at, e.provider_id, e.account_id, r.source_payload"
             " FROM usage_events e LEFT JOIN usage_raw_events r"
             " ON r.raw_event_id = e.raw_event_id"

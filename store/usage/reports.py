@@ -23,7 +23,7 @@ import math
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -445,6 +445,63 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
 BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0),
     COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
     COALESCE(cache_read_tokens, 0), cost_usd FROM usage_events"""
+
+
+HourEntry = tuple[datetime, datetime, list[tuple]]
+
+
+def hour_block_list(entries: Iterable[HourEntry], now: datetime,
+                    expand: Callable[[datetime], list[HourEntry]] | None = None,
+                    ) -> list[dict[str, Any]]:
+    """:func:`block_list` over the hourly rollup: ``entries`` of (first, last, parts),
+    one per hour in time order, each part (model, calc, input, output, cache write,
+    cache read, given cost, events, and the four per-message excesses).
+
+    The same blocks as walking every event: a block starts on the hour and lasts 5
+    hours, so it splits only on an hour boundary, and the 5-hour-silence rule compares
+    an hour's first event with the previous hour's last. One exception: an event at
+    exactly start + 5 h still belongs to the old block (ccusage's ``>``), so an hour
+    that begins exactly then is handed to ``expand`` for its single events.
+    """
+    price_of = _Pricer()
+    out: list[dict[str, Any]] = []
+    cur: _Block | None = None
+    pending = [(entry, False) for entry in entries]
+    pending.reverse()
+    while pending:
+        (first, last, parts), expanded = pending.pop()
+        if (expand is not None and not expanded and cur is not None
+                and first - cur.start == BLOCK
+                and first == first.replace(minute=0, second=0, microsecond=0)):
+            single = expand(first)
+            if single:
+                pending.extend((entry, True) for entry in reversed(single))
+                continue
+        if cur is not None and (first - cur.start > BLOCK or first - cur.last > BLOCK):
+            out.append(cur.json(now))
+            if first - cur.last > BLOCK:
+                out.append(_gap(cur.last, first))
+            cur = None
+        if cur is None:
+            cur = _Block(start=first.replace(minute=0, second=0, microsecond=0), first=first,
+                         last=first)
+        cur.last = max(cur.last, last)
+        for model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro in parts:
+            cur.entries += n
+            cur.input += i
+            cur.output += o
+            cur.cache_write += cw
+            cur.cache_read += cr
+            if not calc:
+                cur.cost += given or 0.0
+            else:
+                price = price_of(model)
+                if price is not None:
+                    cur.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+            cur.models.setdefault(model, None)
+    if cur is not None:
+        out.append(cur.json(now))
+    return out
 
 
 def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:

@@ -13,10 +13,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from store.pricing import PriceTable
+from store.usage import rollup
 from store.usage.db import UsageStore
+from store.usage.ingest import COLUMNS
+from store.usage.rollup import Deltas
 from store.usage.timefmt import bound
 
 EVENT_DAYS = 90
@@ -55,15 +61,39 @@ def prune_old_events(
     store: UsageStore, days: int = EVENT_DAYS, *, now: datetime | None = None,
     batch: int = BATCH,
 ) -> int:
-    """Delete events that occurred more than ``days`` days ago; returns how many."""
+    """Delete events that occurred more than ``days`` days ago; returns how many.
+
+    Each batch takes its events out of the hourly rollup in the same transaction
+    (``RETURNING`` hands back exactly the rows deleted), so readers never see the two
+    disagree; quota snapshots that old go too.
+    """
     cutoff = bound((now or datetime.now(UTC)) - timedelta(days=days))
-    return _batched(
-        store,
-        "DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events"
-        " WHERE occurred_at < ? LIMIT ?)",
-        (cutoff,),
-        batch,
-    )
+    conn = store.conn
+    has_rollup = rollup.available(conn)
+    threshold = PriceTable.load().tier_threshold
+    sql = ("DELETE FROM usage_events WHERE rowid IN (SELECT rowid FROM usage_events"
+           f" WHERE occurred_at < ? LIMIT ?) RETURNING {', '.join(COLUMNS)}")
+    total = 0
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            gone = conn.execute(sql, (cutoff, batch)).fetchall()
+            if has_rollup and gone:
+                deltas = Deltas(threshold)
+                for row in gone:
+                    deltas.remove(row)
+                deltas.write(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        total += len(gone)
+        if len(gone) < batch:
+            break
+    with contextlib.suppress(sqlite3.OperationalError):  # a store without the table
+        _batched(store, "DELETE FROM usage_limit_snapshots WHERE rowid IN (SELECT rowid"
+                 " FROM usage_limit_snapshots WHERE occurred_at < ? LIMIT ?)", (cutoff,), batch)
+    return total
 
 
 def clear_raw_payloads(

@@ -4,15 +4,27 @@ The core tables (``usage_raw_events``, ``usage_events``) and their indexes match
 openusage's ``telemetry.db`` so each tool can read the other's database. tokentop adds
 ``collector_offsets`` (where each collector stopped in each log file, committed in the
 same transaction as the events it produced, so a crash never loses or repeats one) and
-``_migrations``. Everything is ``IF NOT EXISTS``: opening openusage's database
-read-write would add only tokentop's tables, never change openusage's.
+``_migrations``, the hourly rollup (``store.usage.rollup``), durable quota snapshots
+(``usage_limit_snapshots``: the raw payload a ``limit_snapshot`` came in is blanked an
+hour after ingest, but the Usage screen's gauges need the latest one for as long as
+it is the latest) and ``tokentop_meta``. Everything is ``IF NOT EXISTS``: opening
+openusage's database read-write would add only tokentop's tables, never change
+openusage's.
+
+Versions (``_migrations``): 1 the tables above without the rollup; 2 drops
+``idx_usage_events_message_id`` (nothing queries it since Claude message keys became
+global, and its random keys cost a third of the pages a batch dirtied) and adds the
+rollup, built from the events already stored, and the quota snapshots.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
-SCHEMA_VERSION = 1
+from store.usage import rollup
+
+SCHEMA_VERSION = 2
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -79,8 +91,22 @@ CREATE TABLE IF NOT EXISTS collector_offsets (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (collector, path)
 );
-CREATE INDEX IF NOT EXISTS idx_usage_events_message_id ON usage_events(message_id);
-"""
+CREATE TABLE IF NOT EXISTS tokentop_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS usage_limit_snapshots (
+  event_id TEXT PRIMARY KEY,
+  occurred_at TEXT NOT NULL,
+  provider_id TEXT,
+  account_id TEXT,
+  snapshot TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_usage_limit_snapshots_time
+  ON usage_limit_snapshots(occurred_at);
+""" + rollup.DDL
+
+THRESHOLD_KEY = "rollup_tier_threshold"
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -88,18 +114,69 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(CORE + TOKENTOP)
 
 
-REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets")
+REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets",
+                   "tokentop_meta", "usage_limit_snapshots", rollup.TABLE)
 
 
-def is_current(conn: sqlite3.Connection) -> bool:
-    """Whether every table and index of :func:`create` exists already.
+def version(conn: sqlite3.Connection) -> int:
+    """The highest migration applied (0: none recorded, or no ``_migrations`` table)."""
+    try:
+        row = conn.execute("SELECT MAX(version) FROM _migrations").fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0] or 0)
 
-    Checked before creating so that opening an existing store takes no write lock
+
+def rollup_threshold(conn: sqlite3.Connection) -> int | None:
+    """The tier threshold the rollup's ``*_over`` sums were computed with (None: none)."""
+    try:
+        row = conn.execute("SELECT value FROM tokentop_meta WHERE key = ?",
+                           (THRESHOLD_KEY,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else int(row[0])
+
+
+def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
+    """Whether every table, index and migration of :func:`migrate` is in place.
+
+    Checked before migrating so that opening an existing store takes no write lock
     (``CREATE ... IF NOT EXISTS`` still writes), e.g. while another writer holds it.
     """
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     wanted = set(REQUIRED_TABLES) | set(_index_names())
-    return wanted <= names
+    return (wanted <= names and version(conn) >= SCHEMA_VERSION
+            and rollup_threshold(conn) == threshold)
+
+
+def migrate(conn: sqlite3.Connection, threshold: int) -> None:
+    """Bring the store to ``SCHEMA_VERSION`` (the caller holds a write transaction).
+
+    ``threshold`` is the price table's tier threshold: the rollup's per-message excess
+    sums depend on it, so a new table with another threshold rebuilds the rollup.
+    """
+    _create_each(conn)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    have = version(conn)
+    if have < 1:
+        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (1, ?)", (now,))
+    rebuild = rollup_threshold(conn) != threshold
+    if have < 2:
+        conn.execute("DROP INDEX IF EXISTS idx_usage_events_message_id")
+        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (2, ?)", (now,))
+        rebuild = True
+    if rebuild:
+        rollup.rebuild(conn, threshold)
+        conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
+                     (THRESHOLD_KEY, str(threshold)))
+
+
+def _create_each(conn: sqlite3.Connection) -> None:
+    """The DDL statement by statement: ``executescript`` would commit the caller's
+    transaction first."""
+    for statement in (CORE + TOKENTOP).split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _index_names() -> list[str]:

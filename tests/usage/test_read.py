@@ -27,19 +27,22 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from store.usage import read
-from store.usage.schema import create
+from store.pricing import PriceTable
+from store.usage import read, rollup
+from store.usage.schema import THRESHOLD_KEY, create
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
 CODEX = "gpt-5-codex"
 _ids = itertools.count()
+ROLLED: set[int] = set()  # id() of connections whose reads go through the rollup
 
 
 def insert(conn: sqlite3.Connection, ts: str, *, model: str | None = None,
@@ -57,12 +60,26 @@ def insert(conn: sqlite3.Connection, ts: str, *, model: str | None = None,
         " normalization_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (f"e{n}", ts, provider, agent, account, workspace, session, event_type, model, i, o,
          i + o, cost, tool, "ok", f"k{n}", f"r{n}", "v1"))
+    if id(conn) in ROLLED:
+        rebuild_rollup(conn)
 
 
-@pytest.fixture
-def conn(tmp_path: Path) -> sqlite3.Connection:
+def rebuild_rollup(conn: sqlite3.Connection) -> None:
+    """Give the rows inserted by hand the rollup ingest would have kept."""
+    threshold = PriceTable.load().tier_threshold
+    rollup.rebuild(conn, threshold)
+    conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
+                 (THRESHOLD_KEY, str(threshold)))
+
+
+@pytest.fixture(params=["events", "rollup"])
+def conn(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[sqlite3.Connection]:
+    """Every test runs twice: reading the events, and reading whole hours from the
+    rollup (the same numbers, or the rollup is wrong)."""
     c = sqlite3.connect(tmp_path / "usage.db", isolation_level=None)
     create(c)
+    if request.param == "rollup":
+        ROLLED.add(id(c))
     insert(c, "2026-11-20T11:30:00.5Z", model=SONNET, i=1000, o=200)
     insert(c, "2026-11-20T11:50:00Z", model=CODEX, provider="openai", agent="codex",
            workspace="/b", session="s2", i=2000, o=100, cost=0.5)
@@ -75,7 +92,9 @@ def conn(tmp_path: Path) -> sqlite3.Connection:
            workspace="/b", session="s5", i=100, cost=0.1)
     for ts, tool in (("11:31", "bash"), ("11:32", "read"), ("11:33", "bash")):
         insert(c, f"2026-11-20T{ts}:00Z", event_type="tool_usage", tool=tool)
-    return c
+    yield c
+    ROLLED.discard(id(c))
+    c.close()
 
 
 def by(view: read.UsageView, kind: str) -> dict[str, tuple[int, float, int]]:
@@ -232,3 +251,29 @@ def test_read_through_a_read_only_store_holds_no_transaction(tmp_path: Path,
         insert(conn, "2026-11-20T11:59:00Z", model=SONNET, i=1)
         assert store.data_version() != before
         assert read.read_usage(store.conn, "all", NOW).totals.tokens == 20401
+
+
+def _summary(v: read.UsageView) -> tuple:
+    block = v.block and (v.block.start, v.block.end, v.block.tokens, round(v.block.cost, 9),
+                         v.block.entries, v.block.projected_tokens, set(v.block.models))
+    return (v.totals.tokens, round(v.totals.cost, 9), v.totals.messages,
+            v.totals.unpriced_tokens, v.sessions,
+            {k: by(v, k) for k in read.BREAKDOWNS},
+            [(d, t, round(c, 9)) for d, t, c in v.daily], v.unpriced,
+            (v.burn.tokens, round(v.burn.cost_per_hour, 9)), block)
+
+
+@pytest.mark.parametrize("window", read.WINDOWS)
+def test_rollup_and_events_agree_at_any_moment(conn: sqlite3.Connection, window: str) -> None:
+    """Windows that start and end mid-hour: the rollup's whole hours plus the events
+    at both edges give exactly what the events alone give."""
+    insert(conn, "2026-11-20T10:59:59.999Z", model=SONNET, session="s9", i=300_000, o=10)
+    insert(conn, "2026-11-20T11:00:00Z", model=SONNET, session="s9", i=5, o=7)
+    insert(conn, "2026-11-20T06:10:00Z", model=HAIKU, session="s8", i=50, o=9, cost=0.25)
+    rebuild_rollup(conn)
+    assert read.uses_rollup(conn)
+    for minutes in (0, 1, 7, 29, 59, 60, 61, 95, 300, 301, 1439, 1440, 1441):
+        now = NOW - timedelta(hours=1) + timedelta(minutes=minutes, seconds=minutes % 7)
+        rolled = read.read_usage(conn, window, now, rolled=True)
+        plain = read.read_usage(conn, window, now, rolled=False)
+        assert _summary(rolled) == _summary(plain), now
