@@ -1,0 +1,86 @@
+"""Upstream seq accounting shared by the event sources (SSE, file).
+
+The server numbers its envelopes 1, 2, ... and never sends a drop frame (DESIGN 2.4):
+**a gap in seq is a drop**, and seq going back to 1 means the server restarted. The
+tracker turns the sequence of upstream seqs a source receives into those facts:
+
+- the first seq ever is accepted as is (``?replay=all`` starts wherever the server's
+  ring starts, so a first seq above 1 is not a gap);
+- ``last + 1``: the normal case;
+- above ``last + 1``: accepted, with an ``upstream`` marker for ``last+1 .. seq-1``;
+- ``1`` while ``last > 1``, or anything below ``last`` right after a reconnect (or a
+  rotated file): the server restarted; accepted with a ``restart`` marker, and
+  counting goes on from there;
+- otherwise (``seq <= last``) a duplicate: the caller drops it; the marker says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from store.events.model import Envelope, Marker
+
+SourceState = str  # connecting | connected | reconnecting | ended | failed
+
+
+@dataclass
+class SourceStats:
+    """What one event source has seen; read by the screen's status line and the CLI.
+
+    ``received`` counts accepted envelopes (duplicates are not received twice);
+    ``truncated`` counts accepted envelopes without their data (upstream or local).
+    """
+
+    received: int = 0
+    upstream_dropped: int = 0
+    duplicates: int = 0
+    restarts: int = 0
+    truncated: int = 0
+    malformed: int = 0
+    per_category: dict[str, int] = field(default_factory=dict)
+    state: SourceState = "connecting"
+    last_error: str | None = None
+    retry_in: float | None = None  # seconds until the next reconnect attempt
+    last_malformed: str | None = None  # one line: where and why the last bad line failed
+
+
+class SeqTracker:
+    """Follows one source's upstream seqs; see the module docstring for the rules."""
+
+    def __init__(self, stats: SourceStats) -> None:
+        self.stats = stats
+        self._last: int | None = None
+
+    @property
+    def last_seq(self) -> int | None:
+        """The last accepted upstream seq (the ``Last-Event-ID`` to resume from)."""
+        return self._last
+
+    def see(self, upstream_seq: int, after_reconnect: bool = False) -> tuple[bool, Marker | None]:
+        """Judge one upstream seq: (accept it?, the marker to attach or report)."""
+        seq = upstream_seq
+        last = self._last
+        if last is None or seq == last + 1:
+            self._last = seq
+            return True, None
+        if seq > last:
+            dropped = seq - last - 1
+            self.stats.upstream_dropped += dropped
+            self._last = seq
+            return True, Marker("upstream", dropped=dropped, from_seq=last + 1, to_seq=seq - 1)
+        if (seq == 1 and last > 1) or (after_reconnect and seq < last):
+            self.stats.restarts += 1
+            self._last = seq
+            return True, Marker("restart", from_seq=seq)
+        self.stats.duplicates += 1
+        return False, Marker("duplicate", dropped=1, from_seq=seq, to_seq=seq)
+
+    def account(self, env: Envelope) -> None:
+        """Count an accepted envelope (pass the stored copy ``publish`` returned, so a
+        local truncation is counted too)."""
+        st = self.stats
+        st.received += 1
+        cat = env.event.category
+        st.per_category[cat] = st.per_category.get(cat, 0) + 1
+        if env.event.truncated:
+            st.truncated += 1
