@@ -8,13 +8,14 @@ ones; look at them (``snapshot_report.html``) before committing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
-from conftest import MISSING_ROOT, make_app, run_before
+from conftest import MISSING_ROOT, make_app, run_before, settle_overview
 from textual.pilot import Pilot
 
 from tui.app import TokentopApp
+from tui.screens.overview import OverviewScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -54,6 +55,40 @@ class TestOverview:
     def test_filtered(self, snap_compare: SnapCompare, app: TokentopApp,
                       size: tuple[int, int]) -> None:
         assert snap_compare(app, terminal_size=size, run_before=run_before(_filter))
+
+
+def on_source(*keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
+    """Settle, press ``keys``, then wait until the usage series of the range is shown."""
+
+    async def hook(pilot: Pilot[int]) -> None:
+        await settle_overview(pilot)
+        await pilot.press(*keys)
+        screen = pilot.app.screen_stack[0]
+        assert isinstance(screen, OverviewScreen)
+        for _ in range(500):
+            loaded = screen.usage_series
+            if loaded is not None and loaded.range_name == screen.range_name:
+                break
+            await pilot.pause(0.01)
+        else:  # pragma: no cover
+            raise AssertionError("the usage series did not arrive")
+        await pilot.pause()
+        await pilot.pause()
+
+    return hook
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestSource:
+    def test_usage_6h(self, snap_compare: SnapCompare, usage_app: TokentopApp,
+                      size: tuple[int, int]) -> None:
+        hook = on_source("s", "r", "r")
+        assert snap_compare(usage_app, terminal_size=size, run_before=hook)
+
+    def test_both_1h(self, snap_compare: SnapCompare, usage_app: TokentopApp,
+                     size: tuple[int, int]) -> None:
+        hook = on_source("s", "s", "r")
+        assert snap_compare(usage_app, terminal_size=size, run_before=hook)
 
 
 @pytest.mark.parametrize("size", SIZES)

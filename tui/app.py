@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.reactive import reactive
 
 from store.metrics import MetricsSource
-from tui.screens import SourceChanged, UsageLoaded, screen_specs
+from tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_specs
 from tui.screens.help import HelpScreen
 
 POLL_SECONDS = 0.25
@@ -84,6 +84,9 @@ class TokentopApp(App[int]):
         self.usage_error: str | None = None
         self._usage_wake = threading.Event()
         self.usage_view: UsageLoaded | None = None  # the last read, for screens built later
+        # The Overview's range while it draws the usage store (None: it does not).
+        self.usage_series_range: str | None = None
+        self.usage_series: UsageSeriesLoaded | None = None  # the last series read
         self.problem: str | None = None  # the worker's last failure, shown in the status line
         self.specs = screen_specs()
         for spec in self.specs:
@@ -143,6 +146,16 @@ class TokentopApp(App[int]):
             self.usage_window = window
         self._usage_wake.set()
 
+    def request_usage_series(self, range_name: str | None) -> None:
+        """Read the usage store's series over ``range_name`` too (None: stop reading it).
+
+        The Overview asks when its source switch shows the usage store; the worker
+        answers at once and then whenever the store, the range or the minute moves.
+        """
+        if range_name != self.usage_series_range:
+            self.usage_series_range = range_name
+            self._usage_wake.set()
+
     def _usage_now(self) -> datetime:
         if self.paused and self._frozen_minute is not None:
             return datetime.fromtimestamp(self._frozen_minute * 60, UTC)
@@ -150,13 +163,20 @@ class TokentopApp(App[int]):
 
     @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
     def _run_usage(self) -> None:
-        """Poll ``PRAGMA data_version``; re-query on a change, a new window or minute."""
+        """Poll ``PRAGMA data_version``; re-query on a change, a new window or minute.
+
+        The Overview's series (when it shows the usage store) is read on the same
+        change key plus its range. While paused the data version is held where it was,
+        so the display stays frozen but a new window or range is still answered.
+        """
         from store.usage.db import UsageStore, UsageStoreError
         from store.usage.read import read_usage
 
         assert self.usage_path is not None
         store = None
         seen: tuple[object, ...] | None = None
+        seen_series: tuple[object, ...] | None = None
+        version: int | None = None
         try:
             while not self._stop.is_set():
                 self._usage_wake.clear()
@@ -166,16 +186,30 @@ class TokentopApp(App[int]):
                             UsageStore.open(self.usage_path).close()  # create it
                         store = UsageStore.open(self.usage_path, read_only=True,
                                                 busy_timeout_ms=USAGE_BUSY_MS)
-                    if self.paused:
-                        self._usage_wake.wait(USAGE_POLL_SECONDS)
-                        continue
+                    if not self.paused or version is None:
+                        version = store.data_version()
                     now = self._usage_now()
-                    key = (store.data_version(), self.usage_window, int(now.timestamp()) // 60)
-                    if key != seen or self.usage_error is not None:
+                    retry = self.usage_error is not None
+                    key = (version, self.usage_window, int(now.timestamp()) // 60)
+                    view = None
+                    if key != seen or retry:
                         view = read_usage(store.conn, self.usage_window, now)
+                    wanted = self.usage_series_range
+                    series_key: tuple[object, ...] | None = None
+                    loaded = None
+                    if wanted is not None:
+                        span = self._series_span(wanted, now)
+                        series_key = (version, wanted, span)
+                        if series_key != seen_series or retry:
+                            loaded = self._read_series(store.conn, wanted, span)
+                    # Both reads succeeded: only now is an earlier error over.
+                    self.usage_error = None
+                    if view is not None:
                         seen = key
-                        self.usage_error = None
                         self._post_usage(UsageLoaded(view, None))
+                    if loaded is not None:
+                        seen_series = series_key
+                        self.call_from_thread(self._deliver_series, loaded)
                 except UsageStoreError as exc:
                     self._usage_failed(str(exc))
                 except sqlite3.Error as exc:
@@ -191,6 +225,29 @@ class TokentopApp(App[int]):
         finally:
             if store is not None:
                 store.close()
+
+    def _series_span(self, range_name: str, now: datetime) -> tuple[int, int, int]:
+        """(first minute, last minute, interval): the very window the ring's charts use,
+        so both sources share one x axis (``all`` is every minute the ring retains)."""
+        from store.metrics import window
+
+        win = window(self.source.ring, range_name, int(now.timestamp()) // 60)
+        return win.start, win.end, win.interval
+
+    @staticmethod
+    def _read_series(conn: sqlite3.Connection, range_name: str,
+                     span: tuple[int, int, int]) -> UsageSeriesLoaded:
+        from store.usage.read import series
+
+        first, last, interval = span
+        minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
+                                       datetime.fromtimestamp((last + 1) * 60, UTC), interval)
+        return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost)
+
+    def _deliver_series(self, message: UsageSeriesLoaded) -> None:
+        self.usage_series = message
+        for screen in self.screen_stack:
+            screen.post_message(message.copy())
 
     def _usage_failed(self, message: str) -> None:
         if message != self.usage_error:

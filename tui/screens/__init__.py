@@ -43,6 +43,30 @@ class UsageLoaded(Message):
         self.error = error
 
 
+class UsageSeriesLoaded(Message):
+    """The usage store's per-bucket tokens and cost over the Overview's range.
+
+    Read by the app's usage worker (never on the event loop) for the range the
+    Overview asked for, and posted whole: one message per change of the store, the
+    range or the minute. ``minutes`` are bucket starts (epoch minutes), ``interval``
+    minutes apart; ``cost`` is in micro-USD, models without a price adding nothing.
+    """
+
+    def __init__(self, range_name: str, interval: int, minutes: list[int],
+                 tokens: list[int], cost: list[int]) -> None:
+        super().__init__()
+        self.range_name = range_name
+        self.interval = interval
+        self.minutes = minutes
+        self.tokens = tokens
+        self.cost = cost
+
+    def copy(self) -> UsageSeriesLoaded:
+        """A fresh message with the same read: a message is posted to one screen only."""
+        return UsageSeriesLoaded(self.range_name, self.interval, self.minutes, self.tokens,
+                                 self.cost)
+
+
 class DashboardHost(Protocol):
     """The part of the app a screen relies on (the app implements it)."""
 
@@ -55,9 +79,11 @@ class DashboardHost(Protocol):
     usage_path: Path | None  # the usage store read (None: no usage store)
     usage_collect: bool  # whether the dashboard collects agent logs into it
     usage_view: UsageLoaded | None  # the latest read of it
+    usage_series: UsageSeriesLoaded | None  # the latest series read for the Overview
 
     def now_minute(self) -> int: ...
     def request_usage(self, window: str | None = None) -> None: ...
+    def request_usage_series(self, range_name: str | None) -> None: ...
 
 
 @dataclass(frozen=True)

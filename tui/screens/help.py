@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("?", "this help; esc closes it"),
     ("space", "pause / follow: freeze the display, keep reading files"),
     ("r  R", "next / previous range: Live (30 min), 1h, 6h, 24h, 7d; or click one"),
+    ("s  S", "chart source: metrics files, usage store, both; or click one"),
     ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
     ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
     ("esc", "clear the filter, then the picked server"),
@@ -43,6 +44,8 @@ SHOWS: tuple[tuple[str, str], ...] = (
                 "are gridctl's cumulative counters"),
     ("status", "oldest retained data, files followed, lines read, malformed lines "
                "skipped, time since the last line"),
+    ("source", "s: gridctl's metrics files; the usage store (cards: tokens, cost, the "
+               "busiest bucket, active buckets; no server list); or both on one chart"),
 )
 
 

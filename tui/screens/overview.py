@@ -5,6 +5,11 @@ headless ``tokentop metrics --json`` uses (``window`` and ``ring.buckets``/``tot
 so the two never disagree. The screen redraws only when the app reports a change
 (``SourceChanged``, a few times a second at most) or the user changes the range,
 the selection or the filter.
+
+The source switch (``s``) draws the same charts from the usage store instead, or
+both on one set of axes. The usage store's series is read by the app's usage worker
+over the very window the ring's charts use (``UsageSeriesLoaded``); the screen never
+touches SQLite itself.
 """
 
 from __future__ import annotations
@@ -24,13 +29,14 @@ from textual.widgets import ContentSwitcher, Footer, Input, Label
 from store.metrics import MetricsSource, Window, window
 from store.ring import Point
 from tui import format as fmt
-from tui.screens import DashboardHost, SourceChanged
+from tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
 from tui.widgets.chart import ChartData, Series, TimeChart
 from tui.widgets.empty import EmptyState
 from tui.widgets.kpi import KpiCard
 from tui.widgets.palette import palette
 from tui.widgets.range_bar import RangeBar, step_range
 from tui.widgets.server_list import ServerList, ServerRow
+from tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
 from tui.widgets.status import StatusBar
 
 
@@ -56,6 +62,9 @@ class OverviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "cycle_range(1)", "Range", id="overview.range-next"),
         Binding("R", "cycle_range(-1)", "Range back", id="overview.range-prev", show=False),
+        Binding("s", "cycle_source(1)", "Source", id="overview.source-next"),
+        Binding("S", "cycle_source(-1)", "Source back", id="overview.source-prev",
+                show=False),
         Binding("slash", "filter", "Filter", id="overview.filter", key_display="/"),
         Binding("escape", "clear", "Clear", id="overview.clear", key_display="esc"),
     ]
@@ -67,10 +76,13 @@ class OverviewScreen(Screen[None]):
     range_name: reactive[str] = reactive("30m", init=False)
     selected: reactive[str | None] = reactive(None, init=False, bindings=True)
     filter_text: reactive[str] = reactive("", init=False, bindings=True)
+    data_source: reactive[str] = reactive("metrics", init=False, bindings=True)
 
     def __init__(self) -> None:
         super().__init__()
         self.frame: Frame | None = None
+        self.usage_series: UsageSeriesLoaded | None = None  # the latest read, any range
+        self.usage_error: str | None = None
 
     @property
     def host(self) -> DashboardHost:
@@ -85,8 +97,10 @@ class OverviewScreen(Screen[None]):
         with Horizontal(id="topbar"):
             yield Label("tokentop", id="app-title")
             yield Label(id="scope")
+            yield SourceBar(id="source-bar")
             yield RangeBar(id="range-bar")
             yield Label(" PAUSED ", id="paused")
+        yield Label(id="overview-message")
         with ContentSwitcher(initial="dashboard", id="body"):
             with Vertical(id="dashboard"):
                 with Horizontal(id="kpis"):
@@ -101,12 +115,15 @@ class OverviewScreen(Screen[None]):
                     yield ServerList(id="servers")
             yield EmptyState(id="empty")
         yield StatusBar(id="status")
-        yield Footer(show_command_palette=False)
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#paused", Label).display = False
         self.query_one("#server-filter", Input).display = False
         self.query_one(RangeBar).value = self.range_name
+        self.query_one(SourceBar).value = self.data_source
+        self.query_one("#overview-message", Label).display = False
+        self._catch_up_usage()
         self.watch(self.app, "paused", self._paused_changed, init=False)
         # Series colours come from the theme: redraw when the user switches themes.
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_view())
@@ -119,10 +136,44 @@ class OverviewScreen(Screen[None]):
         self.refresh_view()
 
     def on_screen_resume(self) -> None:
+        self._catch_up_usage()
+        self._request_series()
         self.refresh_view()
+
+    def on_usage_loaded(self, message: UsageLoaded) -> None:
+        self.usage_error = message.error
+        if self.data_source != "metrics":
+            self.refresh_view()
+
+    def on_usage_series_loaded(self, message: UsageSeriesLoaded) -> None:
+        self.usage_series = message
+        if self.data_source != "metrics":
+            self.refresh_view()
+
+    def _catch_up_usage(self) -> None:
+        """Take the app's latest usage reads: messages only reach the screens shown."""
+        host = self.host
+        if host.usage_series is not None:
+            self.usage_series = host.usage_series
+        if host.usage_view is not None:
+            self.usage_error = host.usage_view.error
+
+    def _request_series(self) -> None:
+        wanted = None if self.data_source == "metrics" else self.range_name
+        self.host.request_usage_series(wanted)
 
     def watch_range_name(self, value: str) -> None:
         self.query_one(RangeBar).value = value
+        self._request_series()
+        self.refresh_view()
+
+    def watch_data_source(self, value: str) -> None:
+        self.query_one(SourceBar).value = value
+        self._request_series()
+        servers = self.query_one(ServerList)
+        servers.display = value != "usage"  # the usage store has no servers
+        if servers.display and not self.app.focused:
+            servers.options.focus()
         self.refresh_view()
 
     def watch_selected(self) -> None:
@@ -146,7 +197,8 @@ class OverviewScreen(Screen[None]):
         ring = source.ring
         servers = ring.servers()
         switcher = self.query_one("#body", ContentSwitcher)
-        problem = self._empty_problem(servers)
+        # The usage store is drawn even when there is no gridctl to read.
+        problem = self._empty_problem(servers) if self.data_source == "metrics" else None
         empty = problem is not None
         if problem is not None:
             self.query_one(EmptyState).show(source.root, problem, self.host.follow)
@@ -163,9 +215,14 @@ class OverviewScreen(Screen[None]):
             return
         win = window(ring, self.range_name, self.host.now_minute())
         self._show_scope()
-        self._show_kpis(win)
-        self._show_charts(win)
-        self._show_servers(win, servers)
+        self._show_message()
+        if self.data_source == "metrics":
+            self._show_kpis(win)
+            self._show_charts(win)
+        else:
+            self._show_usage(win)
+        if self.data_source != "usage":
+            self._show_servers(win, servers)
         self._show_status()
 
     def _empty_problem(self, servers: list[str]) -> str | None:
@@ -180,15 +237,109 @@ class OverviewScreen(Screen[None]):
 
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        if self.selected is None:
+        against = "usage store" if self.data_source == "both" else "fleet"
+        if self.data_source == "usage":
+            text.append("usage store")
+        elif self.selected is None:
             text.append("fleet")
+            if self.data_source == "both":
+                text.append(" vs usage store", style="dim")
         else:
             text.append(fmt.clean(self.selected), style="bold")
-            text.append(" vs fleet", style="dim")
-        text.append(f" · {fmt.range_label(self.range_name)}", style="dim")
+            text.append(f" vs {against}", style="dim")
+        if self.size.width >= 100:  # narrower, the range bar alone says it
+            text.append(f" · {fmt.range_label(self.range_name)}", style="dim")
         self.query_one("#scope", Label).update(text)
+        self.query_one(SourceBar).tooltip = f"source: {SOURCE_WORDS[self.data_source]} (s)"
+
+    def _show_message(self) -> None:
+        """The usage store's trouble, on its own line, as the Usage screen shows it."""
+        label = self.query_one("#overview-message", Label)
+        text: Text | None = None
+        if self.data_source != "metrics":
+            colors = palette(self.app)
+            if self.host.usage_path is None:
+                text = Text("no usage store: tokentop --store PATH reads one",
+                            style=f"bold {colors.warning}", no_wrap=True, overflow="ellipsis")
+            elif self.usage_error is not None:
+                text = fmt.safe(f"usage store: {self.usage_error}", f"bold {colors.error}")
+        label.display = text is not None
+        if text is not None:
+            label.update(text)
+
+    def _usage_values(self, minutes: list[int]) -> tuple[list[int], list[int]] | None:
+        """The usage store's tokens and cost on the ring's buckets; None until it is read
+        for this range (or when there is no store)."""
+        loaded = self.usage_series
+        if (self.host.usage_path is None or loaded is None
+                or loaded.range_name != self.range_name):
+            return None
+        tokens = dict(zip(loaded.minutes, loaded.tokens, strict=True))
+        cost = dict(zip(loaded.minutes, loaded.cost, strict=True))
+        return [tokens.get(m, 0) for m in minutes], [cost.get(m, 0) for m in minutes]
+
+    def _usage_quiet(self) -> str:
+        """What an empty usage chart says: why there is nothing, not just 'nothing'."""
+        if self.host.usage_path is None:
+            return "no usage store"
+        if self.usage_error is not None:
+            return "usage store unreadable"
+        return "reading usage store…"
+
+    def _label_kpis(self, labels: tuple[str, str, str, str]) -> None:
+        for card_id, label in zip(("#kpi-input", "#kpi-output", "#kpi-total", "#kpi-cost"),
+                                  labels, strict=True):
+            self.query_one(card_id, KpiCard).set_label(label)
+
+    def _show_usage(self, win: Window) -> None:
+        """Cards and charts for the usage store alone, or against the metrics files."""
+        ring = self.source.ring
+        colors = palette(self.app)
+        fleet = ring.buckets(self.selected if self.data_source == "both" else None,
+                             win.start, win.end, win.interval, dense=True)
+        minutes = [p.minute for p in fleet]
+        usage = self._usage_values(minutes)
+        unit = "h" if win.interval >= 60 else "min"
+        cards = {c: "–" for c in ("#kpi-input", "#kpi-output", "#kpi-total", "#kpi-cost")}
+        token_series: list[Series] = []
+        cost_series: list[Series] = []
+        if self.data_source == "usage":
+            self._label_kpis(("Tokens", "Cost", "Peak", "Active"))
+            if usage is not None:
+                tokens, cost = usage
+                active = sum(1 for t in tokens if t)
+                cards = {"#kpi-input": fmt.tokens(sum(tokens)),
+                         "#kpi-output": fmt.usd(sum(cost)),
+                         "#kpi-total": f"{fmt.tokens(max(tokens, default=0))}/{unit}",
+                         "#kpi-cost": f"{active} of {len(tokens)} {unit}"}
+                token_series = [Series("tokens (usage store)", tokens, colors.input)]
+                cost_series = [Series("cost (usage store)", cost, colors.cost)]
+        else:
+            who = "Fleet" if self.selected is None else "Server"
+            name = "fleet" if self.selected is None else self.selected
+            self._label_kpis((f"{who} tokens", f"{who} cost", "Usage tokens", "Usage cost"))
+            metric_tokens = [p.total_tokens for p in fleet]
+            metric_cost = [p.cost_micro_usd for p in fleet]
+            cards["#kpi-input"] = fmt.tokens(sum(metric_tokens))
+            cards["#kpi-output"] = fmt.usd(sum(metric_cost))
+            token_series = [Series(name, metric_tokens, colors.input)]
+            cost_series = [Series(name, metric_cost, colors.cost)]
+            if usage is not None:
+                tokens, cost = usage
+                cards["#kpi-total"] = fmt.tokens(sum(tokens))
+                cards["#kpi-cost"] = fmt.usd(sum(cost))
+                token_series.append(Series("usage store", tokens, colors.accent))
+                cost_series.append(Series("usage store", cost, colors.accent))
+        for card_id, value in cards.items():
+            self.query_one(card_id, KpiCard).set_value(value)
+        quiet = "no activity" if usage is not None else self._usage_quiet()
+        self.query_one("#tokens-chart", TimeChart).show(
+            ChartData(minutes, win.interval, token_series, quiet))
+        self.query_one("#cost-chart", TimeChart).show(
+            ChartData(minutes, win.interval, cost_series, quiet))
 
     def _show_kpis(self, win: Window) -> None:
+        self._label_kpis(("Input", "Output", "Total", "Cost"))
         total = self.source.ring.total(self.selected, win.start, win.end)
         self.query_one("#kpi-input", KpiCard).set_value(fmt.tokens(total.input_tokens))
         self.query_one("#kpi-output", KpiCard).set_value(fmt.tokens(total.output_tokens))
@@ -255,6 +406,9 @@ class OverviewScreen(Screen[None]):
             return
         status = self.query_one(StatusBar)
         wide = self.size.width >= 100
+        if self.data_source == "usage":
+            self._show_usage_status(status)
+            return
         progress = self.source.progress
         colors = palette(self.app)
         problem = self.host.problem or self.source.error
@@ -289,9 +443,26 @@ class OverviewScreen(Screen[None]):
             left = Text(f"persisted from {stamp}", no_wrap=True)
         status.show(left, right)
 
+    def _show_usage_status(self, status: StatusBar) -> None:
+        """Where the usage numbers come from: the metrics counters say nothing of them."""
+        path = self.host.usage_path
+        left = Text(no_wrap=True, overflow="ellipsis")
+        if path is None:
+            left.append("no usage store", style="dim")
+        else:
+            left.append("usage store ", style="dim")
+            left.append(fmt.clean(path))
+        right = Text(no_wrap=True)
+        if path is not None:
+            right.append("collecting agent logs" if self.host.usage_collect else "read-only")
+        status.show(left, right)
+
     # -- actions -----------------------------------------------------------------
     def action_cycle_range(self, step: int) -> None:
         self.range_name = step_range(self.range_name, step)
+
+    def action_cycle_source(self, step: int) -> None:
+        self.data_source = step_source(self.data_source, step)
 
     def action_filter(self) -> None:
         box = self.query_one("#server-filter", Input)
@@ -315,6 +486,8 @@ class OverviewScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("cycle_range", "filter", "clear") and self.showing_empty:
             return False  # nothing to range over or filter: keep the footer honest
+        if action in ("filter", "clear") and self.data_source == "usage":
+            return False  # no server list to filter or pick from
         if action == "clear":
             return True if (self.filter_text or self.selected) else None
         return True
@@ -336,3 +509,6 @@ class OverviewScreen(Screen[None]):
 
     def on_range_bar_picked(self, event: RangeBar.Picked) -> None:
         self.range_name = event.range_name
+
+    def on_source_bar_picked(self, event: SourceBar.Picked) -> None:
+        self.data_source = event.source_name

@@ -44,6 +44,7 @@ class ChartData:
     minutes: Sequence[int]
     interval: int
     series: Sequence[Series]
+    quiet: str = "no activity"  # the legend's word when nothing is drawn (or no source)
 
 
 def merge_factor(n: int, interval: int, columns: int) -> int:
@@ -218,7 +219,7 @@ class TimeChart(PlotextPlot):
             legend.append(fmt.clean(s.label))
             legend.append("  ")
         if not any(any(s.values) for s in self.data.series):
-            legend.append("no activity  ", style="italic")
+            legend.append(f"{fmt.clean(self.data.quiet)}  ", style="italic")
         legend.append(per_label(self.data.interval, factor), style="dim")
         return legend
 

@@ -26,6 +26,15 @@ class KpiCard(Horizontal):
         yield Label(self.label, classes="kpi-label")
         yield Label(self.value, classes="kpi-value")
 
+    def set_label(self, label: str) -> None:
+        """Rename the card: the Overview's cards mean other figures per data source."""
+        if label == self.label:
+            return
+        self.label = label
+        self.border_title = label
+        if self.is_mounted:
+            self.query_one(".kpi-label", Label).update(Text(label))
+
     def set_value(self, value: str) -> None:
         if value == self.value:
             return
