@@ -16,6 +16,7 @@ about half a second.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -205,13 +206,15 @@ class Collector:
                 progress(min(done, total), total)
 
         sink = _Sink(store, report)
-        for task in c_tasks:
-            self._claude_file(task, sink, report.claude, tick)
-        for task in x_tasks:
-            self._codex_file(task, sink, report.codex, tick)
-        for task in s_tasks:
-            self._spool_file(task, sink, report.hook_spool, tick)
-        sink.flush()
+        group = getattr(store, "group_commit", None)
+        with group() if group is not None else contextlib.nullcontext():
+            for task in c_tasks:
+                self._claude_file(task, sink, report.claude, tick)
+            for task in x_tasks:
+                self._codex_file(task, sink, report.codex, tick)
+            for task in s_tasks:
+                self._spool_file(task, sink, report.hook_spool, tick)
+            sink.flush()
         if progress is not None:
             progress(total, total)
         report.elapsed_s = time.perf_counter() - t0

@@ -289,6 +289,15 @@ def _fast_ts(text: str) -> datetime:
     return parse_ts(text)
 
 
+def _add_day(days: dict[date, Sums], local_day: dict[str, date], hour: str, tz: tzinfo,
+             s: Sums) -> None:
+    """Add an hour's sums to its local day (``hour``: ``YYYY-MM-DDTHH``, UTC)."""
+    d = local_day.get(hour)
+    if d is None:
+        d = local_day[hour] = parse_ts(hour + ":00:00").astimezone(tz).date()
+    days.setdefault(d, Sums()).add(s)
+
+
 def _label(value: Any, fallback: str = "unknown") -> str:
     return str(value) if value not in (None, "") else fallback
 
@@ -314,18 +323,25 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
     days: dict[date, Sums] = {}
     local_day: dict[str, date] = {}
-    for row in _group_rows(conn, ("hour", "provider", "agent", "workspace"), start, end,
-                           rolled):
-        hour, provider, agent, workspace = row[:4]
-        s = _sums(row, 4, price_of, unpriced)
+    # From the rollup, the breakdowns and the daily bars are two small GROUP BYs (the
+    # hour key would multiply the rows of a long window); from the events, one scan.
+    keys = ("provider", "agent", "workspace") if rolled else (
+        "hour", "provider", "agent", "workspace")
+    for row in _group_rows(conn, keys, start, end, rolled):
+        if rolled:
+            provider, agent, workspace = row[:3]
+            s = _sums(row, 3, price_of, unpriced)
+        else:
+            hour, provider, agent, workspace = row[:4]
+            s = _sums(row, 4, price_of, unpriced)
+            _add_day(days, local_day, hour, tz, s)
         view.totals.add(s)
-        for name, key in (("model", row[4]), ("provider", provider), ("agent", agent),
-                          ("project", workspace)):
+        for name, key in (("model", row[len(keys)]), ("provider", provider),
+                          ("agent", agent), ("project", workspace)):
             per[name].setdefault(_label(key), Sums()).add(s)
-        d = local_day.get(hour)
-        if d is None:
-            d = local_day[hour] = parse_ts(hour + ":00:00").astimezone(tz).date()
-        days.setdefault(d, Sums()).add(s)
+    if rolled:
+        for row in _group_rows(conn, ("hour",), start, end, rolled):
+            _add_day(days, local_day, row[0], tz, _sums(row, 1, price_of, set()))
     split = _split(start, end, rolled)
     tool_parts: list[str] = []
     session_parts: list[str] = []
@@ -346,7 +362,7 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
             "SELECT tool_name, SUM(events), SUM(input), SUM(output), SUM(cache_write),"
             f" SUM(cache_read), SUM(cost) FROM {rollup.TABLE}"
             f" WHERE tool_name != '' AND {where} GROUP BY 1")
-        session_parts.append(f"SELECT NULLIF(session_id, '') AS sid FROM {rollup.TABLE}"
+        session_parts.append(f"SELECT session_id AS sid FROM {rollup.SESSIONS}"
                              f" WHERE event_type IN ({USAGE_TYPES}) AND {where}")
         part_args += args
     for name, n, i, o, cw, cr, cost in conn.execute(

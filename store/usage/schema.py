@@ -115,7 +115,7 @@ def create(conn: sqlite3.Connection) -> None:
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets",
-                   "tokentop_meta", "usage_limit_snapshots", rollup.TABLE)
+                   "tokentop_meta", "usage_limit_snapshots", rollup.TABLE, rollup.SESSIONS)
 
 
 def version(conn: sqlite3.Connection) -> int:

@@ -59,6 +59,7 @@ larger transactions than 5,000 events.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -77,7 +78,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store.usage import schema  # noqa: E402
+from store.pricing import PriceTable  # noqa: E402
+from store.usage import rollup, schema  # noqa: E402
 from store.usage.db import UsageStore  # noqa: E402
 from store.usage.dedup import dedup_key  # noqa: E402
 from store.usage.ingest import COLUMNS, INSERT_SQL  # noqa: E402
@@ -141,6 +143,9 @@ def prefill(path: Path, n: int, rng: random.Random, sessions: list[str]) -> list
                 req.cache_write_tokens, None, req.cost_usd, 1, None, "ok", dedup_key(req),
                 "prefill", "v1"))
         conn.executemany(INSERT_SQL, rows)
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")  # the rollup a store grown by ingestion would have
+    rollup.rebuild(conn, PriceTable.load().tier_threshold)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -245,6 +250,9 @@ def main() -> int:
     ap.add_argument("--mmap-mib", type=int, default=0, help="PRAGMA mmap_size of the writer")
     ap.add_argument("--prefill-child", nargs=2, metavar=("DB", "SAMPLE"),
                     help=argparse.SUPPRESS)  # internal: prefill DB in a child process
+    ap.add_argument("--group-commit", type=float, default=1.0, metavar="S",
+                    help="share one transaction among the batches of S seconds, as the"
+                    " collectors do (0: commit every batch)")
     ap.add_argument("--drop-index", action="append", default=[],
                     help="drop this index before the run (to measure its cost)")
     args = ap.parse_args()
@@ -299,7 +307,9 @@ def main() -> int:
                 sent.append(req)
         batches.append(batch)
     print(f"stream: {total:,} requests in batches of {args.batch:,}, "
-          f"{args.dup:.0%} duplicates")
+          f"{args.dup:.0%} duplicates, "
+          + (f"group commit every {args.group_commit:g} s" if args.group_commit > 0
+             else "one commit per batch"))
 
     # Peak RSS from here on: reset the high-water mark the prefill left (Linux >= 4.0).
     with open("/proc/self/clear_refs", "w") as fh:
@@ -326,14 +336,19 @@ def main() -> int:
         profiler.enable()
     times = []
     counts = [0, 0, 0]
-    for batch in batches[args.warmup:]:
+    group = (store.group_commit(args.group_commit) if args.group_commit > 0
+             else contextlib.nullcontext())
+    with group:
+        for batch in batches[args.warmup:]:
+            t = time.perf_counter()
+            res = store.ingest(batch)
+            store.maybe_checkpoint()
+            times.append(time.perf_counter() - t)
+            counts[0] += res.inserted
+            counts[1] += res.enriched
+            counts[2] += res.duplicates
         t = time.perf_counter()
-        res = store.ingest(batch)
-        store.maybe_checkpoint()
-        times.append(time.perf_counter() - t)
-        counts[0] += res.inserted
-        counts[1] += res.enriched
-        counts[2] += res.duplicates
+    times[-1] += time.perf_counter() - t  # the group's last commit belongs to the run
     t = time.perf_counter()
     store.checkpoint()
     ckpt = time.perf_counter() - t

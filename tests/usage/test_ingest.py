@@ -165,3 +165,28 @@ def test_stored_key_is_dedup_key_of_the_request(store: UsageStore) -> None:
     store.ingest(reqs)
     keys = {r[0] for r in store.conn.execute("SELECT dedup_key FROM usage_events")}
     assert keys == {dedup_key(r) for r in reqs}
+
+
+def test_group_commit_shares_one_transaction(tmp_path) -> None:
+    """Batches in a group are committed together: a reader sees none of them until the
+    group commits, and an error rolls back the whole group, offsets included."""
+    path = tmp_path / "usage.db"
+    with UsageStore.open(path) as writer, UsageStore.open(path, read_only=True) as reader:
+        def count() -> int:
+            return reader.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0]
+
+        off = FileOffset(collector="claude_code", path="/p/a.jsonl", inode=1, offset=10)
+        with writer.group_commit(max_delay=3600):
+            writer.ingest([ev("a")], [off])
+            writer.ingest([ev("b")])
+            assert count() == 0 and writer.conn.in_transaction
+        assert count() == 2 and not writer.conn.in_transaction
+        with writer.group_commit(max_delay=0):  # max_delay 0: every batch commits
+            writer.ingest([ev("c")])
+            assert count() == 3
+        moved = FileOffset(collector="claude_code", path="/p/a.jsonl", inode=1, offset=99)
+        with pytest.raises(RuntimeError), writer.group_commit(max_delay=3600):
+            writer.ingest([ev("d")], [moved])
+            raise RuntimeError("collector crashed")
+        assert count() == 3
+        assert writer.load_offsets("claude_code")["/p/a.jsonl"].offset == 10

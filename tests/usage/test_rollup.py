@@ -23,8 +23,11 @@ MODELS = ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "mystery", 
 
 
 def table(conn: sqlite3.Connection) -> list[tuple]:
-    rows = conn.execute(f"SELECT * FROM {rollup.TABLE} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9")
-    return [(*r[:13], round(r[13], 9), *r[14:]) for r in rows]
+    """Both rollup tables, floats rounded (sums in another order differ in the last bit)."""
+    rows = conn.execute(f"SELECT * FROM {rollup.TABLE} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")
+    sessions = conn.execute(f"SELECT * FROM {rollup.SESSIONS} ORDER BY 1, 2, 3").fetchall()
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in r)
+            for r in rows] + sessions
 
 
 def rebuilt(conn: sqlite3.Connection) -> list[tuple]:
@@ -70,6 +73,8 @@ def test_ingest_keeps_the_rollup_equal_to_the_events(store: UsageStore, seed: in
     assert store.conn.execute(
         f"SELECT SUM(events) FROM {rollup.TABLE}").fetchone()[0] == events
     assert not store.conn.execute(f"SELECT 1 FROM {rollup.TABLE} WHERE events <= 0").fetchall()
+    assert not store.conn.execute(
+        f"SELECT 1 FROM {rollup.SESSIONS} WHERE events <= 0").fetchall()
 
 
 def test_reads_through_the_rollup_equal_reads_of_the_events(store: UsageStore) -> None:
@@ -94,6 +99,7 @@ def v1_store(path: Path) -> None:
         s.ingest([random_request(random.Random(3)) for _ in range(30)])
         conn = s.conn
         conn.execute(f"DROP TABLE {rollup.TABLE}")
+        conn.execute(f"DROP TABLE {rollup.SESSIONS}")
         conn.execute("DROP TABLE tokentop_meta")
         conn.execute("DROP TABLE usage_limit_snapshots")
         conn.execute("DELETE FROM _migrations")
