@@ -1,7 +1,9 @@
 """Render the screenshots in ``screenshots/``: ``python tests/make_screenshots.py``.
 
 The Overview runs on the demo fleet (``tui.demo``) built with a fixed seed and a fixed
-"now", read with a fixed clock in UTC, so the SVGs only change when the UI does. The
+"now", read with a fixed clock in UTC, so the SVGs only change when the UI does; the
+Events screen reads the demo browser's fixed excerpt (``tui.demo.events.sample_lines``).
+``python tests/make_screenshots.py events.svg`` renders only the named ones. The
 app is the real one, driven headless through ``App.run_test``.
 """
 
@@ -27,13 +29,19 @@ def _clock() -> float:
 
 
 async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...],
-                 usage_path: Path | None = None) -> Path:
+                 usage_path: Path | None = None, events: str | None = None) -> Path:
     from store.metrics import MetricsSource
     from tui.app import TokentopApp
 
     source = MetricsSource(root, clock=_clock)
-    app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path)
+    app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path,
+                      events=events)
     async with app.run_test(size=size) as pilot:
+        events_source = app.event_source
+        for _ in range(1000):  # bounded wait: the demo event file read to its end
+            if events_source is None or events_source.stats.state in ("ended", "failed"):
+                break
+            await pilot.pause(0.01)
         for _ in range(1000):  # bounded wait for the replay worker
             if source.progress.replayed:
                 break
@@ -46,6 +54,14 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+        for _ in range(500):  # bounded wait for the Events screen to read everything
+            reader, stream = app.event_reader, app.event_stream
+            if reader is None or stream is None or not hasattr(app.screen, "rows_read") or (
+                    reader.next_seq > stream.seq and events_source is not None
+                    and getattr(app.screen, "shown_received", -1)
+                    == events_source.stats.received):
+                break
+            await pilot.pause(0.01)
         for _ in range(500):  # bounded wait for the usage worker's first read
             view = getattr(app.screen, "view", None)
             if usage_path is None or (view is None and not hasattr(app.screen, "view")) or (
@@ -66,7 +82,10 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("help.svg", (120, 40), ("question_mark",)),
     ("usage.svg", (120, 40), ("2",)),
     ("usage-80x24.svg", (80, 24), ("2",)),
+    ("events.svg", (120, 40), ("3",)),
+    ("events-80x24.svg", (80, 24), ("3",)),
 )
+ONLY = set(sys.argv[1:])  # names to render (all when none given)
 
 
 async def main() -> int:
@@ -74,6 +93,7 @@ async def main() -> int:
     time.tzset()
     sys.path.insert(0, str(REPO))
     from tui.demo import build_demo
+    from tui.demo.events import FILE_NAME, sample_lines
     from tui.demo.usage import build_demo_usage
 
     OUT.mkdir(exist_ok=True)
@@ -83,10 +103,13 @@ async def main() -> int:
         tree = build_demo(Path("telemetry"), now=NOW, seed=SEED)
         usage = build_demo_usage(datetime.fromtimestamp(NOW, UTC), seed=SEED,
                                  root=Path("usage"))
+        Path(FILE_NAME).write_text("\n".join(sample_lines(NOW, SEED)) + "\n")
         try:
             for name, size, keys in SHOTS:
+                if ONLY and name not in ONLY:
+                    continue
                 path = await _shoot(Path("telemetry"), name, size, keys,
-                                    Path("usage/usage.db"))
+                                    Path("usage/usage.db"), FILE_NAME)
                 print(f"wrote {path.relative_to(REPO)}")
         finally:
             usage.stop()

@@ -28,6 +28,7 @@ from store.usage.db import UsageStore
 from store.usage.model import IngestRequest
 from store.usage.schema import create
 from tui.app import TokentopApp
+from tui.screens.events import EventsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.usage import UsageScreen
 from tui.widgets.breakdown import BreakdownTable
@@ -71,9 +72,13 @@ async def test_tab_and_digits_switch_screens(usage_app: TokentopApp) -> None:
         await settle_usage(pilot)
         assert isinstance(usage_app.screen, UsageScreen)
         await pilot.press("tab")
+        assert isinstance(usage_app.screen, EventsScreen)
+        await pilot.press("tab")
         assert isinstance(usage_app.screen, OverviewScreen)
         await pilot.press("2")
         assert isinstance(usage_app.screen, UsageScreen)
+        await pilot.press("3")
+        assert isinstance(usage_app.screen, EventsScreen)
         await pilot.press("1")
         assert isinstance(usage_app.screen, OverviewScreen)
 

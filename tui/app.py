@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -31,9 +31,15 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 
+from store.events.model import DEFAULT_CAPACITY as EVENTS_CAPACITY
 from store.metrics import MetricsSource
 from tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_specs
 from tui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from store.events.filesource import FileSource
+    from store.events.sse import SseSource
+    from store.events.stream import EventStream, Reader
 
 POLL_SECONDS = 0.25
 USAGE_POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
@@ -57,6 +63,7 @@ class TokentopApp(App[int]):
         Binding("tab", "next_screen", "Screens", id="app.next-screen", priority=True),
         Binding("1", "pick_screen(0)", "Overview", id="app.screen-1", show=False),
         Binding("2", "pick_screen(1)", "Usage", id="app.screen-2", show=False),
+        Binding("3", "pick_screen(2)", "Events", id="app.screen-3", show=False),
     ]
 
     paused: reactive[bool] = reactive(False, bindings=True)
@@ -70,6 +77,10 @@ class TokentopApp(App[int]):
         follow: bool = True,
         usage_path: Path | None = None,
         usage_collect: bool = False,
+        events: str | None = None,
+        events_replay: bool = False,
+        events_capacity: int = EVENTS_CAPACITY,
+        events_follow: bool | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -88,6 +99,17 @@ class TokentopApp(App[int]):
         self.usage_series_range: str | None = None
         self.usage_series: UsageSeriesLoaded | None = None  # the last series read
         self.problem: str | None = None  # the worker's last failure, shown in the status line
+        # The browser event stream (--events): the app owns the ring, the source and
+        # the Events screen's reader, so nothing is missed before the screen is shown
+        # (what the ring evicted by then shows as "not shown: viewer fell behind").
+        self.events_target = events
+        self.events_problem: str | None = None
+        self.event_stream: EventStream | None = None
+        self.event_reader: Reader | None = None
+        self.event_source: FileSource | SseSource | None = None
+        if events is not None:
+            self._build_events(events, events_replay, events_capacity,
+                               follow if events_follow is None else events_follow)
         self.specs = screen_specs()
         for spec in self.specs:
             self.add_mode(spec.mode, spec.factory)
@@ -106,6 +128,8 @@ class TokentopApp(App[int]):
             self.call_after_refresh(self._run_usage)
             if self.usage_collect:
                 self.call_after_refresh(self._run_collect)
+        if self.event_source is not None:
+            self.call_after_refresh(self._run_events)
         self._handle_hangup()
 
     def on_unmount(self) -> None:
@@ -138,6 +162,48 @@ class TokentopApp(App[int]):
         """Ask the worker's ``follow`` to return (it checks at least once a second)."""
         self._stop.set()
         self._usage_wake.set()
+
+    # -- the browser event stream ------------------------------------------------------
+    def _build_events(self, target: str, replay: bool, capacity: int, follow: bool) -> None:
+        """An ``http(s)`` URL is an SSE stream; anything else a JSONL file (``-``: stdin)."""
+        from store.events.stream import EventStream
+
+        self.event_stream = EventStream(capacity)
+        self.event_reader = self.event_stream.new_reader()
+        if target.startswith(("http://", "https://")):
+            from store.events.sse import SseSource
+
+            self.event_source = SseSource(target, self.event_stream, replay=replay)
+        else:
+            from store.events.filesource import FileSource
+
+            self.event_source = FileSource(target, self.event_stream, follow=follow,
+                                           poll=self.poll)
+
+    @property
+    def events_name(self) -> str:
+        """The event source as shown on screen: a URL without credentials or query."""
+        target = self.events_target or ""
+        if target.startswith(("http://", "https://")):
+            from store.events.sse import redact_url
+
+            return redact_url(target)
+        return "<stdin>" if target == "-" else target
+
+    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
+    def _run_events(self) -> None:
+        """Read the event source into the ring until the app stops (or a file ends)."""
+        from store.events.filesource import FileSource
+
+        source = self.event_source
+        assert source is not None
+        try:
+            if isinstance(source, FileSource):
+                source.run(self._stop)
+            else:
+                source.run_in_thread(self._stop)
+        except Exception as exc:  # keep the dashboard up and say what broke
+            self.events_problem = f"event source stopped: {exc}"
 
     # -- the usage store -----------------------------------------------------------
     def request_usage(self, window: str | None = None) -> None:

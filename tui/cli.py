@@ -55,10 +55,15 @@ def _check_dir(path: str | None) -> None:
 @click.option("--store", "store", metavar="PATH",
               help="Usage database to show [default: $XDG_STATE_HOME/tokentop/usage.db]; "
               "a foreign one (openusage's telemetry.db) is opened read-only.")
+@click.option("--events", "events", metavar="SOURCE",
+              help="Browser event stream for the Events screen (3): an http(s) SSE URL, "
+              "a JSONL file to follow, or - for stdin.")
+@click.option("--events-replay", is_flag=True,
+              help="Start the SSE stream from the oldest event the server still buffers.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
-         ring_days: int, store: str | None) -> None:
+         ring_days: int, store: str | None, events: str | None, events_replay: bool) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
     Run without a command to open the dashboard. Keys: ? help, q quit.
@@ -68,7 +73,8 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     from tui.run import run_dashboard
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
-                           capacity_minutes=ring_days * 24 * 60, store=store))
+                           capacity_minutes=ring_days * 24 * 60, store=store,
+                           events=events, events_replay=events_replay))
 
 
 @main.command("metrics", context_settings=CONTEXT)
@@ -110,11 +116,12 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
 def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
     from tui.commands.db import db
+    from tui.commands.events import events
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
 
-    for command in (ingest, report, pricing, db):
+    for command in (ingest, report, pricing, db, events):
         main.add_command(command)
 
 

@@ -19,12 +19,15 @@ def run_dashboard(
     poll: bool = False,
     capacity_minutes: int = DEFAULT_CAPACITY_MINUTES,
     store: str | None = None,
+    events: str | None = None,
+    events_replay: bool = False,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
     from store.metrics import MetricsSource
 
     tree = None
     usage = None
+    demo_events = None
     try:
         if demo:
             try:
@@ -40,13 +43,20 @@ def run_dashboard(
             usage = build_demo_usage()
             usage.start()
             usage_path, collect = usage.path, False
+            if events is None:
+                from tui.demo.events import build_demo_events
+
+                demo_events = build_demo_events()
+                demo_events.start()
+                events = str(demo_events.path)
         else:
             usage_path, collect = usage_store(store)
         source = MetricsSource(metrics_dir, capacity_minutes=capacity_minutes)
 
         from tui.app import TokentopApp
 
-        app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect)
+        app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
+                          events=events, events_replay=events_replay)
         try:
             app.run()
         finally:
@@ -55,6 +65,8 @@ def run_dashboard(
     except KeyboardInterrupt:
         return 130
     finally:
+        if demo_events is not None:
+            demo_events.stop()
         if usage is not None:
             usage.stop()
         if tree is not None:

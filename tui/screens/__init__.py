@@ -1,7 +1,7 @@
 """The screen registry, and what every screen may ask of the app that hosts it.
 
 Screens are Textual *modes*: ``tab`` cycles through ``screen_specs()`` in order (and
-digits will pick one directly once there are several). Adding a screen is one entry
+the digits ``1``, ``2``, ``3`` pick one directly). Adding a screen is one entry
 here; the app registers them all at start-up.
 
 Screens do not poll files or start workers: the app owns the metrics worker and
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
+    from store.events.filesource import FileSource
+    from store.events.sse import SseSource
+    from store.events.stream import EventStream, Reader
     from store.metrics import MetricsSource
     from store.usage.read import UsageView
 
@@ -80,6 +83,14 @@ class DashboardHost(Protocol):
     usage_collect: bool  # whether the dashboard collects agent logs into it
     usage_view: UsageLoaded | None  # the latest read of it
     usage_series: UsageSeriesLoaded | None  # the latest series read for the Overview
+    events_target: str | None  # --events as given (None: no event stream)
+    event_stream: EventStream | None  # the local ring the source publishes into
+    event_reader: Reader | None  # the Events screen's read position in it
+    event_source: FileSource | SseSource | None  # its stats: counters, connection state
+    events_problem: str | None  # the event worker's crash, if it crashed
+
+    @property
+    def events_name(self) -> str: ...
 
     def now_minute(self) -> int: ...
     def request_usage(self, window: str | None = None) -> None: ...
@@ -97,8 +108,10 @@ class ScreenSpec:
 
 def screen_specs() -> tuple[ScreenSpec, ...]:
     """Every top-level screen, in ``tab`` order (imported lazily: screens import us)."""
+    from tui.screens.events import EventsScreen
     from tui.screens.overview import OverviewScreen
     from tui.screens.usage import UsageScreen
 
     return (ScreenSpec("overview", "Overview", OverviewScreen),
-            ScreenSpec("usage", "Usage", UsageScreen))
+            ScreenSpec("usage", "Usage", UsageScreen),
+            ScreenSpec("events", "Events", EventsScreen))

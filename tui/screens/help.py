@@ -1,4 +1,5 @@
-"""The help screen: keys, what the Overview and Usage screens show, where the data comes from.
+"""The help screen: keys, what the Overview, Usage and Events screens show, where the data
+comes from.
 
 A modal over the dashboard (which keeps updating underneath). The data section
 names the actual directory being read, so "why is it empty?" has an answer on screen.
@@ -29,9 +30,11 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
     ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
     ("esc", "clear the filter, then the picked server"),
-    ("tab  1 2", "next screen; 1 Overview, 2 Usage"),
+    ("tab  1 2 3", "next screen; 1 Overview, 2 Usage, 3 Events"),
     ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d, all; or click one"),
     ("b  B", "Usage: next / previous breakdown: model, provider, agent, project, tool"),
+    ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
+    ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
     ("ctrl+p", "command palette: themes, screenshots"),
 )
 
@@ -57,6 +60,21 @@ USAGE: tuple[tuple[str, str], ...] = (
     ("block", "the active 5-hour block and its projection to the block's end"),
     ("quotas", "the latest limit snapshot per provider, with the time to 100% at the "
                "recent rate"),
+)
+
+
+EVENTS: tuple[tuple[str, str], ...] = (
+    ("log", "local time, seq, category, type and a one-line summary per event; "
+            "markers where events are missing: dropped upstream (a gap in seq), not "
+            "shown (the viewer fell behind), stream restarted"),
+    ("header", "received, rate/s over the last minute, dropped upstream and in the "
+               "viewer, duplicates, truncated (payloads above 1 MB), per category"),
+    ("keys", "space pauses the log (counting goes on); ↑ ↓ pick a row, end follows "
+             "again; c console, n network, p page, i interaction, t control, "
+             "o connection, y system, s screenshot, h captcha, m monitor, e other"),
+    ("detail", "enter: the event as JSON, decoded only then; base64 blobs collapsed"),
+    ("source", "--events URL (SSE; --events-replay from the server's buffer) or a "
+               "JSONL file, followed"),
 )
 
 
@@ -94,6 +112,8 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
                   "the store and --json are UTC"),
         ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry)"),
         ("usage", f"{usage}; --store PATH for another (openusage's: read-only)"),
+        ("events", fmt.clean(getattr(host, "events_name", "")) if getattr(
+            host, "events_target", None) else "none; --events URL|FILE"),
     ]
 
 
@@ -104,6 +124,7 @@ def help_body(host: DashboardHost) -> Group:
         Text("Keys", style=title), _grid(KEYS), Text(),
         Text("Overview", style=title), _grid(SHOWS), Text(),
         Text("Usage", style=title), _grid(USAGE), Text(),
+        Text("Events", style=title), _grid(EVENTS), Text(),
         Text("Data", style=title), _grid(data_rows(host)),
     )
 

@@ -1,0 +1,361 @@
+"""``tokentop --demo``'s browser: a JSONL file of event envelopes that keeps growing.
+
+Like the rest of the demo nothing is faked past the file: a thread appends envelopes
+(``{"seq": N, "event": {...}}``, DESIGN 2.4) to ``<root>/browser-events.jsonl`` and
+the dashboard follows it with the ordinary ``FileSource``, so the Events screen shows
+what it would show for a real browser, every unpleasant case included:
+
+- every category at a realistic pace (about 20 events a second in all): console lines,
+  request/response pairs with their timings, navigations with their load milestones,
+  clicks and keys, API calls, connections, screenshots, the odd OOM kill or captcha,
+  and types tokentop does not know;
+- a burst of ``BURST`` events at once every ``BURST_EVERY`` seconds, more than the
+  viewer's 4096-event ring, so the screen falls behind and says how many it missed;
+- an upstream gap (``GAP`` seqs never written) every ``GAP_EVERY`` seconds;
+- a restart (seq back to 1) every ``RESTART_EVERY`` seconds;
+- a screenshot above 1 MB every ``BIG_EVERY`` seconds (truncated on arrival).
+
+The file is rotated (renamed, recreated) past ``ROTATE_BYTES`` so the demo does not
+fill the disk; ``stop()`` deletes the directory (also at exit and on SIGHUP/SIGTERM).
+``sample_lines`` gives a fixed, seeded excerpt for screenshots and tests.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from tui.demo.cleanup import PREFIX, SignalCleanup, write_marker
+
+FILE_NAME = "browser-events.jsonl"
+RATE = 20.0  # events per second, all categories together
+STEP = 0.1  # seconds between writes
+BURST = 8000
+BURST_EVERY = 50.0
+FIRST_BURST = 15.0
+GAP = 37
+GAP_EVERY = 60.0
+FIRST_GAP = 8.0
+RESTART_EVERY = 180.0
+FIRST_RESTART = 100.0
+BIG_EVERY = 45.0
+FIRST_BIG = 25.0
+BIG_BYTES = 1_200_000
+ROTATE_BYTES = 32_000_000
+
+SITES = ("https://shop.example.com", "https://api.example.com", "https://cdn.example.net",
+         "https://auth.example.com")
+PATHS = ("/", "/cart", "/checkout", "/api/v1/items?page=2", "/static/app.4f2c1.js",
+         "/static/styles.css", "/img/hero.webp", "/api/v1/session", "/graphql",
+         "/favicon.ico")
+CONSOLE = (
+    ("log", "[HMR] connected"),
+    ("info", "Download the React DevTools for a better development experience"),
+    ("warning", "Warning: Each child in a list should have a unique \"key\" prop."),
+    ("error", "Uncaught TypeError: Cannot read properties of undefined (reading 'map')"),
+    ("error", "Failed to load resource: the server responded with a status of 404 ()"),
+    ("debug", "cart: 3 items, total $41.97"),
+    ("log", "[bold red]not markup[/] \x1b[31mnot a colour\x1b[0m"),
+)
+TARGETS = ("button#checkout", "a.nav-link[href='/cart']", "input[name=email]",
+           "div.product-card:nth-child(3)", "button.add-to-cart")
+OPERATIONS = ("goto", "click", "screenshot", "evaluate", "type", "wait_for_selector")
+# (category, type, weight): the steady mix; "network" makes request/response pairs.
+MIX = (
+    ("console", "console", 6), ("network", "network", 8), ("page", "page", 1.5),
+    ("interaction", "interaction", 1.5), ("control", "api_call", 2), ("screenshot", "shot", 0.2),
+    ("connection", "connection", 0.1), ("system", "system", 0.02),
+    ("captcha", "captcha_solve_result", 0.05), ("monitor", "monitor", 0.05),
+    ("unknown", "unknown", 0.3),
+)
+
+
+class EventFactory:
+    """Plausible browser events from a seeded RNG; keeps open requests to answer."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(f"{seed}:events")
+        self.request_no = 1000
+        self.pending: deque[tuple[int, dict[str, Any]]] = deque()  # (due ts, response)
+        self.url = SITES[0] + "/"
+
+    @staticmethod
+    def event(ts: int, category: str, type_: str, data: dict[str, Any] | None,
+              kind: str = "cdp", source_event: str = "") -> dict[str, Any]:
+        return {"ts": ts, "type": type_, "category": category,
+                "source": {"kind": kind, "event": source_event}, "data": data}
+
+    def url_(self) -> str:
+        return self.rng.choice(SITES) + self.rng.choice(PATHS)
+
+    def due(self, ts: int) -> list[dict[str, Any]]:
+        """Responses whose time has come."""
+        out = []
+        while self.pending and self.pending[0][0] <= ts:
+            out.append(self.pending.popleft()[1])
+        return out
+
+    def one(self, ts: int) -> list[dict[str, Any]]:
+        """One step of the steady mix (a request may schedule its response)."""
+        rng = self.rng
+        _category, kind, _ = rng.choices(MIX, weights=[m[2] for m in MIX])[0]
+        ev = self.event
+        if kind == "console":
+            level, text = rng.choice(CONSOLE)
+            t = "console_error" if level == "error" else "console_log"
+            return [ev(ts, "console", t, {"level": level, "text": text},
+                       source_event="Runtime.consoleAPICalled")]
+        if kind == "network":
+            self.request_no += 1
+            rid = f"{self.request_no}.1"
+            url = self.url_()
+            method = "POST" if "/api/" in url and rng.random() < 0.4 else "GET"
+            latency = int(rng.lognormvariate(4.3, 0.8) * 1000)  # ~70 ms, long tail
+            status = rng.choices((200, 304, 404, 500), weights=(85, 8, 5, 2))[0]
+            due = ts + latency
+            if rng.random() < 0.03:
+                resp = ev(due, "network", "network_loading_failed",
+                          {"request_id": rid, "url": url,
+                           "error_text": "net::ERR_CONNECTION_RESET"},
+                          source_event="Network.loadingFailed")
+            else:
+                resp = ev(due, "network", "network_response",
+                          {"request_id": rid, "status": status, "url": url,
+                           "mime_type": "application/json"},
+                          source_event="Network.responseReceived")
+            self.pending.append((due, resp))
+            return [ev(ts, "network", "network_request",
+                       {"request_id": rid, "method": method, "url": url},
+                       source_event="Network.requestWillBeSent")]
+        if kind == "page":
+            self.url = rng.choice(SITES[:1]) + rng.choice(PATHS[:3])
+            return [
+                ev(ts, "page", "page_navigation", {"url": self.url}),
+                ev(ts + 180_000, "page", "page_dom_content_loaded",
+                   {"url": self.url, "duration_ms": 180}),
+                ev(ts + 420_000, "page", "page_load", {"url": self.url, "duration_ms": 420}),
+                ev(ts + 510_000, "page", "page_lcp",
+                   {"lcp_ms": 510, "element": "img.hero"}),
+            ]
+        if kind == "interaction":
+            r = rng.random()
+            if r < 0.6:
+                return [ev(ts, "interaction", "interaction_click",
+                           {"target": rng.choice(TARGETS), "x": rng.randint(10, 1270),
+                            "y": rng.randint(10, 700)}, kind="extension")]
+            if r < 0.85:
+                return [ev(ts, "interaction", "interaction_key",
+                           {"key": rng.choice(("Enter", "Tab", "a", "Backspace")),
+                            "target": "input[name=email]"}, kind="extension")]
+            return [ev(ts, "interaction", "interaction_scroll_settled",
+                       {"x": 0, "y": rng.randint(0, 4000)}, kind="extension")]
+        if kind == "api_call":
+            status = rng.choices((200, 400, 500), weights=(95, 3, 2))[0]
+            return [ev(ts, "control", rng.choice(("api_call", "api_call", "api")),
+                       {"operation": rng.choice(OPERATIONS), "status": status,
+                        "duration_ms": rng.randint(3, 900)}, kind="kernel_api")]
+        if kind == "shot":
+            return [self.screenshot(ts, 30_000)]
+        if kind == "connection":
+            t = rng.choice(("cdp_connect", "live_view_connect", "live_view_disconnect"))
+            return [ev(ts, "connection", t, {"viewer": "203.0.113.7", "url": "ws://127.0.0.1:9222"},
+                       kind="kernel_api")]
+        if kind == "system":
+            if rng.random() < 0.5:
+                return [ev(ts, "system", "system_oom_kill",
+                           {"process": "chrome (renderer)", "pid": rng.randint(900, 9000),
+                            "rss_bytes": rng.randint(900, 3000) * 1_000_000},
+                           kind="local_process")]
+            return [ev(ts, "system", "service_crashed",
+                       {"service": "xvfb", "exit_code": 139}, kind="local_process")]
+        if kind == "captcha_solve_result":
+            return [ev(ts, "captcha", "captcha_solve_result",
+                       {"success": rng.random() < 0.8, "provider": "turnstile",
+                        "duration_ms": rng.randint(800, 9000)}, kind="extension")]
+        if kind == "monitor":
+            return [ev(ts, "monitor", rng.choice(("monitor_disconnected",
+                                                  "monitor_reconnected")),
+                       {"reason": "target closed", "attempts": 1}, kind="kernel_api")]
+        # Something tokentop does not know: a new type in a known category, or both new.
+        if rng.random() < 0.5:
+            return [ev(ts, "media", "media_playback_started",
+                       {"src": "https://cdn.example.net/intro.mp4", "muted": True})]
+        return [ev(ts, "page", "page_visibility_changed", {"state": "hidden"})]
+
+    def screenshot(self, ts: int, size: int) -> dict[str, Any]:
+        """A screenshot event whose base64 ``data.image`` is about ``size`` bytes."""
+        raw = self.rng.randbytes(size * 3 // 4)
+        return self.event(ts, "screenshot", "monitor_screenshot",
+                          {"format": "png", "width": 1280, "height": 720,
+                           "image": base64.b64encode(raw).decode()}, kind="kernel_api")
+
+    def burst(self, ts: int, n: int) -> list[dict[str, Any]]:
+        """A flood of console lines, as a page logging in a tight loop produces."""
+        return [self.event(ts + i, "console", "console_log",
+                           {"level": "log", "text": f"poll tick {i}: still waiting for #app"},
+                           source_event="Runtime.consoleAPICalled") for i in range(n)]
+
+
+def encode(seq: int, event: dict[str, Any]) -> str:
+    return json.dumps({"seq": seq, "event": event}, separators=(",", ":"))
+
+
+class DemoEvents:
+    """The demo browser's envelope file and the thread that keeps appending to it."""
+
+    def __init__(self, root: Path, *, seed: int = 7, rate: float = RATE) -> None:
+        self.root = root
+        self.path = root / FILE_NAME
+        self.factory = EventFactory(seed)
+        self.rate = rate
+        self.seq = 0
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        atexit.register(self.stop)
+        self._signals = SignalCleanup(self.stop)
+
+    # -- writing ---------------------------------------------------------------------
+    def _lines(self, events: list[dict[str, Any]]) -> list[str]:
+        out = []
+        for ev in events:
+            self.seq += 1
+            out.append(encode(self.seq, ev))
+        return out
+
+    def _append(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        if self.path.exists() and self.path.stat().st_size > ROTATE_BYTES:
+            os.replace(self.path, self.root / (FILE_NAME + ".1"))
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def prime(self, now: float) -> None:
+        """Half a minute of history, so the screen is not empty when first shown."""
+        start = int((now - 30) * 1_000_000)
+        lines: list[str] = []
+        for i in range(300):
+            ts = start + i * 100_000
+            lines += self._lines(self.factory.due(ts) + self.factory.one(ts))
+        lines += self._lines([self.factory.screenshot(start + 29_000_000, 20_000)])
+        self._append(lines)
+
+    def step(self, now: float, elapsed: float, last: float) -> None:
+        """Write what happens between ``last`` and ``elapsed`` seconds after start."""
+        f = self.factory
+        ts = int(now * 1_000_000)
+
+        def crossed(first: float, every: float) -> bool:
+            if elapsed < first:
+                return False
+            k = int((elapsed - first) // every)
+            return last < first + k * every <= elapsed
+
+        events: list[dict[str, Any]] = f.due(ts)
+        n = f.rng.random() * 2 * self.rate * (elapsed - last)
+        for _ in range(int(n)):
+            events += f.one(ts)
+        lines = self._lines(events)
+        if crossed(FIRST_GAP, GAP_EVERY):
+            self.seq += GAP  # never written: the viewer sees a gap in seq
+        if crossed(FIRST_RESTART, RESTART_EVERY):
+            self.seq = 0  # the browser's API restarted: seq starts again from 1
+            lines += self._lines([
+                f.event(ts, "monitor", "monitor_reconnected", {"attempts": 2,
+                                                               "downtime_ms": 1800}),
+                f.event(ts, "connection", "cdp_connect", {"url": "ws://127.0.0.1:9222"}),
+            ])
+        if crossed(FIRST_BURST, BURST_EVERY):
+            lines += self._lines(f.burst(ts, BURST))
+        if crossed(FIRST_BIG, BIG_EVERY):
+            lines += self._lines([f.screenshot(ts, BIG_BYTES)])
+        self._append(lines)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        self.prime(time.time())
+        self._thread = threading.Thread(target=self._run, name="demo-events", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        last = 0.0
+        try:
+            while not self._stop.wait(STEP):
+                elapsed = time.monotonic() - start
+                self.step(time.time(), elapsed, last)
+                last = elapsed
+        except OSError as exc:  # the directory was removed under us: stop quietly
+            self.error = str(exc)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        atexit.unregister(self.stop)
+        self._signals.restore()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def build_demo_events(*, seed: int = 7, root: Path | None = None) -> DemoEvents:
+    """A demo event file in a fresh temporary directory (or ``root``); call ``start()``."""
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix=PREFIX + "events-"))
+        write_marker(root)
+    else:
+        root.mkdir(parents=True, exist_ok=True)
+    return DemoEvents(root, seed=seed)
+
+
+def sample_lines(now: float, seed: int = 7) -> list[str]:
+    """A fixed excerpt (for screenshots): a minute of the mix with a gap, a restart, a
+    truncated screenshot and an unknown type near the end, where the log shows them."""
+    f = EventFactory(seed)
+    seq = 0
+    lines: list[str] = []
+    start = int((now - 60) * 1_000_000)
+
+    def put(events: list[dict[str, Any]]) -> None:
+        nonlocal seq
+        for ev in events:
+            seq += 1
+            lines.append(encode(seq, ev))
+
+    for i in range(120):
+        ts = start + i * 400_000
+        put(f.due(ts) + f.one(ts))
+        if i == 107:
+            seq += GAP
+        if i == 104:
+            put([f.screenshot(ts + 1000, BIG_BYTES)])
+        if i == 108:
+            put([f.event(ts + 1000, "system", "system_oom_kill",
+                         {"process": "chrome (renderer)", "pid": 4242,
+                          "rss_bytes": 2_400_000_000}, kind="local_process"),
+                 f.event(ts + 2000, "media", "media_playback_started",
+                         {"src": "https://cdn.example.net/intro.mp4", "muted": True})])
+        if i == 112:
+            seq = 0
+            put([f.event(ts + 2000, "monitor", "monitor_reconnected",
+                         {"attempts": 2, "downtime_ms": 1800}),
+                 f.event(ts + 3000, "connection", "cdp_connect",
+                         {"url": "ws://127.0.0.1:9222"})])
+    put(f.due(start + 120 * 400_000))
+    return lines
