@@ -36,15 +36,20 @@ def _null() -> msgspec.Raw:
 MarkerKind = Literal["upstream", "viewer", "restart", "duplicate"]
 
 
-class Source(msgspec.Struct, omit_defaults=True):
-    """Where the producer got the event: ``cdp``, ``kernel_api``, ``extension``, ..."""
+class Source(msgspec.Struct, omit_defaults=True, gc=False):
+    """Where the producer got the event: ``cdp``, ``kernel_api``, ``extension``, ...
+
+    ``gc=False`` (as for ``Event``): it holds only strings and raw JSON, so it can never
+    be part of a cycle, and at thousands of events a second the cyclic collector need
+    not walk every event the ring keeps.
+    """
 
     kind: str = ""
     event: str = ""
     metadata: msgspec.Raw = msgspec.field(default_factory=_null)
 
 
-class Event(msgspec.Struct, omit_defaults=True):
+class Event(msgspec.Struct, omit_defaults=True, gc=False):
     """The portable event (seed 002 ``Event``); ``ts`` is unix microseconds."""
 
     ts: int = 0
@@ -59,7 +64,7 @@ class Event(msgspec.Struct, omit_defaults=True):
         return bytes(self.data) not in (NULL, b"")
 
 
-class WireEnvelope(msgspec.Struct):
+class WireEnvelope(msgspec.Struct, gc=False):
     """An envelope as the server sends it (SSE ``data:`` or one JSONL line)."""
 
     seq: int
@@ -88,14 +93,16 @@ class Marker:
                 "kind": self.kind}
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(msgspec.Struct, frozen=True, gc=False):
     """One event in the local stream.
 
     ``seq``: local, assigned by ``EventStream.publish`` (0 before publishing).
     ``upstream_seq``: the server's seq; ``None`` for a bare event read from a file.
     ``size``: bytes of the serialized envelope as received (truncation is judged on it).
     ``marker``: an upstream gap or restart seen just before this envelope.
+
+    A struct the cyclic collector does not track (it cannot be in a cycle): the ring
+    and the viewer keep thousands, and every full collection would walk them all.
     """
 
     event: Event

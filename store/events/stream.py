@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -31,11 +30,6 @@ import msgspec
 from store.events.model import DEFAULT_CAPACITY, MAX_ENVELOPE_BYTES, NULL, Envelope
 
 Waker = Callable[[], None]
-
-# ``dataclasses.replace`` costs twice a direct construction; use the latter while
-# Envelope's fields are the ones it is written for (replace() stays the fallback).
-_POSITIONAL = tuple(f.name for f in dataclasses.fields(Envelope)) == (
-    "event", "seq", "upstream_seq", "size", "marker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +70,8 @@ class EventStream:
             ev = msgspec.structs.replace(ev, data=msgspec.Raw(NULL), truncated=True)
         with self._lock:
             seq = self._seq + 1
-            if _POSITIONAL and type(env) is Envelope:
-                stored = Envelope(ev, seq, env.upstream_seq, env.size, env.marker)
-            else:
-                stored = dataclasses.replace(env, seq=seq, event=ev)
+            # A direct construction costs half of ``msgspec.structs.replace``.
+            stored = Envelope(ev, seq, env.upstream_seq, env.size, env.marker)
             self._slots[seq % self.capacity] = stored
             self._seq = seq  # after the slot: a reader that sees seq finds its slot written
             wakers: list[Waker] | None = self._wakers

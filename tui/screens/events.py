@@ -2,8 +2,9 @@
 
 The app owns the ring (``EventStream``), the source (SSE or a followed JSONL file,
 in a thread worker) and this screen's ``Reader``. The screen never waits on any of
-them: ten times a second it takes what is new with ``read_many`` (bounded, so a
-burst is spread over a few ticks) and appends one batch of rows to the log. When a
+them: ten times a second it takes what is new with ``read_many`` (for at most 20 ms,
+so a burst is spread over a few ticks) and appends one batch of rows to the log.
+Rows are cheap: an event is summarised only when it is drawn or filtered. When a
 burst overflows the ring before the screen got to it, the reader says how many it
 lost and the log shows "N events not shown: viewer fell behind" where they were;
 gaps and restarts upstream arrive as markers on the next envelope.
@@ -15,6 +16,7 @@ rate is sampled from ``received`` on the app's clock, one bucket per second.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import ClassVar, cast
 
@@ -44,7 +46,9 @@ from tui.widgets.palette import palette
 from tui.widgets.sparkline import spark_text
 
 TICK_SECONDS = 0.1
-BATCH = 1000  # results taken per tick: a burst is drawn over a few ticks, never at once
+BATCH = 500  # results taken at a time from the reader
+MAX_CHUNKS = 20  # at most 10,000 results a tick (twice the log's backlog)
+TICK_BUDGET = 0.02  # seconds of row-making per tick; the rest of a burst waits a tick
 RATE_SECONDS = 60  # the sparkline's span
 RATE_AVERAGE = 5  # rate/s: the mean of the last complete seconds
 
@@ -104,6 +108,7 @@ class EventsScreen(Screen[None]):
         self._first_second: int | None = None
         self._last_received = 0
         self._header_key: tuple[object, ...] | None = None
+        self._category_lines = -1  # lines of category chips shown (a change needs layout)
 
     @property
     def host(self) -> DashboardHost:
@@ -152,11 +157,12 @@ class EventsScreen(Screen[None]):
         if reader is None:
             self._show_status()
             return
-        results = reader.read_many(BATCH)
-        if results:
-            rows: list[LogRow] = []
-            summarizer = self.summarizer
-            events_read = 0
+        rows: list[LogRow] = []
+        summarizer = self.summarizer
+        events_read = 0
+        deadline = time.perf_counter() + TICK_BUDGET
+        for _ in range(MAX_CHUNKS):
+            results = reader.read_many(BATCH)
             for result in results:
                 env = result.envelope
                 if env is None:
@@ -169,6 +175,9 @@ class EventsScreen(Screen[None]):
                 if marker is not None and marker.kind in ("upstream", "restart"):
                     rows.append(summarizer.marker_row(marker, when=""))
                 rows.append(summarizer.event_row(env))
+            if len(results) < BATCH or time.perf_counter() > deadline:
+                break
+        if rows:
             self.rows_read += events_read
             if self.host.paused:
                 self.new_while_paused += events_read
@@ -247,9 +256,13 @@ class EventsScreen(Screen[None]):
         item("truncated" if wide else "trunc", fmt.count(stats.truncated))
         if stats.malformed:
             item("malformed" if wide else "bad", fmt.count(stats.malformed), "bold #e06c75")
-        self.query_one("#events-counters", Label).update(line)
+        # Fixed-size labels: no layout pass per update (one per tick under load).
+        self.query_one("#events-counters", Label).update(line, layout=False)
+        chips = self._categories_text(per_category, wide)
+        lines = chips.plain.count("\n")
         self.query_one("#events-categories", Static).update(
-            self._categories_text(per_category, wide))
+            chips, layout=lines != self._category_lines)
+        self._category_lines = lines
         self.shown_received = stats.received
         self._show_scope()
         self._show_paused()
@@ -288,7 +301,7 @@ class EventsScreen(Screen[None]):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("events")
         text.append(f" · {fmt.clean(self.host.events_name)}", style="dim")
-        self.query_one("#events-scope", Label).update(text)
+        self.query_one("#events-scope", Label).update(text, layout=False)
 
     def _show_status(self) -> None:
         """The connection line: state, retry countdown, last error; filter and detail."""
@@ -297,7 +310,7 @@ class EventsScreen(Screen[None]):
         text = Text(no_wrap=True, overflow="ellipsis")
         if stats is None:
             text.append("no event stream", style="dim")
-            label.update(text)
+            label.update(text, layout=False)
             return
         state = stats.state
         styles = {"connected": "bold #98c379", "ended": "bold", "failed": "bold #e06c75",
@@ -324,7 +337,7 @@ class EventsScreen(Screen[None]):
         if self.query_text:
             text.append(" · filter: ", style="dim")
             text.append(fmt.clean(self.query_text), style="bold")
-        label.update(text)
+        label.update(text, layout=False)
 
     def _paused_changed(self, paused: bool) -> None:
         log = self.query_one(EventLog)

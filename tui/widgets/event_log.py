@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -28,7 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.event_text import LogRow, render_row
+from tui.widgets.event_text import LogRow, render_row, text_segments
 
 BACKLOG = 5000
 
@@ -73,7 +72,9 @@ class EventLog(ScrollView, can_focus=True):
         self.frozen = False
         self.empty_text = Text("waiting for events…", style="italic dim")
         self._filter: RowFilter = lambda _row: True
-        self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(2048)
+        # Lines on screen and a little scroll-back: each Strip carries several caches
+        # of its own, and thousands of them make every garbage collection slower.
+        self._cache: LRUCache[tuple[int, int, bool], Strip] = LRUCache(256)
 
     # -- rows ---------------------------------------------------------------------------
     def add(self, rows: Iterable[LogRow]) -> None:
@@ -184,9 +185,7 @@ class EventLog(ScrollView, can_focus=True):
             if on_cursor:
                 style = self.get_component_rich_style("event-log--cursor")
                 text.stylize(style)
-            segments = [Segment(s.text, s.style) for s in text.render(self.app.console)
-                        if s.text != "\n"]
-            strip = Strip(segments).crop_extend(0, width, None)
+            strip = Strip(text_segments(text), width)  # render_row pads to ``width``
             self._cache[key] = strip
         return strip.apply_style(base) if base != Style() else strip
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
+from rich.console import Console
 from rich.highlighter import JSONHighlighter
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from store.events.model import Envelope, Marker
@@ -97,26 +100,60 @@ def nbytes(n: int) -> str:
 # -- rows -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class LogRow:
+Pair = tuple[str, str, int]  # the request a response answers: (method, url, ts in µs)
+
+
+class LogRow(msgspec.Struct, gc=False):
     """One line of the log: an event (``envelope`` set) or a marker (``kind``).
 
-    ``search`` is the lower-cased text ``/`` matches against; ``summary`` is built once.
+    An event row is cheap to make: its summary, search text and local time are built
+    the first time something asks (the line is drawn, a text filter looks at it, the
+    detail pane opens). A burst of thousands of events a second is mostly rows that
+    are never on screen, so the screen keeps up by not summarising them at all. Not
+    tracked by the cyclic collector (nothing in it points back), for the same reason
+    as ``Envelope``.
     """
 
     id: int
     kind: str  # "event" | "upstream" | "viewer" | "restart" | "notice"
-    summary: Text
-    search: str = ""
+    text: Text | None = None  # the summary, once built
     category: str = ""
     type: str = ""
-    when: str = ""
+    stamp: str | None = None  # local time, once built (markers: given)
     seq: int | None = None
     envelope: Envelope | None = None
+    pair: Pair | None = None  # a network response's request, paired when it arrived
+    search_text: str | None = None
 
     @property
     def is_marker(self) -> bool:
         return self.kind != "event"
+
+    @property
+    def summary(self) -> Text:
+        text = self.text
+        if text is None:
+            assert self.envelope is not None
+            try:
+                text = summarize(self.envelope, self.pair)
+            except Exception:  # an odd payload never breaks the log: say what we can
+                text = Text("(unreadable data)", style="dim italic")
+            self.text = text
+        return text
+
+    @property
+    def search(self) -> str:
+        """The lower-cased text ``/`` matches against (markers: none)."""
+        if self.search_text is None:
+            self.search_text = ("" if self.is_marker else
+                                f"{self.category} {self.type} {self.summary.plain}".lower())
+        return self.search_text
+
+    @property
+    def when(self) -> str:
+        if self.stamp is None:
+            self.stamp = local_time(self.envelope.event.ts) if self.envelope else ""
+        return self.stamp
 
 
 MARKER_STYLE = {"upstream": "bold #e06c75", "viewer": "bold #e5c07b",
@@ -172,15 +209,28 @@ def render_row(row: LogRow, width: int, *, show_type: bool = True) -> Text:
 # -- summaries ----------------------------------------------------------------------------
 
 
-class EventSummarizer:
-    """Builds rows from envelopes, remembering network requests to pair responses.
+class _Net(msgspec.Struct):
+    """The fields of a network event that pairing needs (the rest is skipped)."""
 
-    One per log (the pairing is per stream); not thread-safe: the screen calls it on
-    the event loop, a batch at a time.
+    request_id: Any = None
+    method: Any = None
+    url: Any = None
+
+
+_net_decoder = msgspec.json.Decoder(_Net)
+
+
+class EventSummarizer:
+    """Makes rows from envelopes, pairing network responses with their requests.
+
+    Pairing is the one thing that must happen in arrival order, so it is done when a
+    row is made (a small typed decode of network events only); everything else waits
+    until the row is shown. One per log; not thread-safe: the screen calls it on the
+    event loop, a batch at a time.
     """
 
     def __init__(self) -> None:
-        self._requests: OrderedDict[str, tuple[str, str, int]] = OrderedDict()
+        self._requests: OrderedDict[str, Pair] = OrderedDict()
         self._next_id = 0
 
     def _id(self) -> int:
@@ -189,105 +239,123 @@ class EventSummarizer:
 
     def marker_row(self, marker: Marker, when: str = "") -> LogRow:
         text = Text(marker_text(marker), style=MARKER_STYLE.get(marker.kind, "bold"))
-        return LogRow(self._id(), marker.kind, text, search="", when=when)
+        return LogRow(self._id(), marker.kind, text, stamp=when)
 
     def notice_row(self, words: str, when: str = "") -> LogRow:
         return LogRow(self._id(), "notice", Text(words, style=MARKER_STYLE["notice"]),
-                      when=when)
+                      stamp=when)
 
     def event_row(self, env: Envelope) -> LogRow:
         ev = env.event
         seq = env.upstream_seq if env.upstream_seq is not None else env.seq
-        try:
-            summary = self.summarize(env)
-        except Exception:  # an odd payload never breaks the log: say what we can
-            summary = Text("(unreadable data)", style="dim italic")
-        search = f"{ev.category} {ev.type} {summary.plain}".lower()
-        return LogRow(self._id(), "event", summary, search=search, category=ev.category,
-                      type=ev.type, when=local_time(ev.ts), seq=seq, envelope=env)
+        pair = None
+        if ev.type in _PAIRED and ev.has_data and not ev.truncated:
+            pair = self._pair(ev.type, ev.data, ev.ts)
+        self._next_id += 1
+        return LogRow(self._next_id, "event", None, ev.category, ev.type, None, seq, env,
+                      pair)
 
-    # -- per type ---------------------------------------------------------------------
-    def summarize(self, env: Envelope) -> Text:
-        ev = env.event
-        if ev.truncated:
-            text = Text()
-            text.append("payload truncated", style="bold #d19a66")
-            text.append(f" ({nbytes(env.size)} received, data dropped)" if env.size
-                        else " (data dropped upstream)", style="dim")
-            return text
-        if ev.type == "monitor_screenshot" or ev.category == "screenshot":
-            return self._screenshot(env)
-        raw = bytes(ev.data)
+    def _pair(self, type_: str, raw: msgspec.Raw, ts: int) -> Pair | None:
         if len(raw) > DECODE_LIMIT:
-            return Text(f"{{…}} {nbytes(len(raw))} of data", style="dim")
-        data: Any = None
-        if ev.has_data:
-            data = msgspec.json.decode(raw)
-        d = data if isinstance(data, dict) else {}
-        handler = _HANDLERS.get(ev.type)
-        if handler is not None:
-            out = handler(self, d, ev.ts)
-            if out is not None:
-                return out
-        return generic(data)
-
-    def _screenshot(self, env: Envelope) -> Text:
-        raw = bytes(env.event.data)
-        size = len(raw)
-        d: dict[str, Any] = {}
-        if size <= DECODE_LIMIT and env.event.has_data:
-            with _quiet():
-                obj = msgspec.json.decode(raw)
-                d = obj if isinstance(obj, dict) else {}
-        text = Text("screenshot")
-        w, h = d.get("width"), d.get("height")
-        if isinstance(w, int) and isinstance(h, int):
-            text.append(f" {w}x{h}")
-        fmt_name = d.get("format")
-        if isinstance(fmt_name, str):
-            text.append(f" {one_line(fmt_name, 10)}")
-        text.append(f" · {nbytes(size)}", style="dim")
-        return text
-
-    def _request(self, d: dict[str, Any], ts: int) -> Text | None:
-        method, url = d.get("method"), d.get("url")
-        if not isinstance(url, str):
             return None
-        method = method if isinstance(method, str) else "GET"
-        rid = d.get("request_id")
-        if isinstance(rid, str | int):
-            self._requests[str(rid)] = (method, url, ts)
+        try:
+            net = _net_decoder.decode(raw)
+        except msgspec.DecodeError:  # not an object: the summary says so later
+            return None
+        rid = net.request_id
+        if not isinstance(rid, str | int) or isinstance(rid, bool):
+            return None
+        if type_ == "network_response":
+            return self._requests.pop(str(rid), None)
+        if isinstance(net.url, str):
+            method = net.method if isinstance(net.method, str) else "GET"
+            self._requests[str(rid)] = (method, net.url, ts)
             if len(self._requests) > PAIRS:
                 self._requests.popitem(last=False)
-        text = Text("→ ", style="dim")
-        text.append(one_line(method, 10), style="bold")
-        text.append(" ")
-        text.append(one_line(url))
-        return text
+        return None
 
-    def _response(self, d: dict[str, Any], ts: int) -> Text | None:
-        rid = d.get("request_id")
-        pair = self._requests.pop(str(rid), None) if isinstance(rid, str | int) else None
-        status = d.get("status")
-        url = d.get("url")
-        method = pair[0] if pair else d.get("method")
-        if not isinstance(url, str):
-            url = pair[1] if pair else None
-        if not isinstance(status, int) or not isinstance(url, str):
-            return None
-        color = "#98c379" if status < 300 else "#e5c07b" if status < 400 else "#e06c75"
-        text = Text("← ", style="dim")
-        text.append(str(status), style=f"bold {color}")
-        if isinstance(method, str):
-            text.append(f" {one_line(method, 10)}")
-        text.append(" ")
-        text.append(one_line(url))
-        duration = d.get("duration_ms")
-        if not isinstance(duration, int | float) and pair is not None and ts and pair[2]:
-            duration = (ts - pair[2]) / 1000
-        if isinstance(duration, int | float) and duration >= 0:
-            text.append(f" {duration:,.0f} ms", style="dim")
+
+_PAIRED = frozenset({"network_request", "network_response"})
+
+
+def summarize(env: Envelope, pair: Pair | None = None) -> Text:
+    """The one-line summary of an event (``pair``: the request a response answers)."""
+    ev = env.event
+    if ev.truncated:
+        text = Text()
+        text.append("payload truncated", style="bold #d19a66")
+        text.append(f" ({nbytes(env.size)} received, data dropped)" if env.size
+                    else " (data dropped upstream)", style="dim")
         return text
+    if ev.type == "monitor_screenshot" or ev.category == "screenshot":
+        return _screenshot(env)
+    raw = bytes(ev.data)
+    if len(raw) > DECODE_LIMIT:
+        return Text(f"{{…}} {nbytes(len(raw))} of data", style="dim")
+    data: Any = None
+    if ev.has_data:
+        data = msgspec.json.decode(raw)
+    d = data if isinstance(data, dict) else {}
+    handler = _HANDLERS.get(ev.type)
+    if handler is not None:
+        out = handler(pair, d, ev.ts)
+        if out is not None:
+            return out
+    return generic(data)
+
+
+def _screenshot(env: Envelope) -> Text:
+    raw = bytes(env.event.data)
+    size = len(raw)
+    d: dict[str, Any] = {}
+    if size <= DECODE_LIMIT and env.event.has_data:
+        with _quiet():
+            obj = msgspec.json.decode(raw)
+            d = obj if isinstance(obj, dict) else {}
+    text = Text("screenshot")
+    w, h = d.get("width"), d.get("height")
+    if isinstance(w, int) and isinstance(h, int):
+        text.append(f" {w}x{h}")
+    fmt_name = d.get("format")
+    if isinstance(fmt_name, str):
+        text.append(f" {one_line(fmt_name, 10)}")
+    text.append(f" · {nbytes(size)}", style="dim")
+    return text
+
+
+def _request(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    method, url = d.get("method"), d.get("url")
+    if not isinstance(url, str):
+        return None
+    method = method if isinstance(method, str) else "GET"
+    text = Text("→ ", style="dim")
+    text.append(one_line(method, 10), style="bold")
+    text.append(" ")
+    text.append(one_line(url))
+    return text
+
+
+def _response(pair: Pair | None, d: dict[str, Any], ts: int) -> Text | None:
+    status = d.get("status")
+    url = d.get("url")
+    method = pair[0] if pair else d.get("method")
+    if not isinstance(url, str):
+        url = pair[1] if pair else None
+    if not isinstance(status, int) or not isinstance(url, str):
+        return None
+    color = "#98c379" if status < 300 else "#e5c07b" if status < 400 else "#e06c75"
+    text = Text("← ", style="dim")
+    text.append(str(status), style=f"bold {color}")
+    if isinstance(method, str):
+        text.append(f" {one_line(method, 10)}")
+    text.append(" ")
+    text.append(one_line(url))
+    duration = d.get("duration_ms")
+    if not isinstance(duration, int | float) and pair is not None and ts and pair[2]:
+        duration = (ts - pair[2]) / 1000
+    if isinstance(duration, int | float) and duration >= 0:
+        text.append(f" {duration:,.0f} ms", style="dim")
+    return text
 
 
 class _quiet:
@@ -316,7 +384,7 @@ def _n(d: dict[str, Any], *keys: str) -> float | None:
     return None
 
 
-def _console(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _console(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     text = _s(d, "text", "message")
     if text is None:
         return None
@@ -329,7 +397,7 @@ def _console(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
     return out
 
 
-def _failed(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _failed(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     url = _s(d, "url")
     err = _s(d, "error_text", "error", "reason")
     if url is None and err is None:
@@ -346,7 +414,7 @@ def _fields(*spec: tuple[str, ...] | tuple[str, tuple[str, ...], str]) -> Any:
     """A summary made of the first present field of each ``(label, keys, style[,
     suffix])``; ``None`` (the generic line) when none is present."""
 
-    def summary(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+    def summary(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
         out = Text()
         for label, keys, style, *rest in spec:
             for key in keys:
@@ -366,7 +434,7 @@ def _fields(*spec: tuple[str, ...] | tuple[str, tuple[str, ...], str]) -> Any:
     return summary
 
 
-def _api(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _api(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     op = _s(d, "operation", "method", "name", "path")
     if op is None:
         return None
@@ -381,7 +449,7 @@ def _api(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
     return out
 
 
-def _oom(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _oom(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     proc = _s(d, "process", "name", "comm")
     rss = _n(d, "rss_bytes", "rss")
     if proc is None and rss is None:
@@ -396,7 +464,7 @@ def _oom(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
     return out
 
 
-def _click(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _click(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     target = _s(d, "target", "selector", "text")
     x, y = _n(d, "x"), _n(d, "y")
     if target is None and (x is None or y is None):
@@ -409,7 +477,7 @@ def _click(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
     return out
 
 
-def _captcha(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
+def _captcha(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
     ok = d.get("success", d.get("solved"))
     if not isinstance(ok, bool):
         return None
@@ -427,8 +495,8 @@ def _captcha(_: EventSummarizer, d: dict[str, Any], __: int) -> Text | None:
 _HANDLERS: dict[str, Any] = {
     "console_log": _console,
     "console_error": _console,
-    "network_request": EventSummarizer._request,
-    "network_response": EventSummarizer._response,
+    "network_request": _request,
+    "network_response": _response,
     "network_loading_failed": _failed,
     "network_idle": _fields(("", ("url",), ""), ("in flight", ("inflight", "pending"), "")),
     "proxy_error": _failed,
@@ -566,3 +634,52 @@ def detail_text(env: Envelope, limit: int = DETAIL_LIMIT) -> Text:
         text.append("\n(the payload was above 1,000,000 bytes: its data was dropped)",
                     style="italic #d19a66")
     return text
+
+
+# -- fast line rendering ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def _parse_style(style: str) -> Style:
+    return Style.parse(style)
+
+
+def _as_style(style: str | Style) -> Style:
+    return style if isinstance(style, Style) else _parse_style(style)
+
+
+def text_segments(text: Text) -> list[Segment]:
+    """``text`` as segments, for a line built by appends (spans that do not overlap).
+
+    ``Text.render`` recomputes a style stack per span boundary and is the most
+    expensive part of drawing a log line; a row's spans are laid end to end, so the
+    segments follow from the spans directly. Overlapping spans (a cursor highlight,
+    a stylized range) take rich's general path.
+    """
+    plain = text.plain
+    base = _as_style(text.style) if text.style else None
+    spans = text.spans
+    last = 0
+    for span in spans:
+        if span.start < last:
+            console = _console_for_segments()
+            return [s for s in text.render(console) if s.text != "\n"]
+        last = span.end
+    out: list[Segment] = []
+    pos = 0
+    for span in spans:
+        start, end = span.start, span.end
+        if start > pos:
+            out.append(Segment(plain[pos:start], base))
+        if end > start:
+            style = _as_style(span.style)
+            out.append(Segment(plain[start:end], base + style if base else style))
+        pos = max(pos, end)
+    if pos < len(plain):
+        out.append(Segment(plain[pos:], base))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _console_for_segments() -> Console:
+    return Console(width=10_000, color_system="truecolor", legacy_windows=False)
