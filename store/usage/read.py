@@ -192,13 +192,13 @@ ROLLUP_KEYS = {"hour": "hour", "provider": "NULLIF(provider_id, '')", "agent": "
                "workspace": "NULLIF(workspace_id, '')", "one": "1"}
 
 
-def _rollup_sql(keys: str, where: str) -> str:
-    """:func:`_sums_sql`'s rows from the rollup (same columns, same order)."""
+def _rollup_sql(keys: str, where: str, table: str = rollup.TABLE) -> str:
+    """:func:`_sums_sql`'s rows from a rollup grain (same columns, same order)."""
     return f"""
         SELECT {keys}, model, calc, SUM(input), SUM(output), SUM(cache_write),
                SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),
                SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)
-        FROM {rollup.TABLE} WHERE event_type IN ({USAGE_TYPES}) AND {where}
+        FROM {table} WHERE event_type IN ({USAGE_TYPES}) AND {where}
         GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
     """
 
@@ -208,12 +208,22 @@ def uses_rollup(conn: sqlite3.Connection) -> bool:
     return rollup_threshold(conn) == PriceTable.load().tier_threshold
 
 
+Bounds = tuple[str | None, str]  # [first, last) as rollup time texts (None: unbounded)
+
+
 @dataclass(frozen=True)
 class _Split:
-    """A window cut into its whole UTC hours (rollup) and its partial edges (events)."""
+    """A window cut into whole UTC days (day grain), the whole UTC hours around them
+    (hour grain) and partial hours at its edges (events).
+
+    ``hours`` spans every whole hour, days included: the grains keyed by hour alone
+    (daily bars in local time, blocks) read all of it from the hour-and-model grain.
+    """
 
     events: list[tuple[datetime | None, datetime]]  # [start, end) ranges read from events
-    hours: tuple[str | None, str] | None  # rollup hours >= first (None: all) and < last
+    hours: Bounds | None  # every whole hour of the window
+    days: Bounds | None  # whole UTC days (YYYY-MM-DD)
+    edge_hours: list[Bounds]  # whole hours outside ``days``
 
 
 def _hour_text(dt: datetime) -> str:
@@ -222,7 +232,7 @@ def _hour_text(dt: datetime) -> str:
 
 def _split(start: datetime | None, end: datetime, rolled: bool) -> _Split:
     if not rolled:
-        return _Split([(start, end)], None)
+        return _Split([(start, end)], None, None, [])
     end_hour = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if start is None:
         first_hour = None
@@ -231,38 +241,76 @@ def _split(start: datetime | None, end: datetime, rolled: bool) -> _Split:
         if first_hour < start:
             first_hour += HOUR
         if first_hour >= end_hour:
-            return _Split([(start, end)], None)
+            return _Split([(start, end)], None, None, [])
     edges = []
-    if start is not None and start < first_hour:
+    if start is not None and first_hour is not None and start < first_hour:
         edges.append((start, first_hour))
     if end_hour < end:
         edges.append((end_hour, end))
-    return _Split(edges, (None if first_hour is None else _hour_text(first_hour),
-                          _hour_text(end_hour)))
+    hours = (None if first_hour is None else _hour_text(first_hour), _hour_text(end_hour))
+    end_day = end_hour.replace(hour=0)
+    first_day = None
+    if first_hour is not None:
+        first_day = first_hour.replace(hour=0)
+        if first_day < first_hour:
+            first_day += timedelta(days=1)
+    if first_day is not None and first_day >= end_day:
+        return _Split(edges, hours, None, [hours])
+    days = (None if first_day is None else first_day.strftime("%Y-%m-%d"),
+            end_day.strftime("%Y-%m-%d"))
+    edge_hours: list[Bounds] = []
+    if first_hour is not None and first_day is not None and first_hour < first_day:
+        edge_hours.append((_hour_text(first_hour), _hour_text(first_day)))
+    if end_day < end_hour:
+        edge_hours.append((_hour_text(end_day), _hour_text(end_hour)))
+    return _Split(edges, hours, days, edge_hours)
 
 
-def _hours_where(hours: tuple[str | None, str]) -> tuple[str, list[str]]:
-    first, last = hours
+def _time_where(column: str, bounds: Bounds) -> tuple[str, list[str]]:
+    first, last = bounds
     if first is None:
-        return "hour < ?", [last]
-    return "hour >= ? AND hour < ?", [first, last]
+        return f"{column} < ?", [last]
+    return f"{column} >= ? AND {column} < ?", [first, last]
+
+
+def _hours_where(hours: Bounds) -> tuple[str, list[str]]:
+    return _time_where("hour", hours)
+
+
+def _rollup_parts(split: _Split) -> list[tuple[str, str, Bounds]]:
+    """(table, time column, bounds) of every rollup part of a window with all keys:
+    the day grain for whole days, the hour grain for the hours around them."""
+    parts = [(rollup.TABLE, "hour", b) for b in split.edge_hours]
+    if split.days is not None:
+        parts.append((rollup.DAY.table, "day", split.days))
+    return parts
 
 
 def _group_rows(conn: sqlite3.Connection, key_names: tuple[str, ...], start: datetime | None,
                 end: datetime, rolled: bool) -> list[tuple]:
-    """The shared group query's rows over [start, end): whole hours from the rollup
-    when ``rolled``, the rest from the events. A key may come back in several rows
-    (one per part); callers add them up."""
+    """The shared group query's rows over [start, end): whole days and hours from the
+    rollup when ``rolled``, the rest from the events. A key may come back in several
+    rows (one per part); callers add them up. Keyed by ``hour``, the whole hours come
+    from the hour-and-model grain (no other key may be asked for with it)."""
     split = _split(start, end, rolled)
     rows: list[tuple] = []
     keys = ", ".join(EVENT_KEYS[k] for k in key_names)
     for a, b in split.events:
         where, args = _range(a, b)
         rows += conn.execute(_sums_sql(keys, where), args).fetchall()
-    if split.hours is not None:
+    if split.hours is None:
+        return rows
+    if "hour" in key_names:
+        if key_names != ("hour",):
+            raise ValueError("the hour key goes alone with the rollup")
         where, args = _hours_where(split.hours)
-        rkeys = ", ".join(ROLLUP_KEYS[k] for k in key_names)
-        rows += conn.execute(_rollup_sql(rkeys, where), args).fetchall()
+        rows += conn.execute(_rollup_sql("hour", where, rollup.HOUR_MODEL.table),
+                             args).fetchall()
+        return rows
+    rkeys = ", ".join(ROLLUP_KEYS[k] for k in key_names)
+    for table, column, bounds in _rollup_parts(split):
+        where, args = _time_where(column, bounds)
+        rows += conn.execute(_rollup_sql(rkeys, where, table), args).fetchall()
     return rows
 
 
@@ -323,26 +371,32 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
     days: dict[date, Sums] = {}
     local_day: dict[str, date] = {}
-    # From the rollup, the breakdowns and the daily bars are two small GROUP BYs (the
-    # hour key would multiply the rows of a long window); from the events, one scan.
-    keys = ("provider", "agent", "workspace") if rolled else (
-        "hour", "provider", "agent", "workspace")
-    for row in _group_rows(conn, keys, start, end, rolled):
-        if rolled:
-            provider, agent, workspace = row[:3]
-            s = _sums(row, 3, price_of, unpriced)
-        else:
-            hour, provider, agent, workspace = row[:4]
-            s = _sums(row, 4, price_of, unpriced)
+    # The events (all of a window, or its partial edge hours) in one scan keyed by hour
+    # too; from the rollup, the breakdowns and the daily bars are two small GROUP BYs
+    # (the hour key would multiply the rows of a long window).
+    split = _split(start, end, rolled)
+    keys = ("hour", "provider", "agent", "workspace")
+    ev_keys = ", ".join(EVENT_KEYS[k] for k in keys)
+    rows = []
+    for a, b in split.events:
+        where, args = _range(a, b)
+        rows += conn.execute(_sums_sql(ev_keys, where), args).fetchall()
+    rkeys = ", ".join(ROLLUP_KEYS[k] for k in keys[1:])
+    for table, column, bounds in _rollup_parts(split):
+        where, args = _time_where(column, bounds)
+        rows += [(None, *r) for r in
+                 conn.execute(_rollup_sql(rkeys, where, table), args).fetchall()]
+    for row in rows:
+        hour, provider, agent, workspace = row[:4]
+        s = _sums(row, 4, price_of, unpriced)
+        if hour is not None:
             _add_day(days, local_day, hour, tz, s)
         view.totals.add(s)
-        for name, key in (("model", row[len(keys)]), ("provider", provider),
+        for name, key in (("model", row[4]), ("provider", provider),
                           ("agent", agent), ("project", workspace)):
             per[name].setdefault(_label(key), Sums()).add(s)
-    if rolled:
-        for row in _group_rows(conn, ("hour",), start, end, rolled):
-            _add_day(days, local_day, row[0], tz, _sums(row, 1, price_of, set()))
-    split = _split(start, end, rolled)
+    if split.hours is not None:
+        _rollup_days(conn, split, tz, days, local_day, price_of)
     tool_parts: list[str] = []
     session_parts: list[str] = []
     part_args: list[str] = []
@@ -356,13 +410,14 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
         session_parts.append(f"SELECT session_id AS sid FROM usage_events"
                              f" WHERE +event_type IN ({USAGE_TYPES}) AND {where}")
         part_args += args
-    if split.hours is not None:
-        where, args = _hours_where(split.hours)
+    for table, column, bounds in _rollup_parts(split):
+        where, args = _time_where(column, bounds)
+        sessions = rollup.SESSIONS if column == "hour" else rollup.SESSION_DAY.table
         tool_parts.append(
             "SELECT tool_name, SUM(events), SUM(input), SUM(output), SUM(cache_write),"
-            f" SUM(cache_read), SUM(cost) FROM {rollup.TABLE}"
+            f" SUM(cache_read), SUM(cost) FROM {table}"
             f" WHERE tool_name != '' AND {where} GROUP BY 1")
-        session_parts.append(f"SELECT session_id AS sid FROM {rollup.SESSIONS}"
+        session_parts.append(f"SELECT session_id AS sid FROM {sessions}"
                              f" WHERE event_type IN ({USAGE_TYPES}) AND {where}")
         part_args += args
     for name, n, i, o, cw, cr, cost in conn.execute(
@@ -383,6 +438,29 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     view.block = current_block(conn, now, rolled=rolled)
     view.quotas = quotas(conn)
     return view
+
+
+def _is_utc(tz: tzinfo) -> bool:
+    return tz is UTC or tz == UTC or str(tz) in ("UTC", "Etc/UTC", "GMT")
+
+
+def _rollup_days(conn: sqlite3.Connection, split: _Split, tz: tzinfo,
+                 days: dict[date, Sums], local_day: dict[str, date], price_of: Pricer) -> None:
+    """The daily bars' whole hours from the rollup: in UTC, whole days from the day
+    grain and the hours around them from the hour grain; in any other zone, every
+    hour from the hour-and-model grain (local days do not start on UTC days)."""
+    assert split.hours is not None
+    if not _is_utc(tz):
+        where, args = _hours_where(split.hours)
+        for row in conn.execute(_rollup_sql("hour", where, rollup.HOUR_MODEL.table), args):
+            _add_day(days, local_day, row[0], tz, _sums(row, 1, price_of, set()))
+        return
+    for table, column, bounds in _rollup_parts(split):
+        where, args = _time_where(column, bounds)
+        key = "day" if column == "day" else "substr(hour, 1, 10)"
+        for row in conn.execute(_rollup_sql(key, where, table), args):
+            d = date.fromisoformat(row[0])
+            days.setdefault(d, Sums()).add(_sums(row, 1, price_of, set()))
 
 
 def burn_rate(conn: sqlite3.Connection, now: datetime, *, rolled: bool = False) -> Burn:
@@ -438,7 +516,7 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime) -> list[dict[str, An
         "SELECT hour, MIN(first_at), MAX(last_at), model, calc, SUM(input), SUM(output),"
         " SUM(cache_write), SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),"
         " SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)"
-        f" FROM {rollup.TABLE} WHERE event_type IN ({USAGE_TYPES})"
+        f" FROM {rollup.HOUR_MODEL.table} WHERE event_type IN ({USAGE_TYPES})"
         " AND hour >= ? AND hour < ? GROUP BY hour, model, calc ORDER BY hour, 2",
         (_hour_text(now - ROLLUP_BLOCK_LOOKBACK), _hour_text(this_hour))).fetchall()
     entries = []

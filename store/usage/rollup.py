@@ -20,147 +20,191 @@ never disagrees with ``usage_events``; :func:`rebuild` recomputes any range of h
 from the events in SQL (migration, retention's boundary hour, ``tokentop db check``).
 Only tokentop's own store has it: a foreign database (openusage's) is read from its
 events directly.
+
+Coarser grains of the same sums keep long windows cheap (over 5M events the hourly
+table has ~60k rows, and a GROUP BY over all of them costs more than a refresh may):
+``usage_rollup_day`` has the same keys per UTC day (a window's whole days),
+``usage_rollup_hour_model`` only (hour, type, model, priced-by-source?) for the daily
+bars in any time zone and the 5-hour blocks, and ``usage_rollup_session_day`` sessions
+per UTC day. Ingest accumulates a batch per hour key and derives the coarser grains
+from those few sums when it writes.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-TABLE = "usage_rollup_hour"
-SESSIONS = "usage_rollup_session_hour"
-
-DDL = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-  hour TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  provider_id TEXT NOT NULL,
-  agent_name TEXT NOT NULL,
-  workspace_id TEXT NOT NULL,
-  model TEXT NOT NULL,
-  calc INTEGER NOT NULL,
-  tool_name TEXT NOT NULL,
-  input INTEGER NOT NULL,
-  output INTEGER NOT NULL,
-  cache_write INTEGER NOT NULL,
-  cache_read INTEGER NOT NULL,
-  cost REAL NOT NULL,
-  events INTEGER NOT NULL,
-  input_over INTEGER NOT NULL,
-  output_over INTEGER NOT NULL,
-  cache_write_over INTEGER NOT NULL,
-  cache_read_over INTEGER NOT NULL,
-  first_at TEXT NOT NULL,
-  last_at TEXT NOT NULL,
-  PRIMARY KEY (hour, event_type, provider_id, agent_name, workspace_id, model, calc,
-               tool_name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS {SESSIONS} (
-  hour TEXT NOT NULL,
-  event_type TEXT NOT NULL,
-  session_id TEXT NOT NULL,
-  events INTEGER NOT NULL,
-  PRIMARY KEY (hour, event_type, session_id)
-) WITHOUT ROWID;
-"""
-
-KEYS = ("hour", "event_type", "provider_id", "agent_name", "workspace_id", "model", "calc",
-        "tool_name")
+# Every key a grain may have after its time column, in this order.
+ALL_KEYS = ("event_type", "provider_id", "agent_name", "workspace_id", "model", "calc",
+            "tool_name")
 SUMS = ("input", "output", "cache_write", "cache_read", "cost", "events", "input_over",
         "output_over", "cache_write_over", "cache_read_over")
 
-UPSERT_SQL = (
-    f"INSERT INTO {TABLE} ({', '.join(KEYS + SUMS)}, first_at, last_at) VALUES "
-    f"({', '.join('?' * (len(KEYS) + len(SUMS) + 2))}) "
-    f"ON CONFLICT ({', '.join(KEYS)}) DO UPDATE SET "
-    + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMS)
-    + ", first_at = MIN(first_at, excluded.first_at), last_at = MAX(last_at, excluded.last_at)"
-)
-SESSION_UPSERT_SQL = (
-    f"INSERT INTO {SESSIONS} (hour, event_type, session_id, events) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (hour, event_type, session_id) DO UPDATE SET events = events + excluded.events"
-)
-PRUNE_EMPTY_SQL = (
-    f"DELETE FROM {TABLE} WHERE {' AND '.join(f'{k} = ?' for k in KEYS)} AND events <= 0"
-)
+# Each key over ``usage_events`` (NULL keys are stored as ``''``).
+EVENT_EXPR = {
+    "event_type": "event_type", "provider_id": "COALESCE(provider_id, '')",
+    "agent_name": "agent_name", "workspace_id": "COALESCE(workspace_id, '')",
+    "model": "COALESCE(model_raw, model_canonical, 'unknown')", "calc": "cost_usd IS NULL",
+    "tool_name": "COALESCE(tool_name, '')",
+}
 
-_MATCH = (
-    "occurred_at >= ?1 AND occurred_at < ?2 || '~' AND event_type = ?4"
-    " AND COALESCE(provider_id, '') = ?5 AND agent_name = ?6"
-    " AND COALESCE(workspace_id, '') = ?7"
-    " AND COALESCE(model_raw, model_canonical, 'unknown') = ?8"
-    " AND (cost_usd IS NULL) = ?9 AND COALESCE(tool_name, '') = ?10"
-)
-SPAN_SQL = (
-    f"UPDATE {TABLE} SET first_at = (SELECT MIN(occurred_at) FROM usage_events WHERE {_MATCH}),"
-    f" last_at = (SELECT MAX(occurred_at) FROM usage_events WHERE {_MATCH})"
-    " WHERE hour = ?3 AND event_type = ?4 AND provider_id = ?5 AND agent_name = ?6"
-    " AND workspace_id = ?7 AND model = ?8 AND calc = ?9 AND tool_name = ?10"
-)
+
+@dataclass(frozen=True)
+class Grain:
+    """One rollup table: a time column (``occurred_at``'s first ``width`` characters)
+    and a subset of :data:`ALL_KEYS`."""
+
+    table: str
+    time: str  # "hour" (YYYY-MM-DDTHH) or "day" (YYYY-MM-DD)
+    width: int
+    keys: tuple[str, ...]
+
+    @property
+    def picks(self) -> tuple[int, ...]:
+        """Where each of ``keys`` sits in a full hour key (time first)."""
+        return tuple(1 + ALL_KEYS.index(k) for k in self.keys)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.time, *self.keys)
+
+    def ddl(self) -> str:
+        cols = [f"  {self.time} TEXT NOT NULL"]
+        cols += [f"  {k} {'INTEGER' if k == 'calc' else 'TEXT'} NOT NULL" for k in self.keys]
+        cols += [f"  {c} {'REAL' if c == 'cost' else 'INTEGER'} NOT NULL" for c in SUMS]
+        cols += ["  first_at TEXT NOT NULL", "  last_at TEXT NOT NULL"]
+        return (f"CREATE TABLE IF NOT EXISTS {self.table} (\n" + ",\n".join(cols)
+                + f",\n  PRIMARY KEY ({', '.join(self.key_columns)})\n) WITHOUT ROWID;\n")
+
+    def upsert_sql(self) -> str:
+        keys = self.key_columns
+        return (f"INSERT INTO {self.table} ({', '.join(keys + SUMS)}, first_at, last_at)"
+                f" VALUES ({', '.join('?' * (len(keys) + len(SUMS) + 2))})"
+                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+                + ", ".join(f"{c} = {c} + excluded.{c}" for c in SUMS)
+                + ", first_at = MIN(first_at, excluded.first_at),"
+                " last_at = MAX(last_at, excluded.last_at)")
+
+    def prune_empty_sql(self) -> str:
+        return (f"DELETE FROM {self.table} WHERE "
+                + " AND ".join(f"{k} = ?" for k in self.key_columns) + " AND events <= 0")
+
+    def span_sql(self) -> str:
+        """first/last recomputed from the events of one key (parameters: the key)."""
+        match = " AND ".join(
+            ["occurred_at >= ?1", "occurred_at < ?1 || '~'"]
+            + [f"{EVENT_EXPR[k]} = ?{i + 2}" for i, k in enumerate(self.keys)])
+        where = " AND ".join(f"{k} = ?{i + 1}" for i, k in enumerate(self.key_columns))
+        return (f"UPDATE {self.table} SET"
+                f" first_at = (SELECT MIN(occurred_at) FROM usage_events WHERE {match}),"
+                f" last_at = (SELECT MAX(occurred_at) FROM usage_events WHERE {match})"
+                f" WHERE {where}")
+
+    def rebuild_sql(self, threshold: int, where: str) -> str:
+        def over(col: str) -> str:
+            return f"SUM(MAX(COALESCE({col}, 0) - {int(threshold)}, 0))"
+
+        keys = ", ".join(EVENT_EXPR[k] for k in self.keys)
+        return f"""
+            INSERT INTO {self.table}
+            SELECT substr(occurred_at, 1, {self.width}), {keys},
+                   SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+                   SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
+                   TOTAL(cost_usd), COUNT(*),
+                   {over("input_tokens")}, {over("output_tokens")},
+                   {over("cache_write_tokens")}, {over("cache_read_tokens")},
+                   MIN(occurred_at), MAX(occurred_at)
+            FROM usage_events WHERE {where}
+            GROUP BY {", ".join(str(i + 1) for i in range(len(self.keys) + 1))}
+        """
+
+
+@dataclass(frozen=True)
+class SessionGrain:
+    """Events per (time, type, session): "sessions in a window" stays an exact
+    ``COUNT(DISTINCT)`` without multiplying a sums table by sessions."""
+
+    table: str
+    time: str
+    width: int
+
+    def ddl(self) -> str:
+        return (f"CREATE TABLE IF NOT EXISTS {self.table} (\n  {self.time} TEXT NOT NULL,\n"
+                "  event_type TEXT NOT NULL,\n  session_id TEXT NOT NULL,\n"
+                "  events INTEGER NOT NULL,\n"
+                f"  PRIMARY KEY ({self.time}, event_type, session_id)\n) WITHOUT ROWID;\n")
+
+    def upsert_sql(self) -> str:
+        return (f"INSERT INTO {self.table} ({self.time}, event_type, session_id, events)"
+                f" VALUES (?, ?, ?, ?) ON CONFLICT ({self.time}, event_type, session_id)"
+                " DO UPDATE SET events = events + excluded.events")
+
+    def prune_empty_sql(self) -> str:
+        return (f"DELETE FROM {self.table} WHERE {self.time} = ? AND event_type = ?"
+                " AND session_id = ? AND events <= 0")
+
+
+HOUR = Grain("usage_rollup_hour", "hour", 13, ALL_KEYS)
+DAY = Grain("usage_rollup_day", "day", 10, ALL_KEYS)
+HOUR_MODEL = Grain("usage_rollup_hour_model", "hour", 13, ("event_type", "model", "calc"))
+GRAINS = (HOUR, DAY, HOUR_MODEL)
+SESSION_HOUR = SessionGrain("usage_rollup_session_hour", "hour", 13)
+SESSION_DAY = SessionGrain("usage_rollup_session_day", "day", 10)
+SESSION_GRAINS = (SESSION_HOUR, SESSION_DAY)
+
+TABLE = HOUR.table
+SESSIONS = SESSION_HOUR.table
+TABLES = tuple(g.table for g in GRAINS) + tuple(g.table for g in SESSION_GRAINS)
+DDL = "".join(g.ddl() for g in GRAINS) + "".join(g.ddl() for g in SESSION_GRAINS)
+KEYS = HOUR.key_columns
 
 Key = tuple[str, str, str, str, str, str, int, str]
-
-
-def _rebuild_sql(threshold: int, where: str) -> str:
-    def over(col: str) -> str:
-        return f"SUM(MAX(COALESCE({col}, 0) - {int(threshold)}, 0))"
-
-    return f"""
-        INSERT INTO {TABLE}
-        SELECT substr(occurred_at, 1, 13), event_type, COALESCE(provider_id, ''),
-               agent_name, COALESCE(workspace_id, ''),
-               COALESCE(model_raw, model_canonical, 'unknown'), cost_usd IS NULL,
-               COALESCE(tool_name, ''),
-               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
-               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               TOTAL(cost_usd), COUNT(*),
-               {over("input_tokens")}, {over("output_tokens")},
-               {over("cache_write_tokens")}, {over("cache_read_tokens")},
-               MIN(occurred_at), MAX(occurred_at)
-        FROM usage_events WHERE {where}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-    """
 
 
 def rebuild(conn: sqlite3.Connection, threshold: int, since_hour: str | None = None,
             until_hour: str | None = None) -> None:
     """Recompute the rollup's hours in [since_hour, until_hour] (``YYYY-MM-DDTHH``;
-    ``None``: unbounded) from the events, inside the caller's transaction."""
-    where, args = ["1"], []
-    if since_hour is not None:
-        where.append("hour >= ?")
-        args.append(since_hour)
-    if until_hour is not None:
-        where.append("hour <= ?")
-        args.append(until_hour)
-    conn.execute(f"DELETE FROM {TABLE} WHERE {' AND '.join(where)}", args)
-    conn.execute(f"DELETE FROM {SESSIONS} WHERE {' AND '.join(where)}", args)
-    ev, ev_args = ["1"], []
-    if since_hour is not None:
-        ev.append("occurred_at >= ?")
-        ev_args.append(since_hour)
-    if until_hour is not None:
-        ev.append("occurred_at < ?")
-        ev_args.append(until_hour + "~")  # after every time in that hour ('~' > digits)
-    conn.execute(_rebuild_sql(threshold, " AND ".join(ev)), ev_args)
-    conn.execute(
-        f"INSERT INTO {SESSIONS} SELECT substr(occurred_at, 1, 13), event_type, session_id,"
-        f" COUNT(*) FROM usage_events WHERE session_id IS NOT NULL AND {' AND '.join(ev)}"
-        " GROUP BY 1, 2, 3", ev_args)
+    ``None``: unbounded) from the events, inside the caller's transaction. Day grains
+    recompute the whole days those hours fall in."""
+    for grain in (*GRAINS, *SESSION_GRAINS):
+        where, args = ["1"], []
+        ev, ev_args = ["1"], []
+        if since_hour is not None:
+            where.append(f"{grain.time} >= ?")
+            args.append(since_hour[:grain.width])
+            ev.append("occurred_at >= ?")
+            ev_args.append(since_hour[:grain.width])
+        if until_hour is not None:
+            where.append(f"{grain.time} <= ?")
+            args.append(until_hour[:grain.width])
+            ev.append("occurred_at < ?")
+            ev_args.append(until_hour[:grain.width] + "~")  # '~' sorts after any time
+        conn.execute(f"DELETE FROM {grain.table} WHERE {' AND '.join(where)}", args)
+        if isinstance(grain, Grain):
+            conn.execute(grain.rebuild_sql(threshold, " AND ".join(ev)), ev_args)
+        else:
+            conn.execute(
+                f"INSERT INTO {grain.table} SELECT substr(occurred_at, 1, {grain.width}),"
+                " event_type, session_id, COUNT(*) FROM usage_events"
+                f" WHERE session_id IS NOT NULL AND {' AND '.join(ev)} GROUP BY 1, 2, 3",
+                ev_args)
 
 
 def available(conn: sqlite3.Connection) -> bool:
-    """Whether this database has tokentop's rollup (a foreign one does not)."""
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                       (TABLE,)).fetchone()
-    return row is not None
+    """Whether this database has tokentop's rollup, every grain (a foreign one does not)."""
+    names = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'usage_rollup_%'")}
+    return set(TABLES) <= names
 
 
 class Deltas:
-    """The rollup changes of one batch, summed per key before they are written.
+    """The rollup changes of one batch, summed per hour key before they are written.
 
     ``add`` / ``remove`` take a ``usage_events`` row (ingest's column order); a batch of
-    thousands of events from a few sessions becomes a handful of UPSERTs.
+    thousands of events from a few sessions becomes a handful of hour keys, and the
+    coarser grains are summed from those when the batch is written.
     """
 
     __slots__ = ("removed", "removed_sessions", "rows", "sessions", "threshold")
@@ -211,22 +255,49 @@ class Deltas:
     def remove(self, row: list | tuple) -> None:
         self.add(row, -1)
 
-    def params(self) -> Iterable[tuple]:
+    def _grain_rows(self, grain: Grain) -> dict[tuple, list]:
+        if grain is HOUR:
+            return self.rows
+        out: dict[tuple, list] = {}
+        picks, width = grain.picks, grain.width
         for key, acc in self.rows.items():
+            gkey = (key[0][:width], *(key[i] for i in picks))
+            into = out.get(gkey)
+            if into is None:
+                out[gkey] = list(acc)
+                continue
+            for j in range(10):
+                into[j] += acc[j]
+            if acc[10] < into[10]:
+                into[10] = acc[10]
+            if acc[11] > into[11]:
+                into[11] = acc[11]
+        return out
+
+    def params(self, grain: Grain = HOUR) -> Iterable[tuple]:
+        for key, acc in self._grain_rows(grain).items():
             if acc[5] or any(acc[:5]):
                 yield (*key, *acc)
 
     def write(self, conn: sqlite3.Connection) -> None:
-        """Apply the sums; then, for keys an event left (an enriched copy replaced it,
-        or retention deleted it), drop emptied rows and recompute first/last from the
-        events, which MIN/MAX cannot take back. Run after the events are written."""
-        conn.executemany(UPSERT_SQL, self.params())
-        conn.executemany(SESSION_UPSERT_SQL,
-                         [(*k, n) for k, n in self.sessions.items() if n])
-        if self.removed:
-            conn.executemany(PRUNE_EMPTY_SQL, self.removed)
-            conn.executemany(SPAN_SQL, [(k[0], k[0], *k) for k in self.removed])
-        if self.removed_sessions:
-            conn.executemany(
-                f"DELETE FROM {SESSIONS} WHERE hour = ? AND event_type = ? AND session_id = ?"
-                " AND events <= 0", self.removed_sessions)
+        """Apply the sums to every grain; then, for keys an event left (an enriched copy
+        replaced it, or retention deleted it), drop emptied rows and recompute first/last
+        from the events, which MIN/MAX cannot take back. Run after the events are
+        written."""
+        for grain in GRAINS:
+            conn.executemany(grain.upsert_sql(), self.params(grain))
+            if self.removed:
+                picks, width = grain.picks, grain.width
+                gone = {(k[0][:width], *(k[i] for i in picks)) for k in self.removed}
+                conn.executemany(grain.prune_empty_sql(), gone)
+                conn.executemany(grain.span_sql(), gone)
+        for sgrain in SESSION_GRAINS:
+            counts: dict[tuple[str, str, str], int] = {}
+            for (hour, etype, sid), n in self.sessions.items():
+                if n:
+                    skey = (hour[:sgrain.width], etype, sid)
+                    counts[skey] = counts.get(skey, 0) + n
+            conn.executemany(sgrain.upsert_sql(), [(*k, n) for k, n in counts.items() if n])
+            if self.removed_sessions:
+                conn.executemany(sgrain.prune_empty_sql(), {
+                    (k[0][:sgrain.width], k[1], k[2]) for k in self.removed_sessions})

@@ -14,7 +14,9 @@ openusage's.
 Versions (``_migrations``): 1 the tables above without the rollup; 2 drops
 ``idx_usage_events_message_id`` (nothing queries it since Claude message keys became
 global, and its random keys cost a third of the pages a batch dirtied) and adds the
-rollup, built from the events already stored, and the quota snapshots.
+rollup, built from the events already stored, and the quota snapshots; 3 adds the
+rollup's coarser grains (per UTC day, per hour and model, sessions per day) and
+rebuilds every grain from the events.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from datetime import UTC, datetime
 
 from store.usage import rollup
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -115,7 +117,7 @@ def create(conn: sqlite3.Connection) -> None:
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets",
-                   "tokentop_meta", "usage_limit_snapshots", rollup.TABLE, rollup.SESSIONS)
+                   "tokentop_meta", "usage_limit_snapshots", *rollup.TABLES)
 
 
 def version(conn: sqlite3.Connection) -> int:
@@ -164,6 +166,9 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     if have < 2:
         conn.execute("DROP INDEX IF EXISTS idx_usage_events_message_id")
         conn.execute("INSERT OR IGNORE INTO _migrations VALUES (2, ?)", (now,))
+        rebuild = True
+    if have < 3:
+        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (3, ?)", (now,))
         rebuild = True
     if rebuild:
         rollup.rebuild(conn, threshold)

@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -272,8 +273,13 @@ def test_rollup_and_events_agree_at_any_moment(conn: sqlite3.Connection, window:
     insert(conn, "2026-11-20T06:10:00Z", model=HAIKU, session="s8", i=50, o=9, cost=0.25)
     rebuild_rollup(conn)
     assert read.uses_rollup(conn)
-    for minutes in (0, 1, 7, 29, 59, 60, 61, 95, 300, 301, 1439, 1440, 1441):
-        now = NOW - timedelta(hours=1) + timedelta(minutes=minutes, seconds=minutes % 7)
-        rolled = read.read_usage(conn, window, now, rolled=True)
-        plain = read.read_usage(conn, window, now, rolled=False)
-        assert _summary(rolled) == _summary(plain), now
+    moments = [NOW - timedelta(hours=1) + timedelta(minutes=m, seconds=m % 7)
+               for m in (0, 1, 7, 29, 59, 60, 61, 95, 300, 301, 1439, 1440, 1441)]
+    # Around midnight UTC: whole days (the day grain) start and end there.
+    midnight = datetime(2026, 11, 21, tzinfo=UTC)
+    moments += [midnight + timedelta(seconds=s) for s in (-3601, -1, 0, 1, 3599, 3600, 3661)]
+    for now in moments:
+        for tz in (UTC, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")):
+            rolled = read.read_usage(conn, window, now, tz, rolled=True)
+            plain = read.read_usage(conn, window, now, tz, rolled=False)
+            assert _summary(rolled) == _summary(plain), (now, tz)

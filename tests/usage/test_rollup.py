@@ -23,11 +23,13 @@ MODELS = ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "mystery", 
 
 
 def table(conn: sqlite3.Connection) -> list[tuple]:
-    """Both rollup tables, floats rounded (sums in another order differ in the last bit)."""
-    rows = conn.execute(f"SELECT * FROM {rollup.TABLE} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")
-    sessions = conn.execute(f"SELECT * FROM {rollup.SESSIONS} ORDER BY 1, 2, 3").fetchall()
-    return [tuple(round(v, 9) if isinstance(v, float) else v for v in r)
-            for r in rows] + sessions
+    """Every rollup grain, floats rounded (sums in another order differ in the last bit)."""
+    out: list[tuple] = []
+    for name in rollup.TABLES:
+        out.append((name,))
+        for r in conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2, 3, 4"):
+            out.append(tuple(round(v, 9) if isinstance(v, float) else v for v in r))
+    return sorted(out, key=repr)
 
 
 def rebuilt(conn: sqlite3.Connection) -> list[tuple]:
@@ -45,7 +47,7 @@ def random_request(rng: random.Random) -> IngestRequest:
     return IngestRequest(
         source_system=rng.choice(["claude_code", "codex"]),
         source_channel=rng.choice(["jsonl", "jsonl", "hook", "api"]),
-        occurred_at=T0 + timedelta(seconds=rng.randrange(0, 6 * 3600)),
+        occurred_at=T0 + timedelta(seconds=rng.randrange(0, 30 * 3600)),  # over midnight
         message_id=f"m{rng.randrange(60)}", session_id=f"s{rng.randrange(4)}",
         workspace_id=rng.choice(["/a", "/b", None]), provider_id="anthropic",
         model_raw=rng.choice(MODELS),
@@ -98,8 +100,8 @@ def v1_store(path: Path) -> None:
     with UsageStore.open(path) as s:
         s.ingest([random_request(random.Random(3)) for _ in range(30)])
         conn = s.conn
-        conn.execute(f"DROP TABLE {rollup.TABLE}")
-        conn.execute(f"DROP TABLE {rollup.SESSIONS}")
+        for name in rollup.TABLES:
+            conn.execute(f"DROP TABLE {name}")
         conn.execute("DROP TABLE tokentop_meta")
         conn.execute("DROP TABLE usage_limit_snapshots")
         conn.execute("DELETE FROM _migrations")
@@ -115,8 +117,8 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     ro.close()
     with UsageStore.open(path) as s:
         conn = s.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 2
-        assert [r[0] for r in conn.execute("SELECT version FROM _migrations")] == [1, 2]
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 3
+        assert [r[0] for r in conn.execute("SELECT version FROM _migrations")] == [1, 2, 3]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert "idx_usage_events_message_id" not in names
         assert table(conn) and table(conn) == rebuilt(conn)
@@ -131,6 +133,22 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     finally:
         locker.execute("ROLLBACK")
         locker.close()
+
+
+def test_a_v2_store_gains_the_coarser_grains(tmp_path: Path) -> None:
+    path = tmp_path / "usage.db"
+    with UsageStore.open(path) as s:
+        rng = random.Random(5)
+        s.ingest([random_request(rng) for _ in range(60)])
+        for grain in (rollup.DAY, rollup.HOUR_MODEL, rollup.SESSION_DAY):
+            s.conn.execute(f"DROP TABLE {grain.table}")
+        s.conn.execute("DELETE FROM _migrations WHERE version = 3")
+        s.conn.execute(f"UPDATE {rollup.TABLE} SET events = events + 1")  # rebuilt too
+    with UsageStore.open(path) as s:
+        assert schema.version(s.conn) == 3
+        days = s.conn.execute(f"SELECT COUNT(*) FROM {rollup.DAY.table}").fetchone()[0]
+        assert days >= 2  # the events span midnight
+        assert table(s.conn) == rebuilt(s.conn)
 
 
 def test_a_new_price_tier_rebuilds_the_rollup(tmp_path: Path) -> None:
