@@ -366,6 +366,13 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     start = window_start(window, now)
     end = now + timedelta(seconds=1)
     view = UsageView(window=window, now=now)
+    split = _split(start, end, rolled)
+    # One scan of the raw events serves every part when the window's first partial
+    # hour lies before the last hour and ``now`` is not an hour's last second.
+    if (split.hours is not None and (start is None or start <= now - 2 * HOUR)
+            and now.replace(minute=0, second=0, microsecond=0)
+            == end.replace(minute=0, second=0, microsecond=0)):
+        return _read_rolled(conn, view, split, start, end, tz)
     price_of = Pricer()
     unpriced: set[str] = set()
     per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
@@ -374,7 +381,6 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     # The events (all of a window, or its partial edge hours) in one scan keyed by hour
     # too; from the rollup, the breakdowns and the daily bars are two small GROUP BYs
     # (the hour key would multiply the rows of a long window).
-    split = _split(start, end, rolled)
     keys = ("hour", "provider", "agent", "workspace")
     ev_keys = ", ".join(EVENT_KEYS[k] for k in keys)
     rows = []
@@ -432,10 +438,149 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
                 for k, s in groups.items()]
         rows.sort(key=lambda r: (-r.sums.tokens, -r.sums.messages, r.key))
         view.breakdowns[name] = rows
-    view.daily = [(d, s.tokens, s.cost) for d, s in sorted(days.items())]
-    view.unpriced = sorted(unpriced)
+    _finish(view, per, days, unpriced)
     view.burn = burn_rate(conn, now, rolled=rolled)
     view.block = current_block(conn, now, rolled=rolled)
+    view.quotas = quotas(conn)
+    return view
+
+
+def _finish(view: UsageView, per: dict[str, dict[str, Sums]], days: dict[date, Sums],
+            unpriced: set[str]) -> None:
+    total_tokens = view.totals.tokens
+    for name, groups in per.items():
+        rows = [BreakdownRow(k, s, s.tokens / total_tokens if total_tokens else 0.0)
+                for k, s in groups.items()]
+        rows.sort(key=lambda r: (-r.sums.tokens, -r.sums.messages, r.key))
+        view.breakdowns[name] = rows
+    view.daily = [(d, s.tokens, s.cost) for d, s in sorted(days.items())]
+    view.unpriced = sorted(unpriced)
+
+
+def _edge_sql(where: str) -> str:
+    """Every sum the Usage screen needs from raw events, in one GROUP BY: ``seg`` says
+    which edge a row is from (0 the window's first partial hour, 1 the rest of the
+    last hour before the current one, 2 the current hour)."""
+    from store.usage.reports import _over, _tier_threshold
+
+    t = _tier_threshold()
+    return f"""
+        SELECT CASE WHEN occurred_at >= ? THEN 2 WHEN occurred_at >= ? THEN 1 ELSE 0 END,
+               event_type, provider_id, agent_name, workspace_id, session_id, tool_name,
+               {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
+               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
+               SUM(cost_usd), COUNT(*),
+               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
+               MIN(occurred_at), MAX(occurred_at), SUM(COALESCE(cost_usd, 0))
+        FROM usage_events WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    """
+
+
+def _read_rolled(conn: sqlite3.Connection, view: UsageView, split: _Split,
+                 start: datetime | None, end: datetime, tz: tzinfo) -> UsageView:
+    """:func:`read_usage` through the rollup, with the raw events read once.
+
+    Every part of the screen needs some raw events: the window's partial first and
+    last hours (breakdowns, daily bars, tools, sessions), the last hour (burn rate) and
+    the current hour (the active block). Four scans of the same few thousand rows
+    cost more than everything read from the rollup; one GROUP BY over them, keyed by
+    which of those ranges a row falls in, gives every sum at once.
+    """
+    now = view.now
+    end_hour = end.replace(minute=0, second=0, microsecond=0)
+    burn_start = now - HOUR
+    price_of = Pricer()
+    unpriced: set[str] = set()
+    per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
+    days: dict[date, Sums] = {}
+    local_day: dict[str, date] = {}
+    tools = per["tool"]
+    sids: set[str] = set()
+    burn = Sums()
+    current: dict[tuple, list] = {}
+    ranges = [(burn_start, end)]
+    if start is not None and split.hours is not None and split.hours[0] is not None:
+        first_hour = parse_ts(split.hours[0] + ":00:00")
+        if start < first_hour:
+            ranges.insert(0, (start, first_hour))
+    parts, args = [], [bound(end_hour), bound(burn_start)]
+    for a, b in ranges:
+        where, more = _range(a, b)
+        parts.append(f"({where})")
+        args += more
+    window_first = bound(start) if start is not None else ""
+    for row in conn.execute(_edge_sql(" OR ".join(parts)), args).fetchall():
+        seg, etype, provider, agent, workspace, sid, tool = row[:7]
+        sums_row = row[7:19]
+        first, last, cost_any = row[19], row[20], row[21]
+        usage = etype == "message_usage"
+        in_window = seg == 2 or (seg == 0 and first >= window_first)
+        if in_window and tool is not None:
+            i, o, cw, cr = sums_row[2:6]
+            tools.setdefault(_label(tool), Sums()).add(Sums(i, o, cw, cr, cost_any, row[14]))
+        if not usage:
+            continue
+        if in_window:
+            s = _sums(sums_row, 0, price_of, unpriced)
+            _add_day(days, local_day, first[:13], tz, s)
+            view.totals.add(s)
+            for name, key in (("model", sums_row[0]), ("provider", provider),
+                              ("agent", agent), ("project", workspace)):
+                per[name].setdefault(_label(key), Sums()).add(s)
+            if sid is not None:
+                sids.add(sid)
+        if seg >= 1:
+            burn.add(_sums(sums_row, 0, price_of, set()))
+        if seg == 2:
+            acc = current.get(sums_row[:2])
+            if acc is None:
+                current[sums_row[:2]] = [*sums_row, first, last]
+            else:
+                for j in range(2, 12):
+                    if j == 6:  # the source's cost: NULL when it gave none
+                        acc[j] = (acc[j] or 0.0) + (sums_row[j] or 0.0)
+                    else:
+                        acc[j] += sums_row[j]
+                acc[12] = min(acc[12], first)
+                acc[13] = max(acc[13], last)
+    # The whole hours and days from the rollup.
+    rkeys = ", ".join(ROLLUP_KEYS[k] for k in ("provider", "agent", "workspace"))
+    tool_parts, session_parts, part_args = [], [], []
+    for table, column, bounds in _rollup_parts(split):
+        where, more = _time_where(column, bounds)
+        for provider, agent, workspace, *rest in conn.execute(
+                _rollup_sql(rkeys, where, table), more).fetchall():
+            s = _sums(rest, 0, price_of, unpriced)
+            view.totals.add(s)
+            for name, key in (("model", rest[0]), ("provider", provider),
+                              ("agent", agent), ("project", workspace)):
+                per[name].setdefault(_label(key), Sums()).add(s)
+        sessions = rollup.SESSIONS if column == "hour" else rollup.SESSION_DAY.table
+        tool_parts.append(
+            "SELECT tool_name, SUM(events), SUM(input), SUM(output), SUM(cache_write),"
+            f" SUM(cache_read), SUM(cost) FROM {table}"
+            f" WHERE tool_name != '' AND {where} GROUP BY 1")
+        session_parts.append(f"SELECT DISTINCT session_id FROM {sessions}"
+                             f" WHERE event_type IN ({USAGE_TYPES}) AND {where}")
+        part_args.append(more)
+    for sql, more in zip(tool_parts, part_args, strict=True):
+        for name, n, i, o, cw, cr, cost in conn.execute(sql, more).fetchall():
+            tools.setdefault(_label(name), Sums()).add(Sums(i, o, cw, cr, cost, n))
+    for sql, more in zip(session_parts, part_args, strict=True):
+        sids.update(r[0] for r in conn.execute(sql, more).fetchall())
+    view.sessions = len(sids)
+    _rollup_days(conn, split, tz, days, local_day, price_of)
+    _finish(view, per, days, unpriced)
+    view.burn = Burn(burn.cost, burn.tokens / 60, burn.tokens)
+    entry = None
+    if current:
+        accs = sorted(current.values(), key=lambda a: (a[0], a[1]))
+        entry = (min(_fast_ts(a[12]) for a in accs), max(_fast_ts(a[13]) for a in accs),
+                 [tuple(a[:12]) for a in accs])
+    view.block = _block_view(_rollup_blocks(conn, now, entry))
     view.quotas = quotas(conn)
     return view
 
@@ -492,6 +637,10 @@ def current_block(conn: sqlite3.Connection, now: datetime, *,
         rows = sorted(((_fast_ts(r[0]), *r[1:])
                        for r in conn.execute(sql, args).fetchall()), key=lambda r: r[0])
         blocks = block_list(rows, now)
+    return _block_view(blocks)
+
+
+def _block_view(blocks: list[dict[str, Any]]) -> BlockView | None:
     active = [b for b in blocks if b["isActive"]]
     if not active:
         return None
@@ -506,7 +655,11 @@ def current_block(conn: sqlite3.Connection, now: datetime, *,
     )
 
 
-def _rollup_blocks(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
+_NO_ENTRY: Any = object()
+
+
+def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
+                   current: Any = _NO_ENTRY) -> list[dict[str, Any]]:
     """``block_list`` over the rollup's whole hours before ``now``'s hour, then the
     events of ``now``'s own hour up to ``now`` (see ``hour_block_list``)."""
     from store.usage.reports import hour_block_list
@@ -538,9 +691,39 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime) -> list[dict[str, An
             out.append((ts, ts, [(model, given is None, i, o, cw, cr, given, 1, *overs)]))
         return out
 
-    entries += single(this_hour, now + timedelta(seconds=1))
-    # An hour that starts exactly 5 h into a block is walked event by event.
-    return hour_block_list(entries, now, lambda hour: single(hour, min(hour + HOUR, this_hour)))
+    end = now + timedelta(seconds=1)
+    if current is _NO_ENTRY:  # not summed by the caller already
+        current = _hour_entry(conn, this_hour, end)
+    if current is not None:
+        entries.append(current)
+    # An hour that starts exactly 5 h into a block (the current one too) is walked
+    # event by event.
+    return hour_block_list(entries, now, lambda hour: single(hour, min(hour + HOUR, end)))
+
+
+def _hour_entry(conn: sqlite3.Connection, start: datetime,
+                end: datetime) -> tuple[datetime, datetime, list[tuple]] | None:
+    """The events of [start, end) (within one hour) as one ``hour_block_list`` entry,
+    summed in SQL like a rollup hour: thousands of events an hour are one entry."""
+    from store.usage.reports import _over, _tier_threshold
+
+    t = _tier_threshold()
+    where, args = _range(start, end)
+    rows = conn.execute(f"""
+        SELECT {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
+               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
+               SUM(cost_usd), COUNT(*),
+               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
+               MIN(occurred_at), MAX(occurred_at)
+        FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
+        GROUP BY 1, 2 ORDER BY 1, 2""", args).fetchall()
+    if not rows:
+        return None
+    first = min(_fast_ts(r[12]) for r in rows)
+    last = max(_fast_ts(r[13]) for r in rows)
+    return first, last, [r[:12] for r in rows]
 
 
 def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: int = 1,
