@@ -67,6 +67,8 @@ class TokentopApp(App[int]):
         Binding("4", "pick_screen(3)", "Traces", id="app.screen-4", show=False),
         Binding("5", "pick_screen(4)", "Access", id="app.screen-5", show=False),
         Binding("6", "pick_screen(5)", "Files", id="app.screen-6", show=False),
+        Binding("7", "pick_screen(6)", "Logs", id="app.screen-7", show=False),
+        Binding("8", "pick_screen(7)", "Spans", id="app.screen-8", show=False),
     ]
 
     paused: reactive[bool] = reactive(False, bindings=True)

@@ -114,7 +114,9 @@ def screen_specs() -> tuple[ScreenSpec, ...]:
     from tui.screens.access import AccessScreen
     from tui.screens.events import EventsScreen
     from tui.screens.files import FilesScreen
+    from tui.screens.logs import LogsScreen
     from tui.screens.overview import OverviewScreen
+    from tui.screens.spans import SpansScreen
     from tui.screens.traces import TracesScreen
     from tui.screens.usage import UsageScreen
 
@@ -123,4 +125,6 @@ def screen_specs() -> tuple[ScreenSpec, ...]:
             ScreenSpec("events", "Events", EventsScreen),
             ScreenSpec("traces", "Traces", TracesScreen),
             ScreenSpec("access", "Access", AccessScreen),
-            ScreenSpec("files", "Files", FilesScreen))
+            ScreenSpec("files", "Files", FilesScreen),
+            ScreenSpec("logs", "Logs", LogsScreen),
+            ScreenSpec("spans", "Spans", SpansScreen))
