@@ -92,7 +92,7 @@ class SQLiteTraceStore(BaseTraceStore):
         try:
             for pragma in ("query_only = 1", f"busy_timeout = {BUSY_TIMEOUT_MS}",
                            f"cache_size = -{CACHE_KIB}", f"mmap_size = {MMAP_BYTES}"):
-                await conn.execute(f"PRAGMA {pragma}")
+                await store._fetch(f"PRAGMA {pragma}")
             rows = await store._fetch("SELECT name FROM pragma_table_info('traces')")
             check_columns({r[0] for r in rows}, str(path))
             sample = await store._fetch(

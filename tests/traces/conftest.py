@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,9 @@ class PgServer:
             finally:
                 await conn.close()
 
-        asyncio.run(run())
+        # Its own loop in its own thread: callable from sync and async tests alike.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run()).result()
         return self.dsn(name)
 
 
