@@ -57,7 +57,7 @@ async def test_sqlite_is_opened_read_only(tmp_path: Path) -> None:
         assert store.backend == "sqlite"
         await store.usage_summary(AnalyticsFilter())
         await store.query_traces(TraceFilter(limit=10))
-        with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
             await store._conn.execute("DELETE FROM traces")  # type: ignore[attr-defined]
     finally:
         await store.close()
