@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 from gateway_server import PATH, GatewayServer, document
+from pg_server import free_port
 
 from store.traces import TraceStoreError
 from store.traces.diagnostics import load_diagnostics, pressure_for

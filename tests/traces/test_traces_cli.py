@@ -11,9 +11,9 @@ from typing import Any
 
 import msgspec
 import pytest
-from conftest import free_port
 from gateway_db import fixture_rows
 from gateway_server import GatewayServer
+from pg_server import free_port
 
 from store.traces import AnalyticsFilter, open_trace_store
 
