@@ -115,10 +115,10 @@ class SQLiteTraceStore(BaseTraceStore):
     async def close(self) -> None:
         await self._conn.close()
 
-    async def data_version(self) -> int:
+    async def version(self) -> str:
         """SQLite's ``PRAGMA data_version``: changes when another connection commits."""
         rows = await self._fetch("PRAGMA data_version")
-        return int(rows[0][0])
+        return str(rows[0][0])
 
     async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
         try:
