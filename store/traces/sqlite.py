@@ -146,14 +146,15 @@ class SQLiteTraceStore(BaseTraceStore):
         return self._bind_time("created_at", created_at)
 
     def _time(self, value: Any) -> datetime | None:
+        """A stored time; None when no known spelling matches (one odd row must not
+        break a page: the list shows it without a time rather than failing)."""
         text = _text(value)
         if text is None:
             return None
         try:
             return parse_db_time(text)
         except ValueError:
-            raise TraceStoreError(
-                f"unsupported timestamp {text[:40]!r} in {self.path}") from None
+            return None
 
     def _select(self, field: str) -> str:
         return field
