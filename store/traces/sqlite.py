@@ -31,9 +31,9 @@ BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
 
-# The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text (Z, +00:00,
-# "+0000 UTC", or no offset) is cut; other offsets go through strftime, after Go's
-# time.String() form ("... -0700 MST") is rewritten to "...-07:00".
+# The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text
+# (Z, +00:00, "+0000 UTC", or no offset) is cut; other offsets go through strftime,
+# after Go's time.String() form ("... -0700 MST") is rewritten to "...-07:00".
 _TAIL = "substr(timestamp, 20)"
 _GO_POS = f"instr({_TAIL}, ' ')"
 _NORMALISED = (
