@@ -135,6 +135,8 @@ async def test_postgres_open_errors(pg_server: PgServer) -> None:
                                  "cannot connect to PostgreSQL")
     assert "s3cret" not in message and "***" in message
     await expect_error(pg_server.dsn("no_such_db"), "no such PostgreSQL database")
+    await expect_error("postgresql://u@127.0.0.1:99999/db", "cannot connect to PostgreSQL")
+    await expect_error("postgresql://[::1", "invalid PostgreSQL URL")
     empty = pg_server.create_database("empty")
     await expect_error(empty, r"not a gateway trace store \(no traces table\)")
 
