@@ -66,6 +66,11 @@ class TokentopApp(App[int]):
         Binding("1", "pick_screen(0)", "Overview", id="app.screen-1", show=False),
         Binding("2", "pick_screen(1)", "Usage", id="app.screen-2", show=False),
         Binding("3", "pick_screen(2)", "Events", id="app.screen-3", show=False),
+        Binding("4", "pick_screen(3)", "Traces", id="app.screen-4", show=False),
+        Binding("5", "pick_screen(4)", "Access", id="app.screen-5", show=False),
+        Binding("6", "pick_screen(5)", "Files", id="app.screen-6", show=False),
+        Binding("7", "pick_screen(6)", "Logs", id="app.screen-7", show=False),
+        Binding("8", "pick_screen(7)", "Spans", id="app.screen-8", show=False),
     ]
 
     paused: reactive[bool] = reactive(False, bindings=True)
@@ -83,6 +88,9 @@ class TokentopApp(App[int]):
         events_replay: bool = False,
         events_capacity: int = EVENTS_CAPACITY,
         events_follow: bool | None = None,
+        traces: str | None = None,
+        diagnostics: str | None = None,
+        access: str | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -112,6 +120,13 @@ class TokentopApp(App[int]):
         if events is not None:
             self._build_events(events, events_replay, events_capacity,
                                follow if events_follow is None else events_follow)
+        # Gateway traces (--traces: a SQLite path or a postgresql:// URL), the gateway's
+        # pipeline diagnostics (--diagnostics: a gateway URL or a JSON file) and
+        # airstore access events (--access: a JSONL file). The Traces, Access and Files
+        # screens query these in their own workers; the app only carries the targets.
+        self.traces_target = traces
+        self.diagnostics_target = diagnostics
+        self.access_path = access
         self.specs = screen_specs()
         for spec in self.specs:
             self.add_mode(spec.mode, spec.factory)

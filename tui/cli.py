@@ -60,10 +60,19 @@ def _check_dir(path: str | None) -> None:
               "a JSONL file to follow, or - for stdin.")
 @click.option("--events-replay", is_flag=True,
               help="Start the SSE stream from the oldest event the server still buffers.")
+@click.option("--traces", "traces", metavar="PATH|URL",
+              help="Gateway trace store for the Traces screen (4): an ongoingai SQLite "
+              "file, or a postgresql:// URL.")
+@click.option("--diagnostics", "diagnostics", metavar="URL|FILE",
+              help="Gateway trace-pipeline diagnostics: the gateway's base URL, or a JSON "
+              "file of /api/diagnostics/trace-pipeline.")
+@click.option("--access", "access", metavar="FILE",
+              help="airstore access-event JSONL for the Access screen (5), followed live.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
-         ring_days: int, store: str | None, events: str | None, events_replay: bool) -> None:
+         ring_days: int, store: str | None, events: str | None, events_replay: bool,
+         traces: str | None, diagnostics: str | None, access: str | None) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
     Run without a command to open the dashboard. Keys: ? help, q quit.
@@ -74,7 +83,8 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
                            capacity_minutes=ring_days * 24 * 60, store=store,
-                           events=events, events_replay=events_replay))
+                           events=events, events_replay=events_replay, traces=traces,
+                           diagnostics=diagnostics, access=access))
 
 
 @main.command("metrics", context_settings=CONTEXT)
@@ -120,8 +130,9 @@ def _register() -> None:
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
+    from tui.commands.traces import traces
 
-    for command in (ingest, report, pricing, db, events):
+    for command in (ingest, report, pricing, db, events, traces):
         main.add_command(command)
 
 

@@ -21,6 +21,9 @@ def run_dashboard(
     store: str | None = None,
     events: str | None = None,
     events_replay: bool = False,
+    traces: str | None = None,
+    diagnostics: str | None = None,
+    access: str | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
     from store.metrics import MetricsSource
@@ -56,7 +59,8 @@ def run_dashboard(
         from tui.app import TokentopApp
 
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
-                          events=events, events_replay=events_replay)
+                          events=events, events_replay=events_replay, traces=traces,
+                          diagnostics=diagnostics, access=access)
         try:
             app.run()
         finally:

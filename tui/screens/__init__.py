@@ -88,6 +88,9 @@ class DashboardHost(Protocol):
     event_reader: Reader | None  # the Events screen's read position in it
     event_source: FileSource | SseSource | None  # its stats: counters, connection state
     events_problem: str | None  # the event worker's crash, if it crashed
+    traces_target: str | None  # --traces: a SQLite path or postgresql:// URL (None: none)
+    diagnostics_target: str | None  # --diagnostics: a gateway URL or a JSON file
+    access_path: str | None  # --access: an airstore access-event JSONL file
 
     @property
     def events_name(self) -> str: ...
@@ -108,10 +111,20 @@ class ScreenSpec:
 
 def screen_specs() -> tuple[ScreenSpec, ...]:
     """Every top-level screen, in ``tab`` order (imported lazily: screens import us)."""
+    from tui.screens.access import AccessScreen
     from tui.screens.events import EventsScreen
+    from tui.screens.files import FilesScreen
+    from tui.screens.logs import LogsScreen
     from tui.screens.overview import OverviewScreen
+    from tui.screens.spans import SpansScreen
+    from tui.screens.traces import TracesScreen
     from tui.screens.usage import UsageScreen
 
     return (ScreenSpec("overview", "Overview", OverviewScreen),
             ScreenSpec("usage", "Usage", UsageScreen),
-            ScreenSpec("events", "Events", EventsScreen))
+            ScreenSpec("events", "Events", EventsScreen),
+            ScreenSpec("traces", "Traces", TracesScreen),
+            ScreenSpec("access", "Access", AccessScreen),
+            ScreenSpec("files", "Files", FilesScreen),
+            ScreenSpec("logs", "Logs", LogsScreen),
+            ScreenSpec("spans", "Spans", SpansScreen))
