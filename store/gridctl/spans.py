@@ -387,7 +387,10 @@ def waterfall(spans: Iterable[Span]) -> Iterator[WaterfallRow]:
             children.setdefault(span.parent_id, []).append(span)
         else:
             roots.append(span)
-    order = (lambda s: (s.start_ns, s.seq, s.span_id))
+
+    def order(s: Span) -> tuple[int, int, str]:
+        return (s.start_ns, s.seq, s.span_id)
+
     seen: set[str] = set()
     stack: list[tuple[Span, int]] = [(s, 0) for s in sorted(roots, key=order, reverse=True)]
     while stack:

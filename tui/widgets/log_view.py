@@ -64,8 +64,9 @@ class RecordList(ScrollView, can_focus=True):
             super().__init__()
             self.record = record
 
-    def __init__(self, render: Render, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, render: Render, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.render_record = render
         self.records: list[Any] = []
         self.cursor: int | None = None  # index into ``records``; None: follow the tail
