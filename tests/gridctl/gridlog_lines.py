@@ -83,7 +83,10 @@ def envelope(*groups: list[dict[str, object]], service: str = "gridctl") -> str:
 
 
 def hex_id(n: int, size: int) -> str:
-    return f"{n:0{size * 2}x}"
+    """A fixed, random-looking id of ``size`` bytes (as hex) for ``n``."""
+    import hashlib
+
+    return hashlib.sha256(f"{n}:{size}".encode()).hexdigest()[: size * 2]
 
 
 def write(path: Path, lines: list[str], *, gz: bool = False) -> Path:

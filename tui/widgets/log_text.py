@@ -77,7 +77,7 @@ def render_log_row(record: LogRecord, width: int, *, show_server: bool = True) -
     text.append(f" {badge:<5} ", style=LEVEL_STYLES[badge])
     text.append(" ")
     if show_server:
-        size = 18 if wide else 14
+        size = 19 if wide else 16
         text.append(f"{fmt.clean(record.server)[:size]:<{size}}", style="#56b6c2")
         text.append(" ")
     component = record.component

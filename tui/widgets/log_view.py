@@ -162,7 +162,8 @@ class RecordList(ScrollView, can_focus=True):
             text.overflow = "ellipsis"
             text.truncate(width, overflow="ellipsis")
             if on_cursor:
-                text.stylize(self.get_component_rich_style("record-list--cursor"))
+                # Under the row's own styles: a badge keeps its colour on the cursor row.
+                text.stylize_before(self.get_component_rich_style("record-list--cursor"))
             segments = [Segment(s.text, s.style) for s in text.render(self.app.console)
                         if s.text != "\n"]
             strip = Strip(segments).crop_extend(0, width, None)
