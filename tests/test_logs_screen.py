@@ -149,3 +149,21 @@ async def test_empty_state_says_where_it_looked(tmp_path: Path,
         text = str(empty.render())
         assert "telemetry" in text and "no server has a logs.jsonl" in text
         assert "<stack>/<server>/logs.jsonl" in text
+
+
+async def test_large_views_are_built_off_the_ui_thread(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.screens.logs as logs_mod
+
+    monkeypatch.setattr(logs_mod, "SYNC_VIEW_RECORDS", 10)
+    app = gridlogs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, "7")
+        await wait_for(pilot, lambda: len(shown(screen)) == 107, "the first view")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: not screen.rebuilding, "the worker's view")
+        assert len(shown(screen)) == 10 and {r.badge for r in shown(screen)} == {
+            "ERROR"}  # type: ignore[attr-defined]
+        await pilot.press("d", "slash", *"slack", "enter")
+        await wait_for(pilot, lambda: not screen.rebuilding, "the worker's view")
+        assert len(shown(screen)) == 15  # every slack record (component=slack)

@@ -27,13 +27,18 @@ class ServerBuffers(Generic[R]):
         self._seq = itertools.count(1)
 
     def add(self, records: Iterable[R]) -> list[R]:
-        """Store a batch (sorted by time within it). Returns it, numbered."""
+        """Store a batch (sorted by time within it: cheap if it already is). Returns it,
+        numbered."""
         batch = sorted(records, key=self.time_of)
+        seq = self._seq
+        by_server = self.by_server
+        server_of = self.server_of
         for record in batch:
-            record.seq = next(self._seq)  # type: ignore[attr-defined]
-            buf = self.by_server.get(self.server_of(record))
+            record.seq = next(seq)  # type: ignore[attr-defined]
+            server = server_of(record)
+            buf = by_server.get(server)
             if buf is None:
-                buf = self.by_server[self.server_of(record)] = deque(maxlen=self.capacity)
+                buf = by_server[server] = deque(maxlen=self.capacity)
             buf.append(record)
         return batch
 
@@ -43,19 +48,30 @@ class ServerBuffers(Generic[R]):
     def __len__(self) -> int:
         return sum(len(b) for b in self.by_server.values())
 
+    def snapshot(self, server: str | None) -> list[list[R]]:
+        """Copies of the deques a view of ``server`` (None: all) reads: a view can then be
+        computed in another thread while new records keep arriving here."""
+        if server is not None:
+            return [list(self.by_server.get(server, ()))]
+        return [list(b) for b in self.by_server.values()]
+
     def view(self, server: str | None, keep: Callable[[R], bool] | None = None,
              limit: int | None = None) -> list[R]:
         """The newest ``limit`` (default: capacity) records of one server or of all,
         oldest first, that ``keep`` accepts."""
-        limit = self.capacity if limit is None else limit
-        if server is not None:
-            source: Iterable[R] = self.by_server.get(server, ())
-        else:
-            source = heapq.merge(*self.by_server.values(), key=self.time_of)
-        if keep is not None:
-            source = (r for r in source if keep(r))
-        out: deque[R] = deque(source, maxlen=limit)
-        return list(out)
+        return merge_view(self.snapshot(server), self.time_of, keep,
+                          self.capacity if limit is None else limit)
 
     def all(self) -> Iterable[Any]:
+        """Every held record, server by server (for a trace's spans across servers)."""
         return itertools.chain.from_iterable(self.by_server.values())
+
+
+def merge_view(parts: list[list[R]], time_of: Callable[[R], int],
+               keep: Callable[[R], bool] | None, limit: int) -> list[R]:
+    """Merge per-server lists (each in time order) by time, filter, keep the newest."""
+    source: Iterable[R] = parts[0] if len(parts) == 1 else heapq.merge(*parts, key=time_of)
+    if keep is not None:
+        source = (r for r in source if keep(r))
+    out: deque[R] = deque(source, maxlen=limit)
+    return list(out)

@@ -31,10 +31,10 @@ _LEVEL_ALIASES = {"WARNING": "WARN", "ERR": "ERROR", "TRACE": "DEBUG", "FATAL": 
                   "DBG": "DEBUG", "INF": "INFO", "WRN": "WARN"}
 _LEVEL_RE = re.compile(r"^([A-Za-z]+)([+-]\d+)?$")
 
-_TS_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
-)
+_MINUTE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})$")
+_REST_RE = re.compile(r":(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$")
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> seconds since the epoch (as UTC)
+_LEVEL_CACHE: dict[str, int] = {}
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 
@@ -46,20 +46,36 @@ def parse_rfc3339_ns(ts: str) -> tuple[int, int]:
     """(nanoseconds since the epoch, UTC offset in minutes east) of an RFC 3339 time.
 
     All nine fractional digits are kept (Go writes them); ``datetime`` would drop three.
+    The calendar part is parsed once per minute (cached): a log has many lines a minute.
     Raises ValueError for anything else.
     """
-    m = _TS_RE.match(ts)
-    if m is None:
+    head = ts[:16]
+    base = _MINUTES.get(head)
+    if base is None:
+        m = _MINUTE_RE.match(head)
+        if m is None:
+            raise ValueError(f"not an RFC 3339 timestamp: {ts!r}")
+        year, mon, day, hh, mm = (int(m[i]) for i in range(1, 6))
+        try:
+            base = int(datetime(year, mon, day, hh, mm, tzinfo=UTC).timestamp())
+        except ValueError:
+            raise ValueError(f"not an RFC 3339 timestamp: {ts!r}") from None
+        if len(_MINUTES) > 100_000:
+            _MINUTES.clear()
+        _MINUTES[head] = base
+    r = _REST_RE.match(ts, 16)
+    if r is None:
         raise ValueError(f"not an RFC 3339 timestamp: {ts!r}")
-    year, mon, day, hh, mm, ss = (int(m[i]) for i in range(1, 7))
-    frac = int((m[7] or "").ljust(9, "0") or 0)
+    sec = int(r[1])
+    if sec > 60:
+        raise ValueError(f"not an RFC 3339 timestamp: {ts!r}")
+    frac = int(r[2].ljust(9, "0")) if r[2] else 0
     offset = 0
-    if m[9]:
-        offset = int(m[10]) * 60 + int(m[11])
-        if m[9] == "-":
+    if r[4]:
+        offset = int(r[5]) * 60 + int(r[6])
+        if r[4] == "-":
             offset = -offset
-    base = datetime(year, mon, day, hh, mm, min(ss, 59), tzinfo=UTC)  # leap second: :59
-    seconds = int(base.timestamp()) - offset * 60
+    seconds = base + min(sec, 59) - offset * 60  # a leap second counts as :59
     return seconds * NS + frac, offset
 
 
@@ -68,13 +84,19 @@ def level_number(level: str) -> int:
 
     Unknown names count as INFO: a line is never hidden because its level is odd.
     """
+    number = _LEVEL_CACHE.get(level)
+    if number is not None:
+        return number
     m = _LEVEL_RE.match(level.strip())
     if m is None:
-        return 0
-    name = m[1].upper()
-    name = _LEVEL_ALIASES.get(name, name)
-    base = LEVELS.get(name, 0)
-    return base + (int(m[2]) if m[2] else 0)
+        number = 0
+    else:
+        name = m[1].upper()
+        name = _LEVEL_ALIASES.get(name, name)
+        number = LEVELS.get(name, 0) + (int(m[2]) if m[2] else 0)
+    if len(_LEVEL_CACHE) < 1000:
+        _LEVEL_CACHE[level] = number
+    return number
 
 
 def level_badge(number: int) -> str:
@@ -195,14 +217,16 @@ def parse_record(raw: bytes | str, server: str) -> LogRecord:
     msg = obj.get("msg", "")
     if not isinstance(msg, str):
         msg = str(msg)
-    attrs: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key in _CORE:
-            continue
-        if isinstance(value, dict) and value:
-            _flatten(key, value, attrs)
-        else:
-            attrs[key] = value
+    for key in _CORE:
+        obj.pop(key, None)
+    attrs = obj
+    if any(type(v) is dict for v in obj.values()):  # slog groups: rare
+        attrs = {}
+        for key, value in obj.items():
+            if isinstance(value, dict) and value:
+                _flatten(key, value, attrs)
+            else:
+                attrs[key] = value
     return LogRecord(server, ns, ts, offset, level, level_number(level), msg, attrs)
 
 

@@ -12,6 +12,7 @@ while the app is paused the list holds still and new records wait in the buffers
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 from rich.console import RenderableType
@@ -26,7 +27,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from store.gridctl.buffer import ServerBuffers
+from store.gridctl.buffer import ServerBuffers, merge_view
 from store.gridctl.follow import DEFAULT_CAPACITY, SignalFollower, SinkStats
 from store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_lines
 from tui import format as fmt
@@ -37,6 +38,7 @@ from tui.widgets.log_view import RecordList
 ALL = "all"
 LEVEL_CYCLE = (None, LEVELS["INFO"], LEVELS["WARN"], LEVELS["ERROR"])
 POLL_SECONDS = 0.25
+SYNC_VIEW_RECORDS = 20_000  # views of more records are computed in a worker thread
 
 
 def empty_signal_message(root: object, signal: str, problem: str) -> Text:
@@ -127,6 +129,8 @@ class SignalScreen(Screen[None]):
         self.loaded = False
         self.new_while_paused = 0
         self.detail_record: Any = None
+        self.rebuilding = False  # a view is being computed in a worker
+        self._generation = 0
         self._stop = threading.Event()
 
     @property
@@ -148,6 +152,10 @@ class SignalScreen(Screen[None]):
     def keep(self, record: Any) -> bool:
         """The screen's own filter (beyond server and search)."""
         return True
+
+    def keep_fn(self) -> Callable[[Any], bool]:
+        """``keep`` with the filter's current settings frozen (for a worker thread)."""
+        return self.keep
 
     def detail(self, record: Any) -> tuple[str, RenderableType]:
         """(pane title, body) for a chosen record."""
@@ -227,7 +235,8 @@ class SignalScreen(Screen[None]):
                                              error or follower.error, first))
 
         try:
-            post(follower.load(), first=True)
+            # Sorted here, off the UI thread: the screen's own sort is then a single pass.
+            post(sorted(follower.load(), key=self.time_of), first=True)
             if not self.host.follow:
                 return
             seen_error = follower.error
@@ -253,6 +262,8 @@ class SignalScreen(Screen[None]):
             self._show_paused()
         elif message.first:
             self.rebuild()
+        elif self.rebuilding:
+            self.rebuild()  # the view being computed does not have these yet
         else:
             self.record_list.extend([r for r in batch if self._keep(r)], self.capacity)
         self._show_empty()
@@ -267,11 +278,38 @@ class SignalScreen(Screen[None]):
         return self.keep(record)
 
     def rebuild(self) -> None:
-        """Refill the list from the buffers (server, search or a filter changed)."""
-        log = self.record_list
+        """Refill the list from the buffers (server, search or a filter changed).
+
+        A small view is computed here; a large one (every server's 10,000 records, a
+        first search that builds each record's search text) in a thread worker, from a
+        snapshot of the buffers, so a keystroke never stalls the screen.
+        """
+        self._generation += 1
         needle = self.query_text.lower()
-        records = self.buffers.view(
-            self.server, lambda r: (not needle or needle in r.search_text) and self.keep(r))
+        keep_own = self.keep_fn()
+
+        def keep(r: Any) -> bool:
+            return (not needle or needle in r.search_text) and keep_own(r)
+
+        parts = self.buffers.snapshot(self.server)
+        if sum(len(p) for p in parts) <= SYNC_VIEW_RECORDS:
+            self._apply_view(self._generation,
+                             merge_view(parts, self.time_of, keep, self.capacity))
+        else:
+            self.rebuilding = True
+            self._compute_view(self._generation, parts, keep)
+
+    @work(thread=True, exclusive=True, group="gridlogs-view", exit_on_error=False)
+    def _compute_view(self, generation: int, parts: list[list[Any]],
+                      keep: Callable[[Any], bool]) -> None:
+        records = merge_view(parts, self.time_of, keep, self.capacity)
+        self.app.call_from_thread(self._apply_view, generation, records)
+
+    def _apply_view(self, generation: int, records: list[Any]) -> None:
+        if generation != self._generation:
+            return  # a newer rebuild is on its way
+        self.rebuilding = False
+        log = self.record_list
         filtered = bool(self.query_text) or self.filtered()
         log.empty_text = Text(
             f"no {self.NOUN}s match" if filtered
@@ -482,6 +520,10 @@ class LogsScreen(SignalScreen):
 
     def keep(self, record: LogRecord) -> bool:
         return self.min_level is None or record.level_no >= self.min_level
+
+    def keep_fn(self) -> Callable[[LogRecord], bool]:
+        level = self.min_level
+        return lambda r: level is None or r.level_no >= level
 
     def filtered(self) -> bool:
         return self.min_level is not None

@@ -11,6 +11,7 @@ attributes below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -68,6 +69,10 @@ class SpansScreen(SignalScreen):
 
     def keep(self, record: Span) -> bool:
         return self.all_spans or bool(record.tool) or not record.parent_id
+
+    def keep_fn(self) -> Callable[[Span], bool]:
+        every = self.all_spans
+        return lambda r: every or bool(r.tool) or not r.parent_id
 
     def filtered(self) -> bool:
         return False
