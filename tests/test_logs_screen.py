@@ -167,3 +167,22 @@ async def test_large_views_are_built_off_the_ui_thread(
         await pilot.press("d", "slash", *"slack", "enter")
         await wait_for(pilot, lambda: not screen.rebuilding, "the worker's view")
         assert len(shown(screen)) == 15  # every slack record (component=slack)
+
+
+async def test_markup_in_names_and_messages_stays_text(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "telemetry" / "prod" / "[b]evil"
+    evil.mkdir(parents=True)
+    (evil / "logs.jsonl").write_text(slog("2026-05-05T12:00:00Z", "ERROR", "[reverse]boom\x1b[2J",
+                                          component="[link=http://x]c[/link]") + "\n")
+    app = gridlogs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, "7")
+        await pilot.press("enter")
+        pane = screen.query_one("#logs-detail")
+        assert pane.display and "[b]evil" in str(pane.border_title)
+        body = str(screen.query_one("#logs-detail-body", Static).render())
+        assert "[reverse]boom\\x1b[2J" in body and "[link=http://x]c[/link]" in body
+        row = screen.query_one(RecordList).render_line(0).text
+        assert "[b]evil" in row and "[reverse]boom" in row

@@ -144,3 +144,10 @@ def test_untrusted_text_is_not_markup() -> None:
 ])
 def test_human_durations(ns: int, text: str) -> None:
     assert human_duration(ns) == text
+
+
+def test_detail_pretty_prints_structured_values() -> None:
+    rec = parse_record(slog("2026-05-05T12:00:00Z", "INFO", "args", args=["--repo",
+                            "gridctl/gridctl", "--limit", "100", "--state", "open"]), "s/x")
+    lines = detail_text(rec).plain.splitlines()
+    assert any(line.strip() == '"gridctl/gridctl",' for line in lines)

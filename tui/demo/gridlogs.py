@@ -336,12 +336,17 @@ def write_history(log: CallLog, *, first_ns: int, end_ns: int) -> None:
 
 
 def live_tick(log: CallLog, now_ns: int, seconds: float) -> int:
-    """One second of a live server: its calls' records and any batch that is due."""
+    """One second of a live server: the calls that just finished, and any batch due.
+
+    Busier than the history (a demo must visibly move): about three times the rate.
+    A call is logged when it completes, so it is drawn as having started before now.
+    """
     rate = calls_per_minute(log.profile, now_ns / NS, log.tz_offset_s)
-    chance = min(0.9, rate * seconds / 60.0 * 1.5)
+    chance = min(0.9, rate * seconds / 60.0 * 3)
     logs: list[str] = []
     if log.rng.random() < chance:
-        logs.extend(log.call(now_ns))
+        started = now_ns - log.rng.randrange(50_000_000, 1_500_000_000)
+        logs.extend(log.call(started))
     traces = log.flush_traces(now_ns)
     if not log.traced:
         traces = []  # this gridctl does not export traces: the spans go nowhere

@@ -157,7 +157,7 @@ class SignalScreen(Screen[None]):
         """``keep`` with the filter's current settings frozen (for a worker thread)."""
         return self.keep
 
-    def detail(self, record: Any) -> tuple[str, RenderableType]:
+    def detail(self, record: Any) -> tuple[Text, RenderableType]:
         """(pane title, body) for a chosen record."""
         raise NotImplementedError
 
@@ -528,8 +528,9 @@ class LogsScreen(SignalScreen):
     def filtered(self) -> bool:
         return self.min_level is not None
 
-    def detail(self, record: LogRecord) -> tuple[str, Text]:
-        return f"{record.badge} · {fmt.clean(record.server)}", detail_text(record)
+    def detail(self, record: LogRecord) -> tuple[Text, Text]:
+        # A Text, never a str: a border title would parse markup in a server's name.
+        return Text(f"{record.badge} · {fmt.clean(record.server)}"), detail_text(record)
 
     def scope_extra(self, text: Text) -> None:
         text.append(" · level", style="dim")

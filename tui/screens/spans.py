@@ -86,9 +86,10 @@ class SpansScreen(SignalScreen):
         spans = [s for s in self.buffers.all() if s.trace_id == trace_id]
         return list(waterfall(spans))
 
-    def detail(self, record: Span) -> tuple[str, RenderableType]:
+    def detail(self, record: Span) -> tuple[Text, RenderableType]:
         rows = self.trace_rows(record.trace_id)
-        return fmt.clean(trace_title(rows)), Group(Waterfall(rows), span_detail_lines(record))
+        return Text(fmt.clean(trace_title(rows))), Group(Waterfall(rows),
+                                                          span_detail_lines(record))
 
     def action_toggle_all(self) -> None:
         self.all_spans = not self.all_spans

@@ -119,6 +119,8 @@ def detail_text(record: LogRecord) -> Text:
     row("msg", record.msg, "bold")
     for key, value in record.attrs.items():
         shown = attr_value(key, value)
+        if isinstance(value, dict | list) and len(shown) > 40:
+            shown = json.dumps(value, indent=2, ensure_ascii=False)  # pretty, over lines
         if is_duration_key(key, value):
             shown += f"  ({value:,} ns)"
         if "\n" in shown:
