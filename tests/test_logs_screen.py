@@ -186,3 +186,14 @@ async def test_markup_in_names_and_messages_stays_text(tmp_path: Path,
         assert "[reverse]boom\\x1b[2J" in body and "[link=http://x]c[/link]" in body
         row = screen.query_one(RecordList).render_line(0).text
         assert "[b]evil" in row and "[reverse]boom" in row
+
+
+async def test_click_a_server_in_the_selector(root: Path) -> None:
+    app = gridlogs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, "7")
+        await pilot.click("#logs-servers", offset=(6, 4))  # rows: all, dev/idle, dev/search,
+        await pilot.pause()                                # prod/github, prod/slack
+        assert screen.server == "prod/slack"
+        assert {r.server for r in shown(screen)} == {"prod/slack"}  # type: ignore[attr-defined]
+        assert screen.query_one(RecordList).has_focus
