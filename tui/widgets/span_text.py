@@ -130,17 +130,17 @@ def trace_title(rows: list[WaterfallRow]) -> str:
 
 
 def span_detail_lines(span: Span) -> Text:
-    """The selected span's attributes under the waterfall (plain text)."""
+    """The selected span's fields and attributes under the waterfall (plain text)."""
+    fields = [("span", span.span_id), ("server", span.server),
+              ("start", local_clock(span.start_ns, date=True) + " (local)"),
+              ("status", span.status + (f": {span.status_message}"
+                                        if span.status_message else ""))]
+    fields += [(str(k), v) for k, v in span.attrs.items()]
+    width = min(32, max(len(k) for k, _ in fields))
     text = Text()
     text.append("\n")
-    for key, value in (("span", span.span_id), ("server", span.server),
-                       ("start", local_clock(span.start_ns, date=True) + " (local)"),
-                       ("status", span.status + (f": {span.status_message}"
-                                                 if span.status_message else ""))):
-        text.append(f"{key:>12}  ", style="dim")
-        text.append(fmt.clean(value) + "\n")
-    for key, value in span.attrs.items():
-        text.append(f"{fmt.clean(key)[:28]:>12}  ", style="dim")
+    for key, value in fields:
+        text.append(f"{fmt.clean(key)[:width]:>{width}}  ", style="dim")
         text.append(fmt.clean(value) + "\n")
     text.rstrip()
     return text
