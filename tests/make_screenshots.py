@@ -54,6 +54,10 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+            for _ in range(500):  # the Logs/Spans screens read their files in a worker
+                if getattr(app.screen, "loaded", True):
+                    break
+                await pilot.pause(0.01)
         for _ in range(500):  # bounded wait for the Events screen to read everything
             reader, stream = app.event_reader, app.event_stream
             if reader is None or stream is None or not hasattr(app.screen, "rows_read") or (
@@ -84,6 +88,10 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("usage-80x24.svg", (80, 24), ("2",)),
     ("events.svg", (120, 40), ("3",)),
     ("events-80x24.svg", (80, 24), ("3",)),
+    ("logs.svg", (120, 40), ("7",)),
+    ("logs-80x24.svg", (80, 24), ("7", "w")),
+    ("spans.svg", (120, 40), ("8", "s", "s", "s", "up", "up", "enter")),
+    ("spans-80x24.svg", (80, 24), ("8",)),
 )
 ONLY = set(sys.argv[1:])  # names to render (all when none given)
 

@@ -127,12 +127,13 @@ def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
     from tui.commands.db import db
     from tui.commands.events import events
+    from tui.commands.gridlogs import logs, spans
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
     from tui.commands.traces import traces
 
-    for command in (ingest, report, pricing, db, events, traces):
+    for command in (ingest, report, pricing, db, events, traces, logs, spans):
         main.add_command(command)
 
 

@@ -53,19 +53,27 @@ def _is_same(path: Path, cursor: Cursor) -> bool:
 
 
 class SignalTail:
-    """Incremental reader of one server's ``metrics.jsonl`` family."""
+    """Incremental reader of one server's ``<signal>.jsonl`` family (metrics by default).
 
-    def __init__(self, server: str, server_dir: Path, state: MetricsState) -> None:
+    ``state`` is where lines go: anything with ``apply(server, lines)``,
+    ``apply_tail(server, tail)``, a ``lock`` and ``ReplayStats``-like ``stats`` (the logs
+    and traces readers pass their own record sinks).
+    """
+
+    def __init__(
+        self, server: str, server_dir: Path, state: MetricsState, signal: str = "metrics"
+    ) -> None:
         self.server = server
         self.dir = server_dir
         self.state = state
+        self.signal = signal
         self.active: Cursor | None = None
         self.consumed: set[str] = set()
         self.seen_files: set[tuple[int, int]] = set()
 
     def pending_bytes(self) -> int:
         """On-disk bytes the next scan would read at most (for replay progress)."""
-        files = signal_files(self.dir)
+        files = signal_files(self.dir, self.signal)
         total = 0
         for rot in files.rotations:
             if rot.stamp not in self.consumed:
@@ -75,7 +83,7 @@ class SignalTail:
 
     def scan(self, progress: Progress | None = None) -> int:
         """Read whatever is new. Returns the number of lines consumed."""
-        files = signal_files(self.dir)
+        files = signal_files(self.dir, self.signal)
         lines = 0
         old = self.active
         # Inode numbers are reused as soon as lumberjack deletes a compressed backup, so

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tui.demo.activity import PROFILES, Activity, Profile
 from tui.demo.gridctl import NS, GridctlWriter, ServerWriter
+from tui.demo.gridlogs import CallLog, new_call_log, write_history
 
 DEMO_MAX_BACKUPS = 8  # keeps a long-running demo's tree small
 
@@ -30,6 +31,7 @@ class DemoServer:
     activity: Activity
     writer: ServerWriter
     rng: random.Random
+    calls: CallLog | None = None  # its logs.jsonl and traces.jsonl (tui.demo.gridlogs)
 
 
 def _set_mtime(path: Path, ts_ns: int) -> None:
@@ -65,6 +67,9 @@ def build_history(
         for name in ("logs.jsonl", "traces.jsonl") if prof.stack == "prod" else ("logs.jsonl",):
             fd = os.open(w.dir / name, os.O_WRONLY | os.O_CREAT, 0o600)
             os.close(fd)
+        servers[-1].calls = calls = new_call_log(prof, w.dir, seed=seed, tz_offset_s=tz_offset_s)
+        stopped = (prof.stopped_minutes_ago or 0) * 60 * NS
+        write_history(calls, first_ns=first_minute * 60 * NS, end_ns=now_ns - stopped)
     for stack in stack_phase:
         _set_mtime(writer.skills(stack, now_ns - 3_600 * NS, {
             "code-review": {"prompts": 4, "input_tokens": 5120, "output_tokens": 830},

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from tui.demo.gridctl import NS, GridctlWriter
+from tui.demo.gridlogs import live_tick
 from tui.demo.history import DemoServer
 
 RESTART_PER_TICK = 1 / 240
@@ -74,6 +75,8 @@ class LiveWriter:
                 if s.profile.extra_keys and s.rng.random() < 0.3:
                     extra = s.activity.tool_usage(tokens)
                 w.flush(ts_ns, tokens, cost, extra=extra)
+            if s.calls is not None:
+                live_tick(s.calls, ts_ns, seconds)  # its logs and traces
         self.ticks += 1
         return sum(s.writer.lines for s in self.servers) - before
 

@@ -1,0 +1,157 @@
+"""How spans look: a row of the span table, its column header, and a trace waterfall.
+
+All plain ``rich.text.Text``: span names, tools, clients and status messages come from
+the files and are only appended after ``format.clean``.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
+from store.gridctl.logs import human_duration
+from store.gridctl.spans import Span, WaterfallRow
+from tui import format as fmt
+from tui.widgets.log_text import local_clock
+
+STATUS_STYLES = {0: "dim", 1: "#98c379", 2: "bold #e06c75"}
+KIND_COLORS = {2: "#61afef", 3: "#98c379", 1: "#c678dd"}  # server, client, internal
+
+
+def _columns(width: int, show_server: bool) -> tuple[int, int, int, int]:
+    """(server, tool, client, time) widths for a row of ``width`` cells."""
+    wide = width >= 90
+    server = (18 if wide else 14) if show_server else 0
+    time_w = 12 if wide else 8
+    client = 12 if wide else 10
+    fixed = time_w + 1 + server + (1 if server else 0) + client + 1 + 9 + 1 + 6 + 1 + 13
+    tool = max(8, min(32, width - fixed))
+    return server, tool, client, time_w
+
+
+def span_header(width: int, *, show_server: bool = True) -> Text:
+    server, tool, client, time_w = _columns(width, show_server)
+    text = Text(no_wrap=True, overflow="ellipsis", style="bold dim")
+    text.append(f"{'time':<{time_w}} ")
+    if server:
+        text.append(f"{'server':<{server}} ")
+    text.append(f"{'tool':<{tool}} {'client':<{client}} {'duration':>9} {'status':<6} tokens")
+    return text
+
+
+def span_row(span: Span, width: int, *, show_server: bool = True) -> Text:
+    """``12:01:00.123 search_code  claude-code  1.25 s  OK  1.4k→350``."""
+    server, tool, client, time_w = _columns(width, show_server)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(local_clock(span.start_ns)[:time_w], style="dim")
+    text.append(" ")
+    if server:
+        text.append(f"{fmt.clean(span.server)[:server]:<{server}}", style="#56b6c2")
+        text.append(" ")
+    name = span.tool or span.name
+    text.append(f"{fmt.clean(name)[:tool]:<{tool}}", style="bold" if span.tool else "")
+    text.append(" ")
+    text.append(f"{fmt.clean(span.client)[:client]:<{client}}", style="#c678dd")
+    text.append(" ")
+    text.append(f"{human_duration(span.duration_ns):>9}",
+                style="#e5c07b" if span.duration_ns >= 5_000_000_000 else "")
+    text.append(" ")
+    status = {0: "-", 1: "OK", 2: "ERROR"}.get(span.status_code, "?")
+    text.append(f"{status:<6}", style=STATUS_STYLES.get(span.status_code, ""))
+    text.append(" ")
+    tokens = span.tokens
+    if tokens:
+        text.append(fmt.tokens(tokens.get("input_tokens", 0)))
+        text.append("→", style="dim")
+        text.append(fmt.tokens(tokens.get("output_tokens", 0)))
+    else:
+        text.append("—", style="dim")
+    if span.is_error and span.status_message:
+        text.append("  ")
+        text.append(fmt.clean(span.status_message), style="#e06c75")
+    return text
+
+
+def waterfall_text(rows: list[WaterfallRow], width: int) -> Text:
+    """Bars scaled to the trace's duration, names indented by depth, durations right.
+
+    ``width`` is the pane's content width; names take about a third of it.
+    """
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if not rows:
+        text.append("no spans of this trace are held", style="italic dim")
+        return text
+    start = min(r.span.start_ns for r in rows)
+    end = max(r.span.end_ns for r in rows)
+    total = max(1, end - start)
+    name_w = max(16, min(44, width // 3))
+    dur_w = 9
+    bar_w = max(10, width - name_w - dur_w - 3)
+    # Scale: the trace's start and end, and its midpoint.
+    text.append(" " * (name_w + 1))
+    mid = human_duration(total // 2)
+    right = human_duration(total)
+    scale = "0" + " " * max(1, bar_w // 2 - 1 - len(mid) // 2) + mid
+    scale += " " * max(1, bar_w - len(scale) - len(right)) + right
+    text.append(scale[:bar_w], style="dim")
+    text.append("\n")
+    for i, row in enumerate(rows):
+        span = row.span
+        indent = "  " * min(row.depth, 8)
+        label = indent + ("↳ " if row.orphan else "") + (span.name or span.span_id)
+        text.append(f"{fmt.clean(label)[:name_w]:<{name_w}}",
+                    style="bold" if row.depth == 0 else "")
+        text.append(" ")
+        a = int(row.offset_ns * bar_w / total)
+        b = int((row.offset_ns + span.duration_ns) * bar_w / total + 0.999)
+        a = min(a, bar_w - 1)
+        b = max(a + 1, min(b, bar_w))
+        color = "#e06c75" if span.is_error else KIND_COLORS.get(span.kind, "#61afef")
+        text.append("·" * a, style="dim")
+        text.append("█" * (b - a), style=color)
+        text.append(" " * (bar_w - b))
+        text.append(" ")
+        text.append(f"{human_duration(span.duration_ns):>{dur_w}}")
+        if i < len(rows) - 1:
+            text.append("\n")
+    return text
+
+
+def trace_title(rows: list[WaterfallRow]) -> str:
+    """``trace 4bf92f35… · 3 spans · 1.25 s``: the waterfall pane's border title."""
+    if not rows:
+        return "trace"
+    trace_id = rows[0].span.trace_id
+    start = min(r.span.start_ns for r in rows)
+    end = max(r.span.end_ns for r in rows)
+    n = len(rows)
+    return (f"trace {trace_id[:12]}… · {n} span{'s' if n != 1 else ''} · "
+            f"{human_duration(max(0, end - start))}")
+
+
+def span_detail_lines(span: Span) -> Text:
+    """The selected span's fields and attributes under the waterfall (plain text)."""
+    fields = [("span", span.span_id), ("server", span.server),
+              ("start", local_clock(span.start_ns, date=True) + " (local)"),
+              ("status", span.status + (f": {span.status_message}"
+                                        if span.status_message else ""))]
+    fields += [(str(k), v) for k, v in span.attrs.items()]
+    width = min(32, max(len(k) for k, _ in fields))
+    text = Text()
+    text.append("\n")
+    for key, value in fields:
+        text.append(f"{fmt.clean(key)[:width]:>{width}}  ", style="dim")
+        text.append(fmt.clean(value) + "\n")
+    text.rstrip()
+    return text
+
+
+class Waterfall:
+    """A Rich renderable that draws ``waterfall_text`` at whatever width it is given,
+    so the bars fill the pane however wide the terminal is."""
+
+    def __init__(self, rows: list[WaterfallRow]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield waterfall_text(self.rows, options.max_width)
