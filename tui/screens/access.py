@@ -197,8 +197,6 @@ class AccessScreen(Screen[None]):
     # -- drawing -----------------------------------------------------------------------
     def redraw(self, force: bool = False) -> None:
         """Redraw from one snapshot if the log moved (or ``force``); not while paused."""
-        if not self.is_mounted:
-            return
         log = self.access_log
         if log is None:
             self._show_status()
@@ -329,6 +327,11 @@ class AccessScreen(Screen[None]):
         panel.border_subtitle = "b: " + "·".join(BREAKDOWN_TITLES[b] for b in BREAKDOWNS)
 
     # -- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_breakdown", "cycle_range"):
+            return self.host.access_path is not None  # nothing to break down without a log
+        return True
+
     def watch_breakdown(self) -> None:
         self._set_titles()
         self.redraw(force=True)
