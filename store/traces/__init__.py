@@ -1,0 +1,46 @@
+"""Gateway trace stores (ongoingai, seed 004): SQLite and PostgreSQL, read-only.
+
+``open_trace_store(target)`` picks the backend from the target (a file path or a
+``postgresql://`` URL) and returns a :class:`TraceStore`; the analytics are the same
+on both. ``load_diagnostics(target)`` reads the gateway's trace-pipeline diagnostics.
+"""
+
+from store.traces.errors import InvalidCursorError, TraceNotFoundError, TraceStoreError
+from store.traces.model import (
+    AnalyticsFilter,
+    CostPoint,
+    CostSummary,
+    ErrorRateStats,
+    KeyStats,
+    LatencyStats,
+    ModelStats,
+    Trace,
+    TraceFilter,
+    TracePage,
+    TraceRow,
+    UsagePoint,
+    UsageSummary,
+)
+from store.traces.open import open_trace_store
+from store.traces.protocol import TraceStore
+
+__all__ = [
+    "AnalyticsFilter",
+    "CostPoint",
+    "CostSummary",
+    "ErrorRateStats",
+    "InvalidCursorError",
+    "KeyStats",
+    "LatencyStats",
+    "ModelStats",
+    "Trace",
+    "TraceFilter",
+    "TraceNotFoundError",
+    "TracePage",
+    "TraceRow",
+    "TraceStore",
+    "TraceStoreError",
+    "UsagePoint",
+    "UsageSummary",
+    "open_trace_store",
+]

@@ -1,0 +1,367 @@
+"""What both backends share: the SQL of every query and the arithmetic after it.
+
+A backend supplies four things: how to run a query (``_fetch``), how an hour bucket
+is computed from ``timestamp`` (``_hour_sql``), how a time is bound for comparison
+with a column (``_bind_time``) and how the keyset cursor's bound is written
+(``_cursor_bound``). Everything else (filters, grouping, sums, averages,
+percentiles, rounding, sorting) is here, once, which is why the same rows give the
+same numbers on SQLite and PostgreSQL:
+
+- SQL only aggregates exact integers (counts, token and latency sums) and per-hour
+  float cost sums; day and week buckets are rolled up from hours here.
+- Averages are integer sum / count in Python; percentiles come from a histogram
+  (store/traces/percentile.py); costs are rounded to 1e-9 USD.
+- Sorting is done here (SQLite's binary collation and a PostgreSQL locale would
+  order names differently).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from store.traces.cursor import decode_cursor, encode_cursor
+from store.traces.errors import TraceStoreError
+from store.traces.groups import breakdown_group, bucket_word, series_group
+from store.traces.model import (
+    COST_DIGITS,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    AnalyticsFilter,
+    CostPoint,
+    CostSummary,
+    ErrorRateStats,
+    KeyStats,
+    LatencyStats,
+    ModelStats,
+    Trace,
+    TraceFilter,
+    TracePage,
+    TraceRow,
+    UsagePoint,
+    UsageSummary,
+)
+from store.traces.percentile import Histogram
+from store.traces.timefmt import floor_bucket, to_utc
+
+# The columns of the schema (DESIGN 2.5); a table without them is not a gateway's.
+REQUIRED_COLUMNS = frozenset({
+    "id", "trace_group_id", "org_id", "workspace_id", "timestamp", "provider", "model",
+    "request_method", "request_path", "request_headers", "request_body",
+    "response_status", "response_headers", "response_body", "input_tokens",
+    "output_tokens", "total_tokens", "latency_ms", "time_to_first_token_ms",
+    "time_to_first_token_us", "api_key_hash", "estimated_cost_usd", "metadata",
+    "created_at", "gateway_key_id",
+})
+
+ROW_FIELDS = (
+    "id", "trace_group_id", "org_id", "workspace_id", "timestamp", "created_at",
+    "provider", "model", "request_method", "request_path", "response_status",
+    "input_tokens", "output_tokens", "total_tokens", "latency_ms",
+    "time_to_first_token_ms", "api_key_hash", "gateway_key_id", "estimated_cost_usd",
+)
+DETAIL_FIELDS = ("time_to_first_token_us", "request_headers", "request_body",
+                 "response_headers", "response_body", "metadata")
+TIME_FIELDS = frozenset({"timestamp", "created_at"})
+JSON_FIELDS = frozenset({"request_headers", "response_headers", "metadata"})
+
+
+def round_cost(value: float | None) -> float:
+    return round(float(value or 0.0), COST_DIGITS)
+
+
+def _num(value: Any) -> int:
+    """An integer aggregate (PostgreSQL returns SUM(bigint) as Decimal)."""
+    return int(value or 0)
+
+
+def _clamp_limit(limit: int | None) -> int:
+    if not limit or limit <= 0:
+        return DEFAULT_LIMIT
+    return min(limit, MAX_LIMIT)
+
+
+class BaseTraceStore(abc.ABC):
+    """The shared half of a TraceStore (see the module docstring)."""
+
+    backend = ""
+    display = ""
+
+    # -- what a backend provides ---------------------------------------------------
+
+    @abc.abstractmethod
+    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """Run ``sql`` (``?`` placeholders) and return all rows; TraceStoreError."""
+
+    @abc.abstractmethod
+    def _hour_sql(self) -> str:
+        """SQL giving the UTC hour of ``timestamp`` (text or timestamp)."""
+
+    @abc.abstractmethod
+    def _bind_time(self, column: str, when: datetime) -> Any:
+        """``when`` as a value comparable with ``column`` the way the column sorts."""
+
+    @abc.abstractmethod
+    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
+        """The created_at value to compare with for the row after a cursor."""
+
+    @abc.abstractmethod
+    def _time(self, value: Any) -> datetime | None:
+        """A fetched time column as an aware UTC datetime."""
+
+    @abc.abstractmethod
+    def _select(self, field: str) -> str:
+        """The select expression of one column (JSONB as text on PostgreSQL)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    # -- the trace list --------------------------------------------------------------
+
+    async def query_traces(self, filter: TraceFilter) -> TracePage:
+        limit = _clamp_limit(filter.limit)
+        conds: list[str] = []
+        args: list[Any] = []
+        for column, value in (("provider", filter.provider), ("model", filter.model),
+                              ("trace_group_id", filter.trace_group_id),
+                              ("api_key_hash", filter.api_key_hash),
+                              ("response_status", filter.status)):
+            if value is not None and value != "":
+                conds.append(f"{column} = ?")
+                args.append(value)
+        if filter.min_tokens is not None:
+            conds.append("total_tokens >= ?")
+            args.append(filter.min_tokens)
+        if filter.max_tokens is not None:
+            conds.append("total_tokens <= ?")
+            args.append(filter.max_tokens)
+        self._time_conds(filter.since, filter.until, conds, args)
+        if filter.cursor:
+            created_at, trace_id = decode_cursor(filter.cursor)
+            conds.append("(created_at, id) < (?, ?)")
+            args.extend([await self._cursor_bound(created_at, trace_id), trace_id])
+        where = " AND ".join(conds) or "1=1"
+        cols = ", ".join(self._select(f) for f in ROW_FIELDS)
+        rows = await self._fetch(
+            f"SELECT {cols} FROM traces WHERE {where} "
+            "ORDER BY created_at DESC, id DESC LIMIT ?", [*args, limit + 1])
+        items = [TraceRow(**self._decode(ROW_FIELDS, row)) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit and items:
+            last = items[-1]
+            next_cursor = encode_cursor(last.created_at or last.timestamp, last.id)
+        return TracePage(items=items, next_cursor=next_cursor)
+
+    async def get_trace(self, trace_id: str) -> Trace:
+        from store.traces.errors import TraceNotFoundError
+
+        fields = ROW_FIELDS + DETAIL_FIELDS
+        cols = ", ".join(self._select(f) for f in fields)
+        rows = await self._fetch(f"SELECT {cols} FROM traces WHERE id = ? LIMIT 1",
+                                 [trace_id])
+        if not rows:
+            raise TraceNotFoundError(f"no trace with id {trace_id!r}")
+        return Trace(**self._decode(fields, rows[0]))
+
+    def _decode(self, fields: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+        out = dict(zip(fields, row, strict=True))
+        for name in TIME_FIELDS:
+            out[name] = self._time(out[name])
+        if out["timestamp"] is None:
+            out["timestamp"] = out["created_at"] or datetime.fromtimestamp(0, UTC)
+        out["org_id"] = out["org_id"] or "default"
+        out["workspace_id"] = out["workspace_id"] or "default"
+        for name in ("latency_ms", "time_to_first_token_ms", "time_to_first_token_us",
+                     "input_tokens", "output_tokens", "total_tokens", "response_status"):
+            if name in out and out[name] is not None:
+                out[name] = int(out[name])
+        if out.get("estimated_cost_usd") is not None:
+            out["estimated_cost_usd"] = float(out["estimated_cost_usd"])
+        return out
+
+    # -- filters ---------------------------------------------------------------------
+
+    def _time_conds(self, since: datetime | None, until: datetime | None,
+                    conds: list[str], args: list[Any]) -> None:
+        if since is not None:
+            conds.append("timestamp >= ?")
+            args.append(self._bind_time("timestamp", to_utc(since)))
+        if until is not None:
+            conds.append("timestamp <= ?")
+            args.append(self._bind_time("timestamp", to_utc(until)))
+
+    def _where(self, f: AnalyticsFilter, extra: Sequence[str] = ()) -> tuple[str, list[Any]]:
+        conds: list[str] = list(extra)
+        args: list[Any] = []
+        for column, value in (("provider", f.provider), ("model", f.model),
+                              ("gateway_key_id", f.gateway_key_id)):
+            if value:
+                conds.append(f"{column} = ?")
+                args.append(value)
+        self._time_conds(f.since, f.until, conds, args)
+        return " AND ".join(conds) or "1=1", args
+
+    @staticmethod
+    def _group_sql(column: str | None) -> str:
+        return "''" if column is None else f"COALESCE({column}, '')"
+
+    # -- summaries -------------------------------------------------------------------
+
+    async def usage_summary(self, filter: AnalyticsFilter) -> UsageSummary:
+        where, args = self._where(filter)
+        rows = await self._fetch(
+            "SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), "
+            "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(total_tokens), 0) "
+            f"FROM traces WHERE {where}", args)
+        n, i, o, t = rows[0]
+        return UsageSummary(request_count=_num(n), input_tokens=_num(i),
+                            output_tokens=_num(o), total_tokens=_num(t))
+
+    async def cost_summary(self, filter: AnalyticsFilter) -> CostSummary:
+        where, args = self._where(filter)
+        rows = await self._fetch(
+            f"SELECT COUNT(*), COALESCE(SUM(estimated_cost_usd), 0) FROM traces WHERE {where}",
+            args)
+        n, cost = rows[0]
+        return CostSummary(request_count=_num(n), total_cost_usd=round_cost(cost))
+
+    # -- series ----------------------------------------------------------------------
+
+    async def _hourly(self, filter: AnalyticsFilter, group_by: str, bucket: str
+                      ) -> list[tuple[datetime, str, list[Any]]]:
+        """Per (bucket, group): [count, input, output, total, cost, costed count]."""
+        column = series_group(group_by)
+        word = bucket_word(bucket)
+        where, args = self._where(filter)
+        group_sql = self._group_sql(column)
+        group_by_sql = "1" if column is None else "1, 2"
+        rows = await self._fetch(
+            f"SELECT {self._hour_sql()} AS h, {group_sql} AS g, COUNT(*), "
+            "COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+            "COALESCE(SUM(total_tokens), 0), COALESCE(SUM(estimated_cost_usd), 0), "
+            f"COUNT(estimated_cost_usd) FROM traces WHERE {where} GROUP BY {group_by_sql}",
+            args)
+        merged: dict[tuple[datetime, str], list[Any]] = {}
+        hours: dict[Any, datetime] = {}
+        for h, g, n, i, o, t, cost, costed in sorted(
+                rows, key=lambda r: (self._hour_key(r[0]), r[1] or "")):
+            if h is None:
+                continue  # a timestamp no parser understood
+            start = hours.get(h)
+            if start is None:
+                start = hours[h] = floor_bucket(self._hour_start(h), word)
+            acc = merged.setdefault((start, g or ""), [0, 0, 0, 0, 0.0, 0])
+            acc[0] += _num(n)
+            acc[1] += _num(i)
+            acc[2] += _num(o)
+            acc[3] += _num(t)
+            acc[4] += float(cost or 0.0)
+            acc[5] += _num(costed)
+        return [(start, g, acc) for (start, g), acc in sorted(merged.items())]
+
+    def _hour_key(self, h: Any) -> Any:
+        return "" if h is None else str(h)
+
+    def _hour_start(self, h: Any) -> datetime:
+        if isinstance(h, datetime):
+            return to_utc(h)
+        text = str(h)
+        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                        tzinfo=UTC)
+
+    async def usage_series(self, filter: AnalyticsFilter, group_by: str = "none",
+                           bucket: str = "day") -> list[UsagePoint]:
+        return [UsagePoint(bucket_start=start, group=g, request_count=a[0],
+                           input_tokens=a[1], output_tokens=a[2], total_tokens=a[3])
+                for start, g, a in await self._hourly(filter, group_by, bucket)]
+
+    async def cost_series(self, filter: AnalyticsFilter, group_by: str = "none",
+                          bucket: str = "day") -> list[CostPoint]:
+        points = []
+        for start, g, a in await self._hourly(filter, group_by, bucket):
+            total = round_cost(a[4])
+            points.append(CostPoint(bucket_start=start, group=g, request_count=a[0],
+                                    total_cost_usd=total,
+                                    avg_cost_usd=round_cost(total / a[5]) if a[5] else 0.0))
+        return points
+
+    # -- breakdowns ------------------------------------------------------------------
+
+    async def model_stats(self, filter: AnalyticsFilter) -> list[ModelStats]:
+        where, args = self._where(filter)
+        rows = await self._fetch(
+            "SELECT model, COUNT(*), COUNT(latency_ms), COALESCE(SUM(latency_ms), 0), "
+            "COUNT(time_to_first_token_ms), COALESCE(SUM(time_to_first_token_ms), 0), "
+            "COALESCE(SUM(total_tokens), 0), COALESCE(SUM(estimated_cost_usd), 0) "
+            f"FROM traces WHERE {where} GROUP BY model", args)
+        stats = [
+            ModelStats(model=m, request_count=_num(n),
+                       avg_latency_ms=_num(ls) / _num(lc) if _num(lc) else 0.0,
+                       avg_ttft_ms=_num(ts) / _num(tc) if _num(tc) else 0.0,
+                       total_tokens=_num(tok), total_cost_usd=round_cost(cost))
+            for m, n, lc, ls, tc, ts, tok, cost in rows]
+        return sorted(stats, key=lambda s: (-s.request_count, s.model))
+
+    async def key_stats(self, filter: AnalyticsFilter) -> list[KeyStats]:
+        where, args = self._where(
+            filter, ["api_key_hash IS NOT NULL", "api_key_hash <> ''"])
+        rows = await self._fetch(
+            "SELECT api_key_hash, COUNT(*), COALESCE(SUM(total_tokens), 0), "
+            "COALESCE(SUM(estimated_cost_usd), 0), MAX(created_at) "
+            f"FROM traces WHERE {where} GROUP BY api_key_hash", args)
+        stats = [KeyStats(api_key_hash=k, request_count=_num(n), total_tokens=_num(t),
+                          total_cost_usd=round_cost(c), last_active_at=self._time(last))
+                 for k, n, t, c, last in rows]
+        return sorted(stats, key=lambda s: (-s.request_count, s.api_key_hash))
+
+    async def latency_percentiles(self, filter: AnalyticsFilter,
+                                  group_by: str = "none") -> list[LatencyStats]:
+        column = breakdown_group(group_by)
+        where, args = self._where(filter, ["latency_ms IS NOT NULL"])
+        group_by_sql = "2" if column is None else "1, 2"
+        rows = await self._fetch(
+            f"SELECT {self._group_sql(column)} AS g, latency_ms, COUNT(*) FROM traces "
+            f"WHERE {where} GROUP BY {group_by_sql}", args)
+        per_group: dict[str, list[tuple[int, int]]] = {}
+        for g, value, n in rows:
+            per_group.setdefault(g or "", []).append((int(value), _num(n)))
+        stats = []
+        for g in sorted(per_group):
+            h = Histogram(per_group[g])
+            stats.append(LatencyStats(
+                group=g, request_count=h.count, avg_ms=h.total / h.count,
+                min_ms=h.values[0], max_ms=h.values[-1], p50_ms=h.percentile(0.50),
+                p95_ms=h.percentile(0.95), p99_ms=h.percentile(0.99)))
+        return stats
+
+    async def error_rates(self, filter: AnalyticsFilter,
+                          group_by: str = "none") -> list[ErrorRateStats]:
+        column = breakdown_group(group_by)
+        where, args = self._where(filter)
+        group_tail = "" if column is None else " GROUP BY 1"
+        rows = await self._fetch(
+            f"SELECT {self._group_sql(column)} AS g, COUNT(*), "
+            "COALESCE(SUM(CASE WHEN response_status BETWEEN 400 AND 499 THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN response_status BETWEEN 500 AND 599 THEN 1 ELSE 0 END), 0) "
+            f"FROM traces WHERE {where}{group_tail}", args)
+        stats = []
+        for g, n, e4, e5 in rows:
+            total = _num(n)
+            if total == 0:
+                continue
+            stats.append(ErrorRateStats(
+                group=g or "", total_requests=total, error_count_4xx=_num(e4),
+                error_count_5xx=_num(e5), error_rate=(_num(e4) + _num(e5)) / total))
+        return sorted(stats, key=lambda s: (-s.total_requests, s.group))
+
+
+def check_columns(columns: set[str], where: str) -> None:
+    """TraceStoreError unless ``columns`` hold the gateway's traces schema."""
+    if not columns:
+        raise TraceStoreError(f"not a gateway trace store (no traces table): {where}")
+    missing = sorted(REQUIRED_COLUMNS - columns)
+    if missing:
+        raise TraceStoreError(
+            f"not a gateway trace store (traces lacks {', '.join(missing)}): {where}")

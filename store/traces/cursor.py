@@ -1,0 +1,46 @@
+"""The keyset cursor of the trace list, byte-compatible with the gateway's (DESIGN 2.5).
+
+A cursor is base64url without padding of ``created_at`` (RFC 3339 nano, UTC) + ``|`` +
+``id`` of the last row of a page. The next page is the rows strictly after that
+(created_at, id) in ``created_at DESC, id DESC`` order, so a page at any depth costs
+one index seek: there is never an OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from store.traces.errors import InvalidCursorError
+from store.traces.timefmt import parse_rfc3339, rfc3339_nano
+
+
+def encode_cursor(created_at: datetime, trace_id: str) -> str:
+    raw = f"{rfc3339_nano(created_at)}|{trace_id}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(created_at, id) of a cursor; InvalidCursorError with a one-line reason."""
+    text = cursor.strip()
+    if not text or any(c in text for c in "=+/") or len(text) % 4 == 1:
+        raise InvalidCursorError(f"invalid cursor {_show(cursor)}: not base64url")
+    try:
+        payload = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursorError(f"invalid cursor {_show(cursor)}: not base64url") from None
+    when, sep, trace_id = payload.partition("|")
+    if not sep or not trace_id.strip():
+        raise InvalidCursorError(f"invalid cursor {_show(cursor)}: missing id")
+    try:
+        created_at = parse_rfc3339(when.strip())
+    except ValueError:
+        raise InvalidCursorError(f"invalid cursor {_show(cursor)}: bad created_at") from None
+    return created_at, trace_id.strip()
+
+
+def _show(cursor: str) -> str:
+    """The cursor for an error line: quoted, control characters escaped, shortened."""
+    short = cursor if len(cursor) <= 40 else cursor[:37] + "..."
+    return repr(short)

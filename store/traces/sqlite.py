@@ -1,0 +1,161 @@
+"""The gateway's SQLite trace store, read with aiosqlite and never written.
+
+Opened with the URI ``mode=ro`` (and ``PRAGMA query_only``): tokentop reads the
+gateway's database while the gateway writes it (WAL), and cannot add indexes, so
+every query is written to use the gateway's own (seed 004's migrations): the list
+walks ``idx_traces_created_at_id`` (or a ``<filter>_created_at_id`` one) from the
+cursor, and analytics scan once with GROUP BY.
+
+Times are text in the column (see store/traces/timefmt.py): comparisons bind text
+in the column's own style, and the hour of a row is cut from the text when it is
+UTC (exact, no parsing) or computed by SQLite's ``strftime`` when it carries another
+offset.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiosqlite
+
+from store.traces.base import BaseTraceStore, check_columns
+from store.traces.errors import TraceStoreError
+from store.traces.timefmt import TextStyle, parse_db_time
+
+BUSY_TIMEOUT_MS = 5000
+CACHE_KIB = 65536
+MMAP_BYTES = 1 << 30
+
+# The UTC hour ("YYYY-MM-DD HH") of the text in ``timestamp``. UTC text (Z, +00:00,
+# "+0000 UTC", or no offset) is cut; other offsets go through strftime, after Go's
+# time.String() form ("... -0700 MST") is rewritten to "...-07:00".
+_TAIL = "substr(timestamp, 20)"
+_GO_POS = f"instr({_TAIL}, ' ')"
+_NORMALISED = (
+    f"CASE WHEN {_TAIL} GLOB '* [+-][0-9][0-9][0-9][0-9]*' THEN "
+    f"substr(timestamp, 1, 18 + {_GO_POS}) || substr({_TAIL}, {_GO_POS} + 1, 3) || ':' "
+    f"|| substr({_TAIL}, {_GO_POS} + 4, 2) ELSE timestamp END"
+)
+HOUR_SQL = (
+    f"CASE WHEN {_TAIL} NOT GLOB '*[+-]*' OR {_TAIL} GLOB '*[+-]00:00' "
+    f"OR {_TAIL} GLOB '*[+-]0000*' "
+    "THEN substr(timestamp, 1, 10) || ' ' || substr(timestamp, 12, 2) "
+    f"ELSE strftime('%Y-%m-%d %H', {_NORMALISED}) END"
+)
+
+
+def describe(exc: sqlite3.Error, path: Path) -> str:
+    """One line for a SQLite error, naming the file."""
+    text = str(exc)
+    low = text.lower()
+    if "not a database" in low:
+        return f"not a SQLite database: {path}"
+    if "malformed" in low or "corrupt" in low:
+        return f"trace database is corrupt: {path} ({text})"
+    if "locked" in low or "busy" in low:
+        return f"trace database is locked by another process: {path}"
+    if "unable to open" in low:
+        return f"cannot open trace database: {path}"
+    return f"{path}: {text}"
+
+
+class SQLiteTraceStore(BaseTraceStore):
+    """A read-only aiosqlite connection to a gateway ``traces`` table."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path, conn: aiosqlite.Connection) -> None:
+        self.path = path
+        self.display = str(path)
+        self._conn = conn
+        self._styles: dict[str, TextStyle] = {
+            "timestamp": TextStyle(), "created_at": TextStyle()}
+
+    @classmethod
+    async def open(cls, target: str) -> SQLiteTraceStore:
+        path = Path(target).expanduser()
+        if not path.exists():
+            raise TraceStoreError(f"trace database not found: {path}")
+        if path.is_dir():
+            raise TraceStoreError(f"is a directory, not a trace database: {path}")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        try:
+            conn = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as e:
+            raise TraceStoreError(describe(e, path)) from None
+        store = cls(path, conn)
+        try:
+            for pragma in ("query_only = 1", f"busy_timeout = {BUSY_TIMEOUT_MS}",
+                           f"cache_size = -{CACHE_KIB}", f"mmap_size = {MMAP_BYTES}"):
+                await store._fetch(f"PRAGMA {pragma}")
+            rows = await store._fetch("SELECT name FROM pragma_table_info('traces')")
+            check_columns({r[0] for r in rows}, str(path))
+            sample = await store._fetch(
+                "SELECT timestamp, created_at FROM traces ORDER BY created_at DESC, id DESC "
+                "LIMIT 1")
+            if sample:
+                ts, created = sample[0]
+                store._styles = {"timestamp": TextStyle.sniff(_text(ts)),
+                                 "created_at": TextStyle.sniff(_text(created))}
+        except BaseException:
+            await conn.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection commits."""
+        rows = await self._fetch("PRAGMA data_version")
+        return int(rows[0][0])
+
+    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        try:
+            async with self._conn.execute(sql, tuple(args)) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.Error as e:
+            raise TraceStoreError(describe(e, self.path)) from None
+
+    def _hour_sql(self) -> str:
+        return HOUR_SQL
+
+    def _bind_time(self, column: str, when: datetime) -> Any:
+        return self._styles[column].format(when)
+
+    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
+        """The stored text of the cursor's row (exact, whatever its style); else formatted."""
+        rows = await self._fetch("SELECT created_at FROM traces WHERE id = ?", [trace_id])
+        if rows and rows[0][0] is not None:
+            stored = _text(rows[0][0])
+            try:
+                if stored is not None and parse_db_time(stored) == created_at:
+                    return stored
+            except ValueError:
+                pass
+        return self._bind_time("created_at", created_at)
+
+    def _time(self, value: Any) -> datetime | None:
+        text = _text(value)
+        if text is None:
+            return None
+        try:
+            return parse_db_time(text)
+        except ValueError:
+            raise TraceStoreError(
+                f"unsupported timestamp {text[:40]!r} in {self.path}") from None
+
+    def _select(self, field: str) -> str:
+        return field
+
+
+def _text(value: Any) -> str | None:
+    """A DATETIME cell as text (NUMERIC affinity can hand back a number)."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
