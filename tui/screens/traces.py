@@ -412,7 +412,7 @@ class TracesScreen(Screen[None]):
         table = self.query_one("#traces-table", DataTable)
         table.clear(columns=True)
         wide = self.size.width >= 110
-        widths: list[tuple[str | Text, str, int]] = [("Time", "time", 14 if wide else 8)]
+        widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
         if wide:
             widths.append(("Provider", "provider", 9))
         widths += [("Model", "model", 26 if wide else max(10, self.size.width - 50)),
@@ -423,7 +423,7 @@ class TracesScreen(Screen[None]):
         if wide:
             widths.append(("Key", "key", 11))
             used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
-            widths.append(("Route", "route", max(8, self.size.width - 5 - used)))
+            widths.append(("Route", "route", max(8, self.size.width - 3 - used)))
         for label, key, width in widths:
             table.add_column(label, key=key, width=width)
         self._wide_columns = wide
@@ -446,7 +446,9 @@ class TracesScreen(Screen[None]):
         wide = self.size.width >= 110
         table.clear()
         for r in self.rows:
-            cells: list[Text] = [Text(local_time(r.timestamp, date=wide), style="dim")]
+            when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
+                local_time(r.timestamp)
+            cells: list[Text] = [Text(when, style="dim")]
             if wide:
                 cells.append(fmt.safe(r.provider))
             cells.append(fmt.safe(r.model))
