@@ -131,8 +131,9 @@ def _register() -> None:
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
+    from tui.commands.traces import traces
 
-    for command in (ingest, report, pricing, db, events):
+    for command in (ingest, report, pricing, db, events, traces):
         main.add_command(command)
     main.add_command(access)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import reference as ref
-from conftest import PgServer, free_port
 from gateway_db import fixture_rows, write_sqlite
+from pg_server import PgServer, free_port
 
 from store.traces import AnalyticsFilter, TraceFilter, TraceStoreError, open_trace_store
 from store.traces.timefmt import TextStyle, parse_db_time

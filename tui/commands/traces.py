@@ -1,0 +1,151 @@
+"""``tokentop traces STORE VIEW``: the gateway trace store's analytics as one JSON document.
+
+STORE is an ongoingai gateway SQLite file (opened read-only) or a ``postgresql://``
+URL. VIEW is one of summary, models, keys, latency, errors, list, get ID, or
+``diagnostics`` (then STORE is the gateway's base URL or a diagnostics JSON file).
+The numbers are exactly what the store functions return (store/traces): the Traces
+screen calls the same functions. Any user-caused problem (missing file, unreachable
+server, wrong schema, bad cursor, bad --group-by/--bucket) is one line on stderr and
+exit 2. No Textual here: headless commands start fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, NoReturn
+
+import click
+
+VIEWS = ("summary", "models", "keys", "latency", "errors", "list", "get", "diagnostics")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def fail(message: str) -> NoReturn:
+    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
+    click.echo(f"tokentop: {message}", err=True)
+    sys.exit(2)
+
+
+def _instant(text: str | None, flag: str) -> datetime | None:
+    if text is None:
+        return None
+    from store.timeparse import parse_instant
+
+    try:
+        return parse_instant(text)
+    except ValueError:
+        fail(f"{flag} is not an ISO 8601 time: {text!r}")
+
+
+@click.command("traces", context_settings=CONTEXT)
+@click.argument("store", metavar="STORE")
+@click.argument("view", type=click.Choice(VIEWS), metavar="VIEW")
+@click.argument("trace_id", metavar="[ID]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the default).")
+@click.option("--group-by", "group_by", default="none", show_default=True,
+              help="summary: none|provider|model; latency, errors: also route|key.")
+@click.option("--bucket", default="day", show_default=True,
+              help="summary's series: hour|day|week (weeks start Monday, UTC).")
+@click.option("--from", "since", metavar="ISO8601", help="Only traces at or after this time.")
+@click.option("--to", "until", metavar="ISO8601", help="Only traces at or before this time.")
+@click.option("--provider", help="Only this provider.")
+@click.option("--model", help="Only this model.")
+@click.option("--key", "gateway_key_id", metavar="GATEWAY_KEY_ID",
+              help="Analytics: only this gateway key.")
+@click.option("--status", type=int, help="list: only this response status.")
+@click.option("--min-tokens", type=int, help="list: total tokens at least.")
+@click.option("--max-tokens", type=int, help="list: total tokens at most.")
+@click.option("--trace-group", "trace_group_id", help="list: only this trace group.")
+@click.option("--api-key-hash", help="list: only this API key hash.")
+@click.option("--cursor", help="list: the next_cursor of the previous page.")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True,
+              help="list: traces per page.")
+def traces(store: str, view: str, trace_id: str | None, as_json: bool, group_by: str,
+           bucket: str, since: str | None, until: str | None, provider: str | None,
+           model: str | None, gateway_key_id: str | None, status: int | None,
+           min_tokens: int | None, max_tokens: int | None, trace_group_id: str | None,
+           api_key_hash: str | None, cursor: str | None, limit: int) -> None:
+    """Gateway traces (ongoingai): usage, cost, latency, errors, the trace list.
+
+    \b
+    STORE  a gateway SQLite file, or postgresql://user@host:port/db
+    VIEW   summary | models | keys | latency | errors | list | get ID
+           | diagnostics (STORE is then the gateway's URL or a JSON file)
+    """
+    from store.traces import AnalyticsFilter, TraceFilter, TraceStoreError
+
+    start, end = _instant(since, "--from"), _instant(until, "--to")
+    if view == "get" and not trace_id:
+        fail("get needs a trace ID: tokentop traces STORE get ID")
+    if view != "get" and trace_id:
+        fail(f"unexpected argument {trace_id!r} (only get takes an ID)")
+    analytics = AnalyticsFilter(provider=provider, model=model, gateway_key_id=gateway_key_id,
+                                since=start, until=end)
+    listing = TraceFilter(provider=provider, model=model, status=status,
+                          min_tokens=min_tokens, max_tokens=max_tokens, since=start,
+                          until=end, trace_group_id=trace_group_id,
+                          api_key_hash=api_key_hash, cursor=cursor, limit=limit)
+    try:
+        doc = asyncio.run(_run(store, view, trace_id, analytics, listing, group_by, bucket))
+    except TraceStoreError as e:
+        fail(str(e))
+    click.echo(json.dumps(doc, separators=(",", ":")))
+
+
+async def _run(target: str, view: str, trace_id: str | None, analytics: Any,
+               listing: Any, group_by: str, bucket: str) -> dict[str, Any]:
+    import msgspec
+
+    from store.traces import open_trace_store
+
+    def plain(value: Any) -> Any:
+        return msgspec.to_builtins(value)
+
+    if view == "diagnostics":
+        from store.traces.diagnostics import load_diagnostics
+
+        return {"diagnostics": plain(await load_diagnostics(target))}
+    store = await open_trace_store(target)
+    try:
+        doc: dict[str, Any] = {"store": store.display, "backend": store.backend}
+        views: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}
+
+        async def summary() -> dict[str, Any]:
+            return {"usage": plain(await store.usage_summary(analytics)),
+                    "cost": plain(await store.cost_summary(analytics)),
+                    "series": {"group_by": group_by, "bucket": bucket,
+                               "usage": plain(await store.usage_series(analytics, group_by,
+                                                                       bucket)),
+                               "cost": plain(await store.cost_series(analytics, group_by,
+                                                                     bucket))}}
+
+        async def models() -> dict[str, Any]:
+            return {"models": plain(await store.model_stats(analytics))}
+
+        async def keys() -> dict[str, Any]:
+            return {"keys": plain(await store.key_stats(analytics))}
+
+        async def latency() -> dict[str, Any]:
+            return {"group_by": group_by,
+                    "latency": plain(await store.latency_percentiles(analytics, group_by))}
+
+        async def errors() -> dict[str, Any]:
+            return {"group_by": group_by,
+                    "errors": plain(await store.error_rates(analytics, group_by))}
+
+        async def list_() -> dict[str, Any]:
+            return plain(await store.query_traces(listing))
+
+        async def get() -> dict[str, Any]:
+            return {"trace": plain(await store.get_trace(trace_id or ""))}
+
+        views.update(summary=summary, models=models, keys=keys, latency=latency,
+                     errors=errors, list=list_, get=get)
+        doc.update(await views[view]())
+        return doc
+    finally:
+        await store.close()
