@@ -91,7 +91,7 @@ async def test_empty_state_without_traces() -> None:
         assert empty.display and NO_STORE in str(empty.render())
         assert not screen.query_one("#traces-list").display
         await pilot.press("v", "f", "right_square_bracket")  # disabled: nothing happens
-        assert screen.view == "list" and screen.provider is None
+        assert screen.showing == "list" and screen.provider is None
 
 
 async def test_first_page_is_the_newest_traces(gateway: DemoTraces) -> None:
@@ -196,7 +196,7 @@ async def test_analytics_view_matches_sql(gateway: DemoTraces) -> None:
         assert screen.query_one("#tkpi-errors", KpiCard).value == \
             f"{int(errors) / int(count):.1%}"  # type: ignore[arg-type]
         await pilot.press("v")
-        assert screen.view == "analytics"
+        assert screen.showing == "analytics"
         await pilot.pause()
         latency = str(screen.query_one("#traces-latency", Static).render())
         assert "claude-opus-4-1" in latency and "p95" in latency

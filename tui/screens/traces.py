@@ -183,7 +183,7 @@ class TracesScreen(Screen[None]):
     }
     """
 
-    view: reactive[str] = reactive("list", init=False)
+    showing: reactive[str] = reactive("list", init=False)
     bucket: reactive[str] = reactive("hour", init=False)
 
     def __init__(self) -> None:
@@ -393,7 +393,7 @@ class TracesScreen(Screen[None]):
 
     def _refresh_first_page(self) -> None:
         """New traces appear on the first page; later pages stay where the user is."""
-        if self.host.paused or len(self.cursors) > 1 or self.view != "list":
+        if self.host.paused or len(self.cursors) > 1 or self.showing != "list":
             return
         self.load_page(keep=self._selected_id(), then_analytics=False)
 
@@ -538,7 +538,7 @@ class TracesScreen(Screen[None]):
 
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("traces" if self.view == "list" else "trace analytics")
+        text.append("traces" if self.showing == "list" else "trace analytics")
         target = self.store.display if self.store is not None else self.host.traces_target
         if target is not None:
             text.append(f" · {fmt.clean(target)}", style="dim")
@@ -612,13 +612,13 @@ class TracesScreen(Screen[None]):
             return False  # nothing to page, filter or chart without a store
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
                       "cycle_status"):
-            return self.view == "list"
+            return self.showing == "list"
         if action == "cycle_bucket":
-            return self.view == "analytics"
+            return self.showing == "analytics"
         return True
 
-    def watch_view(self, view: str) -> None:
-        listing = view == "list"
+    def watch_showing(self, showing: str) -> None:
+        listing = showing == "list"
         self.query_one("#traces-filters").display = listing
         self.query_one("#traces-list").display = listing
         self.query_one("#traces-analytics").display = not listing
@@ -633,7 +633,7 @@ class TracesScreen(Screen[None]):
         self.load_analytics()
 
     def action_toggle_view(self) -> None:
-        self.view = "analytics" if self.view == "list" else "list"
+        self.showing = "analytics" if self.showing == "list" else "list"
 
     def action_cycle_bucket(self) -> None:
         self.bucket = BUCKETS[(BUCKETS.index(self.bucket) + 1) % len(BUCKETS)]
