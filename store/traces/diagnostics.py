@@ -14,6 +14,9 @@ a document missing them (or an older gateway) still reads the same way.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,9 @@ from store.traces.errors import TraceStoreError
 from store.traces.timefmt import parse_db_time
 
 DIAGNOSTICS_PATH = "/api/diagnostics/trace-pipeline"
+DEFAULT_AUTH_HEADER = "X-OngoingAI-Gateway-Key"  # the gateway's auth.header default
+KEY_ENV = "TOKENTOP_GATEWAY_KEY"
+HEADER_ENV = "TOKENTOP_GATEWAY_AUTH_HEADER"
 SCHEMA_VERSION = "trace-pipeline-diagnostics.v1"
 TIMEOUT_S = 5.0
 
@@ -44,6 +50,10 @@ class _Raw(msgspec.Struct, kw_only=True):
     last_write_drop_operation: str = ""
     write_failures_by_class: dict[str, int] = msgspec.field(default_factory=dict)
     store_driver: str = ""
+
+
+class _Error(msgspec.Struct):
+    error: str = ""
 
 
 class _Document(msgspec.Struct, kw_only=True):
@@ -140,6 +150,20 @@ def parse_diagnostics(data: bytes, source: str) -> PipelineDiagnostics:
     )
 
 
+def gateway_auth_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The gateway key header (the route needs ``analytics:read``), from the environment.
+
+    ``TOKENTOP_GATEWAY_KEY`` holds the key, ``TOKENTOP_GATEWAY_AUTH_HEADER`` the header
+    name if the gateway's ``auth.header`` is not the default. A key on the command line
+    would show up in ``ps``; the environment does not.
+    """
+    env = os.environ if env is None else env
+    key = env.get(KEY_ENV, "").strip()
+    if not key:
+        return {}
+    return {env.get(HEADER_ENV, "").strip() or DEFAULT_AUTH_HEADER: key}
+
+
 def diagnostics_url(base: str) -> str:
     """The endpoint for a gateway base URL (a URL already ending in it is kept)."""
     base = base.strip()
@@ -150,11 +174,14 @@ def diagnostics_url(base: str) -> str:
 
 async def load_diagnostics(target: str, *, headers: dict[str, str] | None = None,
                            client: httpx.AsyncClient | None = None) -> PipelineDiagnostics:
-    """Read diagnostics from a gateway base URL (http/https) or a JSON file."""
+    """Read diagnostics from a gateway base URL (http/https) or a JSON file.
+
+    ``headers`` default to :func:`gateway_auth_headers` (the environment's key).
+    """
     text = (target or "").strip()
     if text.lower().startswith(("http://", "https://")):
         url = diagnostics_url(text)
-        data = await _get(url, headers or {}, client)
+        data = await _get(url, gateway_auth_headers() if headers is None else headers, client)
         return parse_diagnostics(data, url)
     path = Path(text).expanduser()
     try:
@@ -180,5 +207,11 @@ async def _get(url: str, headers: dict[str, str], client: httpx.AsyncClient | No
         if own:
             await http.aclose()
     if response.status_code != 200:
-        raise TraceStoreError(f"diagnostics: HTTP {response.status_code} from {url}")
+        reason = ""
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+            reason = msgspec.json.decode(response.content, type=_Error).error.strip()
+        if response.status_code in (401, 403) and not reason:
+            reason = f"set {KEY_ENV}"
+        suffix = f": {' '.join(reason.split())[:200]}" if reason else ""
+        raise TraceStoreError(f"diagnostics: HTTP {response.status_code} from {url}{suffix}")
     return response.content

@@ -98,6 +98,12 @@ class PostgresTraceStore(BaseTraceStore):
     async def close(self) -> None:
         await self._pool.close()
 
+    async def version(self) -> str:
+        """The newest (created_at, id): one index seek; the gateway only inserts."""
+        rows = await self._fetch(
+            "SELECT created_at, id FROM traces ORDER BY created_at DESC, id DESC LIMIT 1")
+        return "" if not rows else f"{rows[0][0].isoformat()}|{rows[0][1]}"
+
     async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
         try:
             return list(await self._pool.fetch(numbered(sql), *args))

@@ -36,6 +36,10 @@ class TraceStore(Protocol):
 
     async def close(self) -> None: ...
 
+    async def version(self) -> str:
+        """A cheap token that changes when traces arrive: poll it, re-query on change."""
+        ...
+
     async def query_traces(self, filter: TraceFilter) -> TracePage:
         """A page, newest first (created_at DESC, id DESC), keyset-paginated."""
         ...

@@ -31,7 +31,7 @@ BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
 
-# The UTC hour ("YYYY-MM-DD HH") of the text in ``timestamp``. UTC text (Z, +00:00,
+# The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text (Z, +00:00,
 # "+0000 UTC", or no offset) is cut; other offsets go through strftime, after Go's
 # time.String() form ("... -0700 MST") is rewritten to "...-07:00".
 _TAIL = "substr(timestamp, 20)"
@@ -41,11 +41,16 @@ _NORMALISED = (
     f"substr(timestamp, 1, 18 + {_GO_POS}) || substr({_TAIL}, {_GO_POS} + 1, 3) || ':' "
     f"|| substr({_TAIL}, {_GO_POS} + 4, 2) ELSE timestamp END"
 )
-HOUR_SQL = (
+_GENERAL_HOUR = (
     f"CASE WHEN {_TAIL} NOT GLOB '*[+-]*' OR {_TAIL} GLOB '*[+-]00:00' "
     f"OR {_TAIL} GLOB '*[+-]0000*' "
-    "THEN substr(timestamp, 1, 10) || ' ' || substr(timestamp, 12, 2) "
+    "THEN substr(timestamp, 1, 13) "
     f"ELSE strftime('%Y-%m-%d %H', {_NORMALISED}) END"
+)
+# The Go driver's "+00:00" and RFC 3339's "Z" are tested first: cheap, and nearly all rows.
+HOUR_SQL = (
+    "CASE WHEN substr(timestamp, -6) = '+00:00' OR substr(timestamp, -1) = 'Z' "
+    f"THEN substr(timestamp, 1, 13) ELSE {_GENERAL_HOUR} END"
 )
 
 
@@ -110,10 +115,10 @@ class SQLiteTraceStore(BaseTraceStore):
     async def close(self) -> None:
         await self._conn.close()
 
-    async def data_version(self) -> int:
+    async def version(self) -> str:
         """SQLite's ``PRAGMA data_version``: changes when another connection commits."""
         rows = await self._fetch("PRAGMA data_version")
-        return int(rows[0][0])
+        return str(rows[0][0])
 
     async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
         try:

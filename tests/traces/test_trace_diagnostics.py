@@ -74,3 +74,19 @@ async def test_errors_are_one_line(tmp_path: Path) -> None:
     bad.write_text('{"diagnostics": {"queue_depth": "lots"}}')
     with pytest.raises(TraceStoreError, match="not a trace-pipeline diagnostics document"):
         await load_diagnostics(str(bad))
+
+
+async def test_gateway_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    with GatewayServer(status=401, body={"error": "missing gateway key"}) as gw:
+        monkeypatch.delenv("TOKENTOP_GATEWAY_KEY", raising=False)
+        with pytest.raises(TraceStoreError, match=r"HTTP 401 .*: missing gateway key"):
+            await load_diagnostics(gw.url)
+        monkeypatch.setenv("TOKENTOP_GATEWAY_KEY", "gk-secret")
+        gw.status, gw.body = 200, document()
+        await load_diagnostics(gw.url)
+        monkeypatch.setenv("TOKENTOP_GATEWAY_AUTH_HEADER", "X-Custom-Key")
+        await load_diagnostics(gw.url)
+    sent = [{k.lower(): v for k, v in headers.items()} for _, headers in gw.requests]
+    assert "x-ongoingai-gateway-key" not in sent[0]
+    assert sent[1]["x-ongoingai-gateway-key"] == "gk-secret"
+    assert sent[2]["x-custom-key"] == "gk-secret"

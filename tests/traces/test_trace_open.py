@@ -148,3 +148,31 @@ async def test_postgres_is_read_only(pg_fixture: str) -> None:
         assert (await store.usage_summary(AnalyticsFilter())).request_count == 240
     finally:
         await store.close()
+
+
+async def test_version_moves_when_traces_arrive(tmp_path: Path, pg_server: PgServer) -> None:
+    """The screen polls version() and re-queries only when it changes."""
+    import asyncio
+
+    from gateway_db import sqlite_values, write_postgres
+
+    path = tmp_path / "gw.db"
+    write_sqlite(path, ROWS[:10])
+    dsn = pg_server.create_database("version")
+    await write_postgres(dsn, ROWS[:10])
+    for target in (str(path), dsn):
+        store = await open_trace_store(target)
+        try:
+            before = await store.version()
+            assert await store.version() == before
+            if target == dsn:
+                await write_postgres(dsn, ROWS[10:11])
+            else:
+                def add() -> None:
+                    with sqlite3.connect(path) as conn:
+                        conn.execute(f"INSERT INTO traces VALUES ({', '.join('?' * 25)})",
+                                     sqlite_values(ROWS[10]))
+                await asyncio.to_thread(add)
+            assert await store.version() != before
+        finally:
+            await store.close()
