@@ -57,6 +57,15 @@ def test_top_limits_the_paths(tmp_path: Path) -> None:
     assert [t["path"] for t in doc["top_paths"]] == ["/github/a.go"] and doc["paths"] == 2
 
 
+def test_stdin() -> None:
+    data = b"".join(line(e) for e in fixture_events())
+    res = subprocess.run([sys.executable, "-m", "tui.cli", "access", "-"], input=data,
+                         capture_output=True, timeout=TIMEOUT, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["file"] == "<stdin>" and doc["reads"] == 6 and doc["tokens_saved"] == 2300
+
+
 def test_empty_file(tmp_path: Path) -> None:
     p = tmp_path / "access.jsonl"
     p.write_bytes(b"")

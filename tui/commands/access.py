@@ -33,9 +33,17 @@ def fail(message: str) -> NoReturn:
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many of the most read paths to list.")
 def access(file: str, as_json: bool, top: int) -> None:
-    """Summarise an airstore access-event JSONL file (reads, cache, tokens saved)."""
+    """Summarise an airstore access-event JSONL file (reads, cache, tokens saved).
+
+    FILE may be - to read the events from stdin.
+    """
     from store.access import AccessLog
 
+    if file == "-":
+        log = AccessLog("-")
+        log.read_all()
+        click.echo(json.dumps(log.document(top), separators=(",", ":")))
+        return
     path = Path(file).expanduser()
     if not path.exists():
         fail(f"no such file: {path}")

@@ -341,9 +341,14 @@ class TracesScreen(Screen[None]):
             errors = await store.error_rates(f, "model")
             usage_series = await store.usage_series(f, "none", bucket)
             cost_series = await store.cost_series(f, "none", bucket)
-            providers = [s.group for s in await store.error_rates(AnalyticsFilter(), "provider")]
-            models = [s.model for s in await store.model_stats(
-                AnalyticsFilter(provider=self.provider))]
+            # Filter choices: what the window holds (an all-time scan of a big store
+            # would cost seconds for a list of names).
+            providers = [s.group for s in await store.error_rates(f, "provider")]
+            if self.provider is None:
+                models = [s.group for s in sorted(errors, key=lambda e: -e.total_requests)]
+            else:
+                models = [s.model for s in await store.model_stats(AnalyticsFilter(
+                    provider=self.provider, since=since, until=until))]
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
