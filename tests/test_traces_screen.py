@@ -256,3 +256,48 @@ async def test_new_traces_appear_on_the_first_page(gateway: DemoTraces) -> None:
                          "id DESC LIMIT 1")
         await wait_for(pilot, lambda: screen.rows and screen.rows[0].id == newest,
                        "the new trace on top")
+
+
+async def test_the_same_screen_over_postgresql(gateway: DemoTraces) -> None:
+    """The demo's rows copied into a real PostgreSQL: the screen shows the same page and
+    the same KPIs as over the SQLite file (one TraceStore API, two backends)."""
+    import asyncio
+    import sys
+    from dataclasses import fields
+
+    sys.path.insert(0, str(Path(__file__).parent / "traces"))
+    from gateway_db import Row, write_postgres
+    from pg_server import pg_bindir, running_server
+
+    from store.traces.timefmt import parse_db_time
+
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
+    conn = sqlite3.connect(gateway.path)
+    conn.row_factory = sqlite3.Row
+    try:
+        names = [f.name for f in fields(Row)]
+        rows = [Row(**{n: (parse_db_time(r[n]) if n in ("timestamp", "created_at") else r[n])
+                       for n in names}) for r in conn.execute("SELECT * FROM traces")]
+    finally:
+        conn.close()
+    with running_server(bindir) as server:
+        dsn = server.create_database("screen")
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: asyncio.run(write_postgres(dsn, rows)))
+        results = {}
+        for target in (str(gateway.path), dsn):
+            app = traces_app(target)
+            async with app.run_test(size=(120, 40)) as pilot:
+                screen = await open_traces(pilot)
+                assert screen.error is None, screen.error
+                assert screen.store is not None
+                results[screen.store.backend] = (
+                    shown_ids(screen),
+                    screen.query_one("#tkpi-requests", KpiCard).value,
+                    screen.query_one("#tkpi-tokens", KpiCard).value,
+                    screen.query_one("#tkpi-cost", KpiCard).value,
+                    screen.query_one("#tkpi-p95", KpiCard).value)
+        assert set(results) == {"sqlite", "postgresql"}
+        assert results["sqlite"] == results["postgresql"]
