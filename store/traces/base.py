@@ -257,15 +257,19 @@ class BaseTraceStore(abc.ABC):
             f"COUNT(estimated_cost_usd) FROM traces WHERE {where} GROUP BY {group_by_sql}",
             args)
         merged: dict[tuple[datetime, str], list[Any]] = {}
-        hours: dict[Any, datetime] = {}
-        for h, g, n, i, o, t, cost, costed in sorted(
-                rows, key=lambda r: (self._hour_key(r[0]), r[1] or "")):
-            if h is None:
-                continue  # a timestamp no parser understood
-            start = hours.get(h)
-            if start is None:
-                start = hours[h] = floor_bucket(self._hour_start(h), word)
-            acc = merged.setdefault((start, g or ""), [0, 0, 0, 0, 0.0, 0])
+        hours: dict[Any, datetime | None] = {}
+        keyed = []
+        for row in rows:
+            h = row[0]
+            if h not in hours:
+                hours[h] = self._hour_start(h)
+            start = hours[h]
+            if start is not None:  # None: a timestamp no parser understood (skipped)
+                keyed.append((start, row[1] or "", row))
+        # One summation order on both backends: by hour, then group.
+        keyed.sort(key=lambda k: (k[0], k[1]))
+        for start, g, (_h, _g, n, i, o, t, cost, costed) in keyed:
+            acc = merged.setdefault((floor_bucket(start, word), g), [0, 0, 0, 0, 0.0, 0])
             acc[0] += _num(n)
             acc[1] += _num(i)
             acc[2] += _num(o)
@@ -274,15 +278,18 @@ class BaseTraceStore(abc.ABC):
             acc[5] += _num(costed)
         return [(start, g, acc) for (start, g), acc in sorted(merged.items())]
 
-    def _hour_key(self, h: Any) -> Any:
-        return "" if h is None else str(h)
-
-    def _hour_start(self, h: Any) -> datetime:
+    def _hour_start(self, h: Any) -> datetime | None:
+        """The hour a row's bucket key names (a datetime, or "YYYY-MM-DD HH" text)."""
+        if h is None:
+            return None
         if isinstance(h, datetime):
             return to_utc(h)
         text = str(h)
-        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
-                        tzinfo=UTC)
+        try:
+            return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]),
+                            int(text[11:13]), tzinfo=UTC)
+        except ValueError:
+            return None
 
     async def usage_series(self, filter: AnalyticsFilter, group_by: str = "none",
                            bucket: str = "day") -> list[UsagePoint]:

@@ -84,6 +84,9 @@ class PostgresTraceStore(BaseTraceStore):
             raise TraceStoreError(_describe(e, where)) from None
         except ValueError as e:  # a malformed DSN
             raise TraceStoreError(f"invalid PostgreSQL URL {where}: {e}") from None
+        except Exception as e:  # whatever else a user's URL can provoke (port 99999...)
+            raise TraceStoreError(
+                f"cannot connect to PostgreSQL: {where} ({type(e).__name__}: {e})") from None
         store = cls(dsn, pool)
         try:
             rows = await store._fetch(

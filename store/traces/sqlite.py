@@ -31,9 +31,9 @@ BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
 
-# The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text (Z, +00:00,
-# "+0000 UTC", or no offset) is cut; other offsets go through strftime, after Go's
-# time.String() form ("... -0700 MST") is rewritten to "...-07:00".
+# The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text
+# (Z, +00:00, "+0000 UTC", or no offset) is cut; other offsets go through strftime,
+# after Go's time.String() form ("... -0700 MST") is rewritten to "...-07:00".
 _TAIL = "substr(timestamp, 20)"
 _GO_POS = f"instr({_TAIL}, ' ')"
 _NORMALISED = (
@@ -146,14 +146,15 @@ class SQLiteTraceStore(BaseTraceStore):
         return self._bind_time("created_at", created_at)
 
     def _time(self, value: Any) -> datetime | None:
+        """A stored time; None when no known spelling matches (one odd row must not
+        break a page: the list shows it without a time rather than failing)."""
         text = _text(value)
         if text is None:
             return None
         try:
             return parse_db_time(text)
         except ValueError:
-            raise TraceStoreError(
-                f"unsupported timestamp {text[:40]!r} in {self.path}") from None
+            return None
 
     def _select(self, field: str) -> str:
         return field

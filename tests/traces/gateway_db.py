@@ -164,8 +164,8 @@ def write_sqlite(path: Path, rows: Iterable[Row], *, time_text: Any = go_sqlite_
         conn.commit()
         if indexes_after:
             conn.executescript(INDEXES)
-        conn.execute("ANALYZE")
-        conn.commit()
+            conn.commit()
+        # No ANALYZE: the gateway never runs it, so its planner has no statistics.
     finally:
         conn.close()
 

@@ -135,6 +135,8 @@ async def test_postgres_open_errors(pg_server: PgServer) -> None:
                                  "cannot connect to PostgreSQL")
     assert "s3cret" not in message and "***" in message
     await expect_error(pg_server.dsn("no_such_db"), "no such PostgreSQL database")
+    await expect_error("postgresql://u@127.0.0.1:99999/db", "cannot connect to PostgreSQL")
+    await expect_error("postgresql://[::1", "invalid PostgreSQL URL")
     empty = pg_server.create_database("empty")
     await expect_error(empty, r"not a gateway trace store \(no traces table\)")
 
@@ -176,3 +178,21 @@ async def test_version_moves_when_traces_arrive(tmp_path: Path, pg_server: PgSer
             assert await store.version() != before
         finally:
             await store.close()
+
+
+async def test_an_unreadable_time_skips_one_row_not_the_page(tmp_path: Path) -> None:
+    path = tmp_path / "gw.db"
+    write_sqlite(path, ROWS)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE traces SET timestamp = 'last tuesday' WHERE id = 'tr-00003'")
+    store = await open_trace_store(str(path))
+    try:
+        page = await store.query_traces(TraceFilter(limit=200))
+        series = await store.usage_series(AnalyticsFilter(), "none", "day")
+        summary = await store.usage_summary(AnalyticsFilter())
+    finally:
+        await store.close()
+    odd = next(t for t in page.items if t.id == "tr-00003")
+    assert odd.timestamp == odd.created_at  # falls back to created_at
+    assert len(page.items) == len(ROWS) == summary.request_count
+    assert sum(p.request_count for p in series) == len(ROWS) - 1

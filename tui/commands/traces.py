@@ -11,14 +11,15 @@ exit 2. No Textual here: headless commands start fast.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 VIEWS = ("summary", "models", "keys", "latency", "errors", "list", "get", "diagnostics")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -76,6 +77,8 @@ def traces(store: str, view: str, trace_id: str | None, as_json: bool, group_by:
     VIEW   summary | models | keys | latency | errors | list | get ID
            | diagnostics (STORE is then the gateway's URL or a JSON file)
     """
+    import asyncio  # here, not at the top: `tokentop --help` must not pay for it
+
     from store.traces import AnalyticsFilter, TraceFilter, TraceStoreError
 
     start, end = _instant(since, "--from"), _instant(until, "--to")
