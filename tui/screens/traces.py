@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from rich.text import Text
 from textual import work
@@ -66,6 +67,8 @@ from tui.widgets.trace_text import (
     status_style,
     usd,
 )
+
+T = TypeVar("T")
 
 PAGE_SIZE = 50
 REFRESH_SECONDS = 3.0  # the first page and the diagnostics badge
@@ -677,7 +680,7 @@ class TracesScreen(Screen[None]):
         self._refilter()
 
     def action_cycle_status(self) -> None:
-        self.status = _next(list(STATUSES), self.status)
+        self.status = _next(STATUSES, self.status)
         self._refilter()
 
     def action_clear_filters(self) -> None:
@@ -685,10 +688,10 @@ class TracesScreen(Screen[None]):
         self._refilter()
 
 
-def _next(options: list[str | None] | list[int | None], current: object) -> object:
+def _next(options: Sequence[T], current: T) -> T:
     """The option after ``current`` (wrapping; the first if ``current`` is gone)."""
     try:
-        i = options.index(current)  # type: ignore[arg-type]
+        i = list(options).index(current)
     except ValueError:
         return options[0]
     return options[(i + 1) % len(options)]
