@@ -211,6 +211,8 @@ async def test_analytics_view_matches_sql(gateway: DemoTraces) -> None:
                        screen.analytics.bucket == "day", "the daily analytics")
         assert len(chart.data.minutes) == 15  # type: ignore[attr-defined]
         assert "per day" in str(chart.border_title)
+        await pilot.press("v")  # and back to the traces
+        assert screen.showing == "list" and screen.query_one("#traces-list").display
 
 
 async def test_queue_pressure_badge(gateway: DemoTraces, tmp_path: Path) -> None:

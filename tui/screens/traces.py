@@ -137,7 +137,9 @@ class TracesScreen(Screen[None]):
     """KPIs; the trace table with a detail pane, or the analytics; the status line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "toggle_view", "Analytics", id="traces.view"),
+        # One key, two bindings: the footer names the view ``v`` leads to.
+        Binding("v", "show('analytics')", "Analytics", id="traces.analytics"),
+        Binding("v", "show('list')", "Traces", id="traces.list"),
         Binding("right_square_bracket", "next_page", "Next", id="traces.next-page",
                 key_display="]"),
         Binding("left_square_bracket", "prev_page", "Prev", id="traces.prev-page",
@@ -618,6 +620,8 @@ class TracesScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.host.traces_target is None and action != "close_detail":
             return False  # nothing to page, filter or chart without a store
+        if action == "show":
+            return parameters[0] != self.showing
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
                       "cycle_status"):
             return self.showing == "list"
@@ -640,8 +644,8 @@ class TracesScreen(Screen[None]):
     def watch_bucket(self) -> None:
         self.load_analytics()
 
-    def action_toggle_view(self) -> None:
-        self.showing = "analytics" if self.showing == "list" else "list"
+    def action_show(self, showing: str) -> None:
+        self.showing = showing
 
     def action_cycle_bucket(self) -> None:
         self.bucket = BUCKETS[(BUCKETS.index(self.bucket) + 1) % len(BUCKETS)]
