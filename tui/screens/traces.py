@@ -73,6 +73,7 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 REFRESH_SECONDS = 3.0  # the first page and the diagnostics badge
 ANALYTICS_SECONDS = 15.0
+ANALYTICS_MAX_AGE = 300.0  # seconds: re-read even without new traces
 BUCKETS = ("hour", "day", "week")
 BUCKET_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
 WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timedelta(weeks=12)}
@@ -208,6 +209,8 @@ class TracesScreen(Screen[None]):
         self.error: str | None = None
         self.loaded_at: datetime | None = None
         self.pages_loaded = 0  # for tests: how many page reads landed
+        self._version: str | None = None  # the store's change token at the last page read
+        self._analytics_stale = False
 
     @property
     def host(self) -> DashboardHost:
@@ -309,6 +312,7 @@ class TracesScreen(Screen[None]):
         """Read the current page (the cursor on top of the stack) and show it."""
         try:
             store = await self._store()
+            self._version = await store.version()  # read before: nothing slips between
             page = await store.query_traces(TraceFilter(
                 provider=self.provider, model=self.model, status=self.status,
                 cursor=self.cursors[-1], limit=PAGE_SIZE))
@@ -401,14 +405,33 @@ class TracesScreen(Screen[None]):
         self._show_queue()
         self._show_status()
 
-    def _refresh_first_page(self) -> None:
-        """New traces appear on the first page; later pages stay where the user is."""
-        if self.host.paused or len(self.cursors) > 1 or self.showing != "list":
+    @work(exclusive=True, group="traces-poll", exit_on_error=False)
+    async def poll_version(self) -> None:
+        """Poll the store's change token (``PRAGMA data_version``, or the newest trace on
+        PostgreSQL): re-read the first page only when traces arrived."""
+        if self.store is None or self._version is None:
+            return  # the first page is still being read
+        try:
+            version = await self.store.version()
+        except Exception:  # the next page read reports it
             return
-        self.load_page(keep=self._selected_id(), then_analytics=False)
+        if version == self._version:
+            return
+        self._analytics_stale = True
+        if len(self.cursors) == 1 and self.showing == "list":
+            self.load_page(keep=self._selected_id(), then_analytics=False)  # later pages
+            # stay where the user is
+
+    def _refresh_first_page(self) -> None:
+        if not self.host.paused:
+            self.poll_version()
 
     def _refresh_analytics(self) -> None:
-        if not self.host.paused:
+        """Re-read when traces arrived, and every few minutes anyway (the window slides)."""
+        a = self.analytics
+        old = a is not None and self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
+        if not self.host.paused and (self._analytics_stale or old):
+            self._analytics_stale = False
             self.load_analytics()
 
     def _refresh_diagnostics(self) -> None:
