@@ -29,13 +29,14 @@ def _clock() -> float:
 
 
 async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...],
-                 usage_path: Path | None = None, events: str | None = None) -> Path:
+                 usage_path: Path | None = None, events: str | None = None,
+                 **sources: str) -> Path:
     from store.metrics import MetricsSource
     from tui.app import TokentopApp
 
     source = MetricsSource(root, clock=_clock)
     app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path,
-                      events=events)
+                      events=events, **sources)  # type: ignore[arg-type]
     async with app.run_test(size=size) as pilot:
         events_source = app.event_source
         for _ in range(1000):  # bounded wait: the demo event file read to its end
@@ -72,6 +73,19 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
                     view is not None and view.window == app.screen.window):
                 break
             await pilot.pause(0.01)
+        for _ in range(1000):  # bounded wait for the Traces/Access screens' first reads
+            screen = app.screen
+            if hasattr(screen, "pages_loaded") and not screen.error and not (
+                    screen.pages_loaded and screen.analytics is not None
+                    and screen.diagnostics is not None):
+                await pilot.pause(0.01)
+                continue
+            log = getattr(screen, "access_log", None)
+            if log is not None and (log.stats.state not in ("ended", "failed")
+                                    or screen.drawn_version != log.version):
+                await pilot.pause(0.01)
+                continue
+            break
         await pilot.pause()
         await pilot.pause()
         path = OUT / name
@@ -92,6 +106,10 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("logs-80x24.svg", (80, 24), ("7", "w")),
     ("spans.svg", (120, 40), ("8", "s", "s", "s", "up", "up", "enter")),
     ("spans-80x24.svg", (80, 24), ("8",)),
+    ("traces.svg", (120, 40), ("4",)),
+    ("traces-80x24.svg", (80, 24), ("4",)),
+    ("access.svg", (120, 40), ("5",)),
+    ("access-80x24.svg", (80, 24), ("5",)),
 )
 ONLY = set(sys.argv[1:])  # names to render (all when none given)
 
@@ -101,7 +119,9 @@ async def main() -> int:
     time.tzset()
     sys.path.insert(0, str(REPO))
     from tui.demo import build_demo
+    from tui.demo.access import sample_lines as access_lines
     from tui.demo.events import FILE_NAME, sample_lines
+    from tui.demo.traces import build_demo_traces
     from tui.demo.usage import build_demo_usage
 
     OUT.mkdir(exist_ok=True)
@@ -112,14 +132,20 @@ async def main() -> int:
         usage = build_demo_usage(datetime.fromtimestamp(NOW, UTC), seed=SEED,
                                  root=Path("usage"))
         Path(FILE_NAME).write_text("\n".join(sample_lines(NOW, SEED)) + "\n")
+        Path("access.jsonl").write_text("\n".join(access_lines(NOW, SEED)) + "\n")
+        gateway = build_demo_traces(SEED, now=NOW, root=Path("gateway"))
+        extra = {"traces": "gateway/traces.db",
+                 "diagnostics": "gateway/trace-pipeline-diagnostics.json",
+                 "access": "access.jsonl"}
         try:
             for name, size, keys in SHOTS:
                 if ONLY and name not in ONLY:
                     continue
                 path = await _shoot(Path("telemetry"), name, size, keys,
-                                    Path("usage/usage.db"), FILE_NAME)
+                                    Path("usage/usage.db"), FILE_NAME, **extra)
                 print(f"wrote {path.relative_to(REPO)}")
         finally:
+            gateway.stop()
             usage.stop()
             tree.stop()
             os.chdir(REPO)

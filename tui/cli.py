@@ -125,6 +125,7 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
 
 def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
+    from tui.commands.access import access
     from tui.commands.db import db
     from tui.commands.events import events
     from tui.commands.gridlogs import logs, spans
@@ -135,6 +136,7 @@ def _register() -> None:
 
     for command in (ingest, report, pricing, db, events, traces, logs, spans):
         main.add_command(command)
+    main.add_command(access)
 
 
 _register()

@@ -1,13 +1,348 @@
-"""PLACEHOLDER (scaffold only, replaced by the real Access screen before landing)."""
+"""The Access screen: airstore reads through an agent filesystem (``--access FILE``).
+
+The screen follows the access-event log in its own thread worker with
+``store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints) and
+never touches the file itself: four times a second a timer compares the log's
+version with what is drawn and, when it moved, redraws from one snapshot. However
+fast reads arrive, the widgets update at most four times a second, one batch each.
+
+KPI cards (reads, cache-served share, tokens saved, compressed/original), a
+breakdown (``b``: outcome, integration, cache source), tokens saved per minute over a
+range (``r``), the most read paths and a live tail of the last reads.
+"""
 
 from __future__ import annotations
 
+import threading
+from typing import ClassVar, cast
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Label, Static
+
+from store.access import AccessLog, AccessSnapshot, Group
+from tui import format as fmt
+from tui.screens import DashboardHost
+from tui.widgets.access_text import breakdown_text, paths_text, tail_text
+from tui.widgets.chart import ChartData, Series, TimeChart
+from tui.widgets.kpi import KpiCard
+from tui.widgets.palette import palette
+
+TICK_SECONDS = 0.25
+BREAKDOWNS = ("outcome", "integration", "cache_source")
+BREAKDOWN_TITLES = {"outcome": "outcome", "integration": "integration",
+                    "cache_source": "source"}
+RANGES = ("1h", "6h", "24h", "all")
+RANGE_MINUTES = {"1h": 60, "6h": 360, "24h": 1440}
+MAX_CHART_MINUTES = 7 * 1440
+
+NO_LOG = "no access events: tokentop --access FILE"
+
+
+def empty_access_message() -> Text:
+    text = Text()
+    text.append(NO_LOG, style="bold")
+    text.append("\n\n")
+    for cmd, why in (
+        ("tokentop --access access.jsonl", "follow an airstore access-event log"),
+        ("tokentop access access.jsonl --json", "the same summary, headless"),
+        ("tokentop --demo", "built-in demo reads"),
+    ):
+        text.append(f"  {cmd}\n", style="bold")
+        text.append(f"      {why}\n", style="dim")
+    text.append("\nOne JSON AccessEvent per line (ts in unix ms), as airstore records them.",
+                style="italic")
+    return text
+
+
+def token_axis(value: float) -> str:
+    return fmt.tokens(round(value)).replace(".0", "")
+
+
+def percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+class AccessPanel(Static):
+    """A bordered text panel redrawn at its own width when resized."""
+
+    def on_resize(self) -> None:
+        screen = self.screen
+        if isinstance(screen, AccessScreen):
+            screen.redraw(force=True)
 
 
 class AccessScreen(Screen[None]):
+    """KPIs, a breakdown, tokens saved over time, top paths, a live tail."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "cycle_breakdown(1)", "Breakdown", id="access.breakdown-next"),
+        Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="access.breakdown-prev",
+                show=False),
+        Binding("r", "cycle_range(1)", "Range", id="access.range-next"),
+        Binding("R", "cycle_range(-1)", "Range back", id="access.range-prev", show=False),
+    ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
+    DEFAULT_CSS = """
+    AccessScreen #access-scope { width: 1fr; padding: 0 1; }
+    AccessScreen #access-paused {
+        background: $warning; color: $background; text-style: bold; margin-left: 1;
+    }
+    AccessScreen #access-main { height: 1fr; }
+    AccessScreen #access-left { width: 1fr; }
+    AccessScreen #access-right { width: 1fr; }
+    AccessScreen.-wide #access-left { width: 2fr; }
+    AccessScreen.-wide #access-right { width: 3fr; }
+    AccessScreen AccessPanel {
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        background: $surface;
+        padding: 0 1;
+    }
+    AccessScreen #access-breakdown { height: auto; max-height: 10; }
+    AccessScreen #access-paths { height: 1fr; }
+    AccessScreen #access-chart { height: 1fr; }
+    AccessScreen #access-tail { height: 7; }
+    AccessScreen.-tall #access-tail { height: 12; }
+    AccessScreen #access-status { height: 1; padding: 0 1; color: $text-muted; }
+    AccessScreen #access-empty {
+        height: 1fr; padding: 1 2; border: round $panel-lighten-2; background: $surface;
+    }
+    """
+
+    breakdown: reactive[str] = reactive("outcome", init=False)
+    range_name: reactive[str] = reactive("1h", init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.access_log: AccessLog | None = None
+        self.snap: AccessSnapshot | None = None
+        self.drawn_version: object = None
+        self.redraws = 0  # for tests: redraws are batched, never one per line
+        self._stop = threading.Event()
+
+    @property
+    def host(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
+
+    # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("no access events: tokentop --access FILE")
+        with Horizontal(id="topbar"):
+            yield Label("tokentop", id="app-title")
+            yield Label(id="access-scope")
+            yield Label(" PAUSED ", id="access-paused")
+        with Horizontal(id="kpis"):
+            yield KpiCard("Reads", id="akpi-reads")
+            yield KpiCard("Cache-served", id="akpi-cache")
+            yield KpiCard("Tokens saved", id="akpi-saved")
+            yield KpiCard("Ratio", id="akpi-ratio")
+        with Horizontal(id="access-main"):
+            with Vertical(id="access-left"):
+                yield AccessPanel(id="access-breakdown")
+                yield AccessPanel(id="access-paths")
+            with Vertical(id="access-right"):
+                yield TimeChart("Tokens saved", token_axis, id="access-chart")
+        yield AccessPanel(id="access-tail")
+        yield Static(empty_access_message(), id="access-empty")
+        yield Label(id="access-status")
         yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        path = self.host.access_path
+        has_log = path is not None
+        self.query_one("#access-paused", Label).display = False
+        for wid in ("#kpis", "#access-main", "#access-tail"):
+            self.query_one(wid).display = has_log
+        self.query_one("#access-empty").display = not has_log
+        self.query_one("#access-paths").border_title = "Top paths"
+        self.query_one("#access-paths").border_subtitle = "reads · saved · path"
+        self.query_one("#access-tail").border_title = "Live tail"
+        self._set_titles()
+        self.watch(self.app, "paused", self._paused_changed, init=False)
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.redraw(force=True))
+        self._show_scope()
+        if path is not None:
+            self.access_log = AccessLog(path, follow=self.host.follow, poll=self.host.poll)
+            self._follow(self.access_log)
+        self.redraw(force=True)
+        self.set_interval(TICK_SECONDS, self.redraw)
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    @work(thread=True, exclusive=True, group="access", exit_on_error=False)
+    def _follow(self, log: AccessLog) -> None:
+        """Read (and follow) the log until the screen goes away; never raises."""
+        try:
+            log.run(self._stop)
+        except Exception as exc:  # keep the dashboard up and say what broke
+            log.stats.state = "failed"
+            log.stats.last_error = f"reading access events stopped: {exc}"
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.query_one("#access-paused", Label).display = paused
+        if not paused:
+            self.redraw(force=True)
+
+    # -- drawing -----------------------------------------------------------------------
+    def redraw(self, force: bool = False) -> None:
+        """Redraw from one snapshot if the log moved (or ``force``); not while paused."""
+        log = self.access_log
+        if log is None:
+            self._show_status()
+            return
+        if self.host.paused and not force and self.snap is not None:
+            return
+        version = log.version
+        if version == self.drawn_version and not force:
+            return
+        self.drawn_version = version
+        if self.snap is None or self.snap.version != log.summary.version or force:
+            self.snap = log.snapshot()
+        self.redraws += 1
+        snap = self.snap
+        self._show_kpis(snap)
+        self._show_breakdown(snap)
+        self._show_paths(snap)
+        self._show_chart(snap)
+        self._show_tail(log)
+        self._show_status()
+
+    def _show_kpis(self, snap: AccessSnapshot) -> None:
+        self.query_one("#akpi-reads", KpiCard).set_value(fmt.count(snap.reads))
+        cache = percent(snap.cache_served_share)
+        if self.size.width >= 110 and snap.reads:
+            cache += f" ({fmt.count(snap.cache_served_reads)})"
+        self.query_one("#akpi-cache", KpiCard).set_value(cache)
+        self.query_one("#akpi-saved", KpiCard).set_value(
+            fmt.tokens(snap.tokens_saved) if snap.reads else "–")
+        ratio = snap.ratio
+        self.query_one("#akpi-ratio", KpiCard).set_value("—" if ratio is None else f"{ratio:.2f}")
+
+    def groups(self, snap: AccessSnapshot) -> tuple[Group, ...]:
+        return {"outcome": snap.by_outcome, "integration": snap.by_integration,
+                "cache_source": snap.by_cache_source}[self.breakdown]
+
+    def _show_breakdown(self, snap: AccessSnapshot) -> None:
+        panel = self.query_one("#access-breakdown", AccessPanel)
+        width = max(20, panel.content_size.width)
+        rows = 8 if self.size.height >= 32 else 6
+        panel.update(breakdown_text(self.groups(snap), snap.reads, width,
+                                    palette(self.app).input,
+                                    styled=self.breakdown == "outcome", rows=rows))
+
+    def _show_paths(self, snap: AccessSnapshot) -> None:
+        panel = self.query_one("#access-paths", AccessPanel)
+        height = max(1, panel.content_size.height)
+        panel.update(paths_text(snap.top_paths[:height], max(20, panel.content_size.width)))
+        panel.border_title = f"Top paths of {fmt.count(snap.paths)}"
+
+    def _chart_span(self, snap: AccessSnapshot) -> tuple[int, int]:
+        """(first, last) minute: the range ending now, or at the last read if the log
+        is older than the range (a log from yesterday still shows its shape)."""
+        now = self.host.now_minute()
+        last = snap.last_ts // 60_000 if snap.last_ts is not None else now
+        end = now if last >= now - RANGE_MINUTES.get(self.range_name, 0) else last
+        if self.range_name == "all":
+            first = snap.first_ts // 60_000 if snap.first_ts is not None else end - 59
+            end = max(end, last)
+            first = max(first, end - MAX_CHART_MINUTES + 1)
+            return first, end
+        return end - RANGE_MINUTES[self.range_name] + 1, end
+
+    def _show_chart(self, snap: AccessSnapshot) -> None:
+        first, last = self._chart_span(snap)
+        saved = {p.minute: p.tokens_saved for p in snap.per_minute if first <= p.minute <= last}
+        minutes = list(range(first, last + 1))
+        values = [max(0, saved.get(m, 0)) for m in minutes]
+        colors = palette(self.app)
+        chart = self.query_one("#access-chart", TimeChart)
+        words = fmt.range_label(self.range_name)
+        if last < self.host.now_minute() and self.range_name != "all":
+            words = words.replace("last", "the log's last")  # an old log ends where it ends
+        chart.border_title = f"Tokens saved · {words}"
+        chart.show(ChartData(minutes, 1, [Series("tokens saved", values, colors.cost)],
+                             quiet="no reads in this range"))
+
+    def _show_tail(self, log: AccessLog) -> None:
+        panel = self.query_one("#access-tail", AccessPanel)
+        height = max(1, panel.content_size.height)
+        panel.update(tail_text(log.recent(height), max(20, panel.content_size.width)))
+
+    def _show_scope(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("access")
+        if self.host.access_path is not None:
+            text.append(f" · {fmt.clean(self.host.access_path)}", style="dim")
+        self.query_one("#access-scope", Label).update(text)
+
+    def _show_status(self) -> None:
+        label = self.query_one("#access-status", Label)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        log = self.access_log
+        if log is None:
+            text.append("no access-event log", style="dim")
+            label.update(text)
+            return
+        st = log.stats
+        words, style = {
+            "connected": ("following" if log.follow else "reading", "bold #98c379"),
+            "ended": ("read to the end", "bold"),
+            "failed": ("failed", "bold #e06c75"),
+        }.get(st.state, ("waiting for the file", "bold #e5c07b"))
+        text.append("● ", style=style)
+        text.append(words, style=style)
+        snap = self.snap
+        if snap is not None:
+            text.append(f" · {fmt.count(snap.reads)} reads", style="dim")
+            if snap.last_ts is not None:
+                ago = self.host.clock() - snap.last_ts / 1000
+                text.append(f" · last {fmt.ago(ago)}", style="dim")
+        if st.malformed:
+            text.append(" · ", style="dim")
+            text.append(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75")
+        if log.resets:
+            text.append(f" · rewritten ×{log.resets}", style="dim")
+        if st.last_error and st.state != "connected":
+            text.append(" · ", style="dim")
+            text.append(fmt.clean(st.last_error), style="#e06c75")
+        elif st.last_malformed:
+            text.append(" · last bad line: ", style="dim")
+            text.append(fmt.clean(st.last_malformed), style="dim")
+        label.update(text)
+
+    def _set_titles(self) -> None:
+        panel = self.query_one("#access-breakdown")
+        panel.border_title = f"By {BREAKDOWN_TITLES[self.breakdown]}"
+        panel.border_subtitle = "b: " + "·".join(BREAKDOWN_TITLES[b] for b in BREAKDOWNS)
+
+    # -- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cycle_breakdown", "cycle_range"):
+            return self.host.access_path is not None  # nothing to break down without a log
+        return True
+
+    def watch_breakdown(self) -> None:
+        self._set_titles()
+        self.redraw(force=True)
+
+    def watch_range_name(self) -> None:
+        self.redraw(force=True)
+
+    def action_cycle_breakdown(self, step: int) -> None:
+        i = BREAKDOWNS.index(self.breakdown)
+        self.breakdown = BREAKDOWNS[(i + step) % len(BREAKDOWNS)]
+
+    def action_cycle_range(self, step: int) -> None:
+        i = RANGES.index(self.range_name)
+        self.range_name = RANGES[(i + step) % len(RANGES)]

@@ -1,13 +1,724 @@
-"""PLACEHOLDER (scaffold only, replaced by the real Traces screen before landing)."""
+"""The Traces screen: an LLM gateway's traces and analytics (``--traces PATH|URL``).
+
+Everything is read through ``store.traces`` (the ongoingai gateway's SQLite file or
+PostgreSQL database, read-only) in async workers: the store's driver does the I/O
+off the event loop, and every result lands in the widgets as one update.
+
+Two views (``v``):
+
+- **traces**: a table of traces, newest first, paged by the store's keyset cursor
+  (``]`` next page, ``[`` back: the cursors of the pages seen are kept on a stack),
+  filtered by provider (``f``), model (``m``) and status (``s``). ``enter`` opens the
+  trace: headers (credentials redacted) and bodies, pretty-printed. The first page
+  refreshes itself every few seconds, so new traces appear at the top.
+- **analytics**: latency percentile bars and error rates per model, tokens and cost
+  over time per hour, day or week (``b``).
+
+KPI cards (requests, tokens, cost, error rate, p95 latency over the analytics
+window) sit above both, and a queue-pressure badge from the gateway's pipeline
+diagnostics (``--diagnostics``) in the top bar.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar, TypeVar, cast
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Label, Static
+
+from store.traces import (
+    AnalyticsFilter,
+    CostPoint,
+    CostSummary,
+    ErrorRateStats,
+    LatencyStats,
+    Trace,
+    TraceFilter,
+    TracePage,
+    TraceRow,
+    TraceStore,
+    TraceStoreError,
+    UsagePoint,
+    UsageSummary,
+    open_trace_store,
+)
+from tui import format as fmt
+from tui.screens import DashboardHost
+from tui.widgets.chart import ChartData, Series, TimeChart
+from tui.widgets.kpi import KpiCard
+from tui.widgets.palette import palette
+from tui.widgets.trace_text import (
+    detail_text,
+    errors_text,
+    latency_text,
+    local_time,
+    ms,
+    status_style,
+    usd,
+)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 50
+REFRESH_SECONDS = 3.0  # the first page and the diagnostics badge
+ANALYTICS_SECONDS = 15.0
+ANALYTICS_MAX_AGE = 300.0  # seconds: re-read even without new traces
+BUCKETS = ("hour", "day", "week")
+BUCKET_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
+WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timedelta(weeks=12)}
+WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
+STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
+PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
+                   "saturated": "#e06c75"}
+
+NO_STORE = "no trace store: tokentop --traces PATH|postgresql://..."
+
+
+def empty_traces_message() -> Text:
+    text = Text()
+    text.append(NO_STORE, style="bold")
+    text.append("\n\n")
+    for cmd, why in (
+        ("tokentop --traces ~/.ongoingai/traces.db", "an ongoingai gateway's SQLite store"),
+        ("tokentop --traces postgresql://user@host/db", "its PostgreSQL store"),
+        ("tokentop --traces DB --diagnostics http://HOST:8080", "plus queue pressure"),
+        ("tokentop --demo", "a built-in demo gateway"),
+    ):
+        text.append(f"  {cmd}\n", style="bold")
+        text.append(f"      {why}\n", style="dim")
+    text.append("\nThe store is opened read-only; header credentials are never shown.",
+                style="italic")
+    return text
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """One read of everything the analytics view and the KPI cards show."""
+
+    bucket: str
+    since: datetime
+    until: datetime
+    usage: UsageSummary
+    cost: CostSummary
+    overall_errors: ErrorRateStats | None
+    overall_latency: LatencyStats | None
+    latency: list[LatencyStats]
+    errors: list[ErrorRateStats]
+    usage_series: list[UsagePoint]
+    cost_series: list[CostPoint]
+    providers: list[str]
+    models: list[str]
+
+
+def bucket_floor(dt: datetime, bucket: str) -> datetime:
+    """The start of ``dt``'s bucket (UTC; weeks start on Monday)."""
+    dt = dt.astimezone(UTC)
+    if bucket == "hour":
+        return dt.replace(minute=0, second=0, microsecond=0)
+    day = dt.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day if bucket == "day" else day - timedelta(days=day.weekday())
+
+
+def token_axis(value: float) -> str:
+    return fmt.tokens(round(value)).replace(".0", "")
 
 
 class TracesScreen(Screen[None]):
+    """KPIs; the trace table with a detail pane, or the analytics; the status line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # One key, two bindings: the footer names the view ``v`` leads to.
+        Binding("v", "show('analytics')", "Analytics", id="traces.analytics"),
+        Binding("v", "show('list')", "Traces", id="traces.list"),
+        Binding("right_square_bracket", "next_page", "Next", id="traces.next-page",
+                key_display="]"),
+        Binding("left_square_bracket", "prev_page", "Prev", id="traces.prev-page",
+                key_display="["),
+        Binding("f", "cycle_provider", "Provider", id="traces.provider"),
+        Binding("m", "cycle_model", "Model", id="traces.model"),
+        Binding("s", "cycle_status", "Status", id="traces.status"),
+        Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
+        Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
+        Binding("escape", "close_detail", "Close", id="traces.close", show=False,
+                key_display="esc"),
+    ]
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
+    DEFAULT_CSS = """
+    TracesScreen #traces-scope { width: 1fr; padding: 0 1; }
+    TracesScreen #traces-queue { width: auto; padding: 0 1; text-style: bold; }
+    TracesScreen #traces-paused {
+        background: $warning; color: $background; text-style: bold; margin-left: 1;
+    }
+    TracesScreen #traces-filters { height: 1; padding: 0 1; background: $boost; }
+    TracesScreen #traces-message { height: 1; padding: 0 1; }
+    TracesScreen #traces-list { height: 1fr; }
+    TracesScreen #traces-table {
+        width: 1fr; height: 1fr; border: round $panel-lighten-2; background: $surface;
+    }
+    TracesScreen #traces-table:focus { border: round $primary; }
+    TracesScreen #traces-detail {
+        width: 1fr; height: 1fr; border: round $primary; background: $surface;
+        padding: 0 1; border-title-style: bold; border-subtitle-color: $text-muted;
+    }
+    TracesScreen.-wide #traces-detail { width: 3fr; }
+    TracesScreen.-wide #traces-table { width: 4fr; }
+    TracesScreen #traces-analytics { height: 1fr; }
+    TracesScreen .traces-row { height: 1fr; }
+    TracesScreen .traces-panel {
+        width: 1fr; height: 1fr; border: round $panel-lighten-2; background: $surface;
+        padding: 0 1; border-title-color: $text; border-title-style: bold;
+        border-subtitle-color: $text-muted;
+    }
+    TracesScreen #traces-status { height: 1; padding: 0 1; color: $text-muted; }
+    TracesScreen #traces-empty {
+        height: 1fr; padding: 1 2; border: round $panel-lighten-2; background: $surface;
+    }
+    """
+
+    showing: reactive[str] = reactive("list", init=False)
+    bucket: reactive[str] = reactive("hour", init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: TraceStore | None = None
+        self._open_task: asyncio.Task[TraceStore] | None = None
+        self.provider: str | None = None
+        self.model: str | None = None
+        self.status: int | None = None
+        self.cursors: list[str | None] = [None]  # the cursor of every page seen
+        self.page: TracePage | None = None
+        self.rows: list[TraceRow] = []
+        self.detail: Trace | None = None
+        self.analytics: Analytics | None = None
+        self.diagnostics: object | None = None
+        self.diagnostics_error: str | None = None
+        self.error: str | None = None
+        self.loaded_at: datetime | None = None
+        self.pages_loaded = 0  # for tests: how many page reads landed
+        self._version: str | None = None  # the store's change token at the last page read
+        self._analytics_stale = False
+
+    @property
+    def host(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
+
+    # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("no trace store: tokentop --traces PATH|postgresql://...")
+        with Horizontal(id="topbar"):
+            yield Label("tokentop", id="app-title")
+            yield Label(id="traces-scope")
+            yield Label(id="traces-queue")
+            yield Label(" PAUSED ", id="traces-paused")
+        with Horizontal(id="kpis"):
+            yield KpiCard("Requests", id="tkpi-requests")
+            yield KpiCard("Tokens", id="tkpi-tokens")
+            yield KpiCard("Cost", id="tkpi-cost")
+            yield KpiCard("Errors", id="tkpi-errors")
+            yield KpiCard("p95", id="tkpi-p95")
+        yield Label(id="traces-filters")
+        yield Label(id="traces-message")
+        with Horizontal(id="traces-list"):
+            yield DataTable(id="traces-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="traces-detail"):
+                yield Static(id="traces-detail-body")
+        with Vertical(id="traces-analytics"):
+            with Horizontal(classes="traces-row"):
+                yield Static(id="traces-latency", classes="traces-panel")
+                yield Static(id="traces-errors", classes="traces-panel")
+            with Horizontal(classes="traces-row"):
+                yield TimeChart("Tokens", token_axis, id="traces-tokens-chart")
+                yield TimeChart("Cost", fmt.usd_axis, id="traces-cost-chart")
+        yield Static(empty_traces_message(), id="traces-empty")
+        yield Label(id="traces-status")
         yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        has_store = self.host.traces_target is not None
+        for wid in ("#kpis", "#traces-filters", "#traces-list"):
+            self.query_one(wid).display = has_store
+        self.query_one("#traces-empty").display = not has_store
+        self.query_one("#traces-analytics").display = False
+        self.query_one("#traces-detail").display = False
+        self.query_one("#traces-message").display = False
+        self.query_one("#traces-paused").display = False
+        self.query_one("#traces-queue").display = self.host.diagnostics_target is not None
+        self.query_one("#traces-latency").border_title = "Latency by model"
+        self.query_one("#traces-latency").border_subtitle = "█ p50 ▓ p95 ░ p99"
+        self.query_one("#traces-errors").border_title = "Error rate by model"
+        self.watch(self.app, "paused", self._paused_changed, init=False)
+        self._columns()
+        self._show_scope()
+        self._show_filters()
+        self._show_status()
+        if has_store:
+            self.query_one("#traces-table", DataTable).focus()
+            self.load_page()
+            self.set_interval(REFRESH_SECONDS, self._refresh_first_page)
+            self.set_interval(ANALYTICS_SECONDS, self._refresh_analytics)
+        if self.host.diagnostics_target is not None:
+            self.load_diagnostics()
+            self.set_interval(REFRESH_SECONDS, self._refresh_diagnostics)
+
+    async def on_unmount(self) -> None:
+        """Close the store: its driver thread would otherwise keep the process alive."""
+        task = self._open_task
+        if task is None:
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            store = await task
+            await store.close()
+
+    # -- the store -----------------------------------------------------------------------
+    async def _store(self) -> TraceStore:
+        """The store, opened once; the opening is shielded from a cancelled worker so a
+        half-opened connection is never leaked."""
+        if self._open_task is None:
+            target = self.host.traces_target
+            assert target is not None
+            self._open_task = asyncio.ensure_future(open_trace_store(target))
+        self.store = await asyncio.shield(self._open_task)
+        return self.store
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        label = self.query_one("#traces-message", Label)
+        label.display = True
+        label.update(Text(fmt.clean(message), style=f"bold {palette(self.app).error}",
+                          no_wrap=True, overflow="ellipsis"))
+        self._show_status()
+
+    def _recovered(self) -> None:
+        if self.error is not None:
+            self.error = None
+            self.query_one("#traces-message").display = False
+
+    # -- workers -------------------------------------------------------------------------
+    @work(exclusive=True, group="traces-page", exit_on_error=False)
+    async def load_page(self, keep: str | None = None, then_analytics: bool = True) -> None:
+        """Read the current page (the cursor on top of the stack) and show it."""
+        try:
+            store = await self._store()
+            self._version = await store.version()  # read before: nothing slips between
+            page = await store.query_traces(TraceFilter(
+                provider=self.provider, model=self.model, status=self.status,
+                cursor=self.cursors[-1], limit=PAGE_SIZE))
+        except TraceStoreError as exc:
+            self._failed(str(exc))
+            return
+        except Exception as exc:  # a driver error we did not foresee: say it, stay up
+            self._failed(f"reading traces failed: {exc}")
+            return
+        self._recovered()
+        self.page = page
+        self.rows = list(page.items)
+        self.loaded_at = datetime.fromtimestamp(self.host.clock(), UTC)
+        self.pages_loaded += 1
+        self._show_rows(keep)
+        self._show_filters()
+        self._show_status()
+        if then_analytics and self.analytics is None:
+            self.load_analytics()
+
+    @work(exclusive=True, group="traces-analytics", exit_on_error=False)
+    async def load_analytics(self) -> None:
+        """KPIs, latency, errors and the series over the bucket's window, one update."""
+        bucket = self.bucket
+        until = datetime.fromtimestamp(self.host.clock(), UTC)
+        since = bucket_floor(until - WINDOWS[bucket], bucket)
+        f = AnalyticsFilter(since=since, until=until)
+        try:
+            store = await self._store()
+            usage = await store.usage_summary(f)
+            cost = await store.cost_summary(f)
+            overall_errors = await store.error_rates(f, "none")
+            overall_latency = await store.latency_percentiles(f, "none")
+            latency = await store.latency_percentiles(f, "model")
+            errors = await store.error_rates(f, "model")
+            usage_series = await store.usage_series(f, "none", bucket)
+            cost_series = await store.cost_series(f, "none", bucket)
+            # Filter choices: what the window holds (an all-time scan of a big store
+            # would cost seconds for a list of names).
+            providers = [s.group for s in await store.error_rates(f, "provider")]
+            if self.provider is None:
+                models = [s.group for s in sorted(errors, key=lambda e: -e.total_requests)]
+            else:
+                models = [s.model for s in await store.model_stats(AnalyticsFilter(
+                    provider=self.provider, since=since, until=until))]
+        except TraceStoreError as exc:
+            self._failed(str(exc))
+            return
+        except Exception as exc:
+            self._failed(f"reading analytics failed: {exc}")
+            return
+        self.analytics = Analytics(
+            bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
+            overall_latency[0] if overall_latency else None, latency, errors, usage_series,
+            cost_series, sorted(p for p in providers if p), models)
+        self._show_analytics()
+
+    @work(exclusive=True, group="traces-detail", exit_on_error=False)
+    async def load_detail(self, trace_id: str) -> None:
+        try:
+            store = await self._store()
+            trace = await store.get_trace(trace_id)
+        except TraceStoreError as exc:
+            self._failed(str(exc))
+            return
+        self.detail = trace
+        pane = self.query_one("#traces-detail", VerticalScroll)
+        self.query_one("#traces-detail-body", Static).update(detail_text(trace))
+        pane.border_title = f"{fmt.clean(trace.model)} · {trace.response_status or '—'}"
+        pane.border_subtitle = "esc close"
+        pane.display = True
+        pane.scroll_home(animate=False)
+        if self.size.width < 110:
+            self.query_one("#traces-table").display = False
+            pane.focus()
+
+    @work(exclusive=True, group="traces-diagnostics", exit_on_error=False)
+    async def load_diagnostics(self) -> None:
+        from store.traces.diagnostics import load_diagnostics
+
+        target = self.host.diagnostics_target
+        assert target is not None
+        try:
+            self.diagnostics = await load_diagnostics(target)
+            self.diagnostics_error = None
+        except TraceStoreError as exc:
+            self.diagnostics_error = str(exc)
+        except Exception as exc:
+            self.diagnostics_error = f"diagnostics: {exc}"
+        self._show_queue()
+        self._show_status()
+
+    @work(exclusive=True, group="traces-poll", exit_on_error=False)
+    async def poll_version(self) -> None:
+        """Poll the store's change token (``PRAGMA data_version``, or the newest trace on
+        PostgreSQL): re-read the first page only when traces arrived."""
+        if self.store is None or self._version is None:
+            return  # the first page is still being read
+        try:
+            version = await self.store.version()
+        except Exception:  # the next page read reports it
+            return
+        if version == self._version:
+            return
+        self._analytics_stale = True
+        if len(self.cursors) == 1 and self.showing == "list":
+            self.load_page(keep=self._selected_id(), then_analytics=False)  # later pages
+            # stay where the user is
+
+    def _refresh_first_page(self) -> None:
+        if not self.host.paused:
+            self.poll_version()
+
+    def _refresh_analytics(self) -> None:
+        """Re-read when traces arrived, and every few minutes anyway (the window slides)."""
+        a = self.analytics
+        old = a is not None and self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
+        if not self.host.paused and (self._analytics_stale or old):
+            self._analytics_stale = False
+            self.load_analytics()
+
+    def _refresh_diagnostics(self) -> None:
+        if not self.host.paused:
+            self.load_diagnostics()
+
+    # -- drawing -------------------------------------------------------------------------
+    def _columns(self) -> None:
+        """Columns for the width: wide screens add provider, key and route (the route
+        gets what is left, so the table never scrolls sideways)."""
+        table = self.query_one("#traces-table", DataTable)
+        table.clear(columns=True)
+        wide = self.size.width >= 110
+        widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
+        if wide:
+            widths.append(("Provider", "provider", 9))
+        widths += [("Model", "model", 26 if wide else max(10, self.size.width - 50)),
+                   (Text("Status", justify="right"), "status", 6),
+                   (Text("Tokens", justify="right"), "tokens", 6),
+                   (Text("Cost", justify="right"), "cost", 8),
+                   (Text("Latency", justify="right"), "latency", 7)]
+        if wide:
+            widths.append(("Key", "key", 11))
+            used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
+            widths.append(("Route", "route", max(8, self.size.width - 3 - used)))
+        for label, key, width in widths:
+            table.add_column(label, key=key, width=width)
+        self._wide_columns = wide
+        self._columns_for = self.size.width
+
+    def on_resize(self) -> None:
+        if self.size.width != getattr(self, "_columns_for", None):
+            self._columns()
+            self._show_rows(self._selected_id())
+        self.call_after_refresh(self._show_analytics)
+
+    def _selected_id(self) -> str | None:
+        table = self.query_one("#traces-table", DataTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row].id
+
+    def _show_rows(self, keep: str | None = None) -> None:
+        table = self.query_one("#traces-table", DataTable)
+        wide = self.size.width >= 110
+        table.clear()
+        for r in self.rows:
+            when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
+                local_time(r.timestamp)
+            cells: list[Text] = [Text(when, style="dim")]
+            if wide:
+                cells.append(fmt.safe(r.provider))
+            cells.append(fmt.safe(r.model))
+            status = "—" if r.response_status is None else str(r.response_status)
+            cells.append(Text(status, style=status_style(r.response_status), justify="right"))
+            cells.append(Text("—" if r.total_tokens is None else fmt.tokens(r.total_tokens),
+                              justify="right"))
+            cells.append(Text(usd(r.estimated_cost_usd), justify="right"))
+            cells.append(Text(ms(r.latency_ms), justify="right"))
+            if wide:
+                cells.append(fmt.safe(r.gateway_key_id or "—", "dim"))
+                cells.append(fmt.safe(f"{r.request_method} {r.request_path}", "dim"))
+            table.add_row(*cells, key=r.id)
+        if not self.rows:
+            words = "no traces match these filters" if self._filtered() else "no traces yet"
+            table.add_row(Text(words, style="italic dim"),
+                          *[Text("") for _ in range(len(table.columns) - 1)])
+        if keep is not None:
+            for i, r in enumerate(self.rows):
+                if r.id == keep:
+                    table.move_cursor(row=i, animate=False)
+                    break
+
+    def _filtered(self) -> bool:
+        return self.provider is not None or self.model is not None or self.status is not None
+
+    def _show_analytics(self) -> None:
+        a = self.analytics
+        if a is None or a.bucket != self.bucket:
+            return
+        colors = palette(self.app)
+        self.query_one("#tkpi-requests", KpiCard).set_value(fmt.count(a.usage.request_count))
+        self.query_one("#tkpi-tokens", KpiCard).set_value(fmt.tokens(a.usage.total_tokens))
+        self.query_one("#tkpi-cost", KpiCard).set_value(usd(a.cost.total_cost_usd))
+        rate = a.overall_errors.error_rate if a.overall_errors else None
+        self.query_one("#tkpi-errors", KpiCard).set_value("—" if rate is None else f"{rate:.1%}")
+        p95 = a.overall_latency.p95_ms if a.overall_latency else None
+        self.query_one("#tkpi-p95", KpiCard).set_value(ms(p95))
+        latency = self.query_one("#traces-latency", Static)
+        latency.update(latency_text(a.latency, max(30, latency.content_size.width),
+                                    (colors.input, colors.output, colors.fleet)))
+        errors = self.query_one("#traces-errors", Static)
+        errors.update(errors_text(a.errors, max(30, errors.content_size.width)))
+        step = BUCKET_MINUTES[a.bucket]
+        first = int(bucket_floor(a.since, a.bucket).timestamp()) // 60
+        last = int(bucket_floor(a.until, a.bucket).timestamp()) // 60
+        minutes = list(range(first, last + 1, step))
+        index = {m: i for i, m in enumerate(minutes)}
+        inp, out, cost = [0] * len(minutes), [0] * len(minutes), [0] * len(minutes)
+        for p in a.usage_series:
+            i = index.get(int(p.bucket_start.timestamp()) // 60)
+            if i is not None:
+                inp[i] += p.input_tokens
+                out[i] += p.output_tokens
+        for c in a.cost_series:
+            i = index.get(int(c.bucket_start.timestamp()) // 60)
+            if i is not None:
+                cost[i] += round(c.total_cost_usd * 1_000_000)
+        words = WINDOW_WORDS[a.bucket]
+        tokens_chart = self.query_one("#traces-tokens-chart", TimeChart)
+        tokens_chart.border_title = f"Tokens per {a.bucket} · {words}"
+        tokens_chart.show(ChartData(minutes, step, [Series("input", inp, colors.input),
+                                                    Series("output", out, colors.output)],
+                                    quiet="no traces in this window"))
+        cost_chart = self.query_one("#traces-cost-chart", TimeChart)
+        cost_chart.border_title = f"Cost per {a.bucket} · b: hour·day·week"
+        cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
+                                  quiet="no traces in this window"))
+        self._show_scope()
+
+    def _show_queue(self) -> None:
+        label = self.query_one("#traces-queue", Label)
+        d = self.diagnostics
+        if d is None:
+            label.update(Text(" queue ? ", style="bold #e06c75" if self.diagnostics_error
+                              else "dim"))
+            return
+        pressure = str(getattr(d, "pressure", "ok"))
+        pct = getattr(d, "utilization_pct", None)
+        style = PRESSURE_STYLES.get(pressure, "bold")
+        text = Text(no_wrap=True)
+        text.append("queue ", style="dim")
+        text.append(f" {pressure}", style=f"bold reverse {style}")
+        text.append(f" {pct:.0f}% " if isinstance(pct, int | float) else " ",
+                    style=f"bold reverse {style}")
+        label.update(text)
+
+    def _show_scope(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("traces" if self.showing == "list" else "trace analytics")
+        target = self.store.display if self.store is not None else self.host.traces_target
+        if target is not None:
+            text.append(f" · {fmt.clean(target)}", style="dim")
+        if self.analytics is not None:
+            text.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
+        self.query_one("#traces-scope", Label).update(text)
+
+    def _show_filters(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+
+        def item(key: str, label: str, value: str | None) -> None:
+            if text:
+                text.append("  ")
+            text.append(key, style="bold underline")
+            text.append(f" {label} ", style="dim")
+            text.append(fmt.clean(value) if value is not None else "all",
+                        style="bold" if value is not None else "")
+
+        item("f", "provider", self.provider)
+        item("m", "model", self.model)
+        item("s", "status", None if self.status is None else str(self.status))
+        text.append(f"  · page {len(self.cursors)}", style="dim")
+        if self.page is not None:
+            text.append(f" · {len(self.rows)} shown", style="dim")
+            if self.page.next_cursor is not None:
+                text.append(" · ] more", style="dim")
+        self.query_one("#traces-filters", Label).update(text)
+
+    def _show_status(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        if self.host.traces_target is None:
+            text.append("no trace store")
+        else:
+            if self.store is not None:
+                text.append(f"{self.store.backend} · read-only")
+            else:
+                text.append("opening the trace store…")
+            if self.loaded_at is not None:
+                text.append(f" · read {local_time(self.loaded_at)}")
+        if self.diagnostics_error:
+            text.append(" · ")
+            text.append(fmt.clean(self.diagnostics_error), style="#e06c75")
+        self.query_one("#traces-status", Label).update(text)
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.query_one("#traces-paused").display = paused
+
+    # -- events and actions ---------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key is None or not self.rows:
+            return
+        if self.detail is not None and self.detail.id == key and \
+                self.query_one("#traces-detail").display:
+            self.action_close_detail()
+            return
+        self.load_detail(key)
+
+    def action_close_detail(self) -> None:
+        pane = self.query_one("#traces-detail")
+        if not pane.display:
+            return
+        pane.display = False
+        self.detail = None
+        table = self.query_one("#traces-table", DataTable)
+        table.display = True
+        table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.host.traces_target is None and action != "close_detail":
+            return False  # nothing to page, filter or chart without a store
+        if action == "show":
+            return parameters[0] != self.showing
+        if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
+                      "cycle_status"):
+            return self.showing == "list"
+        if action == "cycle_bucket":
+            return self.showing == "analytics"
+        return True
+
+    def watch_showing(self, showing: str) -> None:
+        listing = showing == "list"
+        self.query_one("#traces-filters").display = listing
+        self.query_one("#traces-list").display = listing
+        self.query_one("#traces-analytics").display = not listing
+        self.refresh_bindings()
+        self._show_scope()
+        if not listing:
+            self.call_after_refresh(self._show_analytics)
+        else:
+            self.query_one("#traces-table", DataTable).focus()
+
+    def watch_bucket(self) -> None:
+        self.load_analytics()
+
+    def action_show(self, showing: str) -> None:
+        self.showing = showing
+
+    def action_cycle_bucket(self) -> None:
+        self.bucket = BUCKETS[(BUCKETS.index(self.bucket) + 1) % len(BUCKETS)]
+
+    def action_next_page(self) -> None:
+        if self.page is None or self.page.next_cursor is None:
+            self.notify("this is the last page", timeout=2)
+            return
+        self.cursors.append(self.page.next_cursor)
+        self.load_page()
+
+    def action_prev_page(self) -> None:
+        if len(self.cursors) == 1:
+            self.load_page()  # the first page: just re-read it
+            return
+        self.cursors.pop()
+        self.load_page()
+
+    def _refilter(self) -> None:
+        self.cursors = [None]
+        self.action_close_detail()
+        self._show_filters()
+        self.load_page()
+
+    def action_cycle_provider(self) -> None:
+        options: list[str | None] = [None, *(self.analytics.providers if self.analytics
+                                              else [])]
+        self.provider = _next(options, self.provider)
+        self.model = None
+        self._refilter()
+        self.load_analytics()  # the model list of the new provider
+
+    def action_cycle_model(self) -> None:
+        options: list[str | None] = [None, *(self.analytics.models if self.analytics else [])]
+        self.model = _next(options, self.model)
+        self._refilter()
+
+    def action_cycle_status(self) -> None:
+        self.status = _next(STATUSES, self.status)
+        self._refilter()
+
+    def action_clear_filters(self) -> None:
+        self.provider = self.model = self.status = None
+        self._refilter()
+
+
+def _next(options: Sequence[T], current: T) -> T:
+    """The option after ``current`` (wrapping; the first if ``current`` is gone)."""
+    try:
+        i = list(options).index(current)
+    except ValueError:
+        return options[0]
+    return options[(i + 1) % len(options)]

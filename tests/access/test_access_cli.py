@@ -1,0 +1,90 @@
+"""``tokentop access FILE --json``: the real command in a subprocess on real files.
+
+Its numbers must be the screen's: both come from ``AccessLog``, so the test compares
+the printed document with an ``AccessLog`` read in-process, and with numbers worked
+out by hand (test_access_store's fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_access_store import fixture_events, line
+
+from store.access import AccessLog
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui.cli", "access", *args],
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
+
+
+def test_prints_the_summary(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    p.write_bytes(b"".join(line(e) for e in fixture_events()) + b"{torn\n")
+    res = run(str(p), "--json")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count("\n") == 1 and '", "' not in res.stdout  # compact JSON
+    doc = json.loads(res.stdout)
+    assert doc["reads"] == 6 and doc["backend_reads"] == 2 and doc["cache_served_reads"] == 4
+    assert doc["original_tokens"] == 3600 and doc["compressed_tokens"] == 1300
+    assert doc["tokens_saved"] == 2300 and doc["ratio"] == round(1300 / 3600, 6)
+    assert doc["malformed"] == 1 and doc["last_malformed"].startswith(f"{p}:7: ")
+    assert list(doc["by_integration"]) == ["github", "slack"]
+    assert doc["by_outcome"]["cache_hit"]["reads"] == 2
+    assert doc["top_paths"][0] == {"path": "/github/a.go", "reads": 4, "cache_served_reads": 3,
+                                   "original_tokens": 2600, "compressed_tokens": 600,
+                                   "tokens_saved": 2000}
+    assert [m["reads"] for m in doc["per_minute"]] == [2, 2, 2]
+    assert doc["per_minute"][0]["minute"] == "2026-05-05T12:00:00.000Z"
+    same = AccessLog(p)
+    same.read_all()
+    assert doc == json.loads(json.dumps(same.document()))  # the screen's numbers
+
+
+def test_top_limits_the_paths(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    p.write_bytes(b"".join(line(e) for e in fixture_events()))
+    doc = json.loads(run(str(p), "--top", "1").stdout)
+    assert [t["path"] for t in doc["top_paths"]] == ["/github/a.go"] and doc["paths"] == 2
+
+
+def test_stdin() -> None:
+    data = b"".join(line(e) for e in fixture_events())
+    res = subprocess.run([sys.executable, "-m", "tui.cli", "access", "-"], input=data,
+                         capture_output=True, timeout=TIMEOUT, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["file"] == "<stdin>" and doc["reads"] == 6 and doc["tokens_saved"] == 2300
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    p.write_bytes(b"")
+    doc = json.loads(run(str(p), "--json").stdout)
+    assert doc["reads"] == 0 and doc["ratio"] is None and doc["first"] is None
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "unreadable"])
+def test_bad_file_is_one_line_and_exit_2(tmp_path: Path, kind: str) -> None:
+    p = tmp_path / "access.jsonl"
+    if kind == "directory":
+        p.mkdir()
+    elif kind == "unreadable":
+        if os.geteuid() == 0:
+            pytest.skip("root reads any file")
+        p.write_text("{}\n")
+        p.chmod(0)
+    res = run(str(p), "--json")
+    assert res.returncode == 2
+    assert res.stdout == ""
+    assert res.stderr.startswith("tokentop: ") and res.stderr.count("\n") == 1
+    assert "Traceback" not in res.stderr

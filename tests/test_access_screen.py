@@ -1,0 +1,216 @@
+"""Pilot tests of the Access screen (5) on real access-event files.
+
+The screen follows the file in its own thread worker; every test waits on a condition
+(the log's state, the screen's snapshot) before looking, never on a sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+
+from conftest import MISSING_ROOT, fixed_clock
+from textual.pilot import Pilot
+from textual.widgets import Label, Static
+
+from store.metrics import MetricsSource
+from tui.app import TokentopApp
+from tui.screens.access import NO_LOG, AccessScreen
+from tui.widgets.chart import TimeChart
+from tui.widgets.kpi import KpiCard
+
+sys.path.insert(0, str(Path(__file__).parent / "access"))
+from test_access_store import ev, fixture_events, line
+
+
+def access_app(path: Path | str | None, *, follow: bool = False) -> TokentopApp:
+    source = MetricsSource(MISSING_ROOT, clock=fixed_clock)
+    return TokentopApp(source, clock=fixed_clock, follow=follow,
+                       access=None if path is None else str(path))
+
+
+async def wait_for(pilot: Pilot[int], condition: Callable[[], bool], what: str) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def screen_of(app: TokentopApp) -> AccessScreen:
+    screen = app.screen
+    assert isinstance(screen, AccessScreen)
+    return screen
+
+
+async def open_access(pilot: Pilot[int], reads: int | None = None) -> AccessScreen:
+    """Show the Access screen and wait until it drew the whole file (or ``reads``)."""
+    await pilot.press("5")
+    app = cast(TokentopApp, pilot.app)
+    screen = screen_of(app)
+
+    def drawn() -> bool:
+        log = screen.access_log
+        if log is None or screen.snap is None:
+            return False
+        done = log.stats.state in ("ended", "failed") if reads is None else (
+            log.snapshot().reads >= reads)
+        return done and screen.snap.version == log.summary.version and (
+            screen.drawn_version == log.version)
+
+    await wait_for(pilot, drawn, "the access log to be read and drawn")
+    await pilot.pause()
+    return screen
+
+
+def kpi(screen: AccessScreen, wid: str) -> str:
+    return screen.query_one(f"#{wid}", KpiCard).value
+
+
+def text_of(screen: AccessScreen, wid: str) -> str:
+    return str(screen.query_one(f"#{wid}", Static).render())
+
+
+def write(path: Path, extra: bytes = b"") -> None:
+    path.write_bytes(b"".join(line(e) for e in fixture_events()) + extra)
+
+
+async def test_empty_state_without_access() -> None:
+    app = access_app(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("5")
+        screen = screen_of(app)
+        await pilot.pause()
+        empty = screen.query_one("#access-empty", Static)
+        assert empty.display and NO_LOG in str(empty.render())
+        assert not screen.query_one("#kpis").display
+        assert "no access-event log" in str(screen.query_one("#access-status", Label).render())
+
+
+async def test_summary_on_screen(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    write(p, b"{torn line\n")
+    app = access_app(p)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        assert kpi(screen, "akpi-reads") == "6"
+        assert kpi(screen, "akpi-cache").startswith("67%")
+        assert kpi(screen, "akpi-saved") == "2.3k"
+        assert kpi(screen, "akpi-ratio") == "0.36"
+        breakdown = text_of(screen, "access-breakdown")
+        assert "compressed" in breakdown and "cache_hit" in breakdown and "error" in breakdown
+        paths = text_of(screen, "access-paths")
+        assert paths.index("/github/a.go") < paths.index("/slack/x.md")
+        tail = text_of(screen, "access-tail").splitlines()
+        assert len(tail) == 6 and "12:02:00" in tail[-1] and "cache_hit" in tail[-1]
+        assert "boom" in text_of(screen, "access-tail")  # the error message is shown
+        status = str(screen.query_one("#access-status", Label).render())
+        assert "read to the end" in status and "1 malformed" in status
+        chart = screen.query_one("#access-chart", TimeChart)
+        assert sum(sum(s.values) for s in chart.data.series) == 2300
+        assert "last hour" in str(chart.border_title)
+
+
+async def test_breakdown_and_range_keys(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    write(p)
+    app = access_app(p)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        await pilot.press("b")
+        assert screen.breakdown == "integration"
+        assert "By integration" in str(screen.query_one("#access-breakdown").border_title)
+        assert "slack" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert "dirty_buffer" in text_of(screen, "access-breakdown")
+        await pilot.press("B", "B")
+        assert screen.breakdown == "outcome"
+        await pilot.press("r")
+        assert screen.range_name == "6h"
+        chart = screen.query_one("#access-chart", TimeChart)
+        assert len(chart.data.minutes) == 360
+        await pilot.press("r", "r")
+        assert screen.range_name == "all" and len(chart.data.minutes) == 3
+
+
+async def test_follows_appends_in_batches(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    write(p)
+    app = access_app(p, follow=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot, reads=6)
+        before = screen.redraws
+        with p.open("ab") as f:
+            for i in range(2000):
+                f.write(line(ev(100 + i, path=f"/bulk/{i % 7}.md", minute=5)))
+                if i % 100 == 99:
+                    f.flush()
+        await wait_for(pilot, lambda: kpi(screen, "akpi-reads") == "2,006",
+                       "the appended reads on screen")
+        # 2000 lines in 20 flushes: a few redraws, never one per line or per flush batch.
+        assert screen.redraws - before <= 12
+        assert "/bulk/" in text_of(screen, "access-paths")
+        assert "/bulk/" in text_of(screen, "access-tail")
+
+
+async def test_pause_freezes_the_screen(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    write(p)
+    app = access_app(p, follow=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot, reads=6)
+        await pilot.press("space")
+        assert screen.query_one("#access-paused", Label).display
+        with p.open("ab") as f:
+            f.write(line(ev(50)))
+        log = screen.access_log
+        assert log is not None
+        await wait_for(pilot, lambda: log.snapshot().reads == 7, "the follower to read it")
+        for _ in range(3):  # ticks pass: the screen stays as it was
+            await pilot.pause(0.3)
+        assert kpi(screen, "akpi-reads") == "6"
+        await pilot.press("space")
+        await wait_for(pilot, lambda: kpi(screen, "akpi-reads") == "7", "the resumed screen")
+
+
+async def test_missing_file_says_so(tmp_path: Path) -> None:
+    app = access_app(tmp_path / "nope.jsonl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_access(pilot)
+        status = str(screen.query_one("#access-status", Label).render())
+        assert "failed" in status and "nope.jsonl" in status
+        assert kpi(screen, "akpi-reads") == "0"
+
+
+async def test_untrusted_text_is_never_markup(tmp_path: Path) -> None:
+    p = tmp_path / "access.jsonl"
+    p.write_bytes(line(ev(1, path="/[bold red]x[/]\x1b[31m.md", integration="[i]gh",
+                          outcome="error", error_msg="[b]x[/b]")))
+    app = access_app(p)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        tail = text_of(screen, "access-tail")
+        assert "/[bold red]x[/]\\x1b[31m.md" in tail
+        assert "[b]x[/b]" in tail
+        await pilot.press("b")
+        assert "[i]gh" in text_of(screen, "access-breakdown")
+
+
+async def test_json_and_screen_agree(tmp_path: Path) -> None:
+    """The headless document and the screen draw from the same AccessLog code."""
+    p = tmp_path / "access.jsonl"
+    write(p)
+    from store.access import AccessLog
+
+    doc = AccessLog(p)
+    doc.read_all()
+    expected = json.loads(json.dumps(doc.document()))
+    app = access_app(p)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        assert screen.snap is not None
+        assert screen.snap.to_dict() == {k: v for k, v in expected.items()
+                                         if k not in ("file", "malformed", "last_malformed")}
