@@ -1,0 +1,164 @@
+"""What gridctl keeps on disk: one record per (server, signal) that has files.
+
+gridctl's ``Inventory`` answers "how much telemetry do I hold, and since when?" so a
+user can decide what to wipe. A record aggregates the active ``<signal>.jsonl`` and
+every rotated sibling lumberjack left (plain and ``.gz``, both while compressing):
+bytes on disk, file count, and the oldest and newest modification times. Files are
+found with ``store.metrics.layout`` (the metrics reader's own discovery), so the
+inventory, the wipe and the replay never disagree on which files belong to a signal.
+
+Each record also carries its files (path, size, mtime): the wipe confirmation lists
+exactly what will be deleted, and the wipe deletes exactly that list.
+
+A file that vanishes between listing and ``stat`` (lumberjack removing an old
+backup, a wipe) is simply not counted; a missing root is an empty inventory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from store.metrics.layout import SIGNALS, Layout, signal_files
+
+RootArg = Layout | str | os.PathLike[str] | None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file of a signal: where it is, its size and its modification time (epoch s)."""
+
+    path: Path
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class InventoryRecord:
+    """The on-disk footprint of one (server, signal) pair; never empty of files.
+
+    ``path`` is the active file's path (``<server dir>/<signal>.jsonl``), whether or not
+    it exists right now (only rotated siblings may be left), as in gridctl's record.
+    """
+
+    server: str
+    signal: str
+    path: Path
+    files: tuple[FileInfo, ...]
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def oldest(self) -> float:
+        return min(f.mtime for f in self.files)
+
+    @property
+    def newest(self) -> float:
+        return max(f.mtime for f in self.files)
+
+    @property
+    def oldest_time(self) -> datetime:
+        return datetime.fromtimestamp(self.oldest, UTC)
+
+    @property
+    def newest_time(self) -> datetime:
+        return datetime.fromtimestamp(self.newest, UTC)
+
+    def to_json(self) -> dict[str, object]:
+        """gridctl's ``InventoryRecord`` JSON shape (camelCase keys, RFC 3339 UTC times)."""
+        return {
+            "server": self.server,
+            "signal": self.signal,
+            "path": str(self.path),
+            "sizeBytes": self.size_bytes,
+            "oldestTime": rfc3339(self.oldest_time),
+            "newestTime": rfc3339(self.newest_time),
+            "fileCount": self.file_count,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over records: what a whole table (or a wipe) covers."""
+
+    servers: int
+    records: int
+    files: int
+    size_bytes: int
+    oldest: float | None
+    newest: float | None
+
+
+def rfc3339(dt: datetime) -> str:
+    """``2026-05-05T12:01:00.48213Z``: UTC with ``Z``, fraction only when there is one."""
+    text = dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def as_layout(root: RootArg) -> Layout:
+    """A ``Layout`` as given, else the user's DIR resolved the way the metrics reader does."""
+    return root if isinstance(root, Layout) else Layout.resolve(root)
+
+
+def _file_info(path: Path) -> FileInfo | None:
+    """``lstat`` a listed file: gone or not a regular file means it does not count."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return FileInfo(path, st.st_size, st.st_mtime)
+
+
+def signal_record(server: str, server_dir: Path, signal: str) -> InventoryRecord | None:
+    """The record of one (server, signal), or None when it has no files."""
+    found = signal_files(server_dir, signal)
+    files = tuple(info for p in found.all_paths() if (info := _file_info(p)) is not None)
+    if not files:
+        return None
+    return InventoryRecord(server, signal, found.active, files)
+
+
+def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
+    """Every (server, signal) with files under ``root``; only ``server``'s when given.
+
+    ``root`` is the telemetry root, one stack directory, or a resolved ``Layout``
+    (None: the default root). Servers are named ``stack/server``; ``__skills__`` is not
+    one. Sorted by server, then logs, metrics, traces.
+    """
+    layout = as_layout(root)
+    records: list[InventoryRecord] = []
+    for name, server_dir in sorted(layout.server_dirs().items()):
+        if server and name != server:
+            continue
+        for signal in SIGNALS:
+            record = signal_record(name, server_dir, signal)
+            if record is not None:
+                records.append(record)
+    return records
+
+
+def totals(records: Iterable[InventoryRecord]) -> Totals:
+    """Servers, records, files, bytes and the time span covered by ``records``."""
+    recs = list(records)
+    return Totals(
+        servers=len({r.server for r in recs}),
+        records=len(recs),
+        files=sum(r.file_count for r in recs),
+        size_bytes=sum(r.size_bytes for r in recs),
+        oldest=min((r.oldest for r in recs), default=None),
+        newest=max((r.newest for r in recs), default=None),
+    )
