@@ -127,11 +127,12 @@ def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
     from tui.commands.db import db
     from tui.commands.events import events
+    from tui.commands.files import inventory, wipe
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
 
-    for command in (ingest, report, pricing, db, events):
+    for command in (ingest, report, pricing, db, events, inventory, wipe):
         main.add_command(command)
 
 
