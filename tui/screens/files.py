@@ -100,7 +100,7 @@ class FilesScreen(Screen[None]):
         border-title-color: $text-muted;
         padding: 0 1;
     }
-    FilesScreen.-short #files-detail {
+    #files-detail.-none, FilesScreen.-short #files-detail {
         display: none;
     }
     #files-totals {
@@ -243,7 +243,6 @@ class FilesScreen(Screen[None]):
         empty = self.query_one("#files-empty", Static)
         table.display = bool(records)
         empty.display = not records
-        self.query_one("#files-detail").display = bool(records)
         if not records:
             empty.update(self._empty_text())
         table.show(records, self.host.clock())
@@ -258,7 +257,7 @@ class FilesScreen(Screen[None]):
         """The files of the row under the cursor (tall screens): what ``w`` would delete."""
         detail = self.query_one("#files-detail", Static)
         record = self.query_one(FilesTable).selected
-        detail.display = record is not None
+        detail.set_class(record is None, "-none")  # a class: -short screens hide it too
         if record is None:
             return
         detail.border_title = fmt.clean(f"{record.server} · {record.signal}")
