@@ -147,8 +147,8 @@ async def test_wipe_server_with_the_button(files_app: TokentopApp) -> None:
         await pilot.click("#wipe-yes")
         await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 4)
         assert on_disk() == before - {"prod/slack/logs.jsonl", "prod/slack/metrics.jsonl"}
-        assert "wiped prod/slack (all signals): 2 files, 4.5 kB" == label(
-            screen, "#files-message")
+        assert label(
+            screen, "#files-message") == "wiped prod/slack (all signals): 2 files, 4.5 kB"
 
 
 async def test_cancel_deletes_nothing(files_app: TokentopApp) -> None:
