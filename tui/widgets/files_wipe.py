@@ -9,6 +9,7 @@ the plan's files are what ``store.gridctl.wipe.execute`` deletes: nothing else.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -17,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -150,6 +152,11 @@ class WipeModal(ModalScreen[bool]):
                 yield Button("Cancel", id="wipe-no")
 
     def on_mount(self) -> None:
+        # The app's ``Screen`` rule makes every screen opaque; the table under the
+        # modal is the context of the question, so let it show through, dimmed.
+        base = self.app.get_css_variables().get("background", "#000000")
+        with contextlib.suppress(Exception):  # a value Color cannot parse: stay opaque
+            self.styles.background = Color.parse(base).with_alpha(0.75)
         self.query_one("#wipe-confirm", Input).focus()
 
     @property
