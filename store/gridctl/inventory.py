@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,22 +49,22 @@ class InventoryRecord:
     signal: str
     path: Path
     files: tuple[FileInfo, ...]
+    # Sums over ``files``, computed once (a table of hundreds of rows reads them often).
+    size_bytes: int = field(init=False)
+    oldest: float = field(init=False)
+    newest: float = field(init=False)
 
-    @property
-    def size_bytes(self) -> int:
-        return sum(f.size for f in self.files)
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise ValueError("an inventory record has at least one file")
+        mtimes = [f.mtime for f in self.files]
+        object.__setattr__(self, "size_bytes", sum(f.size for f in self.files))
+        object.__setattr__(self, "oldest", min(mtimes))
+        object.__setattr__(self, "newest", max(mtimes))
 
     @property
     def file_count(self) -> int:
         return len(self.files)
-
-    @property
-    def oldest(self) -> float:
-        return min(f.mtime for f in self.files)
-
-    @property
-    def newest(self) -> float:
-        return max(f.mtime for f in self.files)
 
     @property
     def oldest_time(self) -> datetime:
@@ -132,6 +132,19 @@ def signal_record(server: str, server_dir: Path, signal: str) -> InventoryRecord
     return InventoryRecord(server, signal, found.active, files)
 
 
+def iter_inventory(root: RootArg = None, server: str = "") -> Iterator[InventoryRecord]:
+    """``inventory``, one record at a time, in order: a screen can show the first rows
+    of a large tree while the rest is still being listed."""
+    layout = as_layout(root)
+    for name, server_dir in sorted(layout.server_dirs().items()):
+        if server and name != server:
+            continue
+        for signal in SIGNALS:
+            record = signal_record(name, server_dir, signal)
+            if record is not None:
+                yield record
+
+
 def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
     """Every (server, signal) with files under ``root``; only ``server``'s when given.
 
@@ -139,16 +152,7 @@ def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
     (None: the default root). Servers are named ``stack/server``; ``__skills__`` is not
     one. Sorted by server, then logs, metrics, traces.
     """
-    layout = as_layout(root)
-    records: list[InventoryRecord] = []
-    for name, server_dir in sorted(layout.server_dirs().items()):
-        if server and name != server:
-            continue
-        for signal in SIGNALS:
-            record = signal_record(name, server_dir, signal)
-            if record is not None:
-                records.append(record)
-    return records
+    return list(iter_inventory(root, server))
 
 
 def totals(records: Iterable[InventoryRecord]) -> Totals:

@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import get_current_worker
 
-from store.gridctl.inventory import InventoryRecord, inventory, totals
+from store.gridctl.inventory import InventoryRecord, iter_inventory, totals
 from store.gridctl.wipe import WipePlan, WipeReport, execute
 from tui import format as fmt
 from tui.screens import DashboardHost
@@ -41,17 +41,23 @@ from tui.widgets.files_wipe import WipeModal
 from tui.widgets.palette import palette
 
 SCAN_SECONDS = 1.0
+FIRST_ROWS = 60  # a first scan shows this many rows (a tall terminal's worth) at once
 
 
 class InventoryScanned(Message):
-    """One scan of the telemetry root: the whole inventory, or why it failed."""
+    """One scan of the telemetry root: the whole inventory, or why it failed.
+
+    The first scan of a large tree also posts its first ``FIRST_ROWS`` records early
+    (``complete=False``), so the table has its visible rows before the listing ends.
+    """
 
     def __init__(self, records: list[InventoryRecord] | None, error: str | None,
-                 root_exists: bool) -> None:
+                 root_exists: bool, *, complete: bool = True) -> None:
         super().__init__()
         self.records = records
         self.error = error
         self.root_exists = root_exists
+        self.complete = complete  # False: the first rows of a first scan, more to come
 
 
 class WipeFinished(Message):
@@ -129,7 +135,8 @@ class FilesScreen(Screen[None]):
         self.pending: InventoryScanned | None = None  # arrived while paused
         self.error: str | None = None
         self.root_exists = True
-        self.scans = 0  # scans delivered (tests wait on it)
+        self.scans = 0  # complete scans delivered (tests wait on it)
+        self.complete = False  # the rows shown are a whole scan (not its first rows)
         self.wipes = 0  # wipes finished (tests wait on it)
         self.last_report: WipeReport | None = None
         self._wake = threading.Event()
@@ -142,6 +149,8 @@ class FilesScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        self._wake.set()  # the first scan: right away, while the widgets mount
+        self._scan()
         with Horizontal(id="topbar"):
             yield Label("tokentop", id="app-title")
             yield Label(id="files-scope")
@@ -163,8 +172,6 @@ class FilesScreen(Screen[None]):
         self._show_scope()
         self._show_status()
         self.query_one(FilesTable).focus()
-        self._wake.set()  # the first scan: right away
-        self._scan()
         self.set_interval(SCAN_SECONDS, self._tick)
 
     def on_unmount(self) -> None:
@@ -175,8 +182,9 @@ class FilesScreen(Screen[None]):
         self._visible = False
 
     def on_screen_resume(self) -> None:
-        self._visible = True
-        self._wake.set()
+        if not self._visible:  # back from another screen: what changed meanwhile
+            self._visible = True
+            self._wake.set()
 
     def _paused_changed(self, paused: bool) -> None:
         self.query_one("#files-paused", Label).display = paused
@@ -199,8 +207,15 @@ class FilesScreen(Screen[None]):
             if not woken and not (live and self._visible):
                 continue
             layout = self.host.source.layout
+            partial = last is None  # nothing shown yet: show the first rows early
             try:
-                records: list[InventoryRecord] | None = inventory(layout)
+                records: list[InventoryRecord] | None = []
+                assert records is not None
+                for record in iter_inventory(layout):
+                    records.append(record)
+                    if partial and len(records) == FIRST_ROWS:
+                        self.post_message(InventoryScanned(list(records), None, True,
+                                                           complete=False))
                 error = None
             except Exception as exc:  # keep the screen up and say what broke
                 records, error = None, f"scanning {fmt.clean(layout.path)} failed: {exc}"
@@ -222,7 +237,9 @@ class FilesScreen(Screen[None]):
         self._apply(message)
 
     def _apply(self, message: InventoryScanned) -> None:
-        self.scans += 1
+        self.complete = message.complete
+        if message.complete:
+            self.scans += 1
         self.error = message.error
         self.root_exists = message.root_exists
         if message.records is not None:
@@ -308,6 +325,8 @@ class FilesScreen(Screen[None]):
             self.query_one("#files-totals", Label).update(line)
             return
         now = self.host.clock()
+        if not self.complete:
+            line.append("listing files … ", style="dim")
         line.append("total ", style="dim")
         line.append(fmt.nbytes(t.size_bytes), style="bold")
         line.append(" · ", style="dim")

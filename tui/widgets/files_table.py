@@ -10,8 +10,8 @@ the row it was on. Server names and paths come from the filesystem: cells are
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -42,13 +42,13 @@ def span(seconds: float) -> str:
 
 def local_time(ts: float, now: float) -> str:
     """``12:29`` today, ``05-03 07:30`` this year, ``2025-12-31`` before (local time)."""
-    when = datetime.fromtimestamp(ts).astimezone()
-    today = datetime.fromtimestamp(now).astimezone()
-    if when.date() == today.date():
-        return when.strftime("%H:%M")
-    if when.year == today.year:
-        return when.strftime("%m-%d %H:%M")
-    return when.strftime("%Y-%m-%d")
+    when = time.localtime(ts)
+    today = time.localtime(now)
+    if (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday):
+        return time.strftime("%H:%M", when)
+    if when.tm_year == today.tm_year:
+        return time.strftime("%m-%d %H:%M", when)
+    return time.strftime("%Y-%m-%d", when)
 
 
 def record_span(record: InventoryRecord) -> str:
@@ -78,7 +78,7 @@ class FilesTable(DataTable[Text]):
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.records: list[InventoryRecord] = []
-        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}  # each row as shown, as strings
         self._layout: tuple[int, bool] | None = None  # (server width, wide)
         self._now = 0.0  # the clock of the last ``show``: a resize redraws with it
 
@@ -89,11 +89,12 @@ class FilesTable(DataTable[Text]):
         if self._layout != self._sizes():
             self._rebuild(self.records, self._now)
 
-    def _sizes(self) -> tuple[int, bool]:
+    def _sizes(self, records: Sequence[InventoryRecord] | None = None) -> tuple[int, bool]:
         """(server column width, wide): names as long as the longest, within the room."""
         wide = self.size.width >= WIDE
         fixed = SIGNAL_WIDTH + SIZE_WIDTH + FILES_WIDTH + SPAN_WIDTH + _last_width(wide) + 2 * 6
-        longest = max((len(fmt.clean(r.server)) for r in self.records), default=0)
+        records = self.records if records is None else records
+        longest = max((len(fmt.clean(r.server)) for r in records), default=0)
         return max(10, min(self.size.width - fixed - 2, max(longest, 16))), wide
 
     def _columns(self) -> None:
@@ -108,20 +109,34 @@ class FilesTable(DataTable[Text]):
         last = _last_width(wide)
         self.add_column(_right("Last write", last), key="last", width=last)
 
-    def _row(self, r: InventoryRecord, now: float) -> tuple[Text, ...]:
+    def _strings(self, r: InventoryRecord, now: float) -> tuple[str, ...]:
+        """A row as plain strings: cheap to compare, so unchanged rows cost no ``Text``."""
+        assert self._layout is not None
+        wide = self._layout[1]
+        age = now - r.newest
+        ago = fmt.ago(age)
+        return (
+            r.server,
+            r.signal,
+            fmt.nbytes(r.size_bytes),
+            fmt.count(r.file_count),
+            record_span(r),
+            f"{local_time(r.newest, now)} · {ago}" if wide else ago,
+            "dim" if age > 86400 else "",
+        )
+
+    def _cells_of(self, strings: tuple[str, ...]) -> tuple[Text, ...]:
         assert self._layout is not None
         width, wide = self._layout
-        server = fmt.safe(r.server)
+        server = fmt.safe(strings[0])
         server.truncate(width, overflow="ellipsis")
-        ago = fmt.ago(now - r.newest)
-        last = f"{local_time(r.newest, now)} · {ago}" if wide else ago
         return (
             server,
-            Text(r.signal),
-            _right(fmt.nbytes(r.size_bytes), SIZE_WIDTH),
-            _right(fmt.count(r.file_count), FILES_WIDTH),
-            _right(record_span(r), SPAN_WIDTH),
-            _right(last, _last_width(wide), "dim" if now - r.newest > 86400 else ""),
+            Text(strings[1]),
+            _right(strings[2], SIZE_WIDTH),
+            _right(strings[3], FILES_WIDTH),
+            _right(strings[4], SPAN_WIDTH),
+            _right(strings[5], _last_width(wide), strings[6]),
         )
 
     @property
@@ -137,21 +152,28 @@ class FilesTable(DataTable[Text]):
         records = list(records)
         if self._layout is None:
             self._columns()
-        if [key_of(r) for r in records] != [key_of(r) for r in self.records]:
+        keys = [key_of(r) for r in records]
+        old_keys = [key_of(r) for r in self.records]
+        if keys[: len(old_keys)] != old_keys or self._sizes(records) != self._layout:
             self._rebuild(records, now)
             return
+        # The same rows, perhaps with more after them (the rest of a first scan).
+        shown = len(old_keys)
         self.records = records
+        for r, key in zip(records[shown:], keys[shown:], strict=True):
+            self._cells[key] = strings = self._strings(r, now)
+            self.add_row(*self._cells_of(strings), key=key)
         columns = ("server", "signal", "size", "files", "span", "last")
-        for r in records:
-            key = key_of(r)
-            cells = self._row(r, now)
+        for r, key in zip(records[:shown], keys[:shown], strict=True):
+            strings = self._strings(r, now)
             old = self._cells.get(key)
-            if old == cells:
+            if old == strings:
                 continue
+            cells = self._cells_of(strings)
             for i, column in enumerate(columns):
-                if old is None or old[i] != cells[i]:
+                if old is None or old[i] != strings[i] or (i == 5 and old[6] != strings[6]):
                     self.update_cell(key, column, cells[i])
-            self._cells[key] = cells
+            self._cells[key] = strings
 
     def _rebuild(self, records: list[InventoryRecord], now: float) -> None:
         current = self.selected
@@ -160,9 +182,9 @@ class FilesTable(DataTable[Text]):
         if self._sizes() != self._layout:
             self._columns()
         self.clear()
-        self._cells = {key_of(r): self._row(r, now) for r in records}
-        for key, cells in self._cells.items():
-            self.add_row(*cells, key=key)
+        self._cells = {key_of(r): self._strings(r, now) for r in records}
+        for key, strings in self._cells.items():
+            self.add_row(*self._cells_of(strings), key=key)
         if not records:
             return
         keys = [key_of(r) for r in records]
