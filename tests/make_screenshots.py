@@ -62,6 +62,10 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
                     == events_source.stats.received):
                 break
             await pilot.pause(0.01)
+        for _ in range(500):  # bounded wait for the Files screen's first whole scan
+            if getattr(app.screen, "scans", 1):
+                break
+            await pilot.pause(0.01)
         for _ in range(500):  # bounded wait for the usage worker's first read
             view = getattr(app.screen, "view", None)
             if usage_path is None or (view is None and not hasattr(app.screen, "view")) or (
@@ -84,6 +88,8 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("usage-80x24.svg", (80, 24), ("2",)),
     ("events.svg", (120, 40), ("3",)),
     ("events-80x24.svg", (80, 24), ("3",)),
+    ("files.svg", (120, 40), ("6", "down")),
+    ("files-80x24.svg", (80, 24), ("6",)),
 )
 ONLY = set(sys.argv[1:])  # names to render (all when none given)
 

@@ -285,7 +285,7 @@ class FilesScreen(Screen[None]):
             if i:
                 text.append("\n")
             text.append(f"{fmt.nbytes(f.size):>9}  ", style="bold")
-            text.append(f"{local_time(f.mtime, now):>11}  ", style="dim")
+            text.append(f"{local_time(min(f.mtime, now), now):>11}  ", style="dim")
             try:
                 name = f.path.relative_to(root)
             except ValueError:
@@ -337,10 +337,11 @@ class FilesScreen(Screen[None]):
         line.append(_plural(t.records, "signal"))
         if t.oldest is not None and t.newest is not None:
             line.append(" · oldest ", style="dim")
-            line.append(f"{local_time(t.oldest, now)} ({fmt.ago(now - t.oldest)})")
+            line.append(local_time(t.oldest, now))
             if self.size.width >= 100:
+                line.append(f" ({fmt.ago(now - t.oldest)})")
                 line.append(" · span ", style="dim")
-                line.append(span(t.newest - t.oldest))
+                line.append(span(min(t.newest, now) - t.oldest))
         self.query_one("#files-totals", Label).update(line)
 
     def _show_status(self) -> None:

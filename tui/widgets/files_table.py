@@ -113,7 +113,8 @@ class FilesTable(DataTable[Text]):
         """A row as plain strings: cheap to compare, so unchanged rows cost no ``Text``."""
         assert self._layout is not None
         wide = self._layout[1]
-        age = now - r.newest
+        newest = min(r.newest, now)  # ahead of the clock (skew, an injected clock): now
+        age = now - newest
         ago = fmt.ago(age)
         return (
             r.server,
@@ -121,7 +122,7 @@ class FilesTable(DataTable[Text]):
             fmt.nbytes(r.size_bytes),
             fmt.count(r.file_count),
             record_span(r),
-            f"{local_time(r.newest, now)} · {ago}" if wide else ago,
+            f"{local_time(newest, now)} · {ago}" if wide else ago,
             "dim" if age > 86400 else "",
         )
 
