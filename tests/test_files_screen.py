@@ -249,3 +249,15 @@ async def test_names_are_shown_escaped(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_no_temp_path_in_relative_root(files_app: TokentopApp) -> None:
     assert not os.path.isabs(str(files_app.source.root))
+
+
+async def test_a_wipe_shows_even_while_paused(files_app: TokentopApp) -> None:
+    async with files_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_files(pilot)
+        await pilot.press("space", "w")
+        await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
+        await pilot.press("w", "i", "p", "e", "enter")
+        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 5)
+        assert files_app.paused
+        assert rows(screen)[0][:2] == ["prod/github", "logs"]
+        assert not Path("telemetry/dev/search/traces.jsonl").exists()

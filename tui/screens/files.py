@@ -142,6 +142,7 @@ class FilesScreen(Screen[None]):
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._visible = True
+        self._after_wipe = False  # the next whole scan follows a wipe
 
     @property
     def host(self) -> DashboardHost:
@@ -231,9 +232,12 @@ class FilesScreen(Screen[None]):
         self._wake.set()
 
     def on_inventory_scanned(self, message: InventoryScanned) -> None:
-        if self.host.paused and self.records is not None:
+        if self.host.paused and self.records is not None and not self._after_wipe:
             self.pending = message
             return
+        if message.complete:
+            self._after_wipe = False  # the user wiped: show the result, paused or not
+        self.pending = None
         self._apply(message)
 
     def _apply(self, message: InventoryScanned) -> None:
@@ -420,4 +424,5 @@ class FilesScreen(Screen[None]):
             if len(report.errors) > 1:
                 text.append(f" (+{len(report.errors) - 1} more)")
         self._show_message(text)
+        self._after_wipe = True
         self.rescan()
