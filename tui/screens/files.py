@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import get_current_worker
 
-from store.gridctl.inventory import InventoryRecord, iter_inventory, totals
+from store.gridctl.inventory import InventoryRecord, Rescanner, totals
 from store.gridctl.wipe import WipePlan, WipeReport, execute
 from tui import format as fmt
 from tui.screens import DashboardHost
@@ -41,7 +41,8 @@ from tui.widgets.files_wipe import WipeModal
 from tui.widgets.palette import palette
 
 SCAN_SECONDS = 1.0
-FIRST_ROWS = 60  # a first scan shows this many rows (a tall terminal's worth) at once
+FIRST_ROWS = 40  # a first scan shows this many rows (a tall terminal's worth) at once
+FIRST_PAINT_WAIT = 0.5  # then lists the rest once they are drawn (or after this long)
 
 
 class InventoryScanned(Message):
@@ -140,9 +141,11 @@ class FilesScreen(Screen[None]):
         self.wipes = 0  # wipes finished (tests wait on it)
         self.last_report: WipeReport | None = None
         self._wake = threading.Event()
+        self._first_drawn = threading.Event()  # the first rows are on the screen
         self._stop = threading.Event()
         self._visible = True
         self._after_wipe = False  # the next whole scan follows a wipe
+        self._shown: dict[str, tuple[object, ...]] = {}  # what each label shows now
 
     @property
     def host(self) -> DashboardHost:
@@ -200,6 +203,7 @@ class FilesScreen(Screen[None]):
         worker = get_current_worker()
         live = self.host.follow
         last: tuple[object, ...] | None = None
+        scanner = Rescanner()
         while True:
             woken = self._wake.wait(SCAN_SECONDS)
             self._wake.clear()
@@ -212,11 +216,13 @@ class FilesScreen(Screen[None]):
             try:
                 records: list[InventoryRecord] | None = []
                 assert records is not None
-                for record in iter_inventory(layout):
+                for record in scanner.scan(layout):
                     records.append(record)
                     if partial and len(records) == FIRST_ROWS:
                         self.post_message(InventoryScanned(list(records), None, True,
                                                            complete=False))
+                        # Let the UI draw them before listing on: no GIL contention.
+                        self._first_drawn.wait(FIRST_PAINT_WAIT)
                 error = None
             except Exception as exc:  # keep the screen up and say what broke
                 records, error = None, f"scanning {fmt.clean(layout.path)} failed: {exc}"
@@ -241,6 +247,8 @@ class FilesScreen(Screen[None]):
         self._apply(message)
 
     def _apply(self, message: InventoryScanned) -> None:
+        if not message.complete:
+            self.call_after_refresh(self._first_drawn.set)
         self.complete = message.complete
         if message.complete:
             self.scans += 1
@@ -265,7 +273,7 @@ class FilesScreen(Screen[None]):
         table.display = bool(records)
         empty.display = not records
         if not records:
-            empty.update(self._empty_text())
+            self._put("#files-empty", self._empty_text())
         table.show(records, self.host.clock())
         self._show_detail()
         self._show_totals()
@@ -295,7 +303,7 @@ class FilesScreen(Screen[None]):
             except ValueError:
                 name = f.path
             text.append(fmt.clean(name))
-        detail.update(text)
+        self._put("#files-detail", text)
 
     def _empty_text(self) -> Text:
         root = self.host.source.root
@@ -315,18 +323,27 @@ class FilesScreen(Screen[None]):
                     "DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry).", style="dim")
         return text
 
+    def _put(self, selector: str, text: Text) -> None:
+        """Update a label only when its text changed: every update re-lays out the
+        screen, and the table under it has hundreds of rows."""
+        key = (text.plain, tuple(text.spans), str(text.style))
+        if self._shown.get(selector) == key:
+            return
+        self._shown[selector] = key
+        self.query_one(selector, Static).update(text)
+
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("files")
         text.append(" · gridctl telemetry on disk", style="dim")
-        self.query_one("#files-scope", Label).update(text)
+        self._put("#files-scope", text)
 
     def _show_totals(self) -> None:
         records = self.records or []
         t = totals(records)
         line = Text(no_wrap=True, overflow="ellipsis")
         if not records:
-            self.query_one("#files-totals", Label).update(line)
+            self._put("#files-totals", line)
             return
         now = self.host.clock()
         if not self.complete:
@@ -346,7 +363,7 @@ class FilesScreen(Screen[None]):
                 line.append(f" ({fmt.ago(now - t.oldest)})")
                 line.append(" · span ", style="dim")
                 line.append(span(min(t.newest, now) - t.oldest))
-        self.query_one("#files-totals", Label).update(line)
+        self._put("#files-totals", line)
 
     def _show_status(self) -> None:
         colors = palette(self.app)
@@ -357,12 +374,12 @@ class FilesScreen(Screen[None]):
         text.append(fmt.clean(self.host.source.root))
         text.append(" · rescans every second" if self.host.follow else " · scanned once")
         text.append(" · w wipe row · W wipe server")
-        self.query_one("#files-status", Label).update(text)
+        self._put("#files-status", text)
 
     def _show_message(self, text: Text) -> None:
         label = self.query_one("#files-message", Label)
         label.display = True
-        label.update(text)
+        self._put("#files-message", text)
 
     # -- wiping ----------------------------------------------------------------------
     def _plan(self, server: str, signal: str) -> WipePlan | None:
