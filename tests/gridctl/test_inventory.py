@@ -11,7 +11,7 @@ from pathlib import Path
 
 from files_tree import DAY, HOUR, NOW, Backup, family, gz_bytes, put, screen_tree
 
-from store.gridctl.inventory import inventory, rfc3339, totals
+from store.gridctl.inventory import Rescanner, inventory, rfc3339, totals
 from store.metrics.layout import Layout
 
 
@@ -109,3 +109,23 @@ def test_json_shape_and_totals(tmp_path: Path) -> None:
     assert (t.oldest, t.newest) == (NOW - 2 * DAY, NOW + 0.25)
     empty = totals([])
     assert (empty.files, empty.oldest, empty.newest) == (0, None, None)
+
+
+def test_rescanner_matches_inventory_and_reuses_unchanged_records(tmp_path: Path) -> None:
+    screen_tree(tmp_path)
+    scanner = Rescanner()
+    first = list(scanner.scan(tmp_path))
+    assert first == inventory(tmp_path)
+    second = list(scanner.scan(tmp_path))
+    assert all(a is b for a, b in zip(first, second, strict=True))  # a quiet tree: no new
+    slack_metrics = tmp_path / "prod" / "slack" / "metrics.jsonl"
+    with open(slack_metrics, "ab") as fh:
+        fh.write(b"x" * 100)
+    (tmp_path / "dev" / "search" / "traces.jsonl").unlink()
+    third = list(scanner.scan(tmp_path))
+    assert third == inventory(tmp_path)
+    changed = {(r.server, r.signal) for r, old in zip(third, second, strict=True)
+               if r is not old}
+    assert changed == {("dev/search", "traces"), ("prod/slack", "metrics")}
+    assert third[-1].size_bytes == 4_600
+    assert third[0].file_count == 1
