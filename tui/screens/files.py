@@ -260,7 +260,7 @@ class FilesScreen(Screen[None]):
 
     def _tick(self) -> None:
         """Ages ("3s ago") move with the clock, even when no file changed."""
-        if not self.host.paused and self.records:
+        if self._visible and not self.host.paused and self.records:
             self.query_one(FilesTable).show(self.records, self.host.clock())
             self._show_detail()
             self._show_totals()
