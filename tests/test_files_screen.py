@@ -261,3 +261,15 @@ async def test_a_wipe_shows_even_while_paused(files_app: TokentopApp) -> None:
         assert files_app.paused
         assert rows(screen)[0][:2] == ["prod/github", "logs"]
         assert not Path("telemetry/dev/search/traces.jsonl").exists()
+
+
+async def test_coming_back_to_the_screen_rescans(files_app: TokentopApp) -> None:
+    async with files_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_files(pilot)
+        await pilot.press("1")
+        await wait(pilot, lambda: files_app.screen is not screen)
+        for name in ("traces.jsonl", "traces-2026-04-28T00-00-00.000.jsonl.gz"):
+            Path("telemetry/dev/search", name).unlink()
+        await pilot.press("6")
+        await wait(pilot, lambda: files_app.screen is screen and len(rows(screen)) == 5)
+        assert rows(screen)[0][:2] == ["prod/github", "logs"]
