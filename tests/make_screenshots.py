@@ -67,6 +67,10 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
                     == events_source.stats.received):
                 break
             await pilot.pause(0.01)
+        for _ in range(500):  # bounded wait for the Files screen's first whole scan
+            if getattr(app.screen, "scans", 1):
+                break
+            await pilot.pause(0.01)
         for _ in range(500):  # bounded wait for the usage worker's first read
             view = getattr(app.screen, "view", None)
             if usage_path is None or (view is None and not hasattr(app.screen, "view")) or (
@@ -110,6 +114,8 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("traces-80x24.svg", (80, 24), ("4",)),
     ("access.svg", (120, 40), ("5",)),
     ("access-80x24.svg", (80, 24), ("5",)),
+    ("files.svg", (120, 40), ("6", "down")),
+    ("files-80x24.svg", (80, 24), ("6",)),
 )
 ONLY = set(sys.argv[1:])  # names to render (all when none given)
 

@@ -128,15 +128,16 @@ def _register() -> None:
     from tui.commands.access import access
     from tui.commands.db import db
     from tui.commands.events import events
+    from tui.commands.files import inventory, wipe
     from tui.commands.gridlogs import logs, spans
     from tui.commands.ingest import ingest
     from tui.commands.pricing import pricing
     from tui.commands.report import report
     from tui.commands.traces import traces
 
-    for command in (ingest, report, pricing, db, events, traces, logs, spans):
+    for command in (ingest, report, pricing, db, events, traces, access, inventory, wipe,
+                    logs, spans):
         main.add_command(command)
-    main.add_command(access)
 
 
 _register()

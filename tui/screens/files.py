@@ -1,13 +1,445 @@
-"""PLACEHOLDER (scaffold only, replaced by the real Files screen before landing)."""
+"""The Files screen (6): what gridctl keeps on disk, and wiping it.
+
+One row per (server, signal) with files, from ``store.gridctl.inventory`` over the
+dashboard's telemetry root (``app.source.layout``, so ``--metrics-dir`` and
+``GRIDCTL_HOME`` apply): size, file count, the span between the oldest and newest
+modification time, and the last write; totals underneath.
+
+A thread worker scans: at once, then about every second while the screen is shown
+and the dashboard follows its files (the app in tests and screenshots does not: one
+scan, and another after a wipe). A scan that finds what the last one found posts
+nothing; otherwise one ``InventoryScanned`` carries the whole inventory. Pausing
+(space) freezes the table; scanning goes on.
+
+``w`` wipes the row under the cursor (that server's signal), ``W`` every signal of
+that server. Both open a modal that shows exactly the files the last scan listed for
+the scope and deletes them only after ``wipe`` is typed; the deleting runs in a worker
+too, and its outcome (with any file that could not be deleted) is the message line.
+"""
 
 from __future__ import annotations
 
+import threading
+from typing import ClassVar, cast
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Label, Static
+from textual.worker import get_current_worker
+
+from store.gridctl.inventory import InventoryRecord, Rescanner, totals
+from store.gridctl.wipe import WipePlan, WipeReport, execute
+from tui import format as fmt
+from tui.screens import DashboardHost
+from tui.widgets.files_table import FilesTable, local_time, span
+from tui.widgets.files_wipe import WipeModal
+from tui.widgets.palette import palette
+
+SCAN_SECONDS = 1.0
+FIRST_ROWS = 40  # a first scan shows this many rows (a tall terminal's worth) at once
+FIRST_PAINT_WAIT = 0.5  # then lists the rest once they are drawn (or after this long)
+
+
+class InventoryScanned(Message):
+    """One scan of the telemetry root: the whole inventory, or why it failed.
+
+    The first scan of a large tree also posts its first ``FIRST_ROWS`` records early
+    (``complete=False``), so the table has its visible rows before the listing ends.
+    """
+
+    def __init__(self, records: list[InventoryRecord] | None, error: str | None,
+                 root_exists: bool, *, complete: bool = True) -> None:
+        super().__init__()
+        self.records = records
+        self.error = error
+        self.root_exists = root_exists
+        self.complete = complete  # False: the first rows of a first scan, more to come
+
+
+class WipeFinished(Message):
+    """A wipe ran: what was planned and what happened."""
+
+    def __init__(self, plan: WipePlan, report: WipeReport) -> None:
+        super().__init__()
+        self.plan = plan
+        self.report = report
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{fmt.count(n)} {word}" if n == 1 else f"{fmt.count(n)} {word}s"
 
 
 class FilesScreen(Screen[None]):
+    """The inventory table, its totals, the wipe keys and the last wipe's outcome."""
+
+    DEFAULT_CSS = """
+    #files-scope {
+        width: 1fr;
+        padding: 0 1;
+    }
+    #files-paused {
+        background: $warning;
+        color: $background;
+        text-style: bold;
+        margin-left: 1;
+    }
+    #files-message {
+        width: 1fr;
+        height: 1;
+        padding: 0 1;
+    }
+    #files-table {
+        height: 1fr;
+    }
+    #files-empty {
+        height: 1fr;
+        padding: 1 2;
+    }
+    #files-detail {
+        height: auto;
+        max-height: 10;
+        border: round $primary 60%;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    #files-detail.-none, FilesScreen.-short #files-detail {
+        display: none;
+    }
+    #files-totals {
+        width: 1fr;
+        height: 1;
+        padding: 0 1;
+    }
+    #files-status {
+        width: 1fr;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "wipe_row", "Wipe row", id="files.wipe-row"),
+        Binding("W", "wipe_server", "Wipe server", id="files.wipe-server"),
+    ]
+
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[InventoryRecord] | None = None  # the last scan shown
+        self.pending: InventoryScanned | None = None  # arrived while paused
+        self.error: str | None = None
+        self.root_exists = True
+        self.scans = 0  # complete scans delivered (tests wait on it)
+        self.complete = False  # the rows shown are a whole scan (not its first rows)
+        self.wipes = 0  # wipes finished (tests wait on it)
+        self.last_report: WipeReport | None = None
+        self._wake = threading.Event()
+        self._first_drawn = threading.Event()  # the first rows are on the screen
+        self._stop = threading.Event()
+        self._visible = True
+        self._after_wipe = False  # the next whole scan follows a wipe
+        self._shown: dict[str, tuple[object, ...]] = {}  # what each label shows now
+
+    @property
+    def host(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
+
+    # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("gridctl telemetry files")
+        self._wake.set()  # the first scan: right away, while the widgets mount
+        self._scan()
+        with Horizontal(id="topbar"):
+            yield Label("tokentop", id="app-title")
+            yield Label(id="files-scope")
+            yield Label(" PAUSED ", id="files-paused")
+        yield Label(id="files-message")
+        yield FilesTable(id="files-table")
+        yield Static(id="files-empty")
+        yield Static(id="files-detail")
+        yield Label(id="files-totals")
+        yield Label(id="files-status")
         yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#files-paused", Label).display = False
+        self.query_one("#files-message", Label).display = False
+        self.query_one("#files-empty").display = False
+        self.watch(self.app, "paused", self._paused_changed, init=False)
+        self._paused_changed(self.host.paused)
+        self._show_scope()
+        self._show_status()
+        self.query_one(FilesTable).focus()
+        self.set_interval(SCAN_SECONDS, self._tick)
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def on_screen_suspend(self) -> None:
+        self._visible = False
+
+    def on_screen_resume(self) -> None:
+        if not self._visible:  # back from another screen: what changed meanwhile
+            self._visible = True
+            self._wake.set()
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.query_one("#files-paused", Label).display = paused
+        if not paused and self.pending is not None:
+            pending, self.pending = self.pending, None
+            self._apply(pending)
+
+    # -- scanning ------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="files-scan", exit_on_error=False)
+    def _scan(self) -> None:
+        """Scan now, then whenever woken, or every second when live and shown."""
+        worker = get_current_worker()
+        live = self.host.follow
+        last: tuple[object, ...] | None = None
+        scanner = Rescanner()
+        while True:
+            woken = self._wake.wait(SCAN_SECONDS)
+            self._wake.clear()
+            if worker.is_cancelled or self._stop.is_set():
+                return
+            if not woken and not (live and self._visible):
+                continue
+            layout = self.host.source.layout
+            partial = last is None  # nothing shown yet: show the first rows early
+            try:
+                records: list[InventoryRecord] | None = []
+                assert records is not None
+                for record in scanner.scan(layout):
+                    records.append(record)
+                    if partial and len(records) == FIRST_ROWS:
+                        self.post_message(InventoryScanned(list(records), None, True,
+                                                           complete=False))
+                        # Let the UI draw them before listing on: no GIL contention.
+                        self._first_drawn.wait(FIRST_PAINT_WAIT)
+                error = None
+            except Exception as exc:  # keep the screen up and say what broke
+                records, error = None, f"scanning {fmt.clean(layout.path)} failed: {exc}"
+            exists = layout.path.is_dir()
+            seen = (records, error, exists)
+            if seen == last and not woken:
+                continue
+            last = seen
+            self.post_message(InventoryScanned(records, error, exists))
+
+    def rescan(self) -> None:
+        """Scan again now (after a wipe; tests)."""
+        self._wake.set()
+
+    def on_inventory_scanned(self, message: InventoryScanned) -> None:
+        if self.host.paused and self.records is not None and not self._after_wipe:
+            self.pending = message
+            return
+        if message.complete:
+            self._after_wipe = False  # the user wiped: show the result, paused or not
+        self.pending = None
+        self._apply(message)
+
+    def _apply(self, message: InventoryScanned) -> None:
+        if not message.complete:
+            self.call_after_refresh(self._first_drawn.set)
+        self.complete = message.complete
+        if message.complete:
+            self.scans += 1
+        self.error = message.error
+        self.root_exists = message.root_exists
+        if message.records is not None:
+            self.records = message.records
+        self._show()
+
+    def _tick(self) -> None:
+        """Ages ("3s ago") move with the clock, even when no file changed."""
+        if self._visible and not self.host.paused and self.records:
+            self.query_one(FilesTable).show(self.records, self.host.clock())
+            self._show_detail()
+            self._show_totals()
+
+    # -- drawing ---------------------------------------------------------------------
+    def _show(self) -> None:
+        records = self.records or []
+        table = self.query_one(FilesTable)
+        empty = self.query_one("#files-empty", Static)
+        table.display = bool(records)
+        empty.display = not records
+        if not records:
+            self._put("#files-empty", self._empty_text())
+        table.show(records, self.host.clock())
+        self._show_detail()
+        self._show_totals()
+        self._show_status()
+
+    def on_data_table_row_highlighted(self, _: FilesTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The files of the row under the cursor (tall screens): what ``w`` would delete."""
+        detail = self.query_one("#files-detail", Static)
+        record = self.query_one(FilesTable).selected
+        detail.set_class(record is None, "-none")  # a class: -short screens hide it too
+        if record is None:
+            return
+        detail.border_title = fmt.clean(f"{record.server} · {record.signal}")
+        now = self.host.clock()
+        root = self.host.source.root
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, f in enumerate(sorted(record.files, key=lambda f: f.mtime, reverse=True)):
+            if i:
+                text.append("\n")
+            text.append(f"{fmt.nbytes(f.size):>9}  ", style="bold")
+            text.append(f"{local_time(min(f.mtime, now), now):>11}  ", style="dim")
+            try:
+                name = f.path.relative_to(root)
+            except ValueError:
+                name = f.path
+            text.append(fmt.clean(name))
+        self._put("#files-detail", text)
+
+    def _empty_text(self) -> Text:
+        root = self.host.source.root
+        text = Text()
+        if self.records is None and self.error is None:
+            text.append("scanning ", style="dim")
+            text.append(fmt.clean(root))
+            text.append(" …", style="dim")
+            return text
+        if not self.root_exists:
+            text.append("no telemetry directory: ", style="bold")
+        else:
+            text.append("no telemetry files under ", style="bold")
+        text.append(fmt.clean(root))
+        text.append("\n\ngridctl writes <stack>/<server>/{logs,metrics,traces}.jsonl there "
+                    "when telemetry persistence is on.\nAnother root: tokentop --metrics-dir "
+                    "DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry).", style="dim")
+        return text
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Update a label only when its text changed: every update re-lays out the
+        screen, and the table under it has hundreds of rows."""
+        key = (text.plain, tuple(text.spans), str(text.style))
+        if self._shown.get(selector) == key:
+            return
+        self._shown[selector] = key
+        self.query_one(selector, Static).update(text)
+
+    def _show_scope(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("files")
+        text.append(" · gridctl telemetry on disk", style="dim")
+        self._put("#files-scope", text)
+
+    def _show_totals(self) -> None:
+        records = self.records or []
+        t = totals(records)
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if not records:
+            self._put("#files-totals", line)
+            return
+        now = self.host.clock()
+        if not self.complete:
+            line.append("listing files … ", style="dim")
+        line.append("total ", style="dim")
+        line.append(fmt.nbytes(t.size_bytes), style="bold")
+        line.append(" · ", style="dim")
+        line.append(_plural(t.files, "file"))
+        line.append(" · ", style="dim")
+        line.append(_plural(t.servers, "server"))
+        line.append(" · ", style="dim")
+        line.append(_plural(t.records, "signal"))
+        if t.oldest is not None and t.newest is not None:
+            line.append(" · oldest ", style="dim")
+            line.append(local_time(t.oldest, now))
+            if self.size.width >= 100:
+                line.append(f" ({fmt.ago(now - t.oldest)})")
+                line.append(" · span ", style="dim")
+                line.append(span(min(t.newest, now) - t.oldest))
+        self._put("#files-totals", line)
+
+    def _show_status(self) -> None:
+        colors = palette(self.app)
+        text = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        if self.error is not None:
+            text.append(self.error, style=f"bold {colors.error}")
+            text.append(" · ")
+        text.append(fmt.clean(self.host.source.root))
+        text.append(" · rescans every second" if self.host.follow else " · scanned once")
+        text.append(" · w wipe row · W wipe server")
+        self._put("#files-status", text)
+
+    def _show_message(self, text: Text) -> None:
+        label = self.query_one("#files-message", Label)
+        label.display = True
+        self._put("#files-message", text)
+
+    # -- wiping ----------------------------------------------------------------------
+    def _plan(self, server: str, signal: str) -> WipePlan | None:
+        """The scope as the last scan listed it: what the modal shows is what goes."""
+        records = [r for r in self.records or []
+                   if r.server == server and (not signal or r.signal == signal)]
+        if not records:
+            return None
+        return WipePlan(self.host.source.layout, server, signal, records)
+
+    def action_wipe_row(self) -> None:
+        record = self.query_one(FilesTable).selected
+        if record is not None:
+            self._confirm(self._plan(record.server, record.signal))
+
+    def action_wipe_server(self) -> None:
+        record = self.query_one(FilesTable).selected
+        if record is not None:
+            self._confirm(self._plan(record.server, ""))
+
+    def _confirm(self, plan: WipePlan | None) -> None:
+        if plan is None:
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._show_message(Text("wiping …", style="dim"))
+                self._run_wipe(plan)
+
+        self.app.push_screen(WipeModal(plan), done)
+
+    @work(thread=True, group="files-wipe", exit_on_error=False)
+    def _run_wipe(self, plan: WipePlan) -> None:
+        try:
+            report = execute(plan)
+        except Exception as exc:  # a bug, not a file: say so, keep the screen up
+            from store.gridctl.wipe import FileError
+
+            report = WipeReport(errors=[FileError(plan.layout.path, str(exc))])
+        self.post_message(WipeFinished(plan, report))
+
+    def on_wipe_finished(self, message: WipeFinished) -> None:
+        self.wipes += 1
+        self.last_report = report = message.report
+        colors = palette(self.app)
+        plan = message.plan
+        text = Text(no_wrap=True, overflow="ellipsis")
+        scope = ", ".join(plan.servers)
+        what = f"{scope} {plan.signal}" if plan.signal else f"{scope} (all signals)"
+        text.append("wiped ", style=f"bold {colors.cost}" if report.ok else "bold")
+        text.append(fmt.clean(what))
+        text.append(f": {_plural(len(report.deleted), 'file')}, "
+                    f"{fmt.nbytes(report.freed_bytes)}")
+        if report.errors:
+            first = report.errors[0]
+            text.append(f" · {_plural(len(report.errors), 'file')} not deleted: ",
+                        style=f"bold {colors.error}")
+            text.append(fmt.clean(f"{first.path}: {first.message}"))
+            if len(report.errors) > 1:
+                text.append(f" (+{len(report.errors) - 1} more)")
+        self._show_message(text)
+        self._after_wipe = True
+        self.rescan()

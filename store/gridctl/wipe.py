@@ -1,0 +1,170 @@
+"""Delete a scope of gridctl telemetry: the active files and their rotated siblings.
+
+gridctl's ``Wipe(server, signal)``: an empty server or signal is a wildcard; what goes
+is each matching ``<signal>.jsonl`` and its lumberjack backups (plain and ``.gz``),
+and nothing else (unrelated files, other signals and servers, directories stay).
+
+It happens in two steps so a user confirms exactly what goes: ``plan`` lists the
+files (an inventory of the scope), ``execute`` deletes that list. ``wipe`` does both.
+
+Names come from users (the CLI's ``--server``, an HTTP-style API): a name that could
+leave the root (``..``, a separator, an absolute path) is refused with a clear error
+before anything is touched. Files are never opened, only unlinked, so a writer that is
+appending keeps going: on POSIX its open descriptor survives the unlink, and a writer
+that opens per append (or lumberjack at its next rotation) recreates the file, which
+the metrics follower then reads from its start. One file that cannot be deleted is
+reported and the rest are still deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.gridctl.inventory import (
+    InventoryRecord,
+    RootArg,
+    Totals,
+    as_layout,
+    inventory,
+    totals,
+)
+from store.metrics.layout import SIGNALS, SKILLS_DIR, Layout
+
+
+class WipeError(ValueError):
+    """A scope that is refused before anything is deleted (the message says why)."""
+
+
+def check_server(server: str) -> None:
+    """``stack/server`` or empty; anything that could name a path outside the root raises."""
+    if not server:
+        return
+    if "\x00" in server:
+        raise WipeError(f"refusing server name {server!r}: it contains a NUL byte")
+    if server.startswith(("/", "\\")) or (len(server) > 1 and server[1] == ":"):
+        raise WipeError(f"refusing server name {server!r}: an absolute path, not STACK/SERVER")
+    if "\\" in server:
+        raise WipeError(f"refusing server name {server!r}: it contains a path separator '\\'")
+    parts = server.split("/")
+    if any(p in (".", "..") for p in parts):
+        raise WipeError(f"refusing server name {server!r}: '..' or '.' would leave the "
+                        "telemetry root")
+    if len(parts) != 2 or not all(parts):
+        raise WipeError(f"refusing server name {server!r}: expected STACK/SERVER "
+                        "(one '/', no other separators)")
+    if parts[1] == SKILLS_DIR:
+        raise WipeError(f"refusing server name {server!r}: {SKILLS_DIR} is not a server")
+
+
+def check_signal(signal: str) -> None:
+    """Empty or one of logs, metrics, traces."""
+    if signal and signal not in SIGNALS:
+        raise WipeError(f"unknown signal {signal!r}: expected one of {', '.join(SIGNALS)}")
+
+
+@dataclass(frozen=True)
+class WipePlan:
+    """What a wipe of (server, signal) would delete, as listed when it was planned."""
+
+    layout: Layout
+    server: str
+    signal: str
+    records: list[InventoryRecord]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [f.path for r in self.records for f in r.files]
+
+    @property
+    def totals(self) -> Totals:
+        return totals(self.records)
+
+    @property
+    def servers(self) -> list[str]:
+        return sorted({r.server for r in self.records})
+
+    @property
+    def signals(self) -> list[str]:
+        present = {r.signal for r in self.records}
+        return [s for s in SIGNALS if s in present]
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: Path
+    message: str
+
+
+@dataclass
+class WipeReport:
+    """What a wipe did: files deleted (and their bytes), files it could not delete."""
+
+    deleted: list[Path] = field(default_factory=list)
+    freed_bytes: int = 0
+    errors: list[FileError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def plan(root: RootArg = None, server: str = "", signal: str = "") -> WipePlan:
+    """List the files a wipe of the scope deletes. Raises ``WipeError`` for a bad name.
+
+    Servers are looked up in the root's listing, never built from the name, so even
+    a name that passed the checks cannot point anywhere else.
+    """
+    check_server(server)
+    check_signal(signal)
+    layout = as_layout(root)
+    records = [r for r in inventory(layout, server) if not signal or r.signal == signal]
+    return WipePlan(layout, server, signal, records)
+
+
+def _unlink(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        # unlink(2) says EISDIR on Linux but EPERM on macOS: say what it is.
+        raise IsADirectoryError(21, "is a directory, not a telemetry file", str(path))
+    os.unlink(path)
+
+
+def execute(planned: WipePlan) -> WipeReport:
+    """Delete the planned files; report each one that could not be deleted.
+
+    A file already gone is not an error. A plain backup that lumberjack compressed in
+    the meantime (``x.jsonl`` became ``x.jsonl.gz``) is the same backup: its ``.gz``
+    goes instead.
+    """
+    report = WipeReport()
+    listed = set(planned.paths)
+    for record in planned.records:
+        for info in record.files:
+            path, size = info.path, info.size
+            try:
+                _unlink(path)
+            except FileNotFoundError:
+                gz = path.with_name(path.name + ".gz")
+                if path == record.path or path.name.endswith(".gz") or gz in listed:
+                    continue
+                try:
+                    size = os.lstat(gz).st_size
+                    _unlink(gz)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    report.errors.append(FileError(gz, exc.strerror or str(exc)))
+                    continue
+                path = gz
+            except OSError as exc:
+                report.errors.append(FileError(path, exc.strerror or str(exc)))
+                continue
+            report.deleted.append(path)
+            report.freed_bytes += size
+    return report
+
+
+def wipe(root: RootArg = None, server: str = "", signal: str = "") -> WipeReport:
+    """gridctl's ``Wipe``: empty ``server`` or ``signal`` means all. See ``plan``."""
+    return execute(plan(root, server, signal))
