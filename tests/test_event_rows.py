@@ -120,3 +120,26 @@ async def test_the_app_freezes_its_start_up_heap_and_thaws_it_on_exit(tmp_path: 
         assert gc.get_threshold()[0] >= GC_YOUNG
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+async def test_many_long_lived_thread_workers_do_not_starve_a_new_one(tmp_path: Path) -> None:
+    """Every source and screen keeps a thread worker while it follows something; with
+    the loop's default executor (6 threads on 2 cores) the Spans screen, opened after
+    five others, never started reading."""
+    import threading
+
+    from store.metrics import MetricsSource
+    from tui.app import TokentopApp
+
+    release = threading.Event()
+    app = TokentopApp(MetricsSource(tmp_path), follow=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(12):
+            app.run_worker(lambda: release.wait(30), thread=True, group="hold")
+        quick = app.run_worker(lambda: 42, thread=True, group="quick")
+        for _ in range(300):
+            if quick.is_finished:
+                break
+            await pilot.pause(0.01)
+        release.set()
+        assert quick.is_finished and quick.result == 42

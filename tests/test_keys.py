@@ -16,7 +16,7 @@ from conftest import NOW_MINUTE, Tree, make_app, settle
 from rich.text import Text
 from textual.widgets import OptionList
 
-from store.metrics import metrics_document, window
+from store.metrics import MetricsSource, metrics_document, window
 from tui import format as fmt
 from tui.app import TokentopApp
 from tui.screens.help import HelpScreen, data_rows
@@ -258,3 +258,26 @@ async def test_follow_picks_up_new_lines_and_stops_on_exit(tree: Tree) -> None:
         assert not returned.is_set()
     # Leaving the app sets the stop event; follow() notices within its 1 s timeout.
     assert returned.wait(5)
+
+
+async def test_digits_switch_screens_on_every_visit(tmp_path: Path) -> None:
+    """Shown again, a screen must not hand the focus to its hidden filter box: the next
+    digit was typed into it instead of switching screens (Overview, Events, Logs)."""
+    app = TokentopApp(MetricsSource(tmp_path), follow=False)
+    names = ["OverviewScreen", "UsageScreen", "EventsScreen", "TracesScreen",
+             "AccessScreen", "FilesScreen", "LogsScreen", "SpansScreen"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(2):
+            for _ in names:
+                await pilot.press("tab")
+                await pilot.pause()
+        for key in "2345678123456781":
+            await pilot.press(key)
+            want = names[int(key) - 1]
+            for _ in range(200):
+                if type(app.screen).__name__ == want:
+                    break
+                await pilot.pause(0.01)
+            assert type(app.screen).__name__ == want, key
+            focused = app.focused
+            assert focused is None or focused.display, (key, focused)

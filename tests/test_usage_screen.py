@@ -73,12 +73,24 @@ async def test_tab_and_digits_switch_screens(usage_app: TokentopApp) -> None:
         assert isinstance(usage_app.screen, UsageScreen)
         await pilot.press("tab")
         assert isinstance(usage_app.screen, EventsScreen)
-        await pilot.press("tab")
-        assert isinstance(usage_app.screen, OverviewScreen)
+        order = [type(usage_app.screen).__name__]
+        for _ in range(6):  # Traces, Access, Files, Logs, Spans, then round to Overview
+            await pilot.press("tab")
+            order.append(type(usage_app.screen).__name__)
+        assert order == ["EventsScreen", "TracesScreen", "AccessScreen", "FilesScreen",
+                         "LogsScreen", "SpansScreen", "OverviewScreen"]
         await pilot.press("2")
         assert isinstance(usage_app.screen, UsageScreen)
         await pilot.press("3")
         assert isinstance(usage_app.screen, EventsScreen)
+        for key, name in (("4", "TracesScreen"), ("5", "AccessScreen"), ("6", "FilesScreen"),
+                          ("7", "LogsScreen"), ("8", "SpansScreen")):
+            await pilot.press(key)
+            for _ in range(200):  # a screen built on first use may take a few frames
+                if type(usage_app.screen).__name__ == name:
+                    break
+                await pilot.pause(0.01)
+            assert type(usage_app.screen).__name__ == name
         await pilot.press("1")
         assert isinstance(usage_app.screen, OverviewScreen)
 

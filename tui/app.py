@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -38,6 +39,9 @@ from tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_sp
 from tui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.widget import Widget
+
     from store.events.filesource import FileSource
     from store.events.sse import SseSource
     from store.events.stream import EventStream, Reader
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.25
 USAGE_POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
 USAGE_BUSY_MS = 1000  # a locked store says so within a second, not after five
+WORKER_THREADS = 32  # long-lived thread workers at once (see on_mount)
 GC_YOUNG = 10_000  # allocations between young collections (CPython's default: 700)
 
 
@@ -138,6 +143,12 @@ class TokentopApp(App[int]):
 
     # -- life cycle ----------------------------------------------------------------
     def on_mount(self) -> None:
+        # Textual runs thread workers on the event loop's default executor, which has
+        # min(32, cores + 4) threads: 6 on a 2-core box. The sources and screens each
+        # keep a worker for as long as they follow something (metrics, usage, events,
+        # access, files, logs, spans, ...), so a seventh would wait forever.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="tokentop"))
         self.switch_mode(self.specs[0].mode)
         self.set_interval(POLL_SECONDS, self.poll_source)
         # Replay after the first paint: the dashboard (and its progress) shows at once.
@@ -449,11 +460,35 @@ class TokentopApp(App[int]):
     def action_next_screen(self) -> None:
         modes = [spec.mode for spec in self.specs]
         current = modes.index(self.current_mode) if self.current_mode in modes else -1
-        self.switch_mode(modes[(current + 1) % len(modes)])
+        self._switch(modes[(current + 1) % len(modes)])
 
     def action_pick_screen(self, index: int) -> None:
         if 0 <= index < len(self.specs) and not isinstance(self.screen, HelpScreen):
-            self.switch_mode(self.specs[index].mode)
+            self._switch(self.specs[index].mode)
+
+    def _switch(self, mode: str) -> None:
+        self.switch_mode(mode)
+        self.call_after_refresh(self._unfocus_hidden)
+
+    def _unfocus_hidden(self) -> None:
+        """Never leave the focus on a hidden widget (a screen's closed filter box).
+
+        Textual gives a screen shown again the focus it had, or its first focusable
+        widget, even one that is not displayed; the next key (a digit to switch
+        screens) was then typed into an invisible search box.
+        """
+        if self.focused is None or self._shown(self.focused):
+            return
+        screen = self.screen
+        screen.set_focus(next((w for w in screen.focus_chain if self._shown(w)), None))
+
+    def _shown(self, widget: Widget) -> bool:
+        node: DOMNode | None = widget
+        while node is not None and node is not self.screen:
+            if not node.display:
+                return False
+            node = node.parent
+        return True
 
     async def action_quit(self) -> None:
         self.stop_source()

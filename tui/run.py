@@ -30,7 +30,7 @@ def run_dashboard(
 
     tree = None
     usage = None
-    demo_events = None
+    demo_events = demo_access = demo_traces = None
     try:
         if demo:
             try:
@@ -52,6 +52,20 @@ def run_dashboard(
                 demo_events = build_demo_events()
                 demo_events.start()
                 events = str(demo_events.path)
+            if access is None:
+                from tui.demo.access import build_demo_access
+
+                demo_access = build_demo_access()
+                demo_access.start()
+                access = str(demo_access.path)
+            if traces is None:
+                from tui.demo.traces import build_demo_traces
+
+                demo_traces = build_demo_traces()  # 3,000 traces, then one a second
+                demo_traces.start()
+                traces = str(demo_traces.path)
+                if diagnostics is None:
+                    diagnostics = str(demo_traces.diagnostics_path)
         else:
             usage_path, collect = usage_store(store)
         source = MetricsSource(metrics_dir, capacity_minutes=capacity_minutes)
@@ -69,8 +83,9 @@ def run_dashboard(
     except KeyboardInterrupt:
         return 130
     finally:
-        if demo_events is not None:
-            demo_events.stop()
+        for demo_source in (demo_traces, demo_access, demo_events):
+            if demo_source is not None:
+                demo_source.stop()
         if usage is not None:
             usage.stop()
         if tree is not None:

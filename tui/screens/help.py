@@ -1,5 +1,4 @@
-"""The help screen: keys, what the Overview, Usage and Events screens show, where the data
-comes from.
+"""The help screen: keys, what each screen shows, where the data comes from.
 
 A modal over the dashboard (which keeps updating underneath). The data section
 names the actual directory being read, so "why is it empty?" has an answer on screen.
@@ -30,11 +29,21 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
     ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
     ("esc", "clear the filter, then the picked server"),
-    ("tab  1 2 3", "next screen; 1 Overview, 2 Usage, 3 Events"),
+    ("tab  1 … 8", "next screen; 1 Overview, 2 Usage, 3 Events, 4 Traces, 5 Access, "
+                   "6 Files, 7 Logs, 8 Spans"),
     ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d, all; or click one"),
     ("b  B", "Usage: next / previous breakdown: model, provider, agent, project, tool"),
     ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
     ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
+    ("] [", "Traces: next / previous page (newest first)"),
+    ("f m s x", "Traces: filter by provider, model, status; x clears the filters"),
+    ("v  b", "Traces: the list or the analytics; b cycles the bucket: hour, day, week"),
+    ("b B  r R", "Access: next / previous breakdown; next / previous range"),
+    ("w  W", "Files: wipe the row's files / every signal of its server (asks first)"),
+    ("l  d i w e", "Logs: cycle / set the minimum level (debug = all)"),
+    ("s  S", "Logs, Spans: next / previous server (or click one on the left)"),
+    ("/  enter", "Logs, Spans: search; enter opens the detail / the trace waterfall"),
+    ("a", "Spans: tool calls only / every span"),
     ("ctrl+p", "command palette: themes, screenshots"),
 )
 
@@ -78,6 +87,30 @@ EVENTS: tuple[tuple[str, str], ...] = (
 )
 
 
+TRACES: tuple[tuple[str, str], ...] = (
+    ("cards", "requests, tokens, cost, error rate and p95 latency over the window"),
+    ("list", "the gateway's traces, newest first, paged by its own cursor; enter: "
+             "headers (credentials redacted) and bodies"),
+    ("analytics", "latency p50/p95/p99 per model, error rates, tokens and cost over "
+                  "time; the queue-pressure badge from --diagnostics"),
+)
+
+ACCESS: tuple[tuple[str, str], ...] = (
+    ("cards", "reads, share served from cache, tokens saved, delivered / original"),
+    ("below", "breakdown by outcome, integration or cache source; tokens saved per "
+              "minute; top paths; the last reads"),
+)
+
+GRIDCTL: tuple[tuple[str, str], ...] = (
+    ("Files", "what gridctl keeps per server and signal: size, files, span, last "
+              "write; wipe with a confirmation that lists every file"),
+    ("Logs", "logs.jsonl: local time, level, server, component, message; enter: "
+             "every attribute, ts as written"),
+    ("Spans", "traces.jsonl (OTLP): tool calls with client, duration, status, tokens; "
+              "enter: the trace as a waterfall"),
+)
+
+
 def _grid(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> Table:
     """Two columns; the second wraps under itself, not under the key."""
     table = Table.grid(padding=(0, 2))
@@ -114,7 +147,21 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
         ("usage", f"{usage}; --store PATH for another (openusage's: read-only)"),
         ("events", fmt.clean(getattr(host, "events_name", "")) if getattr(
             host, "events_target", None) else "none; --events URL|FILE"),
+        ("traces", _target(getattr(host, "traces_target", None),
+                           "none; --traces FILE|postgresql://…")),
+        ("access", _target(getattr(host, "access_path", None), "none; --access FILE")),
     ]
+
+
+def _target(target: str | None, missing: str) -> str:
+    """A source as given on the command line, without a URL's password."""
+    if not target:
+        return missing
+    if "://" in target and "@" in target:
+        scheme, rest = target.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        target = f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return fmt.clean(target)
 
 
 def help_body(host: DashboardHost) -> Group:
@@ -125,6 +172,9 @@ def help_body(host: DashboardHost) -> Group:
         Text("Overview", style=title), _grid(SHOWS), Text(),
         Text("Usage", style=title), _grid(USAGE), Text(),
         Text("Events", style=title), _grid(EVENTS), Text(),
+        Text("Traces", style=title), _grid(TRACES), Text(),
+        Text("Access", style=title), _grid(ACCESS), Text(),
+        Text("gridctl files", style=title), _grid(GRIDCTL), Text(),
         Text("Data", style=title), _grid(data_rows(host)),
     )
 

@@ -216,6 +216,16 @@ class SignalScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._stop.set()
 
+    def on_screen_resume(self) -> None:
+        """Shown again: focus the list, never the hidden search box (Textual would give
+        it the focus when the list is hidden, and the next digit key typed into it
+        instead of switching screens)."""
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        if not self._q("filter").display:
+            self.set_focus(self.record_list if self.record_list.display else None)
+
     def on_resize(self) -> None:
         self.call_after_refresh(self._show_header)  # the list's new width is known then
 
