@@ -281,3 +281,27 @@ async def test_digits_switch_screens_on_every_visit(tmp_path: Path) -> None:
             assert type(app.screen).__name__ == want, key
             focused = app.focused
             assert focused is None or focused.display, (key, focused)
+
+
+async def test_a_new_screen_is_not_restyled_from_scratch(tmp_path: Path) -> None:
+    """Textual restyled the whole app (50-75 ms) on the first switch to every screen;
+    a screen built with the current theme skips that, a theme change still reaches it."""
+    app = TokentopApp(MetricsSource(tmp_path), follow=False)
+    calls: list[int] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        original = app.refresh_css
+
+        def counting(animate: bool = True) -> None:
+            calls.append(1)
+            original(animate)
+
+        app.refresh_css = counting  # type: ignore[method-assign]
+        for key in "2345678":
+            await pilot.press(key)
+            await pilot.pause()
+        assert calls == []
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        assert calls  # the Overview, built before the change, is restyled on its switch

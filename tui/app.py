@@ -40,6 +40,7 @@ from tui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
+    from textual.screen import Screen
     from textual.widget import Widget
 
     from store.events.filesource import FileSource
@@ -134,12 +135,29 @@ class TokentopApp(App[int]):
         self.access_path = access
         self.specs = screen_specs()
         for spec in self.specs:
-            self.add_mode(spec.mode, spec.factory)
+            self.add_mode(spec.mode, self._fresh(spec.factory))
         self._stop = threading.Event()
         self._frozen_minute: int | None = None
         self._seen: tuple[object, ...] | None = None
         self._signals: list[int] = []
         self._gc_threshold: tuple[int, int, int] | None = None  # while the heap is frozen
+
+    def _fresh(self, factory: Callable[[], Screen[None]]) -> Callable[[], Screen[None]]:
+        """The screen, marked as styled with the current theme.
+
+        Textual restyles the whole app (re-parsing every stylesheet, 50-75 ms here)
+        the first time it switches to a screen whose style generation is behind the
+        app's, and a new screen starts behind. A screen built now is styled as it
+        mounts, with the current theme; a later theme change still bumps the app's
+        generation and restyles it on its next switch.
+        """
+
+        def build() -> Screen[None]:
+            screen = factory()
+            screen._css_update_count = self._css_update_count
+            return screen
+
+        return build
 
     # -- life cycle ----------------------------------------------------------------
     def on_mount(self) -> None:

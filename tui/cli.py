@@ -9,34 +9,17 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import click
 
 from store.metrics.query import RANGE_NAMES
+from tui.commands.common import fail, telemetry_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def fail(message: str) -> None:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
-
-
 def _check_dir(path: str | None) -> None:
-    from store.metrics.layout import default_root
-
-    target = Path(path).expanduser() if path else default_root()
-    if not target.exists():
-        hint = "" if path else " (pass DIR or set GRIDCTL_HOME)"
-        fail(f"metrics directory not found: {target}{hint}")
-    if not target.is_dir():
-        fail(f"not a directory: {target}")
-    try:
-        next(iter(target.iterdir()), None)
-    except PermissionError:
-        fail(f"cannot read directory: {target}")
+    telemetry_dir(path, "metrics directory")
 
 
 @click.group(invoke_without_command=True, context_settings=CONTEXT)

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
+from tui.commands.common import fail
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
 
 
 @click.command("access", context_settings=CONTEXT)

@@ -32,9 +32,11 @@ import sys
 import threading
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
+
+from tui.commands.common import fail
 
 if TYPE_CHECKING:
     from store.events.model import Envelope, Marker
@@ -45,11 +47,6 @@ READ_BATCH = 1024  # results printed per write + flush at most
 IDLE = 0.1  # seconds between looks at the source's state while nothing arrives
 JOIN_TIMEOUT = 3.0
 
-
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
 
 
 class _Terminated(Exception):

@@ -18,38 +18,23 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
+
+from tui.commands.common import fail, telemetry_dir
 
 if TYPE_CHECKING:
     from store.gridctl.inventory import InventoryRecord
     from store.metrics.layout import Layout
 
 
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
-
 
 def _layout(directory: str | None) -> Layout:
     """DIR (or the default root) resolved like the metrics command; missing = exit 2."""
-    from pathlib import Path
+    from store.metrics.layout import Layout
 
-    from store.metrics.layout import Layout, default_root
-
-    target = Path(directory).expanduser() if directory else default_root()
-    if not target.exists():
-        hint = "" if directory else " (pass DIR or set GRIDCTL_HOME)"
-        fail(f"telemetry directory not found: {target}{hint}")
-    if not target.is_dir():
-        fail(f"not a directory: {target}")
-    try:
-        next(iter(target.iterdir()), None)
-    except PermissionError:
-        fail(f"cannot read directory: {target}")
-    return Layout.resolve(target)
+    return Layout.resolve(telemetry_dir(directory))
 
 
 def _known_server(layout: Layout, server: str) -> None:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+from tui.commands.common import fail, telemetry_dir
 
 if TYPE_CHECKING:
     from store.gridctl.follow import SignalFollower
@@ -26,28 +27,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FOLLOW_SECONDS = 0.25
 
 
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
-
 
 def _follower(directory: str | None, signal: str, tail: int) -> SignalFollower[Any]:
     from store.gridctl import logs as logs_mod
     from store.gridctl import spans as spans_mod
     from store.gridctl.follow import SignalFollower
-    from store.metrics.layout import Layout, default_root
+    from store.metrics.layout import Layout
 
-    target = Path(directory).expanduser() if directory else default_root()
-    if not target.exists():
-        hint = "" if directory else " (pass DIR or set GRIDCTL_HOME)"
-        fail(f"telemetry directory not found: {target}{hint}")
-    if not target.is_dir():
-        fail(f"not a directory: {target}")
-    try:
-        next(iter(target.iterdir()), None)
-    except PermissionError:
-        fail(f"cannot read directory: {target}")
+    target = telemetry_dir(directory)
     parse = logs_mod.parse_lines if signal == "logs" else spans_mod.parse_lines
     return SignalFollower(Layout.resolve(target), signal, parse, capacity=tail)
 

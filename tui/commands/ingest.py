@@ -11,15 +11,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
+from tui.commands.common import fail
 
 
 def _readable_dir(path: Path, what: str) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -20,12 +19,7 @@ from store.usage import reports
 from store.usage.db import has_collector_offsets
 from store.usage.paths import default_db_path
 from store.usage.reports import ReportError, ReportOptions
-
-
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
+from tui.commands.common import fail
 
 
 def ingest_new(path: Path) -> None:

@@ -15,17 +15,14 @@ exit and on SIGHUP/SIGTERM).
 
 from __future__ import annotations
 
-import atexit
 import json
 import random
-import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, SignalCleanup, write_marker
+from tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 FILE_NAME = "access.jsonl"
 STEP = 0.5  # seconds between appends
@@ -152,20 +149,15 @@ def history_lines(factory: AccessFactory, now: float, minutes: int,
     return lines
 
 
-class DemoAccess:
+class DemoAccess(DemoDir):
     """The demo airstore's access log and the thread that keeps appending to it."""
 
+    THREAD = "demo-access"
+
     def __init__(self, root: Path, *, seed: int = 7) -> None:
-        self.root = root
+        super().__init__(root)
         self.path = root / FILE_NAME
         self.factory = AccessFactory(seed)
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopped = False
-        atexit.register(self.stop)
-        self._signals = SignalCleanup(self.stop)
 
     def _append(self, lines: list[str]) -> None:
         if lines:
@@ -185,8 +177,7 @@ class DemoAccess:
 
     def start(self) -> None:
         self.prime(time.time())
-        self._thread = threading.Thread(target=self._run, name="demo-access", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def _run(self) -> None:
         try:
@@ -195,17 +186,6 @@ class DemoAccess:
         except OSError as exc:  # the directory was removed under us: stop quietly
             self.error = str(exc)
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        atexit.unregister(self.stop)
-        self._signals.restore()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def build_demo_access(seed: int = 7, *, root: Path | None = None) -> DemoAccess:

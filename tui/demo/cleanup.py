@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -103,3 +104,44 @@ def sweep_stale(tmpdir: Path | None = None) -> list[Path]:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
+
+
+class DemoDir:
+    """A demo source living in its own temporary directory, fed by one thread.
+
+    ``stop()`` ends the thread and deletes the directory, at most once, whoever calls
+    it first: the dashboard on quit, ``atexit``, or SIGHUP/SIGTERM (closing the
+    terminal). Subclasses set ``THREAD`` and write ``_run`` (loop until ``_stop``).
+    """
+
+    THREAD = "demo"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        atexit.register(self.stop)
+        self._signals = SignalCleanup(self.stop)
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.THREAD, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        atexit.unregister(self.stop)
+        with contextlib.suppress(Exception):
+            self._signals.restore()
+        shutil.rmtree(self.root, ignore_errors=True)

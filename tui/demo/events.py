@@ -22,20 +22,17 @@ fill the disk; ``stop()`` deletes the directory (also at exit and on SIGHUP/SIGT
 
 from __future__ import annotations
 
-import atexit
 import base64
 import json
 import os
 import random
-import shutil
 import tempfile
-import threading
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, SignalCleanup, write_marker
+from tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 FILE_NAME = "browser-events.jsonl"
 RATE = 20.0  # events per second, all categories together
@@ -210,22 +207,17 @@ def encode(seq: int, event: dict[str, Any]) -> str:
     return json.dumps({"seq": seq, "event": event}, separators=(",", ":"))
 
 
-class DemoEvents:
+class DemoEvents(DemoDir):
     """The demo browser's envelope file and the thread that keeps appending to it."""
 
+    THREAD = "demo-events"
+
     def __init__(self, root: Path, *, seed: int = 7, rate: float = RATE) -> None:
-        self.root = root
+        super().__init__(root)
         self.path = root / FILE_NAME
         self.factory = EventFactory(seed)
         self.rate = rate
         self.seq = 0
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopped = False
-        atexit.register(self.stop)
-        self._signals = SignalCleanup(self.stop)
 
     # -- writing ---------------------------------------------------------------------
     def _lines(self, events: list[dict[str, Any]]) -> list[str]:
@@ -287,8 +279,7 @@ class DemoEvents:
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
         self.prime(time.time())
-        self._thread = threading.Thread(target=self._run, name="demo-events", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def _run(self) -> None:
         start = time.monotonic()
@@ -301,17 +292,6 @@ class DemoEvents:
         except OSError as exc:  # the directory was removed under us: stop quietly
             self.error = str(exc)
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        atexit.unregister(self.stop)
-        self._signals.restore()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def build_demo_events(*, seed: int = 7, root: Path | None = None) -> DemoEvents:

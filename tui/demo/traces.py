@@ -23,23 +23,19 @@ give the same database, row for row (snapshots, screenshots, benches).
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import hashlib
 import json
 import os
 import random
-import shutil
 import sqlite3
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, SignalCleanup, write_marker
+from tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 DB_NAME = "traces.db"
 DIAGNOSTICS_NAME = "trace-pipeline-diagnostics.json"
@@ -349,23 +345,18 @@ def diagnostics_document(rng: random.Random, now: datetime, accepted: int) -> di
     }
 
 
-class DemoTraces:
+class DemoTraces(DemoDir):
     """The demo gateway's SQLite store, its diagnostics file, and the live writer."""
 
+    THREAD = "demo-traces"
+
     def __init__(self, root: Path, *, seed: int = 7) -> None:
-        self.root = root
+        super().__init__(root)
         self.path = root / DB_NAME
         self.diagnostics_path = root / DIAGNOSTICS_NAME
         self.factory = TraceFactory(seed)
         self.diag_rng = random.Random(f"{seed}:diagnostics")
         self.rows = 0
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopped = False
-        atexit.register(self.stop)
-        self._signals = SignalCleanup(self.stop)
 
     def build(self, now: datetime, *, days: int = DAYS, count: int = COUNT) -> None:
         """The schema and ``count`` traces over the ``days`` before ``now``."""
@@ -395,8 +386,7 @@ class DemoTraces:
     def start(self, now: datetime | None = None) -> None:
         if not self.path.exists():
             self.build(now or datetime.now(UTC))
-        self._thread = threading.Thread(target=self._run, name="demo-traces", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def _run(self) -> None:
         try:
@@ -411,18 +401,6 @@ class DemoTraces:
         except (OSError, sqlite3.Error) as exc:  # removed under us: stop quietly
             self.error = str(exc)
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        atexit.unregister(self.stop)
-        with contextlib.suppress(Exception):
-            self._signals.restore()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def build_demo_traces(seed: int = 7, *, now: datetime | float | None = None,

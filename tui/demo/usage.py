@@ -18,17 +18,14 @@ exit, on SIGHUP/SIGTERM, or by the next demo's sweep if the process was killed).
 
 from __future__ import annotations
 
-import atexit
 import random
-import shutil
 import tempfile
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from store.usage.db import UsageStore, UsageStoreError
 from store.usage.model import EventType, IngestRequest
-from tui.demo.cleanup import PREFIX, SignalCleanup, write_marker
+from tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 PROJECTS = ("/home/dev/webapp", "/home/dev/api", "/home/dev/infra")
 # (agent, provider, model, weight, typical input, typical output)
@@ -42,22 +39,17 @@ MODELS = (
 TOOLS = ("Bash", "Read", "Edit", "Grep", "Write")
 
 
-class DemoUsage:
+class DemoUsage(DemoDir):
     """A temporary usage store with history and a writer that keeps adding to it."""
 
+    THREAD = "demo-usage"
+
     def __init__(self, root: Path, *, seed: int = 7, interval: float = 3.0) -> None:
-        self.root = root
+        super().__init__(root)
         self.path = root / "usage.db"
         self.rng = random.Random(f"{seed}:usage")
         self.interval = interval
         self.serial = 0
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._stopped = False
-        atexit.register(self.stop)
-        self._signals = SignalCleanup(self.stop)
 
     # -- content -------------------------------------------------------------------
     def message(self, at: datetime) -> list[IngestRequest]:
@@ -131,8 +123,7 @@ class DemoUsage:
 
     # -- live ----------------------------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="demo-usage", daemon=True)
-        self._thread.start()
+        self._start_thread()
 
     def _run(self) -> None:
         try:
@@ -142,17 +133,6 @@ class DemoUsage:
         except UsageStoreError as exc:
             self.error = str(exc)
 
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        atexit.unregister(self.stop)
-        self._signals.restore()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def build_demo_usage(now: datetime | None = None, *, seed: int = 7,

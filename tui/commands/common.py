@@ -1,0 +1,33 @@
+"""What every headless command shares: the one-line failure, and DIR checked like the
+metrics command checks it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+
+def fail(message: str) -> NoReturn:
+    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
+    click.echo(f"tokentop: {message}", err=True)
+    sys.exit(2)
+
+
+def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> Path:
+    """DIR, or gridctl's default root, as an existing readable directory (else exit 2)."""
+    from store.metrics.layout import default_root
+
+    target = Path(directory).expanduser() if directory else default_root()
+    if not target.exists():
+        hint = "" if directory else " (pass DIR or set GRIDCTL_HOME)"
+        fail(f"{what} not found: {target}{hint}")
+    if not target.is_dir():
+        fail(f"not a directory: {target}")
+    try:
+        next(iter(target.iterdir()), None)
+    except PermissionError:
+        fail(f"cannot read directory: {target}")
+    return target
