@@ -177,7 +177,7 @@ class DemoAccess(DemoDir):
 
     def start(self) -> None:
         self.prime(time.time())
-        self._start_thread()
+        self._start_thread(self._run)
 
     def _run(self) -> None:
         try:

@@ -111,7 +111,7 @@ class DemoDir:
 
     ``stop()`` ends the thread and deletes the directory, at most once, whoever calls
     it first: the dashboard on quit, ``atexit``, or SIGHUP/SIGTERM (closing the
-    terminal). Subclasses set ``THREAD`` and write ``_run`` (loop until ``_stop``).
+    terminal). Subclasses name their ``THREAD`` and start it with ``_start_thread``.
     """
 
     THREAD = "demo"
@@ -126,12 +126,10 @@ class DemoDir:
         atexit.register(self.stop)
         self._signals = SignalCleanup(self.stop)
 
-    def _start_thread(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.THREAD, daemon=True)
+    def _start_thread(self, run: Callable[[], None]) -> None:
+        """Run ``run`` (a loop until ``_stop`` is set) in the source's thread."""
+        self._thread = threading.Thread(target=run, name=self.THREAD, daemon=True)
         self._thread.start()
-
-    def _run(self) -> None:
-        raise NotImplementedError
 
     def stop(self) -> None:
         with self._lock:

@@ -279,7 +279,7 @@ class DemoEvents(DemoDir):
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> None:
         self.prime(time.time())
-        self._start_thread()
+        self._start_thread(self._run)
 
     def _run(self) -> None:
         start = time.monotonic()

@@ -386,7 +386,7 @@ class DemoTraces(DemoDir):
     def start(self, now: datetime | None = None) -> None:
         if not self.path.exists():
             self.build(now or datetime.now(UTC))
-        self._start_thread()
+        self._start_thread(self._run)
 
     def _run(self) -> None:
         try:

@@ -123,7 +123,7 @@ class DemoUsage(DemoDir):
 
     # -- live ----------------------------------------------------------------------
     def start(self) -> None:
-        self._start_thread()
+        self._start_thread(self._run)
 
     def _run(self) -> None:
         try:

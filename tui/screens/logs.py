@@ -137,17 +137,11 @@ class SignalScreen(Screen[None]):
     def host(self) -> DashboardHost:
         return cast(DashboardHost, self.app)
 
-    # -- what subclasses say ------------------------------------------------------------
-    @staticmethod
-    def parse(lines: list[bytes], server: str, stats: Any) -> list[Any]:
-        raise NotImplementedError
-
-    @staticmethod
-    def time_of(record: Any) -> int:
-        raise NotImplementedError
-
-    def render_row(self, record: Any, width: int) -> Text:
-        raise NotImplementedError
+    # -- what subclasses say (each screen defines all three) ----------------------------
+    parse: Callable[[list[bytes], str, Any], list[Any]]  # a batch of lines -> records
+    time_of: Callable[[Any], int]  # a record's instant, epoch ns (the merge order)
+    render_row: Callable[[Any, int], Text]  # a record as one line of ``width`` cells
+    detail: Callable[[Any], tuple[Text, RenderableType]]  # (pane title, body) of a record
 
     def keep(self, record: Any) -> bool:
         """The screen's own filter (beyond server and search)."""
@@ -156,10 +150,6 @@ class SignalScreen(Screen[None]):
     def keep_fn(self) -> Callable[[Any], bool]:
         """``keep`` with the filter's current settings frozen (for a worker thread)."""
         return self.keep
-
-    def detail(self, record: Any) -> tuple[Text, RenderableType]:
-        """(pane title, body) for a chosen record."""
-        raise NotImplementedError
 
     def scope_extra(self, text: Text) -> None:
         """Append the screen's own filters to the top bar."""
