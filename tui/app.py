@@ -223,6 +223,8 @@ class TokentopApp(App[int]):
             sig = getattr(signal, name, None)
             if sig is None:
                 continue
+            # No handler here (Windows' loops, a closed loop, an invalid signal): the
+            # default action stays, as it would without this method.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._exit_on_signal)
                 self._signals.append(sig)

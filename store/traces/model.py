@@ -83,33 +83,14 @@ class TraceRow(msgspec.Struct, frozen=True, kw_only=True):
     estimated_cost_usd: float | None
 
 
-class Trace(msgspec.Struct, frozen=True, kw_only=True):
+class Trace(TraceRow, frozen=True, kw_only=True):
     """One full trace row (``get_trace``): the list fields plus headers, bodies, metadata.
 
     Headers and metadata are JSON text as stored (PostgreSQL's JSONB is returned as
     its text form); they are untrusted and shown only as plain text.
     """
 
-    id: str
-    trace_group_id: str | None
-    org_id: str
-    workspace_id: str
-    timestamp: datetime
-    created_at: datetime | None
-    provider: str
-    model: str
-    request_method: str
-    request_path: str
-    response_status: int | None
-    input_tokens: int | None
-    output_tokens: int | None
-    total_tokens: int | None
-    latency_ms: int | None
-    time_to_first_token_ms: int | None
     time_to_first_token_us: int | None
-    api_key_hash: str | None
-    gateway_key_id: str | None
-    estimated_cost_usd: float | None
     request_headers: str | None
     request_body: str | None
     response_headers: str | None

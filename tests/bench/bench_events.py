@@ -224,6 +224,35 @@ E2E_STALL_TARGET_MS = 100.0
 E2E_RSS_TARGET_MB = 200.0
 WATCHDOG_S = 0.010
 LONG_STALL_S = 0.050  # stalls above this are listed (when, how long)
+
+
+class Watchdog:
+    """A ``WATCHDOG_S`` timer on the running loop: its worst lateness is the longest
+    stall; stalls over ``LONG_STALL_S`` are kept with when they happened."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.start = self.loop.time()
+        self.stall = 0.0
+        self.ticks = 0
+        self.long: list[tuple[float, float]] = []
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = self.loop
+        while True:
+            t = loop.time()
+            await asyncio.sleep(WATCHDOG_S)
+            late = loop.time() - t - WATCHDOG_S
+            self.stall = max(self.stall, late)
+            if late > LONG_STALL_S:
+                self.long.append((round(t - self.start, 2), round(late * 1000, 1)))
+            self.ticks += 1
+
+    def stop(self) -> dict[str, object]:
+        self.task.cancel()
+        return {"stall_ms": self.stall * 1000, "watchdog_ticks": self.ticks,
+                "long_stalls": sorted(self.long, key=lambda x: -x[1])[:5]}
 PACE_STEP_S = 0.010
 BIG_EVERY = 2000  # one 50 KB screenshot event in this many
 BIG_BYTES = 50_000
@@ -388,23 +417,7 @@ def app_child(url: str, mode: str) -> int:
         th = threading.Thread(target=source.run_in_thread, args=(stop,), daemon=True)
         th.start()
         loop = asyncio.get_running_loop()
-        stall = 0.0
-        ticks = 0
         shown = 0
-
-        t_ready = loop.time()
-        long: list[tuple[float, float]] = []
-
-        async def watchdog() -> None:
-            nonlocal stall, ticks
-            while True:
-                t = loop.time()
-                await asyncio.sleep(WATCHDOG_S)
-                late = loop.time() - t - WATCHDOG_S
-                stall = max(stall, late)
-                if late > LONG_STALL_S:
-                    long.append((round(t - t_ready, 2), round(late * 1000, 1)))
-                ticks += 1
 
         async def consume() -> None:
             nonlocal shown
@@ -416,11 +429,11 @@ def app_child(url: str, mode: str) -> int:
         deadline = loop.time() + 20
         while source.stats.state != "connected" and loop.time() < deadline:
             await asyncio.sleep(0.01)
-        wd = asyncio.create_task(watchdog())
+        wd = Watchdog()
         consumer = asyncio.create_task(consume())
         sent = await wait_sent_then(source.stats, reader, stream, loop)
         await asyncio.sleep(0.05)
-        wd.cancel()
+        watched = wd.stop()
         consumer.cancel()
         stop.set()
         th.join(5)
@@ -428,8 +441,7 @@ def app_child(url: str, mode: str) -> int:
         return {"sent": sent, "received": st.received, "upstream_dropped": st.upstream_dropped,
                 "viewer_dropped": reader.dropped_total, "duplicates": st.duplicates,
                 "malformed": st.malformed, "truncated": st.truncated, "restarts": st.restarts,
-                "shown": shown, "stall_ms": stall * 1000, "watchdog_ticks": ticks,
-                "long_stalls": sorted(long, key=lambda x: -x[1])[:5],
+                "shown": shown, **watched,
                 "peak_rss_mb": peak_rss_mb(), "last_error": st.last_error}
 
     async def measure() -> dict[str, object]:
@@ -447,35 +459,16 @@ def app_child(url: str, mode: str) -> int:
                 deadline = loop.time() + 20
                 while stats.state != "connected" and loop.time() < deadline:
                     await asyncio.sleep(0.01)
-                stall = 0.0
-                ticks = 0
-
-                t_ready = loop.time()
-                long: list[tuple[float, float]] = []
-
-                async def watchdog() -> None:
-                    nonlocal stall, ticks
-                    while True:
-                        t = loop.time()
-                        await asyncio.sleep(WATCHDOG_S)
-                        late = loop.time() - t - WATCHDOG_S
-                        stall = max(stall, late)
-                        if late > LONG_STALL_S:
-                            long.append((round(t - t_ready, 2), round(late * 1000, 1)))
-                        ticks += 1
-
-                wd = asyncio.create_task(watchdog())
+                wd = Watchdog()
                 sent = await wait_sent_then(stats, reader, stream, loop)
                 await asyncio.sleep(0.2)  # one more screen tick for the header
-                wd.cancel()
+                watched = wd.stop()
                 shown = getattr(app.screen, "rows_read", None)
                 return {"sent": sent, "received": stats.received,
                         "upstream_dropped": stats.upstream_dropped,
                         "viewer_dropped": reader.dropped_total, "duplicates": stats.duplicates,
                         "malformed": stats.malformed, "truncated": stats.truncated,
-                        "restarts": stats.restarts, "shown": shown,
-                        "stall_ms": stall * 1000, "watchdog_ticks": ticks,
-                        "long_stalls": sorted(long, key=lambda x: -x[1])[:5],
+                        "restarts": stats.restarts, "shown": shown, **watched,
                         "peak_rss_mb": peak_rss_mb(), "last_error": stats.last_error,
                         "screen": type(app.screen).__name__}
 
