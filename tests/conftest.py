@@ -161,6 +161,14 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def own_state_dir(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """tokentop's state (the latency cache, a default usage store) never lands in the
+    real home; a test that cares sets its own XDG_STATE_HOME over this one."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
+@pytest.fixture(autouse=True)
 def quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No blinking cursor and no colour switch from the host's environment."""
     from textual.widgets import Input

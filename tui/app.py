@@ -95,6 +95,7 @@ class TokentopApp(App[int]):
         events_capacity: int = EVENTS_CAPACITY,
         events_follow: bool | None = None,
         traces: str | None = None,
+        latency_cache: str = "auto",
         diagnostics: str | None = None,
         access: str | None = None,
     ) -> None:
@@ -131,6 +132,7 @@ class TokentopApp(App[int]):
         # airstore access events (--access: a JSONL file). The Traces, Access and Files
         # screens query these in their own workers; the app only carries the targets.
         self.traces_target = traces
+        self.latency_cache = latency_cache
         self.diagnostics_target = diagnostics
         self.access_path = access
         self.specs = screen_specs()

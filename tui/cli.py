@@ -17,6 +17,7 @@ from tui.commands.common import fail, telemetry_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+LATENCY_CACHE_MODES = ("auto", "file", "memory", "off")  # store.traces.open's
 
 def _check_dir(path: str | None) -> None:
     telemetry_dir(path, "metrics directory")
@@ -46,6 +47,12 @@ def _check_dir(path: str | None) -> None:
 @click.option("--traces", "traces", metavar="PATH|URL",
               help="Gateway trace store for the Traces screen (4): an ongoingai SQLite "
               "file, or a postgresql:// URL.")
+@click.option("--latency-cache", "latency_cache", type=click.Choice(LATENCY_CACHE_MODES),
+              default="auto", show_default=True,
+              help="Per-day latency histograms of the trace store, so percentiles need "
+              "no full scan: kept in a file under $XDG_STATE_HOME/tokentop, in memory "
+              "for this run, or off (scan every time); auto: file on SQLite, off on "
+              "PostgreSQL.")
 @click.option("--diagnostics", "diagnostics", metavar="URL|FILE",
               help="Gateway trace-pipeline diagnostics: the gateway's base URL, or a JSON "
               "file of /api/diagnostics/trace-pipeline.")
@@ -55,7 +62,8 @@ def _check_dir(path: str | None) -> None:
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
          ring_days: int, store: str | None, events: str | None, events_replay: bool,
-         traces: str | None, diagnostics: str | None, access: str | None) -> None:
+         traces: str | None, latency_cache: str, diagnostics: str | None,
+         access: str | None) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
     Run without a command to open the dashboard. Keys: ? help, q quit.
@@ -67,7 +75,8 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
                            capacity_minutes=ring_days * 24 * 60, store=store,
                            events=events, events_replay=events_replay, traces=traces,
-                           diagnostics=diagnostics, access=access))
+                           latency_cache=latency_cache, diagnostics=diagnostics,
+                           access=access))
 
 
 @main.command("metrics", context_settings=CONTEXT)

@@ -22,6 +22,7 @@ def run_dashboard(
     events: str | None = None,
     events_replay: bool = False,
     traces: str | None = None,
+    latency_cache: str = "auto",
     diagnostics: str | None = None,
     access: str | None = None,
 ) -> int:
@@ -64,6 +65,7 @@ def run_dashboard(
                 demo_traces = build_demo_traces()  # 3,000 traces, then one a second
                 demo_traces.start()
                 traces = str(demo_traces.path)
+                latency_cache = "memory"  # a throwaway store: leave no cache file behind
                 if diagnostics is None:
                     diagnostics = str(demo_traces.diagnostics_path)
         else:
@@ -74,7 +76,8 @@ def run_dashboard(
 
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
                           events=events, events_replay=events_replay, traces=traces,
-                          diagnostics=diagnostics, access=access)
+                          latency_cache=latency_cache, diagnostics=diagnostics,
+                          access=access)
         try:
             app.run()
         finally:

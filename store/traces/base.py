@@ -25,6 +25,7 @@ from typing import Any
 from store.traces.cursor import decode_cursor, encode_cursor
 from store.traces.errors import TraceStoreError
 from store.traces.groups import breakdown_group, bucket_word, series_group
+from store.traces.latency_cache import LatencyCache
 from store.traces.model import (
     COST_DIGITS,
     DEFAULT_LIMIT,
@@ -88,6 +89,7 @@ class BaseTraceStore(abc.ABC):
 
     backend = ""
     display = ""
+    latency_cache: LatencyCache | None = None
 
     # -- what a backend provides ---------------------------------------------------
 
@@ -116,7 +118,43 @@ class BaseTraceStore(abc.ABC):
         """The select expression of one column (JSONB as text on PostgreSQL)."""
 
     @abc.abstractmethod
-    async def close(self) -> None: ...
+    def _day_sql(self) -> str:
+        """SQL giving the day key of ``timestamp`` (text that sorts like the column)."""
+
+    @abc.abstractmethod
+    def _day_key(self, when: datetime) -> str:
+        """The day key of a bound, comparable with ``_day_sql``'s keys."""
+
+    @abc.abstractmethod
+    def _day_range(self, key: str) -> tuple[Any, Any]:
+        """Bounds (lo <= timestamp < hi) holding exactly the rows of day ``key``."""
+
+    @abc.abstractmethod
+    def _raw_key(self, raw: Any) -> Any:
+        """A fetched created_at as a Python key ordered the way the database orders it."""
+
+    @abc.abstractmethod
+    def identity(self) -> str:
+        """What names this store across runs (a path, a URL without its password)."""
+
+    @abc.abstractmethod
+    async def incarnation(self) -> str:
+        """Changes when the table is replaced wholesale (a new file, a TRUNCATE)."""
+
+    @abc.abstractmethod
+    async def _close(self) -> None: ...
+
+    async def close(self) -> None:
+        if self.latency_cache is not None:
+            await self.latency_cache.close()
+        await self._close()
+
+    async def _fetch_grouped(self, select: str, where: str, args: Sequence[Any],
+                             group_by: str) -> list[Sequence[Any]]:
+        """A whole-table GROUP BY. A backend may split it into parts (SQLite scans
+        rowid ranges in parallel), so a group can come back more than once: sum."""
+        return await self._fetch(
+            f"SELECT {select} FROM traces WHERE {where} GROUP BY {group_by}", args)
 
     async def _latency_histogram(self, group_sql: str, ungrouped: bool, where: str,
                                  args: list[Any]) -> list[Sequence[Any]]:
@@ -343,14 +381,29 @@ class BaseTraceStore(abc.ABC):
                                   group_by: str = "none") -> list[LatencyStats]:
         column = breakdown_group(group_by)
         where, args = self._where(filter, ["latency_ms IS NOT NULL"])
-        rows = await self._latency_histogram(self._group_sql(column), column is None, where,
-                                             args)
-        per_group: dict[str, list[tuple[int, int]]] = {}
-        for g, value, n in rows:
-            per_group.setdefault(g or "", []).append((int(value), _num(n)))
+        per_group: dict[str, dict[int, int]] | None = None
+        cache = self.latency_cache
+        if cache is not None and not (filter.provider or filter.model or filter.gateway_key_id):
+            # none is the model dim merged: one dim serves the screen's two calls
+            per_group = await cache.histogram(column or "model", filter.since, filter.until)
+            if per_group is not None and column is None:
+                merged: dict[int, int] = {}
+                for counts in per_group.values():
+                    for v, n in counts.items():
+                        merged[v] = merged.get(v, 0) + n
+                per_group = {"": merged} if merged else {}
+        if per_group is None:
+            rows = await self._latency_histogram(self._group_sql(column), column is None,
+                                                 where, args)
+            per_group = {}
+            for g, value, n in rows:
+                cell = per_group.setdefault(g or "", {})
+                cell[int(value)] = cell.get(int(value), 0) + _num(n)
         stats = []
         for g in sorted(per_group):
-            h = Histogram(per_group[g])
+            if not per_group[g]:
+                continue
+            h = Histogram(list(per_group[g].items()))
             stats.append(LatencyStats(
                 group=g, request_count=h.count, avg_ms=h.total / h.count,
                 min_ms=h.values[0], max_ms=h.values[-1], p50_ms=h.percentile(0.50),

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
+from store.traces.base import BaseTraceStore
 from store.traces.errors import TraceStoreError
+from store.traces.latency_cache import LatencyCache, cache_path
 from store.traces.protocol import TraceStore
+from store.usage.paths import state_dir
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 
 
-async def open_trace_store(target: str) -> TraceStore:
-    """Open the gateway trace store at ``target`` read-only; TraceStoreError if unusable."""
+LatencyCacheMode = Literal["auto", "file", "memory", "off"]
+LATENCY_CACHE_MODES: tuple[LatencyCacheMode, ...] = ("auto", "file", "memory", "off")
+
+
+async def open_trace_store(target: str, latency_cache: LatencyCacheMode = "auto",
+                           cache_dir: Path | None = None) -> TraceStore:
+    """Open the gateway trace store at ``target`` read-only; TraceStoreError if unusable.
+
+    ``latency_cache``: where the per-day latency histograms live (store/traces/
+    latency_cache.py): a file under ``cache_dir`` (default tokentop's XDG state
+    directory), memory only, or off (every percentile query scans). ``auto`` is a
+    file on SQLite and off on PostgreSQL: PostgreSQL aggregates with a hash and
+    parallel workers, and has no cheap exact row count to check a cache against, so
+    there the cache measured slower than the scan (tests/bench/README.md).
+    """
+    store = await _open(target)
+    if latency_cache == "auto":
+        latency_cache = "file" if store.backend == "sqlite" else "off"
+    if latency_cache != "off":
+        path = None
+        if latency_cache == "file":
+            path = cache_path(cache_dir or state_dir("tokentop"), store.identity())
+        store.latency_cache = LatencyCache(store, path)
+    return store
+
+
+async def _open(target: str) -> BaseTraceStore:
     text = (target or "").strip()
     if not text:
         raise TraceStoreError("no trace store given (a gateway SQLite file or postgresql:// URL)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +28,7 @@ from store.traces.timefmt import to_utc
 CONNECT_TIMEOUT_S = 5.0
 POOL_MAX = 4
 HOUR_SQL = "date_trunc('hour', timestamp AT TIME ZONE 'UTC')"
+DAY_SQL = "COALESCE(to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '')"
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -98,8 +99,17 @@ class PostgresTraceStore(BaseTraceStore):
             raise
         return store
 
-    async def close(self) -> None:
+    async def _close(self) -> None:
         await self._pool.close()
+
+    def identity(self) -> str:
+        return f"postgresql:{self.display}"
+
+    async def incarnation(self) -> str:
+        """The table's oid and file node: TRUNCATE, a restore or VACUUM FULL change it."""
+        rows = await self._fetch("SELECT oid, relfilenode FROM pg_class "
+                                 "WHERE oid = to_regclass('traces')")
+        return "" if not rows else f"{rows[0][0]}:{rows[0][1]}"
 
     async def version(self) -> str:
         """The newest (created_at, id): one index seek; the gateway only inserts."""
@@ -118,6 +128,19 @@ class PostgresTraceStore(BaseTraceStore):
 
     def _bind_time(self, column: str, when: datetime) -> Any:
         return to_utc(when)
+
+    def _day_sql(self) -> str:
+        return DAY_SQL
+
+    def _day_key(self, when: datetime) -> str:
+        return to_utc(when).strftime("%Y-%m-%d")
+
+    def _day_range(self, key: str) -> tuple[Any, Any]:
+        start = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=UTC)
+        return start, start + timedelta(days=1)
+
+    def _raw_key(self, raw: Any) -> Any:
+        return (0, 0) if raw is None else (1, to_utc(raw))
 
     async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
         return created_at

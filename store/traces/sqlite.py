@@ -14,6 +14,7 @@ offset.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -30,6 +31,8 @@ from store.traces.timefmt import TextStyle, parse_db_time
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
+SCAN_CHUNK = 100_000  # rowids per range of a parallel scan
+SCAN_CONNECTIONS = 2  # ranges scanned at once (the machines this runs on have >= 2 cores)
 
 # The UTC hour ("YYYY-MM-DD HH", or with "T") of the text in ``timestamp``. UTC text
 # (Z, +00:00, "+0000 UTC", or no offset) is cut; other offsets go through strftime,
@@ -52,6 +55,10 @@ HOUR_SQL = (
     "CASE WHEN substr(timestamp, -6) = '+00:00' OR substr(timestamp, -1) = 'Z' "
     f"THEN substr(timestamp, 1, 13) ELSE {_GENERAL_HOUR} END"
 )
+
+# The day of a row for the latency cache: the first ten characters of its text, so a
+# bound's day compares with it exactly as the bound compares with the text itself.
+DAY_SQL = "CASE WHEN typeof(timestamp) = 'text' THEN substr(timestamp, 1, 10) ELSE '' END"
 
 
 def describe(exc: sqlite3.Error, path: Path) -> str:
@@ -88,16 +95,9 @@ class SQLiteTraceStore(BaseTraceStore):
             raise TraceStoreError(f"trace database not found: {path}")
         if path.is_dir():
             raise TraceStoreError(f"is a directory, not a trace database: {path}")
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-        try:
-            conn = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as e:
-            raise TraceStoreError(describe(e, path)) from None
+        conn = await _connect(path)
         store = cls(path, conn)
         try:
-            for pragma in ("query_only = 1", f"busy_timeout = {BUSY_TIMEOUT_MS}",
-                           f"cache_size = -{CACHE_KIB}", f"mmap_size = {MMAP_BYTES}"):
-                await store._fetch(f"PRAGMA {pragma}")
             rows = await store._fetch("SELECT name FROM pragma_table_info('traces')")
             check_columns({r[0] for r in rows}, str(path))
             sample = await store._fetch(
@@ -112,8 +112,20 @@ class SQLiteTraceStore(BaseTraceStore):
             raise
         return store
 
-    async def close(self) -> None:
+    async def _close(self) -> None:
         await self._conn.close()
+
+    def identity(self) -> str:
+        return f"sqlite:{self.path.resolve()}"
+
+    async def incarnation(self) -> str:
+        """The file's device and inode: a database copied or restored over it is new."""
+        try:
+            st = self.path.stat()
+        except OSError as e:
+            raise TraceStoreError(f"cannot read trace database: {self.path} ({e.strerror})"
+                                  ) from None
+        return f"{st.st_dev}:{st.st_ino}"
 
     async def version(self) -> str:
         """SQLite's ``PRAGMA data_version``: changes when another connection commits."""
@@ -127,11 +139,68 @@ class SQLiteTraceStore(BaseTraceStore):
         except sqlite3.Error as e:
             raise TraceStoreError(describe(e, self.path)) from None
 
+    async def _fetch_grouped(self, select: str, where: str, args: Sequence[Any],
+                             group_by: str) -> list[Sequence[Any]]:
+        """The scan in rowid ranges on :data:`SCAN_CONNECTIONS` extra connections at once.
+
+        SQLite's GROUP BY is a sort of every row (2 s of a 3 s scan over 1M traces)
+        on one core; ranges sort in parallel (sqlite3 releases the GIL while it
+        works), and the store's own connection stays free for the screen's other
+        queries meanwhile. The caller sums groups that repeat across ranges.
+        """
+        bounds = await self._fetch("SELECT MIN(rowid), MAX(rowid) FROM traces")
+        low, high = bounds[0] if bounds else (None, None)
+        if low is None or high - low < 2 * SCAN_CHUNK:
+            return await super()._fetch_grouped(select, where, args, group_by)
+        ranges = asyncio.Queue[tuple[int, int]]()
+        for start in range(low - 1, high, SCAN_CHUNK):
+            ranges.put_nowait((start, min(start + SCAN_CHUNK, high)))
+        sql = (f"SELECT {select} FROM traces WHERE ({where}) AND rowid > ? AND rowid <= ? "
+               f"GROUP BY {group_by}")
+        out: list[Sequence[Any]] = []
+
+        async def scan() -> None:
+            conn = await _connect(self.path)
+            try:
+                while not ranges.empty():
+                    start, end = ranges.get_nowait()
+                    try:
+                        async with conn.execute(sql, (*args, start, end)) as cur:
+                            out.extend(await cur.fetchall())
+                    except sqlite3.Error as e:
+                        raise TraceStoreError(describe(e, self.path)) from None
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(scan() for _ in range(SCAN_CONNECTIONS)))
+        return out
+
     def _hour_sql(self) -> str:
         return HOUR_SQL
 
     def _bind_time(self, column: str, when: datetime) -> Any:
         return self._styles[column].format(when)
+
+    def _day_sql(self) -> str:
+        return DAY_SQL
+
+    def _day_key(self, when: datetime) -> str:
+        return str(self._bind_time("timestamp", when))[:10]
+
+    def _day_range(self, key: str) -> tuple[Any, Any]:
+        """Every text starting with ``key`` (BINARY order): [key, key with its last
+        character incremented)."""
+        return key, key[:-1] + chr(ord(key[-1]) + 1)
+
+    def _raw_key(self, raw: Any) -> Any:
+        """SQLite's order: NULL, numbers, text (UTF-8 bytes), blobs."""
+        if raw is None:
+            return (0, 0)
+        if isinstance(raw, int | float):
+            return (1, raw)
+        if isinstance(raw, str):
+            return (2, raw.encode("utf-8", "surrogatepass"))
+        return (3, bytes(raw))
 
     async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
         """The stored text of the cursor's row (exact, whatever its style); else formatted."""
@@ -158,6 +227,23 @@ class SQLiteTraceStore(BaseTraceStore):
 
     def _select(self, field: str) -> str:
         return field
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    """A read-only connection to the gateway's file, tuned for scans."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as e:
+        raise TraceStoreError(describe(e, path)) from None
+    try:
+        for pragma in ("query_only = 1", f"busy_timeout = {BUSY_TIMEOUT_MS}",
+                       f"cache_size = -{CACHE_KIB}", f"mmap_size = {MMAP_BYTES}"):
+            await conn.execute(f"PRAGMA {pragma}")
+    except sqlite3.Error as e:
+        await conn.close()
+        raise TraceStoreError(describe(e, path)) from None
+    return conn
 
 
 def _text(value: Any) -> str | None:

@@ -11,6 +11,8 @@ the end of the data, presses ``4`` and measures, per run (a fresh app each time)
   target <= 500 ms;
 - analytics: from the key to the KPI cards filled (usage, cost, error rate and p95
   over the last 48 hours, about 67,000 traces): reported;
+- (run 1 starts with no latency cache, store/traces/latency_cache.py, and builds it;
+  later runs read it, as the dashboard started again would)
 - the longest event-loop stall once the screen is mounted (a 10 ms timer's worst
   lateness): the queries run in the driver's thread, so the UI keeps answering;
   target <= 150 ms. (Building the screen itself, on first switch, is reported as
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -108,6 +111,9 @@ def main() -> int:
         build_sqlite(db, args.rows, args.body_bytes)
         print(f"built {db} ({args.rows:,} traces, {db.stat().st_size / 1e6:,.0f} MB) in "
               f"{time.perf_counter() - t0:.0f} s", flush=True)
+    # The latency cache goes to a fresh state directory: run 1 builds it (a fresh
+    # install's first look), later runs find it, as a restarted dashboard would.
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="bench-traces-paint-state-")
     runs = [asyncio.run(one_run(db)) for _ in range(args.repeat)]
     figures = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"\nTraces screen over {args.rows:,} traces, 120x40, median of {args.repeat}:")

@@ -65,11 +65,18 @@ def _instant(text: str | None, flag: str) -> datetime | None:
 @click.option("--cursor", help="list: the next_cursor of the previous page.")
 @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True,
               help="list: traces per page.")
+@click.option("--latency-cache", "latency_cache",
+              type=click.Choice(("auto", "file", "memory", "off")), default="auto",
+              show_default=True,
+              help="latency: per-day histograms kept under $XDG_STATE_HOME/tokentop (file), "
+              "for this run only (memory), or a full scan (off); auto: file on SQLite, off "
+              "on PostgreSQL. Same numbers either way.")
 def traces(store: str, view: str, trace_id: str | None, as_json: bool, group_by: str,
            bucket: str, since: str | None, until: str | None, provider: str | None,
            model: str | None, gateway_key_id: str | None, status: int | None,
            min_tokens: int | None, max_tokens: int | None, trace_group_id: str | None,
-           api_key_hash: str | None, cursor: str | None, limit: int) -> None:
+           api_key_hash: str | None, cursor: str | None, limit: int,
+           latency_cache: str) -> None:
     """Gateway traces (ongoingai): usage, cost, latency, errors, the trace list.
 
     \b
@@ -93,14 +100,16 @@ def traces(store: str, view: str, trace_id: str | None, as_json: bool, group_by:
                           until=end, trace_group_id=trace_group_id,
                           api_key_hash=api_key_hash, cursor=cursor, limit=limit)
     try:
-        doc = asyncio.run(_run(store, view, trace_id, analytics, listing, group_by, bucket))
+        doc = asyncio.run(_run(store, view, trace_id, analytics, listing, group_by, bucket,
+                               latency_cache))
     except TraceStoreError as e:
         fail(str(e))
     click.echo(json.dumps(doc, separators=(",", ":")))
 
 
 async def _run(target: str, view: str, trace_id: str | None, analytics: Any,
-               listing: Any, group_by: str, bucket: str) -> dict[str, Any]:
+               listing: Any, group_by: str, bucket: str, latency_cache: str
+               ) -> dict[str, Any]:
     import msgspec
 
     from store.traces import open_trace_store
@@ -112,7 +121,7 @@ async def _run(target: str, view: str, trace_id: str | None, analytics: Any,
         from store.traces.diagnostics import load_diagnostics
 
         return {"diagnostics": plain(await load_diagnostics(target))}
-    store = await open_trace_store(target)
+    store = await open_trace_store(target, latency_cache=latency_cache)  # type: ignore[arg-type]
     try:
         doc: dict[str, Any] = {"store": store.display, "backend": store.backend}
         views: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {}

@@ -89,6 +89,7 @@ class DashboardHost(Protocol):
     event_source: FileSource | SseSource | None  # its stats: counters, connection state
     events_problem: str | None  # the event worker's crash, if it crashed
     traces_target: str | None  # --traces: a SQLite path or postgresql:// URL (None: none)
+    latency_cache: str  # --latency-cache: auto|file|memory|off (store/traces/latency_cache.py)
     diagnostics_target: str | None  # --diagnostics: a gateway URL or a JSON file
     access_path: str | None  # --access: an airstore access-event JSONL file
 

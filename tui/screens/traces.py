@@ -289,7 +289,8 @@ class TracesScreen(Screen[None]):
         if self._open_task is None:
             target = self.host.traces_target
             assert target is not None
-            self._open_task = asyncio.ensure_future(open_trace_store(target))
+            self._open_task = asyncio.ensure_future(open_trace_store(
+                target, latency_cache=self.host.latency_cache))  # type: ignore[arg-type]
         self.store = await asyncio.shield(self._open_task)
         return self.store
 
