@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import sqlite3
 from array import array
 from collections.abc import Iterable, Sequence
@@ -302,7 +303,9 @@ class LatencyCache:
         assert path is not None
         for attempt in range(2):
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # 0700/0600 as the usage store: group names are models, routes, keys
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
                 self._db = await _connect_cache(path)
                 return self._db
             except sqlite3.DatabaseError:

@@ -77,7 +77,9 @@ def test_cache_gives_the_scans_numbers(target: str, tmp_path: Path) -> None:
     assert rebuilds == 4  # model (serving none too), provider, route, key: one scan each
     got, rebuilds = cached(target, tmp_path / "cache")  # a new process: read from the file
     assert (got, rebuilds) == (expected, 0)
-    assert list((tmp_path / "cache" / "trace-latency").glob("*.db"))
+    (cache_file,) = (tmp_path / "cache" / "trace-latency").glob("*.db")
+    assert cache_file.stat().st_mode & 0o777 == 0o600  # group names: models, routes, keys
+    assert cache_file.parent.stat().st_mode & 0o777 == 0o700
 
 
 def later(rows: list[Row], after: datetime, start: int, latency: int) -> list[Row]:

@@ -119,3 +119,25 @@ def test_diagnostics(source: str, tmp_path: Path) -> None:
     assert doc["high_watermark_pressure"] == "elevated"
     assert doc["write_failures_by_class"] == {"connection": 4, "timeout": 1}
     assert "diagnostics file not found" in fails(str(tmp_path / "x.json"), "diagnostics")
+
+
+def test_latency_cache_modes_give_the_same_numbers(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto (a file on SQLite), a second run reading that file, memory and off: one answer;
+    only file modes leave a cache behind, in $XDG_STATE_HOME/tokentop."""
+    from gateway_db import write_sqlite
+
+    db = tmp_path / "gw.db"
+    write_sqlite(db, fixture_rows())
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    cache_dir = state / "tokentop" / "trace-latency"
+    answers = [ok(str(db), "--json", "latency", "--group-by", "model",
+                  "--latency-cache", mode) for mode in ("memory", "off")]
+    assert not cache_dir.exists()
+    answers += [ok(str(db), "--json", "latency", "--group-by", "model") for _ in range(2)]
+    assert len(list(cache_dir.glob("*.db"))) == 1
+    assert all(a == answers[0] for a in answers)
+    assert sum(s["request_count"] for s in answers[0]["latency"]) > 200
+    assert "'disk' is not one of" in run(str(db), "--json", "latency", "--latency-cache",
+                                   "disk").stderr
