@@ -239,42 +239,33 @@ def pg_changing(pg_server: PgServer) -> str:
 def test_postgres_follows_appends_and_a_truncate(pg_changing: str, tmp_path: Path) -> None:
     rows = fixture_rows()
 
-    async def reset(new: list[Row]) -> None:
+    async def change(sql: str | None, new: list[Row]) -> None:
+        """Run ``sql`` (a DROP or a TRUNCATE), then COPY ``new`` in (a new table
+        after a DROP)."""
+        from gateway_db import COLUMNS, pg_record
+
         conn = await asyncpg.connect(pg_changing)
         try:
-            await conn.execute("DROP TABLE IF EXISTS traces")
+            if sql:
+                await conn.execute(sql)
+            if sql and sql.startswith("DROP"):
+                await write_postgres(pg_changing, new)
+            else:
+                await conn.copy_records_to_table(
+                    "traces", records=[pg_record(r) for r in new], columns=list(COLUMNS))
         finally:
             await conn.close()
-        await write_postgres(pg_changing, new)
-
-    async def append(new: list[Row]) -> None:
-        conn = await asyncpg.connect(pg_changing)
-        try:
-            from gateway_db import COLUMNS, pg_record
-
-            await conn.copy_records_to_table("traces", records=[pg_record(r) for r in new],
-                                             columns=list(COLUMNS))
-        finally:
-            await conn.close()
-
-    async def truncate_and_load(new: list[Row]) -> None:
-        conn = await asyncpg.connect(pg_changing)
-        try:
-            await conn.execute("TRUNCATE traces")
-        finally:
-            await conn.close()
-        await append(new)
 
     cache_dir = tmp_path / "cache"
-    asyncio.run(reset(rows))
+    asyncio.run(change("DROP TABLE IF EXISTS traces", rows))
     assert cached(pg_changing, cache_dir) == (scan(pg_changing, tmp_path), 4)
     newest = max(r.created_at for r in rows)
     appended = later(rows[:20], newest, 0, 4321)
-    asyncio.run(append(appended))
+    asyncio.run(change(None, appended))
     assert cached(pg_changing, cache_dir) == (scan(pg_changing, tmp_path), 0)
     # Same ids, times and count, other latencies: TRUNCATE gave the table a new file node.
-    asyncio.run(truncate_and_load([replace(r, latency_ms=r.latency_ms and r.latency_ms * 2)
-                                   for r in rows + appended]))
+    doubled = [replace(r, latency_ms=r.latency_ms and r.latency_ms * 2) for r in rows + appended]
+    asyncio.run(change("TRUNCATE traces", doubled))
     assert cached(pg_changing, cache_dir) == (scan(pg_changing, tmp_path), 4)
 
 
