@@ -356,7 +356,7 @@ class TokentopApp(App[int]):
                 except UsageStoreError as exc:
                     self._usage_failed(str(exc))
                 except sqlite3.Error as exc:
-                    from store.usage.db import describe
+                    from store.sqlite_errors import describe
 
                     self._usage_failed(describe(exc, self.usage_path))
                     if store is not None:

@@ -13,11 +13,10 @@ import time
 import click
 
 from store.metrics.query import RANGE_NAMES
-from tui.commands.common import fail, telemetry_dir
+from tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-LATENCY_CACHE_MODES = ("auto", "file", "memory", "off")  # store.traces.open's
 
 def _check_dir(path: str | None) -> None:
     telemetry_dir(path, "metrics directory")

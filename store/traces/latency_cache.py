@@ -61,7 +61,8 @@ class DimState(msgspec.Struct, kw_only=True):
     schema: int = SCHEMA
     watermark: Any = None  # a raw created_at (tagged for JSON), None: nothing at or below
     folded_below: int = 0  # rows (NULL latencies too) with created_at <= watermark or NULL
-    recent: list[str] = msgspec.field(default_factory=list)  # folded rows above it
+    # folded rows above it: DimCache.recent, written out by _save (read back by _load)
+    recent: list[str] = msgspec.field(default_factory=list)
     origin: str = ""  # the store's incarnation and its oldest row (see ``_origin``)
     generation: int = 0
 
@@ -255,7 +256,6 @@ class LatencyCache:
             state.watermark = watermark
         else:
             cache.recent = set(marks)
-        state.recent = sorted(cache.recent)
         if save and fresh:
             await self._save(cache, full=False, cells=touched)
         return True
@@ -376,7 +376,8 @@ class LatencyCache:
                     [(cache.dim, d, g, cache.days[d][g][0].tobytes(),
                       cache.days[d][g][1].tobytes()) for d, g in cells])
                 state.generation = max(state.generation, on_file or 0) + 1
-                stored = msgspec.structs.replace(state, watermark=_tag(state.watermark))
+                stored = msgspec.structs.replace(state, watermark=_tag(state.watermark),
+                                                 recent=sorted(cache.recent))
                 await db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                                  (cache.dim, msgspec.json.encode(stored)))
                 await db.execute("COMMIT")

@@ -15,7 +15,6 @@ PG_SCHEMES = ("postgresql://", "postgres://")
 
 
 LatencyCacheMode = Literal["auto", "file", "memory", "off"]
-LATENCY_CACHE_MODES: tuple[LatencyCacheMode, ...] = ("auto", "file", "memory", "off")
 
 
 async def open_trace_store(target: str, latency_cache: LatencyCacheMode = "auto",

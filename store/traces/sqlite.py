@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from store.sqlite_errors import describe
 from store.traces.base import BaseTraceStore, check_columns
 from store.traces.errors import TraceStoreError
 from store.traces.timefmt import TextStyle, parse_db_time
@@ -31,6 +32,7 @@ from store.traces.timefmt import TextStyle, parse_db_time
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 MMAP_BYTES = 1 << 30
+TRACE_DB = "trace database"  # what the file is called in messages
 SCAN_CHUNK = 100_000  # rowids per range of a parallel scan
 SCAN_CONNECTIONS = 2  # ranges scanned at once (the machines this runs on have >= 2 cores)
 
@@ -59,21 +61,6 @@ HOUR_SQL = (
 # The day of a row for the latency cache: the first ten characters of its text, so a
 # bound's day compares with it exactly as the bound compares with the text itself.
 DAY_SQL = "CASE WHEN typeof(timestamp) = 'text' THEN substr(timestamp, 1, 10) ELSE '' END"
-
-
-def describe(exc: sqlite3.Error, path: Path) -> str:
-    """One line for a SQLite error, naming the file."""
-    text = str(exc)
-    low = text.lower()
-    if "not a database" in low:
-        return f"not a SQLite database: {path}"
-    if "malformed" in low or "corrupt" in low:
-        return f"trace database is corrupt: {path} ({text})"
-    if "locked" in low or "busy" in low:
-        return f"trace database is locked by another process: {path}"
-    if "unable to open" in low:
-        return f"cannot open trace database: {path}"
-    return f"{path}: {text}"
 
 
 class SQLiteTraceStore(BaseTraceStore):
@@ -137,7 +124,7 @@ class SQLiteTraceStore(BaseTraceStore):
             async with self._conn.execute(sql, tuple(args)) as cur:
                 return list(await cur.fetchall())
         except sqlite3.Error as e:
-            raise TraceStoreError(describe(e, self.path)) from None
+            raise TraceStoreError(describe(e, self.path, TRACE_DB)) from None
 
     async def _fetch_grouped(self, select: str, where: str, args: Sequence[Any],
                              group_by: str) -> list[Sequence[Any]]:
@@ -168,7 +155,7 @@ class SQLiteTraceStore(BaseTraceStore):
                         async with conn.execute(sql, (*args, start, end)) as cur:
                             out.extend(await cur.fetchall())
                     except sqlite3.Error as e:
-                        raise TraceStoreError(describe(e, self.path)) from None
+                        raise TraceStoreError(describe(e, self.path, TRACE_DB)) from None
             finally:
                 await conn.close()
 
@@ -235,14 +222,14 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     try:
         conn = await aiosqlite.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as e:
-        raise TraceStoreError(describe(e, path)) from None
+        raise TraceStoreError(describe(e, path, TRACE_DB)) from None
     try:
         for pragma in ("query_only = 1", f"busy_timeout = {BUSY_TIMEOUT_MS}",
                        f"cache_size = -{CACHE_KIB}", f"mmap_size = {MMAP_BYTES}"):
             await conn.execute(f"PRAGMA {pragma}")
     except sqlite3.Error as e:
         await conn.close()
-        raise TraceStoreError(describe(e, path)) from None
+        raise TraceStoreError(describe(e, path, TRACE_DB)) from None
     return conn
 
 

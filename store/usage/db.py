@@ -23,6 +23,7 @@ from types import TracebackType
 from urllib.parse import quote
 
 from store.pricing import PriceTable
+from store.sqlite_errors import describe
 from store.usage import schema
 from store.usage.ingest import ingest_batch
 from store.usage.model import FileOffset, IngestRequest, IngestResult
@@ -36,23 +37,6 @@ CACHE_KIB = 65536  # page cache per connection: index pages of a few million eve
 
 class UsageStoreError(Exception):
     """A user-facing, one-line problem with the store (missing, corrupt, locked...)."""
-
-
-def describe(exc: sqlite3.Error, path: Path) -> str:
-    """One line for a SQLite error, naming the file."""
-    text = str(exc)
-    low = text.lower()
-    if "not a database" in low:
-        return f"not a SQLite database: {path}"
-    if "malformed" in low or "corrupt" in low:
-        return f"database is corrupt: {path} ({text})"
-    if "locked" in low or "busy" in low:
-        return f"database is locked by another process: {path}"
-    if "readonly" in low or "read-only" in low:
-        return f"database is read-only: {path}"
-    if "unable to open" in low:
-        return f"cannot open database: {path}"
-    return f"{path}: {text}"
 
 
 class UsageStore:

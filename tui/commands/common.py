@@ -31,3 +31,8 @@ def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> P
     except PermissionError:
         fail(f"cannot read directory: {target}")
     return target
+
+
+# --latency-cache (dashboard and `traces`): store.traces.open's LatencyCacheMode, spelt
+# out here so `--help` need not import the trace stores.
+LATENCY_CACHE_MODES = ("auto", "file", "memory", "off")

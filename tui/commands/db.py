@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from store.usage.db import UsageStore, UsageStoreError, describe
+from store.sqlite_errors import describe
+from store.usage.db import UsageStore, UsageStoreError
 from store.usage.paths import default_db_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}

@@ -12,23 +12,18 @@ exit 2. No Textual here: headless commands start fast.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from tui.commands.common import LATENCY_CACHE_MODES, fail
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 VIEWS = ("summary", "models", "keys", "latency", "errors", "list", "get", "diagnostics")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
-    sys.exit(2)
 
 
 def _instant(text: str | None, flag: str) -> datetime | None:
@@ -66,7 +61,7 @@ def _instant(text: str | None, flag: str) -> datetime | None:
 @click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True,
               help="list: traces per page.")
 @click.option("--latency-cache", "latency_cache",
-              type=click.Choice(("auto", "file", "memory", "off")), default="auto",
+              type=click.Choice(LATENCY_CACHE_MODES), default="auto",
               show_default=True,
               help="latency: per-day histograms kept under $XDG_STATE_HOME/tokentop (file), "
               "for this run only (memory), or a full scan (off); auto: file on SQLite, off "
