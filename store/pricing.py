@@ -173,5 +173,5 @@ class PriceTable:
 
 @cache
 def _load() -> PriceTable:
-    text = resources.files("store").joinpath("pricing_data.json").read_text(encoding="utf-8")
+    text = resources.files("tokentop.store").joinpath("pricing_data.json").read_text(encoding="utf-8")
     return PriceTable(json.loads(text))

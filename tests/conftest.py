@@ -22,8 +22,8 @@ from typing import cast
 import pytest
 from textual.pilot import Pilot
 
-from store.metrics import MetricsSource
-from tui.app import TokentopApp
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.app import TokentopApp
 
 NOW = datetime(2026, 5, 5, 12, 30, 0, tzinfo=UTC)
 NOW_TS = NOW.timestamp()
@@ -243,7 +243,7 @@ def usage_requests() -> list[list[object]]:
     NOW is 2026-05-05 12:30 UTC. Costs are given (``cost_usd``) except for the model
     nobody prices, so the expected dollars are plain sums.
     """
-    from store.usage.model import EventType, IngestRequest
+    from tokentop.store.usage.model import EventType, IngestRequest
 
     def msg(ts: datetime, model: str, i: int, o: int, cost: float | None, *,
             agent: str = "claude_code", provider: str = "anthropic",
@@ -288,7 +288,7 @@ def usage_requests() -> list[list[object]]:
 
 
 def write_usage_store(path: Path) -> Path:
-    from store.usage.db import UsageStore
+    from tokentop.store.usage.db import UsageStore
 
     with UsageStore.open(path) as store:
         for batch in usage_requests():

@@ -1,8 +1,8 @@
 """Render the screenshots in ``screenshots/``: ``python tests/make_screenshots.py``.
 
-The Overview runs on the demo fleet (``tui.demo``) built with a fixed seed and a fixed
+The Overview runs on the demo fleet (``tokentop.tui.demo``) built with a fixed seed and a fixed
 "now", read with a fixed clock in UTC, so the SVGs only change when the UI does; the
-Events screen reads the demo browser's fixed excerpt (``tui.demo.events.sample_lines``).
+Events screen reads the demo browser's fixed excerpt (``tokentop.tui.demo.events.sample_lines``).
 ``python tests/make_screenshots.py events.svg`` renders only the named ones. The
 app is the real one, driven headless through ``App.run_test``.
 """
@@ -31,8 +31,8 @@ def _clock() -> float:
 async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, ...],
                  usage_path: Path | None = None, events: str | None = None,
                  **sources: str) -> Path:
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
 
     source = MetricsSource(root, clock=_clock)
     app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path,
@@ -124,11 +124,11 @@ async def main() -> int:
     os.environ["TZ"] = "UTC"
     time.tzset()
     sys.path.insert(0, str(REPO))
-    from tui.demo import build_demo
-    from tui.demo.access import sample_lines as access_lines
-    from tui.demo.events import FILE_NAME, sample_lines
-    from tui.demo.traces import build_demo_traces
-    from tui.demo.usage import build_demo_usage
+    from tokentop.tui.demo import build_demo
+    from tokentop.tui.demo.access import sample_lines as access_lines
+    from tokentop.tui.demo.events import FILE_NAME, sample_lines
+    from tokentop.tui.demo.traces import build_demo_traces
+    from tokentop.tui.demo.usage import build_demo_usage
 
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tokentop-shots-") as tmp:

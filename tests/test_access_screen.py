@@ -16,11 +16,11 @@ from conftest import MISSING_ROOT, fixed_clock
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
-from store.metrics import MetricsSource
-from tui.app import TokentopApp
-from tui.screens.access import NO_LOG, AccessScreen
-from tui.widgets.chart import TimeChart
-from tui.widgets.kpi import KpiCard
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.access import NO_LOG, AccessScreen
+from tokentop.tui.widgets.chart import TimeChart
+from tokentop.tui.widgets.kpi import KpiCard
 
 sys.path.insert(0, str(Path(__file__).parent / "access"))
 from test_access_store import ev, fixture_events, line
@@ -203,7 +203,7 @@ async def test_json_and_screen_agree(tmp_path: Path) -> None:
     """The headless document and the screen draw from the same AccessLog code."""
     p = tmp_path / "access.jsonl"
     write(p)
-    from store.access import AccessLog
+    from tokentop.store.access import AccessLog
 
     doc = AccessLog(p)
     doc.read_all()

@@ -1,6 +1,6 @@
 """SVG snapshots of the Access screen at 80x24 and 120x40.
 
-The log is the demo's fixed excerpt (``tui.demo.access.sample_lines`` with seed 7,
+The log is the demo's fixed excerpt (``tokentop.tui.demo.access.sample_lines`` with seed 7,
 an hour of reads up to the fixed clock, one torn line), read once to its end with the
 fixed clock in UTC. It is named by a relative path: no temporary path is rendered.
 """
@@ -15,8 +15,8 @@ from conftest import NOW_TS
 from test_access_screen import access_app, open_access
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
-from tui.demo.access import sample_lines
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.demo.access import sample_lines
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -21,7 +21,7 @@ def test_import_linter_contract_holds() -> None:
 
 def test_store_and_cli_do_not_load_textual() -> None:
     code = (
-        "import sys, store.metrics, store.ring, tui.cli;"
+        "import sys, tokentop.store.metrics, tokentop.store.ring, tokentop.tui.cli;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('textual', 'textual_plotext', 'plotext', 'watchfiles')))"
     )
@@ -33,8 +33,8 @@ def test_help_answers_fast() -> None:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        res = subprocess.run([sys.executable, "-m", "tui.cli", "--help"], capture_output=True,
-                             text=True, cwd=ROOT)
+        res = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "--help"],
+                             capture_output=True, text=True, cwd=ROOT)
         best = min(best, time.perf_counter() - t)
         assert res.returncode == 0
         assert "--demo" in res.stdout and "metrics" in res.stdout

@@ -13,7 +13,7 @@ from metrics_files import metrics_line, server_dir, write, write_gz
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
+        [sys.executable, "-m", "tokentop.tui.cli", *args],
         capture_output=True, text=True, timeout=60, env=env,
     )
 

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-import tui.demo.live as live_mod
-from store.metrics import MetricsSource
-from tui.demo import build_demo
-from tui.demo.activity import PROFILES
-from tui.demo.cleanup import MARKER, sweep_stale
-from tui.demo.gridctl import (
+import tokentop.tui.demo.live as live_mod
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.demo import build_demo
+from tokentop.tui.demo.activity import PROFILES
+from tokentop.tui.demo.cleanup import MARKER, sweep_stale
+from tokentop.tui.demo.gridctl import (
     NS,
     Cost,
     GridctlWriter,
@@ -35,7 +35,7 @@ from tui.demo.gridctl import (
     go_time,
     rotation_stamp,
 )
-from tui.demo.live import LiveWriter
+from tokentop.tui.demo.live import LiveWriter
 
 NOW = 1_778_000_000.0  # 2026-05-05T16:53:20Z: a fixed "now" for deterministic trees
 T0 = int(NOW) * NS
@@ -311,8 +311,8 @@ def test_context_manager_and_callers_empty_dir(tmp_path: Path) -> None:
 def test_hangup_removes_the_tree(tmp_path: Path) -> None:
     """Closing the terminal (SIGHUP) skips atexit; the demo must clean up anyway."""
     code = (
-        "import sys, threading, tui.demo\n"
-        "tree = tui.demo.build_demo(history_minutes=30)\n"
+        "import sys, threading, tokentop.tui.demo\n"
+        "tree = tokentop.tui.demo.build_demo(history_minutes=30)\n"
         "tree.start()\n"
         "print(tree.root, flush=True)\n"
         "threading.Event().wait(30)\n"
@@ -347,7 +347,7 @@ def test_sweep_removes_trees_of_dead_processes(tmp_path: Path) -> None:
 
 
 def test_demo_does_not_import_textual() -> None:
-    code = "import sys, tui.demo; sys.exit('textual' in sys.modules)"
+    code = "import sys, tokentop.tui.demo; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
-from store.events.model import Envelope, Event
-from store.events.stream import EventStream
-from tui.widgets.event_text import EventSummarizer, LogRow, render_row, text_segments
+from tokentop.store.events.model import Envelope, Event
+from tokentop.store.events.stream import EventStream
+from tokentop.tui.widgets.event_text import EventSummarizer, LogRow, render_row, text_segments
 
 
 def env(seq: int, type_: str, data: Any, ts: int = 1_000_000) -> Envelope:
@@ -106,8 +106,8 @@ def test_ring_and_rows_are_not_tracked_by_the_cyclic_collector() -> None:
 
 
 async def test_the_app_freezes_its_start_up_heap_and_thaws_it_on_exit(tmp_path: Path) -> None:
-    from store.metrics import MetricsSource
-    from tui.app import GC_YOUNG, TokentopApp
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import GC_YOUNG, TokentopApp
 
     before = gc.get_threshold()
     app = TokentopApp(MetricsSource(tmp_path), follow=False)
@@ -128,8 +128,8 @@ async def test_many_long_lived_thread_workers_do_not_starve_a_new_one(tmp_path: 
     five others, never started reading."""
     import threading
 
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
 
     release = threading.Event()
     app = TokentopApp(MetricsSource(tmp_path), follow=False)

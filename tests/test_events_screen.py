@@ -18,12 +18,12 @@ from conftest import MISSING_ROOT, NOW_TS, fixed_clock
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 
-from store.events.model import Envelope, Event
-from store.metrics import MetricsSource
-from tui.app import TokentopApp
-from tui.screens.events import NO_STREAM, EventsScreen
-from tui.widgets.event_log import EventLog
-from tui.widgets.event_text import EventSummarizer, detail_text, render_row
+from tokentop.store.events.model import Envelope, Event
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.events import NO_STREAM, EventsScreen
+from tokentop.tui.widgets.event_log import EventLog
+from tokentop.tui.widgets.event_text import EventSummarizer, detail_text, render_row
 
 T0 = int(NOW_TS * 1_000_000) - 60_000_000  # µs: a minute before the fixed clock
 

@@ -17,7 +17,7 @@ import pytest
 from test_events_screen import envelopes, ev, events_app, open_events, sample_events
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
+from tokentop.tui.app import TokentopApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args: str, stdin: int | None = subprocess.DEVNULL,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", *args], capture_output=True,
                           text=True, timeout=60, stdin=stdin, cwd=ROOT,
                           env={**os.environ, "TZ": "UTC", **(env or {})})
 
@@ -93,7 +93,7 @@ def test_wipe_without_a_terminal_refuses(root: Path) -> None:
     before = files(root)
     for stdin in (subprocess.DEVNULL, None):
         res = run("wipe", str(root), stdin=stdin) if stdin is not None else subprocess.run(
-            [sys.executable, "-m", "tui.cli", "wipe", str(root)], input="y\n",
+            [sys.executable, "-m", "tokentop.tui.cli", "wipe", str(root)], input="y\n",
             capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert res.returncode == 2
         assert res.stderr == ("tokentop: not deleting: stdin is not a terminal; pass -y to "
@@ -126,7 +126,7 @@ def _interactive(root: Path, answer: bytes) -> tuple[int, str]:
     """Run ``tokentop wipe ROOT`` with a pty on stdin and type ``answer`` at the prompt."""
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "wipe", str(root),
+        proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "wipe", str(root),
                                  "--server", "prod/slack"], stdin=slave,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
                                 env={**os.environ, "TZ": "UTC"})

@@ -17,11 +17,11 @@ from gridctl.files_tree import NOW, put, screen_tree
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Label, Static
 
-from store.gridctl.inventory import InventoryRecord
-from tui.app import TokentopApp
-from tui.screens.files import FilesScreen
-from tui.widgets.files_table import FilesTable
-from tui.widgets.files_wipe import WipeModal
+from tokentop.store.gridctl.inventory import InventoryRecord
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.files import FilesScreen
+from tokentop.tui.widgets.files_table import FilesTable
+from tokentop.tui.widgets.files_wipe import WipeModal
 
 
 @pytest.fixture

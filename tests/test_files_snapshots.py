@@ -16,8 +16,8 @@ from gridctl.files_tree import screen_tree
 from test_files_screen import open_files, wait
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
-from tui.widgets.files_wipe import WipeModal
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.widgets.files_wipe import WipeModal
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

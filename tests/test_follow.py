@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from metrics_files import append, metrics_line, rotate, server_dir, write
 
-from store.metrics import MetricsSource
-from store.metrics.layout import Rotation
-from store.metrics.source import MetricsSource as _Source
+from tokentop.store.metrics import MetricsSource
+from tokentop.store.metrics.layout import Rotation
+from tokentop.store.metrics.source import MetricsSource as _Source
 
 SERVER = "stack-a/github"
 

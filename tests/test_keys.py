@@ -16,14 +16,14 @@ from conftest import NOW_MINUTE, Tree, make_app, settle
 from rich.text import Text
 from textual.widgets import OptionList
 
-from store.metrics import MetricsSource, metrics_document, window
-from tui import format as fmt
-from tui.app import TokentopApp
-from tui.screens.help import HelpScreen, data_rows
-from tui.screens.overview import OverviewScreen
-from tui.widgets.chart import TimeChart
-from tui.widgets.kpi import KpiCard
-from tui.widgets.server_list import ServerList
+from tokentop.store.metrics import MetricsSource, metrics_document, window
+from tokentop.tui import format as fmt
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.help import HelpScreen, data_rows
+from tokentop.tui.screens.overview import OverviewScreen
+from tokentop.tui.widgets.chart import TimeChart
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.server_list import ServerList
 
 
 def overview(app: TokentopApp) -> OverviewScreen:

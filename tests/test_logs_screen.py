@@ -11,9 +11,9 @@ from gridctl.gridlog_lines import append, local_ts, slog, write_fixed_tree
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tui.app import TokentopApp
-from tui.screens.logs import LogsScreen, SignalScreen
-from tui.widgets.log_view import RecordList
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.logs import LogsScreen, SignalScreen
+from tokentop.tui.widgets.log_view import RecordList
 
 NS = 1_000_000_000
 
@@ -153,7 +153,7 @@ async def test_empty_state_says_where_it_looked(tmp_path: Path,
 
 async def test_large_views_are_built_off_the_ui_thread(
         root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui.screens.logs as logs_mod
+    import tokentop.tui.screens.logs as logs_mod
 
     monkeypatch.setattr(logs_mod, "SYNC_VIEW_RECORDS", 10)
     app = gridlogs_app()

@@ -15,7 +15,7 @@ from gridctl.gridlog_lines import write_fixed_tree
 from test_logs_screen import gridlogs_app, open_screen
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
+from tokentop.tui.app import TokentopApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

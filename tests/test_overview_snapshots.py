@@ -14,8 +14,8 @@ import pytest
 from conftest import MISSING_ROOT, make_app, run_before, settle_overview
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
-from tui.screens.overview import OverviewScreen
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.overview import OverviewScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -23,16 +23,16 @@ from conftest import NOW_MINUTE, USAGE_SONNET, Tree, settle, settle_overview
 from textual.pilot import Pilot
 from textual.widgets import Label
 
-from store.metrics import window
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
-from tui import format as fmt
-from tui.app import TokentopApp
-from tui.screens.help import KEYS
-from tui.screens.overview import OverviewScreen
-from tui.widgets.chart import ChartData, TimeChart
-from tui.widgets.kpi import KpiCard
-from tui.widgets.server_list import ServerList
+from tokentop.store.metrics import window
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
+from tokentop.tui import format as fmt
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.help import KEYS
+from tokentop.tui.screens.overview import OverviewScreen
+from tokentop.tui.widgets.chart import ChartData, TimeChart
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.server_list import ServerList
 
 
 def overview(app: TokentopApp) -> OverviewScreen:

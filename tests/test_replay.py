@@ -8,8 +8,8 @@ from pathlib import Path
 
 from metrics_files import metrics_line, server_dir, write, write_gz
 
-from store.metrics import Layout, MetricsSource, metrics_document
-from store.timeparse import utc_minute
+from tokentop.store.metrics import Layout, MetricsSource, metrics_document
+from tokentop.store.timeparse import utc_minute
 
 M = utc_minute("2026-05-05T12:00:00Z")
 

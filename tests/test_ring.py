@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.metrics.query import window
-from store.ring import FLEET, MinuteRing
+from tokentop.store.metrics.query import window
+from tokentop.store.ring import FLEET, MinuteRing
 
 T0 = 483_334 * 60  # an arbitrary minute on an hour boundary
 

@@ -9,8 +9,8 @@ from gridctl.gridlog_lines import T0, append, envelope, tool_span, write_fixed_t
 from test_logs_screen import gridlogs_app, open_screen, shown, wait_for
 from textual.widgets import Static
 
-from tui.screens.spans import SpansScreen
-from tui.widgets.log_view import RecordList
+from tokentop.tui.screens.spans import SpansScreen
+from tokentop.tui.widgets.log_view import RecordList
 
 NS = 1_000_000_000
 

@@ -1,6 +1,6 @@
 """Pilot tests of the Traces screen (4) on a real gateway SQLite store.
 
-The store is the demo gateway's (``tui.demo.traces``: the gateway's own migrations and
+The store is the demo gateway's (``tokentop.tui.demo.traces``: the gateway's own migrations and
 indexes) built with a fixed seed and the tests' fixed "now"; expected values come
 from plain SQL on the same file, never from the code under test. Every test waits on
 a condition (a page landed, the analytics landed), never on a sleep.
@@ -21,11 +21,11 @@ from conftest import MISSING_ROOT, NOW, fixed_clock
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Label, Static
 
-from store.metrics import MetricsSource
-from tui.app import TokentopApp
-from tui.demo.traces import DemoTraces, build_demo_traces, gateway_time
-from tui.screens.traces import NO_STORE, PAGE_SIZE, TracesScreen
-from tui.widgets.kpi import KpiCard
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.demo.traces import DemoTraces, build_demo_traces, gateway_time
+from tokentop.tui.screens.traces import NO_STORE, PAGE_SIZE, TracesScreen
+from tokentop.tui.widgets.kpi import KpiCard
 
 COUNT = 1200
 
@@ -271,7 +271,7 @@ async def test_the_same_screen_over_postgresql(gateway: DemoTraces) -> None:
     from gateway_db import Row, write_postgres
     from pg_server import pg_bindir, running_server
 
-    from store.traces.timefmt import parse_db_time
+    from tokentop.store.traces.timefmt import parse_db_time
 
     bindir = pg_bindir()
     if bindir is None:

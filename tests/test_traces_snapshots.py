@@ -17,8 +17,8 @@ from conftest import NOW
 from test_traces_screen import open_traces, traces_app, wait_for
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
-from tui.demo.traces import build_demo_traces
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.demo.traces import build_demo_traces
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

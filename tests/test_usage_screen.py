@@ -23,16 +23,16 @@ from conftest import USAGE_SONNET, fixed_clock, settle_usage
 from conftest import settle_overview as settle
 from textual.widgets import Label
 
-from store.metrics import MetricsSource
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
-from store.usage.schema import create
-from tui.app import TokentopApp
-from tui.screens.events import EventsScreen
-from tui.screens.overview import OverviewScreen
-from tui.screens.usage import UsageScreen
-from tui.widgets.breakdown import BreakdownTable
-from tui.widgets.kpi import KpiCard
+from tokentop.store.metrics import MetricsSource
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.schema import create
+from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.events import EventsScreen
+from tokentop.tui.screens.overview import OverviewScreen
+from tokentop.tui.screens.usage import UsageScreen
+from tokentop.tui.widgets.breakdown import BreakdownTable
+from tokentop.tui.widgets.kpi import KpiCard
 
 EXPECTED = {
     "1d": ("5.7k", "$1.00", "2", "3"),

@@ -13,7 +13,7 @@ import pytest
 from conftest import settle_overview, settle_usage
 from textual.pilot import Pilot
 
-from tui.app import TokentopApp
+from tokentop.tui.app import TokentopApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 

@@ -33,19 +33,19 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 
-from store.events.model import DEFAULT_CAPACITY as EVENTS_CAPACITY
-from store.metrics import MetricsSource
-from tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_specs
-from tui.screens.help import HelpScreen
+from tokentop.store.events.model import DEFAULT_CAPACITY as EVENTS_CAPACITY
+from tokentop.store.metrics import MetricsSource
+from tokentop.tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_specs
+from tokentop.tui.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
     from textual.screen import Screen
     from textual.widget import Widget
 
-    from store.events.filesource import FileSource
-    from store.events.sse import SseSource
-    from store.events.stream import EventStream, Reader
+    from tokentop.store.events.filesource import FileSource
+    from tokentop.store.events.sse import SseSource
+    from tokentop.store.events.stream import EventStream, Reader
 
 POLL_SECONDS = 0.25
 USAGE_POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
@@ -243,16 +243,16 @@ class TokentopApp(App[int]):
     # -- the browser event stream ------------------------------------------------------
     def _build_events(self, target: str, replay: bool, capacity: int, follow: bool) -> None:
         """An ``http(s)`` URL is an SSE stream; anything else a JSONL file (``-``: stdin)."""
-        from store.events.stream import EventStream
+        from tokentop.store.events.stream import EventStream
 
         self.event_stream = EventStream(capacity)
         self.event_reader = self.event_stream.new_reader()
         if target.startswith(("http://", "https://")):
-            from store.events.sse import SseSource
+            from tokentop.store.events.sse import SseSource
 
             self.event_source = SseSource(target, self.event_stream, replay=replay)
         else:
-            from store.events.filesource import FileSource
+            from tokentop.store.events.filesource import FileSource
 
             self.event_source = FileSource(target, self.event_stream, follow=follow,
                                            poll=self.poll)
@@ -262,7 +262,7 @@ class TokentopApp(App[int]):
         """The event source as shown on screen: a URL without credentials or query."""
         target = self.events_target or ""
         if target.startswith(("http://", "https://")):
-            from store.events.sse import redact_url
+            from tokentop.store.events.sse import redact_url
 
             return redact_url(target)
         return "<stdin>" if target == "-" else target
@@ -270,7 +270,7 @@ class TokentopApp(App[int]):
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
     def _run_events(self) -> None:
         """Read the event source into the ring until the app stops (or a file ends)."""
-        from store.events.filesource import FileSource
+        from tokentop.store.events.filesource import FileSource
 
         source = self.event_source
         assert source is not None
@@ -312,8 +312,8 @@ class TokentopApp(App[int]):
         change key plus its range. While paused the data version is held where it was,
         so the display stays frozen but a new window or range is still answered.
         """
-        from store.usage.db import UsageStore, UsageStoreError
-        from store.usage.read import read_usage
+        from tokentop.store.usage.db import UsageStore, UsageStoreError
+        from tokentop.store.usage.read import read_usage
 
         assert self.usage_path is not None
         store = None
@@ -356,7 +356,7 @@ class TokentopApp(App[int]):
                 except UsageStoreError as exc:
                     self._usage_failed(str(exc))
                 except sqlite3.Error as exc:
-                    from store.sqlite_errors import describe
+                    from tokentop.store.sqlite_errors import describe
 
                     self._usage_failed(describe(exc, self.usage_path))
                     if store is not None:
@@ -372,7 +372,7 @@ class TokentopApp(App[int]):
     def _series_span(self, range_name: str, now: datetime) -> tuple[int, int, int]:
         """(first minute, last minute, interval): the very window the ring's charts use,
         so both sources share one x axis (``all`` is every minute the ring retains)."""
-        from store.metrics import window
+        from tokentop.store.metrics import window
 
         win = window(self.source.ring, range_name, int(now.timestamp()) // 60)
         return win.start, win.end, win.interval
@@ -380,7 +380,7 @@ class TokentopApp(App[int]):
     @staticmethod
     def _read_series(conn: sqlite3.Connection, range_name: str,
                      span: tuple[int, int, int]) -> UsageSeriesLoaded:
-        from store.usage.read import series
+        from tokentop.store.usage.read import series
 
         first, last, interval = span
         minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
@@ -409,8 +409,8 @@ class TokentopApp(App[int]):
     @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
     def _run_collect(self) -> None:
         """Collect agent logs into the store while the dashboard runs (watchfiles)."""
-        from store.usage.collect import watch
-        from store.usage.db import UsageStore
+        from tokentop.store.usage.collect import watch
+        from tokentop.store.usage.db import UsageStore
 
         assert self.usage_path is not None
         path = self.usage_path

@@ -12,8 +12,8 @@ import time
 
 import click
 
-from store.metrics.query import RANGE_NAMES
-from tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_dir
+from tokentop.store.metrics.query import RANGE_NAMES
+from tokentop.tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -69,7 +69,7 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     """
     if ctx.invoked_subcommand is not None:
         return
-    from tui.run import run_dashboard
+    from tokentop.tui.run import run_dashboard
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
                            capacity_minutes=ring_days * 24 * 60, store=store,
@@ -93,8 +93,8 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
 
     DIR is the telemetry root (all stacks) or one stack directory.
     """
-    from store.metrics import MetricsSource, metrics_document
-    from store.timeparse import parse_instant
+    from tokentop.store.metrics import MetricsSource, metrics_document
+    from tokentop.store.timeparse import parse_instant
 
     _check_dir(directory)
     until_minute = None
@@ -116,15 +116,15 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
 
 def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
-    from tui.commands.access import access
-    from tui.commands.db import db
-    from tui.commands.events import events
-    from tui.commands.files import inventory, wipe
-    from tui.commands.gridlogs import logs, spans
-    from tui.commands.ingest import ingest
-    from tui.commands.pricing import pricing
-    from tui.commands.report import report
-    from tui.commands.traces import traces
+    from tokentop.tui.commands.access import access
+    from tokentop.tui.commands.db import db
+    from tokentop.tui.commands.events import events
+    from tokentop.tui.commands.files import inventory, wipe
+    from tokentop.tui.commands.gridlogs import logs, spans
+    from tokentop.tui.commands.ingest import ingest
+    from tokentop.tui.commands.pricing import pricing
+    from tokentop.tui.commands.report import report
+    from tokentop.tui.commands.traces import traces
 
     for command in (ingest, report, pricing, db, events, traces, access, inventory, wipe,
                     logs, spans):

@@ -1,6 +1,6 @@
 """Start the dashboard: build the source (or the demo tree), run the app, clean up.
 
-Imported by ``tui.cli`` only when the dashboard is asked for; Textual itself is
+Imported by ``tokentop.tui.cli`` only when the dashboard is asked for; Textual itself is
 imported inside ``run_dashboard`` so this module stays cheap to import too.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from store.ring import DEFAULT_CAPACITY_MINUTES
+from tokentop.store.ring import DEFAULT_CAPACITY_MINUTES
 
 
 def run_dashboard(
@@ -27,7 +27,7 @@ def run_dashboard(
     access: str | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code."""
-    from store.metrics import MetricsSource
+    from tokentop.store.metrics import MetricsSource
 
     tree = None
     usage = None
@@ -35,32 +35,32 @@ def run_dashboard(
     try:
         if demo:
             try:
-                from tui.demo import build_demo
+                from tokentop.tui.demo import build_demo
             except ImportError as exc:
                 print(f"tokentop: demo data is not available: {exc}", file=sys.stderr)
                 return 2
             tree = build_demo()
             tree.start()
             metrics_dir = str(tree.root)
-            from tui.demo.usage import build_demo_usage
+            from tokentop.tui.demo.usage import build_demo_usage
 
             usage = build_demo_usage()
             usage.start()
             usage_path, collect = usage.path, False
             if events is None:
-                from tui.demo.events import build_demo_events
+                from tokentop.tui.demo.events import build_demo_events
 
                 demo_events = build_demo_events()
                 demo_events.start()
                 events = str(demo_events.path)
             if access is None:
-                from tui.demo.access import build_demo_access
+                from tokentop.tui.demo.access import build_demo_access
 
                 demo_access = build_demo_access()
                 demo_access.start()
                 access = str(demo_access.path)
             if traces is None:
-                from tui.demo.traces import build_demo_traces
+                from tokentop.tui.demo.traces import build_demo_traces
 
                 demo_traces = build_demo_traces()  # 3,000 traces, then one a second
                 demo_traces.start()
@@ -72,7 +72,7 @@ def run_dashboard(
             usage_path, collect = usage_store(store)
         source = MetricsSource(metrics_dir, capacity_minutes=capacity_minutes)
 
-        from tui.app import TokentopApp
+        from tokentop.tui.app import TokentopApp
 
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
                           events=events, events_replay=events_replay, traces=traces,
@@ -103,8 +103,8 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
     tokentop's ``collector_offsets`` table); anything else, such as openusage's
     ``telemetry.db``, is only read.
     """
-    from store.usage.db import has_collector_offsets
-    from store.usage.paths import default_db_path
+    from tokentop.store.usage.db import has_collector_offsets
+    from tokentop.store.usage.paths import default_db_path
 
     default = default_db_path()
     if store is None:

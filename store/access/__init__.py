@@ -9,9 +9,9 @@ The screen and the headless command use this very code: the UI adds nothing to t
 numbers.
 """
 
-from store.access.event import AccessEvent, decode_line, is_cache_served
-from store.access.follow import AccessLog
-from store.access.summary import AccessSnapshot, AccessSummary, Group
+from tokentop.store.access.event import AccessEvent, decode_line, is_cache_served
+from tokentop.store.access.follow import AccessLog
+from tokentop.store.access.summary import AccessSnapshot, AccessSummary, Group
 
 __all__ = ["AccessEvent", "AccessLog", "AccessSnapshot", "AccessSummary", "Group",
            "decode_line", "is_cache_served"]

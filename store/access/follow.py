@@ -1,6 +1,6 @@
 """An access-event JSONL log, read once or followed like ``tail -F``, into a summary.
 
-Following is the events file source's (``store.events.filesource.FileSource``): the
+Following is the events file source's (``tokentop.store.events.filesource.FileSource``): the
 file stays open, a partial last line waits for its newline, a rotated file (renamed,
 recreated) is finished before the new one is read, a truncated or rewritten one is
 read again from the top, and ``watchfiles`` (or polling) says when to look. Only what
@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from store.access.event import AccessEvent, decode_line
-from store.access.summary import TOP_PATHS, AccessSnapshot, AccessSummary
-from store.events.filesource import FileSource
-from store.events.stream import EventStream
+from tokentop.store.access.event import AccessEvent, decode_line
+from tokentop.store.access.summary import TOP_PATHS, AccessSnapshot, AccessSummary
+from tokentop.store.events.filesource import FileSource
+from tokentop.store.events.stream import EventStream
 
 TAIL = 200  # recent events kept for the live tail
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from store.access.event import AccessEvent
+from tokentop.store.access.event import AccessEvent
 
 MINUTES = 7 * 24 * 60
 TOP_PATHS = 10

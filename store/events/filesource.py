@@ -33,10 +33,10 @@ from typing import BinaryIO
 
 import msgspec
 
-from store.events.model import Envelope, Event, Marker, Source
-from store.events.stream import EventStream
-from store.events.tracker import SeqTracker, SourceStats
-from store.metrics.reader import CHUNK, HEAD_BYTES
+from tokentop.store.events.model import Envelope, Event, Marker, Source
+from tokentop.store.events.stream import EventStream
+from tokentop.store.events.tracker import SeqTracker, SourceStats
+from tokentop.store.metrics.reader import CHUNK, HEAD_BYTES
 
 WATCH_DEBOUNCE_MS = 200  # at most this long to group a burst of changes
 WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latency

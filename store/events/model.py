@@ -2,7 +2,7 @@
 the sources and the screens.
 
 An upstream envelope is ``{"seq": N, "event": {...}}``. tokentop re-publishes every
-event it receives into its own local :class:`~store.events.stream.EventStream`, which
+event it receives into its own local :class:`~tokentop.store.events.stream.EventStream`, which
 assigns its own ``seq``; the upstream seq travels along as ``upstream_seq`` so the
 screen shows the server's numbers and gaps are reported in them.
 

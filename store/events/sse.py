@@ -5,8 +5,8 @@ stream`` (cloud, ``Authorization: Bearer <key>``) as ``id: <seq>\\ndata: <envelo
 frames, with ``:`` keepalive comments after 15 s of silence (DESIGN 2.4). There are no
 drop frames: a gap in ``seq`` is a drop, and ``seq`` going back means the server
 restarted. :class:`SseSource` reads that stream with httpx + httpx-sse, lets a
-:class:`~store.events.tracker.SeqTracker` judge every ``seq`` (gap, restart, duplicate),
-and publishes each accepted envelope into an :class:`~store.events.stream.EventStream`,
+:class:`~tokentop.store.events.tracker.SeqTracker` judge every ``seq`` (gap, restart, duplicate),
+and publishes each accepted envelope into an :class:`~tokentop.store.events.stream.EventStream`,
 with the tracker's marker riding on it.
 
 Failure policy (one line in ``stats.last_error`` each time, never a traceback, never
@@ -40,11 +40,11 @@ import httpx
 import msgspec
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
-from store.events.model import Envelope, Marker, WireEnvelope
-from store.events.tracker import SeqTracker, SourceStats
+from tokentop.store.events.model import Envelope, Marker, WireEnvelope
+from tokentop.store.events.tracker import SeqTracker, SourceStats
 
 if TYPE_CHECKING:
-    from store.events.stream import EventStream
+    from tokentop.store.events.stream import EventStream
 
 __all__ = ["SseSource", "redact_url"]
 

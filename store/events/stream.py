@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from store.events.model import DEFAULT_CAPACITY, MAX_ENVELOPE_BYTES, NULL, Envelope
+from tokentop.store.events.model import DEFAULT_CAPACITY, MAX_ENVELOPE_BYTES, NULL, Envelope
 
 Waker = Callable[[], None]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from store.events.model import Envelope, Marker
+from tokentop.store.events.model import Envelope, Marker
 
 SourceState = str  # connecting | connected | reconnecting | ended | failed
 

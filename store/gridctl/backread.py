@@ -8,7 +8,7 @@ newer files hold fewer than N lines.
 
 The result also says where following should start: the end of the last complete line
 of the active file and its first bytes, which is exactly the cursor ``SignalTail``
-keeps (``store.metrics.follow``), so the follower picks up from there without reading
+keeps (``tokentop.store.metrics.follow``), so the follower picks up from there without reading
 anything twice.
 """
 
@@ -19,9 +19,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.metrics.follow import Cursor, SignalTail
-from store.metrics.layout import Rotation, signal_files
-from store.metrics.reader import HEAD_BYTES, LineReader
+from tokentop.store.metrics.follow import Cursor, SignalTail
+from tokentop.store.metrics.layout import Rotation, signal_files
+from tokentop.store.metrics.reader import HEAD_BYTES, LineReader
 
 BLOCK = 256 << 10
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from store.gridctl.backread import read_tail, start_after
-from store.metrics.follow import SignalTail
-from store.metrics.layout import Layout
-from store.metrics.replay import ReplayStats
+from tokentop.store.gridctl.backread import read_tail, start_after
+from tokentop.store.metrics.follow import SignalTail
+from tokentop.store.metrics.layout import Layout
+from tokentop.store.metrics.replay import ReplayStats
 
 R = TypeVar("R")
 
@@ -95,7 +95,7 @@ class SignalFollower(Generic[R]):
 
     def servers_with_files(self) -> list[str]:
         """Servers that have at least one file of this signal."""
-        from store.metrics.layout import signal_files
+        from tokentop.store.metrics.layout import signal_files
 
         out = []
         for name, tail in sorted(self.tails.items()):

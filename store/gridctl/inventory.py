@@ -4,7 +4,7 @@ gridctl's ``Inventory`` answers "how much telemetry do I hold, and since when?" 
 user can decide what to wipe. A record aggregates the active ``<signal>.jsonl`` and
 every rotated sibling lumberjack left (plain and ``.gz``, both while compressing):
 bytes on disk, file count, and the oldest and newest modification times. Files are
-found with ``store.metrics.layout`` (the metrics reader's own discovery), so the
+found with ``tokentop.store.metrics.layout`` (the metrics reader's own discovery), so the
 inventory, the wipe and the replay never disagree on which files belong to a signal.
 
 Each record also carries its files (path, size, mtime): the wipe confirmation lists
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store.metrics.layout import SIGNALS, Layout, signal_files
+from tokentop.store.metrics.layout import SIGNALS, Layout, signal_files
 
 RootArg = Layout | str | os.PathLike[str] | None
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import msgspec
 
-from store.gridctl.logs import iso_utc
+from tokentop.store.gridctl.logs import iso_utc
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 

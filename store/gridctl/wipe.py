@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.gridctl.inventory import (
+from tokentop.store.gridctl.inventory import (
     InventoryRecord,
     RootArg,
     Totals,
@@ -30,7 +30,7 @@ from store.gridctl.inventory import (
     inventory,
     totals,
 )
-from store.metrics.layout import SIGNALS, SKILLS_DIR, Layout
+from tokentop.store.metrics.layout import SIGNALS, SKILLS_DIR, Layout
 
 
 class WipeError(ValueError):

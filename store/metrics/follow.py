@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.metrics.layout import Rotation, signal_files
-from store.metrics.reader import HEAD_BYTES, LineReader, read_gz_head
-from store.metrics.replay import MetricsState
+from tokentop.store.metrics.layout import Rotation, signal_files
+from tokentop.store.metrics.reader import HEAD_BYTES, LineReader, read_gz_head
+from tokentop.store.metrics.replay import MetricsState
 
 Progress = Callable[[int], None]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from store.metrics.source import MetricsSource
-from store.ring import MinuteRing, Point
-from store.timeparse import minute_to_iso
+from tokentop.store.metrics.source import MetricsSource
+from tokentop.store.ring import MinuteRing, Point
+from tokentop.store.timeparse import minute_to_iso
 
 RANGES: dict[str, tuple[int, int]] = {
     # name: (length in minutes, bucket in minutes)

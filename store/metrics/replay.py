@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from store.metrics.line import ZERO_TOKENS, CostCounts, MetricsLine, TokenCounts, decoder
-from store.ring import MinuteRing
-from store.timeparse import utc_minute
+from tokentop.store.metrics.line import ZERO_TOKENS, CostCounts, MetricsLine, TokenCounts, decoder
+from tokentop.store.ring import MinuteRing
+from tokentop.store.timeparse import utc_minute
 
 # "YYYY-MM-DDTHH" of a UTC ("Z") timestamp -> its first minute. Keyed by hour, not
 # minute: gridctl writes one line per server per minute, so a minute key would miss on

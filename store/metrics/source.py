@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.metrics.follow import SignalTail
-from store.metrics.layout import Layout
-from store.metrics.replay import MetricsState, ServerTotals
-from store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
+from tokentop.store.metrics.follow import SignalTail
+from tokentop.store.metrics.layout import Layout
+from tokentop.store.metrics.replay import MetricsState, ServerTotals
+from tokentop.store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
 
 Clock = Callable[[], float]
 

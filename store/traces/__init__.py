@@ -5,8 +5,8 @@
 on both. ``load_diagnostics(target)`` reads the gateway's trace-pipeline diagnostics.
 """
 
-from store.traces.errors import InvalidCursorError, TraceNotFoundError, TraceStoreError
-from store.traces.model import (
+from tokentop.store.traces.errors import InvalidCursorError, TraceNotFoundError, TraceStoreError
+from tokentop.store.traces.model import (
     AnalyticsFilter,
     CostPoint,
     CostSummary,
@@ -21,8 +21,8 @@ from store.traces.model import (
     UsagePoint,
     UsageSummary,
 )
-from store.traces.open import open_trace_store
-from store.traces.protocol import TraceStore
+from tokentop.store.traces.open import open_trace_store
+from tokentop.store.traces.protocol import TraceStore
 
 __all__ = [
     "AnalyticsFilter",

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from store.traces.cursor import decode_cursor, encode_cursor
-from store.traces.errors import TraceStoreError
-from store.traces.groups import breakdown_group, bucket_word, series_group
-from store.traces.latency_cache import LatencyCache
-from store.traces.model import (
+from tokentop.store.traces.cursor import decode_cursor, encode_cursor
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.groups import breakdown_group, bucket_word, series_group
+from tokentop.store.traces.latency_cache import LatencyCache
+from tokentop.store.traces.model import (
     COST_DIGITS,
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -44,8 +44,8 @@ from store.traces.model import (
     UsagePoint,
     UsageSummary,
 )
-from store.traces.percentile import Histogram
-from store.traces.timefmt import floor_bucket, to_utc
+from tokentop.store.traces.percentile import Histogram
+from tokentop.store.traces.timefmt import floor_bucket, to_utc
 
 # The columns of the schema (DESIGN 2.5); a table without them is not a gateway's.
 REQUIRED_COLUMNS = frozenset({
@@ -206,7 +206,7 @@ class BaseTraceStore(abc.ABC):
         return TracePage(items=items, next_cursor=next_cursor)
 
     async def get_trace(self, trace_id: str) -> Trace:
-        from store.traces.errors import TraceNotFoundError
+        from tokentop.store.traces.errors import TraceNotFoundError
 
         fields = ROW_FIELDS + DETAIL_FIELDS
         cols = ", ".join(self._select(f) for f in fields)

@@ -12,8 +12,8 @@ import base64
 import binascii
 from datetime import datetime
 
-from store.traces.errors import InvalidCursorError
-from store.traces.timefmt import parse_rfc3339, rfc3339_nano
+from tokentop.store.traces.errors import InvalidCursorError
+from tokentop.store.traces.timefmt import parse_rfc3339, rfc3339_nano
 
 
 def encode_cursor(created_at: datetime, trace_id: str) -> str:

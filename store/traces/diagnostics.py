@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from store.traces.errors import TraceStoreError
-from store.traces.timefmt import parse_db_time
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.timefmt import parse_db_time
 
 DIAGNOSTICS_PATH = "/api/diagnostics/trace-pipeline"
 DEFAULT_AUTH_HEADER = "X-OngoingAI-Gateway-Key"  # the gateway's auth.header default

@@ -6,8 +6,8 @@ A word outside the list is a user error (TraceStoreError), never a silent defaul
 
 from __future__ import annotations
 
-from store.traces.errors import TraceStoreError
-from store.traces.model import BREAKDOWN_GROUPS, BUCKETS, SERIES_GROUPS
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.model import BREAKDOWN_GROUPS, BUCKETS, SERIES_GROUPS
 
 GROUP_COLUMNS: dict[str, str | None] = {
     "none": None,

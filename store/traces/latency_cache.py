@@ -41,10 +41,10 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 import msgspec
 
-from store.traces.timefmt import to_utc
+from tokentop.store.traces.timefmt import to_utc
 
 if TYPE_CHECKING:
-    from store.traces.base import BaseTraceStore
+    from tokentop.store.traces.base import BaseTraceStore
 
 LAG = timedelta(seconds=60)
 SCHEMA = 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from store.traces.base import BaseTraceStore
-from store.traces.errors import TraceStoreError
-from store.traces.latency_cache import LatencyCache, cache_path
-from store.traces.protocol import TraceStore
-from store.usage.paths import state_dir
+from tokentop.store.traces.base import BaseTraceStore
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.latency_cache import LatencyCache, cache_path
+from tokentop.store.traces.protocol import TraceStore
+from tokentop.store.usage.paths import state_dir
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 
@@ -44,13 +44,13 @@ async def _open(target: str) -> BaseTraceStore:
     if not text:
         raise TraceStoreError("no trace store given (a gateway SQLite file or postgresql:// URL)")
     if text.lower().startswith(PG_SCHEMES):
-        from store.traces.postgres import PostgresTraceStore
+        from tokentop.store.traces.postgres import PostgresTraceStore
 
         return await PostgresTraceStore.open(text)
     if "://" in text:
         scheme = text.split("://", 1)[0]
         raise TraceStoreError(
             f"unsupported trace store URL scheme {scheme!r} (use a file path or postgresql://)")
-    from store.traces.sqlite import SQLiteTraceStore
+    from tokentop.store.traces.sqlite import SQLiteTraceStore
 
     return await SQLiteTraceStore.open(text)

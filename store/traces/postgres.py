@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from store.traces.base import JSON_FIELDS, BaseTraceStore, check_columns
-from store.traces.errors import TraceStoreError
-from store.traces.timefmt import to_utc
+from tokentop.store.traces.base import JSON_FIELDS, BaseTraceStore, check_columns
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.timefmt import to_utc
 
 CONNECT_TIMEOUT_S = 5.0
 POOL_MAX = 4

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from store.traces.model import (
+from tokentop.store.traces.model import (
     AnalyticsFilter,
     CostPoint,
     CostSummary,

@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from store.sqlite_errors import describe
-from store.traces.base import BaseTraceStore, check_columns
-from store.traces.errors import TraceStoreError
-from store.traces.timefmt import TextStyle, parse_db_time
+from tokentop.store.sqlite_errors import describe
+from tokentop.store.traces.base import BaseTraceStore, check_columns
+from tokentop.store.traces.errors import TraceStoreError
+from tokentop.store.traces.timefmt import TextStyle, parse_db_time
 
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536

@@ -25,12 +25,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from store.usage import paths as default_paths
-from store.usage.collectors import claude, codex, hookspool
-from store.usage.collectors.claude import tokens_of
-from store.usage.collectors.codex import CodexParser, CodexState
-from store.usage.collectors.files import Counts, FileTask, discover, offset_of, plan, read_lines
-from store.usage.model import FileOffset, IngestRequest, IngestResult
+from tokentop.store.usage import paths as default_paths
+from tokentop.store.usage.collectors import claude, codex, hookspool
+from tokentop.store.usage.collectors.claude import tokens_of
+from tokentop.store.usage.collectors.codex import CodexParser, CodexState
+from tokentop.store.usage.collectors.files import (
+    Counts,
+    FileTask,
+    discover,
+    offset_of,
+    plan,
+    read_lines,
+)
+from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 
 BATCH = 4000
 Progress = Callable[[int, int], None]

@@ -22,12 +22,12 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-from store.pricing import PriceTable
-from store.sqlite_errors import describe
-from store.usage import schema
-from store.usage.ingest import ingest_batch
-from store.usage.model import FileOffset, IngestRequest, IngestResult
-from store.usage.paths import default_db_path
+from tokentop.store.pricing import PriceTable
+from tokentop.store.sqlite_errors import describe
+from tokentop.store.usage import schema
+from tokentop.store.usage.ingest import ingest_batch
+from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
+from tokentop.store.usage.paths import default_db_path
 
 BUSY_TIMEOUT_MS = 5000
 GROUP_COMMIT_S = 1.0  # the longest a collector's batches wait to be committed together

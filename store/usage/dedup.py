@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 
-from store.usage.model import IngestRequest
-from store.usage.timefmt import epoch_ms
+from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.timefmt import epoch_ms
 
 CLAUDE_CODE = "claude_code"
 

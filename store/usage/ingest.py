@@ -36,9 +36,9 @@ from typing import Any
 
 import msgspec
 
-from store.pricing import PriceTable
-from store.usage.dedup import dedup_key, stable_key
-from store.usage.model import (
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage.dedup import dedup_key, stable_key
+from tokentop.store.usage.model import (
     CHANNEL_PRIORITY,
     EventStatus,
     EventType,
@@ -46,8 +46,8 @@ from store.usage.model import (
     IngestRequest,
     IngestResult,
 )
-from store.usage.rollup import Deltas
-from store.usage.timefmt import format_ts
+from tokentop.store.usage.rollup import Deltas
+from tokentop.store.usage.timefmt import format_ts
 
 COLUMNS = (
     "event_id", "occurred_at", "provider_id", "agent_name", "account_id", "workspace_id",

@@ -3,10 +3,10 @@
 Functions over a ``sqlite3`` connection in autocommit mode (``UsageStore.conn``): each
 query is one statement whose rows are fetched at once, so no read transaction stays
 open and a writer's WAL checkpoints are never held back. Every range uses
-:func:`~store.usage.timefmt.bound`, so openusage's variable-width ``occurred_at`` and
+:func:`~tokentop.store.usage.timefmt.bound`, so openusage's variable-width ``occurred_at`` and
 tokentop's fixed-width one select the same events at a window's edges.
 
-Cost is the reports' rule (``store.usage.reports``): ``cost_usd`` when the source gave
+Cost is the reports' rule (``tokentop.store.usage.reports``): ``cost_usd`` when the source gave
 one, else the bundled price times the tokens, with the per-message tier excess summed
 in SQL. A model the table does not know adds nothing and is listed as unpriced. Tokens
 are input + output + cache write + cache read, as in the reports (ccusage).
@@ -14,7 +14,7 @@ are input + output + cache write + cache read, as in the reports (ccusage).
 Speed: one GROUP BY over the window (hour x model x provider x agent x project) feeds
 the totals, every breakdown and the daily bars; sessions, tools, the last hour and
 the current block are small queries of their own. In tokentop's own store the whole
-hours of a window come from the hourly rollup (``store.usage.rollup``) and only the
+hours of a window come from the hourly rollup (``tokentop.store.usage.rollup``) and only the
 partial hours at its two edges from the events, so a refresh costs the same over 5M
 events as over 50k; a foreign store (openusage's) is read from its events. Both paths
 give the same numbers (tests/usage/test_read.py runs every test on both). See
@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from store.pricing import PriceTable
-from store.usage import rollup
-from store.usage.reports import (
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage import rollup
+from tokentop.store.usage.reports import (
     BLOCK_ROW_SQL,
     MODEL_SQL,
     SYNTHETIC,
     Pricer,
     block_list,
 )
-from store.usage.schema import rollup_threshold
-from store.usage.timefmt import bound, parse_ts
+from tokentop.store.usage.schema import rollup_threshold
+from tokentop.store.usage.timefmt import bound, parse_ts
 
 WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
 WINDOW_DAYS: dict[str, int | None] = {"1d": 1, "3d": 3, "7d": 7, "30d": 30, "all": None}
@@ -170,7 +170,7 @@ class UsageView:
 
 def _sums_sql(keys: str, where: str) -> str:
     """Per (keys..., model, priced-by-source?) sums, with the tier excess per message."""
-    from store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _over, _tier_threshold
 
     t = _tier_threshold()
     return f"""
@@ -461,7 +461,7 @@ def _edge_sql(where: str) -> str:
     """Every sum the Usage screen needs from raw events, in one GROUP BY: ``seg`` says
     which edge a row is from (0 the window's first partial hour, 1 the rest of the
     last hour before the current one, 2 the current hour)."""
-    from store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _over, _tier_threshold
 
     t = _tier_threshold()
     return f"""
@@ -662,7 +662,7 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
                    current: Any = _NO_ENTRY) -> list[dict[str, Any]]:
     """``block_list`` over the rollup's whole hours before ``now``'s hour, then the
     events of ``now``'s own hour up to ``now`` (see ``hour_block_list``)."""
-    from store.usage.reports import hour_block_list
+    from tokentop.store.usage.reports import hour_block_list
 
     this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     rows = conn.execute(
@@ -705,7 +705,7 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
                 end: datetime) -> tuple[datetime, datetime, list[tuple]] | None:
     """The events of [start, end) (within one hour) as one ``hour_block_list`` entry,
     summed in SQL like a rollup hour: thousands of events an hour are one entry."""
-    from store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _over, _tier_threshold
 
     t = _tier_threshold()
     where, args = _range(start, end)

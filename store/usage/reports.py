@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from store.pricing import Price, PriceTable
-from store.usage.timefmt import bound, parse_ts
+from tokentop.store.pricing import Price, PriceTable
+from tokentop.store.usage.timefmt import bound, parse_ts
 
 SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
 BLOCK = timedelta(hours=5)  # a Claude billing block
@@ -536,7 +536,7 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-# Shared with the read model (store.usage.read): one cost rule for reports and the UI.
+# Shared with the read model (tokentop.store.usage.read): one cost rule for reports and the UI.
 MODEL_SQL = _MODEL
 Pricer = _Pricer
 group_sql = _group_sql

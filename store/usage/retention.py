@@ -18,12 +18,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from store.pricing import PriceTable
-from store.usage import rollup
-from store.usage.db import UsageStore
-from store.usage.ingest import COLUMNS
-from store.usage.rollup import Deltas
-from store.usage.timefmt import bound
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage import rollup
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.ingest import COLUMNS
+from tokentop.store.usage.rollup import Deltas
+from tokentop.store.usage.timefmt import bound
 
 EVENT_DAYS = 90
 RAW_PAYLOAD_HOURS = 1

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from store.usage.model import IngestRequest, IngestResult
-from store.usage.timefmt import format_ts, parse_ts
+from tokentop.store.usage.model import IngestRequest, IngestResult
+from tokentop.store.usage.timefmt import format_ts, parse_ts
 
 SUFFIX = ".jsonl"
 TMP = ".tmp"

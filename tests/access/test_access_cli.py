@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from test_access_store import fixture_events, line
 
-from store.access import AccessLog
+from tokentop.store.access import AccessLog
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "access", *args],
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "access", *args],
                           capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
 
 
@@ -59,7 +59,7 @@ def test_top_limits_the_paths(tmp_path: Path) -> None:
 
 def test_stdin() -> None:
     data = b"".join(line(e) for e in fixture_events())
-    res = subprocess.run([sys.executable, "-m", "tui.cli", "access", "-"], input=data,
+    res = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "access", "-"], input=data,
                          capture_output=True, timeout=TIMEOUT, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)

@@ -1,4 +1,4 @@
-"""store.access on real files: decoding, the summary's numbers, following, rotation.
+"""tokentop.store.access on real files: decoding, the summary's numbers, following, rotation.
 
 Following is driven two ways, as for the events file source: deterministically with
 ``AccessLog.check()`` (what the watcher calls on every change) between writes, and
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from store.access import AccessLog, decode_line, is_cache_served
-from store.access.event import AccessEvent
+from tokentop.store.access import AccessLog, decode_line, is_cache_served
+from tokentop.store.access.event import AccessEvent
 
 T0 = 1_777_982_400_000  # 2026-05-05 12:00:00 UTC, in ms
 

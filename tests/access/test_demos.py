@@ -8,9 +8,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store.access import AccessLog
-from tui.demo.access import build_demo_access, sample_lines
-from tui.demo.traces import build_demo_traces
+from tokentop.store.access import AccessLog
+from tokentop.tui.demo.access import build_demo_access, sample_lines
+from tokentop.tui.demo.traces import build_demo_traces
 
 NOW = datetime(2026, 5, 5, 12, 30, tzinfo=UTC)
 

@@ -1,10 +1,11 @@
-"""Redaction of gateway headers (tui.widgets.trace_redact): no credential reaches the UI."""
+"""Redaction of gateway headers (tokentop.tui.widgets.trace_redact): no credential reaches
+the UI."""
 
 from __future__ import annotations
 
 import json
 
-from tui.widgets.trace_redact import REDACTED, redact_header_text, redact_headers
+from tokentop.tui.widgets.trace_redact import REDACTED, redact_header_text, redact_headers
 
 SECRET = "sk-ant-api03-0123456789abcdef"
 
@@ -46,7 +47,7 @@ def test_nothing_stored() -> None:
 
 
 def test_header_lines() -> None:
-    from tui.widgets.trace_redact import header_lines
+    from tokentop.tui.widgets.trace_redact import header_lines
 
     raw = json.dumps({"X-Api-Key": [SECRET], "Accept": ["a", "b"], "Cookie": "s=1"})
     assert header_lines(raw) == (f"X-Api-Key: {REDACTED}\nAccept: a\nAccept: b\n"

@@ -50,8 +50,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "usage")]
 
 from claude_corpus import write_corpus  # noqa: E402
 
-from store.usage.collect import collect_once  # noqa: E402
-from store.usage.db import UsageStore  # noqa: E402
+from tokentop.store.usage.collect import collect_once  # noqa: E402
+from tokentop.store.usage.db import UsageStore  # noqa: E402
 
 CCUSAGE = ROOT / "tests" / "support" / "ccusage" / "node_modules" / ".bin" / "ccusage"
 INSTALL = "tests/support/install_ccusage.sh"
@@ -59,8 +59,8 @@ INSTALL = "tests/support/install_ccusage.sh"
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from store.usage.collect import collect_once
-from store.usage.db import UsageStore
+from tokentop.store.usage.collect import collect_once
+from tokentop.store.usage.db import UsageStore
 corpus, db = Path(sys.argv[1]), Path(sys.argv[2])
 t0 = time.perf_counter()
 store = UsageStore.open(db)

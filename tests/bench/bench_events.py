@@ -1,4 +1,4 @@
-"""Throughput benchmark for the browser event stream (store.events).
+"""Throughput benchmark for the browser event stream (tokentop.store.events).
 
 Run it as a script (it is not a pytest test):
 
@@ -55,9 +55,9 @@ for _p in (REPO, REPO / "tests" / "events"):
 
 from sse_server import SseServer  # noqa: E402
 
-from store.events.filesource import FileSource, parse_line  # noqa: E402
-from store.events.model import DEFAULT_CAPACITY, Envelope  # noqa: E402
-from store.events.stream import EventStream  # noqa: E402
+from tokentop.store.events.filesource import FileSource, parse_line  # noqa: E402
+from tokentop.store.events.model import DEFAULT_CAPACITY, Envelope  # noqa: E402
+from tokentop.store.events.stream import EventStream  # noqa: E402
 
 SAMPLE = {
     "seq": 1,
@@ -407,8 +407,8 @@ def app_child(url: str, mode: str) -> int:
     async def measure_asyncio() -> dict[str, object]:
         """No dashboard: the SSE source in a thread, an asyncio task awaiting
         ``Reader.read()`` in a loop (what a screen would do), and the watchdog."""
-        from store.events.sse import SseSource
-        from store.events.stream import EventStream
+        from tokentop.store.events.sse import SseSource
+        from tokentop.store.events.stream import EventStream
 
         stream = EventStream()
         reader = stream.new_reader()
@@ -445,8 +445,8 @@ def app_child(url: str, mode: str) -> int:
                 "peak_rss_mb": peak_rss_mb(), "last_error": st.last_error}
 
     async def measure() -> dict[str, object]:
-        from store.metrics import MetricsSource
-        from tui.app import TokentopApp
+        from tokentop.store.metrics import MetricsSource
+        from tokentop.tui.app import TokentopApp
 
         with tempfile.TemporaryDirectory(prefix="tokentop-bench-e2e-") as d:
             app = TokentopApp(MetricsSource(d), events=url, events_replay=True)
@@ -481,7 +481,7 @@ def app_has_events() -> bool:
     import inspect
 
     try:
-        from tui.app import TokentopApp
+        from tokentop.tui.app import TokentopApp
     except Exception:
         return False
     return "events" in inspect.signature(TokentopApp.__init__).parameters
@@ -523,7 +523,7 @@ def bench_e2e_cli(frames: list[tuple[int, bytes]], rate: int) -> dict[str, Any]:
     n = len(frames)
     with SseServer() as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "events", server.url, "--json", "--replay",
+            [sys.executable, "-m", "tokentop.tui.cli", "events", server.url, "--json", "--replay",
              "--count", str(n)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
         hwm = [0.0]

@@ -7,7 +7,7 @@ Builds a telemetry tree in a temporary directory (each (server, signal): the act
 file, two plain backups, three ``.gz`` backups; metrics files hold valid lines, so the
 dashboard's replay reads them as it would gridctl's), then measures:
 
-- inventory scan: ``store.gridctl.inventory.inventory(root)``, best and median of runs;
+- inventory scan: ``tokentop.store.gridctl.inventory.inventory(root)``, best and median of runs;
 - first paint: ``tokentop --metrics-dir ROOT`` under a 120x40 pseudo-terminal, as a
   user runs it; once the Overview has painted and gone quiet (replay done), ``6`` is
   typed and the time runs until the first row's server name is on the terminal
@@ -72,7 +72,7 @@ def build(root: Path, servers: int) -> int:
 
 
 def bench_scan(root: Path, runs: int) -> tuple[float, float, int]:
-    from store.gridctl.inventory import inventory
+    from tokentop.store.gridctl.inventory import inventory
 
     times = []
     records = 0
@@ -85,10 +85,10 @@ def bench_scan(root: Path, runs: int) -> tuple[float, float, int]:
 
 async def first_paint(root: Path, rows: int) -> tuple[float, float]:
     """ms from pressing 6 to (the visible rows drawn, every row in the table)."""
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
-    from tui.screens.files import FilesScreen
-    from tui.widgets.files_table import FilesTable
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
+    from tokentop.tui.screens.files import FilesScreen
+    from tokentop.tui.widgets.files_table import FilesTable
 
     source = MetricsSource(root)
     app = TokentopApp(source, follow=True)
@@ -133,7 +133,7 @@ def pty_paint(root: Path, expect: bytes, timeout: float = 60.0) -> float:
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40",
            "PYTHONPATH": str(REPO)}
     env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--metrics-dir", str(root)],
+    proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "--metrics-dir", str(root)],
                             stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO,
                             start_new_session=True, close_fds=True)
     os.close(slave)
@@ -185,9 +185,9 @@ def pty_paint(root: Path, expect: bytes, timeout: float = 60.0) -> float:
 
 async def loop_stall(root: Path, rows: int, seconds: float = 3.0) -> float:
     """The longest gap of a 10 ms timer while the screen rescans live."""
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
-    from tui.screens.files import FilesScreen
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
+    from tokentop.tui.screens.files import FilesScreen
 
     source = MetricsSource(root)
     app = TokentopApp(source, follow=True)

@@ -36,11 +36,11 @@ sys.path.insert(0, str(REPO / "tests" / "gridctl"))
 
 from gridlog_lines import fixed_logs, fixed_spans  # noqa: E402
 
-from store.gridctl.buffer import ServerBuffers, merge_view  # noqa: E402
-from store.gridctl.follow import SignalFollower  # noqa: E402
-from store.gridctl.logs import ParseCounts  # noqa: E402
-from store.gridctl.logs import parse_lines as parse_logs  # noqa: E402
-from store.gridctl.spans import parse_lines as parse_spans  # noqa: E402
+from tokentop.store.gridctl.buffer import ServerBuffers, merge_view  # noqa: E402
+from tokentop.store.gridctl.follow import SignalFollower  # noqa: E402
+from tokentop.store.gridctl.logs import ParseCounts  # noqa: E402
+from tokentop.store.gridctl.logs import parse_lines as parse_logs  # noqa: E402
+from tokentop.store.gridctl.spans import parse_lines as parse_spans  # noqa: E402
 
 TARGETS = {
     "first load (s)": 1.0,

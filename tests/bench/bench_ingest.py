@@ -78,13 +78,13 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store.pricing import PriceTable  # noqa: E402
-from store.usage import rollup, schema  # noqa: E402
-from store.usage.db import UsageStore  # noqa: E402
-from store.usage.dedup import dedup_key  # noqa: E402
-from store.usage.ingest import COLUMNS, INSERT_SQL  # noqa: E402
-from store.usage.model import IngestRequest  # noqa: E402
-from store.usage.timefmt import format_ts  # noqa: E402
+from tokentop.store.pricing import PriceTable  # noqa: E402
+from tokentop.store.usage import rollup, schema  # noqa: E402
+from tokentop.store.usage.db import UsageStore  # noqa: E402
+from tokentop.store.usage.dedup import dedup_key  # noqa: E402
+from tokentop.store.usage.ingest import COLUMNS, INSERT_SQL  # noqa: E402
+from tokentop.store.usage.model import IngestRequest  # noqa: E402
+from tokentop.store.usage.timefmt import format_ts  # noqa: E402
 
 TARGET_RATE = 150_000
 TARGET_BYTES = 2048
@@ -161,7 +161,7 @@ def ceilings(sample_rows: int = 50_000) -> None:
     DDL forces (PK, UNIQUE dedup_key), and with all of them."""
     import re
 
-    from store.usage import ingest as ing
+    from tokentop.store.usage import ingest as ing
 
     rng = random.Random(9)
     sessions = [f"s{i}" for i in range(100)]

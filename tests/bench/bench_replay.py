@@ -44,8 +44,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from store.metrics import MetricsSource  # noqa: E402
-from tui.demo.gridctl import NS, Cost, GridctlWriter, Tokens  # noqa: E402
+from tokentop.store.metrics import MetricsSource  # noqa: E402
+from tokentop.tui.demo.gridctl import NS, Cost, GridctlWriter, Tokens  # noqa: E402
 
 TARGET_LINES_PER_S = 400_000
 TARGET_RSS_MB = 300
@@ -136,7 +136,7 @@ def peak_kb():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
-from store.metrics import MetricsSource
+from tokentop.store.metrics import MetricsSource
 t1 = time.perf_counter()
 base_kb = peak_kb()
 src = MetricsSource(sys.argv[1], capacity_minutes=int(sys.argv[2]))
@@ -259,7 +259,7 @@ def measure_first_paint(
     t0 = time.perf_counter()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "--metrics-dir", str(root)],
+            [sys.executable, "-m", "tokentop.tui.cli", "--metrics-dir", str(root)],
             stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO,
             start_new_session=True, close_fds=True,
         )

@@ -51,7 +51,7 @@ def tokentop(*args: str) -> list[str]:
     probe = subprocess.run([exe, "report", "--help"], capture_output=True, text=True)
     if Path(exe).exists() and probe.returncode == 0:
         return [exe, "report", *args]
-    code = ("import sys; from tui.commands.report import report; "
+    code = ("import sys; from tokentop.tui.commands.report import report; "
             "report(sys.argv[1:], prog_name='tokentop report')")
     return [sys.executable, "-c", code, *args]
 
@@ -134,8 +134,8 @@ def bench_corpus(tmp: Path, args: argparse.Namespace,
 
 
 def build_large(path: Path, events: int) -> float:
-    from store.usage.db import UsageStore
-    from store.usage.model import IngestRequest
+    from tokentop.store.usage.db import UsageStore
+    from tokentop.store.usage.model import IngestRequest
 
     rng = random.Random(7)
     models = ["claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805",

@@ -10,7 +10,7 @@ binaries exist, a throwaway server (tests/traces/pg_server.py) loaded with the s
 rows by binary COPY. Rows: 8 models of 3 providers over 30 days, 4% NULL latencies,
 3% 4xx/5xx, 20 gateway keys, headers ~120 B and bodies of --body-bytes in total.
 
-Then, through the real store (store.traces, the code the CLI and the screen use),
+Then, through the real store (tokentop.store.traces, the code the CLI and the screen use),
 warm (after one warm-up), median of --repeat:
 
 - latency percentiles per model (``latency_percentiles(group_by="model")``) over
@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT / "tests" / "traces"))
 from gateway_db import Row, write_postgres, write_sqlite  # noqa: E402
 from pg_server import pg_bindir, running_server  # noqa: E402
 
-from store.traces import AnalyticsFilter, TraceFilter, open_trace_store  # noqa: E402
-from store.traces.cursor import encode_cursor  # noqa: E402
+from tokentop.store.traces import AnalyticsFilter, TraceFilter, open_trace_store  # noqa: E402
+from tokentop.store.traces.cursor import encode_cursor  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 SPAN_S = 30 * 86400

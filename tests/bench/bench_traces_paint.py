@@ -46,9 +46,9 @@ TARGET_STALL_MS = 150.0
 async def one_run(db: Path) -> dict[str, float]:
     from textual.widgets import DataTable
 
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
-    from tui.screens.traces import TracesScreen
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
+    from tokentop.tui.screens.traces import TracesScreen
 
     now = (START.timestamp() + SPAN_S)
 

@@ -32,11 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from store.usage import rollup
-from store.usage.db import UsageStore
-from store.usage.read import WINDOWS, read_usage
-from store.usage.schema import create
-from store.usage.timefmt import format_ts
+from tokentop.store.usage import rollup
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.read import WINDOWS, read_usage
+from tokentop.store.usage.schema import create
+from tokentop.store.usage.timefmt import format_ts
 
 NOW = datetime(2026, 11, 20, 12, 34, 56, tzinfo=UTC)
 MODELS = (("claude-sonnet-4-5-20250929", "anthropic", "claude_code"),
@@ -107,8 +107,8 @@ def dashboard_child(db: Path) -> int:
     """Open the Usage screen over ``db`` and read every window, as a user would."""
     import asyncio
 
-    from store.metrics import MetricsSource
-    from tui.app import TokentopApp
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
 
     async def run() -> list[str]:
         app = TokentopApp(MetricsSource(str(db.parent / "no-metrics")), follow=False,

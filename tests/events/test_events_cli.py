@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sse_server import HOLD, SseServer, Status, frame, frames
 
-from store.events.stream import EventStream
-from tui.commands.events import _Printer
+from tokentop.store.events.stream import EventStream
+from tokentop.tui.commands.events import _Printer
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 30
@@ -33,14 +33,14 @@ def child_env() -> dict[str, str]:
 
 
 def run(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "events", *args], input=input,
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "events", *args], input=input,
                           capture_output=True, timeout=TIMEOUT, cwd=ROOT, env=child_env())
 
 
 def popen(*args: str, **kw: object) -> subprocess.Popen[bytes]:
     """The command in the background; killed after TIMEOUT s whatever happens, so a
     blocking ``readline`` on its stdout cannot hang the suite."""
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "events", *args], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "events", *args], cwd=ROOT,
                             env=child_env(), **kw)  # type: ignore[call-overload]
     guard = threading.Timer(TIMEOUT, proc.kill)
     guard.daemon = True
@@ -135,7 +135,7 @@ def test_stdin_through_a_pipe(mixed: Path) -> None:
     writer = subprocess.Popen(["cat", str(mixed)], stdout=subprocess.PIPE)
     assert writer.stdout is not None
     try:
-        res = subprocess.run([sys.executable, "-m", "tui.cli", "events", "-"],
+        res = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "events", "-"],
                              stdin=writer.stdout, capture_output=True, timeout=TIMEOUT,
                              cwd=ROOT, env=child_env())
     finally:
@@ -177,7 +177,7 @@ def test_closed_stdout_ends_quietly(tmp_path: Path) -> None:
 def test_head_in_a_shell_pipeline(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     path.write_text("".join(env_line(i) + "\n" for i in range(1, 50_001)))
-    cmd = (f"{sys.executable} -m tui.cli events {path} | head -1; "
+    cmd = (f"{sys.executable} -m tokentop.tui.cli events {path} | head -1; "
            "echo \"rc=${PIPESTATUS[0]}\" >&2")
     res = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=TIMEOUT, cwd=ROOT,
                          env=child_env())
@@ -289,7 +289,7 @@ def test_sse_interrupt_prints_the_summary(sig: int, code: int) -> None:
 
 
 def test_viewer_drop_is_printed_with_local_seqs() -> None:
-    from store.events.model import Envelope, Event
+    from tokentop.store.events.model import Envelope, Event
 
     stream = EventStream(capacity=4)
     reader = stream.new_reader()

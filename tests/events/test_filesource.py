@@ -1,4 +1,4 @@
-"""Events from JSONL files and stdin (store.events.filesource), on real files and pipes.
+"""Events from JSONL files and stdin (tokentop.store.events.filesource), on real files and pipes.
 
 Following is tested two ways: deterministically, by calling ``FileSource.check()``
 (what the watcher calls on every change) between writes, so "a partial line is not
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from store.events.filesource import FileSource, parse_line
-from store.events.model import MAX_ENVELOPE_BYTES, Envelope, Marker
-from store.events.stream import EventStream
+from tokentop.store.events.filesource import FileSource, parse_line
+from tokentop.store.events.model import MAX_ENVELOPE_BYTES, Envelope, Marker
+from tokentop.store.events.stream import EventStream
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -196,8 +196,8 @@ def test_stdin_pipe_in_pieces(tmp_path: Path) -> None:
 def test_stdin_of_a_real_process(tmp_path: Path) -> None:
     code = (
         "import json, threading;"
-        "from store.events.filesource import FileSource;"
-        "from store.events.stream import EventStream;"
+        "from tokentop.store.events.filesource import FileSource;"
+        "from tokentop.store.events.stream import EventStream;"
         "s = EventStream(); src = FileSource('-', s); src.run(threading.Event());"
         "r = s.new_reader();"
         "print(json.dumps([x.envelope.upstream_seq for x in r.read_many(100)]));"

@@ -26,9 +26,9 @@ from sse_server import (
     frames,
 )
 
-from store.events.model import Envelope, Marker
-from store.events.sse import SseSource
-from store.events.stream import EventStream
+from tokentop.store.events.model import Envelope, Marker
+from tokentop.store.events.sse import SseSource
+from tokentop.store.events.stream import EventStream
 
 SECRET = "sk-test-0123456789abcdef"
 

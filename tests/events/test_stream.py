@@ -1,4 +1,4 @@
-"""The local event ring (store.events.stream) against a plain model of DESIGN 2.4.
+"""The local event ring (tokentop.store.events.stream) against a plain model of DESIGN 2.4.
 
 The model is the list of every envelope ever published and, per reader, the next seq
 it wants: ``oldest = max(1, published - capacity + 1)``; a reader below ``oldest`` gets
@@ -27,8 +27,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from store.events.model import Envelope, Event, Marker
-from store.events.stream import EventStream, ReadResult
+from tokentop.store.events.model import Envelope, Event, Marker
+from tokentop.store.events.stream import EventStream, ReadResult
 
 MAX_BYTES = 1_000
 

@@ -1,11 +1,11 @@
-"""Upstream seq accounting (store.events.tracker): gaps, restarts, duplicates."""
+"""Upstream seq accounting (tokentop.store.events.tracker): gaps, restarts, duplicates."""
 
 from __future__ import annotations
 
 import msgspec
 
-from store.events.model import Envelope, Event, Marker
-from store.events.tracker import SeqTracker, SourceStats
+from tokentop.store.events.model import Envelope, Event, Marker
+from tokentop.store.events.tracker import SeqTracker, SourceStats
 
 
 def track(*seqs: int) -> tuple[SeqTracker, list[tuple[bool, Marker | None]]]:

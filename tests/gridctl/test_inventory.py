@@ -11,8 +11,8 @@ from pathlib import Path
 
 from files_tree import DAY, HOUR, NOW, Backup, family, gz_bytes, put, screen_tree
 
-from store.gridctl.inventory import Rescanner, inventory, rfc3339, totals
-from store.metrics.layout import Layout
+from tokentop.store.gridctl.inventory import Rescanner, inventory, rfc3339, totals
+from tokentop.store.metrics.layout import Layout
 
 
 def test_sizes_times_and_counts_over_active_plain_and_gz(tmp_path: Path) -> None:

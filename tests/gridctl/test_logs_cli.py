@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from gridlog_lines import append, slog, write_fixed_tree
 
-from store.gridctl.logs import parse_rfc3339_ns
+from tokentop.store.gridctl.logs import parse_rfc3339_ns
 
 ENV = {**os.environ, "TZ": "UTC"}
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", *args], capture_output=True,
                           text=True, timeout=60, env=ENV,
                           cwd=cwd or Path(__file__).resolve().parents[2])
 
@@ -75,8 +75,8 @@ def test_user_errors_are_one_line_exit_2(root: Path, args: tuple[str, ...], mess
 
 def test_logs_follow_prints_appends(root: Path) -> None:
     active = root / "prod" / "slack" / "logs.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "logs", str(root), "--follow",
-                             "--server", "prod/slack", "--grep", "appended"],
+    proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "logs", str(root),
+                             "--follow", "--server", "prod/slack", "--grep", "appended"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
                             cwd=Path(__file__).resolve().parents[2])
     out: queue.Queue[str] = queue.Queue()

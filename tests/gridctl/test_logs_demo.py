@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from store.gridctl.follow import SignalFollower
-from store.gridctl.logs import parse_lines as parse_logs
-from store.gridctl.spans import group_traces, waterfall
-from store.gridctl.spans import parse_lines as parse_spans
-from tui.demo import build_demo
-from tui.demo.gridlogs import go_local_time, local_offset_min
-from tui.demo.live import LiveWriter
+from tokentop.store.gridctl.follow import SignalFollower
+from tokentop.store.gridctl.logs import parse_lines as parse_logs
+from tokentop.store.gridctl.spans import group_traces, waterfall
+from tokentop.store.gridctl.spans import parse_lines as parse_spans
+from tokentop.tui.demo import build_demo
+from tokentop.tui.demo.gridlogs import go_local_time, local_offset_min
+from tokentop.tui.demo.live import LiveWriter
 
 NOW = 1_777_995_000.0  # 2026-05-05T15:30:00Z
 NS = 1_000_000_000

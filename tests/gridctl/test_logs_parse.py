@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from gridlog_lines import NS, slog
 
-from store.gridctl.logs import (
+from tokentop.store.gridctl.logs import (
     LEVELS,
     ParseCounts,
     human_duration,
@@ -17,7 +17,7 @@ from store.gridctl.logs import (
     parse_record,
     parse_rfc3339_ns,
 )
-from tui.widgets.log_text import detail_text, local_clock, render_log_row
+from tokentop.tui.widgets.log_text import detail_text, local_clock, render_log_row
 
 LINE = (b'{"ts":"2026-05-05T14:01:00.482130001+02:00","level":"INFO","msg":"tool call completed",'
         b'"component":"github","tool":"search_code","duration":1250000000,'

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from gridlog_lines import TRACE_HEX, write_fixed_tree
 
-from store.gridctl.logs import parse_rfc3339_ns
+from tokentop.store.gridctl.logs import parse_rfc3339_ns
 
 ENV = {**os.environ, "TZ": "UTC"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", *args], capture_output=True,
                           text=True, timeout=60, env=ENV,
                           cwd=Path(__file__).resolve().parents[2])
 

@@ -22,9 +22,9 @@ from gridlog_lines import (
     write,
 )
 
-from store.gridctl.follow import SignalFollower
-from store.gridctl.logs import ParseCounts
-from store.gridctl.spans import (
+from tokentop.store.gridctl.follow import SignalFollower
+from tokentop.store.gridctl.logs import ParseCounts
+from tokentop.store.gridctl.spans import (
     Malformed,
     Span,
     any_value,
@@ -34,7 +34,7 @@ from store.gridctl.spans import (
     span_id_hex,
     waterfall,
 )
-from tui.widgets.span_text import span_row, trace_title, waterfall_text
+from tokentop.tui.widgets.span_text import span_row, trace_title, waterfall_text
 
 ONE_TRACE = envelope([
     tool_span(TRACE_HEX, ROOT_HEX, "search_code", T0, 1_250_000_000, inp=900, out=350),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from files_tree import NOW, Backup, family, gz_bytes, put, screen_tree
 
-from store.gridctl.inventory import inventory
-from store.gridctl.wipe import WipeError, execute, plan, wipe
+from tokentop.store.gridctl.inventory import inventory
+from tokentop.store.gridctl.wipe import WipeError, execute, plan, wipe
 
 
 def all_files(base: Path) -> set[Path]:

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from store.gridctl.wipe import wipe
-from store.metrics import MetricsSource
+from tokentop.store.gridctl.wipe import wipe
+from tokentop.store.metrics import MetricsSource
 
 SERVER = "stack-a/github"
 

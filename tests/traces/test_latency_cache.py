@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg_server import PgServer
 
-from store.traces import AnalyticsFilter, open_trace_store
-from store.traces.latency_cache import LAG
+from tokentop.store.traces import AnalyticsFilter, open_trace_store
+from tokentop.store.traces.latency_cache import LAG
 
 GROUPS = ("none", "provider", "model", "route", "key")
 

@@ -15,7 +15,7 @@ import pytest
 import reference as ref
 from gateway_db import fixture_rows
 
-from store.traces import AnalyticsFilter, TraceStoreError, open_trace_store
+from tokentop.store.traces import AnalyticsFilter, TraceStoreError, open_trace_store
 
 ROWS = fixture_rows()
 SINCE = datetime(2026, 4, 28, 3, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg_server import PgServer
 
-from store.traces import AnalyticsFilter, open_trace_store
+from tokentop.store.traces import AnalyticsFilter, open_trace_store
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

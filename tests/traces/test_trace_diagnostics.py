@@ -10,8 +10,8 @@ import pytest
 from gateway_server import PATH, GatewayServer, document
 from pg_server import free_port
 
-from store.traces import TraceStoreError
-from store.traces.diagnostics import load_diagnostics, pressure_for
+from tokentop.store.traces import TraceStoreError
+from tokentop.store.traces.diagnostics import load_diagnostics, pressure_for
 
 
 async def test_from_gateway_url() -> None:

@@ -10,13 +10,13 @@ import pytest
 import reference as ref
 from gateway_db import fixture_rows
 
-from store.traces import (
+from tokentop.store.traces import (
     InvalidCursorError,
     TraceFilter,
     TraceNotFoundError,
     open_trace_store,
 )
-from store.traces.cursor import decode_cursor, encode_cursor
+from tokentop.store.traces.cursor import decode_cursor, encode_cursor
 
 ROWS = fixture_rows()
 BY_ID = {r.id: r for r in ROWS}

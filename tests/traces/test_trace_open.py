@@ -13,8 +13,8 @@ import reference as ref
 from gateway_db import fixture_rows, write_sqlite
 from pg_server import PgServer, free_port
 
-from store.traces import AnalyticsFilter, TraceFilter, TraceStoreError, open_trace_store
-from store.traces.timefmt import TextStyle, parse_db_time
+from tokentop.store.traces import AnalyticsFilter, TraceFilter, TraceStoreError, open_trace_store
+from tokentop.store.traces.timefmt import TextStyle, parse_db_time
 
 ROWS = fixture_rows(60)
 

@@ -15,13 +15,13 @@ from gateway_db import fixture_rows
 from gateway_server import GatewayServer
 from pg_server import free_port
 
-from store.traces import AnalyticsFilter, open_trace_store
+from tokentop.store.traces import AnalyticsFilter, open_trace_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "traces", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "traces", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

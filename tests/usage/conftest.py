@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from store.usage.db import UsageStore
+from tokentop.store.usage.db import UsageStore
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import signal
 import sys
 from datetime import UTC, datetime
 
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
-from store.usage.spool import Spool, SpoolRecord, drain
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.spool import Spool, SpoolRecord, drain
 
 STEP, _, N = (os.environ.get("SPOOL_KILL") or ":0").partition(":")
 N = int(N or 0)

@@ -164,7 +164,7 @@ def run_json(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
 
 
 def tokentop_cmd(*args: str) -> list[str]:
-    code = ("import sys; from tui.commands.report import report; "
+    code = ("import sys; from tokentop.tui.commands.report import report; "
             "report(sys.argv[1:], prog_name='tokentop report')")
     return [sys.executable, "-c", code, *args]
 

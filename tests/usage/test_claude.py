@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from claude_corpus import write_corpus
 
-from store.usage.collect import collect_once
-from store.usage.collectors.claude import canonical_model, has_unsupported_null, parse_line
-from store.usage.collectors.files import Counts
+from tokentop.store.usage.collect import collect_once
+from tokentop.store.usage.collectors.claude import canonical_model, has_unsupported_null, parse_line
+from tokentop.store.usage.collectors.files import Counts
 
 TS = "2026-11-20T09:14:03.512Z"
 

@@ -7,10 +7,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from store.usage.collect import collect_once
-from store.usage.collectors.codex import CodexParser
-from store.usage.collectors.files import Counts
-from store.usage.db import UsageStore
+from tokentop.store.usage.collect import collect_once
+from tokentop.store.usage.collectors.codex import CodexParser
+from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.db import UsageStore
 
 
 def j(obj: dict) -> str:

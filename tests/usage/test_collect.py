@@ -13,9 +13,9 @@ from claude_corpus import write_corpus
 from click.testing import CliRunner
 from test_claude import line, proj, write
 
-from store.usage import collect
-from store.usage.collect import CollectReport, collect_once, watch
-from store.usage.db import UsageStore
+from tokentop.store.usage import collect
+from tokentop.store.usage.collect import CollectReport, collect_once, watch
+from tokentop.store.usage.db import UsageStore
 
 
 def count(path: Path) -> int:
@@ -94,7 +94,7 @@ def test_watch_brings_a_new_message_within_two_seconds(tmp_path):
 # -- tokentop ingest -----------------------------------------------------------------
 
 def test_ingest_command_json(tmp_path):
-    from tui.commands.ingest import ingest
+    from tokentop.tui.commands.ingest import ingest
 
     truth = write_corpus(tmp_path / "c", seed=4, days=2, sessions=4, line_kb=(1, 2))
     store = tmp_path / "u.db"
@@ -109,7 +109,7 @@ def test_ingest_command_json(tmp_path):
 
 
 def test_ingest_command_user_errors(tmp_path):
-    from tui.commands.ingest import ingest
+    from tokentop.tui.commands.ingest import ingest
 
     res = CliRunner().invoke(ingest, ["--store", str(tmp_path / "u.db"),
                                       "--claude-dir", str(tmp_path / "missing")])
@@ -127,7 +127,7 @@ def test_ingest_command_does_not_import_textual(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys, tui.commands.ingest, store.usage.collect; "
+    code = ("import sys, tokentop.tui.commands.ingest, tokentop.store.usage.collect; "
             "sys.exit(1 if 'textual' in sys.modules else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
     assert proc.returncode == 0

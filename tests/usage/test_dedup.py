@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from store.usage.dedup import dedup_key
-from store.usage.model import IngestRequest
+from tokentop.store.usage.dedup import dedup_key
+from tokentop.store.usage.model import IngestRequest
 
 T = datetime(2026, 11, 20, 9, 14, 3, 512000, tzinfo=UTC)
 

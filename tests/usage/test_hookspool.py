@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from store.usage.collect import collect_once
+from tokentop.store.usage.collect import collect_once
 
 
 def spool(d: Path, name: str, payload: dict, source: str = "claude_code") -> Path:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store.usage.db import UsageStore, UsageStoreError
-from store.usage.model import FileOffset, IngestRequest, IngestResult
+from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 
 T = datetime(2026, 11, 20, 9, 14, 3, 512000, tzinfo=UTC)
 
@@ -156,7 +156,7 @@ def test_foreign_keys_hold(store: UsageStore) -> None:
 
 
 def test_stored_key_is_dedup_key_of_the_request(store: UsageStore) -> None:
-    from store.usage.dedup import dedup_key
+    from tokentop.store.usage.dedup import dedup_key
 
     reqs = [ev(" M1 ", session_id=" S "), ev(None, turn_id="T", source_system="codex"),
             ev(None, tool_call_id="call_9", workspace_id=" /W "),

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from store.pricing import PriceTable, normalize
-from tui.commands.pricing import pricing
+from tokentop.store.pricing import PriceTable, normalize
+from tokentop.tui.commands.pricing import pricing
 
 
 @pytest.fixture(scope="module")

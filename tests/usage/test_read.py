@@ -1,4 +1,4 @@
-"""The read model (store.usage.read) on a real SQLite store, numbers worked out by hand.
+"""The read model (tokentop.store.usage.read) on a real SQLite store, numbers worked out by hand.
 
 Rows are inserted with plain SQL, some in openusage's variable-width ``occurred_at``
 (``...:00.5Z``, ``...:00Z``) right at window edges, so the bound arithmetic is
@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from store.pricing import PriceTable
-from store.usage import read, rollup
-from store.usage.schema import THRESHOLD_KEY, create
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage import read, rollup
+from tokentop.store.usage.schema import THRESHOLD_KEY, create
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 SONNET = "claude-sonnet-4-5-20250929"
@@ -243,7 +243,7 @@ def test_unknown_window_is_an_error(conn: sqlite3.Connection) -> None:
 
 def test_read_through_a_read_only_store_holds_no_transaction(tmp_path: Path,
                                                              conn: sqlite3.Connection) -> None:
-    from store.usage.db import UsageStore
+    from tokentop.store.usage.db import UsageStore
 
     with UsageStore.open(tmp_path / "usage.db", read_only=True) as store:
         before = store.data_version()

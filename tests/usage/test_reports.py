@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from store.usage import reports
-from store.usage.reports import ReportError, ReportOptions
-from store.usage.schema import create
-from tui.commands.report import report
+from tokentop.store.usage import reports
+from tokentop.store.usage.reports import ReportError, ReportOptions
+from tokentop.store.usage.schema import create
+from tokentop.tui.commands.report import report
 
 _ids = itertools.count()
 
@@ -390,6 +390,7 @@ def test_report_commands_do_not_import_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, tui.commands.report, tui.commands.pricing, store.usage.reports; "
+    code = ("import sys, tokentop.tui.commands.report, tokentop.tui.commands.pricing, "
+            "tokentop.store.usage.reports; "
             "sys.exit('textual' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

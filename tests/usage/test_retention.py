@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from store.usage import retention
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
-from tui.commands.db import db
+from tokentop.store.usage import retention
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
+from tokentop.tui.commands.db import db
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -99,7 +99,7 @@ def test_check_prune_vacuum(tmp_path: Path) -> None:
 
 
 def test_check_reads_an_openusage_database(tmp_path: Path) -> None:
-    from store.usage import schema
+    from tokentop.store.usage import schema
 
     path = tmp_path / "telemetry.db"
     conn = sqlite3.connect(path)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from store.pricing import PriceTable
-from store.usage import read, retention, rollup, schema
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage import read, retention, rollup, schema
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 MODELS = ("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "mystery", None)

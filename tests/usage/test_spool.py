@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from store.usage.db import UsageStore
-from store.usage.model import IngestRequest
-from store.usage.spool import Spool, SpoolRecord, drain
+from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.spool import Spool, SpoolRecord, drain
 
 CHILD = Path(__file__).with_name("spool_child.py")
 ROOT = Path(__file__).resolve().parents[2]

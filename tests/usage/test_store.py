@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from store.usage import schema
-from store.usage.db import UsageStore, UsageStoreError
-from store.usage.model import IngestRequest
-from store.usage.timefmt import bound, format_ts, parse_ts
+from tokentop.store.usage import schema
+from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.timefmt import bound, format_ts, parse_ts
 
 T = datetime(2026, 11, 20, 9, 14, 3, 512000, tzinfo=UTC)
 
@@ -181,7 +181,7 @@ def test_checkpoint_truncates_the_wal(tmp_path: Path) -> None:
 
 
 def test_has_collector_offsets_tells_ours_from_foreign(tmp_path: Path) -> None:
-    from store.usage.db import has_collector_offsets
+    from tokentop.store.usage.db import has_collector_offsets
 
     ours = tmp_path / "usage.db"
     UsageStore.open(ours).close()

@@ -1,6 +1,6 @@
 """``tokentop access FILE --json``: the summary of an airstore access-event log.
 
-The very summary the Access screen shows (``store.access.AccessLog``), read once to
+The very summary the Access screen shows (``tokentop.store.access.AccessLog``), read once to
 the end of the file and printed as one JSON document: totals, backend vs
 cache-served reads, original and delivered tokens, the ratio and tokens saved, per
 integration, outcome and cache source, the top paths and a per-minute series.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from tui.commands.common import fail
+from tokentop.tui.commands.common import fail
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,7 +32,7 @@ def access(file: str, as_json: bool, top: int) -> None:
 
     FILE may be - to read the events from stdin.
     """
-    from store.access import AccessLog
+    from tokentop.store.access import AccessLog
 
     if file == "-":
         log = AccessLog("-")

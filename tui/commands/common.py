@@ -18,7 +18,7 @@ def fail(message: str) -> NoReturn:
 
 def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> Path:
     """DIR, or gridctl's default root, as an existing readable directory (else exit 2)."""
-    from store.metrics.layout import default_root
+    from tokentop.store.metrics.layout import default_root
 
     target = Path(directory).expanduser() if directory else default_root()
     if not target.exists():
@@ -33,6 +33,6 @@ def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> P
     return target
 
 
-# --latency-cache (dashboard and `traces`): store.traces.open's LatencyCacheMode, spelt
+# --latency-cache (dashboard and `traces`): tokentop.store.traces.open's LatencyCacheMode, spelt
 # out here so `--help` need not import the trace stores.
 LATENCY_CACHE_MODES = ("auto", "file", "memory", "off")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from store.sqlite_errors import describe
-from store.usage.db import UsageStore, UsageStoreError
-from store.usage.paths import default_db_path
+from tokentop.store.sqlite_errors import describe
+from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.paths import default_db_path
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -124,7 +124,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def prune(ctx: click.Context, days: int) -> None:
     """Delete old events and orphan raw events, blank old raw payloads."""
-    from store.usage import retention
+    from tokentop.store.usage import retention
 
     store = _open(ctx, read_only=False)
     try:
@@ -144,7 +144,7 @@ def prune(ctx: click.Context, days: int) -> None:
 @click.pass_context
 def vacuum_cmd(ctx: click.Context) -> None:
     """Compact the database file and reset its WAL."""
-    from store.usage import retention
+    from tokentop.store.usage import retention
 
     store = _open(ctx, read_only=False)
     before = _size(str(store.path))

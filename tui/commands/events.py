@@ -2,8 +2,8 @@
 
 SOURCE is an SSE URL (``http(s)://.../telemetry/stream``, key from ``KERNEL_API_KEY``),
 ``-`` (JSONL on stdin) or a JSONL file. The source runs in a worker thread and
-publishes into a local :class:`~store.events.stream.EventStream`; the main thread reads
-it with :meth:`~store.events.stream.Reader.read_blocking` and prints, per batch, one
+publishes into a local :class:`~tokentop.store.events.stream.EventStream`; the main thread reads
+it with :meth:`~tokentop.store.events.stream.Reader.read_blocking` and prints, per batch, one
 buffered write and one flush:
 
 - one line per envelope, in the upstream shape ``{"seq": N, "event": {...}}`` (the
@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from tui.commands.common import fail
+from tokentop.tui.commands.common import fail
 
 if TYPE_CHECKING:
-    from store.events.model import Envelope, Marker
-    from store.events.stream import EventStream, Reader, ReadResult
-    from store.events.tracker import SourceStats
+    from tokentop.store.events.model import Envelope, Marker
+    from tokentop.store.events.stream import EventStream, Reader, ReadResult
+    from tokentop.store.events.tracker import SourceStats
 
 READ_BATCH = 1024  # results printed per write + flush at most
 IDLE = 0.1  # seconds between looks at the source's state while nothing arrives
@@ -84,7 +84,7 @@ def _paced_stream() -> tuple[EventStream, threading.Event, threading.Event]:
     consumed; setting ``stop`` makes a waiting publish raise :class:`_Stopped`.
     ``stream.reader`` must be set before the source starts.
     """
-    from store.events.stream import EventStream
+    from tokentop.store.events.stream import EventStream
 
     room = threading.Event()
     stop = threading.Event()
@@ -152,7 +152,7 @@ class _Printer:
 
     def batch(self, first: ReadResult) -> None:
         """Print ``first`` and whatever else is buffered (up to READ_BATCH results)."""
-        from store.events.model import Marker
+        from tokentop.store.events.model import Marker
 
         reader = self.reader
         # The local seq of the result at hand (``first`` has already moved the reader).
@@ -271,9 +271,9 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
     elif source != "-":
         _check_file(source)
 
-    from store.events.filesource import FileSource
-    from store.events.sse import SseSource, redact_url
-    from store.events.stream import EventStream
+    from tokentop.store.events.filesource import FileSource
+    from tokentop.store.events.sse import SseSource, redact_url
+    from tokentop.store.events.stream import EventStream
 
     room: threading.Event | None = None
     pace_stop: threading.Event | None = None

@@ -9,7 +9,7 @@ A wipe lists exactly what it will delete first; without ``-y`` it asks on the te
 and when stdin is not a terminal (a script, a pipe) it refuses rather than guess: exit
 2. Names are checked before anything is touched (``..``, separators, absolute paths
 are refused). Files that cannot be deleted are reported one per line and the rest are
-still deleted (exit 1). The same ``store.gridctl`` code runs under the Files screen.
+still deleted (exit 1). The same ``tokentop.store.gridctl`` code runs under the Files screen.
 No Textual here: headless commands start fast.
 """
 
@@ -22,24 +22,24 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.commands.common import fail, telemetry_dir
+from tokentop.tui.commands.common import fail, telemetry_dir
 
 if TYPE_CHECKING:
-    from store.gridctl.inventory import InventoryRecord
-    from store.metrics.layout import Layout
+    from tokentop.store.gridctl.inventory import InventoryRecord
+    from tokentop.store.metrics.layout import Layout
 
 
 
 def _layout(directory: str | None) -> Layout:
     """DIR (or the default root) resolved like the metrics command; missing = exit 2."""
-    from store.metrics.layout import Layout
+    from tokentop.store.metrics.layout import Layout
 
     return Layout.resolve(telemetry_dir(directory))
 
 
 def _known_server(layout: Layout, server: str) -> None:
     if server and server not in layout.server_dirs():
-        from tui.format import clean
+        from tokentop.tui.format import clean
 
         known = ", ".join(clean(s) for s in sorted(layout.server_dirs())) or "none"
         fail(f"no server {clean(server)!r} (known: {known})")
@@ -54,8 +54,8 @@ def _local(ts: float) -> str:
 
 
 def _table(records: list[InventoryRecord]) -> str:
-    from store.gridctl.inventory import totals
-    from tui.format import clean, nbytes
+    from tokentop.store.gridctl.inventory import totals
+    from tokentop.tui.format import clean, nbytes
 
     names = [clean(r.server) for r in records]
     width = max([len("SERVER"), *(len(n) for n in names)])
@@ -81,7 +81,7 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
     $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry]. Sizes and times cover the active
     file and its rotated siblings (plain and .gz); times are modification times.
     """
-    from store.gridctl.inventory import inventory as scan
+    from tokentop.store.gridctl.inventory import inventory as scan
 
     layout = _layout(directory)
     _known_server(layout, server)
@@ -109,8 +109,8 @@ def wipe(directory: str | None, server: str, signal: str, yes: bool) -> None:
     Exit status: 0 done (or nothing to wipe), 1 declined or some files not deleted,
     2 bad arguments.
     """
-    from store.gridctl.wipe import WipeError, execute, plan
-    from tui.format import clean, nbytes
+    from tokentop.store.gridctl.wipe import WipeError, execute, plan
+    from tokentop.tui.format import clean, nbytes
 
     layout = _layout(directory)
     try:

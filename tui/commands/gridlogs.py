@@ -1,6 +1,6 @@
 """``tokentop logs`` and ``tokentop spans``: gridctl's logs and traces files as JSON lines.
 
-The same readers as the Logs (7) and Spans (8) screens (``store.gridctl``): the newest
+The same readers as the Logs (7) and Spans (8) screens (``tokentop.store.gridctl``): the newest
 ``--tail`` lines of each server's files (rotated siblings, plain or gzipped, included
 when the active file holds fewer), merged by time, one JSON object per line on stdout.
 ``logs --follow`` then keeps printing what gridctl appends (a rotation is followed, a
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from tui.commands.common import fail, telemetry_dir
+from tokentop.tui.commands.common import fail, telemetry_dir
 
 if TYPE_CHECKING:
-    from store.gridctl.follow import SignalFollower
+    from tokentop.store.gridctl.follow import SignalFollower
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FOLLOW_SECONDS = 0.25
@@ -29,10 +29,10 @@ FOLLOW_SECONDS = 0.25
 
 
 def _follower(directory: str | None, signal: str, tail: int) -> SignalFollower[Any]:
-    from store.gridctl import logs as logs_mod
-    from store.gridctl import spans as spans_mod
-    from store.gridctl.follow import SignalFollower
-    from store.metrics.layout import Layout
+    from tokentop.store.gridctl import logs as logs_mod
+    from tokentop.store.gridctl import spans as spans_mod
+    from tokentop.store.gridctl.follow import SignalFollower
+    from tokentop.store.metrics.layout import Layout
 
     target = telemetry_dir(directory)
     parse = logs_mod.parse_lines if signal == "logs" else spans_mod.parse_lines
@@ -95,7 +95,7 @@ def logs(directory: str | None, as_json: bool, server: str | None, level: str | 
     $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry]. Each line: server, time (UTC),
     ts (as written, with its offset), level, msg, attrs.
     """
-    from store.gridctl.logs import LogRecord, min_level
+    from tokentop.store.gridctl.logs import LogRecord, min_level
 
     try:
         threshold = min_level(level)
@@ -144,7 +144,7 @@ def spans(directory: str | None, as_json: bool, server: str | None, trace_id: st
     (gen_ai.usage.*), attributes. With --trace, the spans of that trace in waterfall
     order, each with depth and offsetNs from the trace's start.
     """
-    from store.gridctl.spans import Span, waterfall
+    from tokentop.store.gridctl.spans import Span, waterfall
 
     follower = _follower(directory, "traces", tail)
     held: list[Span] = follower.load()

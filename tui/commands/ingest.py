@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from tui.commands.common import fail
+from tokentop.tui.commands.common import fail
 
 
 def _readable_dir(path: Path, what: str) -> None:
@@ -81,9 +81,9 @@ def _table(d: dict) -> str:
 def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str | None,
            as_json: bool) -> None:
     """Collect new Claude Code, Codex and hook-spool usage into the store, once."""
-    from store.usage.collect import collect_once
-    from store.usage.db import UsageStore, UsageStoreError
-    from store.usage.paths import default_db_path
+    from tokentop.store.usage.collect import collect_once
+    from tokentop.store.usage.db import UsageStore, UsageStoreError
+    from tokentop.store.usage.paths import default_db_path
 
     roots = [Path(d).expanduser() for d in claude_dirs] or None
     for r in roots or ():

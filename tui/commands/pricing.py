@@ -10,7 +10,7 @@ import json
 
 import click
 
-from store.pricing import PriceTable
+from tokentop.store.pricing import PriceTable
 
 
 @click.command("pricing", context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,11 +15,11 @@ from typing import Any
 
 import click
 
-from store.usage import reports
-from store.usage.db import has_collector_offsets
-from store.usage.paths import default_db_path
-from store.usage.reports import ReportError, ReportOptions
-from tui.commands.common import fail
+from tokentop.store.usage import reports
+from tokentop.store.usage.db import has_collector_offsets
+from tokentop.store.usage.paths import default_db_path
+from tokentop.store.usage.reports import ReportError, ReportOptions
+from tokentop.tui.commands.common import fail
 
 
 def ingest_new(path: Path) -> None:
@@ -27,8 +27,8 @@ def ingest_new(path: Path) -> None:
     telemetry.db) is only read, never collected into."""
     if path.exists() and not has_collector_offsets(path):
         return
-    from store.usage.collect import collect_once  # lazily: --help stays fast
-    from store.usage.db import UsageStore, UsageStoreError
+    from tokentop.store.usage.collect import collect_once  # lazily: --help stays fast
+    from tokentop.store.usage.db import UsageStore, UsageStoreError
 
     try:
         store = UsageStore.open(path)
@@ -104,7 +104,7 @@ def _run(kind: str, as_json: bool, since: str | None, until: str | None,
 
 def _empty_store() -> sqlite3.Connection:
     """No store yet (nothing collected): report over an empty in-memory one."""
-    from store.usage.schema import create
+    from tokentop.store.usage.schema import create
 
     conn = sqlite3.connect(":memory:")
     create(conn)

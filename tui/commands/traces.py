@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.commands.common import LATENCY_CACHE_MODES, fail
+from tokentop.tui.commands.common import LATENCY_CACHE_MODES, fail
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -29,7 +29,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 def _instant(text: str | None, flag: str) -> datetime | None:
     if text is None:
         return None
-    from store.timeparse import parse_instant
+    from tokentop.store.timeparse import parse_instant
 
     try:
         return parse_instant(text)
@@ -81,7 +81,7 @@ def traces(store: str, view: str, trace_id: str | None, as_json: bool, group_by:
     """
     import asyncio  # here, not at the top: `tokentop --help` must not pay for it
 
-    from store.traces import AnalyticsFilter, TraceFilter, TraceStoreError
+    from tokentop.store.traces import AnalyticsFilter, TraceFilter, TraceStoreError
 
     start, end = _instant(since, "--from"), _instant(until, "--to")
     if view == "get" and not trace_id:
@@ -107,13 +107,13 @@ async def _run(target: str, view: str, trace_id: str | None, analytics: Any,
                ) -> dict[str, Any]:
     import msgspec
 
-    from store.traces import open_trace_store
+    from tokentop.store.traces import open_trace_store
 
     def plain(value: Any) -> Any:
         return msgspec.to_builtins(value)
 
     if view == "diagnostics":
-        from store.traces.diagnostics import load_diagnostics
+        from tokentop.store.traces.diagnostics import load_diagnostics
 
         return {"diagnostics": plain(await load_diagnostics(target))}
     store = await open_trace_store(target, latency_cache=latency_cache)  # type: ignore[arg-type]

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tui.demo.cleanup import PREFIX, SignalCleanup, sweep_stale, write_marker
-from tui.demo.gridctl import NS, GridctlWriter
-from tui.demo.history import DemoServer, build_history
-from tui.demo.live import LiveWriter
+from tokentop.tui.demo.cleanup import PREFIX, SignalCleanup, sweep_stale, write_marker
+from tokentop.tui.demo.gridctl import NS, GridctlWriter
+from tokentop.tui.demo.history import DemoServer, build_history
+from tokentop.tui.demo.live import LiveWriter
 
 __all__ = ["DemoTree", "build_demo"]
 

@@ -2,7 +2,7 @@
 
 A thread appends ``AccessEvent`` lines (DESIGN 2.6) to ``<root>/access.jsonl`` about
 every half second and the dashboard follows the file with the ordinary
-``store.access.AccessLog``: nothing is faked past the file. The mix is what an agent
+``tokentop.store.access.AccessLog``: nothing is faked past the file. The mix is what an agent
 filesystem sees: reads of GitHub, Gmail, Slack, Notion, Linear and Drive content,
 most compressed (a third to a tenth of the tokens), repeated reads answered by the
 result cache or a local copy, small files passed through, the odd timeout or error,
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, DemoDir, write_marker
+from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 FILE_NAME = "access.jsonl"
 STEP = 0.5  # seconds between appends

@@ -16,7 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from tui.demo.gridctl import Cost, Tokens
+from tokentop.tui.demo.gridctl import Cost, Tokens
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, DemoDir, write_marker
+from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 FILE_NAME = "browser-events.jsonl"
 RATE = 20.0  # events per second, all categories together

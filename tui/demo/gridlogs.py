@@ -31,8 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.demo.activity import Profile, rhythm
-from tui.demo.gridctl import FILE_MODE, NS, compress_file, rotation_stamp
+from tokentop.tui.demo.activity import Profile, rhythm
+from tokentop.tui.demo.gridctl import FILE_MODE, NS, compress_file, rotation_stamp
 
 HISTORY_MINUTES = 180  # logs and traces cover the last three hours of the history
 TRACE_BATCH_NS = 5 * NS  # the batch span processor's default schedule delay

@@ -16,9 +16,9 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.demo.activity import PROFILES, Activity, Profile
-from tui.demo.gridctl import NS, GridctlWriter, ServerWriter
-from tui.demo.gridlogs import CallLog, new_call_log, write_history
+from tokentop.tui.demo.activity import PROFILES, Activity, Profile
+from tokentop.tui.demo.gridctl import NS, GridctlWriter, ServerWriter
+from tokentop.tui.demo.gridlogs import CallLog, new_call_log, write_history
 
 DEMO_MAX_BACKUPS = 8  # keeps a long-running demo's tree small
 
@@ -31,7 +31,7 @@ class DemoServer:
     activity: Activity
     writer: ServerWriter
     rng: random.Random
-    calls: CallLog | None = None  # its logs.jsonl and traces.jsonl (tui.demo.gridlogs)
+    calls: CallLog | None = None  # its logs.jsonl and traces.jsonl (tokentop.tui.demo.gridlogs)
 
 
 def _set_mtime(path: Path, ts_ns: int) -> None:

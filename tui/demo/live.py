@@ -16,9 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from tui.demo.gridctl import NS, GridctlWriter
-from tui.demo.gridlogs import live_tick
-from tui.demo.history import DemoServer
+from tokentop.tui.demo.gridctl import NS, GridctlWriter
+from tokentop.tui.demo.gridlogs import live_tick
+from tokentop.tui.demo.history import DemoServer
 
 RESTART_PER_TICK = 1 / 240
 COST_RESET_PER_TICK = 1 / 180

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tui.demo.cleanup import PREFIX, DemoDir, write_marker
+from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 DB_NAME = "traces.db"
 DIAGNOSTICS_NAME = "trace-pipeline-diagnostics.json"
@@ -424,6 +424,6 @@ def build_demo_traces(seed: int = 7, *, now: datetime | float | None = None,
     return demo
 
 
-if __name__ == "__main__":  # pragma: no cover - a quick look: python -m tui.demo.traces
+if __name__ == "__main__":  # pragma: no cover - a quick look: python -m tokentop.tui.demo.traces
     d = build_demo_traces(now=time.time())
     print(d.path, d.diagnostics_path)

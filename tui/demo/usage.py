@@ -23,9 +23,9 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from store.usage.db import UsageStore, UsageStoreError
-from store.usage.model import EventType, IngestRequest
-from tui.demo.cleanup import PREFIX, DemoDir, write_marker
+from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.model import EventType, IngestRequest
+from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 PROJECTS = ("/home/dev/webapp", "/home/dev/api", "/home/dev/infra")
 # (agent, provider, model, weight, typical input, typical output)

@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
-    from store.events.filesource import FileSource
-    from store.events.sse import SseSource
-    from store.events.stream import EventStream, Reader
-    from store.metrics import MetricsSource
-    from store.usage.read import UsageView
+    from tokentop.store.events.filesource import FileSource
+    from tokentop.store.events.sse import SseSource
+    from tokentop.store.events.stream import EventStream, Reader
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.store.usage.read import UsageView
 
 
 class SourceChanged(Message):
@@ -112,14 +112,14 @@ class ScreenSpec:
 
 def screen_specs() -> tuple[ScreenSpec, ...]:
     """Every top-level screen, in ``tab`` order (imported lazily: screens import us)."""
-    from tui.screens.access import AccessScreen
-    from tui.screens.events import EventsScreen
-    from tui.screens.files import FilesScreen
-    from tui.screens.logs import LogsScreen
-    from tui.screens.overview import OverviewScreen
-    from tui.screens.spans import SpansScreen
-    from tui.screens.traces import TracesScreen
-    from tui.screens.usage import UsageScreen
+    from tokentop.tui.screens.access import AccessScreen
+    from tokentop.tui.screens.events import EventsScreen
+    from tokentop.tui.screens.files import FilesScreen
+    from tokentop.tui.screens.logs import LogsScreen
+    from tokentop.tui.screens.overview import OverviewScreen
+    from tokentop.tui.screens.spans import SpansScreen
+    from tokentop.tui.screens.traces import TracesScreen
+    from tokentop.tui.screens.usage import UsageScreen
 
     return (ScreenSpec("overview", "Overview", OverviewScreen),
             ScreenSpec("usage", "Usage", UsageScreen),

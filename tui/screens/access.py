@@ -1,7 +1,7 @@
 """The Access screen: airstore reads through an agent filesystem (``--access FILE``).
 
 The screen follows the access-event log in its own thread worker with
-``store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints) and
+``tokentop.store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints) and
 never touches the file itself: four times a second a timer compares the log's
 version with what is drawn and, when it moved, redraws from one snapshot. However
 fast reads arrive, the widgets update at most four times a second, one batch each.
@@ -25,13 +25,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store.access import AccessLog, AccessSnapshot, Group
-from tui import format as fmt
-from tui.screens import DashboardHost
-from tui.widgets.access_text import breakdown_text, paths_text, tail_text
-from tui.widgets.chart import ChartData, Series, TimeChart
-from tui.widgets.kpi import KpiCard
-from tui.widgets.palette import palette
+from tokentop.store.access import AccessLog, AccessSnapshot, Group
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.access_text import breakdown_text, paths_text, tail_text
+from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.palette import palette
 
 TICK_SECONDS = 0.25
 BREAKDOWNS = ("outcome", "integration", "cache_source")

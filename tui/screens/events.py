@@ -27,12 +27,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
-from store.events.model import Marker
-from store.events.tracker import SourceStats
-from tui import format as fmt
-from tui.screens import DashboardHost
-from tui.widgets.event_log import EventLog
-from tui.widgets.event_text import (
+from tokentop.store.events.model import Marker
+from tokentop.store.events.tracker import SourceStats
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.event_log import EventLog
+from tokentop.tui.widgets.event_text import (
     CATEGORIES,
     EventSummarizer,
     LogRow,
@@ -42,8 +42,8 @@ from tui.widgets.event_text import (
     local_time,
     marker_text,
 )
-from tui.widgets.palette import palette
-from tui.widgets.sparkline import spark_text
+from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.sparkline import spark_text
 
 TICK_SECONDS = 0.1
 BATCH = 500  # results taken at a time from the reader

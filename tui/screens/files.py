@@ -1,6 +1,6 @@
 """The Files screen (6): what gridctl keeps on disk, and wiping it.
 
-One row per (server, signal) with files, from ``store.gridctl.inventory`` over the
+One row per (server, signal) with files, from ``tokentop.store.gridctl.inventory`` over the
 dashboard's telemetry root (``app.source.layout``, so ``--metrics-dir`` and
 ``GRIDCTL_HOME`` apply): size, file count, the span between the oldest and newest
 modification time, and the last write; totals underneath.
@@ -32,13 +32,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import get_current_worker
 
-from store.gridctl.inventory import InventoryRecord, Rescanner, totals
-from store.gridctl.wipe import WipePlan, WipeReport, execute
-from tui import format as fmt
-from tui.screens import DashboardHost
-from tui.widgets.files_table import FilesTable, local_time, span
-from tui.widgets.files_wipe import WipeModal
-from tui.widgets.palette import palette
+from tokentop.store.gridctl.inventory import InventoryRecord, Rescanner, totals
+from tokentop.store.gridctl.wipe import WipePlan, WipeReport, execute
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.files_table import FilesTable, local_time, span
+from tokentop.tui.widgets.files_wipe import WipeModal
+from tokentop.tui.widgets.palette import palette
 
 SCAN_SECONDS = 1.0
 FIRST_ROWS = 40  # a first scan shows this many rows (a tall terminal's worth) at once
@@ -416,7 +416,7 @@ class FilesScreen(Screen[None]):
         try:
             report = execute(plan)
         except Exception as exc:  # a bug, not a file: say so, keep the screen up
-            from store.gridctl.wipe import FileError
+            from tokentop.store.gridctl.wipe import FileError
 
             report = WipeReport(errors=[FileError(plan.layout.path, str(exc))])
         self.post_message(WipeFinished(plan, report))

@@ -17,8 +17,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui import format as fmt
-from tui.screens import DashboardHost
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("q", "quit"),

@@ -27,13 +27,13 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from store.gridctl.buffer import ServerBuffers, merge_view
-from store.gridctl.follow import DEFAULT_CAPACITY, SignalFollower, SinkStats
-from store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_lines
-from tui import format as fmt
-from tui.screens import DashboardHost
-from tui.widgets.log_text import LEVEL_STYLES, detail_text, render_log_row
-from tui.widgets.log_view import RecordList
+from tokentop.store.gridctl.buffer import ServerBuffers, merge_view
+from tokentop.store.gridctl.follow import DEFAULT_CAPACITY, SignalFollower, SinkStats
+from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_lines
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.log_text import LEVEL_STYLES, detail_text, render_log_row
+from tokentop.tui.widgets.log_view import RecordList
 
 ALL = "all"
 LEVEL_CYCLE = (None, LEVELS["INFO"], LEVELS["WARN"], LEVELS["ERROR"])

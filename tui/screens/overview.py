@@ -26,18 +26,18 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label
 
-from store.metrics import MetricsSource, Window, window
-from store.ring import Point
-from tui import format as fmt
-from tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
-from tui.widgets.chart import ChartData, Series, TimeChart
-from tui.widgets.empty import EmptyState
-from tui.widgets.kpi import KpiCard
-from tui.widgets.palette import palette
-from tui.widgets.range_bar import RangeBar, step_range
-from tui.widgets.server_list import ServerList, ServerRow
-from tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
-from tui.widgets.status import StatusBar
+from tokentop.store.metrics import MetricsSource, Window, window
+from tokentop.store.ring import Point
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
+from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.empty import EmptyState
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.range_bar import RangeBar, step_range
+from tokentop.tui.widgets.server_list import ServerList, ServerRow
+from tokentop.tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
+from tokentop.tui.widgets.status import StatusBar
 
 
 def token_axis(value: float) -> str:

@@ -18,10 +18,10 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from store.gridctl.spans import Span, parse_lines, waterfall
-from tui import format as fmt
-from tui.screens.logs import SignalScreen
-from tui.widgets.span_text import (
+from tokentop.store.gridctl.spans import Span, parse_lines, waterfall
+from tokentop.tui import format as fmt
+from tokentop.tui.screens.logs import SignalScreen
+from tokentop.tui.widgets.span_text import (
     Waterfall,
     span_detail_lines,
     span_header,

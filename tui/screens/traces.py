@@ -1,6 +1,6 @@
 """The Traces screen: an LLM gateway's traces and analytics (``--traces PATH|URL``).
 
-Everything is read through ``store.traces`` (the ongoingai gateway's SQLite file or
+Everything is read through ``tokentop.store.traces`` (the ongoingai gateway's SQLite file or
 PostgreSQL database, read-only) in async workers: the store's driver does the I/O
 off the event loop, and every result lands in the widgets as one update.
 
@@ -37,7 +37,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from store.traces import (
+from tokentop.store.traces import (
     AnalyticsFilter,
     CostPoint,
     CostSummary,
@@ -53,12 +53,12 @@ from store.traces import (
     UsageSummary,
     open_trace_store,
 )
-from tui import format as fmt
-from tui.screens import DashboardHost
-from tui.widgets.chart import ChartData, Series, TimeChart
-from tui.widgets.kpi import KpiCard
-from tui.widgets.palette import palette
-from tui.widgets.trace_text import (
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.trace_text import (
     detail_text,
     errors_text,
     latency_text,
@@ -392,7 +392,7 @@ class TracesScreen(Screen[None]):
 
     @work(exclusive=True, group="traces-diagnostics", exit_on_error=False)
     async def load_diagnostics(self) -> None:
-        from store.traces.diagnostics import load_diagnostics
+        from tokentop.store.traces.diagnostics import load_diagnostics
 
         target = self.host.diagnostics_target
         assert target is not None

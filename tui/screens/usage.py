@@ -1,6 +1,6 @@
 """The Usage screen: the canonical usage store (Claude Code, Codex, ...) over a window.
 
-Everything here comes from one ``UsageView`` (``store.usage.read.read_usage``), read by
+Everything here comes from one ``UsageView`` (``tokentop.store.usage.read.read_usage``), read by
 the app's usage worker through a read-only connection and posted as one
 ``UsageLoaded`` message when the store changed (``PRAGMA data_version``), the window
 changed or the minute turned. The screen never touches SQLite itself.
@@ -19,14 +19,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from store.usage.read import BREAKDOWNS, BlockView, Quota, UsageView
-from tui import format as fmt
-from tui.screens import DashboardHost, UsageLoaded
-from tui.widgets.bars import DailyBars, gauge
-from tui.widgets.breakdown import TITLES, BreakdownTable
-from tui.widgets.kpi import KpiCard
-from tui.widgets.palette import palette
-from tui.widgets.window_bar import WindowBar, step_window
+from tokentop.store.usage.read import BREAKDOWNS, BlockView, Quota, UsageView
+from tokentop.tui import format as fmt
+from tokentop.tui.screens import DashboardHost, UsageLoaded
+from tokentop.tui.widgets.bars import DailyBars, gauge
+from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
+from tokentop.tui.widgets.kpi import KpiCard
+from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.window_bar import WindowBar, step_window
 
 WINDOW_WORDS = {"1d": "last 24 hours", "3d": "last 3 days", "7d": "last 7 days",
                 "30d": "last 30 days", "all": "all stored"}

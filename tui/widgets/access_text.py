@@ -1,7 +1,7 @@
 """Text for the Access screen: breakdown bars, top paths and live-tail rows.
 
 Paths, integrations and error messages come from the access log, so everything is
-built as ``rich.text.Text`` from ``tui.format.clean``-ed strings, never markup.
+built as ``rich.text.Text`` from ``tokentop.tui.format.clean``-ed strings, never markup.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from datetime import datetime
 
 from rich.text import Text
 
-from store.access import AccessEvent, Group
-from tui import format as fmt
-from tui.widgets.bars import bar
+from tokentop.store.access import AccessEvent, Group
+from tokentop.tui import format as fmt
+from tokentop.tui.widgets.bars import bar
 
 OUTCOME_STYLES = {"compressed": "#98c379", "cache_hit": "#61afef", "passthrough": "",
                   "skipped": "dim", "timeout": "#e5c07b", "error": "#e06c75"}

@@ -12,7 +12,7 @@ from datetime import date
 from rich.text import Text
 from textual.widgets import Static
 
-from tui import format as fmt
+from tokentop.tui import format as fmt
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 

@@ -1,6 +1,6 @@
 """A breakdown table: usage per model, provider, agent, project or tool.
 
-A ``DataTable`` whose cells are ``rich.text.Text`` built with ``tui.format.safe``:
+A ``DataTable`` whose cells are ``rich.text.Text`` built with ``tokentop.tui.format.safe``:
 model names and project paths come from agent logs and are never parsed as markup.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from store.usage.read import BreakdownRow
-from tui import format as fmt
+from tokentop.store.usage.read import BreakdownRow
+from tokentop.tui import format as fmt
 
 TITLES = {"model": "Model", "provider": "Provider", "agent": "Agent",
           "project": "Project", "tool": "Tool"}

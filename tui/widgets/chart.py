@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from tui import format as fmt
+from tokentop.tui import format as fmt
 
 MINUTE_FACTORS = (1, 2, 3, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 HOUR_FACTORS = (1, 2, 3, 4, 6, 12, 24, 48, 168)

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Center, Middle
 from textual.widgets import Static
 
-from tui import format as fmt
+from tokentop.tui import format as fmt
 
 
 def empty_message(root: Path, problem: str, waiting: bool) -> Text:

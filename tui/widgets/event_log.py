@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.event_text import LogRow, render_row, text_segments
+from tokentop.tui.widgets.event_text import LogRow, render_row, text_segments
 
 BACKLOG = 5000
 

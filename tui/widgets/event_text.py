@@ -24,8 +24,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from store.events.model import Envelope, Marker
-from tui import format as fmt
+from tokentop.store.events.model import Envelope, Marker
+from tokentop.tui import format as fmt
 
 # Category -> colour of its badge. Fixed colours: a category must look the same in
 # every theme (and NO_COLOR strips them all the same way).

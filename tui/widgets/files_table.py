@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from store.gridctl.inventory import InventoryRecord
-from tui import format as fmt
+from tokentop.store.gridctl.inventory import InventoryRecord
+from tokentop.tui import format as fmt
 
 SIGNAL_WIDTH = 7
 SIZE_WIDTH = 9

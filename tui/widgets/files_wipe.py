@@ -4,7 +4,7 @@ Deleting telemetry cannot be undone, so the modal lists the servers, the signals
 every file (relative to the telemetry root, with its size), the bytes and the time
 span, and asks the user to type ``wipe``: a stray ``y`` or ``enter`` deletes nothing.
 Escape or Cancel dismisses with ``False``. The files listed are the plan's files, and
-the plan's files are what ``store.gridctl.wipe.execute`` deletes: nothing else.
+the plan's files are what ``tokentop.store.gridctl.wipe.execute`` deletes: nothing else.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from store.gridctl.wipe import WipePlan
-from tui import format as fmt
-from tui.widgets.files_table import span
+from tokentop.store.gridctl.wipe import WipePlan
+from tokentop.tui import format as fmt
+from tokentop.tui.widgets.files_table import span
 
 CONFIRM_WORD = "wipe"
 

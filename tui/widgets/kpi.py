@@ -1,6 +1,6 @@
 """A KPI card: one big number with its name in the border.
 
-The value arrives already formatted by ``tui.format``, so a card never decides how a
+The value arrives already formatted by ``tokentop.tui.format``, so a card never decides how a
 number looks. On short terminals the stylesheet drops the border and shows the name
 inline (``Input 378k``), giving the charts two more rows.
 """

@@ -14,8 +14,8 @@ from typing import Any
 
 from rich.text import Text
 
-from store.gridctl.logs import LogRecord, human_duration
-from tui import format as fmt
+from tokentop.store.gridctl.logs import LogRecord, human_duration
+from tokentop.tui import format as fmt
 
 LEVEL_STYLES = {
     "DEBUG": "#9da5b4",

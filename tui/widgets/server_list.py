@@ -4,7 +4,7 @@ Rows are options of an ``OptionList`` (keyboard and mouse selection for free) wh
 prompts are single ``Text`` lines laid out in columns for the list's current width:
 at 80 columns a row is name, sparkline and tokens in range; wider, the cumulative
 totals appear too. Server names come from directory names, so they are always
-``Text`` built through ``tui.format.safe``, never markup.
+``Text`` built through ``tokentop.tui.format.safe``, never markup.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui import format as fmt
-from tui.widgets.palette import Palette, palette
-from tui.widgets.sparkline import spark_text
+from tokentop.tui import format as fmt
+from tokentop.tui.widgets.palette import Palette, palette
+from tokentop.tui.widgets.sparkline import spark_text
 
 MARKER = 2
 

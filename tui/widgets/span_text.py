@@ -9,10 +9,10 @@ from __future__ import annotations
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from store.gridctl.logs import human_duration
-from store.gridctl.spans import Span, WaterfallRow
-from tui import format as fmt
-from tui.widgets.log_text import local_clock
+from tokentop.store.gridctl.logs import human_duration
+from tokentop.store.gridctl.spans import Span, WaterfallRow
+from tokentop.tui import format as fmt
+from tokentop.tui.widgets.log_text import local_clock
 
 STATUS_STYLES = {0: "dim", 1: "#98c379", 2: "bold #e06c75"}
 KIND_COLORS = {2: "#61afef", 3: "#98c379", 1: "#c678dd"}  # server, client, internal

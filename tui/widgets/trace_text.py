@@ -1,7 +1,7 @@
 """Text for the Traces screen: latency bars, the error-rate table, the trace detail.
 
 Models, routes, header values and bodies come from a gateway's database: everything
-is built as ``rich.text.Text`` from ``tui.format.clean``-ed strings, never markup,
+is built as ``rich.text.Text`` from ``tokentop.tui.format.clean``-ed strings, never markup,
 and headers go through ``trace_redact`` first.
 """
 
@@ -13,9 +13,9 @@ from datetime import datetime
 
 from rich.text import Text
 
-from store.traces import ErrorRateStats, LatencyStats, Trace
-from tui import format as fmt
-from tui.widgets.trace_redact import header_lines
+from tokentop.store.traces import ErrorRateStats, LatencyStats, Trace
+from tokentop.tui import format as fmt
+from tokentop.tui.widgets.trace_redact import header_lines
 
 MAX_BODY_CHARS = 64_000  # a body beyond this is cut (the detail pane is for reading)
 

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from store.usage.read import WINDOWS
+from tokentop.store.usage.read import WINDOWS
 
 
 def step_window(current: str, step: int) -> str:

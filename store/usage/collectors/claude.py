@@ -33,8 +33,8 @@ from typing import Any
 
 import msgspec
 
-from store.usage.collectors.files import Counts
-from store.usage.model import EventStatus, EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.model import EventStatus, EventType, IngestRequest, SourceChannel
 
 COLLECTOR = "claude_code"
 USAGE_MARKER = b'"usage":{'

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import msgspec
 
-from store.metrics.reader import LineReader
-from store.usage.collectors.claude import parse_ts
-from store.usage.collectors.files import Counts
-from store.usage.model import EventType, IngestRequest, SourceChannel
+from tokentop.store.metrics.reader import LineReader
+from tokentop.store.usage.collectors.claude import parse_ts
+from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
 COLLECTOR = "codex"
 FALLBACK_MODEL = "gpt-5"

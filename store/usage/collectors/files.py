@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.metrics.reader import LineReader, same_file
-from store.usage.model import FileOffset
+from tokentop.store.metrics.reader import LineReader, same_file
+from tokentop.store.usage.model import FileOffset
 
 
 @dataclass

@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from store.usage.collectors.claude import canonical_model, parse_ts
-from store.usage.collectors.files import Counts
-from store.usage.model import EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.collectors.claude import canonical_model, parse_ts
+from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
 COLLECTOR = "hook_spool"
 
