@@ -173,5 +173,6 @@ class PriceTable:
 
 @cache
 def _load() -> PriceTable:
-    text = resources.files("tokentop.store").joinpath("pricing_data.json").read_text(encoding="utf-8")
+    data = resources.files("tokentop.store").joinpath("pricing_data.json")
+    text = data.read_text(encoding="utf-8")
     return PriceTable(json.loads(text))
