@@ -1,9 +1,9 @@
 """What both backends share: the SQL of every query and the arithmetic after it.
 
-A backend supplies four things: how to run a query (``_fetch``), how an hour bucket
-is computed from ``timestamp`` (``_hour_sql``), how a time is bound for comparison
-with a column (``_bind_time``) and how the keyset cursor's bound is written
-(``_cursor_bound``). Everything else (filters, grouping, sums, averages,
+A backend supplies how to run a query (``_fetch``) and how it writes times and days:
+an hour bucket of ``timestamp`` (``_hour_sql``), a time bound for comparison with a
+column (``_bind_time``), the keyset cursor's bound (``_cursor_bound``) and the rest of
+store/traces/backend.py. Everything else (filters, grouping, sums, averages,
 percentiles, rounding, sorting) is here, once, which is why the same rows give the
 same numbers on SQLite and PostgreSQL:
 
@@ -17,11 +17,11 @@ same numbers on SQLite and PostgreSQL:
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from tokentop.store.traces.backend import TraceBackend
 from tokentop.store.traces.cursor import decode_cursor, encode_cursor
 from tokentop.store.traces.errors import TraceStoreError
 from tokentop.store.traces.groups import breakdown_group, bucket_word, series_group
@@ -84,77 +84,17 @@ def _clamp_limit(limit: int | None) -> int:
     return min(limit, MAX_LIMIT)
 
 
-class BaseTraceStore(abc.ABC):
+class BaseTraceStore(TraceBackend):
     """The shared half of a TraceStore (see the module docstring)."""
 
     backend = ""
     display = ""
     latency_cache: LatencyCache | None = None
 
-    # -- what a backend provides ---------------------------------------------------
-
-    @abc.abstractmethod
-    async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Sequence[Any]]:
-        """Run ``sql`` (``?`` placeholders) and return all rows; TraceStoreError."""
-
-    @abc.abstractmethod
-    def _hour_sql(self) -> str:
-        """SQL giving the UTC hour of ``timestamp`` (text or timestamp)."""
-
-    @abc.abstractmethod
-    def _bind_time(self, column: str, when: datetime) -> Any:
-        """``when`` as a value comparable with ``column`` the way the column sorts."""
-
-    @abc.abstractmethod
-    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
-        """The created_at value to compare with for the row after a cursor."""
-
-    @abc.abstractmethod
-    def _time(self, value: Any) -> datetime | None:
-        """A fetched time column as an aware UTC datetime."""
-
-    @abc.abstractmethod
-    def _select(self, field: str) -> str:
-        """The select expression of one column (JSONB as text on PostgreSQL)."""
-
-    @abc.abstractmethod
-    def _day_sql(self) -> str:
-        """SQL giving the day key of ``timestamp`` (text that sorts like the column)."""
-
-    @abc.abstractmethod
-    def _day_key(self, when: datetime) -> str:
-        """The day key of a bound, comparable with ``_day_sql``'s keys."""
-
-    @abc.abstractmethod
-    def _day_range(self, key: str) -> tuple[Any, Any]:
-        """Bounds (lo <= timestamp < hi) holding exactly the rows of day ``key``."""
-
-    @abc.abstractmethod
-    def _raw_key(self, raw: Any) -> Any:
-        """A fetched created_at as a Python key ordered the way the database orders it."""
-
-    @abc.abstractmethod
-    def identity(self) -> str:
-        """What names this store across runs (a path, a URL without its password)."""
-
-    @abc.abstractmethod
-    async def incarnation(self) -> str:
-        """Changes when the table is replaced wholesale (a new file, a TRUNCATE)."""
-
-    @abc.abstractmethod
-    async def _close(self) -> None: ...
-
     async def close(self) -> None:
         if self.latency_cache is not None:
             await self.latency_cache.close()
         await self._close()
-
-    async def _fetch_grouped(self, select: str, where: str, args: Sequence[Any],
-                             group_by: str) -> list[Sequence[Any]]:
-        """A whole-table GROUP BY. A backend may split it into parts (SQLite scans
-        rowid ranges in parallel), so a group can come back more than once: sum."""
-        return await self._fetch(
-            f"SELECT {select} FROM traces WHERE {where} GROUP BY {group_by}", args)
 
     async def _latency_histogram(self, group_sql: str, ungrouped: bool, where: str,
                                  args: list[Any]) -> list[Sequence[Any]]:
@@ -253,10 +193,6 @@ class BaseTraceStore(abc.ABC):
                 args.append(value)
         self._time_conds(f.since, f.until, conds, args)
         return " AND ".join(conds) or "1=1", args
-
-    @staticmethod
-    def _group_sql(column: str | None) -> str:
-        return "''" if column is None else f"COALESCE({column}, '')"
 
     # -- summaries -------------------------------------------------------------------
 

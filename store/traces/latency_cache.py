@@ -36,15 +36,13 @@ from array import array
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 import msgspec
 
+from tokentop.store.traces.backend import TraceBackend
 from tokentop.store.traces.timefmt import to_utc
-
-if TYPE_CHECKING:
-    from tokentop.store.traces.base import BaseTraceStore
 
 LAG = timedelta(seconds=60)
 SCHEMA = 1
@@ -140,7 +138,7 @@ class DimCache:
 class LatencyCache:
     """The dims of one store; ``histogram`` is the only entry point."""
 
-    def __init__(self, store: BaseTraceStore, path: Path | None) -> None:
+    def __init__(self, store: TraceBackend, path: Path | None) -> None:
         self.store = store
         self.path = path
         self.dims: dict[str, DimCache] = {}

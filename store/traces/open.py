@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from tokentop.store.state import state_dir
 from tokentop.store.traces.base import BaseTraceStore
 from tokentop.store.traces.errors import TraceStoreError
 from tokentop.store.traces.latency_cache import LatencyCache, cache_path
 from tokentop.store.traces.protocol import TraceStore
-from tokentop.store.usage.paths import state_dir
 
 PG_SCHEMES = ("postgresql://", "postgres://")
 

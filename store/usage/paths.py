@@ -5,12 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
-
-def state_dir(app: str) -> Path:
-    """``$XDG_STATE_HOME/<app>`` (default ``~/.local/state/<app>``)."""
-    return Path(platformdirs.user_state_dir(app, appauthor=False))
+from tokentop.store.state import state_dir
 
 
 def default_db_path() -> Path:
