@@ -267,6 +267,20 @@ async def test_detail_pane(tmp_path: Path) -> None:
         assert not pane.display
 
 
+async def test_click_puts_the_cursor_on_a_row(tmp_path: Path) -> None:
+    """A click moves the cursor and stops following; on Events it opens nothing."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(envelopes(sample_events()))
+    app = events_app(path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_events(pilot)
+        log = screen.query_one(EventLog)
+        await pilot.click(log, offset=(2, 1), times=2)
+        await pilot.pause()
+        assert log.cursor == log.scroll_offset.y + 1 and log.selected is log.shown[log.cursor]
+        assert not log.following and not screen.query_one("#events-detail").display
+
+
 async def test_big_payloads(tmp_path: Path) -> None:
     """A 1.2 MB line is truncated by the ring; a 900 kB one is summarised and shown
     in the detail pane without decoding it for the log line, and capped there."""
