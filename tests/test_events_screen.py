@@ -252,6 +252,13 @@ async def test_detail_pane(tmp_path: Path) -> None:
         screen = await open_events(pilot)
         pane = screen.query_one("#events-detail")
         assert not pane.display
+        log = screen.query_one(EventLog)
+        await pilot.click(log, offset=(2, 1), times=2)  # a click moves the cursor only
+        await pilot.pause()
+        assert log.cursor == log.scroll_offset.y + 1 and log.selected is log.shown[log.cursor]
+        assert not log.following and not pane.display
+        await pilot.press("end")
+        assert log.following
         for _ in range(4):  # up from the tail: the screenshot row
             await pilot.press("up")
         assert screen.query_one(EventLog).selected is not None

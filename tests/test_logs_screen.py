@@ -197,3 +197,19 @@ async def test_click_a_server_in_the_selector(root: Path) -> None:
         assert screen.server == "prod/slack"
         assert {r.server for r in shown(screen)} == {"prod/slack"}  # type: ignore[attr-defined]
         assert screen.query_one(RecordList).has_focus
+
+
+async def test_click_puts_the_cursor_on_a_record_and_a_second_click_opens_it(root: Path) -> None:
+    app = gridlogs_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, "7")
+        log = screen.query_one(RecordList)
+        pane = screen.query_one("#logs-detail")
+        await pilot.click(log, offset=(2, 3))
+        await pilot.pause()
+        row = log.scroll_offset.y + 3
+        assert log.cursor == row and log.selected is shown(screen)[row]
+        assert not log.following and not pane.display
+        await pilot.click(log, offset=(2, 3), times=2)
+        await pilot.pause()
+        assert log.cursor == row and pane.display
