@@ -36,7 +36,7 @@ import msgspec
 from tokentop.store.events.model import Envelope, Event, Marker, Source
 from tokentop.store.events.stream import EventStream
 from tokentop.store.events.tracker import SeqTracker, SourceStats
-from tokentop.store.metrics.reader import CHUNK, HEAD_BYTES
+from tokentop.store.tail.reader import CHUNK, HEAD_BYTES
 
 WATCH_DEBOUNCE_MS = 200  # at most this long to group a burst of changes
 WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latency

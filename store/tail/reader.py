@@ -1,7 +1,7 @@
 """Read complete lines from a plain or gzip file, from a byte offset, in bounded chunks.
 
-The follower never holds files open: it reopens, seeks to the end of the last complete
-line it consumed, and reads on. A trailing partial line is left unconsumed (it is read
+A poller (``family_tail``) never holds files open: it reopens, seeks to the end of the
+last complete line it consumed, and reads on. A trailing partial line is left unconsumed (it is read
 again, whole, once its newline arrives), so no per-file buffer has to be kept. Chunks
 bound memory on 100 MB files; a single line of several MB just spans chunks.
 """
@@ -121,7 +121,6 @@ class LineReader:
         self.result.tail = carry
 
 
-
 def read_gz_head(path: Path, n: int) -> bytes:
     """The first ``n`` decompressed bytes of a gzip file (fewer if it is shorter)."""
     d = zlib.decompressobj(wbits=31)
@@ -137,18 +136,3 @@ def read_gz_head(path: Path, n: int) -> bytes:
                 break
     return out[:n]
 
-
-def same_file(path: Path, offset: int, head: bytes) -> bool:
-    """Does the plain file at ``path`` still hold what a reader consumed up to ``offset``?
-
-    True when it did not shrink below ``offset`` and starts with ``head`` (the first
-    bytes seen when it was read). Inode numbers are no proof: a file deleted and
-    recreated may get the freed number, so the content decides. False if unreadable.
-    """
-    try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size < offset:
-                return False
-            return os.pread(fh.fileno(), len(head), 0) == head if head else True
-    except OSError:
-        return False
