@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from tokentop.store.tail.reader import CHUNK, HEAD_BYTES
+from tokentop.store.tail.reader import CHUNK, HEAD_BYTES, LineSplitter
 
 WATCH_DEBOUNCE_MS = 200  # at most this long to group a burst of changes
 WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latency
@@ -253,25 +253,20 @@ class FileFollower:
 
     def _lines(self, fd: int, final: bool) -> Iterator[list[bytes]]:
         """Batches of complete lines from the consumed offset, moving it past each."""
-        pos = self._offset
-        carry = b""
-        while True:
-            data = os.pread(fd, CHUNK, pos)
-            if not data:
-                break
-            pos += len(data)
-            if carry:
-                data = carry + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            carry = data[cut + 1:]
-            self._consumed(pos - len(carry))
-            yield data[:cut].split(b"\n")
-        if final and carry:
-            self._consumed(pos)
-            yield [carry]
+
+        def chunks() -> Iterator[bytes]:
+            pos = self._offset
+            while data := os.pread(fd, CHUNK, pos):
+                pos += len(data)
+                yield data
+
+        split = LineSplitter(self._offset)
+        for lines in split.batches(chunks()):
+            self._consumed(split.end)
+            yield lines
+        if final and split.carry:
+            self._consumed(split.end + len(split.carry))
+            yield [split.carry]
 
     def _consumed(self, offset: int) -> None:
         self._offset = offset

@@ -105,20 +105,35 @@ class LineReader:
         yield from self._split(chunks(), self.offset)
 
     def _split(self, chunks: Iterator[bytes], start: int) -> Iterator[list[bytes]]:
-        carry = b""
-        pos = start
+        split = LineSplitter(start)
+        for lines in split.batches(chunks):
+            self.result.end = split.end
+            yield lines
+        self.result.tail = split.carry
+
+
+class LineSplitter:
+    """Cuts a stream of byte chunks into batches of complete lines.
+
+    ``end`` is the offset just past the last complete line handed out (counted from
+    ``start``); ``carry`` holds the bytes after it, a line still waiting for its newline.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        self.end = start
+        self.carry = b""
+
+    def batches(self, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
         for data in chunks:
-            if carry:
-                data = carry + data
+            if self.carry:
+                data = self.carry + data
             cut = data.rfind(b"\n")
             if cut < 0:
-                carry = data
+                self.carry = data
                 continue
-            carry = data[cut + 1 :]
-            pos += cut + 1
-            self.result.end = pos
+            self.carry = data[cut + 1 :]
+            self.end += cut + 1
             yield data[:cut].split(b"\n")
-        self.result.tail = carry
 
 
 def read_gz_head(path: Path, n: int) -> bytes:
