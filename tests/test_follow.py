@@ -11,8 +11,8 @@ import pytest
 from metrics_files import append, metrics_line, rotate, server_dir, write
 
 from tokentop.store.metrics import MetricsSource
-from tokentop.store.metrics.layout import Rotation
 from tokentop.store.metrics.source import MetricsSource as _Source
+from tokentop.store.tail.family import Rotation
 
 SERVER = "stack-a/github"
 

@@ -1,25 +1,24 @@
 """An access-event JSONL log, read once or followed like ``tail -F``, into a summary.
 
-Following is the events file source's (``tokentop.store.events.filesource.FileSource``): the
-file stays open, a partial last line waits for its newline, a rotated file (renamed,
-recreated) is finished before the new one is read, a truncated or rewritten one is
-read again from the top, and ``watchfiles`` (or polling) says when to look. Only what
-a line *means* differs, so ``AccessLog`` subclasses it and replaces the publishing of
-lines: each batch is decoded outside the lock and folded into an ``AccessSummary``
-under it, with the last ``TAIL`` events kept for the live tail.
+Following is ``tokentop.store.tail.follower.FileFollower``'s, as for the events file
+source (``tokentop.store.events.filesource.FileSource``): the file stays open, a partial
+last line waits for its newline, a rotated file (renamed, recreated) is finished before
+the new one is read, a truncated or rewritten one is read again from the top, and
+``watchfiles`` (or polling) says when to look. Only what a line *means* differs, so
+``AccessLog`` subclasses ``FileSource`` and replaces the publishing of lines: each
+batch is decoded outside the lock and folded into an ``AccessSummary`` under it, with
+the last ``TAIL`` events kept for the live tail.
 
-A truncated or rewritten file resets the summary (the log now holds other events);
-a rotated one does not (its events happened, and the new file continues them).
-Malformed lines are counted (``stats.malformed``, ``stats.last_malformed``) and
-skipped, never raised.
+A truncated or rewritten file resets the summary (the follower's ``_rewritten`` hook:
+the log now holds other events); a rotated one does not (its events happened, and the
+new file continues them). Malformed lines are counted (``stats.malformed``,
+``stats.last_malformed``) and skipped, never raised.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -99,14 +98,10 @@ class AccessLog(FileSource):
                 self.summary.version += 1
         return len(events)
 
-    def _drain(self, on_batch: Callable[[int], None] | None, *, final: bool) -> int:
-        fd = self._fd
-        if fd is not None and self._offset:
-            size = os.fstat(fd).st_size
-            if size < self._offset or os.pread(fd, len(self._head), 0) != self._head:
-                with self.lock:  # the base class re-reads it from the top
-                    self.summary.reset()
-                    self.tail.clear()
-                    self.stats.received = 0
-                    self.resets += 1
-        return super()._drain(on_batch, final=final)
+    def _rewritten(self) -> None:
+        super()._rewritten()
+        with self.lock:  # the follower reads it again from the top
+            self.summary.reset()
+            self.tail.clear()
+            self.stats.received = 0
+            self.resets += 1

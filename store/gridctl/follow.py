@@ -1,7 +1,7 @@
 """Follow one gridctl signal (logs or traces) of every server, keeping a bounded tail.
 
 Start-up reads only the newest ``capacity`` lines of each server (``backread``); from
-there each server's files are followed by the metrics follower's ``SignalTail`` (same
+there each server's files are followed by ``tokentop.store.tail``'s ``FamilyTail`` (same
 rotation handling: a renamed active file is finished from the cursor, new backups are
 read whole, a wiped file is read again), which hands complete lines to a ``RecordSink``
 that parses them. Records wait in the sink until ``drain`` takes them: a UI worker
@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from tokentop.store.gridctl.backread import read_tail, start_after
-from tokentop.store.metrics.follow import SignalTail
 from tokentop.store.metrics.layout import Layout
 from tokentop.store.metrics.replay import ReplayStats
+from tokentop.store.tail.backread import read_tail, start_after
+from tokentop.store.tail.family import list_family
+from tokentop.store.tail.family_tail import FamilyTail
 
 R = TypeVar("R")
 
@@ -35,7 +36,7 @@ Parser = Callable[[list[bytes], str, "SinkStats"], list[R]]
 
 @dataclass
 class SinkStats(ReplayStats):
-    """``ReplayStats`` (what ``SignalTail`` updates) plus why the last bad line was bad."""
+    """``ReplayStats`` (what ``FamilyTail`` updates) plus why the last bad line was bad."""
 
     last_error: str | None = None
     records: int = 0  # records parsed since start (not only those still held)
@@ -43,7 +44,7 @@ class SinkStats(ReplayStats):
 
 @dataclass
 class RecordSink(Generic[R]):
-    """What ``SignalTail`` writes into: parses lines, queues records until drained."""
+    """What ``FamilyTail`` writes into: parses lines, queues records until drained."""
 
     parse: Parser[R]
     stats: SinkStats = field(default_factory=SinkStats)
@@ -77,7 +78,7 @@ class SignalFollower(Generic[R]):
         self.signal = signal
         self.capacity = capacity
         self.sink: RecordSink[R] = RecordSink(parse)
-        self.tails: dict[str, SignalTail] = {}
+        self.tails: dict[str, FamilyTail] = {}
         self.error: str | None = None
         self._lock = threading.Lock()
 
@@ -95,11 +96,9 @@ class SignalFollower(Generic[R]):
 
     def servers_with_files(self) -> list[str]:
         """Servers that have at least one file of this signal."""
-        from tokentop.store.metrics.layout import signal_files
-
         out = []
         for name, tail in sorted(self.tails.items()):
-            if signal_files(tail.dir, self.signal).all_paths():
+            if list_family(tail.dir, self.signal).all_paths():
                 out.append(name)
         return out
 
@@ -130,7 +129,7 @@ class SignalFollower(Generic[R]):
         for name, server_dir in self.layout.server_dirs().items():
             if name in self.tails:
                 continue
-            follower = SignalTail(name, server_dir, self.sink, self.signal)  # type: ignore[arg-type]
+            follower = FamilyTail(name, server_dir, self.sink, self.signal)
             tail = read_tail(server_dir, self.signal, self.capacity)
             if tail.lines:
                 self.sink.apply(name, tail.lines)

@@ -4,7 +4,7 @@ gridctl's ``Inventory`` answers "how much telemetry do I hold, and since when?" 
 user can decide what to wipe. A record aggregates the active ``<signal>.jsonl`` and
 every rotated sibling lumberjack left (plain and ``.gz``, both while compressing):
 bytes on disk, file count, and the oldest and newest modification times. Files are
-found with ``tokentop.store.metrics.layout`` (the metrics reader's own discovery), so the
+found with ``tokentop.store.tail.family`` (the metrics reader's own discovery), so the
 inventory, the wipe and the replay never disagree on which files belong to a signal.
 
 Each record also carries its files (path, size, mtime): the wipe confirmation lists
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tokentop.store.metrics.layout import SIGNALS, Layout, signal_files
+from tokentop.store.metrics.layout import SIGNALS, Layout
+from tokentop.store.tail.family import list_family
 
 RootArg = Layout | str | os.PathLike[str] | None
 
@@ -125,7 +126,7 @@ def _file_info(path: Path) -> FileInfo | None:
 
 def signal_record(server: str, server_dir: Path, signal: str) -> InventoryRecord | None:
     """The record of one (server, signal), or None when it has no files."""
-    found = signal_files(server_dir, signal)
+    found = list_family(server_dir, signal)
     files = tuple(info for p in found.all_paths() if (info := _file_info(p)) is not None)
     if not files:
         return None
@@ -177,7 +178,7 @@ class Rescanner:
         records: dict[tuple[str, str], InventoryRecord] = {}
         for name, server_dir in sorted(layout.server_dirs().items()):
             for signal in SIGNALS:
-                found = signal_files(server_dir, signal)
+                found = list_family(server_dir, signal)
                 infos = []
                 for path in found.all_paths():
                     info = self._file(path)

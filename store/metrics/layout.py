@@ -1,24 +1,21 @@
-"""Where gridctl keeps its telemetry files, and how rotated siblings are named.
+"""Where gridctl keeps its telemetry files.
 
 Layout: ``<root>/<stack>/<server>/<signal>.jsonl`` plus lumberjack's rotated
-siblings ``<signal>-YYYY-MM-DDTHH-MM-SS.mmm.jsonl`` and their ``.gz``. A server is
-called ``<stack>/<server>`` everywhere because two stacks may both have a ``github``.
+siblings ``<signal>-YYYY-MM-DDTHH-MM-SS.mmm.jsonl`` and their ``.gz`` (one file family
+per signal, ``tokentop.store.tail.family``). A server is called ``<stack>/<server>``
+everywhere because two stacks may both have a ``github``.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from tokentop.store.tail.family import rotated_family
 
 SIGNALS = ("logs", "metrics", "traces")
 SKILLS_DIR = "__skills__"  # holds prompt_usage lines only: not a server
-
-_ROTATED = re.compile(
-    r"^(?P<signal>logs|metrics|traces)-(?P<stamp>\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})"
-    r"\.jsonl(?P<gz>\.gz)?$"
-)
 
 
 def default_root() -> Path:
@@ -30,7 +27,7 @@ def default_root() -> Path:
 
 
 def _is_signal_file(name: str) -> bool:
-    return name in {f"{s}.jsonl" for s in SIGNALS} or _ROTATED.match(name) is not None
+    return name in {f"{s}.jsonl" for s in SIGNALS} or rotated_family(name) in SIGNALS
 
 
 def _holds_signal_files(path: Path) -> bool:
@@ -93,53 +90,3 @@ def _subdirs(path: Path) -> list[tuple[str, Path]]:
         return sorted((e.name, Path(e.path)) for e in os.scandir(path) if e.is_dir())
     except OSError:
         return []
-
-
-@dataclass
-class Rotation:
-    """One rotated backup: the plain file, its gzip copy, or both while compressing."""
-
-    stamp: str
-    plain: Path | None = None
-    gz: Path | None = None
-
-    @property
-    def preferred(self) -> Path:
-        # While lumberjack compresses, the .gz is incomplete: the plain file is the truth.
-        return self.plain if self.plain is not None else self.gz  # type: ignore[return-value]
-
-
-@dataclass
-class SignalFiles:
-    """The active file of one (server, signal) and its rotated siblings, oldest first."""
-
-    active: Path
-    rotations: list[Rotation] = field(default_factory=list)
-
-    def all_paths(self) -> list[Path]:
-        paths = [p for r in self.rotations for p in (r.plain, r.gz) if p is not None]
-        if self.active.exists():
-            paths.append(self.active)
-        return paths
-
-
-def signal_files(server_dir: Path, signal: str = "metrics") -> SignalFiles:
-    """List one signal's files; rotated siblings sorted by the time in their name."""
-    rotations: dict[str, Rotation] = {}
-    try:
-        names = [e.name for e in os.scandir(server_dir)]
-    except OSError:
-        names = []
-    for name in names:
-        m = _ROTATED.match(name)
-        if m is None or m["signal"] != signal:
-            continue
-        rot = rotations.setdefault(m["stamp"], Rotation(m["stamp"]))
-        if m["gz"]:
-            rot.gz = server_dir / name
-        else:
-            rot.plain = server_dir / name
-    return SignalFiles(
-        active=server_dir / f"{signal}.jsonl",
-        rotations=[rotations[k] for k in sorted(rotations)],
-    )

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokentop.store.metrics.follow import SignalTail
 from tokentop.store.metrics.layout import Layout
 from tokentop.store.metrics.replay import MetricsState, ServerTotals
 from tokentop.store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
+from tokentop.store.tail.family_tail import FamilyTail
 
 Clock = Callable[[], float]
 
@@ -57,7 +57,7 @@ class MetricsSource:
         self.layout = Layout.resolve(path)
         self.state = MetricsState(ring=MinuteRing(capacity_minutes))
         self.clock = clock
-        self.tails: dict[str, SignalTail] = {}
+        self.tails: dict[str, FamilyTail] = {}
         self.progress = Progress()
         self.error: str | None = None  # last problem worth a one-line message
         self._scan_lock = threading.Lock()
@@ -88,7 +88,7 @@ class MetricsSource:
         new = []
         for name, server_dir in self.layout.server_dirs().items():
             if name not in self.tails:
-                self.tails[name] = SignalTail(name, server_dir, self.state)
+                self.tails[name] = FamilyTail(name, server_dir, self.state, "metrics")
                 self.state.ring.touch_server(name)
                 new.append(name)
         return new

@@ -25,18 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from tokentop.store.tail.offsets import FileTask, plan, read_lines
+from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import paths as default_paths
 from tokentop.store.usage.collectors import claude, codex, hookspool
 from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
-from tokentop.store.usage.collectors.files import (
-    Counts,
-    FileTask,
-    discover,
-    offset_of,
-    plan,
-    read_lines,
-)
+from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 
 BATCH = 4000
@@ -177,11 +172,11 @@ class Collector:
         t0 = time.perf_counter()
         report = CollectReport()
         if only is None:
-            claude_files = discover(self.claude_dirs, "*.jsonl")
-            codex_files = discover([self.codex_dir], "rollout-*.jsonl")
+            claude_files = find_files(self.claude_dirs, "*.jsonl")
+            codex_files = find_files([self.codex_dir], "rollout-*.jsonl")
             spool = str(self.hook_spool)
             spool_files = [
-                p for p in discover([self.hook_spool], "*.json") if os.path.dirname(p) == spool
+                p for p in find_files([self.hook_spool], "*.json") if os.path.dirname(p) == spool
             ]
         else:
             claude_files = sorted(

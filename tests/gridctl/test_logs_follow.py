@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from gridlog_lines import NS, T0, append, fixed_logs, local_ts, slog, write
 
-from tokentop.store.gridctl.backread import last_plain_lines, read_tail
 from tokentop.store.gridctl.follow import SignalFollower
 from tokentop.store.gridctl.logs import LogRecord, parse_lines
+from tokentop.store.tail.backread import last_plain_lines, read_tail
 
 SERVER = "prod/github"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import msgspec
 
-from tokentop.store.metrics.reader import LineReader
+from tokentop.store.tail.reader import LineReader
 from tokentop.store.usage.collectors.claude import parse_ts
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel

@@ -1,7 +1,7 @@
 """Read complete lines from a plain or gzip file, from a byte offset, in bounded chunks.
 
-The follower never holds files open: it reopens, seeks to the end of the last complete
-line it consumed, and reads on. A trailing partial line is left unconsumed (it is read
+A poller (``family_tail``) never holds files open: it reopens, seeks to the end of the
+last complete line it consumed, and reads on. A trailing partial line is left unconsumed (it is read
 again, whole, once its newline arrives), so no per-file buffer has to be kept. Chunks
 bound memory on 100 MB files; a single line of several MB just spans chunks.
 """
@@ -105,21 +105,35 @@ class LineReader:
         yield from self._split(chunks(), self.offset)
 
     def _split(self, chunks: Iterator[bytes], start: int) -> Iterator[list[bytes]]:
-        carry = b""
-        pos = start
+        split = LineSplitter(start)
+        for lines in split.batches(chunks):
+            self.result.end = split.end
+            yield lines
+        self.result.tail = split.carry
+
+
+class LineSplitter:
+    """Cuts a stream of byte chunks into batches of complete lines.
+
+    ``end`` is the offset just past the last complete line handed out (counted from
+    ``start``); ``carry`` holds the bytes after it, a line still waiting for its newline.
+    """
+
+    def __init__(self, start: int = 0) -> None:
+        self.end = start
+        self.carry = b""
+
+    def batches(self, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
         for data in chunks:
-            if carry:
-                data = carry + data
+            if self.carry:
+                data = self.carry + data
             cut = data.rfind(b"\n")
             if cut < 0:
-                carry = data
+                self.carry = data
                 continue
-            carry = data[cut + 1 :]
-            pos += cut + 1
-            self.result.end = pos
+            self.carry = data[cut + 1 :]
+            self.end += cut + 1
             yield data[:cut].split(b"\n")
-        self.result.tail = carry
-
 
 
 def read_gz_head(path: Path, n: int) -> bytes:
@@ -137,18 +151,3 @@ def read_gz_head(path: Path, n: int) -> bytes:
                 break
     return out[:n]
 
-
-def same_file(path: Path, offset: int, head: bytes) -> bool:
-    """Does the plain file at ``path`` still hold what a reader consumed up to ``offset``?
-
-    True when it did not shrink below ``offset`` and starts with ``head`` (the first
-    bytes seen when it was read). Inode numbers are no proof: a file deleted and
-    recreated may get the freed number, so the content decides. False if unreadable.
-    """
-    try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size < offset:
-                return False
-            return os.pread(fh.fileno(), len(head), 0) == head if head else True
-    except OSError:
-        return False

@@ -1,8 +1,8 @@
-"""Follow one server's metrics file and its rotations, reading every byte once.
+"""Follow one file family and its rotations, reading every byte once.
 
 State is a cursor on the active file (its offset and first bytes) and the set of
 rotation stamps already consumed. lumberjack renames the active file to
-``metrics-<stamp>.jsonl`` (same inode), then compresses it to ``.gz`` and removes the
+``<name>-<stamp>.jsonl`` (same inode), then compresses it to ``.gz`` and removes the
 plain file. So, on each scan:
 
 - a new rotation that starts with the bytes our cursor consumed is our old active
@@ -14,66 +14,63 @@ plain file. So, on each scan:
 - an active file that shrank, or whose first bytes changed (wiped and recreated,
   possibly on a reused inode), is read again from the start.
 
-Files that vanish between listing and opening are simply not there this time.
+Files that vanish between listing and opening are simply not there this time. Lines go
+to a ``Sink``: the gridctl metrics state, or the logs and traces record sinks.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from tokentop.store.metrics.layout import Rotation, signal_files
-from tokentop.store.metrics.reader import HEAD_BYTES, LineReader, read_gz_head
-from tokentop.store.metrics.replay import MetricsState
+from tokentop.store.tail.cursor import Cursor
+from tokentop.store.tail.family import Rotation, list_family
+from tokentop.store.tail.reader import HEAD_BYTES, LineReader
 
 Progress = Callable[[int], None]
 
 
-@dataclass
-class Cursor:
-    ident: tuple[int, int]
-    offset: int
-    head: bytes
+class TailStats(Protocol):
+    """The counters a ``FamilyTail`` keeps up to date in its sink."""
+
+    files: int  # distinct files read
+    truncations: int  # active files found shrunk, wiped or replaced
+    truncated_gz: int  # gzip streams that ended before their end marker
 
 
-def _is_same(path: Path, cursor: Cursor) -> bool:
-    """Does ``path`` hold the bytes the cursor has consumed (plain, or gzip of them)?"""
-    try:
-        if path.name.endswith(".gz"):
-            return read_gz_head(path, len(cursor.head)) == cursor.head
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if st.st_size < cursor.offset:
-                return False
-            return os.pread(fh.fileno(), len(cursor.head), 0) == cursor.head
-    except OSError:
-        return False
+class Sink(Protocol):
+    """Where a ``FamilyTail`` hands complete lines (``key`` says whose they are)."""
+
+    lock: threading.Lock
+    stats: TailStats
+
+    def apply(self, key: str, lines: list[bytes]) -> int: ...
+
+    def apply_tail(self, key: str, tail: bytes) -> None: ...
 
 
-class SignalTail:
-    """Incremental reader of one server's ``<signal>.jsonl`` family (metrics by default).
+class FamilyTail:
+    """Incremental reader of the family ``name`` in ``directory``, feeding ``sink``.
 
-    ``state`` is where lines go: anything with ``apply(server, lines)``,
-    ``apply_tail(server, tail)``, a ``lock`` and ``ReplayStats``-like ``stats`` (the logs
-    and traces readers pass their own record sinks).
+    Lines are handed on as ``sink.apply(key, lines)``: ``key`` names the family for the
+    sink (gridctl passes ``stack/server``).
     """
 
-    def __init__(
-        self, server: str, server_dir: Path, state: MetricsState, signal: str = "metrics"
-    ) -> None:
-        self.server = server
-        self.dir = server_dir
-        self.state = state
-        self.signal = signal
+    def __init__(self, key: str, directory: Path, sink: Sink, name: str) -> None:
+        self.key = key
+        self.dir = directory
+        self.sink = sink
+        self.name = name
         self.active: Cursor | None = None
         self.consumed: set[str] = set()
         self.seen_files: set[tuple[int, int]] = set()
 
     def pending_bytes(self) -> int:
         """On-disk bytes the next scan would read at most (for replay progress)."""
-        files = signal_files(self.dir, self.signal)
+        files = list_family(self.dir, self.name)
         total = 0
         for rot in files.rotations:
             if rot.stamp not in self.consumed:
@@ -83,22 +80,22 @@ class SignalTail:
 
     def scan(self, progress: Progress | None = None) -> int:
         """Read whatever is new. Returns the number of lines consumed."""
-        files = signal_files(self.dir, self.signal)
+        files = list_family(self.dir, self.name)
         lines = 0
         old = self.active
         # Inode numbers are reused as soon as lumberjack deletes a compressed backup, so
         # "same file" also needs the same first bytes and no shrinking.
-        old_moved = old is not None and not _is_same(files.active, old)
+        old_moved = old is not None and not old.matches(files.active)
         new_rots = [r for r in files.rotations if r.stamp not in self.consumed]
         for rot in new_rots:
             offset = 0
-            if old_moved and old is not None and old.offset and _is_same(rot.preferred, old):
+            if old_moved and old is not None and old.offset and old.matches(rot.preferred):
                 offset, old = old.offset, None
             lines += self._read_finished(rot, offset, progress)
         if old_moved and old is not None and old.offset:
             # Not found among the rotations: truncated, wiped or replaced.
-            with self.state.lock:
-                self.state.stats.truncations += 1
+            with self.sink.lock:
+                self.sink.stats.truncations += 1
         existing = {r.stamp for r in files.rotations}
         self.consumed &= existing
         self.consumed |= {r.stamp for r in new_rots}
@@ -112,7 +109,7 @@ class SignalTail:
         lines = 0
         try:
             for batch in reader.batches():
-                lines += self.state.apply(self.server, batch)
+                lines += self.sink.apply(self.key, batch)
         except (FileNotFoundError, PermissionError, IsADirectoryError):
             if rot.plain is not None and rot.gz is not None and path == rot.plain:
                 return self._read_finished(Rotation(rot.stamp, None, rot.gz), offset, progress)
@@ -121,10 +118,10 @@ class SignalTail:
             return lines
         self._count_file(reader.result.ident)
         if reader.result.truncated:
-            with self.state.lock:
-                self.state.stats.truncated_gz += 1
+            with self.sink.lock:
+                self.sink.stats.truncated_gz += 1
         if reader.result.tail:
-            self.state.apply_tail(self.server, reader.result.tail)
+            self.sink.apply_tail(self.key, reader.result.tail)
             lines += 1
         return lines
 
@@ -133,7 +130,7 @@ class SignalTail:
         lines = 0
         try:
             for batch in reader.batches():
-                lines += self.state.apply(self.server, batch)
+                lines += self.sink.apply(self.key, batch)
         except OSError:
             self.active = None
             return lines
@@ -145,8 +142,8 @@ class SignalTail:
     def _count_file(self, ident: tuple[int, int]) -> None:
         if ident not in self.seen_files:
             self.seen_files.add(ident)
-            with self.state.lock:
-                self.state.stats.files += 1
+            with self.sink.lock:
+                self.sink.stats.files += 1
 
 
 def _size(path: Path) -> int:

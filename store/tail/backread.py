@@ -1,4 +1,4 @@
-"""The last N complete lines of a signal's files, without reading them whole.
+"""The last N complete lines of a file family, without reading them whole.
 
 A viewer of ``logs.jsonl`` wants the newest lines now, not after decoding 600 MB of
 history: a plain file is read backwards in blocks until enough newlines were seen (the
@@ -7,8 +7,8 @@ Toolong idea); a rotated ``.gz`` cannot be seeked, so it is streamed through
 newer files hold fewer than N lines.
 
 The result also says where following should start: the end of the last complete line
-of the active file and its first bytes, which is exactly the cursor ``SignalTail``
-keeps (``tokentop.store.metrics.follow``), so the follower picks up from there without reading
+of the active file and its first bytes, which is exactly the cursor ``FamilyTail``
+keeps (``tokentop.store.tail.family_tail``), so it picks up from there without reading
 anything twice.
 """
 
@@ -19,9 +19,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokentop.store.metrics.follow import Cursor, SignalTail
-from tokentop.store.metrics.layout import Rotation, signal_files
-from tokentop.store.metrics.reader import HEAD_BYTES, LineReader
+from tokentop.store.tail.cursor import Cursor
+from tokentop.store.tail.family import Rotation, list_family
+from tokentop.store.tail.family_tail import FamilyTail
+from tokentop.store.tail.reader import HEAD_BYTES, LineReader
 
 BLOCK = 256 << 10
 
@@ -89,9 +90,9 @@ def last_stream_lines(path: Path, n: int) -> tuple[list[bytes], bool]:
     return list(keep), reader.result.truncated
 
 
-def read_tail(server_dir: Path, signal: str, n: int) -> Tail:
+def read_tail(directory: Path, name: str, n: int) -> Tail:
     """The newest ``n`` lines across the active file and its rotations (newest first)."""
-    files = signal_files(server_dir, signal)
+    files = list_family(directory, name)
     tail = Tail(stamps={r.stamp for r in files.rotations})
     chunks: list[list[bytes]] = []
     have = 0
@@ -115,7 +116,7 @@ def read_tail(server_dir: Path, signal: str, n: int) -> Tail:
 
 
 def _rotation_lines(rot: Rotation, n: int, tail: Tail) -> list[bytes]:
-    # The plain file is the truth while lumberjack compresses (layout.Rotation).
+    # The plain file is the truth while lumberjack compresses (family.Rotation).
     for path in (rot.plain, rot.gz):
         if path is None:
             continue
@@ -131,7 +132,7 @@ def _rotation_lines(rot: Rotation, n: int, tail: Tail) -> list[bytes]:
     return []
 
 
-def start_after(follower: SignalTail, tail: Tail) -> None:
+def start_after(follower: FamilyTail, tail: Tail) -> None:
     """Make ``follower`` continue where ``tail`` stopped: nothing is read twice."""
     follower.active = tail.cursor
     follower.consumed = set(tail.stamps)
