@@ -2,9 +2,9 @@
 
 One list of :class:`Row` is written to a SQLite file (as the gateway's Go driver
 writes it: times as text, "2026-05-05 12:00:00.123456+00:00") and to a PostgreSQL
-database (TIMESTAMPTZ, JSONB headers/metadata), with exactly the table and indexes
-of the gateway's migrations (seed 004: sqlite/001+002, postgres/001+003; the
-Postgres tenant tables of 002/004 are not part of DESIGN 2.5 and are left out).
+database (TIMESTAMPTZ, JSONB headers/metadata), built by the gateway's own migrations
+(seed 004: sqlite/001+002, postgres/001+003, replayed from
+:mod:`tokentop.tui.demo.gateway_schema`, the one copy the demo uses too).
 """
 
 from __future__ import annotations
@@ -17,86 +17,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SQLITE_TABLE = """
-CREATE TABLE IF NOT EXISTS traces (
-    id TEXT PRIMARY KEY,
-    trace_group_id TEXT,
-    org_id TEXT NOT NULL DEFAULT 'default',
-    workspace_id TEXT NOT NULL DEFAULT 'default',
-    timestamp DATETIME NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    request_method TEXT NOT NULL,
-    request_path TEXT NOT NULL,
-    request_headers TEXT,
-    request_body TEXT,
-    response_status INTEGER,
-    response_headers TEXT,
-    response_body TEXT,
-    input_tokens INTEGER,
-    output_tokens INTEGER,
-    total_tokens INTEGER,
-    latency_ms INTEGER,
-    time_to_first_token_ms INTEGER,
-    time_to_first_token_us INTEGER,
-    api_key_hash TEXT,
-    estimated_cost_usd REAL,
-    metadata TEXT,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-    gateway_key_id TEXT
+from tokentop.tui.demo.gateway_schema import (
+    POSTGRES_MIGRATIONS,
+    SQLITE_MIGRATIONS,
+    apply_postgres,
+    apply_sqlite,
+    index_statements,
 )
-"""
 
-POSTGRES_TABLE = """
-CREATE TABLE IF NOT EXISTS traces (
-    id TEXT PRIMARY KEY,
-    trace_group_id TEXT,
-    org_id TEXT NOT NULL DEFAULT 'default',
-    workspace_id TEXT NOT NULL DEFAULT 'default',
-    timestamp TIMESTAMPTZ NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    request_method TEXT NOT NULL,
-    request_path TEXT NOT NULL,
-    request_headers JSONB,
-    request_body TEXT,
-    response_status INTEGER,
-    response_headers JSONB,
-    response_body TEXT,
-    input_tokens INTEGER,
-    output_tokens INTEGER,
-    total_tokens INTEGER,
-    latency_ms BIGINT,
-    time_to_first_token_ms BIGINT,
-    time_to_first_token_us BIGINT,
-    api_key_hash TEXT,
-    estimated_cost_usd DOUBLE PRECISION,
-    metadata JSONB,
-    created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-    gateway_key_id TEXT
-)
-"""
+# Indexes the migrations create, dropped and rebuilt around a bulk load (indexes_after).
+SQLITE_INDEXES = index_statements(SQLITE_MIGRATIONS)
+POSTGRES_INDEXES = index_statements(POSTGRES_MIGRATIONS)
 
-# The same on both backends (migrations 001 and the gateway_key_id one).
-INDEXES = """
-CREATE INDEX IF NOT EXISTS idx_traces_timestamp ON traces(timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_provider ON traces(provider);
-CREATE INDEX IF NOT EXISTS idx_traces_model ON traces(model);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash ON traces(api_key_hash);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_created_at_id ON traces(org_id, workspace_id, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_timestamp ON traces(org_id, workspace_id, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_created_at_id ON traces(created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_provider_created_at_id ON traces(provider, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_model_created_at_id ON traces(model, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash_created_at_id ON traces(api_key_hash, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_response_status_created_at_id ON traces(response_status, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_provider_timestamp ON traces(provider, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_model_timestamp ON traces(model, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash_timestamp ON traces(api_key_hash, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_response_status_timestamp ON traces(response_status, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_gateway_key_id ON traces(gateway_key_id);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_gateway_key_timestamp ON traces(org_id, workspace_id, gateway_key_id, timestamp);
-"""  # noqa: E501
+
+def drop_all(indexes: list[tuple[str, str]]) -> str:
+    return "".join(f"DROP INDEX IF EXISTS {name};" for name, _ in indexes)
+
+
+def create_all(indexes: list[tuple[str, str]]) -> str:
+    return "\n".join(ddl for _, ddl in indexes)
 
 
 @dataclass(frozen=True)
@@ -150,20 +89,21 @@ def sqlite_values(row: Row, time_text: Any = go_sqlite_text) -> tuple[Any, ...]:
 
 def write_sqlite(path: Path, rows: Iterable[Row], *, time_text: Any = go_sqlite_text,
                  indexes_after: bool = False) -> None:
-    """Create the gateway's table (and indexes) at ``path`` and insert ``rows``."""
+    """Migrate ``path`` as the gateway does and insert ``rows`` (``indexes_after``: a
+    bulk load, the indexes rebuilt after it)."""
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(SQLITE_TABLE)
-        if not indexes_after:
-            conn.executescript(INDEXES)
+        apply_sqlite(conn)
+        if indexes_after:
+            conn.executescript(drop_all(SQLITE_INDEXES))
         placeholders = ", ".join("?" * len(COLUMNS))
         conn.executemany(f"INSERT INTO traces ({', '.join(COLUMNS)}) VALUES ({placeholders})",
                          (sqlite_values(r, time_text) for r in rows))
         conn.commit()
         if indexes_after:
-            conn.executescript(INDEXES)
+            conn.executescript(create_all(SQLITE_INDEXES))
             conn.commit()
         # No ANALYZE: the gateway never runs it, so its planner has no statistics.
     finally:
@@ -176,18 +116,19 @@ def pg_record(row: Row) -> tuple[Any, ...]:
 
 async def write_postgres(dsn: str, rows: Sequence[Row] | Iterable[Row], *,
                          indexes_after: bool = False) -> None:
-    """Create the gateway's table (and indexes) in ``dsn`` and COPY ``rows`` in."""
+    """Migrate ``dsn`` as the gateway does and COPY ``rows`` in (``indexes_after``: as
+    :func:`write_sqlite`)."""
     import asyncpg
 
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(POSTGRES_TABLE)
-        if not indexes_after:
-            await conn.execute(INDEXES)
+        await apply_postgres(conn)
+        if indexes_after:
+            await conn.execute(drop_all(POSTGRES_INDEXES))
         await conn.copy_records_to_table("traces", records=(pg_record(r) for r in rows),
                                          columns=list(COLUMNS))
         if indexes_after:
-            await conn.execute(INDEXES)
+            await conn.execute(create_all(POSTGRES_INDEXES))
         await conn.execute("ANALYZE traces")
     finally:
         await conn.close()

@@ -1,9 +1,9 @@
 """``tokentop --demo``'s LLM gateway: an ongoingai SQLite trace store that keeps growing.
 
 The database is what the gateway itself would leave behind: its two SQLite
-migrations (``sqlite/001_create_traces.sql``, ``sqlite/002_add_gateway_key_id.sql``)
-applied in order and recorded in ``schema_migrations``, every index included, WAL
-journal, and times written the way its Go driver writes them
+migrations (``sqlite/001_create_traces.sql``, ``sqlite/002_add_gateway_key_id.sql``,
+in :mod:`gateway_schema`) applied in order and recorded in ``schema_migrations``,
+every index included, WAL journal, and times written the way its Go driver writes them
 (``2026-05-05 12:00:00.123456+00:00``). The Traces screen opens it read-only like any
 gateway's store; nothing is faked past the file.
 
@@ -36,76 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
+from tokentop.tui.demo.gateway_schema import apply_sqlite
 
 DB_NAME = "traces.db"
 DIAGNOSTICS_NAME = "trace-pipeline-diagnostics.json"
 STEP = 1.0  # seconds between live inserts
 DAYS = 3
 COUNT = 3000
-
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("sqlite/001_create_traces.sql", """
-CREATE TABLE IF NOT EXISTS traces (
-    id TEXT PRIMARY KEY,
-    trace_group_id TEXT,
-    org_id TEXT NOT NULL DEFAULT 'default',
-    workspace_id TEXT NOT NULL DEFAULT 'default',
-    timestamp DATETIME NOT NULL,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    request_method TEXT NOT NULL,
-    request_path TEXT NOT NULL,
-    request_headers TEXT,
-    request_body TEXT,
-    response_status INTEGER,
-    response_headers TEXT,
-    response_body TEXT,
-    input_tokens INTEGER,
-    output_tokens INTEGER,
-    total_tokens INTEGER,
-    latency_ms INTEGER,
-    time_to_first_token_ms INTEGER,
-    time_to_first_token_us INTEGER,
-    api_key_hash TEXT,
-    estimated_cost_usd REAL,
-    metadata TEXT,
-    created_at DATETIME DEFAULT CURRENT_TIMESTAMP
-);
-
-CREATE INDEX IF NOT EXISTS idx_traces_timestamp ON traces(timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_provider ON traces(provider);
-CREATE INDEX IF NOT EXISTS idx_traces_model ON traces(model);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash ON traces(api_key_hash);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_created_at_id ON traces(org_id, workspace_id, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_timestamp ON traces(org_id, workspace_id, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_created_at_id ON traces(created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_provider_created_at_id ON traces(provider, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_model_created_at_id ON traces(model, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash_created_at_id ON traces(api_key_hash, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_response_status_created_at_id ON traces(response_status, created_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS idx_traces_provider_timestamp ON traces(provider, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_model_timestamp ON traces(model, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash_timestamp ON traces(api_key_hash, timestamp);
-CREATE INDEX IF NOT EXISTS idx_traces_response_status_timestamp ON traces(response_status, timestamp);
-"""),  # noqa: E501 - the gateway's own DDL, verbatim
-    ("sqlite/002_add_gateway_key_id.sql", """
-ALTER TABLE traces ADD COLUMN gateway_key_id TEXT;
-
-UPDATE traces
-SET gateway_key_id = NULLIF(json_extract(metadata, '$.gateway_key_id'), '')
-WHERE gateway_key_id IS NULL
-  AND json_valid(metadata);
-
-CREATE INDEX IF NOT EXISTS idx_traces_gateway_key_id ON traces(gateway_key_id);
-CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_gateway_key_timestamp ON traces(org_id, workspace_id, gateway_key_id, timestamp);
-"""),  # noqa: E501
-)
-MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    name TEXT PRIMARY KEY,
-    applied_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
-);
-"""
 
 COLUMNS = ("id", "trace_group_id", "org_id", "workspace_id", "timestamp", "provider", "model",
            "request_method", "request_path", "request_headers", "request_body",
@@ -165,17 +102,6 @@ def gateway_time(dt: datetime) -> str:
     dt = dt.astimezone(UTC)
     frac = f"{dt.microsecond:06d}".rstrip("0")
     return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + "+00:00"
-
-
-def create_schema(conn: sqlite3.Connection, applied_at: datetime) -> None:
-    """The gateway's migrations, applied and recorded as its migration runner does
-    (``applied_at`` given, not the wall clock: the same seed and now, the same file)."""
-    conn.executescript(MIGRATIONS_TABLE)
-    for name, ddl in MIGRATIONS:
-        conn.executescript("BEGIN;" + ddl + "COMMIT;")
-        conn.execute("INSERT OR IGNORE INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                     (name, applied_at.strftime("%Y-%m-%d %H:%M:%S")))
-    conn.commit()
 
 
 class TraceFactory:
@@ -363,7 +289,7 @@ class DemoTraces(DemoDir):
         conn = sqlite3.connect(self.path)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
-            create_schema(conn, now - timedelta(days=days, hours=1))
+            apply_sqlite(conn, now - timedelta(days=days, hours=1))
             times = history_times(self.factory.rng, now, days, count)
             with conn:
                 conn.executemany(INSERT, (self.factory.row(t) for t in times))

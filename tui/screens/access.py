@@ -30,6 +30,7 @@ from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.widgets.access_text import breakdown_text, paths_text, tail_text
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
 
@@ -45,19 +46,11 @@ NO_LOG = "no access events: tokentop --access FILE"
 
 
 def empty_access_message() -> Text:
-    text = Text()
-    text.append(NO_LOG, style="bold")
-    text.append("\n\n")
-    for cmd, why in (
+    return howto_message(NO_LOG, (
         ("tokentop --access access.jsonl", "follow an airstore access-event log"),
         ("tokentop access access.jsonl --json", "the same summary, headless"),
         ("tokentop --demo", "built-in demo reads"),
-    ):
-        text.append(f"  {cmd}\n", style="bold")
-        text.append(f"      {why}\n", style="dim")
-    text.append("\nOne JSON AccessEvent per line (ts in unix ms), as airstore records them.",
-                style="italic")
-    return text
+    ), "One JSON AccessEvent per line (ts in unix ms), as airstore records them.")
 
 
 def token_axis(value: float) -> str:

@@ -31,6 +31,7 @@ from tokentop.store.events.model import Marker
 from tokentop.store.events.tracker import SourceStats
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.event_log import EventLog
 from tokentop.tui.widgets.event_text import (
     CATEGORIES,
@@ -64,19 +65,12 @@ NO_STREAM = "no event stream: tokentop --events URL|FILE"
 
 def empty_events_message() -> Text:
     """What to run to see a browser's events (the screen without ``--events``)."""
-    text = Text()
-    text.append(NO_STREAM, style="bold")
-    text.append("\n\n")
-    for cmd, why in (
+    return howto_message(NO_STREAM, (
         ("tokentop --events http://HOST:PORT/telemetry/stream", "a browser's SSE stream"),
         ("tokentop --events events.jsonl", "follow a JSONL file of envelopes"),
         ("tokentop --events URL --events-replay", "start from the server's buffer"),
         ("tokentop --demo", "built-in demo events"),
-    ):
-        text.append(f"  {cmd}\n", style="bold")
-        text.append(f"      {why}\n", style="dim")
-    text.append("\nThe cloud API needs KERNEL_API_KEY in the environment.", style="italic")
-    return text
+    ), "The cloud API needs KERNEL_API_KEY in the environment.")
 
 
 class EventsScreen(Screen[None]):

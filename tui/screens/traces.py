@@ -56,6 +56,7 @@ from tokentop.store.traces import (
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
 from tokentop.tui.widgets.trace_text import (
@@ -86,20 +87,12 @@ NO_STORE = "no trace store: tokentop --traces PATH|postgresql://..."
 
 
 def empty_traces_message() -> Text:
-    text = Text()
-    text.append(NO_STORE, style="bold")
-    text.append("\n\n")
-    for cmd, why in (
+    return howto_message(NO_STORE, (
         ("tokentop --traces ~/.ongoingai/traces.db", "an ongoingai gateway's SQLite store"),
         ("tokentop --traces postgresql://user@host/db", "its PostgreSQL store"),
         ("tokentop --traces DB --diagnostics http://HOST:8080", "plus queue pressure"),
         ("tokentop --demo", "a built-in demo gateway"),
-    ):
-        text.append(f"  {cmd}\n", style="bold")
-        text.append(f"      {why}\n", style="dim")
-    text.append("\nThe store is opened read-only; header credentials are never shown.",
-                style="italic")
-    return text
+    ), "The store is opened read-only; header credentials are never shown.")
 
 
 @dataclass(frozen=True)
