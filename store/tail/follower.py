@@ -17,6 +17,7 @@ other lines). Its ``status`` shows ``state`` (``connecting``, ``connected``, ``e
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import select
@@ -42,7 +43,7 @@ class Status(Protocol):
     last_error: str | None
 
 
-class FileFollower:
+class FileFollower(abc.ABC):
     """Reads (and follows) one path, handing batches of complete lines to ``_publish``."""
 
     def __init__(
@@ -73,15 +74,15 @@ class FileFollower:
 
     # -- hooks -------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _publish(self, lines: list[bytes]) -> int:
         """Take one batch of complete lines (``_lineno`` counts them); returns how many
         items it produced."""
-        raise NotImplementedError
 
-    def _rotated(self) -> None:
+    def _rotated(self) -> None:  # noqa: B027 - an optional hook
         """The path now names a new file; the old one was read to its end."""
 
-    def _rewritten(self) -> None:
+    def _rewritten(self) -> None:  # noqa: B027 - an optional hook
         """The file was truncated or rewritten: it is read again from the top."""
 
     # -- run ---------------------------------------------------------------------------

@@ -69,9 +69,9 @@ class VirtualList(ScrollView, Generic[Row], can_focus=True):
         self.empty_text = Text("")
         self._cache: LRUCache[tuple[Hashable, int, bool], Strip] = LRUCache(cache_size)
 
-    def render_strip(self, row: Row, width: int, on_cursor: bool) -> Strip:
-        """Draw ``row`` as one line ``width`` cells wide (called once per cache miss)."""
-        raise NotImplementedError
+    # Each subclass defines it: draw ``row`` as one line ``width`` cells wide (called
+    # once per cache miss).
+    render_strip: Callable[[Row, int, bool], Strip]
 
     # -- rows ---------------------------------------------------------------------------
     @property
