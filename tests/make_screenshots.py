@@ -38,7 +38,7 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
     app = TokentopApp(source, clock=_clock, follow=False, usage_path=usage_path,
                       events=events, **sources)  # type: ignore[arg-type]
     async with app.run_test(size=size) as pilot:
-        events_source = app.event_source
+        events_source = app.sources.events.reads if app.sources.events else None
         for _ in range(1000):  # bounded wait: the demo event file read to its end
             if events_source is None or events_source.stats.state in ("ended", "failed"):
                 break
@@ -60,7 +60,8 @@ async def _shoot(root: Path, name: str, size: tuple[int, int], keys: tuple[str, 
                     break
                 await pilot.pause(0.01)
         for _ in range(500):  # bounded wait for the Events screen to read everything
-            reader, stream = app.event_reader, app.event_stream
+            feed = app.sources.events
+            reader, stream = (feed.reader, feed.stream) if feed else (None, None)
             if reader is None or stream is None or not hasattr(app.screen, "rows_read") or (
                     reader.next_seq > stream.seq and events_source is not None
                     and getattr(app.screen, "shown_received", -1)

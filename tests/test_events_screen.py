@@ -84,8 +84,9 @@ def screen_of(app: TokentopApp) -> EventsScreen:
 def caught_up(app: TokentopApp) -> bool:
     """The Events screen has read everything the source published and shown its count."""
     screen = app.screen
-    reader, stream, source = app.event_reader, app.event_stream, app.event_source
-    assert reader is not None and stream is not None and source is not None
+    feed = app.sources.events
+    assert feed is not None
+    reader, stream, source = feed.reader, feed.stream, feed.reads
     return (isinstance(screen, EventsScreen) and reader.next_seq > stream.seq
             and screen.shown_received == source.stats.received)
 
@@ -94,8 +95,8 @@ async def open_events(pilot: Pilot[int], *, received: int | None = None) -> Even
     """Wait until the file was read (all of it, or ``received`` envelopes), show the
     Events screen, and wait until it has read and counted everything."""
     app = cast(TokentopApp, pilot.app)
-    source = app.event_source
-    assert source is not None
+    assert app.sources.events is not None
+    source = app.sources.events.reads
     if received is None:
         await wait_for(pilot, lambda: source.stats.state == "ended", "the file source to end")
     else:
@@ -146,7 +147,7 @@ async def test_summaries_and_markers(tmp_path: Path) -> None:
         assert "in viewer 0" in counters
         status = label_text(screen, "#events-status")
         assert "ended" in status
-        assert app.event_source is not None and app.event_source.stats.restarts == 1
+        assert app.sources.events is not None and app.sources.events.reads.stats.restarts == 1
 
 
 async def test_untrusted_text_stays_literal(tmp_path: Path) -> None:

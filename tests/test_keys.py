@@ -202,7 +202,7 @@ async def test_q_quits(app: TokentopApp) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
-    assert app._stop.is_set()
+    assert app.sources.metrics.stop_event.is_set()
 
 
 async def test_empty_state_names_the_directory(tmp_path: Path) -> None:

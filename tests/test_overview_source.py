@@ -95,12 +95,12 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
         screen = overview(usage_app)
         assert screen.data_source == "metrics"
         assert labels(usage_app, "#tokens-chart") == ["input", "output"]
-        assert usage_app.usage_series_range is None  # nothing read that nobody shows
+        assert usage_app.sources.usage.series_range is None  # nothing read that nobody shows
 
         await pilot.press("s")
         await settle_series(pilot)
         assert screen.data_source == "usage"
-        assert usage_app.usage_series_range == "30m"
+        assert usage_app.sources.usage.series_range == "30m"
         assert labels(usage_app, "#tokens-chart") == ["tokens (usage store)"]
         assert labels(usage_app, "#cost-chart") == ["cost (usage store)"]
         assert plotted(usage_app, "#tokens-chart", "tokens (usage store)") == {minute(12, 10): 200}
@@ -150,7 +150,7 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
         await pilot.press("s")  # back to the metrics files
         await pilot.pause()
         assert screen.data_source == "metrics"
-        assert usage_app.usage_series_range is None
+        assert usage_app.sources.usage.series_range is None
         assert labels(usage_app, "#tokens-chart") == ["input", "output"]
         assert [label for label, _ in cards(usage_app)] == ["Input", "Output", "Total", "Cost"]
 

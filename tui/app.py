@@ -1,15 +1,14 @@
-"""The tokentop Textual app: owns the metrics worker, the clock and the pause switch.
+"""The tokentop Textual app: screens, keys, theme, the clock and the pause switch.
 
 ``TokentopApp(source, clock=..., follow=...)`` is a factory in the Posting sense:
 tests hand it a ``MetricsSource`` over files in a temporary directory and a fixed
 clock, and get the very same app a user runs.
 
-Threads: the source's blocking ``replay`` and ``follow`` run in one Textual thread
-worker; they write only to the store (the ring takes its own lock). The UI never
-waits on them: a 0.25 s timer compares a cheap fingerprint of the store
-(``ring.version``, counters, progress, the current minute) and, when it changed,
-tells the screens to redraw. However fast lines arrive, screens redraw at most four
-times a second.
+Everything the dashboard reads runs as a source (``tui/sources``): the app builds
+them from its options, starts the eager ones after the first paint, hands the others
+to the screen that first asks (``app.sources.use(name, screen)``), passes each batch
+a source announces (``SourceUpdated``) to it to deliver, and stops them all when it
+exits. Sources read in workers; the UI never waits on them.
 """
 
 from __future__ import annotations
@@ -18,44 +17,30 @@ import asyncio
 import contextlib
 import gc
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.reactive import reactive
 
 from tokentop.store.events.model import DEFAULT_CAPACITY as EVENTS_CAPACITY
 from tokentop.store.metrics import MetricsSource
-from tokentop.tui.screens import SourceChanged, UsageLoaded, UsageSeriesLoaded, screen_specs
+from tokentop.tui.screens import screen_specs
 from tokentop.tui.screens.help import HelpScreen
+from tokentop.tui.sources import Sources, SourceUpdated
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
     from textual.screen import Screen
     from textual.widget import Widget
 
-    from tokentop.store.events.filesource import FileSource
-    from tokentop.store.events.sse import SseSource
-    from tokentop.store.events.stream import EventStream, Reader
-
-POLL_SECONDS = 0.25
-USAGE_POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
-USAGE_BUSY_MS = 1000  # a locked store says so within a second, not after five
 WORKER_THREADS = 32  # long-lived thread workers at once (see on_mount)
 GC_YOUNG = 10_000  # allocations between young collections (CPython's default: 700)
-
-
-class SourceReplayed(Message):
-    """The worker finished replaying the history (or gave up): redraw right away."""
 
 
 class TokentopApp(App[int]):
@@ -104,43 +89,24 @@ class TokentopApp(App[int]):
         self.clock = clock
         self.poll = poll
         self.follow = follow
-        # The usage store: read through a read-only connection in a thread worker;
-        # ``usage_collect`` also runs the collectors into it (tokentop's own store only).
+        # What each source reads (tui/sources): the usage store (read-only, plus the
+        # collectors into it with ``usage_collect``: tokentop's own store only), the
+        # browser event stream, gateway traces (a SQLite path or a postgresql:// URL),
+        # the gateway's pipeline diagnostics and airstore access events.
         self.usage_path = usage_path
         self.usage_collect = usage_collect
-        self.usage_window = "1d"
-        self.usage_error: str | None = None
-        self._usage_wake = threading.Event()
-        self.usage_view: UsageLoaded | None = None  # the last read, for screens built later
-        # The Overview's range while it draws the usage store (None: it does not).
-        self.usage_series_range: str | None = None
-        self.usage_series: UsageSeriesLoaded | None = None  # the last series read
-        self.problem: str | None = None  # the worker's last failure, shown in the status line
-        # The browser event stream (--events): the app owns the ring, the source and
-        # the Events screen's reader, so nothing is missed before the screen is shown
-        # (what the ring evicted by then shows as "not shown: viewer fell behind").
         self.events_target = events
-        self.events_problem: str | None = None
-        self.event_stream: EventStream | None = None
-        self.event_reader: Reader | None = None
-        self.event_source: FileSource | SseSource | None = None
-        if events is not None:
-            self._build_events(events, events_replay, events_capacity,
-                               follow if events_follow is None else events_follow)
-        # Gateway traces (--traces: a SQLite path or a postgresql:// URL), the gateway's
-        # pipeline diagnostics (--diagnostics: a gateway URL or a JSON file) and
-        # airstore access events (--access: a JSONL file). The Traces, Access and Files
-        # screens query these in their own workers; the app only carries the targets.
+        self.events_options = {"replay": events_replay, "capacity": events_capacity,
+                               "follow": follow if events_follow is None else events_follow}
         self.traces_target = traces
         self.latency_cache = latency_cache
         self.diagnostics_target = diagnostics
         self.access_path = access
+        self.sources = Sources(self)
         self.specs = screen_specs()
         for spec in self.specs:
             self.add_mode(spec.mode, self._fresh(spec.factory))
-        self._stop = threading.Event()
         self._frozen_minute: int | None = None
-        self._seen: tuple[object, ...] | None = None
         self._signals: list[int] = []
         self._gc_threshold: tuple[int, int, int] | None = None  # while the heap is frozen
 
@@ -164,21 +130,14 @@ class TokentopApp(App[int]):
     # -- life cycle ----------------------------------------------------------------
     def on_mount(self) -> None:
         # Textual runs thread workers on the event loop's default executor, which has
-        # min(32, cores + 4) threads: 6 on a 2-core box. The sources and screens each
-        # keep a worker for as long as they follow something (metrics, usage, events,
-        # access, files, logs, spans, ...), so a seventh would wait forever.
+        # min(32, cores + 4) threads: 6 on a 2-core box. The sources each keep a worker
+        # for as long as they follow something (metrics, usage, events, access, files,
+        # logs, spans, ...), so a seventh would wait forever.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="tokentop"))
         self.switch_mode(self.specs[0].mode)
-        self.set_interval(POLL_SECONDS, self.poll_source)
         # Replay after the first paint: the dashboard (and its progress) shows at once.
-        self.call_after_refresh(self._run_source)
-        if self.usage_path is not None:
-            self.call_after_refresh(self._run_usage)
-            if self.usage_collect:
-                self.call_after_refresh(self._run_collect)
-        if self.event_source is not None:
-            self.call_after_refresh(self._run_events)
+        self.call_after_refresh(self.sources.start_eager)
         self.call_after_refresh(self._freeze_heap)
         self._handle_hangup()
 
@@ -206,8 +165,8 @@ class TokentopApp(App[int]):
             self._gc_threshold = None
             gc.unfreeze()
 
-    def on_unmount(self) -> None:
-        self.stop_source()
+    async def on_unmount(self) -> None:
+        await self.sources.aclose()
         self._thaw_heap()
         for sig in self._signals:
             asyncio.get_running_loop().remove_signal_handler(sig)
@@ -236,240 +195,31 @@ class TokentopApp(App[int]):
         self.exit(0)
 
     def stop_source(self) -> None:
-        """Ask the worker's ``follow`` to return (it checks at least once a second)."""
-        self._stop.set()
-        self._usage_wake.set()
+        """Ask every source to stop (each checks at least once a second)."""
+        self.sources.stop()
 
-    # -- the browser event stream ------------------------------------------------------
-    def _build_events(self, target: str, replay: bool, capacity: int, follow: bool) -> None:
-        """An ``http(s)`` URL is an SSE stream; anything else a JSONL file (``-``: stdin)."""
-        from tokentop.store.events.stream import EventStream
+    def on_source_updated(self, message: SourceUpdated) -> None:
+        """One batch from a source: it may announce the next one, and delivers this."""
+        message.source.delivered()
 
-        self.event_stream = EventStream(capacity)
-        self.event_reader = self.event_stream.new_reader()
-        if target.startswith(("http://", "https://")):
-            from tokentop.store.events.sse import SseSource
-
-            self.event_source = SseSource(target, self.event_stream, replay=replay)
-        else:
-            from tokentop.store.events.filesource import FileSource
-
-            self.event_source = FileSource(target, self.event_stream, follow=follow,
-                                           poll=self.poll)
-
-    @property
-    def events_name(self) -> str:
-        """The event source as shown on screen: a URL without credentials or query."""
-        target = self.events_target or ""
-        if target.startswith(("http://", "https://")):
-            from tokentop.store.events.sse import redact_url
-
-            return redact_url(target)
-        return "<stdin>" if target == "-" else target
-
-    @work(thread=True, exclusive=True, group="events", exit_on_error=False)
-    def _run_events(self) -> None:
-        """Read the event source into the ring until the app stops (or a file ends)."""
-        from tokentop.store.events.filesource import FileSource
-
-        source = self.event_source
-        assert source is not None
-        try:
-            if isinstance(source, FileSource):
-                source.run(self._stop)
-            else:
-                source.run_in_thread(self._stop)
-        except Exception as exc:  # keep the dashboard up and say what broke
-            self.events_problem = f"event source stopped: {exc}"
-
-    # -- the usage store -----------------------------------------------------------
-    def request_usage(self, window: str | None = None) -> None:
-        """Re-read the usage store now (the Usage screen changed its window)."""
-        if window is not None:
-            self.usage_window = window
-        self._usage_wake.set()
-
-    def request_usage_series(self, range_name: str | None) -> None:
-        """Read the usage store's series over ``range_name`` too (None: stop reading it).
-
-        The Overview asks when its source switch shows the usage store; the worker
-        answers at once and then whenever the store, the range or the minute moves.
-        """
-        if range_name != self.usage_series_range:
-            self.usage_series_range = range_name
-            self._usage_wake.set()
-
-    def _usage_now(self) -> datetime:
-        if self.paused and self._frozen_minute is not None:
-            return datetime.fromtimestamp(self._frozen_minute * 60, UTC)
-        return datetime.fromtimestamp(self.clock(), UTC)
-
-    @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
-    def _run_usage(self) -> None:
-        """Poll ``PRAGMA data_version``; re-query on a change, a new window or minute.
-
-        The Overview's series (when it shows the usage store) is read on the same
-        change key plus its range. While paused the data version is held where it was,
-        so the display stays frozen but a new window or range is still answered.
-        """
-        from tokentop.store.usage.db import UsageStore, UsageStoreError
-        from tokentop.store.usage.read import read_usage
-
-        assert self.usage_path is not None
-        store = None
-        seen: tuple[object, ...] | None = None
-        seen_series: tuple[object, ...] | None = None
-        version: int | None = None
-        try:
-            while not self._stop.is_set():
-                self._usage_wake.clear()
-                try:
-                    if store is None:
-                        if not self.usage_path.exists() and self.usage_collect:
-                            UsageStore.open(self.usage_path).close()  # create it
-                        store = UsageStore.open(self.usage_path, read_only=True,
-                                                busy_timeout_ms=USAGE_BUSY_MS)
-                    if not self.paused or version is None:
-                        version = store.data_version()
-                    now = self._usage_now()
-                    retry = self.usage_error is not None
-                    key = (version, self.usage_window, int(now.timestamp()) // 60)
-                    view = None
-                    if key != seen or retry:
-                        view = read_usage(store.conn, self.usage_window, now)
-                    wanted = self.usage_series_range
-                    series_key: tuple[object, ...] | None = None
-                    loaded = None
-                    if wanted is not None:
-                        span = self._series_span(wanted, now)
-                        series_key = (version, wanted, span)
-                        if series_key != seen_series or retry:
-                            loaded = self._read_series(store.conn, wanted, span)
-                    # Both reads succeeded: only now is an earlier error over.
-                    self.usage_error = None
-                    if view is not None:
-                        seen = key
-                        self._post_usage(UsageLoaded(view, None))
-                    if loaded is not None:
-                        seen_series = series_key
-                        self.call_from_thread(self._deliver_series, loaded)
-                except UsageStoreError as exc:
-                    self._usage_failed(str(exc))
-                except sqlite3.Error as exc:
-                    from tokentop.store.sqlite_errors import describe
-
-                    self._usage_failed(describe(exc, self.usage_path))
-                    if store is not None:
-                        store.close()
-                        store = None
-                except Exception as exc:  # e.g. a foreign row with an unreadable time
-                    self._usage_failed(f"reading {self.usage_path} failed: {exc}")
-                self._usage_wake.wait(USAGE_POLL_SECONDS)
-        finally:
-            if store is not None:
-                store.close()
-
-    def _series_span(self, range_name: str, now: datetime) -> tuple[int, int, int]:
-        """(first minute, last minute, interval): the very window the ring's charts use,
-        so both sources share one x axis (``all`` is every minute the ring retains)."""
-        from tokentop.store.metrics import window
-
-        win = window(self.source.ring, range_name, int(now.timestamp()) // 60)
-        return win.start, win.end, win.interval
-
-    @staticmethod
-    def _read_series(conn: sqlite3.Connection, range_name: str,
-                     span: tuple[int, int, int]) -> UsageSeriesLoaded:
-        from tokentop.store.usage.read import series
-
-        first, last, interval = span
-        minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
-                                       datetime.fromtimestamp((last + 1) * 60, UTC), interval)
-        return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost)
-
-    def _deliver_series(self, message: UsageSeriesLoaded) -> None:
-        self.usage_series = message
-        for screen in self.screen_stack:
-            screen.post_message(message.copy())
-
-    def _usage_failed(self, message: str) -> None:
-        if message != self.usage_error:
-            self.usage_error = message
-            self._post_usage(UsageLoaded(None, message))
-
-    def _post_usage(self, message: UsageLoaded) -> None:
-        self.call_from_thread(self._deliver_usage, message)
-
-    def _deliver_usage(self, message: UsageLoaded) -> None:
-        """Keep the read for screens shown later; tell the screens shown now."""
-        self.usage_view = message
-        for screen in self.screen_stack:
-            screen.post_message(UsageLoaded(message.view, message.error))
-
-    @work(thread=True, exclusive=True, group="collect", exit_on_error=False)
-    def _run_collect(self) -> None:
-        """Collect agent logs into the store while the dashboard runs (watchfiles)."""
-        from tokentop.store.usage.collect import watch
-        from tokentop.store.usage.db import UsageStore
-
-        assert self.usage_path is not None
-        path = self.usage_path
-        try:
-            watch(lambda: UsageStore.open(path), self._stop,
-                  lambda _report: self._usage_wake.set())
-        except Exception as exc:  # keep the dashboard up and say what broke
-            self._usage_failed(f"collecting agent logs stopped: {exc}")
-
-    @work(thread=True, exclusive=True, group="metrics", exit_on_error=False)
-    def _run_source(self) -> None:
-        try:
-            self.source.replay(self._stop)
-        except Exception as exc:  # keep the dashboard up and say what broke
-            self.problem = f"reading history failed: {exc}"
-        self.post_message(SourceReplayed())
-        if not self.follow:
-            return
-        try:
-            self.source.follow(self._stop, poll=self.poll)
-        except Exception as exc:
-            self.problem = f"following files stopped: {exc}"
-            self.post_message(SourceReplayed())
-
-    # -- store -> screens ----------------------------------------------------------
+    # -- the clock and the pause switch ----------------------------------------------
     def now_minute(self) -> int:
         """The minute ranges end at: the clock's, or the moment of pausing."""
         if self.paused and self._frozen_minute is not None:
             return self._frozen_minute
         return int(self.clock()) // 60
 
-    def _fingerprint(self) -> tuple[object, ...]:
-        source = self.source
-        stats = source.state.stats
-        progress = source.progress
-        return (
-            source.ring.version, stats.lines, stats.malformed, stats.files,
-            progress.done_bytes, progress.replaying, progress.replayed,
-            source.error, self.problem, source.root_exists(), self.now_minute(),
-        )
-
     def poll_source(self, force: bool = False) -> None:
-        """Tell the screens to redraw if the store moved since the last look."""
-        if self.paused and not force:
-            return
-        seen = self._fingerprint()
-        if force or seen != self._seen:
-            self._seen = seen
-            for screen in self.screen_stack:
-                screen.post_message(SourceChanged())
-
-    def on_source_replayed(self, _: SourceReplayed) -> None:
-        self.poll_source(force=not self.paused)
+        """Tell the screens to redraw if the metrics store moved since the last look."""
+        self.sources.metrics.poll(force)
 
     def watch_paused(self, paused: bool) -> None:
         self._frozen_minute = int(self.clock()) // 60 if paused else None
         if not paused:
             self.poll_source(force=True)
-            self._usage_wake.set()
+            usage = self.sources.usage
+            if usage is not None:
+                usage.wake()
 
     # -- actions -------------------------------------------------------------------
     def action_toggle_pause(self) -> None:

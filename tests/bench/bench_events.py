@@ -452,8 +452,9 @@ def app_child(url: str, mode: str) -> int:
             app = TokentopApp(MetricsSource(d), events=url, events_replay=True)
             async with app.run_test(size=(160, 50)) as pilot:
                 await pilot.press("3")  # the Events screen: its reader is the one drained
-                source, reader, stream = app.event_source, app.event_reader, app.event_stream
-                assert source is not None and reader is not None and stream is not None
+                feed = app.sources.events
+                assert feed is not None
+                source, reader, stream = feed.reads, feed.reader, feed.stream
                 stats = source.stats
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + 20

@@ -117,10 +117,12 @@ def dashboard_child(db: Path) -> int:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("2")
             for _ in WINDOWS:
-                while app.usage_view is None or app.usage_view.view is None or (
-                        app.usage_view.view.window != app.usage_window):
+                usage = app.sources.usage
+                assert usage is not None
+                while usage.loaded is None or usage.loaded.view is None or (
+                        usage.loaded.view.window != usage.window):
                     await pilot.pause(0.05)
-                seen.append(app.usage_view.view.window)
+                seen.append(usage.loaded.view.window)
                 await pilot.press("w")
         return seen
 

@@ -4,9 +4,11 @@ Screens are Textual *modes*: ``tab`` cycles through ``screen_specs()`` in order 
 the digits ``1``, ``2``, ``3`` pick one directly). Adding a screen is one entry
 here; the app registers them all at start-up.
 
-Screens do not poll files or start workers: the app owns the metrics worker and
-sends ``SourceChanged`` (at most a few per second) when the store moved; a screen
-then asks the store for what it shows.
+Screens do not read files or start readers: every source runs in the app
+(``tui/sources``). The metrics source sends ``SourceChanged`` (at most a few per
+second) when the store moved, and a screen then asks the store for what it shows;
+a screen that needs another source gets it with ``self.host.sources.use(name, self)``
+(started on first use) and hears of new data through that source's messages.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
-    from tokentop.store.events.filesource import FileSource
-    from tokentop.store.events.sse import SseSource
-    from tokentop.store.events.stream import EventStream, Reader
     from tokentop.store.metrics import MetricsSource
     from tokentop.store.usage.read import UsageView
+    from tokentop.tui.sources import Sources
 
 
 class SourceChanged(Message):
@@ -36,7 +36,7 @@ class SourceChanged(Message):
 class UsageLoaded(Message):
     """One read of the usage store (``view``), or why it could not be read (``error``).
 
-    The app's usage worker posts one per change: everything a Usage screen shows for
+    The usage source posts the latest per batch: everything a Usage screen shows for
     its window, batched, never a message per event.
     """
 
@@ -49,7 +49,7 @@ class UsageLoaded(Message):
 class UsageSeriesLoaded(Message):
     """The usage store's per-bucket tokens and cost over the Overview's range.
 
-    Read by the app's usage worker (never on the event loop) for the range the
+    Read by the usage source's worker (never on the event loop) for the range the
     Overview asked for, and posted whole: one message per change of the store, the
     range or the minute. ``minutes`` are bucket starts (epoch minutes), ``interval``
     minutes apart; ``cost`` is in micro-USD, models without a price adding nothing.
@@ -74,31 +74,20 @@ class DashboardHost(Protocol):
     """The part of the app a screen relies on (the app implements it)."""
 
     source: MetricsSource
+    sources: Sources  # every other source, by name (``sources.use(name, screen)``)
     clock: Callable[[], float]
     paused: bool
     follow: bool  # False in tests: replay only, nothing is watched
     poll: bool  # watch by polling (--poll) rather than filesystem events
-    problem: str | None
     usage_path: Path | None  # the usage store read (None: no usage store)
     usage_collect: bool  # whether the dashboard collects agent logs into it
-    usage_view: UsageLoaded | None  # the latest read of it
-    usage_series: UsageSeriesLoaded | None  # the latest series read for the Overview
     events_target: str | None  # --events as given (None: no event stream)
-    event_stream: EventStream | None  # the local ring the source publishes into
-    event_reader: Reader | None  # the Events screen's read position in it
-    event_source: FileSource | SseSource | None  # its stats: counters, connection state
-    events_problem: str | None  # the event worker's crash, if it crashed
     traces_target: str | None  # --traces: a SQLite path or postgresql:// URL (None: none)
     latency_cache: str  # --latency-cache: auto|file|memory|off (store/traces/latency_cache.py)
     diagnostics_target: str | None  # --diagnostics: a gateway URL or a JSON file
     access_path: str | None  # --access: an airstore access-event JSONL file
 
-    @property
-    def events_name(self) -> str: ...
-
     def now_minute(self) -> int: ...
-    def request_usage(self, window: str | None = None) -> None: ...
-    def request_usage_series(self, range_name: str | None) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The Access screen: airstore reads through an agent filesystem (``--access FILE``).
 
-The screen follows the access-event log in its own thread worker with
-``tokentop.store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints) and
-never touches the file itself: four times a second a timer compares the log's
+The access source (``tui/sources/access.py``, started the first time this screen is
+built) follows the access-event log in a thread worker with
+``tokentop.store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints);
+the screen never touches the file itself: four times a second a timer compares the log's
 version with what is drawn and, when it moved, redraws from one snapshot. However
 fast reads arrive, the widgets update at most four times a second, one batch each.
 
@@ -13,11 +14,9 @@ range (``r``), the most read paths and a live tail of the last reads.
 
 from __future__ import annotations
 
-import threading
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -33,6 +32,9 @@ from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+
+if TYPE_CHECKING:
+    from tokentop.tui.sources.access import AccessFeed
 
 TICK_SECONDS = 0.25
 BREAKDOWNS = ("outcome", "integration", "cache_source")
@@ -122,7 +124,6 @@ class AccessScreen(Screen[None]):
         self.snap: AccessSnapshot | None = None
         self.drawn_version: object = None
         self.redraws = 0  # for tests: redraws are batched, never one per line
-        self._stop = threading.Event()
 
     @property
     def host(self) -> DashboardHost:
@@ -164,23 +165,11 @@ class AccessScreen(Screen[None]):
         self.watch(self.app, "paused", self._paused_changed, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.redraw(force=True))
         self._show_scope()
-        if path is not None:
-            self.access_log = AccessLog(path, follow=self.host.follow, poll=self.host.poll)
-            self._follow(self.access_log)
+        feed = cast("AccessFeed | None", self.host.sources.use("access", self))
+        if feed is not None:
+            self.access_log = feed.log
         self.redraw(force=True)
         self.set_interval(TICK_SECONDS, self.redraw)
-
-    def on_unmount(self) -> None:
-        self._stop.set()
-
-    @work(thread=True, exclusive=True, group="access", exit_on_error=False)
-    def _follow(self, log: AccessLog) -> None:
-        """Read (and follow) the log until the screen goes away; never raises."""
-        try:
-            log.run(self._stop)
-        except Exception as exc:  # keep the dashboard up and say what broke
-            log.stats.state = "failed"
-            log.stats.last_error = f"reading access events stopped: {exc}"
 
     def _paused_changed(self, paused: bool) -> None:
         self.query_one("#access-paused", Label).display = paused

@@ -1,7 +1,8 @@
 """The Events screen: a live log of a browser's event stream (``--events``).
 
-The app owns the ring (``EventStream``), the source (SSE or a followed JSONL file,
-in a thread worker) and this screen's ``Reader``. The screen never waits on any of
+The events source (``tui/sources/events.py``, started with the app) owns the ring
+(``EventStream``), the reading (SSE or a followed JSONL file, in a thread worker) and
+this screen's ``Reader``. The screen never waits on any of
 them: ten times a second it takes what is new with ``read_many`` (for at most 20 ms,
 so a burst is spread over a few ticks) and appends one batch of rows to the log.
 Rows are cheap: an event is summarised only when it is drawn or filtered. When a
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -45,6 +46,10 @@ from tokentop.tui.widgets.event_text import (
 )
 from tokentop.tui.widgets.palette import palette
 from tokentop.tui.widgets.sparkline import spark_text
+
+if TYPE_CHECKING:
+    from tokentop.store.events.stream import Reader
+    from tokentop.tui.sources.events import EventsFeed
 
 TICK_SECONDS = 0.1
 BATCH = 500  # results taken at a time from the reader
@@ -125,8 +130,18 @@ class EventsScreen(Screen[None]):
         yield Label(id="events-status")
         yield Footer(show_command_palette=False)
 
+    @property
+    def feed(self) -> EventsFeed | None:
+        """The event stream's source (None: no --events); it starts with the app, so
+        the ring holds what arrived before this screen was first shown."""
+        return cast("EventsFeed | None", self.host.sources.get("events"))
+
+    @property
+    def reader(self) -> Reader | None:
+        return None if self.feed is None else self.feed.reader
+
     def on_mount(self) -> None:
-        has_stream = self.host.event_reader is not None
+        has_stream = self.reader is not None
         self.query_one("#events-paused", Label).display = False
         self.query_one("#events-filter", Input).display = False
         self.query_one("#events-detail").display = False
@@ -147,7 +162,7 @@ class EventsScreen(Screen[None]):
     # -- reading -----------------------------------------------------------------
     def tick(self) -> None:
         """Take what is new from the reader (bounded) and redraw the header if it moved."""
-        reader = self.host.event_reader
+        reader = self.reader
         if reader is None:
             self._show_status()
             return
@@ -180,8 +195,8 @@ class EventsScreen(Screen[None]):
         self._show_header()
 
     def _stats(self) -> SourceStats | None:
-        source = self.host.event_source
-        return None if source is None else source.stats
+        feed = self.feed
+        return None if feed is None else feed.reads.stats
 
     def _sample_rate(self) -> None:
         stats = self._stats()
@@ -213,7 +228,7 @@ class EventsScreen(Screen[None]):
     # -- header, categories, status ----------------------------------------------------
     def _show_header(self) -> None:
         stats = self._stats()
-        reader = self.host.event_reader
+        reader = self.reader
         if stats is None or reader is None:
             self._show_status()
             return
@@ -223,7 +238,7 @@ class EventsScreen(Screen[None]):
                stats.truncated, stats.malformed, tuple(sorted(per_category.items())),
                tuple(series), rate, frozenset(self.hidden), self.new_while_paused,
                stats.state, stats.last_error, stats.retry_in, self.host.paused,
-               self.host.events_problem, self.size.width)
+               None if self.feed is None else self.feed.error, self.size.width)
         if key == self._header_key:
             return
         self._header_key = key
@@ -294,7 +309,7 @@ class EventsScreen(Screen[None]):
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("events")
-        text.append(f" · {fmt.clean(self.host.events_name)}", style="dim")
+        text.append(f" · {fmt.clean(self.feed.shown_name if self.feed else '')}", style="dim")
         self.query_one("#events-scope", Label).update(text, layout=False)
 
     def _show_status(self) -> None:
@@ -316,7 +331,7 @@ class EventsScreen(Screen[None]):
             words = "ended (end of file)"
         text.append("● ", style=styles.get(state, "bold"))
         text.append(words, style=styles.get(state, "bold"))
-        problem = self.host.events_problem or stats.last_error
+        problem = (self.feed.error if self.feed else None) or stats.last_error
         if problem:
             text.append(" · ", style="dim")
             text.append(fmt.clean(problem), style="#e06c75")

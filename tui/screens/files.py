@@ -5,7 +5,8 @@ dashboard's telemetry root (``app.source.layout``, so ``--metrics-dir`` and
 ``GRIDCTL_HOME`` apply): size, file count, the span between the oldest and newest
 modification time, and the last write; totals underneath.
 
-A thread worker scans: at once, then about every second while the screen is shown
+The files source (``tui/sources/files.py``, started when this screen is built) scans
+in a thread worker: at once, then about every second while the screen is shown
 and the dashboard follows its files (the app in tests and screenshots does not: one
 scan, and another after a wipe). A scan that finds what the last one found posts
 nothing; otherwise one ``InventoryScanned`` carries the whole inventory. Pausing
@@ -19,8 +20,7 @@ too, and its outcome (with any file that could not be deleted) is the message li
 
 from __future__ import annotations
 
-import threading
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import work
@@ -30,35 +30,19 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
-from textual.worker import get_current_worker
 
-from tokentop.store.gridctl.inventory import InventoryRecord, Rescanner, totals
+from tokentop.store.gridctl.inventory import InventoryRecord, totals
 from tokentop.store.gridctl.wipe import WipePlan, WipeReport, execute
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.sources.files import SCAN_SECONDS, InventoryScanned
 from tokentop.tui.widgets.files_table import FilesTable, local_time, span
 from tokentop.tui.widgets.files_wipe import WipeModal
 from tokentop.tui.widgets.palette import palette
 
-SCAN_SECONDS = 1.0
-FIRST_ROWS = 40  # a first scan shows this many rows (a tall terminal's worth) at once
-FIRST_PAINT_WAIT = 0.5  # then lists the rest once they are drawn (or after this long)
+if TYPE_CHECKING:
+    from tokentop.tui.sources.files import FilesFeed
 
-
-class InventoryScanned(Message):
-    """One scan of the telemetry root: the whole inventory, or why it failed.
-
-    The first scan of a large tree also posts its first ``FIRST_ROWS`` records early
-    (``complete=False``), so the table has its visible rows before the listing ends.
-    """
-
-    def __init__(self, records: list[InventoryRecord] | None, error: str | None,
-                 root_exists: bool, *, complete: bool = True) -> None:
-        super().__init__()
-        self.records = records
-        self.error = error
-        self.root_exists = root_exists
-        self.complete = complete  # False: the first rows of a first scan, more to come
 
 
 class WipeFinished(Message):
@@ -140,9 +124,7 @@ class FilesScreen(Screen[None]):
         self.complete = False  # the rows shown are a whole scan (not its first rows)
         self.wipes = 0  # wipes finished (tests wait on it)
         self.last_report: WipeReport | None = None
-        self._wake = threading.Event()
-        self._first_drawn = threading.Event()  # the first rows are on the screen
-        self._stop = threading.Event()
+        self.feed: FilesFeed | None = None  # the scanner, once the screen is built
         self._visible = True
         self._after_wipe = False  # the next whole scan follows a wipe
         self._shown: dict[str, tuple[object, ...]] = {}  # what each label shows now
@@ -153,8 +135,8 @@ class FilesScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        self._wake.set()  # the first scan: right away, while the widgets mount
-        self._scan()
+        # The first scan: right away, while the widgets mount.
+        self.feed = cast("FilesFeed", self.host.sources.use("files", self))
         with Horizontal(id="topbar"):
             yield Label("tokentop", id="app-title")
             yield Label(id="files-scope")
@@ -178,17 +160,18 @@ class FilesScreen(Screen[None]):
         self.query_one(FilesTable).focus()
         self.set_interval(SCAN_SECONDS, self._tick)
 
-    def on_unmount(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
     def on_screen_suspend(self) -> None:
-        self._visible = False
+        self._set_visible(False)
 
     def on_screen_resume(self) -> None:
         if not self._visible:  # back from another screen: what changed meanwhile
-            self._visible = True
-            self._wake.set()
+            self._set_visible(True)
+            self.rescan()
+
+    def _set_visible(self, visible: bool) -> None:
+        self._visible = visible
+        if self.feed is not None:
+            self.feed.visible = visible  # scan every second only while shown
 
     def _paused_changed(self, paused: bool) -> None:
         self.query_one("#files-paused", Label).display = paused
@@ -197,45 +180,10 @@ class FilesScreen(Screen[None]):
             self._apply(pending)
 
     # -- scanning ------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="files-scan", exit_on_error=False)
-    def _scan(self) -> None:
-        """Scan now, then whenever woken, or every second when live and shown."""
-        worker = get_current_worker()
-        live = self.host.follow
-        last: tuple[object, ...] | None = None
-        scanner = Rescanner()
-        while True:
-            woken = self._wake.wait(SCAN_SECONDS)
-            self._wake.clear()
-            if worker.is_cancelled or self._stop.is_set():
-                return
-            if not woken and not (live and self._visible):
-                continue
-            layout = self.host.source.layout
-            partial = last is None  # nothing shown yet: show the first rows early
-            try:
-                records: list[InventoryRecord] | None = []
-                assert records is not None
-                for record in scanner.scan(layout):
-                    records.append(record)
-                    if partial and len(records) == FIRST_ROWS:
-                        self.post_message(InventoryScanned(list(records), None, True,
-                                                           complete=False))
-                        # Let the UI draw them before listing on: no GIL contention.
-                        self._first_drawn.wait(FIRST_PAINT_WAIT)
-                error = None
-            except Exception as exc:  # keep the screen up and say what broke
-                records, error = None, f"scanning {fmt.clean(layout.path)} failed: {exc}"
-            exists = layout.path.is_dir()
-            seen = (records, error, exists)
-            if seen == last and not woken:
-                continue
-            last = seen
-            self.post_message(InventoryScanned(records, error, exists))
-
     def rescan(self) -> None:
         """Scan again now (after a wipe; tests)."""
-        self._wake.set()
+        if self.feed is not None:
+            self.feed.wake()
 
     def on_inventory_scanned(self, message: InventoryScanned) -> None:
         if self.host.paused and self.records is not None and not self._after_wipe:
@@ -248,7 +196,7 @@ class FilesScreen(Screen[None]):
 
     def _apply(self, message: InventoryScanned) -> None:
         if not message.complete:
-            self.call_after_refresh(self._first_drawn.set)
+            self.call_after_refresh(self._first_rows_drawn)
         self.complete = message.complete
         if message.complete:
             self.scans += 1
@@ -257,6 +205,11 @@ class FilesScreen(Screen[None]):
         if message.records is not None:
             self.records = message.records
         self._show()
+
+    def _first_rows_drawn(self) -> None:
+        """The scanner waits for this before listing on (no GIL contention meanwhile)."""
+        if self.feed is not None:
+            self.feed.first_drawn.set()
 
     def _tick(self) -> None:
         """Ages ("3s ago") move with the clock, even when no file changed."""

@@ -134,6 +134,8 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
         usage = fmt.clean(usage_path) + (" (collecting agent logs)"
                                          if getattr(host, "usage_collect", False)
                                          else " (read-only)")
+    sources = getattr(host, "sources", None)
+    events = sources.events if sources is not None else None
     watching = ("polling (--poll)" if host.poll
                 else "filesystem events (--poll for network filesystems)")
     return [
@@ -145,8 +147,8 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
                   "the store and --json are UTC"),
         ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry)"),
         ("usage", f"{usage}; --store PATH for another (openusage's: read-only)"),
-        ("events", fmt.clean(getattr(host, "events_name", "")) if getattr(
-            host, "events_target", None) else "none; --events URL|FILE"),
+        ("events", fmt.clean(events.shown_name) if events is not None
+         else "none; --events URL|FILE"),
         ("traces", _target(getattr(host, "traces_target", None),
                            "none; --traces FILE|postgresql://…")),
         ("access", _target(getattr(host, "access_path", None), "none; --access FILE")),

@@ -1,17 +1,18 @@
 """The Logs screen (7): gridctl's per-server ``logs.jsonl``, live.
 
-A thread worker owns a ``SignalFollower`` over the telemetry root the dashboard reads
+The logs source (``tui/sources/gridlog.py``, started the first time this screen is
+built) owns a ``SignalFollower`` over the telemetry root the dashboard reads
 (``app.source.root``): it takes the newest 10,000 records of each server (rotated
 siblings too, plain or gzipped, when the active file holds fewer) and then polls for
-appends, posting one ``RecordsArrived`` message per poll that found something (at most
-four a second, however fast gridctl writes). The screen keeps the records per server
-(bounded) and shows one server or all of them, filtered by minimum level and text;
-while the app is paused the list holds still and new records wait in the buffers.
+appends; what it found since the last batch reaches the screen as one
+``RecordsArrived`` (at most four a second, however fast gridctl writes). The screen
+keeps the records per server (bounded) and shows one server or all of them, filtered
+by minimum level and text; while the app is paused the list holds still and new
+records wait in the buffers.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
@@ -21,23 +22,21 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from tokentop.store.gridctl.buffer import ServerBuffers, merge_view
-from tokentop.store.gridctl.follow import DEFAULT_CAPACITY, SignalFollower, SinkStats
+from tokentop.store.gridctl.follow import DEFAULT_CAPACITY, SinkStats
 from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_lines
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.sources.gridlog import RecordsArrived
 from tokentop.tui.widgets.log_text import LEVEL_STYLES, detail_text, render_log_row
 from tokentop.tui.widgets.log_view import RecordList
 
 ALL = "all"
 LEVEL_CYCLE = (None, LEVELS["INFO"], LEVELS["WARN"], LEVELS["ERROR"])
-POLL_SECONDS = 0.25
 SYNC_VIEW_RECORDS = 20_000  # views of more records are computed in a worker thread
 
 
@@ -58,20 +57,6 @@ def empty_signal_message(root: object, signal: str, problem: str) -> Text:
         text.append(f"{why}\n", style="dim")
     text.append("\nWatching: records appear as soon as gridctl writes them.", style="italic")
     return text
-
-
-class RecordsArrived(Message):
-    """One poll's worth of new records (or the first load), and the reader's counters."""
-
-    def __init__(self, records: list[Any], stats: SinkStats, servers: list[str],
-                 with_files: list[str], error: str | None, first: bool = False) -> None:
-        super().__init__()
-        self.records = records
-        self.stats = stats
-        self.servers = servers
-        self.with_files = with_files
-        self.error = error
-        self.first = first
 
 
 class SignalScreen(Screen[None]):
@@ -131,7 +116,6 @@ class SignalScreen(Screen[None]):
         self.detail_record: Any = None
         self.rebuilding = False  # a view is being computed in a worker
         self._generation = 0
-        self._stop = threading.Event()
 
     @property
     def host(self) -> DashboardHost:
@@ -201,10 +185,7 @@ class SignalScreen(Screen[None]):
         self._show_paused()
         self._show_status()
         self.record_list.focus()
-        self._run()
-
-    def on_unmount(self) -> None:
-        self._stop.set()
+        self.host.sources.use(self.PREFIX, self)  # the Logs or the Spans source
 
     def on_screen_resume(self) -> None:
         """Shown again: focus the list, never the hidden search box (Textual would give
@@ -220,34 +201,6 @@ class SignalScreen(Screen[None]):
         self.call_after_refresh(self._show_header)  # the list's new width is known then
 
     # -- reading --------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="gridlogs", exit_on_error=False)
-    def _run(self) -> None:
-        """Load the newest records, then poll for appends until the screen goes away."""
-        worker = get_current_worker()
-        follower = SignalFollower(self.host.source.layout, self.SIGNAL, self.parse,
-                                  capacity=self.capacity)
-
-        def post(records: list[Any], first: bool = False, error: str | None = None) -> None:
-            with follower.sink.lock:
-                stats = _copy_stats(follower.stats)
-            self.post_message(RecordsArrived(records, stats, follower.servers(),
-                                             follower.servers_with_files(),
-                                             error or follower.error, first))
-
-        try:
-            # Sorted here, off the UI thread: the screen's own sort is then a single pass.
-            post(sorted(follower.load(), key=self.time_of), first=True)
-            if not self.host.follow:
-                return
-            seen_error = follower.error
-            while not self._stop.wait(POLL_SECONDS) and not worker.is_cancelled:
-                records = follower.rescan()
-                if records or follower.error != seen_error:
-                    seen_error = follower.error
-                    post(records)
-        except Exception as exc:  # keep the dashboard up and say what broke
-            post([], error=f"reading {self.SIGNAL} stopped: {exc}")
-
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = self.buffers.add(message.records)
         self.stats = message.stats
@@ -559,8 +512,3 @@ def _server_label(name: str, current: bool, has_files: bool) -> Text:
     style = "bold #56b6c2" if current else ("" if has_files else "dim")
     text.append(fmt.clean(name), style=style)
     return text
-
-
-def _copy_stats(stats: SinkStats) -> SinkStats:
-    """A snapshot for the UI thread: the worker keeps counting into the original."""
-    return SinkStats(**{k: getattr(stats, k) for k in stats.__dataclass_fields__})

@@ -15,7 +15,7 @@ touches SQLite itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -38,6 +38,9 @@ from tokentop.tui.widgets.range_bar import RangeBar, step_range
 from tokentop.tui.widgets.server_list import ServerList, ServerRow
 from tokentop.tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
 from tokentop.tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tokentop.tui.sources.usage import UsageFeed
 
 
 def token_axis(value: float) -> str:
@@ -151,16 +154,24 @@ class OverviewScreen(Screen[None]):
             self.refresh_view()
 
     def _catch_up_usage(self) -> None:
-        """Take the app's latest usage reads: messages only reach the screens shown."""
-        host = self.host
-        if host.usage_series is not None:
-            self.usage_series = host.usage_series
-        if host.usage_view is not None:
-            self.usage_error = host.usage_view.error
+        """Take the usage source's latest reads: messages only reach the screens shown."""
+        usage = self.usage
+        if usage is None:
+            return
+        if usage.series is not None:
+            self.usage_series = usage.series
+        if usage.loaded is not None:
+            self.usage_error = usage.loaded.error
+
+    @property
+    def usage(self) -> UsageFeed | None:
+        """The usage source (None: no usage store); it starts with the app."""
+        return cast("UsageFeed | None", self.host.sources.get("usage"))
 
     def _request_series(self) -> None:
-        wanted = None if self.data_source == "metrics" else self.range_name
-        self.host.request_usage_series(wanted)
+        if self.usage is not None:
+            self.usage.request_series(None if self.data_source == "metrics"
+                                      else self.range_name)
 
     def watch_range_name(self, value: str) -> None:
         self.query_one(RangeBar).value = value
@@ -411,7 +422,7 @@ class OverviewScreen(Screen[None]):
             return
         progress = self.source.progress
         colors = palette(self.app)
-        problem = self.host.problem or self.source.error
+        problem = self.host.sources.metrics.error or self.source.error
         right = Text(no_wrap=True)
         right.append(f"{fmt.count(frame.files)} files · {fmt.count(frame.lines)} lines · ")
         right.append(f"{fmt.count(frame.malformed)} malformed",

@@ -2,7 +2,9 @@
 
 Everything is read through ``tokentop.store.traces`` (the ongoingai gateway's SQLite file or
 PostgreSQL database, read-only) in async workers: the store's driver does the I/O
-off the event loop, and every result lands in the widgets as one update.
+off the event loop, and every result lands in the widgets as one update. The traces
+source (``tui/sources/traces.py``, started when this screen is first shown) holds the
+connection and says when traces arrived.
 
 Two views (``v``):
 
@@ -21,12 +23,10 @@ diagnostics (``--diagnostics``) in the top bar.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from rich.text import Text
 from textual import work
@@ -51,10 +51,10 @@ from tokentop.store.traces import (
     TraceStoreError,
     UsagePoint,
     UsageSummary,
-    open_trace_store,
 )
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -69,10 +69,13 @@ from tokentop.tui.widgets.trace_text import (
     usd,
 )
 
+if TYPE_CHECKING:
+    from tokentop.tui.sources.traces import TracesFeed
+
 T = TypeVar("T")
 
 PAGE_SIZE = 50
-REFRESH_SECONDS = 3.0  # the first page and the diagnostics badge
+REFRESH_SECONDS = 3.0  # the diagnostics badge (the first page: tui/sources/traces.py)
 ANALYTICS_SECONDS = 15.0
 ANALYTICS_MAX_AGE = 300.0  # seconds: re-read even without new traces
 BUCKETS = ("hour", "day", "week")
@@ -188,7 +191,7 @@ class TracesScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.store: TraceStore | None = None
-        self._open_task: asyncio.Task[TraceStore] | None = None
+        self.feed: TracesFeed | None = None  # the connection and its change token
         self.provider: str | None = None
         self.model: str | None = None
         self.status: int | None = None
@@ -258,33 +261,18 @@ class TracesScreen(Screen[None]):
         self._show_filters()
         self._show_status()
         if has_store:
+            self.feed = cast("TracesFeed", self.host.sources.use("traces", self))
             self.query_one("#traces-table", DataTable).focus()
             self.load_page()
-            self.set_interval(REFRESH_SECONDS, self._refresh_first_page)
             self.set_interval(ANALYTICS_SECONDS, self._refresh_analytics)
         if self.host.diagnostics_target is not None:
             self.load_diagnostics()
             self.set_interval(REFRESH_SECONDS, self._refresh_diagnostics)
 
-    async def on_unmount(self) -> None:
-        """Close the store: its driver thread would otherwise keep the process alive."""
-        task = self._open_task
-        if task is None:
-            return
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            store = await task
-            await store.close()
-
     # -- the store -----------------------------------------------------------------------
     async def _store(self) -> TraceStore:
-        """The store, opened once; the opening is shielded from a cancelled worker so a
-        half-opened connection is never leaked."""
-        if self._open_task is None:
-            target = self.host.traces_target
-            assert target is not None
-            self._open_task = asyncio.ensure_future(open_trace_store(
-                target, latency_cache=self.host.latency_cache))  # type: ignore[arg-type]
-        self.store = await asyncio.shield(self._open_task)
+        assert self.feed is not None
+        self.store = await self.feed.open()
         return self.store
 
     def _failed(self, message: str) -> None:
@@ -399,26 +387,14 @@ class TracesScreen(Screen[None]):
         self._show_queue()
         self._show_status()
 
-    @work(exclusive=True, group="traces-poll", exit_on_error=False)
-    async def poll_version(self) -> None:
-        """Poll the store's change token (``PRAGMA data_version``, or the newest trace on
-        PostgreSQL): re-read the first page only when traces arrived."""
-        if self.store is None or self._version is None:
-            return  # the first page is still being read
-        try:
-            version = await self.store.version()
-        except Exception:  # the next page read reports it
-            return
-        if version == self._version:
-            return
+    def on_source_updated(self, _: SourceUpdated) -> None:
+        """Traces arrived (the store's change token moved): re-read the first page."""
+        if self.feed is None or self._version is None or self.feed.version == self._version:
+            return  # the first page is still being read, or it is the version shown
         self._analytics_stale = True
         if len(self.cursors) == 1 and self.showing == "list":
             self.load_page(keep=self._selected_id(), then_analytics=False)  # later pages
             # stay where the user is
-
-    def _refresh_first_page(self) -> None:
-        if not self.host.paused:
-            self.poll_version()
 
     def _refresh_analytics(self) -> None:
         """Re-read when traces arrived, and every few minutes anyway (the window slides)."""

@@ -9,7 +9,7 @@ changed or the minute turned. The screen never touches SQLite itself.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +27,9 @@ from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
 from tokentop.tui.widgets.window_bar import WindowBar, step_window
+
+if TYPE_CHECKING:
+    from tokentop.tui.sources.usage import UsageFeed
 
 WINDOW_WORDS = {"1d": "last 24 hours", "3d": "last 3 days", "7d": "last 7 days",
                 "30d": "last 30 days", "all": "all stored"}
@@ -124,15 +127,24 @@ class UsageScreen(Screen[None]):
         self.watch(self.app, "paused", self._paused_changed, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh_view())
         self._set_breakdown_title()
-        loaded = self.host.usage_view
+        loaded = self.usage.loaded if self.usage is not None else None
         if loaded is not None:
             self.view, self.error = loaded.view, loaded.error
-        self.host.request_usage(self.window)
+        self._request(self.window)
         self.refresh_view()
         self.call_after_refresh(self.refresh_view)  # panels drawn at their laid-out width
 
+    @property
+    def usage(self) -> UsageFeed | None:
+        """The usage source (None: no usage store); it starts with the app."""
+        return cast("UsageFeed | None", self.host.sources.get("usage"))
+
+    def _request(self, window: str) -> None:
+        if self.usage is not None:
+            self.usage.request(window)
+
     def on_screen_resume(self) -> None:
-        self.host.request_usage(self.window)
+        self._request(self.window)
         self.refresh_view()
 
     def _paused_changed(self, paused: bool) -> None:
@@ -150,7 +162,7 @@ class UsageScreen(Screen[None]):
 
     def watch_window(self, value: str) -> None:
         self.query_one(WindowBar).value = value
-        self.host.request_usage(value)
+        self._request(value)
         self.refresh_view()
 
     def watch_breakdown(self) -> None:

@@ -1,0 +1,32 @@
+"""The collectors: agent logs into tokentop's own usage store while the dashboard runs.
+
+``collect.watch`` waits on filesystem events (watchfiles) and writes what agents
+appended; each pass wakes the usage reader, which then sees ``data_version`` move.
+A failure shows where the store's own errors show: in the usage status line.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tokentop.tui.sources.base import ThreadSource
+
+
+class CollectFeed(ThreadSource):
+    name = "collect"
+    what = "collecting agent logs"
+
+    def run(self, stop: threading.Event) -> None:
+        from tokentop.store.usage.collect import watch
+        from tokentop.store.usage.db import UsageStore
+
+        path = self.host.usage_path
+        assert path is not None
+        usage = self.host.sources.usage
+        assert usage is not None  # collecting is only wanted with a usage store
+        watch(lambda: UsageStore.open(path), stop, lambda _report: usage.wake())
+
+    def fail(self, message: str) -> None:
+        super().fail(message)
+        if self.host.sources.usage is not None:
+            self.host.sources.usage.report(message)

@@ -1,0 +1,70 @@
+"""The gateway's trace store (``--traces``: a SQLite path or a postgresql:// URL).
+
+Opened the first time the Traces screen is shown, through the store's async driver
+(aiosqlite, asyncpg), so it runs on the event loop rather than in a thread. The
+screen queries it in its own async workers (a page, the analytics, a detail);
+this source keeps the one connection and polls the store's change token
+(``PRAGMA data_version``, or the newest trace on PostgreSQL) every few seconds while
+live, saying ``changed()`` when traces arrived. The connection is closed when the
+app stops: the driver's thread would otherwise keep the process alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import TYPE_CHECKING
+
+from tokentop.tui.sources.base import AsyncSource
+
+if TYPE_CHECKING:
+    from tokentop.store.traces import TraceStore
+    from tokentop.tui.app import TokentopApp
+
+REFRESH_SECONDS = 3.0  # how often the change token is read
+
+
+class TracesFeed(AsyncSource):
+    name = "traces"
+    what = "reading traces"
+
+    def __init__(self, host: TokentopApp) -> None:
+        super().__init__(host)
+        self.store: TraceStore | None = None
+        self.version: str | None = None  # the change token at the last poll
+        self._open_task: asyncio.Future[TraceStore] | None = None
+
+    async def open(self) -> TraceStore:
+        """The store, opened once; the opening is shielded from a cancelled worker so a
+        half-opened connection is never leaked."""
+        from tokentop.store.traces import open_trace_store
+
+        if self._open_task is None:
+            target = self.host.traces_target
+            assert target is not None
+            self._open_task = asyncio.ensure_future(open_trace_store(
+                target, latency_cache=self.host.latency_cache))  # type: ignore[arg-type]
+        self.store = await asyncio.shield(self._open_task)
+        return self.store
+
+    async def arun(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(REFRESH_SECONDS)
+            if self.store is None or self.host.paused:
+                continue  # the first page is still being read (it reports failures)
+            try:
+                version = await self.store.version()
+            except Exception:  # the next page read reports it
+                continue
+            if version != self.version:
+                self.version = version
+                self.changed()
+
+    async def aclose(self) -> None:
+        task, self._open_task = self._open_task, None
+        if task is None:
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            store = await task
+            await store.close()

@@ -1,0 +1,164 @@
+"""The usage store, read through a read-only connection in a thread worker.
+
+The loop polls ``PRAGMA data_version`` about twice a second and re-queries on a
+change, a new window or a new minute. The Overview's series (while its source switch
+shows the usage store) is read on the same change key plus its range. While paused the
+data version is held where it was, so the display stays frozen but a new window or
+range is still answered.
+
+What it read is kept (``loaded``, ``series``) for screens shown later, and the screens
+on the stack get it as ``UsageLoaded`` / ``UsageSeriesLoaded``: the latest of each per
+batch, never a message per change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tokentop.tui.screens import UsageLoaded, UsageSeriesLoaded
+from tokentop.tui.sources.base import ThreadSource
+
+if TYPE_CHECKING:
+    from tokentop.tui.app import TokentopApp
+
+POLL_SECONDS = 0.5  # PRAGMA data_version, about twice a second
+BUSY_MS = 1000  # a locked store says so within a second, not after five
+
+
+class UsageFeed(ThreadSource):
+    name = "usage"
+
+    def __init__(self, host: TokentopApp) -> None:
+        super().__init__(host)
+        self.window = "1d"
+        self.loaded: UsageLoaded | None = None  # the last read (or why it failed)
+        self.series_range: str | None = None  # the Overview's range (None: not shown)
+        self.series: UsageSeriesLoaded | None = None  # the last series read
+        self._new_loaded = False
+        self._new_series = False
+
+    # -- what screens ask ----------------------------------------------------------
+    def request(self, window: str | None = None) -> None:
+        """Re-read now (the Usage screen changed its window, or was shown again)."""
+        if window is not None:
+            self.window = window
+        self.wake()
+
+    def request_series(self, range_name: str | None) -> None:
+        """Read the series over ``range_name`` too (None: stop reading it)."""
+        if range_name != self.series_range:
+            self.series_range = range_name
+            self.wake()
+
+    # -- the worker ----------------------------------------------------------------
+    def _now(self) -> datetime:
+        host = self.host
+        return datetime.fromtimestamp(
+            host.now_minute() * 60 if host.paused else host.clock(), UTC)
+
+    def run(self, stop: threading.Event) -> None:
+        from tokentop.store.usage.db import UsageStore, UsageStoreError
+        from tokentop.store.usage.read import read_usage
+
+        path = self.host.usage_path
+        assert path is not None
+        store = None
+        seen: tuple[object, ...] | None = None
+        seen_series: tuple[object, ...] | None = None
+        version: int | None = None
+        try:
+            while not stop.is_set():
+                self.wake_event.clear()
+                try:
+                    if store is None:
+                        if not path.exists() and self.host.usage_collect:
+                            UsageStore.open(path).close()  # create it
+                        store = UsageStore.open(path, read_only=True, busy_timeout_ms=BUSY_MS)
+                    if not self.host.paused or version is None:
+                        version = store.data_version()
+                    now = self._now()
+                    retry = self.error is not None
+                    key = (version, self.window, int(now.timestamp()) // 60)
+                    view = None
+                    if key != seen or retry:
+                        view = read_usage(store.conn, self.window, now)
+                    wanted = self.series_range
+                    series_key: tuple[object, ...] | None = None
+                    loaded = None
+                    if wanted is not None:
+                        span = self._series_span(wanted, now)
+                        series_key = (version, wanted, span)
+                        if series_key != seen_series or retry:
+                            loaded = self._read_series(store.conn, wanted, span)
+                    # Both reads succeeded: only now is an earlier error over.
+                    self.error = None
+                    if view is not None:
+                        seen = key
+                        self._publish(UsageLoaded(view, None))
+                    if loaded is not None:
+                        seen_series = series_key
+                        self._publish_series(loaded)
+                except UsageStoreError as exc:
+                    self.report(str(exc))
+                except sqlite3.Error as exc:
+                    from tokentop.store.sqlite_errors import describe
+
+                    self.report(describe(exc, path))
+                    if store is not None:
+                        store.close()
+                        store = None
+                except Exception as exc:  # e.g. a foreign row with an unreadable time
+                    self.report(f"reading {path} failed: {exc}")
+                self.wake_event.wait(POLL_SECONDS)
+        finally:
+            if store is not None:
+                store.close()
+
+    def _series_span(self, range_name: str, now: datetime) -> tuple[int, int, int]:
+        """(first minute, last minute, interval): the very window the ring's charts use,
+        so both sources share one x axis (``all`` is every minute the ring retains)."""
+        from tokentop.store.metrics import window
+
+        win = window(self.host.source.ring, range_name, int(now.timestamp()) // 60)
+        return win.start, win.end, win.interval
+
+    @staticmethod
+    def _read_series(conn: sqlite3.Connection, range_name: str,
+                     span: tuple[int, int, int]) -> UsageSeriesLoaded:
+        from tokentop.store.usage.read import series
+
+        first, last, interval = span
+        minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
+                                       datetime.fromtimestamp((last + 1) * 60, UTC), interval)
+        return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost)
+
+    def report(self, message: str) -> None:
+        """A failure to read (or to collect): said once, until it changes."""
+        if message != self.error:
+            self.error = message
+            self._publish(UsageLoaded(None, message))
+
+    def _publish(self, message: UsageLoaded) -> None:
+        with self._lock:
+            self.loaded, self._new_loaded = message, True
+        self.changed()
+
+    def _publish_series(self, message: UsageSeriesLoaded) -> None:
+        with self._lock:
+            self.series, self._new_series = message, True
+        self.changed()
+
+    def deliver(self) -> None:
+        """The latest read and series, to the screens shown now."""
+        with self._lock:
+            loaded = self.loaded if self._new_loaded else None
+            series = self.series if self._new_series else None
+            self._new_loaded = self._new_series = False
+        for screen in self.host.screen_stack:
+            if loaded is not None:
+                screen.post_message(UsageLoaded(loaded.view, loaded.error))
+            if series is not None:
+                screen.post_message(series.copy())
