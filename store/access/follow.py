@@ -5,9 +5,9 @@ source (``tokentop.store.events.filesource.FileSource``): the file stays open, a
 last line waits for its newline, a rotated file (renamed, recreated) is finished before
 the new one is read, a truncated or rewritten one is read again from the top, and
 ``watchfiles`` (or polling) says when to look. Only what a line *means* differs, so
-``AccessLog`` subclasses ``FileSource`` and replaces the publishing of lines: each
-batch is decoded outside the lock and folded into an ``AccessSummary`` under it, with
-the last ``TAIL`` events kept for the live tail.
+``AccessLog`` is a ``FileFollower`` with its own publishing of lines: each batch is
+decoded outside the lock and folded into an ``AccessSummary`` under it, with the last
+``TAIL`` events kept for the live tail.
 
 A truncated or rewritten file resets the summary (the follower's ``_rewritten`` hook:
 the log now holds other events); a rotated one does not (its events happened, and the
@@ -20,23 +20,23 @@ from __future__ import annotations
 import threading
 from collections import deque
 from pathlib import Path
-from typing import cast
 
 from tokentop.store.access.event import AccessEvent, decode_line
 from tokentop.store.access.summary import TOP_PATHS, AccessSnapshot, AccessSummary
-from tokentop.store.events.filesource import FileSource
-from tokentop.store.events.stream import EventStream
+from tokentop.store.events.tracker import SourceStats
+from tokentop.store.tail.follower import FileFollower
 
 TAIL = 200  # recent events kept for the live tail
 
 
-class AccessLog(FileSource):
+class AccessLog(FileFollower):
     """One access-event log and what has been read of it (thread-safe to look at)."""
 
     def __init__(self, path: str | Path, *, follow: bool = False, poll: bool = False,
                  tail: int = TAIL) -> None:
-        # The base class publishes into an event ring; this subclass never does.
-        super().__init__(path, cast(EventStream, None), follow=follow, poll=poll)
+        # The event sources' counters: state, last error, received, malformed.
+        self.stats = SourceStats()
+        super().__init__(path, self.stats, follow=follow, poll=poll)
         self.lock = threading.Lock()
         self.summary = AccessSummary()
         self.tail: deque[AccessEvent] = deque(maxlen=tail)
@@ -71,7 +71,7 @@ class AccessLog(FileSource):
         self.run(threading.Event())
         return self.snapshot()
 
-    # -- FileSource hooks ------------------------------------------------------------
+    # -- FileFollower hooks ------------------------------------------------------------
 
     def _publish(self, lines: list[bytes]) -> int:
         events: list[AccessEvent] = []
@@ -99,7 +99,6 @@ class AccessLog(FileSource):
         return len(events)
 
     def _rewritten(self) -> None:
-        super()._rewritten()
         with self.lock:  # the follower reads it again from the top
             self.summary.reset()
             self.tail.clear()
