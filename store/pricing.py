@@ -18,6 +18,9 @@ from importlib import resources
 from typing import Any
 
 PER_MILLION = 1_000_000
+# A 1-hour cache write costs twice the input price (a 5-minute one: ``cache_write``,
+# 1.25x); ccusage's cost.rs applies the same rule, tiers included.
+CACHE_WRITE_1H_INPUT_MULTIPLIER = 2.0
 
 # Prefixes a gateway or SDK puts in front of a model id ("anthropic/claude-...",
 # Bedrock's "us.anthropic.claude-..."). Stripped before matching.
@@ -53,36 +56,54 @@ class Price:
     cache_write: float
     cache_read: float
     above: Tier | None = None
+    fast_multiplier: float = 1.0  # fast mode (Claude ``usage.speed == "fast"``): x this
+
+    @property
+    def cache_write_1h(self) -> float:
+        return self.input * CACHE_WRITE_1H_INPUT_MULTIPLIER
 
     def cost(self, input: int = 0, output: int = 0, cache_write: int = 0,
-             cache_read: int = 0) -> float:
+             cache_read: int = 0, *, cache_write_1h: int = 0, fast: bool = False) -> float:
         """USD for one message's tokens.
 
-        Tiered like ccusage: for each kind separately, tokens beyond the threshold cost
-        the higher price. That is per message, so call this once per message (or use
-        ``cost_from_sums`` with the per-message excess summed up front).
+        ``cache_write`` is the 5-minute cache writes (or all of them when the log does
+        not split them), ``cache_write_1h`` the 1-hour ones. Tiered like ccusage: for
+        each kind separately, tokens beyond the threshold cost the higher price. That is
+        per message, so call this once per message (or use ``cost_from_sums`` with the
+        per-message excess summed up front). ``fast`` applies the fast-mode multiplier
+        to the whole message.
         """
         t = self.above
         if t is None:
-            return self.cost_from_sums(input, output, cache_write, cache_read)
+            return self.cost_from_sums(input, output, cache_write, cache_read,
+                                       cache_write_1h=cache_write_1h, fast=fast)
         return self.cost_from_sums(
             input, output, cache_write, cache_read,
             max(input - t.threshold, 0), max(output - t.threshold, 0),
             max(cache_write - t.threshold, 0), max(cache_read - t.threshold, 0),
+            cache_write_1h=cache_write_1h,
+            cache_write_1h_over=max(cache_write_1h - t.threshold, 0), fast=fast,
         )
 
     def cost_from_sums(self, input: int, output: int, cache_write: int, cache_read: int,
                        input_over: int = 0, output_over: int = 0, cache_write_over: int = 0,
-                       cache_read_over: int = 0) -> float:
+                       cache_read_over: int = 0, *, cache_write_1h: int = 0,
+                       cache_write_1h_over: int = 0, fast: bool = False) -> float:
         """USD for many messages at once, from token sums and summed per-message excess
-        over the tier threshold (what SQL can add up without a row-by-row loop)."""
+        over the tier threshold (what SQL can add up without a row-by-row loop).
+
+        ``fast``: the messages summed were all fast-mode ones (sum them apart)."""
         usd = (input * self.input + output * self.output + cache_write * self.cache_write
-               + cache_read * self.cache_read)
+               + cache_read * self.cache_read + cache_write_1h * self.cache_write_1h)
         t = self.above
         if t is not None:
             usd += (input_over * (t.input - self.input) + output_over * (t.output - self.output)
                     + cache_write_over * (t.cache_write - self.cache_write)
-                    + cache_read_over * (t.cache_read - self.cache_read))
+                    + cache_read_over * (t.cache_read - self.cache_read)
+                    + cache_write_1h_over * (t.input - self.input)
+                    * CACHE_WRITE_1H_INPUT_MULTIPLIER)
+        if fast:
+            usd *= self.fast_multiplier
         return usd / PER_MILLION
 
     def to_json(self) -> dict[str, Any]:
@@ -127,6 +148,7 @@ class PriceTable:
                 above=None if above is None else Tier(
                     threshold, float(above["input"]), float(above["output"]),
                     float(above.get("cache_write") or 0), float(above.get("cache_read") or 0)),
+                fast_multiplier=float(row.get("fast_multiplier") or 1.0),
             )
         self.aliases: dict[str, str] = dict(data.get("aliases", {}))
         # Longest first, so "gpt-5-mini-x" matches gpt-5-mini before gpt-5.
