@@ -100,10 +100,10 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
 
     Without ``--store``: tokentop's own (created on first use), collected into. With it:
     collected into only when it is tokentop's (the default path, or a database with
-    tokentop's ``collector_offsets`` table); anything else, such as openusage's
+    tokentop's owner mark, see ``is_own_store``); anything else, such as openusage's
     ``telemetry.db``, is only read.
     """
-    from tokentop.store.usage.db import has_collector_offsets
+    from tokentop.store.usage.db import is_own_store
     from tokentop.store.usage.paths import default_db_path
 
     default = default_db_path()
@@ -112,6 +112,6 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
     path = Path(store).expanduser()
     if path.resolve() == default.resolve():
         return path, True
-    return path, has_collector_offsets(path)
+    return path, is_own_store(path)
 
 

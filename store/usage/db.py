@@ -39,6 +39,10 @@ class UsageStoreError(Exception):
     """A user-facing, one-line problem with the store (missing, corrupt, locked...)."""
 
 
+class ForeignStoreError(UsageStoreError):
+    """A writer was pointed at a database tokentop did not create (openusage's, ...)."""
+
+
 class UsageStore:
     """A connection to a usage database and the operations writers and readers need."""
 
@@ -66,13 +70,16 @@ class UsageStore:
         if read_only:
             if not target.is_file():
                 raise UsageStoreError(f"usage database not found: {target}")
-            uri = f"file:{quote(str(target.resolve()))}?mode=ro"
+            uri = read_only_uri(target)
             try:
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None,
                                        check_same_thread=False)
             except sqlite3.Error as exc:
                 raise UsageStoreError(describe(exc, target)) from None
         else:
+            if _nonempty(target) and not _owned(target):
+                raise ForeignStoreError(
+                    f"not tokentop's store, only read (dashboard, report): {target}")
             conn = cls._open_rw(target)
         store = cls(target, conn, read_only)
         try:
@@ -270,21 +277,77 @@ class UsageStore:
         self.close()
 
 
-def has_collector_offsets(path: Path) -> bool:
-    """Is the database at ``path`` tokentop's own (it has ``collector_offsets``)?
+def _nonempty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
 
-    Only tokentop's store is collected into; a foreign one such as openusage's
-    ``telemetry.db`` is only read. A missing or unreadable file is not ours.
+
+def read_only_uri(path: Path) -> str:
+    """The URI that reads ``path`` without writing anything next to it.
+
+    ``mode=ro`` alone on a WAL database (openusage's) whose ``-wal`` is absent, i.e. no
+    connection has it open, creates ``-wal`` and ``-shm`` and, being read-only, cannot
+    remove them on close. Then nothing is writing the file, so it is opened
+    ``immutable`` (no locks, no side files). Trade-off: a writer that starts later is not
+    seen until the store is reopened. While a writer runs (``-wal`` present), plain
+    ``mode=ro`` shares its WAL and sees its commits.
     """
-    if not path.is_file():
+    resolved = path.resolve()
+    uri = f"file:{quote(str(resolved))}?mode=ro"
+    if _is_wal(resolved) and not Path(f"{resolved}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
+def _is_wal(path: Path) -> bool:
+    """The header's read/write versions (bytes 18, 19) are 2 in WAL mode."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(20)
+    except OSError:
+        return False
+    return len(head) == 20 and head[18] == 2 and head[19] == 2
+
+
+def is_own_store(path: Path) -> bool:
+    """Is the database at ``path`` tokentop's own, the only kind it writes?
+
+    Yes when tokentop's owner mark is in ``tokentop_meta`` (written when tokentop creates
+    or migrates its store), or for a store an older tokentop made before the mark: it
+    has ``collector_offsets`` and none of openusage's own tables. openusage's
+    ``telemetry.db`` (even one an older tokentop wrongly collected into) and any other
+    SQLite file are not; a missing, empty or unreadable file is not either.
+    """
+    if not _nonempty(path):
         return False
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        return _owned(path)
+    except UsageStoreError:
+        return False
+
+
+def _owned(path: Path) -> bool:
+    """:func:`is_own_store` for an existing file; UsageStoreError if it cannot be read."""
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         try:
-            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                               " AND name = 'collector_offsets'").fetchone()
+            if schema.is_owned(conn):
+                return True
+            names = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
-    except sqlite3.Error:
-        return False
-    return row is not None
+    except sqlite3.Error as exc:
+        raise UsageStoreError(describe(exc, path)) from None
+    return "collector_offsets" in names and not names & OPENUSAGE_ONLY_TABLES
+
+
+# Tables openusage's Store.Init creates and tokentop never does
+# (janekbaraniewski/openusage internal/telemetry/store.go).
+OPENUSAGE_ONLY_TABLES = frozenset({"usage_reconciliation_windows", "balance_observations",
+                                   "usage_rollup_daily", "daemon_meta"})
+
+
+has_collector_offsets = is_own_store  # the name callers used before the owner mark

@@ -41,6 +41,7 @@ from tokentop.store.usage.reports import (
     block_list,
 )
 from tokentop.store.usage.schema import rollup_threshold
+from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
@@ -61,10 +62,11 @@ def window_start(window: str, now: datetime) -> datetime | None:
 
 
 def _range(start: datetime | None, end: datetime) -> tuple[str, list[str]]:
-    """``occurred_at`` in [start, end) in whole seconds, right for both text widths."""
+    """``occurred_at`` in [start, end) in whole seconds, right for both text widths; only
+    rows that count (``semantics.COUNTED_SQL``: not ``status = 'error'``)."""
     if start is None:
-        return "occurred_at < ?", [bound(end)]
-    return "occurred_at >= ? AND occurred_at < ?", [bound(start), bound(end)]
+        return f"occurred_at < ? AND {COUNTED_SQL}", [bound(end)]
+    return f"occurred_at >= ? AND occurred_at < ? AND {COUNTED_SQL}", [bound(start), bound(end)]
 
 
 # -- results ---------------------------------------------------------------------------
@@ -175,10 +177,10 @@ def _sums_sql(keys: str, where: str) -> str:
     t = _tier_threshold()
     return f"""
         SELECT {keys}, {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
-               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
-               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
         FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
         GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
@@ -409,7 +411,7 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     for a, b in split.events:
         where, args = _range(a, b)
         tool_parts.append(
-            "SELECT tool_name, COUNT(*), SUM(COALESCE(input_tokens, 0)),"
+            f"SELECT tool_name, COUNT(*), SUM({INPUT_SQL}),"
             " SUM(COALESCE(output_tokens, 0)), SUM(COALESCE(cache_write_tokens, 0)),"
             " SUM(COALESCE(cache_read_tokens, 0)), SUM(COALESCE(cost_usd, 0))"
             f" FROM usage_events WHERE tool_name IS NOT NULL AND {where} GROUP BY 1")
@@ -468,10 +470,10 @@ def _edge_sql(where: str) -> str:
         SELECT CASE WHEN occurred_at >= ? THEN 2 WHEN occurred_at >= ? THEN 1 ELSE 0 END,
                event_type, provider_id, agent_name, workspace_id, session_id, tool_name,
                {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
-               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
-               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
                MIN(occurred_at), MAX(occurred_at), SUM(COALESCE(cost_usd, 0))
         FROM usage_events WHERE {where}
@@ -711,10 +713,10 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
     where, args = _range(start, end)
     rows = conn.execute(f"""
         SELECT {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
-               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
-               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
                MIN(occurred_at), MAX(occurred_at)
         FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import Price, PriceTable
+from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
@@ -135,7 +136,7 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     types = ",".join("?" * len(USAGE_EVENT_TYPES))
     # "+event_type": not through the (event_type, provider) index, whose order makes
     # every row a random lookup; a scan, or the occurred_at index for a date range.
-    clauses = [f"+event_type IN ({types})"]
+    clauses = [f"+event_type IN ({types})", COUNTED_SQL]
     args: list[Any] = list(USAGE_EVENT_TYPES)
     if opts.source not in SOURCES:
         raise ReportError(f"unknown source {opts.source!r}: use claude, codex or all")
@@ -169,10 +170,10 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
     return f"""
         SELECT {key} AS k, {_MODEL} AS model, cost_usd IS NULL AS calc,
                MIN(replace(occurred_at, 'Z', '')), MAX(replace(occurred_at, 'Z', '')),
-               SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd),
-               {_over("input_tokens", t)}, {_over("output_tokens", t)},
+               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
                {extra}
         FROM usage_events WHERE {where}
@@ -430,7 +431,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     """
     where, args = _where(opts)
     sql = f"""
-        SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0), COALESCE(output_tokens, 0),
+        SELECT occurred_at, {_MODEL}, {INPUT_SQL}, COALESCE(output_tokens, 0),
                COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd
         FROM usage_events WHERE {where} ORDER BY occurred_at
     """
@@ -442,7 +443,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     return {"blocks": out}
 
 
-BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0),
+BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, {INPUT_SQL},
     COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
     COALESCE(cache_read_tokens, 0), cost_usd FROM usage_events"""
 

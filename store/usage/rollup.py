@@ -36,6 +36,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL, counted, input_tokens
+
 # Every key a grain may have after its time column, in this order.
 ALL_KEYS = ("event_type", "provider_id", "agent_name", "workspace_id", "model", "calc",
             "tool_name")
@@ -110,10 +112,10 @@ class Grain:
         return f"""
             INSERT INTO {self.table}
             SELECT substr(occurred_at, 1, {self.width}), {keys},
-                   SUM(COALESCE(input_tokens, 0)), SUM(COALESCE(output_tokens, 0)),
+                   SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                    SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                    TOTAL(cost_usd), COUNT(*),
-                   {over("input_tokens")}, {over("output_tokens")},
+                   {over(INPUT_SQL)}, {over("output_tokens")},
                    {over("cache_write_tokens")}, {over("cache_read_tokens")},
                    MIN(occurred_at), MAX(occurred_at)
             FROM usage_events WHERE {where}
@@ -170,7 +172,7 @@ def rebuild(conn: sqlite3.Connection, threshold: int, since_hour: str | None = N
     recompute the whole days those hours fall in."""
     for grain in (*GRAINS, *SESSION_GRAINS):
         where, args = ["1"], []
-        ev, ev_args = ["1"], []
+        ev, ev_args = [COUNTED_SQL], []
         if since_hour is not None:
             where.append(f"{grain.time} >= ?")
             args.append(since_hour[:grain.width])
@@ -217,6 +219,8 @@ class Deltas:
         self.removed_sessions: set[tuple[str, str, str]] = set()
 
     def add(self, row: list | tuple, sign: int = 1) -> None:
+        if not counted(row[23]):  # as the events are read (semantics.COUNTED_SQL)
+            return
         occurred = row[1]
         model = row[11] or row[12] or "unknown"
         key: Key = (occurred[:13], row[10], row[2] or "", row[3], row[5] or "", model,
@@ -227,9 +231,9 @@ class Deltas:
             if sign < 0:
                 self.removed_sessions.add(skey)
         t = self.threshold
-        i = row[14] or 0
-        o = row[15] or 0
         cr = row[17] or 0
+        i = input_tokens(row[2], row[14], cr)
+        o = row[15] or 0
         cw = row[18] or 0
         acc = self.rows.get(key)
         if acc is None:

@@ -4,14 +4,15 @@ The core tables (``usage_raw_events``, ``usage_events``) and their indexes match
 openusage's ``telemetry.db`` so each tool can read the other's database. tokentop adds
 ``collector_offsets`` (where each collector stopped in each log file, committed in the
 same transaction as the events it produced, so a crash never loses or repeats one) and
-``_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota snapshots
+``tokentop_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota snapshots
 (``usage_limit_snapshots``: the raw payload a ``limit_snapshot`` came in is blanked an
 hour after ingest, but the Usage screen's gauges need the latest one for as long as
 it is the latest) and ``tokentop_meta``. Everything is ``IF NOT EXISTS``: opening
 openusage's database read-write would add only tokentop's tables, never change
 openusage's.
 
-Versions (``_migrations``): 1 the tables above without the rollup; 2 drops
+Versions (``tokentop_migrations``, once ``_migrations``: openusage's name, see
+:data:`MIGRATIONS`): 1 the tables above without the rollup; 2 drops
 ``idx_usage_events_message_id`` (nothing queries it since Claude message keys became
 global, and its random keys cost a third of the pages a batch dirtied) and adds the
 rollup, built from the events already stored, and the quota snapshots; 3 adds the
@@ -72,15 +73,15 @@ CREATE TABLE IF NOT EXISTS usage_events (
 );
 CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at ON usage_events(occurred_at);
 CREATE INDEX IF NOT EXISTS idx_usage_events_raw_event_id ON usage_events(raw_event_id);
-CREATE INDEX IF NOT EXISTS idx_usage_events_provider_account_time
+CREATE INDEX IF NOT EXISTS idx_usage_events_provider_window
   ON usage_events(provider_id, account_id, occurred_at);
-CREATE INDEX IF NOT EXISTS idx_usage_events_provider_account_type_time
+CREATE INDEX IF NOT EXISTS idx_usage_events_provider_account_type_occurred
   ON usage_events(provider_id, account_id, event_type, occurred_at DESC);
 CREATE INDEX IF NOT EXISTS idx_usage_events_type_provider ON usage_events(event_type, provider_id);
 """
 
 TOKENTOP = """
-CREATE TABLE IF NOT EXISTS _migrations (
+CREATE TABLE IF NOT EXISTS tokentop_migrations (
   version INTEGER PRIMARY KEY,
   applied_at TEXT NOT NULL
 );
@@ -109,6 +110,17 @@ CREATE INDEX IF NOT EXISTS idx_usage_limit_snapshots_time
 """ + rollup.DDL
 
 THRESHOLD_KEY = "rollup_tier_threshold"
+# tokentop's migration bookkeeping. Not ``_migrations``: openusage's RunMigrations keeps
+# ``_migrations (name TEXT PRIMARY KEY, applied_at)`` and queries ``WHERE name = ?``,
+# which fails on a table keyed by ``version`` (internal/telemetry/store.go).
+MIGRATIONS = "tokentop_migrations"
+# Written when tokentop creates (or migrates) its own store: what makes a database
+# tokentop's (``tokentop.store.usage.db.is_own_store``); any other is only read.
+OWNER_KEY, OWNER_VALUE = "store_owner", "tokentop"
+# Index names tokentop used before taking openusage's own names for the same columns
+# (openusage's Store.Init would add its names beside them: the same index twice).
+OLD_INDEXES = ("idx_usage_events_provider_account_time",
+               "idx_usage_events_provider_account_type_time")
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -116,14 +128,14 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(CORE + TOKENTOP)
 
 
-REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets",
+REQUIRED_TABLES = ("usage_raw_events", "usage_events", MIGRATIONS, "collector_offsets",
                    "tokentop_meta", "usage_limit_snapshots", *rollup.TABLES)
 
 
 def version(conn: sqlite3.Connection) -> int:
-    """The highest migration applied (0: none recorded, or no ``_migrations`` table)."""
+    """The highest migration applied (0: none recorded, or no bookkeeping table)."""
     try:
-        row = conn.execute("SELECT MAX(version) FROM _migrations").fetchone()
+        row = conn.execute(f"SELECT MAX(version) FROM {MIGRATIONS}").fetchone()
     except sqlite3.OperationalError:
         return 0
     return int(row[0] or 0)
@@ -148,7 +160,31 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     wanted = set(REQUIRED_TABLES) | set(_index_names())
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
-            and rollup_threshold(conn) == threshold)
+            and rollup_threshold(conn) == threshold and is_owned(conn)
+            and not names & set(OLD_INDEXES))
+
+
+def is_owned(conn: sqlite3.Connection) -> bool:
+    """Whether tokentop's owner mark is in this database."""
+    try:
+        row = conn.execute("SELECT value FROM tokentop_meta WHERE key = ?",
+                           (OWNER_KEY,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] == OWNER_VALUE
+
+
+def _adopt_legacy_bookkeeping(conn: sqlite3.Connection) -> None:
+    """Move a store's ``_migrations (version, applied_at)`` rows into
+    ``tokentop_migrations`` and drop it, and drop the index names tokentop used before
+    openusage's. openusage's own ``_migrations`` (keyed by ``name``) is left alone."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(_migrations)")]
+    if cols == ["version", "applied_at"]:
+        conn.execute(f"INSERT OR IGNORE INTO {MIGRATIONS} SELECT version, applied_at"
+                     " FROM _migrations")
+        conn.execute("DROP TABLE _migrations")
+    for name in OLD_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def migrate(conn: sqlite3.Connection, threshold: int) -> None:
@@ -158,17 +194,19 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     sums depend on it, so a new table with another threshold rebuilds the rollup.
     """
     _create_each(conn)
+    _adopt_legacy_bookkeeping(conn)
+    conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)", (OWNER_KEY, OWNER_VALUE))
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     have = version(conn)
     if have < 1:
-        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (1, ?)", (now,))
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (1, ?)", (now,))
     rebuild = rollup_threshold(conn) != threshold
     if have < 2:
         conn.execute("DROP INDEX IF EXISTS idx_usage_events_message_id")
-        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (2, ?)", (now,))
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (2, ?)", (now,))
         rebuild = True
     if have < 3:
-        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (3, ?)", (now,))
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (3, ?)", (now,))
         rebuild = True
     if rebuild:
         rollup.rebuild(conn, threshold)

@@ -104,6 +104,7 @@ def v1_store(path: Path) -> None:
             conn.execute(f"DROP TABLE {name}")
         conn.execute("DROP TABLE tokentop_meta")
         conn.execute("DROP TABLE usage_limit_snapshots")
+        conn.execute("ALTER TABLE tokentop_migrations RENAME TO _migrations")  # its old name
         conn.execute("DELETE FROM _migrations")
         conn.execute("CREATE INDEX idx_usage_events_message_id ON usage_events(message_id)")
 
@@ -118,7 +119,7 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     with UsageStore.open(path) as s:
         conn = s.conn
         assert schema.version(conn) == schema.SCHEMA_VERSION == 3
-        assert [r[0] for r in conn.execute("SELECT version FROM _migrations")] == [1, 2, 3]
+        assert [r[0] for r in conn.execute("SELECT version FROM tokentop_migrations")] == [1, 2, 3]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert "idx_usage_events_message_id" not in names
         assert table(conn) and table(conn) == rebuilt(conn)
@@ -142,7 +143,7 @@ def test_a_v2_store_gains_the_coarser_grains(tmp_path: Path) -> None:
         s.ingest([random_request(rng) for _ in range(60)])
         for grain in (rollup.DAY, rollup.HOUR_MODEL, rollup.SESSION_DAY):
             s.conn.execute(f"DROP TABLE {grain.table}")
-        s.conn.execute("DELETE FROM _migrations WHERE version = 3")
+        s.conn.execute("DELETE FROM tokentop_migrations WHERE version = 3")
         s.conn.execute(f"UPDATE {rollup.TABLE} SET events = events + 1")  # rebuilt too
     with UsageStore.open(path) as s:
         assert schema.version(s.conn) == 3
