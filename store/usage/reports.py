@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import Price, PriceTable
+from tokentop.store.usage.readonly import read_only_uri
 from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
@@ -97,7 +97,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     if not path.exists():
         raise ReportError(f"usage store not found: {path}")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
         conn.execute("PRAGMA query_only = ON")
         conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchall()
     except sqlite3.DatabaseError as e:

@@ -4,7 +4,8 @@ The core tables (``usage_raw_events``, ``usage_events``) and their indexes match
 openusage's ``telemetry.db`` so each tool can read the other's database. tokentop adds
 ``collector_offsets`` (where each collector stopped in each log file, committed in the
 same transaction as the events it produced, so a crash never loses or repeats one) and
-``tokentop_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota snapshots
+``tokentop_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota
+snapshots
 (``usage_limit_snapshots``: the raw payload a ``limit_snapshot`` came in is blanked an
 hour after ingest, but the Usage screen's gauges need the latest one for as long as
 it is the latest) and ``tokentop_meta``. Everything is ``IF NOT EXISTS``: opening

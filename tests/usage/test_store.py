@@ -39,7 +39,8 @@ def test_open_creates_private_dir_and_file_with_wal(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(Path(f"{path}-wal").stat().st_mode) == 0o600
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        assert {"usage_events", "usage_raw_events", "collector_offsets", "tokentop_migrations"} <= tables
+        assert {"usage_events", "usage_raw_events", "collector_offsets",
+                "tokentop_migrations"} <= tables
     # reopening an existing store is fine and keeps the data
     with UsageStore.open(path) as store:
         assert store.conn.execute("SELECT count(*) FROM usage_events").fetchone()[0] == 1
