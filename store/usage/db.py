@@ -26,8 +26,14 @@ from tokentop.store.sqlite_errors import describe
 from tokentop.store.usage import schema
 from tokentop.store.usage.ingest import ingest_batch
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
+from tokentop.store.usage.ownership import (
+    UnreadableStore,
+    is_own_store,
+    nonempty,
+    owned,
+    read_only_uri,
+)
 from tokentop.store.usage.paths import default_db_path
-from tokentop.store.usage.readonly import read_only_uri
 
 BUSY_TIMEOUT_MS = 5000
 GROUP_COMMIT_S = 1.0  # the longest a collector's batches wait to be committed together
@@ -77,7 +83,11 @@ class UsageStore:
             except sqlite3.Error as exc:
                 raise UsageStoreError(describe(exc, target)) from None
         else:
-            if _nonempty(target) and not _owned(target):
+            try:
+                foreign = nonempty(target) and not owned(target)
+            except UnreadableStore as exc:
+                raise UsageStoreError(str(exc)) from None
+            if foreign:
                 raise ForeignStoreError(
                     f"not tokentop's store, only read (dashboard, report): {target}")
             conn = cls._open_rw(target)
@@ -275,52 +285,6 @@ class UsageStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _nonempty(path: Path) -> bool:
-    try:
-        return path.stat().st_size > 0
-    except OSError:
-        return False
-
-
-def is_own_store(path: Path) -> bool:
-    """Is the database at ``path`` tokentop's own, the only kind it writes?
-
-    Yes when tokentop's owner mark is in ``tokentop_meta`` (written when tokentop creates
-    or migrates its store), or for a store an older tokentop made before the mark: it
-    has ``collector_offsets`` and none of openusage's own tables. openusage's
-    ``telemetry.db`` (even one an older tokentop wrongly collected into) and any other
-    SQLite file are not; a missing, empty or unreadable file is not either.
-    """
-    if not _nonempty(path):
-        return False
-    try:
-        return _owned(path)
-    except UsageStoreError:
-        return False
-
-
-def _owned(path: Path) -> bool:
-    """:func:`is_own_store` for an existing file; UsageStoreError if it cannot be read."""
-    try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True)
-        try:
-            if schema.is_owned(conn):
-                return True
-            names = {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise UsageStoreError(describe(exc, path)) from None
-    return "collector_offsets" in names and not names & OPENUSAGE_ONLY_TABLES
-
-
-# Tables openusage's Store.Init creates and tokentop never does
-# (janekbaraniewski/openusage internal/telemetry/store.go).
-OPENUSAGE_ONLY_TABLES = frozenset({"usage_reconciliation_windows", "balance_observations",
-                                   "usage_rollup_daily", "daemon_meta"})
 
 
 has_collector_offsets = is_own_store  # the name callers used before the owner mark

@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import Price, PriceTable
-from tokentop.store.usage.readonly import read_only_uri
+from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
