@@ -219,7 +219,7 @@ class Deltas:
         self.removed_sessions: set[tuple[str, str, str]] = set()
 
     def add(self, row: list | tuple, sign: int = 1) -> None:
-        if not counted(row[23]):  # as the events are read (semantics.COUNTED_SQL)
+        if not counted(row[23], row[14], row[15], row[17], row[18], row[20]):  # COUNTED_SQL
             return
         occurred = row[1]
         model = row[11] or row[12] or "unknown"

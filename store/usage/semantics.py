@@ -9,7 +9,7 @@ tokentop's own Codex collector writes Codex rows the same way, so one rule serve
 stores; tokentop's older Codex rows (``provider_id = 'openai'``, input already without
 the cache) are left as they are. openusage's read model drops ``status = 'error'`` rows
 from every token and cost sum (internal/telemetry/usage_view_query_*.go:
-``AND status != 'error'``); so does tokentop.
+``AND status != 'error'``); so does tokentop (see :data:`COUNTED_SQL`).
 
 The SQL expressions name bare columns of ``usage_events``; the Python mirrors serve the
 rollup's per-batch deltas, which must agree with the SQL to the token.
@@ -26,8 +26,15 @@ INPUT_SQL = (
     " ELSE COALESCE(input_tokens, 0) END)"
 )
 
-# Rows that count towards tokens and cost.
-COUNTED_SQL = "status != 'error'"
+# Rows that are read. An error row that carries usage is left out, as openusage leaves
+# it out; one without (Claude's API-error messages, which tokentop's collector stores
+# as status 'error' with zero tokens) adds nothing to any sum and stays, because ccusage
+# counts it as a block entry (tests/usage/test_ccusage_parity.py, blocks).
+COUNTED_SQL = (
+    "(status != 'error' OR COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0)"
+    " + COALESCE(cache_read_tokens, 0) + COALESCE(cache_write_tokens, 0) = 0"
+    " AND COALESCE(cost_usd, 0) = 0)"
+)
 
 
 def input_tokens(provider_id: str | None, input_: int | None, cache_read: int | None) -> int:
@@ -38,6 +45,9 @@ def input_tokens(provider_id: str | None, input_: int | None, cache_read: int | 
     return i
 
 
-def counted(status: str | None) -> bool:
+def counted(status: str | None, input_: int | None, output: int | None,
+            cache_read: int | None, cache_write: int | None, cost: float | None) -> bool:
     """:data:`COUNTED_SQL` for one row."""
-    return status != "error"
+    return status != "error" or (
+        (input_ or 0) + (output or 0) + (cache_read or 0) + (cache_write or 0) == 0
+        and not cost)

@@ -357,3 +357,26 @@ def test_an_openusage_db_an_old_tokentop_wrote_into_stays_foreign(ou: Path) -> N
     assert not is_own_store(ou)
     with pytest.raises(ForeignStoreError):
         UsageStore.open(ou)
+
+
+def test_rollup_deltas_follow_the_same_rule(tmp_path: Path) -> None:
+    """The rollup's per-batch deltas (Python) and its rebuild (SQL) agree on Codex rows
+    and error rows, so tokentop's store reads the same through either."""
+    path = tmp_path / "usage.db"
+    UsageStore.open(path).close()
+    conn = sqlite3.connect(path)
+    insert(conn, ROWS)
+    threshold = schema.rollup_threshold(conn) or 200_000
+    schema.rollup.rebuild(conn, threshold)
+    deltas = schema.rollup.Deltas(threshold)
+    for row in conn.execute("SELECT * FROM usage_events"):
+        deltas.add(row)
+    table = schema.rollup.TABLE
+    built = conn.execute(f"SELECT SUM(input), SUM(cache_read), SUM(events) FROM {table}"
+                         " WHERE event_type = 'message_usage'").fetchone()
+    conn.close()
+    summed = [0, 0, 0]
+    for key, acc in deltas.rows.items():
+        if key[1] == "message_usage":
+            summed = [summed[0] + acc[0], summed[1] + acc[3], summed[2] + acc[5]]
+    assert tuple(summed) == built == (4_100, 13_000, 3)  # e3 (error, 50k tokens) left out
