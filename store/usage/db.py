@@ -1,9 +1,12 @@
 """The usage store: one SQLite database, opened read-write by a writer or read-only.
 
-Read-write opens tokentop's own store (created on first use: directory 0700, file
-0600, schema, WAL, ``synchronous=NORMAL``, ``busy_timeout``). Read-only opens any
-compatible database with SQLite's ``mode=ro`` (no writes, no schema changes), which is
-how tokentop reads openusage's ``telemetry.db`` while openusage is writing to it.
+Read-write opens tokentop's own store only (created on first use: directory 0700, file
+0600, schema, WAL, ``synchronous=NORMAL``, ``busy_timeout``); any other existing
+database (openusage's ``telemetry.db``, ...) raises :class:`ForeignStoreError` before
+anything is written (``tokentop.store.usage.ownership``). Read-only opens any compatible
+database through ``ownership.read_only_uri`` (``mode=ro``; ``immutable`` for a foreign
+WAL file nobody has open, so no ``-wal``/``-shm`` is left behind), which is how tokentop
+reads openusage's ``telemetry.db``, also while openusage is writing to it.
 
 ``foreign_keys`` is ON, as openusage sets it on its one connection: an event must
 reference an existing raw event, and a raw event still referenced cannot be deleted.
