@@ -1,5 +1,8 @@
 """The Codex collector: last vs. total-difference usage, cached input, the model from
-turn_context, and state that survives an incremental restart."""
+turn_context, and state that survives an incremental restart.
+
+Rows are written as openusage writes Codex rows: provider_id "codex", input_tokens
+including the cached input (cache_read_tokens = cached)."""
 
 from __future__ import annotations
 
@@ -70,9 +73,9 @@ def test_last_token_usage_maps_cached_input_to_cache_read():
     assert p.parse(ctx("gpt-5-codex").encode()) is None
     req = p.parse(tc("2026-11-20T09:00:02.000Z", usage(1000, 300, 50, 20),
                      usage(1000, 300, 50, 20)).encode())
-    assert (req.model_raw, req.provider_id, req.agent_name) == ("gpt-5-codex", "openai", "codex")
+    assert (req.model_raw, req.provider_id, req.agent_name) == ("gpt-5-codex", "codex", "codex")
     assert (req.input_tokens, req.cache_read_tokens, req.output_tokens, req.reasoning_tokens,
-            req.total_tokens) == (700, 300, 50, 20, 1050)
+            req.total_tokens) == (1000, 300, 50, 20, 1050)  # input includes cached (openusage)
     assert c.usage_lines == 1
 
 
@@ -83,10 +86,10 @@ def test_difference_of_totals_when_last_is_missing(store, tmp_path):
             tc("2026-11-20T09:00:04.000Z", total=usage(250, 40, 9, 2)),  # no change: no event
             tc("2026-11-20T09:00:05.000Z", last=usage(7, 0, 1), total=usage(257, 40, 10, 2)))
     r = run(store, tmp_path)
-    assert r.codex.usage_lines == 3 and r.codex.skipped == {"zero_usage": 1}
+    assert r.codex.usage_lines == 3 and r.codex.skipped == {"unchanged_total": 1}
     got = rows(tmp_path / "usage.db")
-    assert [g[1:6] for g in got] == [(90, 10, 5, 0, 105), (120, 30, 4, 2, 154), (7, 0, 1, 0, 8)]
-    assert got[0][6:] == ("openai", "codex", "sess-1", "/home/u/app")
+    assert [g[1:6] for g in got] == [(100, 10, 5, 0, 105), (150, 30, 4, 2, 154), (7, 0, 1, 0, 8)]
+    assert got[0][6:] == ("codex", "codex", "sess-1", "/home/u/app")
 
 
 def test_model_falls_back_to_gpt5_and_token_count_model_wins(store, tmp_path):
@@ -109,7 +112,7 @@ def test_incremental_restart_keeps_the_model_and_totals(tmp_path):
         second = run(s, sessions)
     assert second.codex.lines == 1 and second.codex.bytes_read < f.stat().st_size
     got = rows(tmp_path / "usage.db")
-    assert got[1][:6] == ("gpt-5-codex", 60, 20, 4, 0, 84)
+    assert got[1][:6] == ("gpt-5-codex", 80, 20, 4, 0, 84)
     assert got[1][8:] == ("sess-9", "/home/u/app")  # the turn_context cwd, after the meta
 
 
