@@ -136,7 +136,7 @@ class CodexState:
     # "count": a token count was counted and no response record paired with it yet;
     # "record": the reverse. The other line of the same response is then not counted.
     pending: str | None = None
-    limits: Any = None  # the last rate_limits turned into a snapshot
+    limits: Any = None  # the last rate_limits (as logged) turned into a snapshot
 
 
 def session_from_path(path: Path) -> str:
@@ -262,7 +262,11 @@ class CodexParser:
             return None
         p = e.payload
         st = self.state
-        ts = parse_ts(e.timestamp.strip()) if e.timestamp and e.timestamp.strip() else None
+        # times are parsed only where used: the usage lines, and every line of a fork's copy
+        timed = (st.fork_at is not None or e.type in ("token_usage_record", "session_meta")
+                 or (p is not None and p.type == "token_count"))
+        ts = (parse_ts(e.timestamp.strip()) if timed and e.timestamp and e.timestamp.strip()
+              else None)
         if e.type == "session_meta" and p is not None:
             if not st.own_meta:  # later ones are a fork's copy of its parent's
                 st.own_meta = True
@@ -296,9 +300,10 @@ class CodexParser:
             if emit:
                 self.counts.skip("bad_timestamp")
             return None
-        snap = None if copy else limit_snapshot(p.rate_limits, ts)
-        if snap is not None and snap["metrics"] != st.limits:
-            st.limits = snap["metrics"]  # also on a resumed read's prefix: no repeat
+        changed = not copy and p.rate_limits is not None and p.rate_limits != st.limits
+        snap = limit_snapshot(p.rate_limits, ts) if changed else None
+        if snap is not None:
+            st.limits = p.rate_limits  # also on a resumed read's prefix: no repeat
             if emit:
                 self.extra.append(IngestRequest(
                     source_system="codex", source_channel=SourceChannel.JSONL,
