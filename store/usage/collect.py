@@ -259,8 +259,7 @@ class Collector:
             for batch in batches:
                 counts.lines += len(batch)
                 for line in batch:
-                    req = parser.parse(line)
-                    if req is not None:
+                    for req in parser.feed(line):
                         sink.add(req, counts)
                 sink.offset(offset_of(codex.COLLECTOR, task, reader))
                 sink.maybe_flush()
