@@ -32,6 +32,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import Price, PriceTable
+from tokentop.store.usage.rollup import FAST_SUFFIX, MODEL_EXPR
+from tokentop.store.usage.schema import TOKENTOP_COLUMNS, has_tokentop_columns
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
@@ -152,7 +154,19 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), args
 
 
-_MODEL = "COALESCE(model_raw, model_canonical, 'unknown')"
+_MODEL = MODEL_EXPR  # a fast-mode message's model is ``<model>-fast`` (ccusage's name)
+_CW1H = "COALESCE(tokentop_cache_write_1h, 0)"  # the 1-hour cache writes
+_CW5M = f"COALESCE(cache_write_tokens, 0) - {_CW1H}"  # the rest: 5-minute writes
+
+
+def for_store(conn: sqlite3.Connection, sql: str) -> str:
+    """``sql`` for ``conn``'s store: a foreign one (openusage's) has no ``tokentop_*``
+    columns, so they read as NULL there (no 1-hour split, no fast mode)."""
+    if has_tokentop_columns(conn):
+        return sql
+    for name, _ in TOKENTOP_COLUMNS:
+        sql = sql.replace(name, "NULL")
+    return sql
 
 
 def _over(column: str, threshold: int) -> str:
@@ -173,7 +187,9 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd),
                {_over("input_tokens", t)}, {_over("output_tokens", t)},
-               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
+               {_over(_CW5M, t)},
+               {_over("cache_read_tokens", t)},
+               SUM({_CW1H}), {_over(_CW1H, t)}
                {extra}
         FROM usage_events WHERE {where}
         GROUP BY k, model, calc
@@ -216,7 +232,8 @@ class _Group:
     workspace: str | None = None
 
     def add(self, model: str, row: tuple, price_of: _Pricer) -> None:
-        (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro) = row[:14]
+        (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro, cw1h,
+         cw1ho) = row[:16]
         s = self.models.get(model)
         if s is None:
             s = self.models[model] = _ModelSums()
@@ -225,12 +242,12 @@ class _Group:
         s.cache_write += cw
         s.cache_read += cr
         if calc:
-            price = price_of(model)
-            if price is None:
+            cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+            if cost is None:
                 if model != SYNTHETIC and (i or o or cw or cr):
                     s.missing = True
             else:
-                s.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+                s.cost += cost
         else:
             s.cost += given or 0.0
         s.first = min(s.first, first)
@@ -258,11 +275,50 @@ class _Group:
 
 
 class _Pricer:
+    """Prices by the report's model key: ``<model>-fast`` is ``<model>`` at fast-mode
+    rates (unless the table knows a model by that very name)."""
+
     def __init__(self) -> None:
         self.table = PriceTable.load()
+        self._memo: dict[str, tuple[Price | None, bool]] = {}
 
     def __call__(self, model: str) -> Price | None:
-        return None if model == SYNTHETIC else self.table.lookup(model)
+        return self.price(model)[0]
+
+    def price(self, model: str) -> tuple[Price | None, bool]:
+        """(the price, whether it is fast mode)."""
+        found = self._memo.get(model)
+        if found is None:
+            found = (None, False)
+            if model != SYNTHETIC:
+                base = model.removesuffix(FAST_SUFFIX)
+                exact = self.table.prices.get(model.strip().lower())
+                if base != model and exact is None:
+                    found = (self.table.lookup(base), True)
+                else:
+                    found = (self.table.lookup(model), False)
+            self._memo[model] = found
+        return found
+
+    def cost(self, model: str, i: int, o: int, cw: int, cr: int, io: int = 0, oo: int = 0,
+             cwo: int = 0, cro: int = 0, cw1h: int = 0, cw1ho: int = 0) -> float | None:
+        """USD for sums of messages of one model key, or None when it is unpriced.
+        ``cw`` is all cache writes, ``cw1h`` the 1-hour part (``cwo``: the 5-minute
+        part's per-message excess); as ccusage's cost.rs, 1-hour writes cost 2x input."""
+        price, fast = self.price(model)
+        if price is None:
+            return None
+        return price.cost_from_sums(i, o, cw - cw1h, cr, io, oo, cwo, cro,
+                                    cache_write_1h=cw1h, cache_write_1h_over=cw1ho,
+                                    fast=fast)
+
+    def cost_one(self, model: str, i: int, o: int, cw: int, cr: int,
+                 cw1h: int = 0) -> float | None:
+        """USD for one message (tiers per message)."""
+        price, fast = self.price(model)
+        if price is None:
+            return None
+        return price.cost(i, o, cw - cw1h, cr, cache_write_1h=cw1h, fast=fast)
 
 
 def _grand_totals(groups: Iterable[_Group]) -> dict[str, Any]:
@@ -292,7 +348,7 @@ def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str) -> dict[
     price_of = _Pricer()
     periods: dict[str, _Group] = {}
     keys: dict[str, str] = {}
-    for row in conn.execute(sql, args):
+    for row in conn.execute(for_store(conn, sql), args):
         utc_key, model = row[0], row[1]
         period = keys.get(utc_key)
         if period is None:
@@ -329,11 +385,11 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     sql = _group_sql("COALESCE(session_id, '')", where, ", MAX(workspace_id)")
     price_of = _Pricer()
     groups: dict[str, _Group] = {}
-    for row in conn.execute(sql, args):
+    for row in conn.execute(for_store(conn, sql), args):
         g = groups.setdefault(row[0], _Group())
         g.add(row[1], row, price_of)
-        if row[14] and not g.workspace:
-            g.workspace = row[14]
+        if row[16] and not g.workspace:
+            g.workspace = row[16]
     rows = [
         {
             **g.entry(), "sessionId": sid or "unknown", "projectPath": project_path(g.workspace),
@@ -431,10 +487,11 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     where, args = _where(opts)
     sql = f"""
         SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0), COALESCE(output_tokens, 0),
-               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd
+               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd,
+               {_CW1H}
         FROM usage_events WHERE {where} ORDER BY occurred_at
     """
-    rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(sql, args)),
+    rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(for_store(conn, sql), args)),
                   key=lambda r: r[0])  # re-sort: variable-width strings misorder in a second
     out = block_list(rows, opts.now or datetime.now(UTC))
     if active_only:
@@ -444,7 +501,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
 
 BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, COALESCE(input_tokens, 0),
     COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
-    COALESCE(cache_read_tokens, 0), cost_usd FROM usage_events"""
+    COALESCE(cache_read_tokens, 0), cost_usd, {_CW1H} FROM usage_events"""
 
 
 HourEntry = tuple[datetime, datetime, list[tuple]]
@@ -455,7 +512,8 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
                     ) -> list[dict[str, Any]]:
     """:func:`block_list` over the hourly rollup: ``entries`` of (first, last, parts),
     one per hour in time order, each part (model, calc, input, output, cache write,
-    cache read, given cost, events, and the four per-message excesses).
+    cache read, given cost, events, the four per-message excesses, the 1-hour cache
+    writes and their excess).
 
     The same blocks as walking every event: a block starts on the hour and lasts 5
     hours, so it splits only on an hour boundary, and the 5-hour-silence rule compares
@@ -486,7 +544,7 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
             cur = _Block(start=first.replace(minute=0, second=0, microsecond=0), first=first,
                          last=first)
         cur.last = max(cur.last, last)
-        for model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro in parts:
+        for model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro, cw1h, cw1ho in parts:
             cur.entries += n
             cur.input += i
             cur.output += o
@@ -495,9 +553,9 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
             if not calc:
                 cur.cost += given or 0.0
             else:
-                price = price_of(model)
-                if price is not None:
-                    cur.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+                cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+                if cost is not None:
+                    cur.cost += cost
             cur.models.setdefault(model, None)
     if cur is not None:
         out.append(cur.json(now))
@@ -506,11 +564,12 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
 
 def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
     """ccusage's blocks (and gaps) over ``rows`` of (time, model, input, output,
-    cache write, cache read, given cost), sorted by time. Shared with the read model."""
+    cache write, cache read, given cost, 1-hour cache writes), sorted by time. Shared
+    with the read model."""
     price_of = _Pricer()
     out: list[dict[str, Any]] = []
     cur: _Block | None = None
-    for ts, model, i, o, cw, cr, given in rows:
+    for ts, model, i, o, cw, cr, given, cw1h in rows:
         if cur is not None and (ts - cur.start > BLOCK or ts - cur.last > BLOCK):
             out.append(cur.json(now))
             if ts - cur.last > BLOCK:
@@ -527,9 +586,9 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
         if given is not None:
             cur.cost += given
         else:
-            price = price_of(model)
-            if price is not None:
-                cur.cost += price.cost(i, o, cw, cr)
+            cost = price_of.cost_one(model, i, o, cw, cr, cw1h)
+            if cost is not None:
+                cur.cost += cost
         cur.models.setdefault(model, None)
     if cur is not None:
         out.append(cur.json(now))

@@ -16,7 +16,9 @@ Versions (``_migrations``): 1 the tables above without the rollup; 2 drops
 global, and its random keys cost a third of the pages a batch dirtied) and adds the
 rollup, built from the events already stored, and the quota snapshots; 3 adds the
 rollup's coarser grains (per UTC day, per hour and model, sessions per day) and
-rebuilds every grain from the events.
+rebuilds every grain from the events; 4 (Claude Code 2.1's usage fields, see
+``TOKENTOP_COLUMNS``) adds tokentop-named columns to ``usage_events`` and rebuilds the
+rollup with the 1-hour cache-write sums and fast-mode models apart.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import rollup
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -110,10 +112,46 @@ CREATE INDEX IF NOT EXISTS idx_usage_limit_snapshots_time
 
 THRESHOLD_KEY = "rollup_tier_threshold"
 
+# --- migration 4: Claude Code 2.1's usage fields, in tokentop-named columns -----------
+# openusage's ``usage_events`` has one cache_write_tokens column (kept = all writes);
+# the 1-hour part, the speed, the sidechain flag and the shown-not-priced fields live
+# in columns named ``tokentop_*`` (ALTER TABLE ADD COLUMN: O(1), no row rewritten;
+# openusage names its columns, so it reads and writes the table as before).
+TOKENTOP_COLUMNS = (
+    ("tokentop_cache_write_1h", "INTEGER"), ("tokentop_speed", "TEXT"),
+    ("tokentop_sidechain", "INTEGER"), ("tokentop_web_search_requests", "INTEGER"),
+    ("tokentop_web_fetch_requests", "INTEGER"), ("tokentop_service_tier", "TEXT"),
+    ("tokentop_inference_geo", "TEXT"),
+)
+
+
+def has_tokentop_columns(conn: sqlite3.Connection) -> bool:
+    """Whether ``usage_events`` has migration 4's columns (a foreign store has not)."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
+    return TOKENTOP_COLUMNS[0][0] in names
+
+
+def _add_tokentop_columns(conn: sqlite3.Connection) -> None:
+    names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
+    for name, kind in TOKENTOP_COLUMNS:
+        if name not in names:
+            conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
+
+
+def _migrate_4(conn: sqlite3.Connection) -> None:
+    """Add the columns and recreate the rollup grains, whose sums gained columns."""
+    _add_tokentop_columns(conn)
+    for table in rollup.TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    for statement in rollup.DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
 
 def create(conn: sqlite3.Connection) -> None:
     """Create every table and index that is missing (idempotent)."""
     conn.executescript(CORE + TOKENTOP)
+    _add_tokentop_columns(conn)
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", "_migrations", "collector_offsets",
@@ -148,6 +186,7 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     wanted = set(REQUIRED_TABLES) | set(_index_names())
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
+            and has_tokentop_columns(conn)
             and rollup_threshold(conn) == threshold)
 
 
@@ -169,6 +208,10 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
         rebuild = True
     if have < 3:
         conn.execute("INSERT OR IGNORE INTO _migrations VALUES (3, ?)", (now,))
+        rebuild = True
+    if have < 4:
+        _migrate_4(conn)
+        conn.execute("INSERT OR IGNORE INTO _migrations VALUES (4, ?)", (now,))
         rebuild = True
     if rebuild:
         rollup.rebuild(conn, threshold)
