@@ -19,6 +19,7 @@ by one, because a block boundary depends on the gap between consecutive events.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
@@ -365,14 +366,16 @@ def daily(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     """``{"daily": [{date, ...tokens, totalCost, modelsUsed, modelBreakdowns}], "totals"}``."""
     periods = _by_period(conn, opts, "%Y-%m-%d")
     rows = [{"date": d, **g.entry()} for d, g in periods.items()]
-    return {"daily": rows, "totals": _grand_totals(periods.values())}
+    return {"daily": rows, "totals": _grand_totals(periods.values()),
+            **claude_details(conn, opts)}
 
 
 def monthly(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     """``{"monthly": [{month: "YYYY-MM", ...}], "totals"}``."""
     periods = _by_period(conn, opts, "%Y-%m")
     rows = [{"month": m, **g.entry()} for m, g in periods.items()]
-    return {"monthly": rows, "totals": _grand_totals(periods.values())}
+    return {"monthly": rows, "totals": _grand_totals(periods.values()),
+            **claude_details(conn, opts)}
 
 
 def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
@@ -399,7 +402,45 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     ]
     rows.sort(key=lambda r: r["lastActivity"], reverse=True)
     rows.sort(key=lambda r: r["totalCost"], reverse=True)  # ccusage: costliest first
-    return {"sessions": rows, "totals": _grand_totals(groups.values())}
+    return {"sessions": rows, "totals": _grand_totals(groups.values()),
+            **claude_details(conn, opts, per_session=True)}
+
+
+_DETAILS_SQL = """
+    SELECT {key}, SUM(COALESCE(tokentop_cache_write_1h, 0)),
+           COUNT(CASE WHEN tokentop_speed = 'fast' THEN 1 END),
+           SUM(COALESCE(tokentop_web_search_requests, 0)),
+           SUM(COALESCE(tokentop_web_fetch_requests, 0)),
+           json_group_array(DISTINCT tokentop_service_tier),
+           json_group_array(DISTINCT tokentop_inference_geo)
+    FROM usage_events WHERE {where} GROUP BY 1
+"""
+
+
+def _details(row: tuple) -> dict[str, Any]:
+    tiers, geos = (sorted(v for v in json.loads(text) if v) for text in row[5:7])
+    return {"cacheWrite1hTokens": row[1], "fastMessages": row[2],
+            "webSearchRequests": row[3], "webFetchRequests": row[4],
+            "serviceTiers": tiers, "inferenceGeos": geos}
+
+
+def claude_details(conn: sqlite3.Connection, opts: ReportOptions, *,
+                   per_session: bool = False) -> dict[str, Any]:
+    """tokentop's own section (``"tokentop"``; ccusage's keys stay as they are): what
+    Claude Code 2.1 logs carry beyond tokens, kept and shown but not priced (1-hour
+    cache writes, fast-mode messages, web search/fetch requests, service tiers,
+    inference regions). Empty on a store without tokentop's columns (openusage's)."""
+    if not has_tokentop_columns(conn):
+        return {}
+    where, args = _where(opts)
+    total = conn.execute(_DETAILS_SQL.format(key="1", where=where), args).fetchone()
+    if total is None:
+        return {}
+    out: dict[str, Any] = {"claude": _details(total)}
+    if per_session:
+        sql = _DETAILS_SQL.format(key="COALESCE(session_id, 'unknown')", where=where)
+        out["sessions"] = {r[0]: _details(r) for r in conn.execute(sql, args)}
+    return {"tokentop": out}
 
 
 def project_path(workspace: str | None) -> str:
