@@ -287,6 +287,10 @@ def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[l
     for i in FILLABLE:
         if winner[i] is None and loser[i] is not None:
             winner[i] = loser[i]
+    # A row stored before the 1-hour split was kept (schema 4) takes it from a re-read
+    # copy of the same writes.
+    if winner[CW1H] is None and loser[CW1H] is not None and winner[18] == loser[18]:
+        winner[CW1H] = loser[CW1H]
     if winner[STATUS] == UNKNOWN and loser[STATUS] != UNKNOWN:
         winner[STATUS] = loser[STATUS]
     return winner, priority

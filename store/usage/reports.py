@@ -434,12 +434,13 @@ def claude_details(conn: sqlite3.Connection, opts: ReportOptions, *,
         return {}
     where, args = _where(opts)
     total = conn.execute(_DETAILS_SQL.format(key="1", where=where), args).fetchone()
-    if total is None:
-        return {}
+    if total is None or not any(_details(total).values()):
+        return {}  # logs without any of it: ccusage's document, unchanged
     out: dict[str, Any] = {"claude": _details(total)}
     if per_session:
         sql = _DETAILS_SQL.format(key="COALESCE(session_id, 'unknown')", where=where)
-        out["sessions"] = {r[0]: _details(r) for r in conn.execute(sql, args)}
+        sessions = ((r[0], _details(r)) for r in conn.execute(sql, args))
+        out["sessions"] = {sid: d for sid, d in sessions if any(d.values())}
     return {"tokentop": out}
 
 

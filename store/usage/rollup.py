@@ -290,7 +290,7 @@ class Deltas:
 
     def params(self, grain: Grain = HOUR) -> Iterable[tuple]:
         for key, acc in self._grain_rows(grain).items():
-            if acc[5] or any(acc[:5]):
+            if any(acc[:NSUMS]):  # an enrichment may change only the 1-hour sums
                 yield (*key, *acc)
 
     def write(self, conn: sqlite3.Connection) -> None:

@@ -143,6 +143,9 @@ def _migrate_4(conn: sqlite3.Connection) -> None:
     _add_tokentop_columns(conn)
     for table in rollup.TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
+    # Claude logs are read again once, so events stored without the split gain it
+    # (ingest fills a NULL 1-hour part from the re-read copy; dedup keeps one event).
+    conn.execute("DELETE FROM collector_offsets WHERE collector = 'claude_code'")
     for statement in rollup.DDL.split(";"):
         if statement.strip():
             conn.execute(statement)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -440,3 +441,70 @@ def test_a_copy_with_speed_beats_one_without_at_equal_tokens(store, tmp_path):
     run(store, tmp_path)
     row = store.conn.execute("SELECT session_id, tokentop_speed FROM usage_events").fetchone()
     assert row == ("s2", "fast")
+
+
+def _report_cost(conn) -> float:
+    from datetime import UTC, datetime
+
+    from tokentop.store.usage.reports import ReportOptions, daily
+    return daily(conn, ReportOptions(source="claude", tz=UTC,
+                                     now=datetime(2026, 3, 1, tzinfo=UTC)))["totals"]["totalCost"]
+
+
+def _as_schema_3(path: Path) -> None:
+    """Turn a current store back into what tokentop left before schema 4: no tokentop_*
+    columns, rollup grains without the 1-hour sums, migrations 1-3."""
+    from tokentop.store.usage import rollup, schema
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for name, _ in schema.TOKENTOP_COLUMNS:
+            conn.execute(f"ALTER TABLE usage_events DROP COLUMN {name}")
+        for grain in rollup.GRAINS:
+            for col in ("cache_write_1h", "cache_write_1h_over"):
+                conn.execute(f"ALTER TABLE {grain.table} DROP COLUMN {col}")
+        conn.execute("DELETE FROM _migrations WHERE version >= 4")
+    finally:
+        conn.close()
+
+
+def test_a_store_from_before_schema_4_opens_migrates_and_gains_the_split(tmp_path):
+    from tokentop.store.usage import read, schema
+    from tokentop.store.usage.db import UsageStore
+
+    logs = tmp_path / "claude"
+    shutil.copytree(FIXTURES, logs)
+    fresh_path, old_path = tmp_path / "fresh.db", tmp_path / "old.db"
+    with UsageStore.open(fresh_path) as s:
+        run(s, logs)
+        want = _report_cost(s.conn)
+        assert want == pytest.approx(17.8035647, rel=1e-9)  # ccusage 20.0.24's total
+        for rolled in (False, True):  # the Usage screen: from events and from the rollup
+            view = read.read_usage(s.conn, "all", datetime_(2026, 2, 13), rolled=rolled)
+            assert view.totals.cost == pytest.approx(want, rel=1e-9)
+        n = s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0]
+    with UsageStore.open(old_path) as s:
+        run(s, logs)
+    _as_schema_3(old_path)
+    ro = UsageStore.open(old_path, read_only=True)  # never migrates: reads without the split
+    try:
+        assert not schema.has_tokentop_columns(ro.conn)
+        old_cost = _report_cost(ro.conn)
+        assert old_cost < want  # 1-hour writes priced as 5-minute ones, fast as standard
+    finally:
+        ro.close()
+    with UsageStore.open(old_path) as s:
+        assert schema.version(s.conn) == schema.SCHEMA_VERSION
+        assert schema.has_tokentop_columns(s.conn)
+        assert s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == n
+        run(s, logs)  # the migration reset the Claude offsets: the split is read again
+        assert s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == n
+        assert _report_cost(s.conn) == pytest.approx(want, rel=1e-12)
+        now = datetime_(2026, 2, 13)
+        rolled = read.read_usage(s.conn, "all", now)
+    assert rolled.totals.cost == pytest.approx(want, rel=1e-9)
+
+
+def datetime_(y: int, m: int, d: int):
+    from datetime import UTC, datetime
+    return datetime(y, m, d, tzinfo=UTC)
