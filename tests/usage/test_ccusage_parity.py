@@ -367,3 +367,28 @@ def test_real_2_1_details_are_shown(real_pair: Pair) -> None:
     assert claude["serviceTiers"] == ["standard"]
     assert claude["inferenceGeos"] == ["not_available"]
     assert ours["tokentop"]["sessions"]["gen-fast-tier"]["fastMessages"] == 3
+
+
+class ReplayPair(FixturePair):
+    """The fixture plus a sidechain replay of ``msg_gen0000`` that carries another
+    sessionId (as a /btw or forked sidechain may): ccusage 20.0.24 dedups a sidechain
+    replay only within its session and counts this one twice."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__(tmp)
+        src = self.corpus / "projects" / "-home-USER-generated" / "gen-fast-tier"
+        entry = json.loads((src / "subagents" / "agent-gen.jsonl").read_text())
+        entry["sessionId"] = "gen-side"
+        out = self.corpus / "projects" / "-home-USER-generated" / "gen-side.jsonl"
+        out.write_text(json.dumps(entry, separators=(",", ":")) + "\n")
+
+
+def test_a_sidechain_replay_from_another_session_counts_once(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Deliberate difference (README, "Counting like ccusage"): tokentop counts the
+    message once ($17.8035647, the fixture's total without the replay); ccusage 20.0.24
+    twice ($18.1173827)."""
+    ours, theirs = ReplayPair(tmp_path_factory.mktemp("replay"))("daily")
+    assert theirs["totals"]["totalCost"] == pytest.approx(18.1173827, rel=1e-9)
+    assert ours["totals"]["totalCost"] == pytest.approx(CCUSAGE_TOTAL_COST, rel=1e-9)
+    assert theirs["totals"]["cacheReadTokens"] - ours["totals"]["cacheReadTokens"] == 27_336
