@@ -508,3 +508,26 @@ def test_a_store_from_before_schema_4_opens_migrates_and_gains_the_split(tmp_pat
 def datetime_(y: int, m: int, d: int):
     from datetime import UTC, datetime
     return datetime(y, m, d, tzinfo=UTC)
+
+
+def test_a_hook_payload_carries_the_same_2_1_fields(store, tmp_path):
+    """openusage's hook spool (collectors/hookspool.py) reads the usage of a real 2.1.39
+    line the way the JSONL collector does."""
+    raw = json.loads(next(x for x in real_lines()
+                          if b'"ephemeral_1h_input_tokens":8037' in x
+                          and b'"output_tokens":441' in x))
+    usage = dict(raw["message"]["usage"], speed="fast", inference_geo="us")
+    payload = {"session_id": "s1", "cwd": "/home/u/app", "hook_event_name": "Stop",
+               "timestamp": raw["timestamp"],
+               "message": {"id": raw["message"]["id"], "model": "claude-opus-4-6",
+                           "usage": usage}}
+    d = tmp_path / "hook-spool"
+    d.mkdir()
+    (d / "1.json").write_text(json.dumps({"source": "claude_code", "account_id": "",
+                                          "payload": payload}))
+    collect_once(store, claude_roots=[], codex_dir=d / "none", hook_spool=d)
+    row = store.conn.execute(
+        "SELECT cache_write_tokens, tokentop_cache_write_1h, tokentop_speed,"
+        " tokentop_service_tier, tokentop_inference_geo, tokentop_web_search_requests"
+        " FROM usage_events WHERE message_id = ?", (raw["message"]["id"],)).fetchone()
+    assert row == (8037, 8037, "fast", "standard", "us", 0)
