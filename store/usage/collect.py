@@ -32,6 +32,7 @@ from tokentop.store.usage.collectors import claude, codex, hookspool
 from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
+from tokentop.store.usage.dedup import copy_rank
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 
 BATCH = 4000
@@ -108,8 +109,8 @@ class _Sink:
             i = self.by_message.get(mid)
             if i is not None:
                 old = self.requests[i]
-                t_new, t_old = tokens_of(req), tokens_of(old)
-                if t_new > t_old or (t_new == t_old and self.sidechain[i] and not side):
+                if copy_rank(0, side, tokens_of(req), req.speed) > copy_rank(
+                        0, self.sidechain[i], tokens_of(old), old.speed):
                     self.requests[i] = req
                     self.sidechain[i] = side
                 return

@@ -32,6 +32,20 @@ from tokentop.store.usage.timefmt import epoch_ms
 CLAUDE_CODE = "claude_code"
 
 
+def copy_rank(priority: int, sidechain: object, tokens: int, speed: object
+              ) -> tuple[int, int, int, int]:
+    """Which of two copies of one event wins: the higher rank; the stored one on a tie.
+
+    ccusage's order (``should_replace_deduped_entry`` in
+    ``rust/crates/ccusage/src/adapter/claude/mod.rs``) under tokentop's channel priority:
+    a main-session copy beats a sidechain replay whatever their tokens, then more tokens,
+    then a copy that states its ``speed``. It depends only on the copies, never on which
+    was ingested first, so a sidechain file read before the main one cannot move a
+    message into the sidechain's session.
+    """
+    return (priority, 0 if sidechain else 1, tokens, 0 if speed is None else 1)
+
+
 def _s(value: object) -> str:
     return "" if value is None else str(value).strip()
 

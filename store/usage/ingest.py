@@ -37,7 +37,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.pricing import PriceTable
-from tokentop.store.usage.dedup import dedup_key, stable_key
+from tokentop.store.usage.dedup import copy_rank, dedup_key, stable_key
 from tokentop.store.usage.model import (
     CHANNEL_PRIORITY,
     EventStatus,
@@ -56,12 +56,19 @@ COLUMNS = (
     "reasoning_tokens", "cache_read_tokens", "cache_write_tokens", "total_tokens",
     "cost_usd", "requests", "tool_name", "status", "dedup_key", "raw_event_id",
     "normalization_version",
+    # tokentop's own columns (schema migration 4): Claude's cache-write split, speed,
+    # sidechain flag and the fields kept for display.
+    "tokentop_cache_write_1h", "tokentop_speed", "tokentop_sidechain",
+    "tokentop_web_search_requests", "tokentop_web_fetch_requests", "tokentop_service_tier",
+    "tokentop_inference_geo",
 )
+CW1H, SPEED, SIDECHAIN = 27, 28, 29
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
 TOTAL_TOKENS = 19
 # Columns a losing copy may fill when the winner has NULL there.
-FILLABLE = tuple(i for i in range(1, 24) if i != STATUS)
+# The 1-hour split and the speed belong to the copy's own token counts: never filled.
+FILLABLE = (*(i for i in range(1, 24) if i != STATUS), 30, 31, 32, 33)
 
 INSERT_SQL = (
     f"INSERT INTO usage_events ({', '.join(COLUMNS)}) "
@@ -244,19 +251,34 @@ def _normalize(req: IngestRequest) -> tuple[list, int, str]:
         key,
         None,
         _text(req.normalization_version) or "v1",
+        *_extras(req),
     ]
     return row, priority, system
+
+
+def _extras(req: IngestRequest) -> tuple:
+    """tokentop's columns: counts checked like the token counts, texts trimmed."""
+    cw1h = req.cache_write_1h_tokens
+    if cw1h is not None:
+        cw1h = _count(cw1h)
+        if req.cache_write_tokens is not None and cw1h > req.cache_write_tokens:
+            raise Rejected("invalid tokens")
+    side = req.is_sidechain
+    return (cw1h, _text(req.speed), None if side is None else int(bool(side)),
+            _count(req.web_search_requests), _count(req.web_fetch_requests),
+            _text(req.service_tier), _text(req.inference_geo))
 
 
 def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:
     """Merge two copies of one event; returns the merged row and its priority.
 
-    The better channel wins; at the same priority, the copy with more tokens; else the
-    stored copy stays. The loser only fills the winner's NULL fields (and an ``unknown``
-    status). The stored event keeps its event_id.
+    The better copy wins (``dedup.copy_rank``: channel, then not a sidechain replay,
+    then more tokens, then a known speed); at equal rank the stored copy stays. The
+    loser only fills the winner's NULL fields (and an ``unknown`` status). The stored
+    event keeps its event_id.
     """
-    if new_priority > cur_priority or (
-        new_priority == cur_priority and tokens_of(new) > tokens_of(cur)
+    if copy_rank(new_priority, new[SIDECHAIN], tokens_of(new), new[SPEED]) > copy_rank(
+        cur_priority, cur[SIDECHAIN], tokens_of(cur), cur[SPEED]
     ):
         winner, loser, priority = list(new), cur, new_priority
         winner[EVENT_ID] = cur[EVENT_ID]
@@ -265,6 +287,10 @@ def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[l
     for i in FILLABLE:
         if winner[i] is None and loser[i] is not None:
             winner[i] = loser[i]
+    # A row stored before the 1-hour split was kept (schema 4) takes it from a re-read
+    # copy of the same writes.
+    if winner[CW1H] is None and loser[CW1H] is not None and winner[18] == loser[18]:
+        winner[CW1H] = loser[CW1H]
     if winner[STATUS] == UNKNOWN and loser[STATUS] != UNKNOWN:
         winner[STATUS] = loser[STATUS]
     return winner, priority

@@ -81,6 +81,15 @@ class IngestRequest(msgspec.Struct, kw_only=True):
     status: str = EventStatus.OK
     normalization_version: str = NORMALIZATION_VERSION
     payload: Any = None  # the raw source record, kept in usage_raw_events for 1 h
+    # tokentop's own fields (stored in ``tokentop_*`` columns of usage_events, see
+    # schema.py, migration 4): what Claude Code 2.1 logs carry beyond openusage's event.
+    cache_write_1h_tokens: int | None = None  # the 1-hour part of cache_write_tokens
+    speed: str | None = None  # Claude ``usage.speed`` ("fast" is priced x fast_multiplier)
+    is_sidechain: bool | None = None  # a sidechain (sub-agent) copy loses a dedup tie
+    web_search_requests: int | None = None  # server_tool_use: kept and shown, not priced
+    web_fetch_requests: int | None = None
+    service_tier: str | None = None
+    inference_geo: str | None = None
 
 
 class IngestResult(msgspec.Struct):

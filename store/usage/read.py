@@ -39,6 +39,7 @@ from tokentop.store.usage.reports import (
     SYNTHETIC,
     Pricer,
     block_list,
+    for_store,
 )
 from tokentop.store.usage.schema import rollup_threshold
 from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
@@ -172,7 +173,7 @@ class UsageView:
 
 def _sums_sql(keys: str, where: str) -> str:
     """Per (keys..., model, priced-by-source?) sums, with the tier excess per message."""
-    from tokentop.store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
 
     t = _tier_threshold()
     return f"""
@@ -181,7 +182,8 @@ def _sums_sql(keys: str, where: str) -> str:
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
+               {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
+               SUM({_CW1H}), {_over(_CW1H, t)}
         FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
         GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
     """
@@ -199,7 +201,8 @@ def _rollup_sql(keys: str, where: str, table: str = rollup.TABLE) -> str:
     return f"""
         SELECT {keys}, model, calc, SUM(input), SUM(output), SUM(cache_write),
                SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),
-               SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)
+               SUM(output_over), SUM(cache_write_over), SUM(cache_read_over),
+               SUM(cache_write_1h), SUM(cache_write_1h_over)
         FROM {table} WHERE event_type IN ({USAGE_TYPES}) AND {where}
         GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
     """
@@ -299,7 +302,7 @@ def _group_rows(conn: sqlite3.Connection, key_names: tuple[str, ...], start: dat
     keys = ", ".join(EVENT_KEYS[k] for k in key_names)
     for a, b in split.events:
         where, args = _range(a, b)
-        rows += conn.execute(_sums_sql(keys, where), args).fetchall()
+        rows += conn.execute(for_store(conn, _sums_sql(keys, where)), args).fetchall()
     if split.hours is None:
         return rows
     if "hour" in key_names:
@@ -318,14 +321,14 @@ def _group_rows(conn: sqlite3.Connection, key_names: tuple[str, ...], start: dat
 
 def _sums(row: tuple, nkeys: int, price_of: Pricer, unpriced: set[str]) -> Sums:
     """The ``Sums`` of one group row of :func:`_sums_sql` (keys first)."""
-    model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro = row[nkeys:]
+    model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro, cw1h, cw1ho = row[nkeys:]
     s = Sums(i, o, cw, cr, 0.0, n)
     if not calc:
         s.cost = given or 0.0
     else:
-        price = price_of(model)
-        if price is not None:
-            s.cost = price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+        cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+        if cost is not None:
+            s.cost = cost
         elif model != SYNTHETIC and (i or o or cw or cr):
             unpriced.add(model)
             s.unpriced_tokens = i + o + cw + cr
@@ -388,7 +391,7 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     rows = []
     for a, b in split.events:
         where, args = _range(a, b)
-        rows += conn.execute(_sums_sql(ev_keys, where), args).fetchall()
+        rows += conn.execute(for_store(conn, _sums_sql(ev_keys, where)), args).fetchall()
     rkeys = ", ".join(ROLLUP_KEYS[k] for k in keys[1:])
     for table, column, bounds in _rollup_parts(split):
         where, args = _time_where(column, bounds)
@@ -463,7 +466,7 @@ def _edge_sql(where: str) -> str:
     """Every sum the Usage screen needs from raw events, in one GROUP BY: ``seg`` says
     which edge a row is from (0 the window's first partial hour, 1 the rest of the
     last hour before the current one, 2 the current hour)."""
-    from tokentop.store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
 
     t = _tier_threshold()
     return f"""
@@ -474,8 +477,9 @@ def _edge_sql(where: str) -> str:
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
-               MIN(occurred_at), MAX(occurred_at), SUM(COALESCE(cost_usd, 0))
+               {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
+               MIN(occurred_at), MAX(occurred_at), SUM(COALESCE(cost_usd, 0)),
+               SUM({_CW1H}), {_over(_CW1H, t)}
         FROM usage_events WHERE {where}
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     """
@@ -514,9 +518,9 @@ def _read_rolled(conn: sqlite3.Connection, view: UsageView, split: _Split,
         parts.append(f"({where})")
         args += more
     window_first = bound(start) if start is not None else ""
-    for row in conn.execute(_edge_sql(" OR ".join(parts)), args).fetchall():
+    for row in conn.execute(for_store(conn, _edge_sql(" OR ".join(parts))), args).fetchall():
         seg, etype, provider, agent, workspace, sid, tool = row[:7]
-        sums_row = row[7:19]
+        sums_row = (*row[7:19], row[22], row[23])
         first, last, cost_any = row[19], row[20], row[21]
         usage = etype == "message_usage"
         in_window = seg == 2 or (seg == 0 and first >= window_first)
@@ -541,13 +545,13 @@ def _read_rolled(conn: sqlite3.Connection, view: UsageView, split: _Split,
             if acc is None:
                 current[sums_row[:2]] = [*sums_row, first, last]
             else:
-                for j in range(2, 12):
+                for j in range(2, 14):
                     if j == 6:  # the source's cost: NULL when it gave none
                         acc[j] = (acc[j] or 0.0) + (sums_row[j] or 0.0)
                     else:
                         acc[j] += sums_row[j]
-                acc[12] = min(acc[12], first)
-                acc[13] = max(acc[13], last)
+                acc[14] = min(acc[14], first)
+                acc[15] = max(acc[15], last)
     # The whole hours and days from the rollup.
     rkeys = ", ".join(ROLLUP_KEYS[k] for k in ("provider", "agent", "workspace"))
     tool_parts, session_parts, part_args = [], [], []
@@ -580,8 +584,8 @@ def _read_rolled(conn: sqlite3.Connection, view: UsageView, split: _Split,
     entry = None
     if current:
         accs = sorted(current.values(), key=lambda a: (a[0], a[1]))
-        entry = (min(_fast_ts(a[12]) for a in accs), max(_fast_ts(a[13]) for a in accs),
-                 [tuple(a[:12]) for a in accs])
+        entry = (min(_fast_ts(a[14]) for a in accs), max(_fast_ts(a[15]) for a in accs),
+                 [tuple(a[:14]) for a in accs])
     view.block = _block_view(_rollup_blocks(conn, now, entry))
     view.quotas = quotas(conn)
     return view
@@ -637,7 +641,8 @@ def current_block(conn: sqlite3.Connection, now: datetime, *,
         where, args = _range(now - BLOCK_LOOKBACK, now + timedelta(seconds=1))
         sql = f"{BLOCK_ROW_SQL} WHERE +event_type IN ({USAGE_TYPES}) AND {where}"
         rows = sorted(((_fast_ts(r[0]), *r[1:])
-                       for r in conn.execute(sql, args).fetchall()), key=lambda r: r[0])
+                       for r in conn.execute(for_store(conn, sql), args).fetchall()),
+                      key=lambda r: r[0])
         blocks = block_list(rows, now)
     return _block_view(blocks)
 
@@ -670,7 +675,8 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
     rows = conn.execute(
         "SELECT hour, MIN(first_at), MAX(last_at), model, calc, SUM(input), SUM(output),"
         " SUM(cache_write), SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),"
-        " SUM(output_over), SUM(cache_write_over), SUM(cache_read_over)"
+        " SUM(output_over), SUM(cache_write_over), SUM(cache_read_over),"
+        " SUM(cache_write_1h), SUM(cache_write_1h_over)"
         f" FROM {rollup.HOUR_MODEL.table} WHERE event_type IN ({USAGE_TYPES})"
         " AND hour >= ? AND hour < ? GROUP BY hour, model, calc ORDER BY hour, 2",
         (_hour_text(now - ROLLUP_BLOCK_LOOKBACK), _hour_text(this_hour))).fetchall()
@@ -686,11 +692,13 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
         where, args = _range(start, end)
         sql = f"{BLOCK_ROW_SQL} WHERE +event_type IN ({USAGE_TYPES}) AND {where}"
         out = []
-        for ts, model, i, o, cw, cr, given in sorted(
-                ((_fast_ts(r[0]), *r[1:]) for r in conn.execute(sql, args).fetchall()),
+        for ts, model, i, o, cw, cr, given, cw1h in sorted(
+                ((_fast_ts(r[0]), *r[1:])
+                 for r in conn.execute(for_store(conn, sql), args).fetchall()),
                 key=lambda r: r[0]):
-            overs = [max(v - threshold, 0) for v in (i, o, cw, cr)]
-            out.append((ts, ts, [(model, given is None, i, o, cw, cr, given, 1, *overs)]))
+            overs = [max(v - threshold, 0) for v in (i, o, cw - cw1h, cr, cw1h)]
+            out.append((ts, ts, [(model, given is None, i, o, cw, cr, given, 1, *overs[:4],
+                                  cw1h, overs[4])]))
         return out
 
     end = now + timedelta(seconds=1)
@@ -707,25 +715,26 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
                 end: datetime) -> tuple[datetime, datetime, list[tuple]] | None:
     """The events of [start, end) (within one hour) as one ``hour_block_list`` entry,
     summed in SQL like a rollup hour: thousands of events an hour are one entry."""
-    from tokentop.store.usage.reports import _over, _tier_threshold
+    from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
 
     t = _tier_threshold()
     where, args = _range(start, end)
-    rows = conn.execute(f"""
+    rows = conn.execute(for_store(conn, f"""
         SELECT {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)},
+               {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
+               SUM({_CW1H}), {_over(_CW1H, t)},
                MIN(occurred_at), MAX(occurred_at)
         FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""", args).fetchall()
+        GROUP BY 1, 2 ORDER BY 1, 2"""), args).fetchall()
     if not rows:
         return None
-    first = min(_fast_ts(r[12]) for r in rows)
-    last = max(_fast_ts(r[13]) for r in rows)
-    return first, last, [r[:12] for r in rows]
+    first = min(_fast_ts(r[14]) for r in rows)
+    last = max(_fast_ts(r[15]) for r in rows)
+    return first, last, [r[:14] for r in rows]
 
 
 def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: int = 1,
@@ -738,8 +747,8 @@ def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: i
     width = 16 if interval == 1 else 13
     if width == 16:
         where, args = _range(start, end)
-        rows = conn.execute(_sums_sql(f"substr(occurred_at, 1, {width})", where),
-                            args).fetchall()
+        rows = conn.execute(for_store(conn, _sums_sql(f"substr(occurred_at, 1, {width})",
+                                                      where)), args).fetchall()
     else:
         rows = _group_rows(conn, ("hour",), start, end, uses_rollup(conn))
     price_of = Pricer()

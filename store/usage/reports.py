@@ -19,6 +19,7 @@ by one, because a block boundary depends on the gap between consecutive events.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
@@ -32,6 +33,8 @@ from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import Price, PriceTable
 from tokentop.store.usage.ownership import read_only_uri
+from tokentop.store.usage.rollup import FAST_SUFFIX, MODEL_EXPR
+from tokentop.store.usage.schema import TOKENTOP_COLUMNS, has_tokentop_columns
 from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
@@ -153,7 +156,19 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), args
 
 
-_MODEL = "COALESCE(model_raw, model_canonical, 'unknown')"
+_MODEL = MODEL_EXPR  # a fast-mode message's model is ``<model>-fast`` (ccusage's name)
+_CW1H = "COALESCE(tokentop_cache_write_1h, 0)"  # the 1-hour cache writes
+_CW5M = f"COALESCE(cache_write_tokens, 0) - {_CW1H}"  # the rest: 5-minute writes
+
+
+def for_store(conn: sqlite3.Connection, sql: str) -> str:
+    """``sql`` for ``conn``'s store: a foreign one (openusage's) has no ``tokentop_*``
+    columns, so they read as NULL there (no 1-hour split, no fast mode)."""
+    if has_tokentop_columns(conn):
+        return sql
+    for name, _ in TOKENTOP_COLUMNS:
+        sql = sql.replace(name, "NULL")
+    return sql
 
 
 def _over(column: str, threshold: int) -> str:
@@ -174,7 +189,9 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM(cost_usd),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over("cache_write_tokens", t)}, {_over("cache_read_tokens", t)}
+               {_over(_CW5M, t)},
+               {_over("cache_read_tokens", t)},
+               SUM({_CW1H}), {_over(_CW1H, t)}
                {extra}
         FROM usage_events WHERE {where}
         GROUP BY k, model, calc
@@ -217,7 +234,8 @@ class _Group:
     workspace: str | None = None
 
     def add(self, model: str, row: tuple, price_of: _Pricer) -> None:
-        (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro) = row[:14]
+        (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro, cw1h,
+         cw1ho) = row[:16]
         s = self.models.get(model)
         if s is None:
             s = self.models[model] = _ModelSums()
@@ -226,12 +244,12 @@ class _Group:
         s.cache_write += cw
         s.cache_read += cr
         if calc:
-            price = price_of(model)
-            if price is None:
+            cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+            if cost is None:
                 if model != SYNTHETIC and (i or o or cw or cr):
                     s.missing = True
             else:
-                s.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+                s.cost += cost
         else:
             s.cost += given or 0.0
         s.first = min(s.first, first)
@@ -259,11 +277,50 @@ class _Group:
 
 
 class _Pricer:
+    """Prices by the report's model key: ``<model>-fast`` is ``<model>`` at fast-mode
+    rates (unless the table knows a model by that very name)."""
+
     def __init__(self) -> None:
         self.table = PriceTable.load()
+        self._memo: dict[str, tuple[Price | None, bool]] = {}
 
     def __call__(self, model: str) -> Price | None:
-        return None if model == SYNTHETIC else self.table.lookup(model)
+        return self.price(model)[0]
+
+    def price(self, model: str) -> tuple[Price | None, bool]:
+        """(the price, whether it is fast mode)."""
+        found = self._memo.get(model)
+        if found is None:
+            found = (None, False)
+            if model != SYNTHETIC:
+                base = model.removesuffix(FAST_SUFFIX)
+                exact = self.table.prices.get(model.strip().lower())
+                if base != model and exact is None:
+                    found = (self.table.lookup(base), True)
+                else:
+                    found = (self.table.lookup(model), False)
+            self._memo[model] = found
+        return found
+
+    def cost(self, model: str, i: int, o: int, cw: int, cr: int, io: int = 0, oo: int = 0,
+             cwo: int = 0, cro: int = 0, cw1h: int = 0, cw1ho: int = 0) -> float | None:
+        """USD for sums of messages of one model key, or None when it is unpriced.
+        ``cw`` is all cache writes, ``cw1h`` the 1-hour part (``cwo``: the 5-minute
+        part's per-message excess); as ccusage's cost.rs, 1-hour writes cost 2x input."""
+        price, fast = self.price(model)
+        if price is None:
+            return None
+        return price.cost_from_sums(i, o, cw - cw1h, cr, io, oo, cwo, cro,
+                                    cache_write_1h=cw1h, cache_write_1h_over=cw1ho,
+                                    fast=fast)
+
+    def cost_one(self, model: str, i: int, o: int, cw: int, cr: int,
+                 cw1h: int = 0) -> float | None:
+        """USD for one message (tiers per message)."""
+        price, fast = self.price(model)
+        if price is None:
+            return None
+        return price.cost(i, o, cw - cw1h, cr, cache_write_1h=cw1h, fast=fast)
 
 
 def _grand_totals(groups: Iterable[_Group]) -> dict[str, Any]:
@@ -293,7 +350,7 @@ def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str) -> dict[
     price_of = _Pricer()
     periods: dict[str, _Group] = {}
     keys: dict[str, str] = {}
-    for row in conn.execute(sql, args):
+    for row in conn.execute(for_store(conn, sql), args):
         utc_key, model = row[0], row[1]
         period = keys.get(utc_key)
         if period is None:
@@ -310,14 +367,16 @@ def daily(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     """``{"daily": [{date, ...tokens, totalCost, modelsUsed, modelBreakdowns}], "totals"}``."""
     periods = _by_period(conn, opts, "%Y-%m-%d")
     rows = [{"date": d, **g.entry()} for d, g in periods.items()]
-    return {"daily": rows, "totals": _grand_totals(periods.values())}
+    return {"daily": rows, "totals": _grand_totals(periods.values()),
+            **claude_details(conn, opts)}
 
 
 def monthly(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     """``{"monthly": [{month: "YYYY-MM", ...}], "totals"}``."""
     periods = _by_period(conn, opts, "%Y-%m")
     rows = [{"month": m, **g.entry()} for m, g in periods.items()]
-    return {"monthly": rows, "totals": _grand_totals(periods.values())}
+    return {"monthly": rows, "totals": _grand_totals(periods.values()),
+            **claude_details(conn, opts)}
 
 
 def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
@@ -330,11 +389,11 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     sql = _group_sql("COALESCE(session_id, '')", where, ", MAX(workspace_id)")
     price_of = _Pricer()
     groups: dict[str, _Group] = {}
-    for row in conn.execute(sql, args):
+    for row in conn.execute(for_store(conn, sql), args):
         g = groups.setdefault(row[0], _Group())
         g.add(row[1], row, price_of)
-        if row[14] and not g.workspace:
-            g.workspace = row[14]
+        if row[16] and not g.workspace:
+            g.workspace = row[16]
     rows = [
         {
             **g.entry(), "sessionId": sid or "unknown", "projectPath": project_path(g.workspace),
@@ -344,7 +403,46 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     ]
     rows.sort(key=lambda r: r["lastActivity"], reverse=True)
     rows.sort(key=lambda r: r["totalCost"], reverse=True)  # ccusage: costliest first
-    return {"sessions": rows, "totals": _grand_totals(groups.values())}
+    return {"sessions": rows, "totals": _grand_totals(groups.values()),
+            **claude_details(conn, opts, per_session=True)}
+
+
+_DETAILS_SQL = """
+    SELECT {key}, SUM(COALESCE(tokentop_cache_write_1h, 0)),
+           COUNT(CASE WHEN tokentop_speed = 'fast' THEN 1 END),
+           SUM(COALESCE(tokentop_web_search_requests, 0)),
+           SUM(COALESCE(tokentop_web_fetch_requests, 0)),
+           json_group_array(DISTINCT tokentop_service_tier),
+           json_group_array(DISTINCT tokentop_inference_geo)
+    FROM usage_events WHERE {where} GROUP BY 1
+"""
+
+
+def _details(row: tuple) -> dict[str, Any]:
+    tiers, geos = (sorted(v for v in json.loads(text) if v) for text in row[5:7])
+    return {"cacheWrite1hTokens": row[1], "fastMessages": row[2],
+            "webSearchRequests": row[3], "webFetchRequests": row[4],
+            "serviceTiers": tiers, "inferenceGeos": geos}
+
+
+def claude_details(conn: sqlite3.Connection, opts: ReportOptions, *,
+                   per_session: bool = False) -> dict[str, Any]:
+    """tokentop's own section (``"tokentop"``; ccusage's keys stay as they are): what
+    Claude Code 2.1 logs carry beyond tokens, kept and shown but not priced (1-hour
+    cache writes, fast-mode messages, web search/fetch requests, service tiers,
+    inference regions). Empty on a store without tokentop's columns (openusage's)."""
+    if not has_tokentop_columns(conn):
+        return {}
+    where, args = _where(opts)
+    total = conn.execute(_DETAILS_SQL.format(key="1", where=where), args).fetchone()
+    if total is None or not any(_details(total).values()):
+        return {}  # logs without any of it: ccusage's document, unchanged
+    out: dict[str, Any] = {"claude": _details(total)}
+    if per_session:
+        sql = _DETAILS_SQL.format(key="COALESCE(session_id, 'unknown')", where=where)
+        sessions = ((r[0], _details(r)) for r in conn.execute(sql, args))
+        out["sessions"] = {sid: d for sid, d in sessions if any(d.values())}
+    return {"tokentop": out}
 
 
 def project_path(workspace: str | None) -> str:
@@ -432,10 +530,11 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     where, args = _where(opts)
     sql = f"""
         SELECT occurred_at, {_MODEL}, {INPUT_SQL}, COALESCE(output_tokens, 0),
-               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd
+               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd,
+               {_CW1H}
         FROM usage_events WHERE {where} ORDER BY occurred_at
     """
-    rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(sql, args)),
+    rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(for_store(conn, sql), args)),
                   key=lambda r: r[0])  # re-sort: variable-width strings misorder in a second
     out = block_list(rows, opts.now or datetime.now(UTC))
     if active_only:
@@ -445,7 +544,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
 
 BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, {INPUT_SQL},
     COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
-    COALESCE(cache_read_tokens, 0), cost_usd FROM usage_events"""
+    COALESCE(cache_read_tokens, 0), cost_usd, {_CW1H} FROM usage_events"""
 
 
 HourEntry = tuple[datetime, datetime, list[tuple]]
@@ -456,7 +555,8 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
                     ) -> list[dict[str, Any]]:
     """:func:`block_list` over the hourly rollup: ``entries`` of (first, last, parts),
     one per hour in time order, each part (model, calc, input, output, cache write,
-    cache read, given cost, events, and the four per-message excesses).
+    cache read, given cost, events, the four per-message excesses, the 1-hour cache
+    writes and their excess).
 
     The same blocks as walking every event: a block starts on the hour and lasts 5
     hours, so it splits only on an hour boundary, and the 5-hour-silence rule compares
@@ -487,7 +587,7 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
             cur = _Block(start=first.replace(minute=0, second=0, microsecond=0), first=first,
                          last=first)
         cur.last = max(cur.last, last)
-        for model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro in parts:
+        for model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro, cw1h, cw1ho in parts:
             cur.entries += n
             cur.input += i
             cur.output += o
@@ -496,9 +596,9 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
             if not calc:
                 cur.cost += given or 0.0
             else:
-                price = price_of(model)
-                if price is not None:
-                    cur.cost += price.cost_from_sums(i, o, cw, cr, io, oo, cwo, cro)
+                cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+                if cost is not None:
+                    cur.cost += cost
             cur.models.setdefault(model, None)
     if cur is not None:
         out.append(cur.json(now))
@@ -507,11 +607,12 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
 
 def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
     """ccusage's blocks (and gaps) over ``rows`` of (time, model, input, output,
-    cache write, cache read, given cost), sorted by time. Shared with the read model."""
+    cache write, cache read, given cost, 1-hour cache writes), sorted by time. Shared
+    with the read model."""
     price_of = _Pricer()
     out: list[dict[str, Any]] = []
     cur: _Block | None = None
-    for ts, model, i, o, cw, cr, given in rows:
+    for ts, model, i, o, cw, cr, given, cw1h in rows:
         if cur is not None and (ts - cur.start > BLOCK or ts - cur.last > BLOCK):
             out.append(cur.json(now))
             if ts - cur.last > BLOCK:
@@ -528,9 +629,9 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
         if given is not None:
             cur.cost += given
         else:
-            price = price_of(model)
-            if price is not None:
-                cur.cost += price.cost(i, o, cw, cr)
+            cost = price_of.cost_one(model, i, o, cw, cr, cw1h)
+            if cost is not None:
+                cur.cost += cost
         cur.models.setdefault(model, None)
     if cur is not None:
         out.append(cur.json(now))

@@ -41,14 +41,21 @@ from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL, counted, inpu
 # Every key a grain may have after its time column, in this order.
 ALL_KEYS = ("event_type", "provider_id", "agent_name", "workspace_id", "model", "calc",
             "tool_name")
+# ``cache_write`` is all cache writes; ``cache_write_1h`` the 1-hour part of them (so the
+# 5-minute part is the difference); ``cache_write_over`` is the 5-minute part's excess.
 SUMS = ("input", "output", "cache_write", "cache_read", "cost", "events", "input_over",
-        "output_over", "cache_write_over", "cache_read_over")
+        "output_over", "cache_write_over", "cache_read_over", "cache_write_1h",
+        "cache_write_1h_over")
+NSUMS = len(SUMS)
+FAST_SUFFIX = "-fast"  # ccusage's name for a fast-mode message's model: sums kept apart
+MODEL_EXPR = ("COALESCE(model_raw, model_canonical, 'unknown')"
+              f" || CASE WHEN tokentop_speed = 'fast' THEN '{FAST_SUFFIX}' ELSE '' END")
 
 # Each key over ``usage_events`` (NULL keys are stored as ``''``).
 EVENT_EXPR = {
     "event_type": "event_type", "provider_id": "COALESCE(provider_id, '')",
     "agent_name": "agent_name", "workspace_id": "COALESCE(workspace_id, '')",
-    "model": "COALESCE(model_raw, model_canonical, 'unknown')", "calc": "cost_usd IS NULL",
+    "model": MODEL_EXPR, "calc": "cost_usd IS NULL",
     "tool_name": "COALESCE(tool_name, '')",
 }
 
@@ -116,7 +123,9 @@ class Grain:
                    SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                    TOTAL(cost_usd), COUNT(*),
                    {over(INPUT_SQL)}, {over("output_tokens")},
-                   {over("cache_write_tokens")}, {over("cache_read_tokens")},
+                   {over("COALESCE(cache_write_tokens, 0) - COALESCE(tokentop_cache_write_1h, 0)")},
+                   {over("cache_read_tokens")},
+                   SUM(COALESCE(tokentop_cache_write_1h, 0)), {over("tokentop_cache_write_1h")},
                    MIN(occurred_at), MAX(occurred_at)
             FROM usage_events WHERE {where}
             GROUP BY {", ".join(str(i + 1) for i in range(len(self.keys) + 1))}
@@ -223,6 +232,8 @@ class Deltas:
             return
         occurred = row[1]
         model = row[11] or row[12] or "unknown"
+        if row[28] == "fast":
+            model += FAST_SUFFIX
         key: Key = (occurred[:13], row[10], row[2] or "", row[3], row[5] or "", model,
                     1 if row[20] is None else 0, row[22] or "")
         if row[6] is not None:
@@ -235,9 +246,10 @@ class Deltas:
         i = input_tokens(row[2], row[14], cr)
         o = row[15] or 0
         cw = row[18] or 0
+        cw1h = row[27] or 0
         acc = self.rows.get(key)
         if acc is None:
-            acc = self.rows[key] = [0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, occurred, occurred]
+            acc = self.rows[key] = [0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0, 0, 0, occurred, occurred]
         acc[0] += sign * i
         acc[1] += sign * o
         acc[2] += sign * cw
@@ -246,13 +258,15 @@ class Deltas:
         acc[5] += sign
         acc[6] += sign * max(i - t, 0)
         acc[7] += sign * max(o - t, 0)
-        acc[8] += sign * max(cw - t, 0)
+        acc[8] += sign * max(cw - cw1h - t, 0)
         acc[9] += sign * max(cr - t, 0)
+        acc[10] += sign * cw1h
+        acc[11] += sign * max(cw1h - t, 0)
         if sign > 0:
-            if occurred < acc[10]:
-                acc[10] = occurred
-            if occurred > acc[11]:
-                acc[11] = occurred
+            if occurred < acc[12]:
+                acc[12] = occurred
+            if occurred > acc[13]:
+                acc[13] = occurred
         else:
             self.removed.add(key)
 
@@ -270,17 +284,17 @@ class Deltas:
             if into is None:
                 out[gkey] = list(acc)
                 continue
-            for j in range(10):
+            for j in range(NSUMS):
                 into[j] += acc[j]
-            if acc[10] < into[10]:
-                into[10] = acc[10]
-            if acc[11] > into[11]:
-                into[11] = acc[11]
+            if acc[NSUMS] < into[NSUMS]:
+                into[NSUMS] = acc[NSUMS]
+            if acc[NSUMS + 1] > into[NSUMS + 1]:
+                into[NSUMS + 1] = acc[NSUMS + 1]
         return out
 
     def params(self, grain: Grain = HOUR) -> Iterable[tuple]:
         for key, acc in self._grain_rows(grain).items():
-            if acc[5] or any(acc[:5]):
+            if any(acc[:NSUMS]):  # an enrichment may change only the 1-hour sums
                 yield (*key, *acc)
 
     def write(self, conn: sqlite3.Connection) -> None:

@@ -18,7 +18,9 @@ Versions (``tokentop_migrations``, once ``_migrations``: openusage's name, see
 global, and its random keys cost a third of the pages a batch dirtied) and adds the
 rollup, built from the events already stored, and the quota snapshots; 3 adds the
 rollup's coarser grains (per UTC day, per hour and model, sessions per day) and
-rebuilds every grain from the events.
+rebuilds every grain from the events; 4 (Claude Code 2.1's usage fields, see
+``TOKENTOP_COLUMNS``) adds tokentop-named columns to ``usage_events`` and rebuilds the
+rollup with the 1-hour cache-write sums and fast-mode models apart.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import rollup
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -123,10 +125,49 @@ OWNER_KEY, OWNER_VALUE = "store_owner", "tokentop"
 OLD_INDEXES = ("idx_usage_events_provider_account_time",
                "idx_usage_events_provider_account_type_time")
 
+# --- migration 4: Claude Code 2.1's usage fields, in tokentop-named columns -----------
+# openusage's ``usage_events`` has one cache_write_tokens column (kept = all writes);
+# the 1-hour part, the speed, the sidechain flag and the shown-not-priced fields live
+# in columns named ``tokentop_*`` (ALTER TABLE ADD COLUMN: O(1), no row rewritten;
+# openusage names its columns, so it reads and writes the table as before).
+TOKENTOP_COLUMNS = (
+    ("tokentop_cache_write_1h", "INTEGER"), ("tokentop_speed", "TEXT"),
+    ("tokentop_sidechain", "INTEGER"), ("tokentop_web_search_requests", "INTEGER"),
+    ("tokentop_web_fetch_requests", "INTEGER"), ("tokentop_service_tier", "TEXT"),
+    ("tokentop_inference_geo", "TEXT"),
+)
+
+
+def has_tokentop_columns(conn: sqlite3.Connection) -> bool:
+    """Whether ``usage_events`` has migration 4's columns (a foreign store has not)."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
+    return TOKENTOP_COLUMNS[0][0] in names
+
+
+def _add_tokentop_columns(conn: sqlite3.Connection) -> None:
+    names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
+    for name, kind in TOKENTOP_COLUMNS:
+        if name not in names:
+            conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
+
+
+def _migrate_4(conn: sqlite3.Connection) -> None:
+    """Add the columns and recreate the rollup grains, whose sums gained columns."""
+    _add_tokentop_columns(conn)
+    for table in rollup.TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    # Claude logs are read again once, so events stored without the split gain it
+    # (ingest fills a NULL 1-hour part from the re-read copy; dedup keeps one event).
+    conn.execute("DELETE FROM collector_offsets WHERE collector = 'claude_code'")
+    for statement in rollup.DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
 
 def create(conn: sqlite3.Connection) -> None:
     """Create every table and index that is missing (idempotent)."""
     conn.executescript(CORE + TOKENTOP)
+    _add_tokentop_columns(conn)
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", MIGRATIONS, "collector_offsets",
@@ -161,6 +202,7 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     wanted = set(REQUIRED_TABLES) | set(_index_names())
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
+            and has_tokentop_columns(conn)
             and rollup_threshold(conn) == threshold and is_owned(conn)
             and not names & set(OLD_INDEXES))
 
@@ -208,6 +250,10 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
         rebuild = True
     if have < 3:
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (3, ?)", (now,))
+        rebuild = True
+    if have < 4:
+        _migrate_4(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (4, ?)", (now,))
         rebuild = True
     if rebuild:
         rollup.rebuild(conn, threshold)

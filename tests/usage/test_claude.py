@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -338,3 +339,195 @@ def test_fields_ccusage_ignores_never_reject_a_line():
     odd["data"] = {"type": "hook_progress", "message": "running"}
     req, _ = parse_line(json.dumps(odd, separators=(",", ":")).encode(), Counts())
     assert req.message_id == "msg_1" and req.workspace_id is None
+
+
+# -- Claude Code 2.1.x usage fields (issue 13, part 1) ---------------------------------
+# Real lines: tests/usage/fixtures/claude21/projects/-home-USER-projects-spotter-worktrees-
+# spotter-gqc/ is the usage-bearing lines of session 258c7280-... (Claude Code 2.1.39,
+# claude-opus-4-6, 2026-02-11) from repository marot/spotter,
+# test/fixtures/transcripts/258c7280-ae70-4798-800f-63464d01a85d.jsonl (and its
+# subagents/), with message.content emptied to keep the file small; every other field as
+# Claude Code wrote it. project-alpha/ and project-beta/ are ccusage's own fixtures
+# (ryoppippi/ccusage, apps/ccusage/test/fixtures/claude/projects/...), verbatim.
+# -home-USER-generated/ is generated on top (fast mode, a >200k message, a sidechain
+# replay), from real lines of the session above.
+
+FIXTURES = Path(__file__).parent / "fixtures" / "claude21"
+REAL = (FIXTURES / "projects" / "-home-USER-projects-spotter-worktrees-spotter-gqc"
+        / "258c7280-ae70-4798-800f-63464d01a85d.jsonl")
+
+
+def real_lines() -> list[bytes]:
+    return REAL.read_bytes().splitlines()
+
+
+def test_a_real_2_1_line_keeps_the_1h_split_and_the_shown_fields():
+    raw = next(x for x in real_lines()
+               if b'"ephemeral_1h_input_tokens":8037' in x and b'"output_tokens":441' in x)
+    req, side = parse_line(raw, Counts())
+    assert not side and req.is_sidechain is False
+    assert req.model_raw == "claude-opus-4-6"
+    assert (req.input_tokens, req.output_tokens, req.cache_read_tokens) == (3, 441, 17842)
+    assert (req.cache_write_tokens, req.cache_write_1h_tokens) == (8037, 8037)
+    assert (req.web_search_requests, req.web_fetch_requests) == (0, 0)
+    assert req.service_tier == "standard"
+    assert req.inference_geo is None  # written as "" by 2.1.39: nothing to show
+    assert req.speed is None
+
+
+def test_every_real_line_parses_with_its_split():
+    c = Counts()
+    reqs = [r for r in (parse_line(x, c) for x in real_lines()) if r is not None]
+    assert len(reqs) == 301 and c.usage_lines == 301  # + 1 user line quoting "usage":{
+    assert c.skipped == {"no_usage": 1}
+    assert all(r.cache_write_1h_tokens <= r.cache_write_tokens for r, _ in reqs)
+    assert sum(r.cache_write_1h_tokens for r, _ in reqs) > 0
+    assert {r.inference_geo for r, _ in reqs} >= {"not_available"}
+
+
+def test_speed_and_server_tools_are_read():
+    usage = {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 30,
+             "cache_read_input_tokens": 0, "speed": "fast", "service_tier": "priority",
+             "inference_geo": "us", "server_tool_use": {"web_search_requests": 2,
+                                                        "web_fetch_requests": 1},
+             "cache_creation": {"ephemeral_5m_input_tokens": 10,
+                                "ephemeral_1h_input_tokens": 20}}
+    obj = json.loads(line())
+    obj["message"]["usage"] = usage
+    req, _ = parse_line(json.dumps(obj, separators=(",", ":")).encode(), Counts())
+    assert req.speed == "fast"
+    assert (req.cache_write_tokens, req.cache_write_1h_tokens) == (30, 20)
+    assert (req.web_search_requests, req.web_fetch_requests) == (2, 1)
+    assert (req.service_tier, req.inference_geo) == ("priority", "us")
+
+
+def test_no_breakdown_means_all_writes_at_the_5m_rate():
+    req, _ = parse_line(line().encode(), Counts())
+    assert (req.cache_write_tokens, req.cache_write_1h_tokens) == (100, 0)
+
+
+def _session_of(store, mid: str) -> str:
+    return store.conn.execute("SELECT session_id FROM usage_events WHERE message_id = ?",
+                              (mid,)).fetchone()[0]
+
+
+@pytest.mark.parametrize("order", ["sidechain_first", "main_first"])
+def test_sidechain_replay_never_wins_whatever_the_order(store, tmp_path, order):
+    """Equal tokens, a sidechain copy under another session and requestId: the main copy
+    wins in either order, across separate collections (separate batches)."""
+    main = write(proj(tmp_path) / "main.jsonl", line("msg_9", "req_9", session="main"))
+    side = line("msg_9", "side_req", session="other", sidechain=True)
+    if order == "sidechain_first":
+        main.rename(tmp_path / "held")
+        write(proj(tmp_path) / "side.jsonl", side)
+        run(store, tmp_path)
+        assert _session_of(store, "msg_9") == "other"
+        (tmp_path / "held").rename(main)
+        run(store, tmp_path)
+    else:
+        run(store, tmp_path)
+        write(proj(tmp_path) / "side.jsonl", side)
+        run(store, tmp_path)
+    assert _session_of(store, "msg_9") == "main"
+    assert store.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == 1
+
+
+def test_a_copy_with_speed_beats_one_without_at_equal_tokens(store, tmp_path):
+    write(proj(tmp_path) / "a.jsonl", line("msg_5", "req_5"))
+    run(store, tmp_path)
+    obj = json.loads(line("msg_5", "req_5", session="s2"))
+    obj["message"]["usage"]["speed"] = "fast"
+    write(proj(tmp_path) / "b.jsonl", json.dumps(obj, separators=(",", ":")))
+    run(store, tmp_path)
+    row = store.conn.execute("SELECT session_id, tokentop_speed FROM usage_events").fetchone()
+    assert row == ("s2", "fast")
+
+
+def _report_cost(conn) -> float:
+    from datetime import UTC, datetime
+
+    from tokentop.store.usage.reports import ReportOptions, daily
+    return daily(conn, ReportOptions(source="claude", tz=UTC,
+                                     now=datetime(2026, 3, 1, tzinfo=UTC)))["totals"]["totalCost"]
+
+
+def _as_schema_3(path: Path) -> None:
+    """Turn a current store back into what tokentop left before schema 4: no tokentop_*
+    columns, rollup grains without the 1-hour sums, migrations 1-3."""
+    from tokentop.store.usage import rollup, schema
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for name, _ in schema.TOKENTOP_COLUMNS:
+            conn.execute(f"ALTER TABLE usage_events DROP COLUMN {name}")
+        for grain in rollup.GRAINS:
+            for col in ("cache_write_1h", "cache_write_1h_over"):
+                conn.execute(f"ALTER TABLE {grain.table} DROP COLUMN {col}")
+        conn.execute("DELETE FROM tokentop_migrations WHERE version >= 4")
+    finally:
+        conn.close()
+
+
+def test_a_store_from_before_schema_4_opens_migrates_and_gains_the_split(tmp_path):
+    from tokentop.store.usage import read, schema
+    from tokentop.store.usage.db import UsageStore
+
+    logs = tmp_path / "claude"
+    shutil.copytree(FIXTURES, logs)
+    fresh_path, old_path = tmp_path / "fresh.db", tmp_path / "old.db"
+    with UsageStore.open(fresh_path) as s:
+        run(s, logs)
+        want = _report_cost(s.conn)
+        assert want == pytest.approx(17.8035647, rel=1e-9)  # ccusage 20.0.24's total
+        for rolled in (False, True):  # the Usage screen: from events and from the rollup
+            view = read.read_usage(s.conn, "all", datetime_(2026, 2, 13), rolled=rolled)
+            assert view.totals.cost == pytest.approx(want, rel=1e-9)
+        n = s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0]
+    with UsageStore.open(old_path) as s:
+        run(s, logs)
+    _as_schema_3(old_path)
+    ro = UsageStore.open(old_path, read_only=True)  # never migrates: reads without the split
+    try:
+        assert not schema.has_tokentop_columns(ro.conn)
+        old_cost = _report_cost(ro.conn)
+        assert old_cost < want  # 1-hour writes priced as 5-minute ones, fast as standard
+    finally:
+        ro.close()
+    with UsageStore.open(old_path) as s:
+        assert schema.version(s.conn) == schema.SCHEMA_VERSION
+        assert schema.has_tokentop_columns(s.conn)
+        assert s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == n
+        run(s, logs)  # the migration reset the Claude offsets: the split is read again
+        assert s.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == n
+        assert _report_cost(s.conn) == pytest.approx(want, rel=1e-12)
+        now = datetime_(2026, 2, 13)
+        rolled = read.read_usage(s.conn, "all", now)
+    assert rolled.totals.cost == pytest.approx(want, rel=1e-9)
+
+
+def datetime_(y: int, m: int, d: int):
+    from datetime import UTC, datetime
+    return datetime(y, m, d, tzinfo=UTC)
+
+
+def test_a_hook_payload_carries_the_same_2_1_fields(store, tmp_path):
+    """openusage's hook spool (collectors/hookspool.py) reads the usage of a real 2.1.39
+    line the way the JSONL collector does."""
+    raw = json.loads(next(x for x in real_lines()
+                          if b'"ephemeral_1h_input_tokens":8037' in x
+                          and b'"output_tokens":441' in x))
+    usage = dict(raw["message"]["usage"], speed="fast", inference_geo="us")
+    payload = {"session_id": "s1", "cwd": "/home/u/app", "hook_event_name": "Stop",
+               "timestamp": raw["timestamp"],
+               "message": {"id": raw["message"]["id"], "model": "claude-opus-4-6",
+                           "usage": usage}}
+    d = tmp_path / "hook-spool"
+    d.mkdir()
+    (d / "1.json").write_text(json.dumps({"source": "claude_code", "account_id": "",
+                                          "payload": payload}))
+    collect_once(store, claude_roots=[], codex_dir=d / "none", hook_spool=d)
+    row = store.conn.execute(
+        "SELECT cache_write_tokens, tokentop_cache_write_1h, tokentop_speed,"
+        " tokentop_service_tier, tokentop_inference_geo, tokentop_web_search_requests"
+        " FROM usage_events WHERE message_id = ?", (raw["message"]["id"],)).fetchone()
+    assert row == (8037, 8037, "fast", "standard", "us", 0)

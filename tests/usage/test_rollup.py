@@ -118,8 +118,9 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     ro.close()
     with UsageStore.open(path) as s:
         conn = s.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 3
-        assert [r[0] for r in conn.execute("SELECT version FROM tokentop_migrations")] == [1, 2, 3]
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 4
+        assert [r[0] for r in conn.execute(
+            "SELECT version FROM tokentop_migrations")] == [1, 2, 3, 4]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert "idx_usage_events_message_id" not in names
         assert table(conn) and table(conn) == rebuilt(conn)
@@ -143,10 +144,10 @@ def test_a_v2_store_gains_the_coarser_grains(tmp_path: Path) -> None:
         s.ingest([random_request(rng) for _ in range(60)])
         for grain in (rollup.DAY, rollup.HOUR_MODEL, rollup.SESSION_DAY):
             s.conn.execute(f"DROP TABLE {grain.table}")
-        s.conn.execute("DELETE FROM tokentop_migrations WHERE version = 3")
+        s.conn.execute("DELETE FROM tokentop_migrations WHERE version >= 3")  # as v2 left it
         s.conn.execute(f"UPDATE {rollup.TABLE} SET events = events + 1")  # rebuilt too
     with UsageStore.open(path) as s:
-        assert schema.version(s.conn) == 3
+        assert schema.version(s.conn) == schema.SCHEMA_VERSION
         days = s.conn.execute(f"SELECT COUNT(*) FROM {rollup.DAY.table}").fetchone()[0]
         assert days >= 2  # the events span midnight
         assert table(s.conn) == rebuilt(s.conn)

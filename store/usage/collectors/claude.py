@@ -14,7 +14,12 @@ in ryoppippi/ccusage), so ``report daily`` equals ``ccusage claude daily`` exact
   does; ``<synthetic>`` lines are counted with ``model_canonical`` None (ccusage counts
   their tokens but lists no model for them);
 - cache writes are ``cache_creation.ephemeral_5m + ephemeral_1h`` when that object is
-  present, else ``cache_creation_input_tokens``;
+  present, else ``cache_creation_input_tokens``; the 1-hour part is kept apart
+  (``cache_write_1h_tokens``: priced at 2x input, the rest at the 5-minute rate), as
+  ccusage's ``cost.rs`` prices them;
+- ``usage.speed`` is kept (``"fast"`` is priced with the model's fast multiplier and
+  reported as ``<model>-fast``, as ccusage does); ``server_tool_use`` web search/fetch
+  counts, ``service_tier`` and ``inference_geo`` are kept to show, not priced;
 - agent-progress lines (``data.message`` carrying a sub-agent's message) count too.
 
 One message is counted once: ``message_id`` is Claude's ``message.id`` (global), so the
@@ -64,12 +69,21 @@ class _CacheCreation(msgspec.Struct):
     ephemeral_1h_input_tokens: int = 0
 
 
+class _ServerToolUse(msgspec.Struct):
+    web_search_requests: int | None = None
+    web_fetch_requests: int | None = None
+
+
 class _Usage(msgspec.Struct):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation: _CacheCreation | None = None
+    speed: str | None = None  # "standard" | "fast" (2.1.x); fast is priced x multiplier
+    server_tool_use: _ServerToolUse | None = None
+    service_tier: str | None = None
+    inference_geo: str | None = None
 
 
 class _Message(msgspec.Struct):
@@ -226,6 +240,11 @@ def parse_line(
         if cc is not None
         else u.cache_creation_input_tokens
     )
+    cache_write_1h = cc.ephemeral_1h_input_tokens if cc is not None else 0
+    if cache_write_1h < 0 or cache_write < cache_write_1h:
+        counts.skip("invalid")
+        return None
+    stu = u.server_tool_use
     total = u.input_tokens + u.output_tokens + u.cache_read_input_tokens + cache_write
     counts.usage_lines += 1
     req = IngestRequest(
@@ -249,5 +268,16 @@ def parse_line(
         cost_usd=cost,
         requests=1,
         status=EventStatus.ERROR if e.is_api_error_message else EventStatus.OK,
+        cache_write_1h_tokens=cache_write_1h,
+        speed=u.speed or None,
+        is_sidechain=bool(side),
+        web_search_requests=_count(stu.web_search_requests) if stu else None,
+        web_fetch_requests=_count(stu.web_fetch_requests) if stu else None,
+        service_tier=u.service_tier or None,
+        inference_geo=u.inference_geo or None,
     )
     return req, bool(side)
+
+
+def _count(value: int | None) -> int | None:
+    return value if value is not None and value >= 0 else None

@@ -92,6 +92,22 @@ def parse_spool_file(path: Path, data: bytes, counts: Counts) -> IngestRequest |
         req.output_tokens = _int(usage.get("output_tokens"))
         req.cache_read_tokens = _int(usage.get("cache_read_input_tokens"))
         req.cache_write_tokens = _int(usage.get("cache_creation_input_tokens"))
+        # The same 2.1.x fields as the JSONL collector (collectors/claude.py).
+        cc = usage.get("cache_creation")
+        if isinstance(cc, dict):
+            five, hour = (_int(cc.get("ephemeral_5m_input_tokens")),
+                          _int(cc.get("ephemeral_1h_input_tokens")))
+            if five is not None or hour is not None:
+                req.cache_write_tokens = (five or 0) + (hour or 0)
+                req.cache_write_1h_tokens = hour or 0
+        req.speed = _str(usage.get("speed"))
+        stu = usage.get("server_tool_use")
+        if isinstance(stu, dict):
+            req.web_search_requests = _int(stu.get("web_search_requests"))
+            req.web_fetch_requests = _int(stu.get("web_fetch_requests"))
+        req.service_tier = _str(usage.get("service_tier"))
+        req.inference_geo = _str(usage.get("inference_geo"))
+        req.is_sidechain = p.get("isSidechain") is True or None
         req.total_tokens = sum(
             t or 0
             for t in (
