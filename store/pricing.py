@@ -217,7 +217,7 @@ class PriceTable:
         from tokentop.store.pricing_overrides import overrides_path
 
         updated, overrides = updated_path(), overrides_path()
-        key = (_stamp(updated), _stamp(overrides))
+        key = (updated, _stamp(updated), overrides, _stamp(overrides))
         cached = _CACHE.get("table")
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -268,7 +268,7 @@ class PriceTable:
         return None if best is None else self.prices[best]
 
 
-_CACHE: dict[str, tuple[tuple[Any, Any], PriceTable]] = {}
+_CACHE: dict[str, tuple[tuple[Any, ...], PriceTable]] = {}
 
 
 def updated_path() -> Path:
