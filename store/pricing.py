@@ -1,8 +1,13 @@
-"""Tokens -> USD from a bundled, dated price table (``pricing_data.json``).
+"""Tokens -> USD from a dated price table: LiteLLM's, bundled or updated by the user.
 
-The prices are the ones ccusage uses offline (its embedded LiteLLM snapshot), so a
-tokentop report and a ccusage report of the same logs agree. The table is dated and
-never fetched at run time: a report must not change because a web page did.
+Which table is in force (``PriceTable.load``): the one ``tokentop pricing update`` kept
+in the state dir if there is one and it reads, else the bundled ``pricing_data.json``
+(a LiteLLM wheel snapshot, ``scripts/extract_litellm_prices.py``); then the user's
+overrides file (``pricing_overrides``) on top. Nothing is fetched while reporting: a
+report changes only when the user updates the table or edits the overrides.
+
+Model ids resolve as ccusage 20.0.24 resolves them (``pricing.rs`` ``find``), so a
+tokentop report and ``ccusage --offline`` price the same logs the same.
 
 An unknown model has no price, not a price of zero: ``lookup`` returns ``None`` and
 callers list the model as unpriced instead of adding $0 to a total.
@@ -11,27 +16,24 @@ callers list the model as unpriced instead of adding $0 to a total.
 from __future__ import annotations
 
 import json
-import re
+import os
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from tokentop.store.pricing_litellm import validate
+from tokentop.store.state import state_dir
 
 PER_MILLION = 1_000_000
 # A 1-hour cache write costs twice the input price (a 5-minute one: ``cache_write``,
 # 1.25x); ccusage's cost.rs applies the same rule, tiers included.
 CACHE_WRITE_1H_INPUT_MULTIPLIER = 2.0
 
-# Prefixes a gateway or SDK puts in front of a model id ("anthropic/claude-...",
-# Bedrock's "us.anthropic.claude-..."). Stripped before matching.
-_PROVIDER_PREFIX = re.compile(
-    r"^(?:(?:openrouter|vertex_ai|bedrock|azure|litellm)/)?"
-    r"(?:(?:us|eu|apac|global)\.)?"
-    r"(?:anthropic|openai|google|gemini|google-ai-studio|google-vertex|models)[/.]"
-)
-# Dated snapshots ("-20250929", "-2025-08-07"), Bedrock versions ("-v1:0"), Vertex
-# versions ("@20250514") and Claude Code's context markers ("[1m]").
-_SUFFIX = re.compile(r"(?:\[[^\]]*\]|@[\w.-]+|-v\d+(?::\d+)?|-\d{8}|-\d{4}-\d{2}-\d{2})$")
+UPDATED_NAME = "pricing.json"  # in tokentop's state dir, written by ``pricing update``
+# ccusage's ``pricing_alias``: Codex log labels no price source publishes.
+_CCUSAGE_ALIASES = {"gpt-5.3-spark": "gpt-5.3-codex-spark"}
+_DATE_SUFFIX_DIGITS = 8  # "-20250929" is a dated alias; "-4-5" a version
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,8 @@ class Price:
             "model": self.model, "provider": self.provider, "input": self.input,
             "output": self.output, "cacheWrite": self.cache_write, "cacheRead": self.cache_read,
         }
+        if self.fast_multiplier != 1.0:
+            out["fastMultiplier"] = self.fast_multiplier
         if self.above is not None:
             out["aboveTokens"] = self.above.threshold
             out["above"] = {"input": self.above.input, "output": self.above.output,
@@ -119,52 +123,123 @@ class Price:
         return out
 
 
-def normalize(model: str) -> str:
-    """The bare, lower-case model id: provider prefix and version suffixes removed."""
-    name = model.strip().lower()
-    name = _PROVIDER_PREFIX.sub("", name)
-    while True:
-        stripped = _SUFFIX.sub("", name)
-        if stripped == name:
-            return name
-        name = stripped
+def _is_boundary(ch: str) -> bool:
+    return not (ch.isascii() and ch.isalnum())
+
+
+def _suffix_allows(key: str, suffix: str) -> bool:
+    """ccusage's ``suffix_allows_pricing_key_match``: "gpt-5" is not in "gpt-5.5" (a
+    version follows), but "claude-sonnet-4-5" is in "claude-sonnet-4-5-20250929" (a date)."""
+    if not suffix:
+        return True
+    if not _is_boundary(suffix[0]):
+        return False
+    if not key[-1:].isdigit() or suffix[0] not in "-.":
+        return True
+    rest = suffix[1:]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    if digits == 0:
+        return True
+    after = rest[digits:digits + 1]
+    return digits == _DATE_SUFFIX_DIGITS and (not after or _is_boundary(after))
+
+
+def _contains_key(value: str, key: str) -> bool:
+    """ccusage's ``contains_pricing_key``: ``key`` in ``value`` on non-alphanumeric
+    boundaries."""
+    start = value.find(key)
+    while start >= 0:
+        if (start == 0 or _is_boundary(value[start - 1])) and _suffix_allows(
+                key, value[start + len(key):]):
+            return True
+        start = value.find(key, start + len(key))  # as Rust's match_indices
+    return False
+
+
+def _normalized(value: str) -> str:
+    return value.replace(".", "-").replace("@", "-")
+
+
+def _key_matches(candidate: str, model: str, normalized_model: str) -> bool:
+    if _contains_key(model, candidate) or _contains_key(candidate, model):
+        return True
+    nc = _normalized(candidate)
+    return _contains_key(normalized_model, nc) or _contains_key(nc, normalized_model)
+
+
+def _price(name: str, row: dict[str, Any], threshold: int) -> Price:
+    """A table row (USD per token) -> ``Price`` (USD per million tokens)."""
+    def per_m(key: str, default: float | None = None) -> float | None:
+        value = row.get(key)
+        return default if value is None else float(value) * PER_MILLION
+
+    inp, out = per_m("input"), per_m("output")
+    assert inp is not None and out is not None  # validate() checked both
+    cw = per_m("cache_write", inp * 1.25)
+    cr = per_m("cache_read", inp * 0.1)
+    assert cw is not None and cr is not None
+    tiered = [per_m(k) for k in ("input_above_200k", "output_above_200k",
+                                 "cache_write_above_200k", "cache_read_above_200k")]
+    above = None
+    if any(v is not None for v in tiered):
+        # ccusage tiers each kind on its own: a kind with no tier price keeps its base.
+        ti, to, tcw, tcr = (b if v is None else v
+                            for v, b in zip(tiered, (inp, out, cw, cr), strict=True))
+        above = Tier(threshold, ti, to, tcw, tcr)
+    return Price(model=name, provider=str(row.get("provider") or ""), input=inp, output=out,
+                 cache_write=cw, cache_read=cr, above=above,
+                 fast_multiplier=float(row.get("fast_multiplier") or 1.0))
 
 
 class PriceTable:
-    """The bundled table. ``load()`` reads it once per process."""
+    """The price table in force: LiteLLM's rows, by model id, plus user overrides."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.date: str = data["date"]
-        self.source: str = data.get("source", "")
-        threshold = int(data.get("tier_threshold_tokens", 200_000))
-        self.tier_threshold = threshold  # the same for every tiered model, as in ccusage
-        self.prices: dict[str, Price] = {}
-        for name, row in data["models"].items():
-            above = row.get("above_200k")
-            self.prices[name] = Price(
-                model=name, provider=row["provider"], input=float(row["input"]),
-                output=float(row["output"]), cache_write=float(row.get("cache_write") or 0),
-                cache_read=float(row.get("cache_read") or 0),
-                above=None if above is None else Tier(
-                    threshold, float(above["input"]), float(above["output"]),
-                    float(above.get("cache_write") or 0), float(above.get("cache_read") or 0)),
-                fast_multiplier=float(row.get("fast_multiplier") or 1.0),
-            )
-        self.aliases: dict[str, str] = dict(data.get("aliases", {}))
-        # Longest first, so "gpt-5-mini-x" matches gpt-5-mini before gpt-5.
-        self._by_length = sorted(self.prices, key=len, reverse=True)
+    def __init__(self, data: dict[str, Any], *, origin: str = "bundled",
+                 path: Path | None = None) -> None:
+        data = validate(data)
+        self.origin = origin  # "bundled" or "updated"
+        self.path = path
+        self.date: str = str(data.get("date", ""))
+        self.source: str = str(data.get("source", ""))
+        self.litellm_version: str | None = data.get("litellm_version")
+        self.fetched_from: str | None = data.get("fetched_from")
+        self.tier_threshold = int(data.get("tier_threshold_tokens", 200_000))
+        self.prices: dict[str, Price] = {
+            name: _price(name, row, self.tier_threshold) for name, row in data["models"].items()}
+        self.aliases: dict[str, str] = dict(_CCUSAGE_ALIASES)
+        self.overrides: Any = None  # the pricing_overrides.Overrides applied, if any
         self._memo: dict[str, Price | None] = {}
 
     @classmethod
     def load(cls) -> PriceTable:
-        return _load()
+        """The table in force, cached: rebuilt only when the updated table or the
+        overrides file changes (one ``stat`` each per call)."""
+        from tokentop.store.pricing_overrides import overrides_path
+
+        updated, overrides = updated_path(), overrides_path()
+        key = (updated, _stamp(updated), overrides, _stamp(overrides))
+        cached = _CACHE.get("table")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        table = _build(updated, overrides)
+        _CACHE["table"] = (key, table)
+        return table
+
+    def add(self, name: str, price: Price, aliases: list[str] | tuple[str, ...] = ()) -> None:
+        """Put ``price`` in the table under ``name`` (an override), with aliases."""
+        self.prices[name] = price
+        for alias in aliases:
+            self.aliases[alias] = name
+        self._memo.clear()
 
     def lookup(self, model: str | None) -> Price | None:
         """The price of ``model``, or ``None`` when the table does not know it.
 
-        Order: exact id, alias, the id without provider prefix and dated suffix, then
-        the longest known id that the name starts with followed by ``-`` (so
-        "claude-opus-4-5-thinking" is opus 4.5, but "gpt-5.7" is not gpt-5).
+        ccusage's ``find``: the exact id; else, of the ids that contain the model or that
+        the model contains (on separator boundaries, "." and "@" read as "-", a trailing
+        8-digit date allowed but not a version number), the longest (ties: the first in
+        sort order); then the same for an alias. So "anthropic/claude-sonnet-4-5-20250929"
+        is claude-sonnet-4-5, "gpt-5.5" is gpt-5.5, and "gpt-5.7" is not gpt-5.
         """
         if not model:
             return None
@@ -173,28 +248,67 @@ class PriceTable:
         except KeyError:
             pass
         found = self._find(model)
+        if found is None and model in self.aliases:
+            found = self._find(self.aliases[model])
         self._memo[model] = found
         return found
 
     def _find(self, model: str) -> Price | None:
-        raw = model.strip().lower()
-        for name in (raw, normalize(raw)):
-            if name in self.prices:
-                return self.prices[name]
-            if name in self.aliases:
-                return self.prices.get(self.aliases[name])
-        name = normalize(raw)
-        for known in self._by_length:
-            if name.startswith(known + "-"):
-                return self.prices[known]
-        for alias, target in self.aliases.items():
-            if name.startswith(alias + "-"):
-                return self.prices.get(target)
+        exact = self.prices.get(model)
+        if exact is not None:
+            return exact
+        nm = _normalized(model)
+        best: str | None = None
+        for candidate in self.prices:
+            if not _key_matches(candidate, model, nm):
+                continue
+            if best is None or len(candidate) > len(best) or (
+                    len(candidate) == len(best) and candidate < best):
+                best = candidate
+        return None if best is None else self.prices[best]
+
+
+_CACHE: dict[str, tuple[tuple[Any, ...], PriceTable]] = {}
+
+
+def updated_path() -> Path:
+    """Where ``tokentop pricing update`` keeps the newer table."""
+    return state_dir("tokentop") / UPDATED_NAME
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
         return None
+    return (st.st_mtime_ns, st.st_size)
 
 
-@cache
-def _load() -> PriceTable:
-    data = resources.files("tokentop.store").joinpath("pricing_data.json")
-    text = data.read_text(encoding="utf-8")
+def bundled() -> PriceTable:
+    """The table shipped with tokentop (never the updated one, no overrides)."""
+    text = resources.files("tokentop.store").joinpath("pricing_data.json").read_text(
+        encoding="utf-8")
     return PriceTable(json.loads(text))
+
+
+def _build(updated: Path, overrides: Path) -> PriceTable:
+    from tokentop.store.pricing_overrides import apply_overrides
+
+    table: PriceTable | None = None
+    if updated.exists():
+        try:
+            table = PriceTable(json.loads(updated.read_text(encoding="utf-8")),
+                               origin="updated", path=updated)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            warn(f"ignoring {updated}: {exc}; using the bundled price table")
+    if table is None:
+        table = bundled()
+    apply_overrides(table, overrides)
+    return table
+
+
+def warn(message: str) -> None:
+    """One line on stderr (the dashboard's log picks it up too); never a traceback."""
+    import sys
+
+    print(f"tokentop: {message}", file=sys.stderr)

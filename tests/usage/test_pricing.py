@@ -1,114 +1,147 @@
-"""The bundled price table: dated, matched by alias and prefix, unknown means unpriced."""
+"""The price table in force: LiteLLM's snapshot, ccusage's lookup, overrides, the command.
+
+Real data: the bundled table is extracted from the litellm 1.104.0 wheel on PyPI
+(``scripts/extract_litellm_prices.py``); lookups follow ccusage 20.0.24's
+``rust/crates/ccusage/src/pricing.rs`` ``find`` (repository ccusage/ccusage).
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tokentop.store.pricing import PriceTable, normalize
+from tokentop.store.pricing import PriceTable, bundled
 from tokentop.tui.commands.pricing import pricing
 
 
-@pytest.fixture(scope="module")
-def table() -> PriceTable:
-    return PriceTable.load()
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No user state or config leaks in: XDG dirs under tmp."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path
 
 
-def test_table_is_dated_and_cached(table: PriceTable) -> None:
-    assert table.date == "2026-09-22"
-    assert PriceTable.load() is table
-    assert "ccusage" in table.source
+def overrides_file(tmp: Path, text: str) -> Path:
+    path = tmp / "config" / "tokentop" / "pricing.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bundled_table_names_its_litellm_version_and_is_cached() -> None:
+    table = PriceTable.load()
+    assert table.origin == "bundled"
+    assert table.litellm_version == "1.104.0"
+    assert "litellm 1.104.0 wheel" in table.source
+    assert len(table.prices) > 1000
+    assert PriceTable.load() is table  # cached while nothing on disk changes
 
 
 @pytest.mark.parametrize(
     ("raw", "model"),
     [
-        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
-        ("claude-sonnet-4-5", "claude-sonnet-4-5"),
-        ("anthropic/claude-sonnet-4-5", "claude-sonnet-4-5"),
-        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
-        ("claude-sonnet-4-5[1m]", "claude-sonnet-4-5"),
-        ("claude-sonnet-4-20250514", "claude-sonnet-4"),
-        ("claude-4-sonnet-20250514", "claude-sonnet-4"),
-        ("claude-opus-4-20250514", "claude-opus-4"),
-        ("claude-opus-4-1-20250805", "claude-opus-4-1"),
-        ("claude-opus-4-5-20251101", "claude-opus-4-5"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929"),
+        ("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929"),
+        ("claude-opus-4-7[1m]", "claude-opus-4-7"),
+        ("claude-opus-4-6-fast", "claude-opus-4-6"),
         ("claude-opus-4-5-thinking", "claude-opus-4-5"),
-        ("claude-haiku-4-5-20251001", "claude-haiku-4-5"),
-        ("claude-3-5-haiku-20241022", "claude-3-5-haiku"),
-        ("CLAUDE-HAIKU-4-5", "claude-haiku-4-5"),
-        ("gpt-5", "gpt-5"),
-        ("gpt-5-2025-08-07", "gpt-5"),
-        ("openai/gpt-5-codex", "gpt-5-codex"),
-        ("gpt-5-mini-2025-08-07", "gpt-5-mini"),
-        ("gpt-5.1-codex-mini", "gpt-5.1-codex-mini"),
-        ("gpt-4.1-2025-04-14", "gpt-4.1"),
-        ("o3", "o3"),
-        ("o4-mini-2025-04-16", "o4-mini"),
-        ("gemini-2.5-pro", "gemini-2.5-pro"),
-        ("google/gemini-2.5-flash", "gemini-2.5-flash"),
-        ("gemini-2.5-flash-lite", "gemini-2.5-flash-lite"),
+        ("claude-opus-5", "claude-opus-5"),
+        ("claude-sonnet-5", "claude-sonnet-5"),
+        ("gpt-5.5", "gpt-5.5"),
+        ("gpt-5.6-sol", "gpt-5.6-sol"),
+        # ccusage picks the longest id containing the name, even a gateway row
+        ("openai/gpt-5-codex", "openrouter/openai/gpt-5-codex"),
+        ("gemini-3-flash-preview", "gemini-3-flash-preview"),
     ],
 )
-def test_lookup_matches_aliases_and_prefixes(table: PriceTable, raw: str, model: str) -> None:
-    price = table.lookup(raw)
+def test_lookup_follows_ccusage_find(raw: str, model: str) -> None:
+    price = PriceTable.load().lookup(raw)
     assert price is not None, raw
     assert price.model == model
 
 
-@pytest.mark.parametrize("raw", ["<synthetic>", "", None, "gpt-5.7", "llama-3-70b", "claude"])
-def test_unknown_model_has_no_price(table: PriceTable, raw: str | None) -> None:
-    assert table.lookup(raw) is None
+@pytest.mark.parametrize("raw", ["<synthetic>", "", None, "gpt-5.7", "totally-unknown-model"])
+def test_unknown_model_is_unpriced_not_free(raw: str | None) -> None:
+    assert PriceTable.load().lookup(raw) is None
 
 
-def test_normalize_strips_prefix_and_dates() -> None:
-    assert normalize(" Anthropic/claude-opus-4-1-20250805 ") == "claude-opus-4-1"
-    assert normalize("gpt-4.1-2025-04-14") == "gpt-4.1"
+def test_version_numbers_are_not_dates() -> None:
+    """ccusage's suffix rule: "gpt-5" must not price "gpt-5.7", a date suffix may follow."""
+    table = PriceTable.load()
+    assert table.lookup("gpt-5.7") is None
+    p = table.lookup("claude-haiku-4-5-20251001")
+    assert p is not None and p.input == pytest.approx(1.0)
 
 
-def test_cost_per_million(table: PriceTable) -> None:
-    haiku = table.lookup("claude-haiku-4-5")
-    assert haiku is not None
-    # 1M of each kind: 1 + 5 + 1.25 + 0.1 (the values ccusage 20.0.24 prices offline)
-    assert haiku.cost(1_000_000, 1_000_000, 1_000_000, 1_000_000) == pytest.approx(7.35)
-    opus = table.lookup("claude-opus-4-1")
-    assert opus is not None
-    assert opus.cost(input=1_000_000) == pytest.approx(15.0)
-    assert opus.cost(output=1_000_000) == pytest.approx(75.0)
+def test_fast_multipliers_as_ccusage_carries_them() -> None:
+    table = PriceTable.load()
+    expect = {"claude-opus-4-6": 6.0, "claude-opus-4-7": 6.0, "claude-opus-4-8": 2.0,
+              "gpt-5.5": 2.5, "gpt-5.4": 2.0, "gpt-5.3-codex": 2.0, "claude-opus-5": 2.0,
+              "claude-sonnet-4-5": 1.0}
+    for name, mult in expect.items():
+        price = table.lookup(name)
+        assert price is not None and price.fast_multiplier == mult, name
 
 
-def test_tier_applies_per_kind_beyond_200k_like_ccusage(table: PriceTable) -> None:
-    sonnet = table.lookup("claude-sonnet-4-5-20250929")
+def test_tier_is_per_kind_and_a_kind_without_tier_keeps_its_base() -> None:
+    sonnet = PriceTable.load().lookup("claude-sonnet-4-5")
     assert sonnet is not None and sonnet.above is not None
-    # 200k at $3 + 100k at $6 (ccusage: 1.2 for this message)
-    assert sonnet.cost(input=300_000) == pytest.approx(1.2)
-    # 150k input + 150k cache read: neither kind crosses 200k, so no surcharge
+    assert sonnet.cost(input=300_000) == pytest.approx(0.6 + 0.6)  # 200k x $3 + 100k x $6
     assert sonnet.cost(input=150_000, cache_read=150_000) == pytest.approx(0.495)
-    # summed form equals the per-message form
-    assert sonnet.cost_from_sums(300_000, 0, 0, 0, input_over=100_000) == pytest.approx(1.2)
-    # sonnet 4.6 has no tier in the table
-    s46 = table.lookup("claude-sonnet-4-6")
-    assert s46 is not None and s46.above is None
-    assert s46.cost(input=300_000) == pytest.approx(0.9)
 
 
-def test_openai_has_no_cache_write_price(table: PriceTable) -> None:
-    gpt = table.lookup("gpt-5-codex")
-    assert gpt is not None
-    assert gpt.cost(cache_write=1_000_000) == 0.0
-    assert gpt.cost(cache_read=1_000_000) == pytest.approx(0.125)
+def test_overrides_replace_rates_and_add_private_models(isolated: Path) -> None:
+    overrides_file(isolated, '[models."claude-sonnet-4-5"]\ninput = 2.4\n\n'
+                   '[models."acme-coder"]\ninput = 1.0\noutput = 4.0\n'
+                   'aliases = ["acme/coder-large"]\n')
+    table = PriceTable.load()
+    s = table.lookup("claude-sonnet-4-5")
+    assert s is not None and s.input == 2.4 and s.output == pytest.approx(15.0)
+    acme = table.lookup("acme/coder-large")
+    assert acme is not None and acme.model == "acme-coder"
+    assert acme.cost(1_000_000, 1_000_000, 1_000_000, 1_000_000) == pytest.approx(
+        1.0 + 4.0 + 1.25 + 0.1)
+    assert table.overrides is not None and table.overrides.models == ["claude-sonnet-4-5",
+                                                                      "acme-coder"]
+    assert bundled().lookup("claude-sonnet-4-5").input == pytest.approx(3.0)  # type: ignore[union-attr]
 
 
-def test_pricing_command_lists_table_with_date() -> None:
+@pytest.mark.parametrize("text", ["[models\nbroken", 'models = "x"',
+                                  '[models."m"]\ninput = "cheap"\noutput = 1',
+                                  '[models."m"]\ninput = 1\noutput = 1\nspeed = 2'])
+def test_bad_overrides_file_is_one_line_and_ignored(isolated: Path, text: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = overrides_file(isolated, text)
+    table = PriceTable.load()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
+    s = table.lookup("claude-sonnet-4-5")
+    assert s is not None and s.input == pytest.approx(3.0)
+    assert table.overrides is not None and table.overrides.error
+
+
+def test_overrides_change_is_picked_up_without_restart(isolated: Path) -> None:
+    path = overrides_file(isolated, '[models."acme-coder"]\ninput = 1.0\noutput = 4.0\n')
+    first = PriceTable.load()
+    assert first.lookup("acme-coder") is not None
+    path.unlink()
+    assert PriceTable.load().lookup("acme-coder") is None
+
+
+def test_pricing_command_says_which_table_and_overrides(isolated: Path) -> None:
     out = CliRunner().invoke(pricing, [])
-    assert out.exit_code == 0
-    assert "2026-09-22" in out.output
-    assert "claude-sonnet-4-5" in out.output
+    assert out.exit_code == 0, out.output
+    assert "table: bundled, litellm 1.104.0 wheel" in out.output
+    assert "overrides: none" in out.output
+    overrides_file(isolated, '[models."acme-coder"]\ninput = 1.0\noutput = 4.0\n')
+    out = CliRunner().invoke(pricing, [])
+    assert "pricing.toml: 1 model(s)" in out.output
     doc = json.loads(CliRunner().invoke(pricing, ["--json"]).output)
-    assert doc["date"] == "2026-09-22"
-    names = {m["model"] for m in doc["models"]}
-    assert {"claude-opus-4-1", "gpt-5-codex", "gemini-2.5-pro", "o3"} <= names
-    sonnet = next(m for m in doc["models"] if m["model"] == "claude-sonnet-4-5")
-    assert sonnet["above"]["input"] == 6.0
+    assert doc["table"] == "bundled" and doc["litellmVersion"] == "1.104.0"
+    assert doc["overrides"]["models"] == ["acme-coder"]
+    names = {m["model"] for m in doc["prices"]}
+    assert {"claude-opus-5", "gpt-5.5", "acme-coder"} <= names

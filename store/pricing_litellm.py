@@ -1,0 +1,176 @@
+"""LiteLLM's model price table -> tokentop's price table (one converter, two callers).
+
+``scripts/extract_litellm_prices.py`` (the bundled snapshot) and ``tokentop pricing
+update`` (a newer table fetched by the user) both convert with ``convert``, so a bundled
+table and an updated one can never disagree on what a LiteLLM row means.
+
+The rules are ccusage 20.0.24's (``rust/crates/ccusage/src/pricing.rs``,
+``load_json_with_overrides``): a row needs ``input_cost_per_token`` and
+``output_cost_per_token``; a missing cache-write price is 1.25x input, a missing
+cache-read price 0.1x input; the fast-mode multiplier is the row's
+``provider_specific_entry.fast``, else ccusage's ``fast-multiplier-overrides.json``.
+ccusage's built-in rows (``put_builtin_pricing``) then replace LiteLLM's for the same
+ids, as ccusage inserts them after loading LiteLLM. Prices stay per token, as LiteLLM
+writes them, so no rounding happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FORMAT = "tokentop-prices/1"
+MIN_MODELS = 50  # a "table" with fewer chat models is a broken download, not a table
+
+# Providers whose chat models coding agents and their gateways use. ccusage loads all
+# of LiteLLM; these keep the bundled file small while every id ccusage resolves for
+# these agents still resolves to the same row (tests/usage/test_pricing_parity.py).
+PROVIDERS = frozenset({
+    "anthropic", "openai", "gemini", "vertex_ai-language-models",
+    "vertex_ai-anthropic_models", "xai", "deepseek", "mistral", "moonshot", "zai",
+    "openrouter", "bedrock", "bedrock_converse", "azure", "github_copilot",
+})
+MODES = frozenset({"chat", "responses", "completion"})
+
+# ccusage 20.0.24's fast-multiplier-overrides.json, as embedded in its binary
+# (tests/support/ccusage/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage; the
+# source copy is rust/crates/ccusage/src/fast-multiplier-overrides.json).
+FAST_EXACT = {"gpt-5.6-sol": 2.0, "gpt-5.6-terra": 2.0, "gpt-5.6-luna": 2.0, "gpt-5.5": 2.5,
+              "gpt-5.4": 2.0, "gpt-5.3-codex": 2.0, "gpt-6-astra": 2.0}
+FAST_NORMALIZED_PREFIX = {"claude-opus-4-6": 6.0, "claude-opus-4-7": 6.0,
+                          "claude-opus-4-8": 2.0}
+
+
+def _builtin(i: float, o: float, cw: float, cr: float, provider: str,
+             tier: tuple[float, float, float, float] | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {"provider": provider, "mode": "chat", "input": i, "output": o,
+                           "cache_write": cw, "cache_read": cr, "origin": "ccusage-builtin"}
+    if tier is not None:
+        row.update(zip(("input_above_200k", "output_above_200k", "cache_write_above_200k",
+                        "cache_read_above_200k"), tier, strict=True))
+    return row
+
+
+# ccusage's put_builtin_pricing (pricing.rs): rows it inserts over LiteLLM's. USD/token.
+# Of its GPT rows only those the pinned 20.0.24 binary still applies are kept (measured:
+# gpt-5.1-codex, gpt-5.2, gpt-5.2-codex write cache at 1x input); for gpt-5, 5.1,
+# 5.3-codex, 5.4 and 5.5 it prices LiteLLM's rows (cache writes at 1.25x input).
+_OPUS = (5e-6, 25e-6, 6.25e-6, 0.5e-6)
+_G51 = (1.25e-6, 10e-6, 1.25e-6, 0.125e-6)
+_G52 = (1.75e-6, 14e-6, 1.75e-6, 0.175e-6)
+CCUSAGE_BUILTINS: dict[str, dict[str, Any]] = {
+    "claude-opus-4-5": _builtin(*_OPUS, "anthropic"),
+    "claude-opus-4-6": _builtin(*_OPUS, "anthropic"),
+    "claude-opus-4-7": _builtin(*_OPUS, "anthropic"),
+    "claude-opus-4-8": _builtin(*_OPUS, "anthropic"),
+    "claude-haiku-4-5": _builtin(1e-6, 5e-6, 1.25e-6, 0.1e-6, "anthropic"),
+    "claude-opus-4": _builtin(15e-6, 75e-6, 18.75e-6, 1.5e-6, "anthropic"),
+    "claude-sonnet-4-6": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic"),
+    "claude-sonnet-4": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic",
+                                (6e-6, 22.5e-6, 7.5e-6, 0.6e-6)),
+    "claude-3-5-haiku": _builtin(0.8e-6, 4e-6, 1.0e-6, 0.08e-6, "anthropic"),
+    "claude-3-5-haiku-20241022": _builtin(0.8e-6, 4e-6, 1.0e-6, 0.08e-6, "anthropic"),
+    "claude-3-opus": _builtin(15e-6, 75e-6, 18.75e-6, 1.5e-6, "anthropic"),
+    "claude-3-sonnet": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic"),
+    "claude-3-haiku": _builtin(0.25e-6, 1.25e-6, 0.3e-6, 0.03e-6, "anthropic"),
+    "gpt-5.1-codex": _builtin(*_G51, "openai"),
+    "gpt-5.2": _builtin(*_G52, "openai"),
+    "gpt-5.2-codex": _builtin(*_G52, "openai"),
+}
+
+
+def fast_multiplier_override(model: str) -> float | None:
+    """ccusage's ``FastMultiplierOverrides::multiplier_for``."""
+    if model in FAST_EXACT:
+        return FAST_EXACT[model]
+    normalized = model.replace(".", "-").replace("@", "-")
+    for part in normalized.replace(":", "/").split("/"):
+        for base, multiplier in FAST_NORMALIZED_PREFIX.items():
+            index = part.rfind(base)
+            if index < 0:
+                continue
+            suffix = part[index:]
+            if suffix == base or suffix[len(base):len(base) + 1] == "-":
+                return multiplier
+    return None
+
+
+def _num(row: dict[str, Any], key: str) -> float | None:
+    value = row.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def convert_row(model: str, row: dict[str, Any]) -> dict[str, Any] | None:
+    """One LiteLLM row -> tokentop's, or ``None`` when it has no token prices."""
+    i, o = _num(row, "input_cost_per_token"), _num(row, "output_cost_per_token")
+    if i is None or o is None:
+        return None
+    out: dict[str, Any] = {
+        "provider": str(row.get("litellm_provider") or ""), "mode": str(row.get("mode") or ""),
+        "input": i, "output": o,
+        "cache_write": _or(_num(row, "cache_creation_input_token_cost"), i * 1.25),
+        "cache_read": _or(_num(row, "cache_read_input_token_cost"), i * 0.1),
+    }
+    for src, dst in (("input_cost_per_token_above_200k_tokens", "input_above_200k"),
+                     ("output_cost_per_token_above_200k_tokens", "output_above_200k"),
+                     ("cache_creation_input_token_cost_above_200k_tokens",
+                      "cache_write_above_200k"),
+                     ("cache_read_input_token_cost_above_200k_tokens", "cache_read_above_200k"),
+                     ("cache_creation_input_token_cost_above_1hr", "cache_write_1h")):
+        value = _num(row, src)
+        if value is not None:
+            out[dst] = value
+    pse = row.get("provider_specific_entry")
+    fast = _num(pse, "fast") if isinstance(pse, dict) else None
+    if fast is None:
+        fast = fast_multiplier_override(model)
+    if fast is not None and fast != 1.0:
+        out["fast_multiplier"] = fast
+    return out
+
+
+def convert(raw: Any, *, source: str, date: str, version: str | None = None,
+            all_providers: bool = False) -> dict[str, Any]:
+    """LiteLLM's whole JSON -> tokentop's table document. Raises ``ValueError`` (one
+    line) when ``raw`` is not a LiteLLM table: not an object, or too few priced models."""
+    if not isinstance(raw, dict):
+        raise ValueError("not a LiteLLM price table (top level is not a JSON object)")
+    models: dict[str, dict[str, Any]] = {}
+    for name, row in raw.items():
+        if not isinstance(row, dict) or row.get("mode") not in MODES:
+            continue
+        if not all_providers and row.get("litellm_provider") not in PROVIDERS:
+            continue
+        converted = convert_row(name, row)
+        if converted is not None:
+            models[name] = converted
+    if len(models) < MIN_MODELS:
+        raise ValueError(f"only {len(models)} priced chat models (need at least {MIN_MODELS}):"
+                         " not a LiteLLM price table")
+    for name, row in CCUSAGE_BUILTINS.items():
+        merged = dict(row)
+        fast = fast_multiplier_override(name)
+        if fast is not None:
+            merged["fast_multiplier"] = fast
+        models[name] = merged
+    return {"format": FORMAT, "source": source, "date": date, "litellm_version": version,
+            "unit": "USD per token", "tier_threshold_tokens": 200_000,
+            "models": dict(sorted(models.items()))}
+
+
+def validate(doc: Any) -> dict[str, Any]:
+    """A converted document as read back from disk, checked; ``ValueError`` if not."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} table")
+    models = doc.get("models")
+    if not isinstance(models, dict) or len(models) < MIN_MODELS:
+        raise ValueError("table has too few models")
+    for name, row in models.items():
+        if not isinstance(row, dict) or _num(row, "input") is None or _num(row, "output") is None:
+            raise ValueError(f"model {name!r} has no input/output price")
+    return doc
