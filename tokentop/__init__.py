@@ -6,9 +6,16 @@ that nothing tokentop installs can collide with the unrelated ``store`` and ``tu
 distributions on PyPI.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("tokentop")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata only when asked: importing
+    ``importlib.metadata`` costs every command 30 ms at start-up."""
+    if name != "__version__":
+        raise AttributeError(f"module 'tokentop' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tokentop")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
