@@ -190,7 +190,6 @@ class TracesScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store: TraceStore | None = None
         self.feed: TracesFeed | None = None  # the connection and its change token
         self.provider: str | None = None
         self.model: str | None = None
@@ -272,8 +271,12 @@ class TracesScreen(Screen[None]):
     # -- the store -----------------------------------------------------------------------
     async def _store(self) -> TraceStore:
         assert self.feed is not None
-        self.store = await self.feed.open()
-        return self.store
+        return await self.feed.open()
+
+    @property
+    def store(self) -> TraceStore | None:
+        """The open store (None until the first read opened it)."""
+        return None if self.feed is None else self.feed.store
 
     def _failed(self, message: str) -> None:
         self.error = message

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -56,9 +56,8 @@ class SourceUpdated(Message, bubble=False):
 class Source(ABC):
     """One reader run in a worker; see the module docstring."""
 
-    name: str  # the registry's key; also the worker's group
-    what: str = "reading"  # "<what> stopped: <error>" when ``run`` raises
-    thread: ClassVar[bool] = True  # ``run`` blocks (False: ``arun`` is a coroutine)
+    name: str  # the registry's key; also the worker's name and group
+    what: str = "reading"  # "<what> stopped: <error>" when reading raises
 
     def __init__(self, host: TokentopApp) -> None:
         self.host = host
@@ -71,10 +70,6 @@ class Source(ABC):
         self._lock = threading.Lock()
 
     @property
-    def group(self) -> str:
-        return self.name
-
-    @property
     def started(self) -> bool:
         return self.worker is not None
 
@@ -85,32 +80,16 @@ class Source(ABC):
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> None:
         """Run in a worker, once (a second call does nothing)."""
-        if self.worker is not None or self.stop_event.is_set():
-            return
-        if self.thread:
-            self.worker = self.host.run_worker(self._main, name=self.name, group=self.group,
-                                               thread=True, exit_on_error=False)
-        else:
-            self.worker = self.host.run_worker(self._amain(), name=self.name,
-                                               group=self.group, exit_on_error=False)
+        if self.worker is None and not self.stop_event.is_set():
+            self.worker = self._launch()
 
-    def _main(self) -> None:
-        try:
-            self.run(self.stop_event)
-        except Exception as exc:  # keep the dashboard up and say what broke
-            self.fail(f"{self.what} stopped: {one_line(exc)}")
+    @abstractmethod
+    def _launch(self) -> Worker[None]:
+        """Start the worker that reads (a thread, or a task on the event loop)."""
 
-    async def _amain(self) -> None:
-        try:
-            await self.arun(self.stop_event)
-        except Exception as exc:
-            self.fail(f"{self.what} stopped: {one_line(exc)}")
-
-    def run(self, stop: threading.Event) -> None:
-        raise TypeError(f"{type(self).__name__} reads on the event loop (arun)")
-
-    async def arun(self, stop: threading.Event) -> None:
-        raise TypeError(f"{type(self).__name__} reads in a thread (run)")
+    def _crashed(self, exc: Exception) -> None:
+        """Keep the dashboard up and say what broke, in one line."""
+        self.fail(f"{self.what} stopped: {one_line(exc)}")
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -160,12 +139,30 @@ class ThreadSource(Source, ABC):
     def run(self, stop: threading.Event) -> None:
         """Read until ``stop`` is set (or the data ends)."""
 
+    def _launch(self) -> Worker[None]:
+        return self.host.run_worker(self._main, name=self.name, group=self.name,
+                                    thread=True, exit_on_error=False)
+
+    def _main(self) -> None:
+        try:
+            self.run(self.stop_event)
+        except Exception as exc:
+            self._crashed(exc)
+
 
 class AsyncSource(Source, ABC):
     """A source read through an async driver (the trace store): ``arun`` on the loop."""
 
-    thread = False
-
     @abstractmethod
     async def arun(self, stop: threading.Event) -> None:
         """Read until ``stop`` is set."""
+
+    def _launch(self) -> Worker[None]:
+        return self.host.run_worker(self._main(), name=self.name, group=self.name,
+                                    exit_on_error=False)
+
+    async def _main(self) -> None:
+        try:
+            await self.arun(self.stop_event)
+        except Exception as exc:
+            self._crashed(exc)
