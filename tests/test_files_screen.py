@@ -263,6 +263,29 @@ async def test_a_wipe_shows_even_while_paused(files_app: TokentopApp) -> None:
         assert not Path("telemetry/dev/search/traces.jsonl").exists()
 
 
+async def test_a_scan_from_before_the_wipe_does_not_pass_for_its_result(
+        files_app: TokentopApp) -> None:
+    """While paused, only the scan that started after the wipe finished is shown: one
+    already under way when the modal closed (the screen shown again rescans) still
+    lists the wiped files and must wait like any other paused update."""
+    from tokentop.tui.sources.files import InventoryScanned
+
+    async with files_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_files(pilot)
+        await pilot.press("space")
+        shown = rows(screen)
+        assert screen.feed is not None
+        before = screen.feed.requests
+        screen._after_wipe = before + 1  # the rescan a finished wipe is about to ask
+        stale = InventoryScanned([], None, True, request=before)
+        screen.post_message(stale)
+        await wait(pilot, lambda: screen.pending is stale)
+        assert rows(screen) == shown  # held back, not taken for the wipe's result
+        assert screen.rescan() == before + 1
+        await wait(pilot, lambda: screen._after_wipe is None)  # the real answer came
+        assert screen.pending is None and rows(screen) == shown  # nothing was wiped
+
+
 async def test_coming_back_to_the_screen_rescans(files_app: TokentopApp) -> None:
     async with files_app.run_test(size=(120, 40)) as pilot:
         screen = await open_files(pilot)

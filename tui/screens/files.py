@@ -126,7 +126,8 @@ class FilesScreen(Screen[None]):
         self.last_report: WipeReport | None = None
         self.feed: FilesFeed | None = None  # the scanner, once the screen is built
         self._visible = True
-        self._after_wipe = False  # the next whole scan follows a wipe
+        # The rescan a wipe asked for: its answer shows even while paused (None: none).
+        self._after_wipe: int | None = None
         self._shown: dict[str, tuple[object, ...]] = {}  # what each label shows now
 
     @property
@@ -180,17 +181,19 @@ class FilesScreen(Screen[None]):
             self._apply(pending)
 
     # -- scanning ------------------------------------------------------------------
-    def rescan(self) -> None:
-        """Scan again now (after a wipe; tests)."""
-        if self.feed is not None:
-            self.feed.wake()
+    def rescan(self) -> int:
+        """Scan again now (after a wipe; tests); the request number its answer carries."""
+        return self.feed.rescan() if self.feed is not None else 0
 
     def on_inventory_scanned(self, message: InventoryScanned) -> None:
-        if self.host.paused and self.records is not None and not self._after_wipe:
+        # Only a scan that started after the wipe finished shows the wipe's result: one
+        # already under way (the screen shown again as the modal closed) may predate it.
+        after_wipe = self._after_wipe is not None and message.request >= self._after_wipe
+        if self.host.paused and self.records is not None and not after_wipe:
             self.pending = message
             return
-        if message.complete:
-            self._after_wipe = False  # the user wiped: show the result, paused or not
+        if message.complete and after_wipe:
+            self._after_wipe = None  # the user wiped: show the result, paused or not
         self.pending = None
         self._apply(message)
 
@@ -394,5 +397,4 @@ class FilesScreen(Screen[None]):
             if len(report.errors) > 1:
                 text.append(f" (+{len(report.errors) - 1} more)")
         self._show_message(text)
-        self._after_wipe = True
-        self.rescan()
+        self._after_wipe = self.rescan()

@@ -34,12 +34,13 @@ class InventoryScanned(Message):
     """
 
     def __init__(self, records: list[InventoryRecord] | None, error: str | None,
-                 root_exists: bool, *, complete: bool = True) -> None:
+                 root_exists: bool, *, complete: bool = True, request: int = 0) -> None:
         super().__init__()
         self.records = records
         self.error = error
         self.root_exists = root_exists
         self.complete = complete  # False: the first rows of a first scan, more to come
+        self.request = request  # the last ``rescan()`` this scan started after
 
 
 class FilesFeed(ThreadSource):
@@ -51,7 +52,17 @@ class FilesFeed(ThreadSource):
         self.visible = True  # the Files screen is shown (scan every second only then)
         self.first_drawn = threading.Event()  # the first rows are on the screen
         self.scan: InventoryScanned | None = None  # the latest, not yet delivered
+        self.requests = 0  # rescans asked for: a scan says which it answers
         self.wake()  # the first scan: right away
+
+    def rescan(self) -> int:
+        """Scan again now; the number that the answering scan's ``request`` reaches
+        (a scan already under way, started before this call, answers an older one)."""
+        with self._lock:
+            self.requests += 1
+            asked = self.requests
+        self.wake()
+        return asked
 
     def run(self, stop: threading.Event) -> None:
         from tokentop.store.gridctl.inventory import Rescanner
@@ -62,6 +73,8 @@ class FilesFeed(ThreadSource):
         while True:
             woken = self.wake_event.wait(SCAN_SECONDS)
             self.wake_event.clear()
+            with self._lock:
+                request = self.requests  # what this scan answers: it starts after them
             if stop.is_set():
                 return
             if not woken and not (live and self.visible):
@@ -75,7 +88,7 @@ class FilesFeed(ThreadSource):
                     records.append(record)
                     if partial and len(records) == FIRST_ROWS:
                         self._publish(InventoryScanned(list(records), None, True,
-                                                       complete=False))
+                                                       complete=False, request=request))
                         self.first_drawn.wait(FIRST_PAINT_WAIT)
                 error = None
             except Exception as exc:  # keep scanning and say what broke
@@ -85,7 +98,7 @@ class FilesFeed(ThreadSource):
             if seen == last and not woken:
                 continue
             last = seen
-            self._publish(InventoryScanned(records, error, exists))
+            self._publish(InventoryScanned(records, error, exists, request=request))
 
     def _publish(self, message: InventoryScanned) -> None:
         with self._lock:
