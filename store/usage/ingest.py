@@ -37,6 +37,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.pricing import PriceTable
+from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.dedup import copy_rank, dedup_key, stable_key
 from tokentop.store.usage.model import (
     CHANNEL_PRIORITY,
@@ -61,8 +62,11 @@ COLUMNS = (
     "tokentop_cache_write_1h", "tokentop_speed", "tokentop_sidechain",
     "tokentop_web_search_requests", "tokentop_web_fetch_requests", "tokentop_service_tier",
     "tokentop_inference_geo",
+    # 1 when cost_usd is tokentop's computed cost (schema migration 5, ``costing``)
+    "tokentop_cost_computed",
 )
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
+COST, COST_COMPUTED = 20, 34
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
 TOTAL_TOKENS = 19
@@ -266,7 +270,7 @@ def _extras(req: IngestRequest) -> tuple:
     side = req.is_sidechain
     return (cw1h, _text(req.speed), None if side is None else int(bool(side)),
             _count(req.web_search_requests), _count(req.web_fetch_requests),
-            _text(req.service_tier), _text(req.inference_geo))
+            _text(req.service_tier), _text(req.inference_geo), None)
 
 
 def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:
@@ -372,8 +376,10 @@ def ingest_batch(
         sql = SELECT_SQL.format(", ".join("?" * len(chunk)))
         for stored in conn.execute(sql, chunk):
             row = list(stored[:-1])
-            seen[row[DEDUP_KEY]] = [row, CHANNEL_PRIORITY.get(stored[-1], 0), "stored", row,
-                                    None]
+            if row[COST_COMPUTED]:  # merged as "no cost given"; priced again below
+                row[COST] = row[COST_COMPUTED] = None
+            seen[row[DEDUP_KEY]] = [row, CHANNEL_PRIORITY.get(stored[-1], 0), "stored",
+                                    list(stored[:-1]), None]
 
     stamp = _uuid7()[:24]
     serial = 0
@@ -402,6 +408,17 @@ def ingest_batch(
             if group.payload is None:
                 group.payload = payload
 
+    # openusage's readers sum cost_usd: an event without the agent's own cost gets the
+    # one tokentop computes, marked as computed (``costing``).
+    pricer: Pricer | None = None
+    for e in seen.values():
+        row = e[0]
+        if e[2] != "stored" and row[COST] is None:
+            if pricer is None:
+                pricer = Pricer()
+            cost = pricer.row_cost(row)
+            if cost is not None:
+                row[COST], row[COST_COMPUTED] = cost, 1
     inserts = [tuple(e[0]) for e in seen.values() if e[2] == "new"]
     updates = [
         (*e[0][1:DEDUP_KEY], *e[0][RAW_EVENT_ID:], e[0][EVENT_ID])

@@ -42,7 +42,7 @@ from tokentop.store.usage.reports import (
     for_store,
 )
 from tokentop.store.usage.schema import rollup_threshold
-from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
+from tokentop.store.usage.semantics import CALC_SQL, COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
@@ -177,10 +177,10 @@ def _sums_sql(keys: str, where: str) -> str:
 
     t = _tier_threshold()
     return f"""
-        SELECT {keys}, {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
+        SELECT {keys}, {MODEL_SQL} AS model, {CALC_SQL} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM(cost_usd), COUNT(*),
+               SUM({GIVEN_COST_SQL}), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
                SUM({_CW1H}), {_over(_CW1H, t)}
@@ -416,7 +416,7 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
         tool_parts.append(
             f"SELECT tool_name, COUNT(*), SUM({INPUT_SQL}),"
             " SUM(COALESCE(output_tokens, 0)), SUM(COALESCE(cache_write_tokens, 0)),"
-            " SUM(COALESCE(cache_read_tokens, 0)), SUM(COALESCE(cost_usd, 0))"
+            f" SUM(COALESCE(cache_read_tokens, 0)), SUM(COALESCE({GIVEN_COST_SQL}, 0))"
             f" FROM usage_events WHERE tool_name IS NOT NULL AND {where} GROUP BY 1")
         session_parts.append(f"SELECT session_id AS sid FROM usage_events"
                              f" WHERE +event_type IN ({USAGE_TYPES}) AND {where}")
@@ -432,7 +432,7 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
                              f" WHERE event_type IN ({USAGE_TYPES}) AND {where}")
         part_args += args
     for name, n, i, o, cw, cr, cost in conn.execute(
-            " UNION ALL ".join(tool_parts), part_args).fetchall():
+            for_store(conn, " UNION ALL ".join(tool_parts)), part_args).fetchall():
         per["tool"].setdefault(_label(name), Sums()).add(Sums(i, o, cw, cr, cost, n))
     view.sessions = conn.execute(
         "SELECT COUNT(DISTINCT sid) FROM (" + " UNION ALL ".join(session_parts) + ")",
@@ -472,13 +472,13 @@ def _edge_sql(where: str) -> str:
     return f"""
         SELECT CASE WHEN occurred_at >= ? THEN 2 WHEN occurred_at >= ? THEN 1 ELSE 0 END,
                event_type, provider_id, agent_name, workspace_id, session_id, tool_name,
-               {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
+               {MODEL_SQL} AS model, {CALC_SQL} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM(cost_usd), COUNT(*),
+               SUM({GIVEN_COST_SQL}), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
-               MIN(occurred_at), MAX(occurred_at), SUM(COALESCE(cost_usd, 0)),
+               MIN(occurred_at), MAX(occurred_at), SUM(COALESCE({GIVEN_COST_SQL}, 0)),
                SUM({_CW1H}), {_over(_CW1H, t)}
         FROM usage_events WHERE {where}
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
@@ -720,10 +720,10 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
     t = _tier_threshold()
     where, args = _range(start, end)
     rows = conn.execute(for_store(conn, f"""
-        SELECT {MODEL_SQL} AS model, cost_usd IS NULL AS calc,
+        SELECT {MODEL_SQL} AS model, {CALC_SQL} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM(cost_usd), COUNT(*),
+               SUM({GIVEN_COST_SQL}), COUNT(*),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
                SUM({_CW1H}), {_over(_CW1H, t)},

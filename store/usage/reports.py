@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tokentop.store.pricing import Price, PriceTable
+from tokentop.store.pricing import PriceTable
+from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.ownership import read_only_uri
-from tokentop.store.usage.rollup import FAST_SUFFIX, MODEL_EXPR
-from tokentop.store.usage.schema import TOKENTOP_COLUMNS, has_tokentop_columns
-from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL
+from tokentop.store.usage.rollup import MODEL_EXPR
+from tokentop.store.usage.schema import has_tokentop_columns, missing_tokentop_columns
+from tokentop.store.usage.semantics import CALC_SQL, COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
-SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
 BLOCK = timedelta(hours=5)  # a Claude billing block
 SOURCES = {"all": None, "claude": "claude_code", "codex": "codex"}
 USAGE_EVENT_TYPES = ("message_usage",)
@@ -163,10 +163,10 @@ _CW5M = f"COALESCE(cache_write_tokens, 0) - {_CW1H}"  # the rest: 5-minute write
 
 def for_store(conn: sqlite3.Connection, sql: str) -> str:
     """``sql`` for ``conn``'s store: a foreign one (openusage's) has no ``tokentop_*``
-    columns, so they read as NULL there (no 1-hour split, no fast mode)."""
-    if has_tokentop_columns(conn):
-        return sql
-    for name, _ in TOKENTOP_COLUMNS:
+    columns, so they read as NULL there (no 1-hour split, no fast mode, every cost the
+    writer's own); nor has a store of ours an older tokentop migrated, for the newer
+    ones, while it is read without being migrated."""
+    for name in missing_tokentop_columns(conn):
         sql = sql.replace(name, "NULL")
     return sql
 
@@ -183,11 +183,11 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
     """
     t = _tier_threshold()
     return f"""
-        SELECT {key} AS k, {_MODEL} AS model, cost_usd IS NULL AS calc,
+        SELECT {key} AS k, {_MODEL} AS model, {CALC_SQL} AS calc,
                MIN(replace(occurred_at, 'Z', '')), MAX(replace(occurred_at, 'Z', '')),
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM(cost_usd),
+               SUM({GIVEN_COST_SQL}),
                {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
                {_over(_CW5M, t)},
                {_over("cache_read_tokens", t)},
@@ -233,7 +233,7 @@ class _Group:
     last: str = ""
     workspace: str | None = None
 
-    def add(self, model: str, row: tuple, price_of: _Pricer) -> None:
+    def add(self, model: str, row: tuple, price_of: Pricer) -> None:
         (_, _, calc, first, last, i, o, cw, cr, given, io, oo, cwo, cro, cw1h,
          cw1ho) = row[:16]
         s = self.models.get(model)
@@ -276,53 +276,6 @@ class _Group:
         return {**self.totals(), "modelBreakdowns": breakdowns, "modelsUsed": used}
 
 
-class _Pricer:
-    """Prices by the report's model key: ``<model>-fast`` is ``<model>`` at fast-mode
-    rates (unless the table knows a model by that very name)."""
-
-    def __init__(self) -> None:
-        self.table = PriceTable.load()
-        self._memo: dict[str, tuple[Price | None, bool]] = {}
-
-    def __call__(self, model: str) -> Price | None:
-        return self.price(model)[0]
-
-    def price(self, model: str) -> tuple[Price | None, bool]:
-        """(the price, whether it is fast mode)."""
-        found = self._memo.get(model)
-        if found is None:
-            found = (None, False)
-            if model != SYNTHETIC:
-                base = model.removesuffix(FAST_SUFFIX)
-                exact = self.table.prices.get(model.strip().lower())
-                if base != model and exact is None:
-                    found = (self.table.lookup(base), True)
-                else:
-                    found = (self.table.lookup(model), False)
-            self._memo[model] = found
-        return found
-
-    def cost(self, model: str, i: int, o: int, cw: int, cr: int, io: int = 0, oo: int = 0,
-             cwo: int = 0, cro: int = 0, cw1h: int = 0, cw1ho: int = 0) -> float | None:
-        """USD for sums of messages of one model key, or None when it is unpriced.
-        ``cw`` is all cache writes, ``cw1h`` the 1-hour part (``cwo``: the 5-minute
-        part's per-message excess); as ccusage's cost.rs, 1-hour writes cost 2x input."""
-        price, fast = self.price(model)
-        if price is None:
-            return None
-        return price.cost_from_sums(i, o, cw - cw1h, cr, io, oo, cwo, cro,
-                                    cache_write_1h=cw1h, cache_write_1h_over=cw1ho,
-                                    fast=fast)
-
-    def cost_one(self, model: str, i: int, o: int, cw: int, cr: int,
-                 cw1h: int = 0) -> float | None:
-        """USD for one message (tiers per message)."""
-        price, fast = self.price(model)
-        if price is None:
-            return None
-        return price.cost(i, o, cw - cw1h, cr, cache_write_1h=cw1h, fast=fast)
-
-
 def _grand_totals(groups: Iterable[_Group]) -> dict[str, Any]:
     total = _Group()
     unpriced: set[str] = set()
@@ -347,7 +300,7 @@ def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str) -> dict[
     where, args = _where(opts)
     width = 13 if _whole_hour_zone(opts.tz) else 16  # UTC hour, or minute for :30 zones
     sql = _group_sql(f"substr(occurred_at, 1, {width})", where)
-    price_of = _Pricer()
+    price_of = Pricer()
     periods: dict[str, _Group] = {}
     keys: dict[str, str] = {}
     for row in conn.execute(for_store(conn, sql), args):
@@ -387,7 +340,7 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
     """
     where, args = _where(opts)
     sql = _group_sql("COALESCE(session_id, '')", where, ", MAX(workspace_id)")
-    price_of = _Pricer()
+    price_of = Pricer()
     groups: dict[str, _Group] = {}
     for row in conn.execute(for_store(conn, sql), args):
         g = groups.setdefault(row[0], _Group())
@@ -530,8 +483,8 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     where, args = _where(opts)
     sql = f"""
         SELECT occurred_at, {_MODEL}, {INPUT_SQL}, COALESCE(output_tokens, 0),
-               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0), cost_usd,
-               {_CW1H}
+               COALESCE(cache_write_tokens, 0), COALESCE(cache_read_tokens, 0),
+               {GIVEN_COST_SQL}, {_CW1H}
         FROM usage_events WHERE {where} ORDER BY occurred_at
     """
     rows = sorted(((parse_ts(r[0]), *r[1:]) for r in conn.execute(for_store(conn, sql), args)),
@@ -544,7 +497,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
 
 BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, {INPUT_SQL},
     COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
-    COALESCE(cache_read_tokens, 0), cost_usd, {_CW1H} FROM usage_events"""
+    COALESCE(cache_read_tokens, 0), {GIVEN_COST_SQL}, {_CW1H} FROM usage_events"""
 
 
 HourEntry = tuple[datetime, datetime, list[tuple]]
@@ -564,7 +517,7 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
     exactly start + 5 h still belongs to the old block (ccusage's ``>``), so an hour
     that begins exactly then is handed to ``expand`` for its single events.
     """
-    price_of = _Pricer()
+    price_of = Pricer()
     out: list[dict[str, Any]] = []
     cur: _Block | None = None
     pending = [(entry, False) for entry in entries]
@@ -609,7 +562,7 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
     """ccusage's blocks (and gaps) over ``rows`` of (time, model, input, output,
     cache write, cache read, given cost, 1-hour cache writes), sorted by time. Shared
     with the read model."""
-    price_of = _Pricer()
+    price_of = Pricer()
     out: list[dict[str, Any]] = []
     cur: _Block | None = None
     for ts, model, i, o, cw, cr, given, cw1h in rows:
@@ -640,7 +593,6 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
 
 # Shared with the read model (tokentop.store.usage.read): one cost rule for reports and the UI.
 MODEL_SQL = _MODEL
-Pricer = _Pricer
 group_sql = _group_sql
 
 REPORTS = {"daily": daily, "monthly": monthly, "session": session, "blocks": blocks}

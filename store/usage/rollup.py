@@ -36,7 +36,16 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tokentop.store.usage.semantics import COUNTED_SQL, INPUT_SQL, counted, input_tokens
+from tokentop.store.usage.costing import FAST_SUFFIX  # fast-mode sums are kept apart
+from tokentop.store.usage.semantics import (
+    CALC_SQL,
+    COUNTED_SQL,
+    GIVEN_COST_SQL,
+    INPUT_SQL,
+    counted,
+    given_cost,
+    input_tokens,
+)
 
 # Every key a grain may have after its time column, in this order.
 ALL_KEYS = ("event_type", "provider_id", "agent_name", "workspace_id", "model", "calc",
@@ -47,7 +56,6 @@ SUMS = ("input", "output", "cache_write", "cache_read", "cost", "events", "input
         "output_over", "cache_write_over", "cache_read_over", "cache_write_1h",
         "cache_write_1h_over")
 NSUMS = len(SUMS)
-FAST_SUFFIX = "-fast"  # ccusage's name for a fast-mode message's model: sums kept apart
 MODEL_EXPR = ("COALESCE(model_raw, model_canonical, 'unknown')"
               f" || CASE WHEN tokentop_speed = 'fast' THEN '{FAST_SUFFIX}' ELSE '' END")
 
@@ -55,7 +63,7 @@ MODEL_EXPR = ("COALESCE(model_raw, model_canonical, 'unknown')"
 EVENT_EXPR = {
     "event_type": "event_type", "provider_id": "COALESCE(provider_id, '')",
     "agent_name": "agent_name", "workspace_id": "COALESCE(workspace_id, '')",
-    "model": MODEL_EXPR, "calc": "cost_usd IS NULL",
+    "model": MODEL_EXPR, "calc": CALC_SQL,
     "tool_name": "COALESCE(tool_name, '')",
 }
 
@@ -121,7 +129,7 @@ class Grain:
             SELECT substr(occurred_at, 1, {self.width}), {keys},
                    SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                    SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-                   TOTAL(cost_usd), COUNT(*),
+                   TOTAL({GIVEN_COST_SQL}), COUNT(*),
                    {over(INPUT_SQL)}, {over("output_tokens")},
                    {over("COALESCE(cache_write_tokens, 0) - COALESCE(tokentop_cache_write_1h, 0)")},
                    {over("cache_read_tokens")},
@@ -234,8 +242,9 @@ class Deltas:
         model = row[11] or row[12] or "unknown"
         if row[28] == "fast":
             model += FAST_SUFFIX
+        given = given_cost(row[20], row[34])  # GIVEN_COST_SQL
         key: Key = (occurred[:13], row[10], row[2] or "", row[3], row[5] or "", model,
-                    1 if row[20] is None else 0, row[22] or "")
+                    1 if given is None else 0, row[22] or "")
         if row[6] is not None:
             skey = (key[0], key[1], row[6])
             self.sessions[skey] = self.sessions.get(skey, 0) + sign
@@ -254,7 +263,7 @@ class Deltas:
         acc[1] += sign * o
         acc[2] += sign * cw
         acc[3] += sign * cr
-        acc[4] += sign * (row[20] or 0.0)
+        acc[4] += sign * (given or 0.0)
         acc[5] += sign
         acc[6] += sign * max(i - t, 0)
         acc[7] += sign * max(o - t, 0)

@@ -20,7 +20,11 @@ rollup, built from the events already stored, and the quota snapshots; 3 adds th
 rollup's coarser grains (per UTC day, per hour and model, sessions per day) and
 rebuilds every grain from the events; 4 (Claude Code 2.1's usage fields, see
 ``TOKENTOP_COLUMNS``) adds tokentop-named columns to ``usage_events`` and rebuilds the
-rollup with the 1-hour cache-write sums and fast-mode models apart.
+rollup with the 1-hour cache-write sums and fast-mode models apart; 5 adds
+``tokentop_cost_computed`` and fills ``cost_usd`` of the messages already stored with
+the cost tokentop computes (``tokentop.store.usage.costing``), so openusage reading
+tokentop's store no longer sees them as free. The rollup is unchanged by 5: its cost
+sums hold only costs the agents gave, as before.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from tokentop.store.usage import rollup
+from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -135,6 +139,8 @@ TOKENTOP_COLUMNS = (
     ("tokentop_sidechain", "INTEGER"), ("tokentop_web_search_requests", "INTEGER"),
     ("tokentop_web_fetch_requests", "INTEGER"), ("tokentop_service_tier", "TEXT"),
     ("tokentop_inference_geo", "TEXT"),
+    # migration 5: 1 when ``cost_usd`` is tokentop's computed cost, not the agent's own
+    ("tokentop_cost_computed", "INTEGER"),
 )
 
 
@@ -142,6 +148,13 @@ def has_tokentop_columns(conn: sqlite3.Connection) -> bool:
     """Whether ``usage_events`` has migration 4's columns (a foreign store has not)."""
     names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
     return TOKENTOP_COLUMNS[0][0] in names
+
+
+def missing_tokentop_columns(conn: sqlite3.Connection) -> list[str]:
+    """The ``tokentop_*`` columns this store lacks (all of them in a foreign store;
+    the newer ones in a store of ours that an older tokentop last migrated)."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(usage_events)")}
+    return [name for name, _ in TOKENTOP_COLUMNS if name not in names]
 
 
 def _add_tokentop_columns(conn: sqlite3.Connection) -> None:
@@ -202,7 +215,7 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     wanted = set(REQUIRED_TABLES) | set(_index_names())
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
-            and has_tokentop_columns(conn)
+            and not missing_tokentop_columns(conn)
             and rollup_threshold(conn) == threshold and is_owned(conn)
             and not names & set(OLD_INDEXES))
 
@@ -255,6 +268,10 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
         _migrate_4(conn)
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (4, ?)", (now,))
         rebuild = True
+    if have < 5:
+        _add_tokentop_columns(conn)
+        costing.backfill(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (5, ?)", (now,))
     if rebuild:
         rollup.rebuild(conn, threshold)
         conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",

@@ -11,6 +11,14 @@ the cache) are left as they are. openusage's read model drops ``status = 'error'
 from every token and cost sum (internal/telemetry/usage_view_query_*.go:
 ``AND status != 'error'``); so does tokentop (see :data:`COUNTED_SQL`).
 
+``cost_usd`` is openusage's column, so tokentop fills it for openusage's readers with
+the cost it computes from its price table (``tokentop_cost_computed = 1`` marks those;
+see ``tokentop.store.usage.costing``). tokentop's own readers price such a row afresh
+with the table in force (a ``pricing update`` or an override re-prices history) and
+take ``cost_usd`` as given only when the agent wrote it (:data:`CALC_SQL`,
+:data:`GIVEN_COST_SQL`). In a foreign store the marker column does not exist and reads
+as NULL (``reports.for_store``): every cost there is the writer's own.
+
 The SQL expressions name bare columns of ``usage_events``; the Python mirrors serve the
 rollup's per-batch deltas, which must agree with the SQL to the token.
 """
@@ -36,6 +44,11 @@ COUNTED_SQL = (
     " AND COALESCE(cost_usd, 0) = 0)"
 )
 
+# Whether a row is priced by tokentop's table (no cost from the source, or one tokentop
+# computed itself), and the cost the source gave (NULL when tokentop computed it).
+CALC_SQL = "(cost_usd IS NULL OR COALESCE(tokentop_cost_computed, 0) = 1)"
+GIVEN_COST_SQL = "(CASE WHEN COALESCE(tokentop_cost_computed, 0) = 1 THEN NULL ELSE cost_usd END)"
+
 
 def input_tokens(provider_id: str | None, input_: int | None, cache_read: int | None) -> int:
     """:data:`INPUT_SQL` for one row."""
@@ -51,3 +64,8 @@ def counted(status: str | None, input_: int | None, output: int | None,
     return status != "error" or (
         (input_ or 0) + (output or 0) + (cache_read or 0) + (cache_write or 0) == 0
         and not cost)
+
+
+def given_cost(cost: float | None, computed: int | None) -> float | None:
+    """:data:`GIVEN_COST_SQL` for one row: None when tokentop computed the cost."""
+    return None if computed else cost
