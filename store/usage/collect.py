@@ -22,12 +22,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Protocol
 
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.walk import find_files
+from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
+from tokentop.store.usage.agents.base import (
+    Agent,
+    DatabaseAgent,
+    LinesAgent,
+    WholeFileAgent,
+    open_read_only,
+)
 from tokentop.store.usage.collectors import claude, codex, hookspool
 from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
@@ -54,6 +63,7 @@ class CollectReport:
     claude: Counts = field(default_factory=Counts)
     codex: Counts = field(default_factory=Counts)
     hook_spool: Counts = field(default_factory=Counts)
+    agents: dict[str, Counts] = field(default_factory=dict)  # by ccusage's agent name
     ingest: IngestResult = field(default_factory=IngestResult)
     bytes_total: int = 0  # new bytes found at the start of the pass
     batches: int = 0
@@ -61,7 +71,8 @@ class CollectReport:
 
     @property
     def bytes_read(self) -> int:
-        return self.claude.bytes_read + self.codex.bytes_read + self.hook_spool.bytes_read
+        return (self.claude.bytes_read + self.codex.bytes_read + self.hook_spool.bytes_read
+                + sum(c.bytes_read for c in self.agents.values()))
 
     @property
     def changed(self) -> bool:
@@ -72,6 +83,7 @@ class CollectReport:
             "claude": self.claude.as_dict(),
             "codex": self.codex.as_dict(),
             "hook_spool": self.hook_spool.as_dict(),
+            **{name: c.as_dict() for name, c in self.agents.items()},
             "inserted": self.ingest.inserted,
             "enriched": self.ingest.enriched,
             "duplicates": self.ingest.duplicates,
@@ -150,7 +162,9 @@ class Collector:
         claude_roots: Sequence[Path] | None = None,
         codex_dir: Path | None = None,
         hook_spool: Path | None = None,
+        agents: Sequence[Agent] | None = None,
     ) -> None:
+        self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
         roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
         self.claude_dirs = [d.absolute() for d in claude_project_dirs(roots)]
         self.codex_dir = (
@@ -162,7 +176,11 @@ class Collector:
         self._codex_states: dict[str, tuple[int, CodexState]] = {}
 
     def watch_dirs(self) -> list[Path]:
-        return [d for d in (*self.claude_dirs, self.codex_dir, self.hook_spool) if d.is_dir()]
+        dirs = [*self.claude_dirs, self.codex_dir, self.hook_spool]
+        for agent in self.agents:
+            for root in agent.roots():
+                dirs.append(root.parent if isinstance(agent, DatabaseAgent) else root)
+        return list(dict.fromkeys(d for d in dirs if d.is_dir()))
 
     def _under(self, path: Path, dirs: Sequence[Path]) -> bool:
         return any(path.is_relative_to(d) for d in dirs)
@@ -193,12 +211,14 @@ class Collector:
             spool_files = sorted(
                 str(p) for p in only if p.suffix == ".json" and p.parent == self.hook_spool
             )
+        work = [(agent, self._agent_plan(agent, store, only)) for agent in self.agents]
         report.claude.files, report.codex.files = len(claude_files), len(codex_files)
         report.hook_spool.files = len(spool_files)
         c_tasks = plan(claude_files, store.load_offsets(claude.COLLECTOR)) if claude_files else []
         x_tasks = plan(codex_files, store.load_offsets(codex.COLLECTOR)) if codex_files else []
         s_tasks = plan(spool_files, store.load_offsets(hookspool.COLLECTOR)) if spool_files else []
         total = sum(t.size - t.start for t in (*c_tasks, *x_tasks, *s_tasks))
+        total += sum(t.size - t.start for _, (_, tasks) in work for t, _ in tasks)
         report.bytes_total = total
         done = 0
 
@@ -217,11 +237,130 @@ class Collector:
                 self._codex_file(task, sink, report.codex, tick)
             for task in s_tasks:
                 self._spool_file(task, sink, report.hook_spool, tick)
+            for agent, (found, tasks) in work:
+                counts = report.agents.setdefault(agent.name, Counts())
+                counts.files = found
+                for task, watermark in tasks:
+                    self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
         if progress is not None:
             progress(total, total)
         report.elapsed_s = time.perf_counter() - t0
         return report
+
+    # --- every other agent (``tokentop.store.usage.agents``) ----------------------------
+
+    def _agent_files(self, agent: Agent, only: set[Path] | None) -> list[str]:
+        roots = agent.roots()
+        if isinstance(agent, DatabaseAgent):
+            dbs = [r for r in roots if r.is_file()]
+            if only is not None:
+                dbs = [r for r in dbs if r in only or Path(f"{r}-wal") in only]
+            return [str(r) for r in dbs]
+        patterns = agent.patterns  # type: ignore[attr-defined]
+        if only is None:
+            found: set[str] = set()
+            for pattern in patterns:
+                found.update(find_files(roots, pattern))
+            return sorted(found)
+        return sorted(str(p) for p in only
+                      if self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns))
+
+    def _agent_plan(self, agent: Agent, store: Store, only: set[Path] | None,
+                    ) -> tuple[int, list[tuple[FileTask, int]]]:
+        """(files found, the tasks with something new). Lines: from the stored offset;
+        whole files and databases: whole, when their fingerprint changed."""
+        files = self._agent_files(agent, only)
+        if not files:
+            return 0, []
+        stored = store.load_offsets(agent.collector)
+        if isinstance(agent, LinesAgent):
+            return len(files), [(t, 0) for t in plan(files, stored)]
+        tasks = []
+        for name in files:
+            mark = _fingerprint(Path(name), isinstance(agent, DatabaseAgent))
+            if mark is None:
+                continue
+            st_ino, size, head = mark
+            prev = stored.get(name)
+            if prev is not None and prev.inode == st_ino and bytes(prev.head) == head:
+                continue
+            # a database resumes at its watermark (0: from the start); a file is read whole
+            mark_at = prev.offset if prev is not None and isinstance(agent, DatabaseAgent) else 0
+            tasks.append((FileTask(Path(name), 0, size, st_ino, False), mark_at))
+        return len(files), tasks
+
+    def _agent_task(self, agent: Agent, task: FileTask, watermark: int, sink: _Sink,
+                    counts: Counts, tick: Callable[[int], None]) -> None:
+        if isinstance(agent, LinesAgent):
+            self._agent_lines(agent, task, sink, counts, tick)
+            return
+        mark = _fingerprint(task.path, isinstance(agent, DatabaseAgent))
+        if mark is None:
+            return
+        st_ino, size, head = mark
+        if isinstance(agent, DatabaseAgent):
+            try:
+                conn = open_read_only(task.path)
+                try:
+                    requests, watermark = agent.read(conn, task.path, watermark, counts)
+                finally:
+                    conn.close()
+            except Exception as exc:  # locked, corrupt, or a schema we do not know
+                counts.skip(f"database unreadable ({type(exc).__name__})")
+                return
+            offset = watermark
+        else:
+            assert isinstance(agent, WholeFileAgent)
+            try:
+                with open(task.path, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                return
+            counts.lines += 1
+            try:
+                requests = list(agent.parse(task.path, data, counts))
+            except Exception as exc:  # a half-written or unexpected document: next time
+                counts.skip(f"unreadable file ({type(exc).__name__})")
+                return
+            offset = len(data)
+        tick(size)
+        counts.files_read += 1
+        counts.bytes_read += size
+        for req in requests:
+            sink.add(req, counts)
+        sink.offset(FileOffset(collector=agent.collector, path=str(task.path), inode=st_ino,
+                               offset=offset, head=head))
+        sink.maybe_flush()
+
+    def _agent_lines(self, agent: LinesAgent, task: FileTask, sink: _Sink, counts: Counts,
+                     tick: Callable[[int], None]) -> None:
+        parser = agent.parser(task.path, counts)
+        if task.resumed:
+            try:
+                parser.prime(task.start)
+            except Exception as exc:  # an agent's format we misread: that file, not all
+                counts.skip(f"unreadable file ({type(exc).__name__})")
+                return
+        reader, batches = read_lines(task, tick)
+        try:
+            for batch in batches:
+                counts.lines += len(batch)
+                for line in batch:
+                    try:
+                        got = list(parser.feed(line))
+                    except Exception as exc:  # one line we cannot read: skip it, go on
+                        counts.skip(f"unreadable line ({type(exc).__name__})")
+                        continue
+                    for req in got:
+                        sink.add(req, counts)
+                sink.offset(offset_of(agent.collector, task, reader))
+                sink.maybe_flush()
+        except FileNotFoundError:
+            return
+        counts.files_read += 1
+        counts.bytes_read += reader.result.end - task.start
+        sink.offset(offset_of(agent.collector, task, reader))
 
     def _claude_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
         fallback = claude.project_of(task.path)
@@ -297,19 +436,38 @@ class Collector:
         sink.maybe_flush()
 
 
+def _fingerprint(path: Path, database: bool) -> tuple[int, int, bytes] | None:
+    """(inode, size, fingerprint) of a whole file or a database: its mtime and size,
+    and for a database those of its ``-wal`` too (a WAL database changes there first)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    parts = [f"{st.st_mtime_ns}:{st.st_size}"]
+    size = st.st_size
+    if database:
+        try:
+            wal = os.stat(f"{path}-wal")
+            parts.append(f"{wal.st_mtime_ns}:{wal.st_size}")
+            size += wal.st_size
+        except OSError:
+            pass
+    return st.st_ino, size, " ".join(parts).encode()
+
+
 def collect_once(
     store: Store,
     *,
     claude_roots: Sequence[Path] | None = None,
     codex_dir: Path | None = None,
     hook_spool: Path | None = None,
+    agents: Sequence[Agent] | None = None,
     progress: Progress | None = None,
 ) -> CollectReport:
     """Read every collector's new bytes into ``store``. Locations default to the user's
     (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``)."""
-    return Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool).collect(
-        store, progress
-    )
+    return Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool,
+                     agents=agents).collect(store, progress)
 
 
 def watch(
@@ -320,6 +478,7 @@ def watch(
     claude_roots: Sequence[Path] | None = None,
     codex_dir: Path | None = None,
     hook_spool: Path | None = None,
+    agents: Sequence[Agent] | None = None,
     debounce_ms: int = 150,
 ) -> None:
     """Collect once, then on every change under the log directories until ``stop`` is set.
@@ -334,7 +493,8 @@ def watch(
     if callable(store) and not hasattr(store, "ingest"):
         store = store()
     assert not callable(store) or hasattr(store, "ingest")
-    col = Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool)
+    col = Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool,
+                    agents=agents)
     report = col.collect(store)  # type: ignore[arg-type]
     if report.changed:
         on_change(report)

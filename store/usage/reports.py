@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import PriceTable
+from tokentop.store.usage.agents import AGENTS
 from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.rollup import MODEL_EXPR
@@ -40,7 +41,10 @@ from tokentop.store.usage.semantics import CALC_SQL, COUNTED_SQL, GIVEN_COST_SQL
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 BLOCK = timedelta(hours=5)  # a Claude billing block
-SOURCES = {"all": None, "claude": "claude_code", "codex": "codex"}
+# ``--source`` values (ccusage's subcommand names) -> the agent_name of their events.
+SOURCES: dict[str, str | None] = {"all": None, "claude": "claude_code", "codex": "codex",
+                                  **{a.name: a.system for a in AGENTS}}
+SOURCE_NAMES = ", ".join(n for n in SOURCES if n != "all") + " or all"
 USAGE_EVENT_TYPES = ("message_usage",)
 
 
@@ -142,7 +146,7 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     clauses = [f"+event_type IN ({types})", COUNTED_SQL]
     args: list[Any] = list(USAGE_EVENT_TYPES)
     if opts.source not in SOURCES:
-        raise ReportError(f"unknown source {opts.source!r}: use claude, codex or all")
+        raise ReportError(f"unknown source {opts.source!r}: use {SOURCE_NAMES}")
     agent = SOURCES[opts.source]
     if agent:
         clauses.append("agent_name = ?")

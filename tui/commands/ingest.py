@@ -54,8 +54,12 @@ class _Percent:
 def _table(d: dict) -> str:
     rows = [f"{'collector':<11}{'files':>7}{'read':>7}{'MB':>9}{'lines':>10}{'usage':>9}"
             f"{'malformed':>10}{'skipped':>9}"]
-    for name in ("claude", "codex", "hook_spool"):
-        c = d[name]
+    from tokentop.store.usage.agents import AGENTS
+
+    for name in ("claude", "codex", "hook_spool", *(a.name for a in AGENTS)):
+        c = d.get(name)
+        if c is None:
+            continue
         rows.append(
             f"{name:<11}{c['files']:>7}{c['files_read']:>7}{c['bytes_read'] / 1e6:>9.1f}"
             f"{c['lines']:>10}{c['usage_lines']:>9}{c['malformed']:>10}"
@@ -80,7 +84,7 @@ def _table(d: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Counts as one JSON line.")
 def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str | None,
            as_json: bool) -> None:
-    """Collect new Claude Code, Codex and hook-spool usage into the store, once."""
+    """Collect new usage of every agent tokentop reads into the store, once."""
     from tokentop.store.usage.collect import collect_once
     from tokentop.store.usage.db import UsageStore, UsageStoreError
     from tokentop.store.usage.paths import default_db_path

@@ -50,7 +50,7 @@ def _options(since: str | None, until: str | None, timezone: str | None,
     if s and u and s > u:
         raise ReportError("--since is after --until")
     if source not in reports.SOURCES:
-        raise ReportError(f"unknown source {source!r}: use claude, codex or all")
+        raise ReportError(f"unknown source {source!r}: use {reports.SOURCE_NAMES}")
     return ReportOptions(tz=tz, since=s, until=u, source=source)
 
 
@@ -61,8 +61,8 @@ def _common(f: Any) -> Any:
         click.option("--until", metavar="YYYYMMDD", help="Last day (inclusive, in --timezone)."),
         click.option("--timezone", "-z", "timezone", metavar="TZ",
                      help="IANA timezone for grouping [default: the system's]."),
-        click.option("--source", default="all", show_default=True, metavar="claude|codex|all",
-                     help="Which agent's usage."),
+        click.option("--source", default="all", show_default=True, metavar="AGENT",
+                     help=f"Which agent's usage: {reports.SOURCE_NAMES}."),
         click.option("--store", "store", metavar="PATH",
                      help="Usage database [default: $XDG_STATE_HOME/tokentop/usage.db]; "
                      "openusage's telemetry.db is read, never written."),

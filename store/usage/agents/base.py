@@ -1,0 +1,106 @@
+"""What an agent collector is: where an agent keeps its usage, and how to read it.
+
+tokentop reads the usage of every coding agent ccusage 20.0.24 reads (issue 14). The
+agents keep it in three shapes, and the runner (``tokentop.store.usage.collect``) reads
+each shape the same way whatever the agent:
+
+- ``LinesAgent``: append-only JSONL (Gemini CLI's ``.jsonl``, Qwen Code, pi, Kimi's
+  ``wire.jsonl``, Copilot's ``events.jsonl``). Read from the stored offset on, line by
+  line, as the Claude collector reads; a file truncated or replaced is read again from 0.
+  A parser that needs what came before the offset (a session id in the first line, the
+  model of an earlier turn) rebuilds it in ``prime``.
+- ``WholeFileAgent``: one JSON document rewritten in place (Gemini CLI's
+  ``session-*.json``, Amp's threads, Factory's ``*.settings.json``). Read whole whenever
+  its size or mtime changed; the stored "offset" is the size and the head is the
+  fingerprint (mtime and size) of the copy read. Re-reading is harmless: stable message
+  ids make the store keep one event per message (the copy with more tokens wins).
+- ``DatabaseAgent``: an SQLite database the agent writes while we read (opencode, Kilo,
+  Goose). Opened read-only (``mode=ro``, never ``immutable``: it changes under us);
+  ``read`` gets the watermark it returned last time (0 the first time) and returns the
+  requests after it and the new watermark, which the store keeps with the events.
+
+Every agent writes canonical events with ``source_system`` and ``agent_name`` =
+``system``; ``name`` is ccusage's subcommand and tokentop's ``--source`` value.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.model import IngestRequest
+
+
+class LineParser:
+    """Turns one file's lines into requests; one instance per file and pass."""
+
+    def __init__(self, path: Path, counts: Counts) -> None:
+        self.path = path
+        self.counts = counts
+
+    def prime(self, offset: int) -> None:
+        """Reading resumes at ``offset``: rebuild any state the lines before it set."""
+
+    def feed(self, line: bytes) -> Iterable[IngestRequest]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Fields every agent has."""
+
+    name: str  # ccusage's subcommand, tokentop's --source: "gemini"
+    system: str  # source_system and agent_name of its events: "gemini_cli"
+    label: str  # for people: "Gemini CLI"
+    env: tuple[str, ...]  # the variables that move its data, as the agent reads them
+    roots: Callable[[], list[Path]]  # where it keeps usage now (variables applied)
+
+    @property
+    def collector(self) -> str:
+        """The name its offsets are kept under in ``collector_offsets``."""
+        return "agent:" + self.name
+
+
+@dataclass(frozen=True)
+class LinesAgent(Agent):
+    patterns: tuple[str, ...] = ("*.jsonl",)  # file names, one "*" each, under roots
+    parser: Callable[[Path, Counts], LineParser] = LineParser
+
+
+@dataclass(frozen=True)
+class WholeFileAgent(Agent):
+    patterns: tuple[str, ...] = ("*.json",)
+    parse: Callable[[Path, bytes, Counts], Iterable[IngestRequest]] = lambda p, d, c: ()
+
+
+@dataclass(frozen=True)
+class DatabaseAgent(Agent):
+    """``roots`` are the database files themselves."""
+
+    read: Callable[[sqlite3.Connection, Path, int, Counts],
+                   tuple[Sequence[IngestRequest], int]] = lambda conn, p, w, c: ((), w)
+
+
+def env_dir(variable: str, default: Path) -> Path:
+    """``$variable`` (``~`` expanded) when set and not blank, else ``default``."""
+    value = os.environ.get(variable, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def xdg_data_home() -> Path:
+    """``$XDG_DATA_HOME``, else ``~/.local/share`` (on every platform, as the agents
+    that use it resolve it: opencode, Kilo, Goose, Amp)."""
+    return env_dir("XDG_DATA_HOME", Path.home() / ".local" / "share")
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """An agent's live database, read-only: ``mode=ro`` (it is being written; a WAL
+    database still needs its ``-shm``, which the agent keeps)."""
+    uri = "file:" + str(path).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=2.0)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
