@@ -239,7 +239,7 @@ class Collector:
                 self._spool_file(task, sink, report.hook_spool, tick)
             for agent, (found, tasks) in work:
                 counts = report.agents.setdefault(agent.name, Counts())
-                counts.files = found
+                counts.files += found
                 for task, watermark in tasks:
                     self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
