@@ -48,6 +48,22 @@ class Tier:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextTier:
+    """A long-context price (models.dev's ``tiers``, as ccusage 20.0.24 applies them):
+    once a message's prompt (input + cache writes + cache reads) exceeds ``threshold``,
+    the WHOLE message, output included, costs these rates (USD per million tokens);
+    1-hour cache writes cost twice the tier's input. Measured against the pinned
+    ccusage: gpt-5.4 at 272,000 prompt tokens is $2.50/M input, at 272,001 $5.00/M for
+    all of it."""
+
+    threshold: int
+    input: float
+    output: float
+    cache_write: float
+    cache_read: float
+
+
+@dataclass(frozen=True, slots=True)
 class Price:
     """One model's prices in USD per million tokens."""
 
@@ -59,6 +75,7 @@ class Price:
     cache_read: float
     above: Tier | None = None
     fast_multiplier: float = 1.0  # fast mode (Claude ``usage.speed == "fast"``): x this
+    context: ContextTier | None = None  # whole-message long-context price, if any
 
     @property
     def cache_write_1h(self) -> float:
@@ -75,6 +92,12 @@ class Price:
         per-message excess summed up front). ``fast`` applies the fast-mode multiplier
         to the whole message.
         """
+        c = self.context
+        if c is not None:
+            over = input + cache_write + cache_write_1h + cache_read > c.threshold
+            return self.cost_from_sums(input, output, cache_write, cache_read,
+                                       cache_write_1h=cache_write_1h, fast=fast,
+                                       context_over=over)
         t = self.above
         if t is None:
             return self.cost_from_sums(input, output, cache_write, cache_read,
@@ -90,11 +113,22 @@ class Price:
     def cost_from_sums(self, input: int, output: int, cache_write: int, cache_read: int,
                        input_over: int = 0, output_over: int = 0, cache_write_over: int = 0,
                        cache_read_over: int = 0, *, cache_write_1h: int = 0,
-                       cache_write_1h_over: int = 0, fast: bool = False) -> float:
+                       cache_write_1h_over: int = 0, fast: bool = False,
+                       context_over: bool = False) -> float:
         """USD for many messages at once, from token sums and summed per-message excess
         over the tier threshold (what SQL can add up without a row-by-row loop).
 
-        ``fast``: the messages summed were all fast-mode ones (sum them apart)."""
+        ``fast``: the messages summed were all fast-mode ones (sum them apart);
+        ``context_over``: all of them had a prompt beyond the long-context threshold
+        (readers group messages by which thresholds their prompt exceeds, see
+        ``PriceTable.context_thresholds``). A model with a long-context tier has no
+        per-kind tier (the table attaches one only to rows without)."""
+        c = self.context
+        if context_over and c is not None:
+            usd = (input * c.input + output * c.output + cache_write * c.cache_write
+                   + cache_read * c.cache_read
+                   + cache_write_1h * c.input * CACHE_WRITE_1H_INPUT_MULTIPLIER)
+            return usd * (self.fast_multiplier if fast else 1.0) / PER_MILLION
         usd = (input * self.input + output * self.output + cache_write * self.cache_write
                + cache_read * self.cache_read + cache_write_1h * self.cache_write_1h)
         t = self.above
@@ -115,6 +149,11 @@ class Price:
         }
         if self.fast_multiplier != 1.0:
             out["fastMultiplier"] = self.fast_multiplier
+        if self.context is not None:
+            c = self.context
+            out["contextAboveTokens"] = c.threshold
+            out["contextAbove"] = {"input": c.input, "output": c.output,
+                                   "cacheWrite": c.cache_write, "cacheRead": c.cache_read}
         if self.above is not None:
             out["aboveTokens"] = self.above.threshold
             out["above"] = {"input": self.above.input, "output": self.above.output,
@@ -167,8 +206,12 @@ def _key_matches(candidate: str, model: str, normalized_model: str) -> bool:
     return _contains_key(normalized_model, nc) or _contains_key(nc, normalized_model)
 
 
-def _price(name: str, row: dict[str, Any], threshold: int) -> Price:
-    """A table row (USD per token) -> ``Price`` (USD per million tokens)."""
+def _price(name: str, row: dict[str, Any], threshold: int,
+           context: dict[str, Any] | None = None) -> Price:
+    """A table row (USD per token) -> ``Price`` (USD per million tokens). ``context``
+    is the model's long-context tier row, if the table has one: it applies only to a
+    row without per-kind tier prices of its own (ccusage 20.0.24 prices its built-in
+    claude-sonnet-4 per kind although models.dev gives it a context tier)."""
     def per_m(key: str, default: float | None = None) -> float | None:
         value = row.get(key)
         return default if value is None else float(value) * PER_MILLION
@@ -186,16 +229,26 @@ def _price(name: str, row: dict[str, Any], threshold: int) -> Price:
         ti, to, tcw, tcr = (b if v is None else v
                             for v, b in zip(tiered, (inp, out, cw, cr), strict=True))
         above = Tier(threshold, ti, to, tcw, tcr)
+    tier = None
+    if context is not None and above is None:
+        def ctx(key: str, base: float) -> float:
+            value = context.get(key)
+            return base if value is None else float(value) * PER_MILLION
+
+        tier = ContextTier(int(context["threshold"]), ctx("input", inp), ctx("output", out),
+                           ctx("cache_write", cw), ctx("cache_read", cr))
     return Price(model=name, provider=str(row.get("provider") or ""), input=inp, output=out,
                  cache_write=cw, cache_read=cr, above=above,
-                 fast_multiplier=float(row.get("fast_multiplier") or 1.0))
+                 fast_multiplier=float(row.get("fast_multiplier") or 1.0), context=tier)
 
 
 class PriceTable:
     """The price table in force: LiteLLM's rows, by model id, plus user overrides."""
 
     def __init__(self, data: dict[str, Any], *, origin: str = "bundled",
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, extras: dict[str, Any] | None = None) -> None:
+        """``extras``: where ``fallback`` and ``context_tiers`` come from when ``data``
+        has none (a table ``pricing update`` fetched from LiteLLM: the bundled ones)."""
         data = validate(data)
         self.origin = origin  # "bundled" or "updated"
         self.path = path
@@ -204,8 +257,17 @@ class PriceTable:
         self.litellm_version: str | None = data.get("litellm_version")
         self.fetched_from: str | None = data.get("fetched_from")
         self.tier_threshold = int(data.get("tier_threshold_tokens", 200_000))
+        extra = data if "fallback" in data or extras is None else extras
+        self.context_tiers: dict[str, dict[str, Any]] = dict(extra.get("context_tiers") or {})
         self.prices: dict[str, Price] = {
-            name: _price(name, row, self.tier_threshold) for name, row in data["models"].items()}
+            name: _price(name, row, self.tier_threshold, self.context_tiers.get(name))
+            for name, row in data["models"].items()}
+        # ccusage's embedded models.dev snapshot: consulted only when ``prices`` has no
+        # match (its ``find``); rows are turned into Prices when first asked for.
+        self.fallback_rows: dict[str, dict[str, Any]] = dict(extra.get("fallback") or {})
+        self._fallback_fuzzy = [k for k, r in self.fallback_rows.items()
+                                if not r.get("exact_only")]
+        self.ccusage_version: str | None = extra.get("ccusage_version")
         self.aliases: dict[str, str] = dict(_CCUSAGE_ALIASES)
         self.overrides: Any = None  # the pricing_overrides.Overrides applied, if any
         self._memo: dict[str, Price | None] = {}
@@ -250,8 +312,35 @@ class PriceTable:
         found = self._find(model)
         if found is None and model in self.aliases:
             found = self._find(self.aliases[model])
+        if found is None:
+            found = self._find_fallback(model)
+        if found is None and model in self.aliases:
+            found = self._find_fallback(self.aliases[model])
         self._memo[model] = found
         return found
+
+    @property
+    def context_thresholds(self) -> tuple[int, ...]:
+        """Every long-context threshold in the table, ascending: readers group messages
+        by how many of them their prompt exceeds, so each group is wholly under or over
+        its model's threshold and can be priced from sums."""
+        return tuple(sorted({int(t["threshold"]) for t in self.context_tiers.values()}))
+
+    def _find_fallback(self, model: str) -> Price | None:
+        name = model if model in self.fallback_rows else None
+        if name is None:
+            nm = _normalized(model)
+            for candidate in self._fallback_fuzzy:
+                if not _key_matches(candidate, model, nm):
+                    continue
+                if name is None or len(candidate) > len(name) or (
+                        len(candidate) == len(name) and candidate < name):
+                    name = candidate
+        return None if name is None else self._fallback_price(name)
+
+    def _fallback_price(self, name: str) -> Price:
+        return _price(name, {"provider": "models.dev", **self.fallback_rows[name]},
+                      self.tier_threshold, self.context_tiers.get(name))
 
     def _find(self, model: str) -> Price | None:
         exact = self.prices.get(model)
@@ -284,11 +373,15 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def bundled() -> PriceTable:
-    """The table shipped with tokentop (never the updated one, no overrides)."""
+def _bundled_doc() -> dict[str, Any]:
     text = resources.files("tokentop.store").joinpath("pricing_data.json").read_text(
         encoding="utf-8")
-    return PriceTable(json.loads(text))
+    return json.loads(text)
+
+
+def bundled() -> PriceTable:
+    """The table shipped with tokentop (never the updated one, no overrides)."""
+    return PriceTable(_bundled_doc())
 
 
 def _build(updated: Path, overrides: Path) -> PriceTable:
@@ -298,7 +391,7 @@ def _build(updated: Path, overrides: Path) -> PriceTable:
     if updated.exists():
         try:
             table = PriceTable(json.loads(updated.read_text(encoding="utf-8")),
-                               origin="updated", path=updated)
+                               origin="updated", path=updated, extras=_bundled_doc())
         except (OSError, ValueError, TypeError, KeyError) as exc:
             warn(f"ignoring {updated}: {exc}; using the bundled price table")
     if table is None:
