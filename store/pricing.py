@@ -262,6 +262,8 @@ class PriceTable:
         self.prices: dict[str, Price] = {
             name: _price(name, row, self.tier_threshold, self.context_tiers.get(name))
             for name, row in data["models"].items()}
+        # exact_only rows (ccusage's DeepSeek V4 built-ins) answer their own id only
+        self._fuzzy = [k for k, r in data["models"].items() if not r.get("exact_only")]
         # ccusage's embedded models.dev snapshot: consulted only when ``prices`` has no
         # match (its ``find``); rows are turned into Prices when first asked for.
         self.fallback_rows: dict[str, dict[str, Any]] = dict(extra.get("fallback") or {})
@@ -289,6 +291,8 @@ class PriceTable:
 
     def add(self, name: str, price: Price, aliases: list[str] | tuple[str, ...] = ()) -> None:
         """Put ``price`` in the table under ``name`` (an override), with aliases."""
+        if name not in self.prices:
+            self._fuzzy.append(name)
         self.prices[name] = price
         for alias in aliases:
             self.aliases[alias] = name
@@ -309,13 +313,24 @@ class PriceTable:
             return self._memo[model]
         except KeyError:
             pass
-        found = self._find(model)
-        if found is None and model in self.aliases:
-            found = self._find(self.aliases[model])
-        if found is None:
-            found = self._find_fallback(model)
-        if found is None and model in self.aliases:
-            found = self._find_fallback(self.aliases[model])
+        names = (model, self.aliases[model]) if model in self.aliases else (model,)
+        found = None
+        for name in names:
+            found = self.prices.get(name)
+            row = self.fallback_rows.get(name)
+            if found is None and row is not None and row.get("exact_only"):
+                # a models.dev id that answers only to itself beats a fuzzy match in the
+                # primary table ("gpt-5.3-codex-spark" is not "gpt-5.3-codex",
+                # "claude-opus-5@eu" costs 1.1x "claude-opus-5"), as ccusage 20.0.24
+                # resolves them
+                found = self._fallback_price(name)
+            if found is None:
+                found = self._find(name)
+            if found is not None:
+                break
+        for name in names:
+            if found is None:
+                found = self._find_fallback(name)
         self._memo[model] = found
         return found
 
@@ -348,7 +363,7 @@ class PriceTable:
             return exact
         nm = _normalized(model)
         best: str | None = None
-        for candidate in self.prices:
+        for candidate in self._fuzzy:
             if not _key_matches(candidate, model, nm):
                 continue
             if best is None or len(candidate) > len(best) or (

@@ -50,31 +50,55 @@ def _builtin(i: float, o: float, cw: float, cr: float, provider: str,
     return row
 
 
-# ccusage's put_builtin_pricing (pricing.rs): rows it inserts over LiteLLM's. USD/token.
-# Of its GPT rows only those the pinned 20.0.24 binary still applies are kept (measured:
-# gpt-5.1-codex, gpt-5.2, gpt-5.2-codex write cache at 1x input); for gpt-5, 5.1,
-# 5.3-codex, 5.4 and 5.5 it prices LiteLLM's rows (cache writes at 1.25x input).
-_OPUS = (5e-6, 25e-6, 6.25e-6, 0.5e-6)
-_G51 = (1.25e-6, 10e-6, 1.25e-6, 0.125e-6)
-_G52 = (1.75e-6, 14e-6, 1.75e-6, 0.175e-6)
+# ccusage 20.0.24's built-in rows (``put_builtin_pricing``; the id list is in its binary,
+# the values measured by pricing one message of each token kind with the pinned binary,
+# ``--offline``): rows it inserts over LiteLLM's. USD/token. Its GLM rows write cache
+# for free; DeepSeek V4's write cache at the input price.
 CCUSAGE_BUILTINS: dict[str, dict[str, Any]] = {
-    "claude-opus-4-5": _builtin(*_OPUS, "anthropic"),
-    "claude-opus-4-6": _builtin(*_OPUS, "anthropic"),
-    "claude-opus-4-7": _builtin(*_OPUS, "anthropic"),
-    "claude-opus-4-8": _builtin(*_OPUS, "anthropic"),
-    "claude-haiku-4-5": _builtin(1e-6, 5e-6, 1.25e-6, 0.1e-6, "anthropic"),
-    "claude-opus-4": _builtin(15e-6, 75e-6, 18.75e-6, 1.5e-6, "anthropic"),
-    "claude-sonnet-4-6": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic"),
-    "claude-sonnet-4": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic",
-                                (6e-6, 22.5e-6, 7.5e-6, 0.6e-6)),
-    "claude-3-5-haiku": _builtin(0.8e-6, 4e-6, 1.0e-6, 0.08e-6, "anthropic"),
-    "claude-3-5-haiku-20241022": _builtin(0.8e-6, 4e-6, 1.0e-6, 0.08e-6, "anthropic"),
-    "claude-3-opus": _builtin(15e-6, 75e-6, 18.75e-6, 1.5e-6, "anthropic"),
-    "claude-3-sonnet": _builtin(3e-6, 15e-6, 3.75e-6, 0.3e-6, "anthropic"),
+    "claude-opus-4-5": _builtin(5.0e-6, 25.0e-6, 6.25e-6, 0.5e-6, "anthropic"),
+    "claude-opus-4-6": _builtin(5.0e-6, 25.0e-6, 6.25e-6, 0.5e-6, "anthropic"),
+    "claude-opus-4-7": _builtin(5.0e-6, 25.0e-6, 6.25e-6, 0.5e-6, "anthropic"),
+    "claude-opus-4-8": _builtin(5.0e-6, 25.0e-6, 6.25e-6, 0.5e-6, "anthropic"),
+    "claude-opus-4": _builtin(15.0e-6, 75.0e-6, 18.75e-6, 1.5e-6, "anthropic"),
+    "claude-sonnet-4-6": _builtin(3.0e-6, 15.0e-6, 3.75e-6, 0.3e-6, "anthropic"),
+    "claude-sonnet-4": _builtin(3.0e-6, 15.0e-6, 3.75e-6, 0.3e-6, "anthropic",
+                                (6.0e-6, 22.5e-6, 7.5e-6, 0.6e-6)),
+    "claude-3-5-haiku-20241022": _builtin(0.8e-6, 4.0e-6, 1.0e-6, 0.08e-6, "anthropic"),
+    "claude-3-opus": _builtin(15.0e-6, 75.0e-6, 18.75e-6, 1.5e-6, "anthropic"),
+    "claude-3-sonnet": _builtin(3.0e-6, 15.0e-6, 3.75e-6, 0.3e-6, "anthropic"),
     "claude-3-haiku": _builtin(0.25e-6, 1.25e-6, 0.3e-6, 0.03e-6, "anthropic"),
-    "gpt-5.1-codex": _builtin(*_G51, "openai"),
-    "gpt-5.2": _builtin(*_G52, "openai"),
-    "gpt-5.2-codex": _builtin(*_G52, "openai"),
+    "gpt-5": _builtin(1.25e-6, 10.0e-6, 1.5625e-6, 0.125e-6, "openai"),
+    "gpt-5.5": _builtin(5.0e-6, 30.0e-6, 6.25e-6, 0.5e-6, "openai"),
+    "moonshot/kimi-k2.5": _builtin(0.6e-6, 3.0e-6, 0.75e-6, 0.1e-6, "moonshot"),
+    "moonshot/kimi-k2.6": _builtin(0.95e-6, 4.0e-6, 1.1875e-6, 0.16e-6, "moonshot"),
+    "gpt-5.1": _builtin(1.25e-6, 10.0e-6, 1.5625e-6, 0.125e-6, "openai"),
+    "gpt-5.1-codex": _builtin(1.25e-6, 10.0e-6, 1.25e-6, 0.125e-6, "openai"),
+    "gpt-5.2-codex": _builtin(1.75e-6, 14.0e-6, 1.75e-6, 0.175e-6, "openai"),
+    "gpt-5.3-codex": _builtin(1.75e-6, 14.0e-6, 2.1875e-6, 0.175e-6, "openai"),
+    "gpt-5.2": _builtin(1.75e-6, 14.0e-6, 1.75e-6, 0.175e-6, "openai"),
+    "gpt-5.4": _builtin(2.5e-6, 15.0e-6, 3.125e-6, 0.25e-6, "openai"),
+    "gpt-5.4-mini": _builtin(0.75e-6, 4.5e-6, 0.9375e-6, 0.075e-6, "openai"),
+    "gpt-5.4-nano": _builtin(0.2e-6, 1.25e-6, 0.25e-6, 0.02e-6, "openai"),
+    "gpt-5.6-sol": _builtin(4.0e-6, 20.0e-6, 5.0e-6, 0.4e-6, "openai"),
+    "gpt-5.6-terra": _builtin(2.0e-6, 12.0e-6, 2.5e-6, 0.2e-6, "openai"),
+    "gpt-5.6-luna": _builtin(0.2e-6, 1.2e-6, 0.25e-6, 0.02e-6, "openai"),
+    "glm-4.5": _builtin(0.6e-6, 2.2e-6, 0.0e-6, 0.11e-6, "zai"),
+    "zai/glm-4.5": _builtin(0.6e-6, 2.2e-6, 0.0e-6, 0.11e-6, "zai"),
+    "zai/glm-4.5-x": _builtin(2.2e-6, 8.9e-6, 0.0e-6, 0.45e-6, "zai"),
+    "zai/glm-4.5-air": _builtin(0.2e-6, 1.1e-6, 0.0e-6, 0.03e-6, "zai"),
+    "zai/glm-4.5v": _builtin(0.6e-6, 1.8e-6, 0.0e-6, 0.11e-6, "zai"),
+    "zai/glm-4-32b-0414-128k": _builtin(0.1e-6, 0.1e-6, 0.0e-6, 0.0e-6, "zai"),
+    "zai/glm-4.5-flash": _builtin(0.0e-6, 0.0e-6, 0.0e-6, 0.0e-6, "zai"),
+    "glm-4.6": _builtin(0.6e-6, 2.2e-6, 0.0e-6, 0.11e-6, "zai"),
+    "glm-4.7": _builtin(0.6e-6, 2.2e-6, 0.0e-6, 0.11e-6, "zai"),
+    "glm-5": _builtin(1.0e-6, 3.2e-6, 0.0e-6, 0.2e-6, "zai"),
+    "glm-5-turbo": _builtin(1.2e-6, 4.0e-6, 0.0e-6, 0.24e-6, "zai"),
+    "glm-5.1": _builtin(1.4e-6, 4.4e-6, 0.0e-6, 0.26e-6, "zai"),
+    # exact ids only: "deepseek/deepseek-v4-pro" is models.dev's row in ccusage, not this
+    "deepseek-v4-flash": {**_builtin(0.14e-6, 0.28e-6, 0.14e-6, 0.0028e-6, "deepseek"),
+                          "exact_only": True},
+    "deepseek-v4-pro": {**_builtin(0.435e-6, 0.87e-6, 0.435e-6, 0.003625e-6, "deepseek"),
+                        "exact_only": True},
 }
 
 
