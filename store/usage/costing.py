@@ -5,7 +5,7 @@ store) sums it as the event's cost. tokentop used to leave it NULL unless the ag
 wrote a cost itself (Claude's ``costUSD``), so an openusage reader saw tokentop's events
 as free. Now ingest fills it with the cost computed from the table in force and marks
 the row ``tokentop_cost_computed = 1``; tokentop's own readers treat a marked cost as
-"not given" and price the tokens again with the current table (``semantics.CALC_SQL``),
+"not given" and price the tokens again with the current table (``semantics.calc_sql``),
 so a ``pricing update`` or an override still re-prices history. A cost the agent wrote
 is never marked and never replaced.
 
@@ -32,6 +32,7 @@ class Pricer:
 
     def __init__(self) -> None:
         self.table = PriceTable.load()
+        self.contexts = self.table.context_thresholds  # what readers' ``calc`` counts
         self._memo: dict[str, tuple[Price | None, bool]] = {}
 
     def __call__(self, model: str) -> Price | None:
@@ -53,16 +54,21 @@ class Pricer:
         return found
 
     def cost(self, model: str, i: int, o: int, cw: int, cr: int, io: int = 0, oo: int = 0,
-             cwo: int = 0, cro: int = 0, cw1h: int = 0, cw1ho: int = 0) -> float | None:
+             cwo: int = 0, cro: int = 0, cw1h: int = 0, cw1ho: int = 0,
+             calc: int = 1) -> float | None:
         """USD for sums of messages of one model key, or None when it is unpriced.
         ``cw`` is all cache writes, ``cw1h`` the 1-hour part (``cwo``: the 5-minute
-        part's per-message excess); as ccusage's cost.rs, 1-hour writes cost 2x input."""
+        part's per-message excess); as ccusage's cost.rs, 1-hour writes cost 2x input.
+        ``calc`` is the group's key from ``semantics.calc_sql``: how many long-context
+        thresholds every message in it exceeds (plus one)."""
         price, fast = self.price(model)
         if price is None:
             return None
+        c = price.context
+        over = c is not None and calc > 1 and self.contexts[calc - 2] >= c.threshold
         return price.cost_from_sums(i, o, cw - cw1h, cr, io, oo, cwo, cro,
                                     cache_write_1h=cw1h, cache_write_1h_over=cw1ho,
-                                    fast=fast)
+                                    fast=fast, context_over=over)
 
     def cost_one(self, model: str, i: int, o: int, cw: int, cr: int,
                  cw1h: int = 0) -> float | None:

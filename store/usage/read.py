@@ -41,8 +41,14 @@ from tokentop.store.usage.reports import (
     block_list,
     for_store,
 )
-from tokentop.store.usage.schema import rollup_threshold
-from tokentop.store.usage.semantics import CALC_SQL, COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL
+from tokentop.store.usage.schema import rollup_basis
+from tokentop.store.usage.semantics import (
+    COUNTED_SQL,
+    GIVEN_COST_SQL,
+    INPUT_SQL,
+    calc_of,
+    calc_sql,
+)
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
@@ -171,13 +177,18 @@ class UsageView:
 # -- the shared group query -----------------------------------------------------------
 
 
+def _calc() -> str:
+    """The readers' "priced how?" key (``semantics.calc_sql``) for the table in force."""
+    return calc_sql(PriceTable.load().context_thresholds)
+
+
 def _sums_sql(keys: str, where: str) -> str:
     """Per (keys..., model, priced-by-source?) sums, with the tier excess per message."""
     from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
 
     t = _tier_threshold()
     return f"""
-        SELECT {keys}, {MODEL_SQL} AS model, {CALC_SQL} AS calc,
+        SELECT {keys}, {MODEL_SQL} AS model, {_calc()} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM({GIVEN_COST_SQL}), COUNT(*),
@@ -210,7 +221,7 @@ def _rollup_sql(keys: str, where: str, table: str = rollup.TABLE) -> str:
 
 def uses_rollup(conn: sqlite3.Connection) -> bool:
     """Whether ``conn``'s store has a rollup built with today's price tier."""
-    return rollup_threshold(conn) == PriceTable.load().tier_threshold
+    return rollup_basis(conn) == rollup.basis(PriceTable.load().tier_threshold)
 
 
 Bounds = tuple[str | None, str]  # [first, last) as rollup time texts (None: unbounded)
@@ -326,7 +337,7 @@ def _sums(row: tuple, nkeys: int, price_of: Pricer, unpriced: set[str]) -> Sums:
     if not calc:
         s.cost = given or 0.0
     else:
-        cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+        cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho, calc)
         if cost is not None:
             s.cost = cost
         elif model != SYNTHETIC and (i or o or cw or cr):
@@ -472,7 +483,7 @@ def _edge_sql(where: str) -> str:
     return f"""
         SELECT CASE WHEN occurred_at >= ? THEN 2 WHEN occurred_at >= ? THEN 1 ELSE 0 END,
                event_type, provider_id, agent_name, workspace_id, session_id, tool_name,
-               {MODEL_SQL} AS model, {CALC_SQL} AS calc,
+               {MODEL_SQL} AS model, {_calc()} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM({GIVEN_COST_SQL}), COUNT(*),
@@ -686,6 +697,7 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
         entries.append((min(_fast_ts(r[1]) for r in part), max(_fast_ts(r[2]) for r in part),
                         [r[3:] for r in part]))
     threshold = PriceTable.load().tier_threshold
+    contexts = PriceTable.load().context_thresholds
 
     def single(start: datetime, end: datetime) -> list[tuple[datetime, datetime, list[tuple]]]:
         """The events of [start, end) one by one, as entries of their own."""
@@ -697,7 +709,8 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
                  for r in conn.execute(for_store(conn, sql), args).fetchall()),
                 key=lambda r: r[0]):
             overs = [max(v - threshold, 0) for v in (i, o, cw - cw1h, cr, cw1h)]
-            out.append((ts, ts, [(model, given is None, i, o, cw, cr, given, 1, *overs[:4],
+            calc = calc_of(given, i + cw + cr, contexts)
+            out.append((ts, ts, [(model, calc, i, o, cw, cr, given, 1, *overs[:4],
                                   cw1h, overs[4])]))
         return out
 
@@ -720,7 +733,7 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
     t = _tier_threshold()
     where, args = _range(start, end)
     rows = conn.execute(for_store(conn, f"""
-        SELECT {MODEL_SQL} AS model, {CALC_SQL} AS calc,
+        SELECT {MODEL_SQL} AS model, {_calc()} AS calc,
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
                SUM({GIVEN_COST_SQL}), COUNT(*),

@@ -37,7 +37,7 @@ from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.rollup import MODEL_EXPR
 from tokentop.store.usage.schema import has_tokentop_columns, missing_tokentop_columns
-from tokentop.store.usage.semantics import CALC_SQL, COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL
+from tokentop.store.usage.semantics import COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL, calc_sql
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 BLOCK = timedelta(hours=5)  # a Claude billing block
@@ -187,7 +187,7 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
     """
     t = _tier_threshold()
     return f"""
-        SELECT {key} AS k, {_MODEL} AS model, {CALC_SQL} AS calc,
+        SELECT {key} AS k, {_MODEL} AS model, {calc_sql(_contexts())} AS calc,
                MIN(replace(occurred_at, 'Z', '')), MAX(replace(occurred_at, 'Z', '')),
                SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
                SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
@@ -204,6 +204,10 @@ def _group_sql(key: str, where: str, extra: str = "") -> str:
 
 def _tier_threshold() -> int:
     return PriceTable.load().tier_threshold
+
+
+def _contexts() -> tuple[int, ...]:
+    return PriceTable.load().context_thresholds
 
 
 # --- accumulation
@@ -248,7 +252,7 @@ class _Group:
         s.cache_write += cw
         s.cache_read += cr
         if calc:
-            cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+            cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho, calc)
             if cost is None:
                 if model != SYNTHETIC and (i or o or cw or cr):
                     s.missing = True
@@ -553,7 +557,7 @@ def hour_block_list(entries: Iterable[HourEntry], now: datetime,
             if not calc:
                 cur.cost += given or 0.0
             else:
-                cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho)
+                cost = price_of.cost(model, i, o, cw, cr, io, oo, cwo, cro, cw1h, cw1ho, calc)
                 if cost is not None:
                     cur.cost += cost
             cur.models.setdefault(model, None)

@@ -38,10 +38,11 @@ from dataclasses import dataclass
 
 from tokentop.store.usage.costing import FAST_SUFFIX  # fast-mode sums are kept apart
 from tokentop.store.usage.semantics import (
-    CALC_SQL,
     COUNTED_SQL,
     GIVEN_COST_SQL,
     INPUT_SQL,
+    calc_of,
+    calc_sql,
     counted,
     given_cost,
     input_tokens,
@@ -63,9 +64,30 @@ MODEL_EXPR = ("COALESCE(model_raw, model_canonical, 'unknown')"
 EVENT_EXPR = {
     "event_type": "event_type", "provider_id": "COALESCE(provider_id, '')",
     "agent_name": "agent_name", "workspace_id": "COALESCE(workspace_id, '')",
-    "model": MODEL_EXPR, "calc": CALC_SQL,
-    "tool_name": "COALESCE(tool_name, '')",
+    "model": MODEL_EXPR, "tool_name": "COALESCE(tool_name, '')",
 }
+
+
+def event_expr(key: str, contexts: tuple[int, ...]) -> str:
+    """A key over ``usage_events``; ``calc`` depends on the table's long-context
+    thresholds (``semantics.calc_sql``)."""
+    return calc_sql(contexts) if key == "calc" else EVENT_EXPR[key]
+
+
+def table_contexts() -> tuple[int, ...]:
+    """The long-context thresholds of the price table in force."""
+    from tokentop.store.pricing import PriceTable
+
+    return PriceTable.load().context_thresholds
+
+
+def basis(threshold: int, contexts: tuple[int, ...] | None = None) -> str:
+    """What the rollup's sums were computed with, as ``tokentop_meta`` keeps it: the
+    per-kind tier threshold and the long-context thresholds (either changing means a
+    rebuild)."""
+    if contexts is None:
+        contexts = table_contexts()
+    return f"{int(threshold)};{','.join(str(int(t)) for t in contexts)}"
 
 
 @dataclass(frozen=True)
@@ -108,22 +130,22 @@ class Grain:
         return (f"DELETE FROM {self.table} WHERE "
                 + " AND ".join(f"{k} = ?" for k in self.key_columns) + " AND events <= 0")
 
-    def span_sql(self) -> str:
+    def span_sql(self, contexts: tuple[int, ...]) -> str:
         """first/last recomputed from the events of one key (parameters: the key)."""
         match = " AND ".join(
             ["occurred_at >= ?1", "occurred_at < ?1 || '~'"]
-            + [f"{EVENT_EXPR[k]} = ?{i + 2}" for i, k in enumerate(self.keys)])
+            + [f"{event_expr(k, contexts)} = ?{i + 2}" for i, k in enumerate(self.keys)])
         where = " AND ".join(f"{k} = ?{i + 1}" for i, k in enumerate(self.key_columns))
         return (f"UPDATE {self.table} SET"
                 f" first_at = (SELECT MIN(occurred_at) FROM usage_events WHERE {match}),"
                 f" last_at = (SELECT MAX(occurred_at) FROM usage_events WHERE {match})"
                 f" WHERE {where}")
 
-    def rebuild_sql(self, threshold: int, where: str) -> str:
+    def rebuild_sql(self, threshold: int, where: str, contexts: tuple[int, ...]) -> str:
         def over(col: str) -> str:
             return f"SUM(MAX(COALESCE({col}, 0) - {int(threshold)}, 0))"
 
-        keys = ", ".join(EVENT_EXPR[k] for k in self.keys)
+        keys = ", ".join(event_expr(k, contexts) for k in self.keys)
         return f"""
             INSERT INTO {self.table}
             SELECT substr(occurred_at, 1, {self.width}), {keys},
@@ -183,10 +205,12 @@ Key = tuple[str, str, str, str, str, str, int, str]
 
 
 def rebuild(conn: sqlite3.Connection, threshold: int, since_hour: str | None = None,
-            until_hour: str | None = None) -> None:
+            until_hour: str | None = None, contexts: tuple[int, ...] | None = None) -> None:
     """Recompute the rollup's hours in [since_hour, until_hour] (``YYYY-MM-DDTHH``;
     ``None``: unbounded) from the events, inside the caller's transaction. Day grains
     recompute the whole days those hours fall in."""
+    if contexts is None:
+        contexts = table_contexts()
     for grain in (*GRAINS, *SESSION_GRAINS):
         where, args = ["1"], []
         ev, ev_args = [COUNTED_SQL], []
@@ -202,7 +226,7 @@ def rebuild(conn: sqlite3.Connection, threshold: int, since_hour: str | None = N
             ev_args.append(until_hour[:grain.width] + "~")  # '~' sorts after any time
         conn.execute(f"DELETE FROM {grain.table} WHERE {' AND '.join(where)}", args)
         if isinstance(grain, Grain):
-            conn.execute(grain.rebuild_sql(threshold, " AND ".join(ev)), ev_args)
+            conn.execute(grain.rebuild_sql(threshold, " AND ".join(ev), contexts), ev_args)
         else:
             conn.execute(
                 f"INSERT INTO {grain.table} SELECT substr(occurred_at, 1, {grain.width}),"
@@ -226,10 +250,11 @@ class Deltas:
     coarser grains are summed from those when the batch is written.
     """
 
-    __slots__ = ("removed", "removed_sessions", "rows", "sessions", "threshold")
+    __slots__ = ("contexts", "removed", "removed_sessions", "rows", "sessions", "threshold")
 
-    def __init__(self, threshold: int) -> None:
+    def __init__(self, threshold: int, contexts: tuple[int, ...] | None = None) -> None:
         self.threshold = threshold
+        self.contexts = table_contexts() if contexts is None else contexts
         self.rows: dict[Key, list] = {}
         self.removed: set[Key] = set()
         self.sessions: dict[tuple[str, str, str], int] = {}
@@ -243,18 +268,18 @@ class Deltas:
         if row[28] == "fast":
             model += FAST_SUFFIX
         given = given_cost(row[20], row[34])  # GIVEN_COST_SQL
+        cr = row[17] or 0
+        i = input_tokens(row[2], row[14], cr)
+        cw = row[18] or 0
         key: Key = (occurred[:13], row[10], row[2] or "", row[3], row[5] or "", model,
-                    1 if given is None else 0, row[22] or "")
+                    calc_of(given, i + cw + cr, self.contexts), row[22] or "")
         if row[6] is not None:
             skey = (key[0], key[1], row[6])
             self.sessions[skey] = self.sessions.get(skey, 0) + sign
             if sign < 0:
                 self.removed_sessions.add(skey)
         t = self.threshold
-        cr = row[17] or 0
-        i = input_tokens(row[2], row[14], cr)
         o = row[15] or 0
-        cw = row[18] or 0
         cw1h = row[27] or 0
         acc = self.rows.get(key)
         if acc is None:
@@ -317,7 +342,7 @@ class Deltas:
                 picks, width = grain.picks, grain.width
                 gone = {(k[0][:width], *(k[i] for i in picks)) for k in self.removed}
                 conn.executemany(grain.prune_empty_sql(), gone)
-                conn.executemany(grain.span_sql(), gone)
+                conn.executemany(grain.span_sql(self.contexts), gone)
         for sgrain in SESSION_GRAINS:
             counts: dict[tuple[str, str, str], int] = {}
             for (hour, etype, sid), n in self.sessions.items():

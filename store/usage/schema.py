@@ -196,14 +196,21 @@ def version(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def rollup_threshold(conn: sqlite3.Connection) -> int | None:
-    """The tier threshold the rollup's ``*_over`` sums were computed with (None: none)."""
+def rollup_basis(conn: sqlite3.Connection) -> str | None:
+    """What the rollup was computed with (``rollup.basis``; None: no rollup yet). A
+    store an older tokentop built holds the tier threshold alone."""
     try:
         row = conn.execute("SELECT value FROM tokentop_meta WHERE key = ?",
                            (THRESHOLD_KEY,)).fetchone()
     except sqlite3.OperationalError:
         return None
-    return None if row is None else int(row[0])
+    return None if row is None else str(row[0])
+
+
+def rollup_threshold(conn: sqlite3.Connection) -> int | None:
+    """The tier threshold the rollup's ``*_over`` sums were computed with (None: none)."""
+    value = rollup_basis(conn)
+    return None if value is None else int(value.split(";")[0])
 
 
 def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
@@ -216,7 +223,7 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     wanted = set(REQUIRED_TABLES) | set(_index_names())
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
             and not missing_tokentop_columns(conn)
-            and rollup_threshold(conn) == threshold and is_owned(conn)
+            and rollup_basis(conn) == rollup.basis(threshold) and is_owned(conn)
             and not names & set(OLD_INDEXES))
 
 
@@ -256,7 +263,7 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     have = version(conn)
     if have < 1:
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (1, ?)", (now,))
-    rebuild = rollup_threshold(conn) != threshold
+    rebuild = rollup_basis(conn) != rollup.basis(threshold)
     if have < 2:
         conn.execute("DROP INDEX IF EXISTS idx_usage_events_message_id")
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (2, ?)", (now,))
@@ -275,7 +282,7 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     if rebuild:
         rollup.rebuild(conn, threshold)
         conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
-                     (THRESHOLD_KEY, str(threshold)))
+                     (THRESHOLD_KEY, rollup.basis(threshold)))
 
 
 def _create_each(conn: sqlite3.Connection) -> None:

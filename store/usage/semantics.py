@@ -15,7 +15,7 @@ from every token and cost sum (internal/telemetry/usage_view_query_*.go:
 the cost it computes from its price table (``tokentop_cost_computed = 1`` marks those;
 see ``tokentop.store.usage.costing``). tokentop's own readers price such a row afresh
 with the table in force (a ``pricing update`` or an override re-prices history) and
-take ``cost_usd`` as given only when the agent wrote it (:data:`CALC_SQL`,
+take ``cost_usd`` as given only when the agent wrote it (:func:`calc_sql`,
 :data:`GIVEN_COST_SQL`). In a foreign store the marker column does not exist and reads
 as NULL (``reports.for_store``): every cost there is the writer's own.
 
@@ -44,10 +44,31 @@ COUNTED_SQL = (
     " AND COALESCE(cost_usd, 0) = 0)"
 )
 
-# Whether a row is priced by tokentop's table (no cost from the source, or one tokentop
-# computed itself), and the cost the source gave (NULL when tokentop computed it).
-CALC_SQL = "(cost_usd IS NULL OR COALESCE(tokentop_cost_computed, 0) = 1)"
+# The cost the source gave (NULL when there is none or tokentop computed it).
 GIVEN_COST_SQL = "(CASE WHEN COALESCE(tokentop_cost_computed, 0) = 1 THEN NULL ELSE cost_usd END)"
+# A message's prompt: what a long-context threshold is compared with (ccusage 20.0.24:
+# input + cache writes + cache reads; Codex's input already holds its cached part).
+PROMPT_SQL = (f"({INPUT_SQL} + COALESCE(cache_write_tokens, 0)"
+              " + COALESCE(cache_read_tokens, 0))")
+
+
+def calc_sql(contexts: tuple[int, ...]) -> str:
+    """The "priced how?" key every reader groups by: 0 when the source gave the cost,
+    else 1 + how many of the table's long-context thresholds (``contexts``, ascending)
+    the message's prompt exceeds. A group is then wholly under or over any model's
+    threshold, so its sums price exactly (``costing.Pricer.cost``). The ladder tests
+    the smallest threshold first: most prompts stop at the first test."""
+    ladder = "".join(f" WHEN {PROMPT_SQL} <= {int(t)} THEN {i + 1}"
+                     for i, t in enumerate(contexts))
+    return (f"(CASE WHEN {GIVEN_COST_SQL} IS NOT NULL THEN 0{ladder}"
+            f" ELSE {len(contexts) + 1} END)")
+
+
+def calc_of(given: float | None, prompt: int, contexts: tuple[int, ...]) -> int:
+    """:func:`calc_sql` for one row."""
+    if given is not None:
+        return 0
+    return 1 + sum(1 for t in contexts if prompt > t)
 
 
 def input_tokens(provider_id: str | None, input_: int | None, cache_read: int | None) -> int:

@@ -151,3 +151,39 @@ def test_a_schema_4_store_is_read_unmigrated_then_backfilled(tmp_path: Path) -> 
         assert stored(conn, "c") == (None, None)
         assert daily(conn, opts)["totals"]["totalCost"] == pytest.approx(before)
         assert before == pytest.approx(price.cost(1000, 500) + 0.25)
+
+
+def test_long_context_messages_are_priced_whole_in_every_reader(store: UsageStore) -> None:
+    """Reports and the Usage screen price from sums grouped by how many long-context
+    thresholds each prompt exceeds (``semantics.calc_sql``): a gpt-5.4 message past
+    272k costs the tier's rates for all of it, one under does not, and the grouped
+    sums, the rollup and the per-message prices agree."""
+    from tokentop.store.usage import read
+
+    shapes = [("gpt-5.4", 100_000, 0), ("gpt-5.4", 272_000, 0), ("gpt-5.4", 250_000, 30_000),
+              ("gemini-2.5-pro", 150_000, 60_000), ("claude-sonnet-4-5", 300_000, 0)]
+    reqs = [message(f"m{n}", model, input_tokens=i, output=2_000, cache_read_tokens=cr)
+            for n, (model, i, cr) in enumerate(shapes)]
+    store.ingest(reqs)
+    table = PriceTable.load()
+    want = 0.0
+    for model, i, cr in shapes:
+        price = table.lookup(model)
+        assert price is not None
+        want += price.cost(i, 2_000, cache_read=cr)
+    gpt = table.lookup("gpt-5.4")
+    assert gpt is not None and gpt.context is not None
+    # the third message alone: all of it at $5/M in, $22.50/M out, $0.50/M cached
+    assert gpt.cost(250_000, 2_000, cache_read=30_000) == pytest.approx(
+        (250_000 * 5 + 2_000 * 22.5 + 30_000 * 0.5) / 1e6)
+    conn = store.conn
+    assert conn.execute("SELECT SUM(cost_usd) FROM usage_events").fetchone()[0] == (
+        pytest.approx(want))
+    opts = ReportOptions(since=date(2026, 3, 2), until=date(2026, 3, 2))
+    assert daily(conn, opts)["totals"]["totalCost"] == pytest.approx(want)
+    now = T.replace(hour=23)
+    assert read.uses_rollup(conn)
+    rolled = read.read_usage(conn, "1d", now, rolled=True)
+    events = read.read_usage(conn, "1d", now, rolled=False)
+    assert rolled.totals.cost == pytest.approx(want)
+    assert events.totals.cost == pytest.approx(want)

@@ -70,7 +70,7 @@ def rebuild_rollup(conn: sqlite3.Connection) -> None:
     threshold = PriceTable.load().tier_threshold
     rollup.rebuild(conn, threshold)
     conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
-                 (THRESHOLD_KEY, str(threshold)))
+                 (THRESHOLD_KEY, rollup.basis(threshold)))
 
 
 @pytest.fixture(params=["events", "rollup"])
