@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -242,6 +243,56 @@ def _price(name: str, row: dict[str, Any], threshold: int,
                  fast_multiplier=float(row.get("fast_multiplier") or 1.0), context=tier)
 
 
+class _Prices(dict[str, Price]):
+    """Model id -> Price, each built when first asked for: a report start-up that
+    prices a handful of models should not build six hundred (15 ms)."""
+
+    def __init__(self, rows: dict[str, dict[str, Any]], threshold: int,
+                 contexts: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self._rows = rows
+        self._threshold = threshold
+        self._contexts = contexts
+
+    def _build(self, name: str) -> Price | None:
+        row = self._rows.get(name)
+        if row is None:
+            return None
+        price = _price(name, row, self._threshold, self._contexts.get(name))
+        super().__setitem__(name, price)
+        return price
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = super().get(name)
+        if found is None:
+            found = self._build(name)
+        return default if found is None else found
+
+    def __getitem__(self, name: str) -> Price:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or name in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self._rows), **dict.fromkeys(super().keys())})
+
+    def __len__(self) -> int:
+        return len(set(self._rows) | set(super().keys()))
+
+    def keys(self) -> Any:  # type: ignore[override]
+        return list(self)
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [self[name] for name in self]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(name, self[name]) for name in self]
+
+
 class PriceTable:
     """The price table in force: LiteLLM's rows, by model id, plus user overrides."""
 
@@ -259,9 +310,7 @@ class PriceTable:
         self.tier_threshold = int(data.get("tier_threshold_tokens", 200_000))
         extra = data if "fallback" in data or extras is None else extras
         self.context_tiers: dict[str, dict[str, Any]] = dict(extra.get("context_tiers") or {})
-        self.prices: dict[str, Price] = {
-            name: _price(name, row, self.tier_threshold, self.context_tiers.get(name))
-            for name, row in data["models"].items()}
+        self.prices = _Prices(data["models"], self.tier_threshold, self.context_tiers)
         # exact_only rows (ccusage's DeepSeek V4 built-ins) answer their own id only
         self._fuzzy = [k for k, r in data["models"].items() if not r.get("exact_only")]
         # ccusage's embedded models.dev snapshot: consulted only when ``prices`` has no
