@@ -5,11 +5,12 @@ reported (``--source <name>``), watched and listed in the help.
 
 from __future__ import annotations
 
-from tokentop.store.usage.agents import opencode
+from tokentop.store.usage.agents import kilo, opencode
 from tokentop.store.usage.agents.base import Agent
 
 AGENTS: tuple[Agent, ...] = (
     *opencode.AGENTS,
+    kilo.AGENT,
 )
 
 
