@@ -290,3 +290,22 @@ def test_parity_cost_of_a_dotted_copilot_model(reports: tuple[dict, dict]) -> No
     ours, theirs = reports
     o, t = by_date(ours)["2026-01-04"]["totalCost"], by_date(theirs)["2026-01-04"]["totalCost"]
     assert o == pytest.approx(t, rel=COST_TOLERANCE), (o, t)
+
+
+def test_odd_field_types_read_as_ccusage_reads_them() -> None:
+    """What is not a whole non-negative integer counts 0, what is not a string is absent
+    (serde_json's ``as_u64``/``as_str`` in ccusage); a non-object is malformed."""
+    import msgspec
+
+    from tokentop.store.usage.agents.opencode import decode, opencode_request
+
+    msg = decode(b'{"modelID":" gpt-5 ","providerID":"openai","path":"odd",'
+                 b'"time":{"created":1767312000000},"cost":"1",'
+                 b'"tokens":{"input":5.0,"output":-3,"reasoning":true,"cache":{"read":7}}}')
+    req = opencode_request(msg, message_id="m", session_id=None, channel="sqlite")
+    assert req is not None
+    assert (req.input_tokens, req.output_tokens, req.cache_read_tokens,
+            req.reasoning_tokens, req.cost_usd, req.model_raw, req.session_id,
+            req.workspace_id) == (0, 0, 7, 0, None, "gpt-5", "unknown", None)
+    with pytest.raises(msgspec.DecodeError):
+        decode(b"[1, 2]")

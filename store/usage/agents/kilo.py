@@ -44,11 +44,8 @@ from tokentop.store.usage.agents.opencode import (
     at_ms,
     build_request,
     data_dirs,
-    f64,
-    i64,
     read_messages,
     text,
-    u64,
     usage_of,
 )
 from tokentop.store.usage.collectors.files import Counts
@@ -62,9 +59,8 @@ def kilo_dirs() -> list[Path]:
     return data_dirs("KILO_DATA_DIR", xdg_data_home() / "kilo")
 
 
-def created_ms(value: object) -> int | None:
+def created_ms(n: int | None) -> int | None:
     """ccusage's ``normalize_timestamp``: positive; seconds below 10^12 become ms."""
-    n = i64(value)
     if n is None or n <= 0:
         return None
     return n * 1000 if n < 1_000_000_000_000 else n
@@ -74,7 +70,7 @@ def kilo_request(msg: Message, row_id: str | None, row_session: str | None
                  ) -> IngestRequest | None:
     if msg.role != "assistant" or msg.tokens is None:
         return None
-    usage = usage_of(msg.tokens, extra=u64(msg.tokens.reasoning))
+    usage = usage_of(msg.tokens, extra=msg.tokens.reasoning)
     if usage is None:
         return None
     model = text(msg.modelID)
@@ -84,7 +80,7 @@ def kilo_request(msg: Message, row_id: str | None, row_session: str | None
     return build_request(SYSTEM, msg, usage, channel=SourceChannel.SQLITE,
                     occurred_at=at_ms(ms), message_id=text(msg.id) or row_id,
                     session_id=text(msg.session_id) or row_session or "unknown",
-                    model=model, provider=text(msg.providerID), cost=f64(msg.cost),
+                    model=model, provider=text(msg.providerID), cost=msg.cost,
                     payload=None)
 
 

@@ -69,7 +69,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -130,44 +130,96 @@ def opencode_db(directory: Path) -> Path:
 
 
 # --- the message JSON (only what usage needs; everything is optional)
+#
+# Decoded typed first (fast); a message whose fields have other types than OpenCode
+# writes (a float or negative count, a number as a string) is decoded loosely and read
+# as ccusage reads it: what is not a whole non-negative integer counts 0, what is not a
+# string is absent.
+
+Count = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class _Cache(msgspec.Struct):
-    read: Any = None
-    write: Any = None
+    read: Count = 0
+    write: Count = 0
 
 
 class _Tokens(msgspec.Struct):
-    input: Any = None
-    output: Any = None
-    reasoning: Any = None
-    total: Any = None
+    input: Count = 0
+    output: Count = 0
+    reasoning: Count = 0
+    total: Count = 0
     cache: _Cache | None = None
 
 
 class _Time(msgspec.Struct):
-    created: Any = None
+    created: int | None = None
 
 
 class _Path(msgspec.Struct):
-    cwd: Any = None
-    root: Any = None
+    cwd: str | None = None
+    root: str | None = None
 
 
 class Message(msgspec.Struct):
-    id: Any = None
-    sessionID: Any = None  # OpenCode's keys, as written
-    session_id: Any = None  # Kilo's rows may carry it in the JSON
-    role: Any = None
-    modelID: Any = None
-    providerID: Any = None
+    id: str | None = None
+    sessionID: str | None = None  # OpenCode's keys, as written
+    session_id: str | None = None  # Kilo's rows may carry it in the JSON
+    role: str | None = None
+    modelID: str | None = None
+    providerID: str | None = None
     time: _Time | None = None
     tokens: _Tokens | None = None
-    cost: Any = None
+    cost: float | None = None
     path: _Path | None = None
 
 
-DECODER = msgspec.json.Decoder(Message)
+class _Any(msgspec.Struct):
+    """The loose shape: any value anywhere."""
+
+    id: Any = None
+    sessionID: Any = None
+    session_id: Any = None
+    role: Any = None
+    modelID: Any = None
+    providerID: Any = None
+    time: Any = None
+    tokens: Any = None
+    cost: Any = None
+    path: Any = None
+
+
+_TYPED = msgspec.json.Decoder(Message)
+_LOOSE = msgspec.json.Decoder(_Any)
+
+
+def decode(data: str | bytes) -> Message:
+    """The message; ``msgspec.DecodeError`` when it is not a JSON object."""
+    try:
+        return _TYPED.decode(data)
+    except msgspec.ValidationError:
+        pass
+    m = _LOOSE.decode(data)
+    tokens = None
+    if isinstance(m.tokens, dict):
+        t = m.tokens
+        cache = t.get("cache")
+        tokens = _Tokens(u64(t.get("input")), u64(t.get("output")), u64(t.get("reasoning")),
+                         u64(t.get("total")),
+                         _Cache(u64(cache.get("read")), u64(cache.get("write")))
+                         if isinstance(cache, dict) else None)
+    path = m.path if isinstance(m.path, dict) else None
+    return Message(
+        id=_str(m.id), sessionID=_str(m.sessionID), session_id=_str(m.session_id),
+        role=_str(m.role), modelID=_str(m.modelID), providerID=_str(m.providerID),
+        time=_Time(i64(m.time.get("created"))) if isinstance(m.time, dict) else None,
+        tokens=tokens, cost=f64(m.cost),
+        path=_Path(_str(path.get("cwd")), _str(path.get("root"))) if path else None,
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def u64(value: Any) -> int:
@@ -191,15 +243,15 @@ def f64(value: Any) -> float | None:
     return None
 
 
-def text(value: Any) -> str | None:
+def text(value: str | None) -> str | None:
     """ccusage's ``non_empty_json_string``: a string, trimmed, not empty."""
-    if isinstance(value, str):
+    if value:
         value = value.strip()
         return value or None
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Usage:
     """ccusage's token mapping with ``apply_total_token_fallback`` applied."""
 
@@ -218,18 +270,18 @@ class Usage:
 def usage_of(tokens: _Tokens, extra: int = 0) -> Usage | None:
     """The message's usage, or None when it carries none (ccusage's zero check).
     ``extra`` starts at the reasoning for Kilo, at 0 for OpenCode (as ccusage)."""
-    cache = tokens.cache or _Cache()
-    i, o = u64(tokens.input), u64(tokens.output)
-    cr, cw = u64(cache.read), u64(cache.write)
-    missing = max(u64(tokens.total) - (i + o + cr + cw + extra), 0)
-    if missing:
+    cache = tokens.cache
+    i, o = tokens.input, tokens.output
+    cr, cw = (cache.read, cache.write) if cache is not None else (0, 0)
+    missing = tokens.total - (i + o + cr + cw + extra)
+    if missing > 0:
         if o == 0:
             o = missing
         else:
             extra += missing
     if i == 0 and o == 0 and cr == 0 and cw == 0 and extra == 0:
         return None
-    return Usage(i, o, cr, cw, u64(tokens.reasoning), extra)
+    return Usage(i, o, cr, cw, tokens.reasoning, extra)
 
 
 def provider_of(provider: str | None) -> str | None:
@@ -253,8 +305,8 @@ def opencode_request(msg: Message, *, message_id: str | None, session_id: str | 
     model, provider = text(msg.modelID), text(msg.providerID)
     if model is None or provider is None:
         return None
-    created = i64(msg.time.created if msg.time is not None else None) or 0
-    cost = f64(msg.cost)
+    created = (msg.time.created if msg.time is not None else None) or 0
+    cost = msg.cost
     return build_request(SYSTEM, msg, usage, channel=channel, occurred_at=at_ms(created),
                     message_id=message_id or text(msg.id),
                     session_id=session_id or text(msg.sessionID) or "unknown",
@@ -322,7 +374,7 @@ def read_messages(conn: sqlite3.Connection, watermark: int, counts: Counts,
             counts.skip("message row without data")
             continue
         try:
-            msg = DECODER.decode(data)
+            msg = decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError):
             counts.malformed += 1
             continue
@@ -350,7 +402,7 @@ def read_opencode_db(conn: sqlite3.Connection, path: Path, watermark: int,
 def parse_message_file(path: Path, data: bytes, counts: Counts) -> Iterable[IngestRequest]:
     """``storage/message/<session>/<msg>.json``: one message, or nothing."""
     try:
-        msg = DECODER.decode(data)
+        msg = decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError):
         counts.malformed += 1
         return ()
