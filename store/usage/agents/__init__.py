@@ -5,9 +5,13 @@ reported (``--source <name>``), watched and listed in the help.
 
 from __future__ import annotations
 
+from tokentop.store.usage.agents import kilo, opencode
 from tokentop.store.usage.agents.base import Agent
 
-AGENTS: tuple[Agent, ...] = ()
+AGENTS: tuple[Agent, ...] = (
+    *opencode.AGENTS,
+    kilo.AGENT,
+)
 
 
 def by_name(name: str) -> Agent | None:
