@@ -286,7 +286,9 @@ class Collector:
             if prev is not None and prev.inode == st_ino and bytes(prev.head) == head:
                 continue
             # a database resumes at its watermark (0: from the start); a file is read whole
-            mark_at = prev.offset if prev is not None and isinstance(agent, DatabaseAgent) else 0
+            # (a database replaced under the same name, e.g. restored, starts over)
+            mark_at = (prev.offset if prev is not None and prev.inode == st_ino
+                       and isinstance(agent, DatabaseAgent) else 0)
             tasks.append((FileTask(Path(name), 0, size, st_ino, False), mark_at))
         return len(files), tasks
 

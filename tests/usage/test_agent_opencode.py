@@ -282,10 +282,6 @@ def test_parity_cost_per_day(reports: tuple[dict, dict], day: str) -> None:
     assert o == pytest.approx(t, rel=COST_TOLERANCE), (day, o, t)
 
 
-@pytest.mark.xfail(strict=True, reason="price table: claude-sonnet-4.5 (github-copilot, "
-                   "cost 0): tokentop's lookup finds bedrock/us-gov-east-1 anthropic."
-                   "claude-sonnet-4-5 (1.2x Anthropic's rates), ccusage's OpenCode model "
-                   "candidates normalize it to claude-sonnet-4-5 first")
 def test_parity_cost_of_a_dotted_copilot_model(reports: tuple[dict, dict]) -> None:
     ours, theirs = reports
     o, t = by_date(ours)["2026-01-04"]["totalCost"], by_date(theirs)["2026-01-04"]["totalCost"]

@@ -201,3 +201,24 @@ def test_a_parser_that_fails_on_a_line_skips_that_line_only(tmp_path: Path) -> N
                          hook_spool=tmp_path / "y", agents=[agent])
         assert r.agents["toylines"].skipped == {"unreadable line (KeyError)": 1}
         assert events(store, "toy_lines") == {"l1": 5, "l2": 6}
+
+
+def test_a_quiet_wal_database_is_read_without_side_files(tmp_path: Path) -> None:
+    """No agent running: its WAL database has no -wal/-shm, and reading it must not
+    leave any behind (mode=ro alone would)."""
+    (tmp_path / "db").mkdir()
+    path = tmp_path / "db" / "toy.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE message (id TEXT, n INTEGER)")
+    db.execute("INSERT INTO message VALUES ('d1', 3)")
+    db.commit()
+    db.close()
+    assert not (tmp_path / "db" / "toy.db-wal").exists()
+    before = path.read_bytes()
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect_once(store, claude_roots=[], codex_dir=tmp_path / "x",
+                     hook_spool=tmp_path / "y", agents=agents(tmp_path)[2:])
+        assert events(store, "toy_db") == {"d1": 3}
+    assert sorted(p.name for p in (tmp_path / "db").iterdir()) == ["toy.db"]
+    assert path.read_bytes() == before

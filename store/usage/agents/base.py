@@ -98,9 +98,17 @@ def xdg_data_home() -> Path:
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
-    """An agent's live database, read-only: ``mode=ro`` (it is being written; a WAL
-    database still needs its ``-shm``, which the agent keeps)."""
-    uri = "file:" + str(path).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    """An agent's live database, read-only, writing nothing next to it: ``mode=ro``
+    while the agent has it open (its ``-wal`` is there, and we see its commits), else
+    ``immutable`` (``mode=ro`` alone would leave an empty ``-wal`` and ``-shm`` behind:
+    openusage's store taught us that, ``ownership.read_only_uri``). One pass reads it
+    and closes it, so a writer that starts meanwhile is seen on the next pass."""
+    from urllib.parse import quote
+
+    resolved = path.resolve()
+    uri = f"file:{quote(str(resolved))}?mode=ro"
+    if not os.path.exists(f"{resolved}-wal"):
+        uri += "&immutable=1"
     conn = sqlite3.connect(uri, uri=True, timeout=2.0)
     conn.execute("PRAGMA query_only = ON")
     return conn
