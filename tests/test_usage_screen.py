@@ -150,6 +150,29 @@ async def test_a_new_message_reaches_the_screen(usage_app: TokentopApp) -> None:
         assert kpis(usage_app) == ("10.0k", "$2.50", "3", "4")
 
 
+async def test_one_hour_writes_and_fast_mode_are_shown(usage_app: TokentopApp) -> None:
+    """Claude Code 2.1's priced details (issue 13): hidden when there are none, shown
+    as soon as a message with 1-hour cache writes or in fast mode arrives."""
+    async with usage_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle_usage(pilot)
+        detail = usage(usage_app).query_one("#usage-detail", Label)
+        assert not detail.display
+        with UsageStore.open(Path("usage.db")) as store:
+            store.ingest([IngestRequest(
+                source_system="claude_code", source_channel="jsonl",
+                occurred_at=datetime(2026, 5, 5, 12, 29, tzinfo=UTC), message_id="m-fast",
+                session_id="s9", workspace_id="/home/u/app", provider_id="anthropic",
+                agent_name="claude_code", model_raw="claude-opus-4-6", input_tokens=100,
+                cache_write_tokens=30_000, cache_write_1h_tokens=20_000, speed="fast")])
+        await settle_usage(pilot, lambda: detail.display)
+        text = str(detail.render())
+        assert "1-hour cache writes 20.0k of 30.0k" in text
+        assert "fast mode 1 messages" in text
+        keys = table_keys(usage_app)
+        assert "claude-opus-4-6-fast" in keys
+
+
 async def test_a_locked_store_says_so_and_recovers(tmp_path: Path) -> None:
     path = tmp_path / "usage.db"
     holder = sqlite3.connect(path, isolation_level=None)

@@ -33,6 +33,7 @@ from typing import Any
 
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import rollup
+from tokentop.store.usage.costing import FAST_SUFFIX
 from tokentop.store.usage.reports import (
     BLOCK_ROW_SQL,
     MODEL_SQL,
@@ -90,6 +91,10 @@ class Sums:
     cost: float = 0.0
     messages: int = 0
     unpriced_tokens: int = 0  # tokens of models without a price (their cost is unknown)
+    # Claude Code 2.1's priced details: the 1-hour part of ``cache_write`` (2x input
+    # where 5-minute writes are 1.25x) and the messages sent in fast mode
+    cache_write_1h: int = 0
+    fast_messages: int = 0
 
     @property
     def tokens(self) -> int:
@@ -103,6 +108,8 @@ class Sums:
         self.cost += other.cost
         self.messages += other.messages
         self.unpriced_tokens += other.unpriced_tokens
+        self.cache_write_1h += other.cache_write_1h
+        self.fast_messages += other.fast_messages
 
 
 @dataclass(frozen=True)
@@ -333,7 +340,8 @@ def _group_rows(conn: sqlite3.Connection, key_names: tuple[str, ...], start: dat
 def _sums(row: tuple, nkeys: int, price_of: Pricer, unpriced: set[str]) -> Sums:
     """The ``Sums`` of one group row of :func:`_sums_sql` (keys first)."""
     model, calc, i, o, cw, cr, given, n, io, oo, cwo, cro, cw1h, cw1ho = row[nkeys:]
-    s = Sums(i, o, cw, cr, 0.0, n)
+    s = Sums(i, o, cw, cr, 0.0, n, cache_write_1h=cw1h,
+             fast_messages=n if model.endswith(FAST_SUFFIX) else 0)
     if not calc:
         s.cost = given or 0.0
     else:

@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from tokentop.store.usage.read import BREAKDOWNS, BlockView, Quota, UsageView
+from tokentop.store.usage.read import BREAKDOWNS, BlockView, Quota, Sums, UsageView
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
 from tokentop.tui.widgets.bars import DailyBars, gauge
@@ -112,6 +112,7 @@ class UsageScreen(Screen[None]):
                 yield DailyBars(id="daily")
                 yield Panel(id="block")
                 yield Panel(id="quotas")
+        yield Label(id="usage-detail")
         yield Label(id="unpriced")
         yield Label(id="usage-status")
         yield Footer(show_command_palette=False)
@@ -120,6 +121,7 @@ class UsageScreen(Screen[None]):
         self.query_one("#usage-paused", Label).display = False
         self.query_one("#usage-message", Label).display = False
         self.query_one("#unpriced", Label).display = False
+        self.query_one("#usage-detail", Label).display = False
         self.query_one("#daily").border_title = "Tokens per day"
         self.query_one("#block").border_title = "5-hour block"
         self.query_one("#quotas").border_title = "Quotas"
@@ -217,6 +219,10 @@ class UsageScreen(Screen[None]):
         quotas = self.query_one("#quotas", Static)
         quotas.display = bool(view.quotas)
         quotas.update(self._quota_text(view.quotas, view))
+        detail = self.query_one("#usage-detail", Label)
+        detail.display = bool(t.cache_write_1h or t.fast_messages)
+        if detail.display:
+            detail.update(self._detail_text(t))
         unpriced = self.query_one("#unpriced", Label)
         unpriced.display = bool(view.unpriced)
         if view.unpriced:
@@ -226,6 +232,24 @@ class UsageScreen(Screen[None]):
             line.append("  cost unknown: left out, not counted as $0", style="dim")
             unpriced.update(line)
         self._show_status(view)
+
+    @staticmethod
+    def _detail_text(t: Sums) -> Text:
+        """What Claude Code 2.1 prices apart: 1-hour cache writes (2x input, where a
+        5-minute write is 1.25x) and fast-mode messages (the model's fast multiplier);
+        their models show as ``<model>-fast`` in the model breakdown."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if t.cache_write_1h:
+            line.append("1-hour cache writes ", style="dim")
+            line.append(fmt.tokens(t.cache_write_1h))
+            line.append(f" of {fmt.tokens(t.cache_write)} (2x input)", style="dim")
+        if t.fast_messages:
+            if t.cache_write_1h:
+                line.append("  ·  ", style="dim")
+            line.append("fast mode ", style="dim")
+            line.append(fmt.count(t.fast_messages))
+            line.append(" messages (priced at the fast multiplier)", style="dim")
+        return line
 
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
