@@ -6,10 +6,12 @@ reported (``--source <name>``), watched and listed in the help.
 from __future__ import annotations
 
 from tokentop.store.usage.agents.base import Agent
+from tokentop.store.usage.agents.kimi import KIMI
 from tokentop.store.usage.agents.pi import PI
 
 AGENTS: tuple[Agent, ...] = (
     PI,
+    KIMI,
 )
 
 
