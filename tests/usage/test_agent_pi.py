@@ -45,19 +45,28 @@ EXPECTED: dict[str, tuple[int, int, int, int, float]] = {
     "2026-03-01": (1510, 505, 3400, 3400, 0.025875),  # ccusage: 2710, 590, 6800, 3400, 0.0435
     "2026-03-02": (900, 2100, 0, 1536, 0.022317),
 }
-# ccusage counts the branch's copy of the parent's first answer again (its key has the
-# branch file's session id): 1200 input, 85 output, 3400 cache write, $0.017625 more.
+# When the branch's parentSession path is stale (the sessions directory moved), ccusage
+# counts the branch's copy of the parent's first answer again: 1200 input, 85 output,
+# 3400 cache write, $0.017625 more. With the path as pi wrote it, ccusage agrees.
 CCUSAGE_COPY_DAY = ("2026-03-01", (2710, 590, 6800, 3400, 0.0435))
 
 
-def sessions_tree(tmp: Path) -> Path:
-    """``<tmp>/sessions`` as pi lays it out: one directory per encoded cwd."""
+def sessions_tree(tmp: Path, *, linked: bool = True) -> Path:
+    """``<tmp>/sessions`` as pi lays it out: one directory per encoded cwd. ``linked``:
+    the branch's ``parentSession`` is its parent's real path, as pi writes it; else the
+    committed one, of another machine (a sessions directory moved or synced)."""
     sessions = tmp / "sessions"
     real = sessions / PROJECT
     real.mkdir(parents=True)
     for gz in sorted(FIXTURES.glob("*.jsonl.gz")):
         (real / gz.name[:-3]).write_bytes(gzip.decompress(gz.read_bytes()))
     shutil.copytree(FIXTURES / "generated", sessions, dirs_exist_ok=True)
+    if linked:
+        branch = next((sessions / "--work-demo--").glob("2026-03-02*.jsonl"))
+        lines = branch.read_text().splitlines(keepends=True)
+        header = json.loads(lines[0])
+        header["parentSession"] = str(sessions / "--work-demo--" / PARENT)
+        branch.write_text(json.dumps(header, separators=(",", ":")) + "\n" + "".join(lines[1:]))
     return sessions
 
 
@@ -156,7 +165,7 @@ def test_appended_message_once_and_a_migrated_rewrite_adds_nothing(tmp_path: Pat
 def test_a_branch_read_before_and_after_its_parent_is_attributed_alike(tmp_path: Path) -> None:
     """Resuming a branch file mid-way (prime) keeps its ancestry; a parent named by a
     path that no longer exists is found beside the branch."""
-    sessions = sessions_tree(tmp_path)
+    sessions = sessions_tree(tmp_path, linked=False)
     branch = next((sessions / "--work-demo--").glob("2026-03-02*.jsonl"))
     text = branch.read_text().splitlines(keepends=True)
     branch.write_text("".join(text[:2]))  # header and one entry: no usage yet
@@ -169,7 +178,7 @@ def test_a_branch_read_before_and_after_its_parent_is_attributed_alike(tmp_path:
 
 
 def test_a_branch_whose_parent_is_gone_owns_its_copies(tmp_path: Path) -> None:
-    sessions = sessions_tree(tmp_path)
+    sessions = sessions_tree(tmp_path, linked=False)
     (sessions / "--work-demo--" / PARENT).unlink()
     with UsageStore.open(tmp_path / "usage.db") as store:
         collect(store, tmp_path, sessions)
@@ -204,6 +213,20 @@ def test_lines_ccusage_skips_are_skipped(tmp_path: Path) -> None:
             " ORDER BY output_tokens").fetchall()
         # a float count is 0 (serde's as_u64); the total fills a missing output
         assert got == [(0, 5, 0.1, "s1"), (0, 333, None, "s1")]
+
+
+def test_subagent_artifacts_are_not_read(tmp_path: Path) -> None:
+    """pi-subagents' transcripts: ccusage 20.0.24 skips the directory (tried on the
+    pinned binary with a copy of a real session there)."""
+    d = tmp_path / "sessions" / "p" / "subagent-artifacts"
+    d.mkdir(parents=True)
+    (d / "run1_worker_transcript.jsonl").write_text(
+        _answer("2026-04-01T10:00:00.000Z", "a", "b", 10, 5, 0.1) + "\n")
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        r = collect(store, tmp_path, tmp_path / "sessions")
+        assert r.ingest.inserted == 0 and r.agents["pi"].files == 1
+        assert r.agents["pi"].skipped == {
+            "subagent-artifacts/ transcript (ccusage does not count it)": 1}
 
 
 def test_missing_directory_is_no_error(tmp_path: Path) -> None:
@@ -241,13 +264,14 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+@pytest.fixture(scope="module", params=["linked", "moved"])
+def reports(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict, bool]:
     if not CCUSAGE.exists():
         pytest.fail("ccusage is not installed: run tests/support/install_ccusage.sh",
                     pytrace=False)
     tmp = tmp_path_factory.mktemp("pi-parity")
-    sessions = sessions_tree(tmp)
+    sessions = sessions_tree(tmp, linked=request.param == "linked")
     env = _env(tmp, sessions)
     theirs = _run([str(CCUSAGE), "pi", "daily", "--json", "--offline", "--timezone", "UTC"],
                   env, tmp)
@@ -255,24 +279,25 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
             "report(sys.argv[1:], prog_name='tokentop report')")
     ours = _run([sys.executable, "-c", code, "daily", "--json", "--source", "pi", "--store",
                  str(tmp / "usage.db"), "--timezone", "UTC"], env, ROOT)
-    return ours, theirs
+    return ours, theirs, request.param == "moved"
 
 
-def test_parity_tokens_per_day(reports: tuple[dict, dict]) -> None:
-    ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports)
+def test_parity_tokens_per_day(reports: tuple[dict, dict, bool]) -> None:
+    ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports[:2])
     assert sorted(ours) == sorted(theirs) == sorted(EXPECTED)
     for day, exp in EXPECTED.items():
         assert tuple(ours[day][k] for k in TOKENS) == exp[:4], day
-        if day == CCUSAGE_COPY_DAY[0]:  # the branch's copy: ccusage counts it twice
+        if reports[2] and day == CCUSAGE_COPY_DAY[0]:  # ccusage counts the copy twice
             assert tuple(theirs[day][k] for k in TOKENS) == CCUSAGE_COPY_DAY[1][:4]
         else:
             assert tuple(theirs[day][k] for k in TOKENS) == exp[:4], day
 
 
-def test_parity_cost_per_day(reports: tuple[dict, dict]) -> None:
-    ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports)
+def test_parity_cost_per_day(reports: tuple[dict, dict, bool]) -> None:
+    ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports[:2])
     for day, exp in EXPECTED.items():
         assert ours[day]["totalCost"] == pytest.approx(exp[4], rel=1e-6), day
-        want = CCUSAGE_COPY_DAY[1][4] if day == CCUSAGE_COPY_DAY[0] else exp[4]
+        copied = reports[2] and day == CCUSAGE_COPY_DAY[0]
+        want = CCUSAGE_COPY_DAY[1][4] if copied else exp[4]
         assert theirs[day]["totalCost"] == pytest.approx(want, rel=0.005), day
 

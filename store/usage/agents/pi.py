@@ -1,7 +1,10 @@
 """pi (badlogic/pi-mono's coding agent) session logs -> ``message_usage`` requests.
 
 Where: ``~/.pi/agent/sessions/<--encoded-cwd-->/<ISO time>_<session uuid>.jsonl``, any
-depth under the sessions directory (ccusage walks it recursively). ``PI_AGENT_DIR`` (one
+depth under the sessions directory (ccusage walks it recursively), except the
+``subagent-artifacts/<run>_<agent>_transcript.jsonl`` the pi-subagents extension keeps
+there: ccusage 20.0.24 skips that directory (checked on the pinned binary), so does
+tokentop. ``PI_AGENT_DIR`` (one
 sessions directory or a comma-separated list, as ccusage reads it) replaces the default;
 pi's own ``PI_CODING_AGENT_DIR`` (its agent directory, sessions under ``sessions/``;
 ``packages/coding-agent/src/config.ts``) is honoured when ``PI_AGENT_DIR`` is not set.
@@ -32,9 +35,11 @@ tokens, cost), and an entry older than its file's header (written before the bra
 existed) is attributed to the nearest ancestor whose header is not newer than it (the
 oldest ancestor still on disk when none is), followed through the ``parentSession``
 links. The store's dedup key includes the session and workspace, so both must be the
-origin's for a copy to collapse into it. ccusage keys on the same fields plus the
-project directory and the file's own session id, so it counts a branch's copied
-messages once more per branch file.
+origin's for a copy to collapse into it. ccusage 20.0.24 (checked on the pinned binary;
+the 20.0.11 source keyed on project and file session too, counting every copy) counts a
+v3 branch's copies once when ``parentSession`` names a file that exists; it counts them
+again when that path is stale (a sessions directory moved or synced from another
+machine: tokentop finds the parent beside the branch) and for a v1 ``branchedFrom``.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from tokentop.store.usage.model import EventStatus, EventType, IngestRequest, So
 from tokentop.store.usage.timefmt import parse_ts
 
 SYSTEM = "pi"
+ARTIFACTS = "subagent-artifacts"
 
 
 def roots() -> list[Path]:
@@ -214,6 +220,9 @@ class PiParser(LineParser):
     def __init__(self, path: Path, counts: Counts) -> None:
         super().__init__(path, counts)
         self.chain = [_origin(path, None)]
+        # the pi-subagents extension's transcripts: ccusage 20.0.24 does not count them
+        self.ignored = ARTIFACTS in path.parts
+        self.warned = False
 
     def prime(self, offset: int) -> None:
         self.chain = ancestry(self.path, _read_header(self.path))
@@ -228,6 +237,11 @@ class PiParser(LineParser):
             self.chain = ancestry(self.path, e)
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
+        if self.ignored:
+            if not self.warned:
+                self.warned = True
+                self.counts.skip(f"{ARTIFACTS}/ transcript (ccusage does not count it)")
+            return ()
         if b'"usage"' not in line or b'"message"' not in line:
             if b'"type":"session"' in line:
                 self._header(line)
