@@ -39,13 +39,14 @@ EXPECTED: dict[str, tuple[int, int, int, int]] = {
     "2026-04-20": (3759, 798, 0, 33792),  # the session's 4 steps + the sub-agent's
     "2026-04-22": (2048, 1200, 0, 12288),
     "2026-04-23": (4000, 900, 0, 11776),  # the fork's own turn
+    "2026-04-24": (1217, 390, 0, 8192),  # Kimi Code's usage.record lines
 }
 CCUSAGE_COPY_DAY = ("2026-04-20", (6561, 1444, 0, 54784))  # + 2802, 646, 0, 20992
 
 
-def share_dirs(tmp: Path) -> tuple[Path, Path]:
+def share_dirs(tmp: Path) -> tuple[Path, Path, Path]:
     shutil.copytree(FIXTURES, tmp / "kimi")
-    return tmp / "kimi" / "ccusage", tmp / "kimi" / "share"
+    return tmp / "kimi" / "ccusage", tmp / "kimi" / "share", tmp / "kimi" / "code"
 
 
 def agent(*shares: Path) -> Any:
@@ -71,23 +72,25 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def test_steps_once_fork_copy_once_subagent_counted(tmp_path: Path) -> None:
-    a, b = share_dirs(tmp_path)
+    a, b, c = share_dirs(tmp_path)
     before = snapshot(tmp_path / "kimi")
     with UsageStore.open(tmp_path / "usage.db") as store:
-        r = collect(store, tmp_path, a, b)
+        r = collect(store, tmp_path, a, b, c)
         counts = r.agents["kimi"]
-        assert counts.files == 5
+        assert counts.files == 6
         assert counts.malformed == 1  # the torn StatusUpdate
-        # ccusage's zero line, the null token_usage, the all-zero step
-        assert counts.skipped == {"no tokens": 3}
+        # ccusage's zero line, the null token_usage, the all-zero step, a zero record
+        assert counts.skipped == {"no tokens": 4}
         assert per_day(store) == EXPECTED
         rows = store.conn.execute(
             "SELECT DISTINCT session_id, workspace_id, model_raw, provider_id"
-            " FROM usage_events ORDER BY 1").fetchall()
+            " FROM usage_events ORDER BY 1, 3").fetchall()
         assert rows == [("2026-02-13T11:50:26.420Z", "group", "kimi-k2", "moonshot"),
                         ("2026-04-20T15:25:00.250Z", "/home/u/app", "kimi-for-coding",
-                         "moonshot")]
-        again = collect(store, tmp_path, a, b)
+                         "moonshot"),
+                        ("2026-04-24T03:06:40.000Z", "0f3a", "kimi-for-coding", "moonshot"),
+                        ("2026-04-24T03:06:40.000Z", "0f3a", "kimi-k2.6", "moonshot")]
+        again = collect(store, tmp_path, a, b, c)
         assert again.bytes_read == 0 and again.ingest.inserted == 0
     assert snapshot(tmp_path / "kimi") == before  # nothing of kimi's is ever written
 
@@ -102,7 +105,7 @@ def _status(ts: float, i: int, o: int, mid: str) -> str:
 
 
 def test_append_once_and_a_later_fork_adds_only_its_own(tmp_path: Path) -> None:
-    _, share = share_dirs(tmp_path)
+    _, share, _ = share_dirs(tmp_path)
     wire = share / "sessions" / GROUP / SOURCE / "wire.jsonl"
     with UsageStore.open(tmp_path / "usage.db") as store:
         collect(store, tmp_path, share)
@@ -123,7 +126,7 @@ def test_append_once_and_a_later_fork_adds_only_its_own(tmp_path: Path) -> None:
 
 
 def test_resumed_fork_keeps_the_conversation(tmp_path: Path) -> None:
-    _, share = share_dirs(tmp_path)
+    _, share, _ = share_dirs(tmp_path)
     fork = share / "sessions" / GROUP / FORK / "wire.jsonl"
     full = fork.read_bytes()
     fork.write_bytes(full[: full.index(b"\n", full.index(b"TurnBegin")) + 1])
@@ -131,7 +134,8 @@ def test_resumed_fork_keeps_the_conversation(tmp_path: Path) -> None:
         collect(store, tmp_path, share)
         fork.write_bytes(full)
         collect(store, tmp_path, share)
-        assert per_day(store) == {k: v for k, v in EXPECTED.items() if k != "2026-02-13"}
+        assert per_day(store) == {k: v for k, v in EXPECTED.items()
+                                  if k not in ("2026-02-13", "2026-04-24")}
 
 
 def test_timestamps_and_totals_as_ccusage_reads_them(tmp_path: Path) -> None:
@@ -164,6 +168,20 @@ def test_timestamps_and_totals_as_ccusage_reads_them(tmp_path: Path) -> None:
                        ("2026-02-13T16:26:40.000000000Z", 0, 3)]
 
 
+def test_kimi_code_records_resumed_keep_their_session(tmp_path: Path) -> None:
+    *_, code = share_dirs(tmp_path)
+    wire = code / "sessions" / "0f3a" / "7c1e" / "wire.jsonl"
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect(store, tmp_path, code)
+        with wire.open("a") as fh:
+            fh.write('{"type":"usage.record","time":1777000240000,"model":"kimi-k2.6",'
+                     '"usage":{"inputOther":3,"output":1},"usageScope":"turn"}\n')
+        r = collect(store, tmp_path, code)
+        assert r.ingest.inserted == 1
+        assert store.conn.execute("SELECT DISTINCT session_id FROM usage_events"
+                                  ).fetchall() == [("2026-04-24T03:06:40.000Z",)]
+
+
 def test_missing_directory_is_no_error(tmp_path: Path) -> None:
     with UsageStore.open(tmp_path / "usage.db") as store:
         r = collect(store, tmp_path, tmp_path / "nowhere")
@@ -174,9 +192,10 @@ def test_roots_follow_ccusage_then_kimi(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.delenv("KIMI_DATA_DIR", raising=False)
     monkeypatch.delenv("KIMI_SHARE_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert kimi_mod.roots() == [tmp_path / ".kimi" / "sessions"]
+    code = tmp_path / ".kimi-code" / "sessions"  # Kimi Code, read by default as ccusage does
+    assert kimi_mod.roots() == [tmp_path / ".kimi" / "sessions", code]
     monkeypatch.setenv("KIMI_SHARE_DIR", str(tmp_path / "share"))
-    assert kimi_mod.roots() == [tmp_path / "share" / "sessions"]
+    assert kimi_mod.roots() == [tmp_path / "share" / "sessions", code]
     monkeypatch.setenv("KIMI_DATA_DIR", f"{tmp_path}/a, {tmp_path}/b ,{tmp_path}/a")
     assert kimi_mod.roots() == [tmp_path / "a" / "sessions", tmp_path / "b" / "sessions"]
 
@@ -190,11 +209,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
         pytest.fail("ccusage is not installed: run tests/support/install_ccusage.sh",
                     pytrace=False)
     tmp = tmp_path_factory.mktemp("kimi-parity")
-    a, b = share_dirs(tmp)
+    a, b, c = share_dirs(tmp)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("KIMI_", "CLAUDE_", "CODEX_", "XDG_", "CCUSAGE"))}
     (tmp / "home").mkdir()
-    env.update(HOME=str(tmp / "home"), KIMI_DATA_DIR=f"{a},{b}", TZ="UTC", NO_COLOR="1",
+    env.update(HOME=str(tmp / "home"), KIMI_DATA_DIR=f"{a},{b},{c}", TZ="UTC", NO_COLOR="1",
                XDG_STATE_HOME=str(tmp / "state"), XDG_CONFIG_HOME=str(tmp / "config"))
 
     def run(cmd: list[str], cwd: Path) -> dict[str, Any]:
@@ -225,7 +244,7 @@ def test_parity_tokens_per_day(reports: tuple[dict, dict]) -> None:
     "price table: ccusage prices kimi-for-coding as moonshot/kimi-k2.5 before "
     "2026-04-20T15:28:10.072Z and moonshot/kimi-k2.6 after, and kimi-k2 through its "
     "moonshot/ kimi/ candidates; tokentop's table leaves kimi-for-coding unpriced and "
-    "prices kimi-k2 27% higher"))
+    "prices kimi-k2 27% higher (kimi-k2.6 agrees)"))
 def test_parity_cost_per_day(reports: tuple[dict, dict]) -> None:
     ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports)
     for day in EXPECTED:

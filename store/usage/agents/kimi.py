@@ -30,6 +30,15 @@ Counted as ccusage counts (``parser.rs``): token counts that are non-negative in
 (else 0); a ``total`` above the parts fills a zero output, else is extra total tokens;
 an all-zero step is no event; a missing timestamp is the file's mtime.
 
+Kimi Code (the standalone successor kimi-cli points users to, share dir ``~/.kimi-code``,
+read by default beside ``~/.kimi`` as ccusage 20.0.24 does) may also write
+``{"type":"usage.record","time":<unix ms>,"model":...,"usage":{"inputOther","output",
+"inputCacheRead","inputCacheCreation"},"usageScope":"turn"}`` lines. Its writer is not
+public; these rules were learned by probing the pinned ccusage 20.0.24 binary (strings
+and fixtures it accepts): only ``usageScope == "turn"`` counts, ``time`` is integer ms
+(else the mtime), camelCase fields only, no ``total`` fallback, the line's own model
+(else the config's).
+
 Copies: ``/fork`` and ``/undo`` (``src/kimi_cli/session_fork.py``) create a new session
 directory whose ``wire.jsonl`` is the source's lines up to a turn, verbatim (timestamps,
 message ids), then the fork's own. The log names no parent. tokentop counts each step
@@ -62,23 +71,30 @@ WIRE = "wire.jsonl"
 
 
 def share_dirs() -> list[Path]:
-    """``$KIMI_DATA_DIR`` (comma-separated), else ``$KIMI_SHARE_DIR``, else ``~/.kimi``."""
+    """``$KIMI_DATA_DIR`` (comma-separated), else ``$KIMI_SHARE_DIR`` or ``~/.kimi``, and
+    Kimi Code's ``~/.kimi-code``."""
     raw = os.environ.get("KIMI_DATA_DIR", "")
     if raw.strip():
         dirs = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
         return list(dict.fromkeys(dirs))
     share = os.environ.get("KIMI_SHARE_DIR", "").strip()
-    return [Path(share).expanduser() if share else Path.home() / ".kimi"]
+    kimi = Path(share).expanduser() if share else Path.home() / ".kimi"
+    return list(dict.fromkeys([kimi, Path.home() / ".kimi-code"]))
 
 
 def roots() -> list[Path]:
     return [d / "sessions" for d in share_dirs()]
 
 
-class _Record(msgspec.Struct):
+class _Record(msgspec.Struct, rename="camel"):
     type: Any = None
     timestamp: Any = None
     message: Any = None  # {"type", "payload"}: a dict, checked by hand
+    # Kimi Code's ``usage.record`` lines (see the module docstring)
+    time: Any = None
+    model: Any = None
+    usage: Any = None
+    usage_scope: Any = None
 
 
 _decoder = msgspec.json.Decoder(_Record)
@@ -172,7 +188,10 @@ class KimiParser(LineParser):
             rec = _decoder.decode(line)
         except msgspec.MsgspecError:
             return None
-        if self.conversation is None and rec.type != "metadata" and rec.message is not None:
+        if self.conversation is None and rec.type == "usage.record":
+            ms = rec.time if type(rec.time) is int and rec.time >= 0 else self.fallback_ms
+            self.conversation = _iso_ms(ms)
+        elif self.conversation is None and rec.type != "metadata" and rec.message is not None:
             secs = _seconds(rec.timestamp)
             ms = int(secs * 1000) if secs is not None else self.fallback_ms
             self.conversation = _iso_ms(ms)
@@ -186,6 +205,8 @@ class KimiParser(LineParser):
             return ()
         if self.conversation is None and line.strip():
             self._first(line)
+        if b'"usage.record"' in line:
+            return self._record(line)
         if b'"StatusUpdate"' not in line or b'"token_usage"' not in line:
             return ()
         try:
@@ -224,17 +245,46 @@ class KimiParser(LineParser):
         mid = mid.strip() if isinstance(mid, str) else ""
         key = f"{mid}|{ms}|{inp}|{out}|{cw}|{cr}|{extra}"
         self.counts.usage_lines += 1
-        return (IngestRequest(
+        return (self._request(ms, key, self.model, inp, out, cr, cw, extra),)
+
+    def _record(self, line: bytes) -> Iterable[IngestRequest]:
+        """Kimi Code's ``{"type":"usage.record","time":<ms>,"model","usage":{inputOther,
+        output, inputCacheRead, inputCacheCreation},"usageScope":"turn"}``."""
+        try:
+            rec = _decoder.decode(line)
+        except msgspec.MsgspecError:
+            self.counts.malformed += 1
+            return ()
+        if rec.type != "usage.record" or rec.usage_scope != "turn":
+            return ()
+        usage = rec.usage if isinstance(rec.usage, dict) else {}
+        inp, out = _u64(usage.get("inputOther")), _u64(usage.get("output"))
+        cr, cw = _u64(usage.get("inputCacheRead")), _u64(usage.get("inputCacheCreation"))
+        if inp + out + cr + cw == 0:
+            self.counts.skip("no tokens")
+            return ()
+        ms = rec.time if type(rec.time) is int and rec.time >= 0 else self.fallback_ms
+        model = rec.model.strip() if isinstance(rec.model, str) and rec.model.strip() else ""
+        model = model or self.model
+        if self.conversation is None:
+            self.conversation = _iso_ms(ms)
+        key = f"record|{model}|{ms}|{inp}|{out}|{cw}|{cr}"
+        self.counts.usage_lines += 1
+        return (self._request(ms, key, model, inp, out, cr, cw, 0),)
+
+    def _request(self, ms: int, key: str, model: str, inp: int, out: int, cr: int, cw: int,
+                 extra: int) -> IngestRequest:
+        return IngestRequest(
             source_system=SYSTEM, source_channel=SourceChannel.JSONL,
             agent_name=SYSTEM, event_type=EventType.MESSAGE_USAGE,
             occurred_at=datetime.fromtimestamp(ms / 1000, UTC),
             session_id=self.conversation or _iso_ms(ms), workspace_id=self.workspace,
             message_id="kimi:" + hashlib.sha1(key.encode(), usedforsecurity=False
                                               ).hexdigest()[:24],
-            provider_id=PROVIDER, model_raw=self.model, model_canonical=self.model,
+            provider_id=PROVIDER, model_raw=model, model_canonical=model,
             input_tokens=inp, output_tokens=out, cache_read_tokens=cr, cache_write_tokens=cw,
             total_tokens=inp + out + cr + cw + extra, status=EventStatus.OK,
-        ),)
+        )
 
 
 KIMI = LinesAgent(
