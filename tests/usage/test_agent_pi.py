@@ -187,6 +187,30 @@ def test_a_branch_whose_parent_is_gone_owns_its_copies(tmp_path: Path) -> None:
         ).fetchall() == [("9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",)]
 
 
+def test_a_v1_branch_and_its_present_parent_count_once(tmp_path: Path) -> None:
+    """The real v1 branch (``branchedFrom``) with a parent holding the first 100 of its
+    entries: each message once. (ccusage 20.0.24 follows only v3's ``parentSession`` and
+    counts the 100 twice here: 2025-12-08 198 / 8,884 / 499,446 / 5,293,658 $5.991457,
+    2025-12-09 123 / 31,982 / 136,139 / 3,693,653 $3.49786.)"""
+    sessions = tmp_path / "sessions"
+    d = sessions / PROJECT
+    d.mkdir(parents=True)
+    gz = next(FIXTURES.glob("2025-12-09*.jsonl.gz"))
+    child = d / gz.name[:-3]
+    lines = gzip.decompress(gz.read_bytes()).decode().splitlines()
+    parent = d / "2025-12-09T00-52-54-397Z_d97339c6-6c10-4827-846b-9ff1d9c3dc37.jsonl"
+    header = json.loads(lines[0])
+    parent_header = dict(header, id="d97339c6-6c10-4827-846b-9ff1d9c3dc37",
+                         timestamp="2025-12-09T00:52:54.397Z")
+    del parent_header["branchedFrom"]
+    parent.write_text("\n".join([json.dumps(parent_header), *lines[1:101]]) + "\n")
+    header["branchedFrom"] = str(parent)
+    child.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect(store, tmp_path, sessions)
+        assert per_day(store) == {k: EXPECTED[k] for k in ("2025-12-08", "2025-12-09")}
+
+
 def test_lines_ccusage_skips_are_skipped(tmp_path: Path) -> None:
     d = tmp_path / "sessions" / "p"
     d.mkdir(parents=True)

@@ -223,18 +223,21 @@ class PiParser(LineParser):
         # the pi-subagents extension's transcripts: ccusage 20.0.24 does not count them
         self.ignored = ARTIFACTS in path.parts
         self.warned = False
+        self.first = True  # the next line fed is the file's first: pi's header
 
     def prime(self, offset: int) -> None:
+        self.first = False
         self.chain = ancestry(self.path, _read_header(self.path))
 
-    def _header(self, line: bytes) -> None:
+    def _header(self, line: bytes) -> bool:
         try:
             e = _decoder.decode(line)
         except msgspec.MsgspecError:
-            self.counts.malformed += 1
-            return
+            return False
         if e.type == "session":
             self.chain = ancestry(self.path, e)
+            return True
+        return False
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
         if self.ignored:
@@ -242,10 +245,12 @@ class PiParser(LineParser):
                 self.warned = True
                 self.counts.skip(f"{ARTIFACTS}/ transcript (ccusage does not count it)")
             return ()
+        if self.first:
+            self.first = False
+            if b'"session"' in line and self._header(line):
+                return ()
         if b'"usage"' not in line or b'"message"' not in line:
-            if b'"type":"session"' in line:
-                self._header(line)
-            elif line.strip() and not line.lstrip().startswith(b"{"):
+            if line.strip() and not line.lstrip().startswith(b"{"):
                 self.counts.malformed += 1
             return ()
         try:
