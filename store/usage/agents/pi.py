@@ -4,8 +4,8 @@ Where: ``~/.pi/agent/sessions/<--encoded-cwd-->/<ISO time>_<session uuid>.jsonl`
 depth under the sessions directory (ccusage walks it recursively), except the
 ``subagent-artifacts/<run>_<agent>_transcript.jsonl`` the pi-subagents extension keeps
 there: ccusage 20.0.24 skips that directory (checked on the pinned binary), so does
-tokentop. ``PI_AGENT_DIR`` (one
-sessions directory or a comma-separated list, as ccusage reads it) replaces the default;
+tokentop. ``PI_AGENT_DIR`` (one sessions directory or a comma-separated list, as ccusage
+reads it) replaces the default;
 pi's own ``PI_CODING_AGENT_DIR`` (its agent directory, sessions under ``sessions/``;
 ``packages/coding-agent/src/config.ts``) is honoured when ``PI_AGENT_DIR`` is not set.
 
