@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from tokentop.store.usage.agents import kilo, opencode
 from tokentop.store.usage.agents.base import Agent
+from tokentop.store.usage.agents.kimi import KIMI
+from tokentop.store.usage.agents.pi import PI
 
 AGENTS: tuple[Agent, ...] = (
     *opencode.AGENTS,
+    PI,
+    KIMI,
     kilo.AGENT,
 )
 
