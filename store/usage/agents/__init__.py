@@ -5,9 +5,10 @@ reported (``--source <name>``), watched and listed in the help.
 
 from __future__ import annotations
 
+from tokentop.store.usage.agents import gemini, qwen
 from tokentop.store.usage.agents.base import Agent
 
-AGENTS: tuple[Agent, ...] = ()
+AGENTS: tuple[Agent, ...] = (*gemini.AGENTS, qwen.QWEN)
 
 
 def by_name(name: str) -> Agent | None:
