@@ -311,7 +311,11 @@ class GeminiLines(LineParser):
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
         if not any(m in line for m in _MARKERS):
-            if line.strip() and not line.lstrip().startswith((b"{", b"[")):
+            # not decoded (tool output can be megabytes): a line that is not even shaped
+            # like a JSON object or array is counted malformed
+            body = line.strip()
+            if body and not ((body[:1] == b"{" and body[-1:] == b"}")
+                             or (body[:1] == b"[" and body[-1:] == b"]")):
                 self.counts.malformed += 1
             return ()
         try:
