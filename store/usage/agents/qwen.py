@@ -156,7 +156,14 @@ class QwenLines(LineParser):
         return self._mtime
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
-        if not self.chat or MARKER not in line:
+        if not self.chat:
+            return ()
+        if MARKER not in line:
+            # not decoded (most records carry no usage): a line not even shaped like a
+            # JSON object is counted malformed
+            body = line.strip()
+            if body and not (body[:1] == b"{" and body[-1:] == b"}"):
+                self.counts.malformed += 1
             return ()
         try:
             rec = _decoder.decode(line)
