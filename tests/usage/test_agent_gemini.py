@@ -272,3 +272,29 @@ def test_parity_cost_per_day(reports: tuple[dict, dict]) -> None:
         for m in t["modelBreakdowns"]:
             mine = next(x for x in o["modelBreakdowns"] if x["modelName"] == m["modelName"])
             assert mine["cost"] == pytest.approx(m["cost"], rel=0.005), (day, m["modelName"])
+
+
+@pytest.mark.parametrize("scan", [1 << 20, 100])
+def test_resuming_a_long_session_finds_the_last_model(
+        store: UsageStore, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch,
+        scan: int) -> None:
+    """Past ``PRIME_SCAN`` bytes the model is found reading backwards (small blocks here,
+    so lines straddle them); the session still comes from the metadata line."""
+    monkeypatch.setattr(gemini, "PRIME_SCAN", scan)
+    monkeypatch.setattr(gemini, "PRIME_BLOCK", 64)
+    collect(store, tmp_path, home)
+    log = home / MAIN
+    with log.open("a") as fh:
+        fh.write(json.dumps({"id": "u9", "type": "user", "content": "x" * 300}) + "\n")
+        fh.write(json.dumps({"id": "g8", "timestamp": "2026-05-19T08:00:00.000Z",
+                             "type": "gemini", "model": "gemini-3-flash-preview",
+                             "content": "y" * 200, "tokens": None}) + "\n")
+    collect(store, tmp_path, home)
+    with log.open("a") as fh:  # tokens arrive for a message that names no model
+        fh.write(json.dumps({"id": "g9", "timestamp": "2026-05-19T08:00:05.000Z",
+                             "type": "gemini", "content": "z",
+                             "tokens": {"input": 10, "output": 2, "cached": 0,
+                                        "thoughts": 0, "tool": 0, "total": 12}}) + "\n")
+    assert collect(store, tmp_path, home).ingest.inserted == 1
+    assert events(store)["3f2a9c1e-6b7d-4e21-9a0c-5d8e7f1a2b3c/g9"] == (
+        10, 2, 0, 0, "gemini-3-flash-preview")

@@ -86,6 +86,8 @@ _OUTPUT = ("output", "candidates", "output_tokens", "candidates_tokens")
 _CACHED = ("cached", "cached_tokens")
 _THOUGHTS = ("thoughts", "reasoning", "thoughts_tokens", "reasoning_tokens")
 _TOOL = ("tool", "tool_tokens")
+PRIME_SCAN = 1 << 20  # resuming within the first MiB: look at every line before
+PRIME_BLOCK = 1 << 18  # beyond: read backwards this much at a time for the last model
 # Lines worth decoding in a .jsonl: usage, or state a later usage line needs.
 _MARKERS = (b'"tokens"', b'"stats"', b'"model"', b'"sessionId"', b'"session_id"',
             b'"projectHash"')
@@ -288,15 +290,46 @@ class GeminiLines(LineParser):
         self.fallback = _mtime(path)
 
     def prime(self, offset: int) -> None:
-        """The session, project and last model the lines before ``offset`` set."""
+        """The session, project and last model the lines before ``offset`` set.
+
+        Up to ``PRIME_SCAN`` bytes, every line is looked at (exactly what a read from 0
+        would have set). Beyond, a long session being appended to is not read again
+        whole on every new message: the session and project come from the first line
+        (the metadata line, the only one with a top-level ``sessionId`` in every file
+        Gemini CLI writes) and the model from the last line before ``offset`` that
+        names one, found reading backwards.
+        """
         with open(self.path, "rb") as fh:
-            head = fh.read(offset)
-        for line in head.splitlines():
-            if any(m in line for m in _MARKERS[2:]):
-                try:
-                    self._state(_line_decoder.decode(line))
-                except msgspec.MsgspecError:
-                    continue
+            if offset <= PRIME_SCAN:
+                for line in fh.read(offset).splitlines():
+                    self._prime_line(line, _MARKERS[2:])
+                return
+            self._prime_line(fh.readline(), _MARKERS[2:])
+            pos, carry = offset, b""
+            while pos > 0 and self.ctx.model is None:
+                start = max(0, pos - PRIME_BLOCK)
+                fh.seek(start)
+                lines = (fh.read(pos - start) + carry).split(b"\n")
+                carry = lines.pop(0) if start > 0 else b""
+                for line in reversed(lines):
+                    if self._prime_line(line, (b'"model"',), model_only=True):
+                        break
+                pos = start
+
+    def _prime_line(self, line: bytes, markers: tuple[bytes, ...],
+                    model_only: bool = False) -> bool:
+        """Take what ``line`` sets; True when it named a model."""
+        if not any(m in line for m in markers):
+            return False
+        try:
+            rec = _line_decoder.decode(line)
+        except msgspec.MsgspecError:
+            return False
+        if model_only:
+            self.ctx.model = _text(rec.model)
+            return self.ctx.model is not None
+        self._state(rec)
+        return _text(rec.model) is not None
 
     def _state(self, rec: _Line) -> None:
         session = _text(rec.sessionId) or _text(rec.session_id)
