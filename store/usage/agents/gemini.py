@@ -152,11 +152,12 @@ def _time(value: Any) -> datetime | None:
 
 def _count(value: Any) -> int | None:
     """ccusage's ``value_u64``: any finite JSON number, truncated, at least 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return max(int(value), 0)
+    kind = type(value)
+    if kind is int:
+        return value if value > 0 else 0
+    if kind is float and math.isfinite(value):
+        return max(int(value), 0)
+    return None
 
 
 def _first(record: dict[str, Any], keys: tuple[str, ...]) -> int:
@@ -332,15 +333,18 @@ class GeminiLines(LineParser):
         return _text(rec.model) is not None
 
     def _state(self, rec: _Line) -> None:
-        session = _text(rec.sessionId) or _text(rec.session_id)
-        if session:
-            self.ctx.session = session
-        project = _text(rec.projectHash)
-        if project:
-            self.ctx.project = project
-        model = _text(rec.model)
-        if model:
-            self.ctx.model = model
+        if rec.sessionId is not None or rec.session_id is not None:
+            session = _text(rec.sessionId) or _text(rec.session_id)
+            if session:
+                self.ctx.session = session
+        if rec.projectHash is not None:
+            project = _text(rec.projectHash)
+            if project:
+                self.ctx.project = project
+        if rec.model is not None:
+            model = _text(rec.model)
+            if model:
+                self.ctx.model = model
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
         if not any(m in line for m in _MARKERS):
