@@ -95,7 +95,7 @@ _MARKERS = (b'"tokens"', b'"stats"', b'"model"', b'"sessionId"', b'"session_id"'
 
 def roots() -> list[Path]:
     """``$GEMINI_DATA_DIR`` (comma-separated, blanks ignored) when set, else
-    ``~/.gemini/tmp`` (ccusage's ``paths.rs``)."""
+    ``~/.gemini/tmp`` (ccusage's ``paths.rs``; set but blank: no directory, as there)."""
     raw = os.environ.get(ENV)
     if raw is not None:
         return list(dict.fromkeys(Path(p.strip()).expanduser()

@@ -75,7 +75,8 @@ MARKER = b'"usageMetadata"'
 
 
 def data_dirs() -> list[Path]:
-    """``$QWEN_DATA_DIR`` (comma-separated, blanks ignored) when set, else ``~/.qwen``."""
+    """``$QWEN_DATA_DIR`` (comma-separated, blanks ignored) when set, else ``~/.qwen``
+    (ccusage's ``paths.rs``; set but blank: no directory, as there)."""
     raw = os.environ.get(ENV)
     if raw is not None:
         return list(dict.fromkeys(Path(p.strip()).expanduser()
