@@ -5,13 +5,15 @@ reported (``--source <name>``), watched and listed in the help.
 
 from __future__ import annotations
 
-from tokentop.store.usage.agents import kilo, opencode
+from tokentop.store.usage.agents import gemini, kilo, opencode, qwen
 from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.kimi import KIMI
 from tokentop.store.usage.agents.pi import PI
 
 AGENTS: tuple[Agent, ...] = (
+    *gemini.AGENTS,
     *opencode.AGENTS,
+    qwen.QWEN,
     PI,
     KIMI,
     kilo.AGENT,
