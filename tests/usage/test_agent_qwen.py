@@ -251,11 +251,6 @@ def test_parity_cost_of_a_model_both_price_alike(reports: tuple[dict, dict]) -> 
         assert ours[day]["totalCost"] < theirs[day]["totalCost"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "price table: ccusage --offline (candidates <m>, qwen/<m>, alibaba/<m>) prices "
-    "qwen3-coder-plus at $1/$5 per M in/out and qwen3-coder at $0.95 per M out; "
-    "tokentop resolves qwen3-coder-plus to openrouter/qwen/qwen3-coder-plus ($0.65/$3.25) "
-    "and qwen3-coder to bedrock qwen.qwen3-coder-next ($0.60/$1.44)"))
 def test_parity_cost_per_day_where_tokens_agree(reports: tuple[dict, dict]) -> None:
     ours, theirs = reports
     for day in SAME:

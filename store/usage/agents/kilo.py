@@ -21,8 +21,10 @@ Counting, as ccusage's ``kilo/parser.rs``, which differs from its OpenCode rules
   (multiplied by 1000); a message without one is no event;
 - ``tokens.reasoning`` is ccusage's extra total (in its ``totalTokens``, in no column),
   and ``tokens.total`` beyond the parts and the reasoning is the output when the
-  output is 0, else more extra; tokentop keeps ``reasoning_tokens`` and ccusage's
-  total in ``total_tokens``;
+  output is 0, else more extra; tokentop adds the extra to ``output_tokens``
+  (reasoning is output, for every agent: totals and cost equal ccusage's, whose
+  ``outputTokens`` leaves it out), keeps ``reasoning_tokens`` and ccusage's total in
+  ``total_tokens``;
 - the cost is the message's ``cost`` whenever it is a number, 0 included (ccusage's
   auto mode prices only a message without one);
 - the message id is the JSON's ``id`` when present, else the row's ``id`` (ccusage:

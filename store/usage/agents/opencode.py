@@ -36,8 +36,11 @@ Counting, as ccusage's ``parser.rs`` (``message_value_to_entry``): a message wit
 message that has not finished its first step), is no event; nor is one without
 ``modelID`` or ``providerID``. Only whole non-negative integers count (anything else is
 0). When ``tokens.total`` exceeds the parts, the excess is the output when the output is
-0, else ccusage's "extra total tokens" (in practice the reasoning): tokentop keeps
-reasoning in ``reasoning_tokens`` and ccusage's total in ``total_tokens``. The cost is
+0, else ccusage's "extra total tokens" (in practice the reasoning). ccusage puts the
+extra in its ``totalTokens`` only and prices it at the output rate; tokentop adds it to
+``output_tokens`` (its one rule for every agent: reasoning is output, as it is billed),
+keeps the reasoning in ``reasoning_tokens`` too and ccusage's total in ``total_tokens``:
+totals and cost equal ccusage's, ``outputTokens`` is ccusage's plus the extra. The cost is
 the message's own ``cost`` when it is above 0, else None so tokentop prices the tokens
 (ccusage prices a 0 too). The time is ``time.created`` (0 when missing, as ccusage).
 
@@ -324,7 +327,9 @@ def build_request(system: str, msg: Message, usage: Usage, *, channel: str,
         event_type=EventType.MESSAGE_USAGE, occurred_at=occurred_at,
         message_id=message_id, session_id=session_id, workspace_id=workspace,
         provider_id=provider_of(provider), model_raw=model,
-        input_tokens=usage.input, output_tokens=usage.output,
+        # tokentop's output holds the reasoning (billed as output; Codex and Gemini rows
+        # count it there too); ccusage shows it in its total only
+        input_tokens=usage.input, output_tokens=usage.output + usage.extra,
         cache_read_tokens=usage.cache_read, cache_write_tokens=usage.cache_write,
         reasoning_tokens=usage.reasoning, total_tokens=usage.total,
         cost_usd=cost, payload=payload,
