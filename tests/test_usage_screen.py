@@ -244,3 +244,27 @@ async def test_a_new_claude_message_is_collected_and_shown(
             fh.write(json.dumps(line, separators=(",", ":")) + "\n")
         await settle_usage(pilot, lambda: kpis(app)[0] == "4.3k")
         assert kpis(app)[3] == "1"
+
+
+async def test_an_empty_window_names_every_agent_and_where_it_looked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the empty Usage screen lists each agent tokentop reads with the paths
+    it looked in, the variables applied (GEMINI_DATA_DIR here) and which exist."""
+    monkeypatch.chdir(tmp_path)
+    gemini = tmp_path / "gem"
+    gemini.mkdir()
+    monkeypatch.setenv("GEMINI_DATA_DIR", str(gemini))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "no-codex"))
+    UsageStore.open(Path("usage.db")).close()
+    app = TokentopApp(MetricsSource("absent", clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=Path("usage.db"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle_usage(pilot, lambda: bool(usage(app).locations))
+        empty = usage(app).query_one("#usage-empty")
+        assert empty.display and not usage(app).query_one("#usage-main").display
+        text = str(empty.render())
+        assert "Gemini CLI" in text and str(gemini) in text
+        assert f"{tmp_path / 'no-codex' / 'sessions'}  (not found)" in text
+        for label in ("Claude Code", "Codex", "OpenCode", "Qwen Code", "pi", "Kimi CLI"):
+            assert label in text

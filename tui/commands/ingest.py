@@ -56,7 +56,7 @@ def _table(d: dict) -> str:
             f"{'malformed':>10}{'skipped':>9}"]
     from tokentop.store.usage.agents import AGENTS
 
-    for name in ("claude", "codex", "hook_spool", *(a.name for a in AGENTS)):
+    for name in dict.fromkeys(("claude", "codex", "hook_spool", *(a.name for a in AGENTS))):
         c = d.get(name)
         if c is None:
             continue

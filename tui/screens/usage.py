@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from tokentop.store.usage.agents import locations
 from tokentop.store.usage.read import BREAKDOWNS, BlockView, Quota, Sums, UsageView
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
@@ -85,6 +86,7 @@ class UsageScreen(Screen[None]):
         super().__init__()
         self.view: UsageView | None = None
         self.error: str | None = None
+        self.locations: list = []  # (Location, [(path, exists)]), found in a worker
 
     @property
     def host(self) -> DashboardHost:
@@ -112,6 +114,7 @@ class UsageScreen(Screen[None]):
                 yield DailyBars(id="daily")
                 yield Panel(id="block")
                 yield Panel(id="quotas")
+        yield Static(id="usage-empty")
         yield Label(id="usage-detail")
         yield Label(id="unpriced")
         yield Label(id="usage-status")
@@ -122,6 +125,10 @@ class UsageScreen(Screen[None]):
         self.query_one("#usage-message", Label).display = False
         self.query_one("#unpriced", Label).display = False
         self.query_one("#usage-detail", Label).display = False
+        self.query_one("#usage-empty", Static).display = False
+        self.query_one("#usage-empty", Static).border_title = "No agent usage in this window"
+        self.run_worker(self._find_locations, thread=True, name="usage-locations",
+                        exclusive=True)
         self.query_one("#daily").border_title = "Tokens per day"
         self.query_one("#block").border_title = "5-hour block"
         self.query_one("#quotas").border_title = "Quotas"
@@ -201,6 +208,11 @@ class UsageScreen(Screen[None]):
                 self._show_status(None)
             return  # the worker answers for this window within a poll
         t = view.totals
+        empty = t.messages == 0
+        self.query_one("#usage-main").display = not empty
+        self.query_one("#usage-empty", Static).display = empty
+        if empty:
+            self.query_one("#usage-empty", Static).update(self._empty_text())
         cost = "—" if t.unpriced_tokens and t.unpriced_tokens == t.tokens else _usd(t.cost)
         self.query_one("#ukpi-tokens", KpiCard).set_value(fmt.tokens(t.tokens))
         self.query_one("#ukpi-cost", KpiCard).set_value(cost)
@@ -232,6 +244,35 @@ class UsageScreen(Screen[None]):
             line.append("  cost unknown: left out, not counted as $0", style="dim")
             unpriced.update(line)
         self._show_status(view)
+
+    def _find_locations(self) -> None:
+        """Where each agent's usage is read from, and which of those exist: a stat per
+        path, off the UI thread (a home on a network file system may be slow)."""
+        found = [(loc, [(p, p.exists()) for p in loc.paths]) for loc in locations()]
+        self.app.call_from_thread(self._set_locations, found)
+
+    def _set_locations(self, found: list) -> None:
+        self.locations = found
+        self.refresh_view()
+
+    def _empty_text(self) -> Text:
+        """The empty window: every agent tokentop reads, where it looked, what it found."""
+        text = Text()
+        text.append("Nothing in " + WINDOW_WORDS.get(self.window, self.window)
+                    + ". tokentop reads these agents' logs (press w for a longer window):\n\n")
+        for loc, paths in self.locations:
+            text.append(f"{loc.label:<12}", style="bold")
+            for n, (path, exists) in enumerate(paths):
+                if n:
+                    text.append(" " * 12)
+                text.append(fmt.clean(path))
+                text.append("" if exists else "  (not found)", style="dim")
+                text.append("\n")
+        if self.locations:
+            text.append("\nMove one with its variable (e.g. CLAUDE_CONFIG_DIR, CODEX_HOME,"
+                        " GEMINI_DATA_DIR; see tokentop --help), or try tokentop --demo.",
+                        style="italic")
+        return text
 
     @staticmethod
     def _detail_text(t: Sums) -> Text:
