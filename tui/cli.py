@@ -117,6 +117,7 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
 def _register() -> None:
     """Subcommands live in tui/commands, one module each (none imports Textual)."""
     from tokentop.tui.commands.access import access
+    from tokentop.tui.commands.agents import agents
     from tokentop.tui.commands.db import db
     from tokentop.tui.commands.events import events
     from tokentop.tui.commands.files import inventory, wipe
@@ -126,8 +127,8 @@ def _register() -> None:
     from tokentop.tui.commands.report import report
     from tokentop.tui.commands.traces import traces
 
-    for command in (ingest, report, pricing, db, events, traces, access, inventory, wipe,
-                    logs, spans):
+    for command in (ingest, report, agents, pricing, db, events, traces, access, inventory,
+                    wipe, logs, spans):
         main.add_command(command)
 
 

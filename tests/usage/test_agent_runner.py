@@ -222,3 +222,23 @@ def test_a_quiet_wal_database_is_read_without_side_files(tmp_path: Path) -> None
         assert events(store, "toy_db") == {"d1": 3}
     assert sorted(p.name for p in (tmp_path / "db").iterdir()) == ["toy.db"]
     assert path.read_bytes() == before
+
+
+def test_agents_command_lists_every_agent_with_its_paths(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tokentop.store.usage.agents import AGENTS
+    from tokentop.tui.commands.agents import agents as agents_cmd
+
+    monkeypatch.setenv("QWEN_DATA_DIR", str(tmp_path))
+    out = CliRunner().invoke(agents_cmd, ["--json"])
+    assert out.exit_code == 0
+    doc = json.loads(out.output)["agents"]
+    names = [a["source"] for a in doc]
+    assert names[:2] == ["claude", "codex"]
+    assert set(names) == {"claude", "codex", *(a.name for a in AGENTS)}
+    assert len(names) == len(set(names))  # an agent read in two shapes is one entry
+    qwen = next(a for a in doc if a["source"] == "qwen")
+    assert "QWEN_DATA_DIR" in qwen["variables"]
+    assert any(p["path"].startswith(str(tmp_path)) for p in qwen["paths"])

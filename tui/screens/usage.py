@@ -269,9 +269,8 @@ class UsageScreen(Screen[None]):
                 text.append("" if exists else "  (not found)", style="dim")
                 text.append("\n")
         if self.locations:
-            text.append("\nMove one with its variable (e.g. CLAUDE_CONFIG_DIR, CODEX_HOME,"
-                        " GEMINI_DATA_DIR; see tokentop --help), or try tokentop --demo.",
-                        style="italic")
+            text.append("\nMove one with its variable (`tokentop agents` lists them all),"
+                        " or try tokentop --demo.", style="italic")
         return text
 
     @staticmethod
