@@ -31,9 +31,13 @@ PROJECTS = ("/home/dev/webapp", "/home/dev/api", "/home/dev/infra")
 # (agent, provider, model, weight, typical input, typical output)
 MODELS = (
     ("claude_code", "anthropic", "claude-sonnet-4-5-20250929", 10, 1800, 600),
-    ("claude_code", "anthropic", "claude-opus-4-1-20250805", 2, 2500, 900),
+    ("claude_code", "anthropic", "claude-opus-4-6", 2, 2500, 900),  # fast mode, at times
     ("claude_code", "anthropic", "claude-haiku-4-5-20251001", 4, 900, 250),
     ("codex", "openai", "gpt-5-codex", 5, 3000, 700),
+    ("gemini_cli", "google", "gemini-2.5-pro", 3, 2500, 500),
+    ("opencode", "anthropic", "claude-sonnet-4-5", 2, 1500, 400),
+    ("qwen_code", None, "qwen3-coder-plus", 1, 2000, 300),
+    ("kimi_cli", "moonshot", "kimi-k2.6", 1, 1800, 350),
     ("codex", "openai", "acme-coder-2", 1, 1500, 400),  # not in the price table
 )
 TOOLS = ("Bash", "Read", "Edit", "Grep", "Write")
@@ -70,6 +74,12 @@ class DemoUsage(DemoDir):
             cache_read_tokens=int(inp * rng.uniform(4, 14)) if claude else int(inp * 2),
             cache_write_tokens=int(inp * rng.uniform(0.2, 1.2)) if claude else 0,
         )]
+        if claude:  # Claude Code 2.1: 1-hour cache writes, and fast mode on Opus 4.6
+            first = reqs[0]
+            if self.serial % 3 == 0:
+                first.cache_write_1h_tokens = (first.cache_write_tokens or 0) * 2 // 3
+            if model == "claude-opus-4-6" and self.serial % 4 == 0:
+                first.speed = "fast"
         if rng.random() < 0.6:
             reqs.append(IngestRequest(
                 source_system=agent, source_channel="jsonl", occurred_at=at,
