@@ -6,8 +6,11 @@ reported (``--source <name>``), watched and listed in the help.
 from __future__ import annotations
 
 from tokentop.store.usage.agents.base import Agent
+from tokentop.store.usage.agents.droid import DROID
 
-AGENTS: tuple[Agent, ...] = ()
+AGENTS: tuple[Agent, ...] = (
+    DROID,
+)
 
 
 def by_name(name: str) -> Agent | None:
