@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.droid import DROID
+from tokentop.store.usage.agents.goose import GOOSE
 
 AGENTS: tuple[Agent, ...] = (
     DROID,
+    GOOSE,
 )
 
 
