@@ -8,10 +8,12 @@ from __future__ import annotations
 from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.droid import DROID
 from tokentop.store.usage.agents.goose import GOOSE
+from tokentop.store.usage.agents.hermes import HERMES
 
 AGENTS: tuple[Agent, ...] = (
     DROID,
     GOOSE,
+    HERMES,
 )
 
 
