@@ -6,6 +6,7 @@ reported (``--source <name>``), watched and listed in the help.
 from __future__ import annotations
 
 from tokentop.store.usage.agents.base import Agent
+from tokentop.store.usage.agents.codebuff import CODEBUFF
 from tokentop.store.usage.agents.droid import DROID
 from tokentop.store.usage.agents.goose import GOOSE
 from tokentop.store.usage.agents.hermes import HERMES
@@ -14,6 +15,7 @@ AGENTS: tuple[Agent, ...] = (
     DROID,
     GOOSE,
     HERMES,
+    CODEBUFF,
 )
 
 
