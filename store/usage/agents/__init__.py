@@ -10,12 +10,14 @@ from tokentop.store.usage.agents.codebuff import CODEBUFF
 from tokentop.store.usage.agents.droid import DROID
 from tokentop.store.usage.agents.goose import GOOSE
 from tokentop.store.usage.agents.hermes import HERMES
+from tokentop.store.usage.agents.openclaw import OPENCLAW
 
 AGENTS: tuple[Agent, ...] = (
     DROID,
     GOOSE,
     HERMES,
     CODEBUFF,
+    OPENCLAW,
 )
 
 
