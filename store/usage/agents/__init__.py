@@ -10,7 +10,12 @@ from pathlib import Path
 
 from tokentop.store.usage.agents import gemini, kilo, opencode, qwen
 from tokentop.store.usage.agents.base import Agent
+from tokentop.store.usage.agents.codebuff import CODEBUFF
+from tokentop.store.usage.agents.droid import DROID
+from tokentop.store.usage.agents.goose import GOOSE
+from tokentop.store.usage.agents.hermes import HERMES
 from tokentop.store.usage.agents.kimi import KIMI
+from tokentop.store.usage.agents.openclaw import OPENCLAW
 from tokentop.store.usage.agents.pi import PI
 
 AGENTS: tuple[Agent, ...] = (
@@ -19,7 +24,12 @@ AGENTS: tuple[Agent, ...] = (
     qwen.QWEN,
     PI,
     KIMI,
+    DROID,
+    GOOSE,
     kilo.AGENT,
+    CODEBUFF,
+    HERMES,
+    OPENCLAW,
 )
 
 
