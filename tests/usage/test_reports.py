@@ -269,7 +269,7 @@ def test_source_filter(tmp_path: Path) -> None:
     codex = reports.daily(conn, utc(source="codex"))["totals"]
     assert codex["totalCost"] == pytest.approx(1.25)
     with pytest.raises(ReportError):
-        reports.daily(conn, utc(source="gemini"))
+        reports.daily(conn, utc(source="antigravity"))
 
 
 def test_active_block_burn_rate_and_projection(tmp_path: Path) -> None:
@@ -394,3 +394,17 @@ def test_report_commands_do_not_import_textual() -> None:
             "tokentop.store.usage.reports; "
             "sys.exit('textual' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_every_agent_is_a_source(tmp_path: Path) -> None:
+    """--source takes ccusage's agent names: each selects its agent's events only."""
+    from tokentop.store.usage.agents import AGENTS
+
+    conn = make_store(tmp_path / "u.db")
+    add(conn, fixed("2026-11-20T10:00:00.000Z"), SONNET, 1)
+    add(conn, fixed("2026-11-20T10:00:00.000Z"), "gemini-2.5-pro", 500, agent="gemini_cli")
+    conn.commit()
+    assert {a.name for a in AGENTS} <= set(reports.SOURCES)
+    gemini = reports.daily(conn, utc(source="gemini"))["totals"]["inputTokens"]
+    assert gemini == 500
+    assert reports.daily(conn, utc(source="pi"))["totals"]["inputTokens"] == 0
