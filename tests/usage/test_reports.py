@@ -361,7 +361,7 @@ def test_cli_does_not_write_a_foreign_store(probe: sqlite3.Connection, tmp_path:
         (["daily", "--since", "yesterday"], "bad date"),
         (["daily", "--since", "20261121", "--until", "20261120"], "after --until"),
         (["daily", "--timezone", "Mars/Olympus"], "unknown timezone"),
-        (["daily", "--source", "gemini"], "unknown source"),
+        (["daily", "--source", "antigravity"], "unknown source"),
         (["daily", "--store", "/nonexistent/usage.db"], "not found"),
     ],
 )
