@@ -30,6 +30,7 @@ from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
+from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
     DatabaseAgent,
@@ -162,7 +163,7 @@ class Collector:
         claude_roots: Sequence[Path] | None = None,
         codex_dir: Path | None = None,
         hook_spool: Path | None = None,
-        agents: Sequence[Agent] | None = None,
+        agents: Sequence[Agent | AgentRef] | None = None,
     ) -> None:
         self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
         roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
@@ -179,7 +180,7 @@ class Collector:
         dirs = [*self.claude_dirs, self.codex_dir, self.hook_spool]
         for agent in self.agents:
             for root in agent.roots():
-                dirs.append(root.parent if isinstance(agent, DatabaseAgent) else root)
+                dirs.append(root.parent if kind_of(agent) == "database" else root)
         return list(dict.fromkeys(d for d in dirs if d.is_dir()))
 
     def _under(self, path: Path, dirs: Sequence[Path]) -> bool:
@@ -250,14 +251,14 @@ class Collector:
 
     # --- every other agent (``tokentop.store.usage.agents``) ----------------------------
 
-    def _agent_files(self, agent: Agent, only: set[Path] | None) -> list[str]:
+    def _agent_files(self, agent: Agent | AgentRef, only: set[Path] | None) -> list[str]:
         roots = agent.roots()
-        if isinstance(agent, DatabaseAgent):
+        if kind_of(agent) == "database":
             dbs = [r for r in roots if r.is_file()]
             if only is not None:
                 dbs = [r for r in dbs if r in only or Path(f"{r}-wal") in only]
             return [str(r) for r in dbs]
-        patterns = agent.patterns  # type: ignore[attr-defined]
+        patterns = agent.patterns  # type: ignore[union-attr]
         if only is None:
             found: set[str] = set()
             for pattern in patterns:
@@ -266,7 +267,7 @@ class Collector:
         return sorted(str(p) for p in only
                       if self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns))
 
-    def _agent_plan(self, agent: Agent, store: Store, only: set[Path] | None,
+    def _agent_plan(self, agent: Agent | AgentRef, store: Store, only: set[Path] | None,
                     ) -> tuple[int, list[tuple[FileTask, int]]]:
         """(files found, the tasks with something new). Lines: from the stored offset;
         whole files and databases: whole, when their fingerprint changed."""
@@ -274,11 +275,11 @@ class Collector:
         if not files:
             return 0, []
         stored = store.load_offsets(agent.collector)
-        if isinstance(agent, LinesAgent):
+        if kind_of(agent) == "lines":
             return len(files), [(t, 0) for t in plan(files, stored)]
         tasks = []
         for name in files:
-            mark = _fingerprint(Path(name), isinstance(agent, DatabaseAgent))
+            mark = _fingerprint(Path(name), kind_of(agent) == "database")
             if mark is None:
                 continue
             st_ino, size, head = mark
@@ -288,12 +289,13 @@ class Collector:
             # a database resumes at its watermark (0: from the start); a file is read whole
             # (a database replaced under the same name, e.g. restored, starts over)
             mark_at = (prev.offset if prev is not None and prev.inode == st_ino
-                       and isinstance(agent, DatabaseAgent) else 0)
+                       and kind_of(agent) == "database" else 0)
             tasks.append((FileTask(Path(name), 0, size, st_ino, False), mark_at))
         return len(files), tasks
 
-    def _agent_task(self, agent: Agent, task: FileTask, watermark: int, sink: _Sink,
-                    counts: Counts, tick: Callable[[int], None]) -> None:
+    def _agent_task(self, ref: Agent | AgentRef, task: FileTask, watermark: int,
+                    sink: _Sink, counts: Counts, tick: Callable[[int], None]) -> None:
+        agent = loaded(ref)  # the collector is imported only now: there is work for it
         if isinstance(agent, LinesAgent):
             self._agent_lines(agent, task, sink, counts, tick)
             return
@@ -463,7 +465,7 @@ def collect_once(
     claude_roots: Sequence[Path] | None = None,
     codex_dir: Path | None = None,
     hook_spool: Path | None = None,
-    agents: Sequence[Agent] | None = None,
+    agents: Sequence[Agent | AgentRef] | None = None,
     progress: Progress | None = None,
 ) -> CollectReport:
     """Read every collector's new bytes into ``store``. Locations default to the user's
@@ -480,7 +482,7 @@ def watch(
     claude_roots: Sequence[Path] | None = None,
     codex_dir: Path | None = None,
     hook_spool: Path | None = None,
-    agents: Sequence[Agent] | None = None,
+    agents: Sequence[Agent | AgentRef] | None = None,
     debounce_ms: int = 150,
 ) -> None:
     """Collect once, then on every change under the log directories until ``stop`` is set.

@@ -28,7 +28,8 @@ from opencode_support import (
 )
 
 from tokentop.store.usage.agents import AGENTS, by_name
-from tokentop.store.usage.agents.kilo import AGENT, kilo_dirs
+from tokentop.store.usage.agents.kilo import AGENT
+from tokentop.store.usage.agents.paths import kilo_dirs
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
 
@@ -142,7 +143,9 @@ def test_where_kilo_keeps_its_data(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert kilo_dirs() == [tmp_path / ".local" / "share" / "kilo"]
     monkeypatch.setenv("KILO_DATA_DIR", f"{tmp_path}/a,{tmp_path}/b")
     assert AGENT.roots() == [tmp_path / "a" / "kilo.db", tmp_path / "b" / "kilo.db"]
-    assert AGENT in AGENTS and by_name("kilo") is AGENT
+    assert AGENT in [a.load() for a in AGENTS]
+    ref = by_name("kilo")
+    assert ref is not None and ref.load() is AGENT
 
 
 # --- parity with the pinned ccusage (tests/support/install_ccusage.sh)

@@ -35,11 +35,10 @@ from tokentop.store.usage.agents.opencode import (
     OPENCODE_DB,
     OPENCODE_FILES,
     data_dirs,
-    opencode_db,
-    opencode_dirs,
     pack,
     unpack,
 )
+from tokentop.store.usage.agents.paths import opencode_db, opencode_dirs
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
 
@@ -237,8 +236,9 @@ def test_where_opencode_keeps_its_data(tmp_path: Path, monkeypatch: pytest.Monke
     assert opencode_db(tmp_path / "a") == tmp_path / "a" / "opencode-alpha.db"
     (tmp_path / "a" / "opencode.db").write_bytes(b"")
     assert opencode_db(tmp_path / "a") == tmp_path / "a" / "opencode.db"
-    assert [a for a in AGENTS if a.name == "opencode"] == [OPENCODE_DB, OPENCODE_FILES]
-    assert by_name("opencode") is OPENCODE_DB
+    assert [a.load() for a in AGENTS if a.name == "opencode"] == [OPENCODE_DB, OPENCODE_FILES]
+    ref = by_name("opencode")
+    assert ref is not None and ref.load() is OPENCODE_DB
 
 
 # --- parity with the pinned ccusage (tests/support/install_ccusage.sh)

@@ -242,3 +242,27 @@ def test_agents_command_lists_every_agent_with_its_paths(tmp_path: Path,
     qwen = next(a for a in doc if a["source"] == "qwen")
     assert "QWEN_DATA_DIR" in qwen["variables"]
     assert any(p["path"].startswith(str(tmp_path)) for p in qwen["paths"])
+
+
+def test_every_registered_agent_is_what_its_collector_says() -> None:
+    """The registry names each agent without importing its collector (a report pays for
+    no parser it does not need); what it says must be the collector's own spec."""
+    import subprocess
+    import sys
+
+    from tokentop.store.usage.agents import AGENTS, kind_of
+
+    for ref in AGENTS:
+        agent = ref.load()
+        assert (agent.name, agent.system, agent.label, agent.env) == (
+            ref.name, ref.system, ref.label, ref.env), ref.target
+        assert agent.roots is ref.roots, ref.target
+        assert kind_of(agent) == ref.kind, ref.target
+        assert getattr(agent, "patterns", ()) == ref.patterns, ref.target
+    code = ("import sys; import tokentop.store.usage.collect, tokentop.store.usage.reports;"
+            "from tokentop.store.usage.agents import locations; locations();"
+            "print(sorted(m for m in sys.modules if m.startswith('tokentop.store.usage.agents.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == str(["tokentop.store.usage.agents.base",
+                               "tokentop.store.usage.agents.paths"])

@@ -5,35 +5,94 @@ reported (``--source <name>``), watched and listed in the help.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokentop.store.usage.agents import gemini, kilo, opencode, qwen
-from tokentop.store.usage.agents.base import Agent
-from tokentop.store.usage.agents.codebuff import CODEBUFF
-from tokentop.store.usage.agents.droid import DROID
-from tokentop.store.usage.agents.goose import GOOSE
-from tokentop.store.usage.agents.hermes import HERMES
-from tokentop.store.usage.agents.kimi import KIMI
-from tokentop.store.usage.agents.openclaw import OPENCLAW
-from tokentop.store.usage.agents.pi import PI
+from tokentop.store.usage.agents import paths
+from tokentop.store.usage.agents.base import Agent, DatabaseAgent, LinesAgent
 
-AGENTS: tuple[Agent, ...] = (
-    *gemini.AGENTS,
-    *opencode.AGENTS,
-    qwen.QWEN,
-    PI,
-    KIMI,
-    DROID,
-    GOOSE,
-    kilo.AGENT,
-    CODEBUFF,
-    HERMES,
-    OPENCLAW,
+Kind = str  # "lines", "whole" or "database": the runner's three shapes (base.py)
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """An agent as the registry knows it before its collector is imported: enough to
+    find its files (``roots``, ``patterns``) and to name it; ``load`` imports the
+    collector when there is something to read (``paths``' docstring says why).
+    ``tests/usage/test_agent_runner.py`` checks every ref against its collector."""
+
+    name: str
+    system: str
+    label: str
+    env: tuple[str, ...]
+    roots: Callable[[], list[Path]]
+    kind: Kind
+    patterns: tuple[str, ...]
+    target: str  # "module:ATTRIBUTE" under tokentop.store.usage.agents
+
+    @property
+    def collector(self) -> str:
+        return "agent:" + self.name
+
+    def load(self) -> Agent:
+        module, attr = self.target.split(":")
+        found = getattr(importlib.import_module(f"tokentop.store.usage.agents.{module}"), attr)
+        assert isinstance(found, Agent)
+        return found
+
+
+def kind_of(agent: Agent | AgentRef) -> Kind:
+    if isinstance(agent, AgentRef):
+        return agent.kind
+    if isinstance(agent, DatabaseAgent):
+        return "database"
+    return "lines" if isinstance(agent, LinesAgent) else "whole"
+
+
+def loaded(agent: Agent | AgentRef) -> Agent:
+    return agent.load() if isinstance(agent, AgentRef) else agent
+
+
+def _ref(name: str, system: str, label: str, env: tuple[str, ...],
+         roots: Callable[[], list[Path]], kind: Kind, patterns: tuple[str, ...],
+         target: str) -> AgentRef:
+    return AgentRef(name, system, label, env, roots, kind, patterns, target)
+
+
+_OPENCODE_ENV = ("OPENCODE_DATA_DIR", "XDG_DATA_HOME")
+AGENTS: tuple[AgentRef, ...] = (
+    _ref("gemini", "gemini_cli", "Gemini CLI", ("GEMINI_DATA_DIR",), paths.gemini_roots,
+         "lines", ("*.jsonl",), "gemini:GEMINI_LINES"),
+    _ref("gemini", "gemini_cli", "Gemini CLI", ("GEMINI_DATA_DIR",), paths.gemini_roots,
+         "whole", ("*.json",), "gemini:GEMINI_JSON"),
+    _ref("opencode", "opencode", "OpenCode", _OPENCODE_ENV, paths.opencode_db_roots,
+         "database", (), "opencode:OPENCODE_DB"),
+    _ref("opencode", "opencode", "OpenCode", _OPENCODE_ENV, paths.opencode_file_roots,
+         "whole", ("*.json",), "opencode:OPENCODE_FILES"),
+    _ref("qwen", "qwen_code", "Qwen Code", ("QWEN_DATA_DIR",), paths.qwen_roots,
+         "lines", ("*.jsonl",), "qwen:QWEN"),
+    _ref("pi", "pi", "pi", ("PI_AGENT_DIR", "PI_CODING_AGENT_DIR"), paths.pi_roots,
+         "lines", ("*.jsonl",), "pi:PI"),
+    _ref("kimi", "kimi_cli", "Kimi CLI", ("KIMI_DATA_DIR", "KIMI_SHARE_DIR"),
+         paths.kimi_roots, "lines", ("wire.jsonl",), "kimi:KIMI"),
+    _ref("droid", "droid", "Factory Droid", ("DROID_SESSIONS_DIR",), paths.droid_roots,
+         "whole", ("*.settings.json",), "droid:DROID"),
+    _ref("goose", "goose", "Goose", ("GOOSE_PATH_ROOT",), paths.goose_roots,
+         "database", (), "goose:GOOSE"),
+    _ref("kilo", "kilo", "Kilo", ("KILO_DATA_DIR", "XDG_DATA_HOME"), paths.kilo_db_roots,
+         "database", (), "kilo:AGENT"),
+    _ref("codebuff", "codebuff", "Codebuff", ("CODEBUFF_DATA_DIR",), paths.codebuff_roots,
+         "whole", ("chat-messages.json",), "codebuff:CODEBUFF"),
+    _ref("hermes", "hermes", "Hermes Agent", ("HERMES_HOME",), paths.hermes_roots,
+         "database", (), "hermes:HERMES"),
+    _ref("openclaw", "openclaw", "OpenClaw", ("OPENCLAW_DIR",), paths.openclaw_roots,
+         "lines", ("*",), "openclaw:OPENCLAW"),
 )
 
 
-def by_name(name: str) -> Agent | None:
+def by_name(name: str) -> AgentRef | None:
     return next((a for a in AGENTS if a.name == name), None)
 
 

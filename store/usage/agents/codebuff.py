@@ -49,7 +49,6 @@ for the other agents whose ccusage total counts it, so totals and cost agree.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -59,6 +58,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import WholeFileAgent
+from tokentop.store.usage.agents.paths import (
+    codebuff_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
@@ -69,21 +71,6 @@ DEFAULT_MODEL = "codebuff-unknown"
 FILE_NAME = "chat-messages.json"
 
 _decoder = msgspec.json.Decoder()
-
-
-def roots() -> list[Path]:
-    """The ``projects`` directories to scan (missing ones are simply not scanned)."""
-    raw = os.environ.get(ENV)
-    if raw is not None:
-        bases = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-    else:
-        bases = [Path.home() / ".config" / c for c in CHANNELS]
-    out: list[Path] = []
-    for base in bases:
-        root = base if base.name == "projects" else base / "projects"
-        if root not in out:
-            out.append(root)
-    return out
 
 
 def _obj(record: Any, key: str) -> dict[str, Any] | None:

@@ -59,7 +59,6 @@ grows, so both pick the newer copy unless a copy was edited by hand).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -69,6 +68,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import WholeFileAgent
+from tokentop.store.usage.agents.paths import (
+    droid_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
@@ -78,20 +80,6 @@ SUFFIX = ".settings.json"
 _SIDECAR_LINES = 500  # ccusage reads the transcript's first 500 lines for the model
 
 _decoder = msgspec.json.Decoder()
-
-
-def roots() -> list[Path]:
-    """``$DROID_SESSIONS_DIR`` split on commas (blank parts dropped), else
-    ``~/.factory/sessions``. A missing directory is simply not scanned."""
-    raw = os.environ.get(ENV)
-    if raw is not None:
-        out: list[Path] = []
-        for part in raw.split(","):
-            part = part.strip()
-            if part and Path(part).expanduser() not in out:
-                out.append(Path(part).expanduser())
-        return out
-    return [Path.home() / ".factory" / "sessions"]
 
 
 # --- ccusage's rules, one function each (parser.rs)

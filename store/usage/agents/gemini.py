@@ -61,7 +61,6 @@ records count once. Nothing here writes Gemini CLI's files.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +69,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent, WholeFileAgent
+from tokentop.store.usage.agents.paths import (
+    gemini_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 from tokentop.store.usage.timefmt import parse_ts
@@ -91,16 +93,6 @@ PRIME_BLOCK = 1 << 18  # beyond: read backwards this much at a time for the last
 # Lines worth decoding in a .jsonl: usage, or state a later usage line needs.
 _MARKERS = (b'"tokens"', b'"stats"', b'"model"', b'"sessionId"', b'"session_id"',
             b'"projectHash"')
-
-
-def roots() -> list[Path]:
-    """``$GEMINI_DATA_DIR`` (comma-separated, blanks ignored) when set, else
-    ``~/.gemini/tmp`` (ccusage's ``paths.rs``; set but blank: no directory, as there)."""
-    raw = os.environ.get(ENV)
-    if raw is not None:
-        return list(dict.fromkeys(Path(p.strip()).expanduser()
-                                  for p in raw.split(",") if p.strip()))
-    return [Path.home() / ".gemini" / "tmp"]
 
 
 class _Line(msgspec.Struct):

@@ -56,7 +56,6 @@ changes. One without the columns ccusage selects (Goose before schema v6 had no
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -67,6 +66,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import DatabaseAgent
+from tokentop.store.usage.agents.paths import (
+    goose_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
@@ -78,29 +80,6 @@ COLUMNS = ("id", "model_config_json", "provider_name", "created_at", "total_toke
            "input_tokens", "output_tokens", "accumulated_total_tokens",
            "accumulated_input_tokens", "accumulated_output_tokens")
 _UPDATED = "CAST(strftime('%s', updated_at) AS INTEGER)"
-
-
-def roots() -> list[Path]:
-    """The candidate databases (the runner reads those that exist), each once."""
-    root = os.environ.get(ENV, "").strip()
-    if root:
-        candidates = [Path(root).expanduser() / "data" / "sessions" / DB_NAME]
-    else:
-        home = Path.home()
-        candidates = [home / ".local/share/goose/sessions" / DB_NAME,
-                      home / "Library/Application Support/goose/sessions" / DB_NAME,
-                      home / ".local/share/Block/goose/sessions" / DB_NAME]
-    out: list[Path] = []
-    seen: set[Path] = set()
-    for path in candidates:
-        try:
-            real = path.resolve()
-        except OSError:
-            real = path
-        if real not in seen:
-            seen.add(real)
-            out.append(path)
-    return out
 
 
 def _tokens(value: Any) -> int | None:

@@ -47,7 +47,6 @@ WAL's size and mtime); one row per session keeps that small. Hermes also keeps
 from __future__ import annotations
 
 import math
-import os
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -55,6 +54,9 @@ from pathlib import Path
 from typing import Any
 
 from tokentop.store.usage.agents.base import DatabaseAgent
+from tokentop.store.usage.agents.paths import (
+    hermes_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
@@ -63,19 +65,6 @@ ENV = "HERMES_HOME"
 COLUMNS = ("id", "model", "billing_provider", "started_at", "message_count", "input_tokens",
            "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
            "estimated_cost_usd", "actual_cost_usd")
-
-
-def roots() -> list[Path]:
-    raw = os.environ.get(ENV)
-    if raw is not None:
-        homes = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-    else:
-        homes = [Path.home() / ".hermes"]
-    out: list[Path] = []
-    for home in homes:
-        if home / "state.db" not in out:
-            out.append(home / "state.db")
-    return out
 
 
 def _count(value: Any) -> int:

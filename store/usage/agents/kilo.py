@@ -40,25 +40,21 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from tokentop.store.usage.agents.base import DatabaseAgent, xdg_data_home
+from tokentop.store.usage.agents.base import DatabaseAgent
 from tokentop.store.usage.agents.opencode import (
     Message,
     at_ms,
     build_request,
-    data_dirs,
     read_messages,
     text,
     usage_of,
 )
+from tokentop.store.usage.agents.paths import kilo_db_roots
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import IngestRequest, SourceChannel
 
 SYSTEM = "kilo"
 ENV = ("KILO_DATA_DIR", "XDG_DATA_HOME")
-
-
-def kilo_dirs() -> list[Path]:
-    return data_dirs("KILO_DATA_DIR", xdg_data_home() / "kilo")
 
 
 def created_ms(n: int | None) -> int | None:
@@ -93,6 +89,6 @@ def read_kilo_db(conn: sqlite3.Connection, path: Path, watermark: int,
 
 AGENT = DatabaseAgent(
     name="kilo", system=SYSTEM, label="Kilo", env=ENV,
-    roots=lambda: [d / "kilo.db" for d in kilo_dirs()],
+    roots=kilo_db_roots,
     read=read_kilo_db,
 )

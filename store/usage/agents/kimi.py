@@ -52,7 +52,6 @@ directory too, so it counts a fork's copied steps once more per fork.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +60,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
+from tokentop.store.usage.agents.paths import (
+    kimi_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventStatus, EventType, IngestRequest, SourceChannel
 
@@ -68,22 +70,6 @@ SYSTEM = "kimi_cli"
 DEFAULT_MODEL = "kimi-for-coding"
 PROVIDER = "moonshot"
 WIRE = "wire.jsonl"
-
-
-def share_dirs() -> list[Path]:
-    """``$KIMI_DATA_DIR`` (comma-separated), else ``$KIMI_SHARE_DIR`` or ``~/.kimi``, and
-    Kimi Code's ``~/.kimi-code``."""
-    raw = os.environ.get("KIMI_DATA_DIR", "")
-    if raw.strip():
-        dirs = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-        return list(dict.fromkeys(dirs))
-    share = os.environ.get("KIMI_SHARE_DIR", "").strip()
-    kimi = Path(share).expanduser() if share else Path.home() / ".kimi"
-    return list(dict.fromkeys([kimi, Path.home() / ".kimi-code"]))
-
-
-def roots() -> list[Path]:
-    return [d / "sessions" for d in share_dirs()]
 
 
 class _Record(msgspec.Struct, rename="camel"):

@@ -43,7 +43,6 @@ knows it, and the agent is in ``agent_name``).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -53,6 +52,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
+from tokentop.store.usage.agents.paths import (
+    openclaw_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 
@@ -62,30 +64,6 @@ HOMES = (".openclaw", ".clawdbot", ".moltbot", ".moldbot")
 _MARKERS = (b'"model_change"', b'"model-snapshot"', b'"usage"')
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _decoder = msgspec.json.Decoder()
-
-
-def base_roots() -> list[Path]:
-    """The OpenClaw roots, as ccusage finds them."""
-    raw = os.environ.get(ENV, "")
-    if raw.strip():
-        out: list[Path] = []
-        for part in raw.split(","):
-            if part.strip() and Path(part.strip()).expanduser() not in out:
-                out.append(Path(part.strip()).expanduser())
-        return out
-    return [Path.home() / h for h in HOMES]
-
-
-def roots() -> list[Path]:
-    """Each root's ``agents/<id>/sessions`` directories that exist."""
-    out: list[Path] = []
-    for root in base_roots():
-        try:
-            agents = sorted(p for p in (root / "agents").iterdir() if p.is_dir())
-        except OSError:
-            continue
-        out.extend(a / "sessions" for a in agents if (a / "sessions").is_dir())
-    return out
 
 
 def is_session_file(name: str) -> bool:

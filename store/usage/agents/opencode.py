@@ -65,7 +65,6 @@ older or foreign schema) is read by ``rowid`` alone.
 from __future__ import annotations
 
 import math
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -76,9 +75,16 @@ from typing import Annotated, Any
 
 import msgspec
 
-from tokentop.store.usage.agents.base import DatabaseAgent, WholeFileAgent, xdg_data_home
+from tokentop.store.usage.agents.base import DatabaseAgent, WholeFileAgent
+from tokentop.store.usage.agents.paths import (
+    opencode_data_dirs,
+    opencode_db_roots,
+    opencode_file_roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
+
+data_dirs = opencode_data_dirs  # ccusage's directory rule (tests use it by this name)
 
 SYSTEM = "opencode"
 ENV = ("OPENCODE_DATA_DIR", "XDG_DATA_HOME")
@@ -90,46 +96,6 @@ LAG_S = 30  # re-read rows updated this long before the mark (late commits)
 
 
 # --- where
-
-
-def data_dirs(variable: str, default: Path) -> list[Path]:
-    """ccusage's rule: ``$variable`` split on commas (each ``~``-expanded) when set, else
-    ``default``. Directories that do not exist are kept: the runner finds nothing there
-    and the empty Usage screen can name them."""
-    raw = os.environ.get(variable)
-    if raw is not None and raw.strip():
-        dirs: list[Path] = []
-        for part in raw.split(","):
-            part = part.strip()
-            if part and Path(part).expanduser() not in dirs:
-                dirs.append(Path(part).expanduser())
-        return dirs
-    return [default]
-
-
-def opencode_dirs() -> list[Path]:
-    return data_dirs("OPENCODE_DATA_DIR", xdg_data_home() / "opencode")
-
-
-def _is_channel_db(name: str) -> bool:
-    if not (name.startswith("opencode-") and name.endswith(".db")):
-        return False
-    middle = name[len("opencode-"):-len(".db")]
-    return all(c.isascii() and (c.isalnum() or c in "_-") for c in middle)
-
-
-def opencode_db(directory: Path) -> Path:
-    """``opencode.db``, else the first ``opencode-<channel>.db`` (ccusage's ``db_path``);
-    ``opencode.db`` when there is neither (the runner skips a missing file)."""
-    default = directory / "opencode.db"
-    if default.is_file():
-        return default
-    try:
-        channels = sorted(e.path for e in os.scandir(directory)
-                          if _is_channel_db(e.name) and e.is_file())
-    except OSError:
-        return default
-    return Path(channels[0]) if channels else default
 
 
 # --- the message JSON (only what usage needs; everything is optional)
@@ -423,12 +389,12 @@ def parse_message_file(path: Path, data: bytes, counts: Counts) -> Iterable[Inge
 
 OPENCODE_DB = DatabaseAgent(
     name="opencode", system=SYSTEM, label="OpenCode", env=ENV,
-    roots=lambda: [opencode_db(d) for d in opencode_dirs()],
+    roots=opencode_db_roots,
     read=read_opencode_db,
 )
 OPENCODE_FILES = WholeFileAgent(
     name="opencode", system=SYSTEM, label="OpenCode", env=ENV,
-    roots=lambda: [d / "storage" / "message" for d in opencode_dirs()],
+    roots=opencode_file_roots,
     patterns=("*.json",), parse=parse_message_file,
 )
 AGENTS = (OPENCODE_DB, OPENCODE_FILES)

@@ -45,7 +45,6 @@ machine: tokentop finds the parent beside the branch) and for a v1 ``branchedFro
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,25 +54,15 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
+from tokentop.store.usage.agents.paths import (
+    pi_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventStatus, EventType, IngestRequest, SourceChannel
 from tokentop.store.usage.timefmt import parse_ts
 
 SYSTEM = "pi"
 ARTIFACTS = "subagent-artifacts"
-
-
-def roots() -> list[Path]:
-    """``$PI_AGENT_DIR`` (comma-separated sessions dirs), else
-    ``$PI_CODING_AGENT_DIR/sessions``, else ``~/.pi/agent/sessions``."""
-    raw = os.environ.get("PI_AGENT_DIR", "")
-    if raw.strip():
-        dirs = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
-        return list(dict.fromkeys(dirs))
-    agent_dir = os.environ.get("PI_CODING_AGENT_DIR", "").strip()
-    if agent_dir:
-        return [Path(agent_dir).expanduser() / "sessions"]
-    return [Path.home() / ".pi" / "agent" / "sessions"]
 
 
 class _Cost(msgspec.Struct):

@@ -53,7 +53,6 @@ project directory's name. Nothing here writes Qwen Code's files.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +61,9 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
+from tokentop.store.usage.agents.paths import (
+    qwen_roots as roots,
+)
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
 from tokentop.store.usage.timefmt import parse_ts
@@ -72,21 +74,6 @@ LABEL = "Qwen Code"
 ENV = "QWEN_DATA_DIR"
 DEFAULT_MODEL = "unknown"
 MARKER = b'"usageMetadata"'
-
-
-def data_dirs() -> list[Path]:
-    """``$QWEN_DATA_DIR`` (comma-separated, blanks ignored) when set, else ``~/.qwen``
-    (ccusage's ``paths.rs``; set but blank: no directory, as there)."""
-    raw = os.environ.get(ENV)
-    if raw is not None:
-        return list(dict.fromkeys(Path(p.strip()).expanduser()
-                                  for p in raw.split(",") if p.strip()))
-    return [Path.home() / ".qwen"]
-
-
-def roots() -> list[Path]:
-    """The ``projects`` directory of each data directory: all ccusage reads."""
-    return [d / "projects" for d in data_dirs()]
 
 
 class _Record(msgspec.Struct):
