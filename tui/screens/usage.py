@@ -288,7 +288,7 @@ class UsageScreen(Screen[None]):
                 line.append("  ·  ", style="dim")
             line.append("fast mode ", style="dim")
             line.append(fmt.count(t.fast_messages))
-            line.append(" messages (priced at the fast multiplier)", style="dim")
+            line.append(" messages", style="dim")
         return line
 
     def _show_scope(self) -> None:
