@@ -266,3 +266,41 @@ def test_every_registered_agent_is_what_its_collector_says() -> None:
                          check=True).stdout
     assert out.strip() == str(["tokentop.store.usage.agents.base",
                                "tokentop.store.usage.agents.paths"])
+
+
+def test_watch_sees_a_new_row_of_an_agent_database(tmp_path: Path) -> None:
+    """A database agent is watched through its directory: a committed row arrives
+    without waiting for anything but the change event."""
+    (tmp_path / "db").mkdir()
+    db = sqlite3.connect(tmp_path / "db" / "toy.db")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE message (id TEXT, n INTEGER)")
+    db.execute("INSERT INTO message VALUES ('d1', 3)")
+    db.commit()
+    stop = threading.Event()
+    seen: list[int] = []
+    got = threading.Condition()
+
+    def on_change(report) -> None:  # type: ignore[no-untyped-def]
+        with got:
+            seen.append(report.ingest.inserted)
+            got.notify_all()
+
+    store = UsageStore.open(tmp_path / "usage.db")
+    t = threading.Thread(target=watch, args=(lambda: store, stop, on_change), kwargs=dict(
+        claude_roots=[], codex_dir=tmp_path / "x", hook_spool=tmp_path / "y",
+        agents=agents(tmp_path)[2:], debounce_ms=50))
+    t.start()
+    try:
+        with got:
+            assert got.wait_for(lambda: sum(seen) >= 1, timeout=10)
+        db.execute("INSERT INTO message VALUES ('d2', 4)")
+        db.commit()
+        with got:
+            assert got.wait_for(lambda: sum(seen) >= 2, timeout=10)
+    finally:
+        stop.set()
+        t.join(timeout=10)
+        store.close()
+        db.close()
+    assert not t.is_alive()
