@@ -49,7 +49,6 @@ for the other agents whose ccusage total counts it, so totals and cost agree.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +57,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import WholeFileAgent
+from tokentop.store.usage.agents.fields import rfc3339, text_field
 from tokentop.store.usage.agents.paths import (
     codebuff_roots as roots,
 )
@@ -76,13 +76,6 @@ _decoder = msgspec.json.Decoder()
 def _obj(record: Any, key: str) -> dict[str, Any] | None:
     value = record.get(key) if isinstance(record, dict) else None
     return value if isinstance(value, dict) else None
-
-
-def _str(record: Any, key: str) -> str | None:
-    value = record.get(key) if isinstance(record, dict) else None
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
 
 
 def _u64(value: Any) -> int:
@@ -153,7 +146,7 @@ def parse_usage(value: Any) -> Usage:
         else:
             u.extra += missing
     u.credits = _number(value, "credits")
-    u.model = _str(value, "model")
+    u.model = text_field(value, "model")
     return u
 
 
@@ -166,7 +159,7 @@ def _run_state_usage(metadata: dict[str, Any]) -> Usage | None:
         return None
     usage, found = Usage(), False
     for item in reversed(node):
-        if not isinstance(item, dict) or _str(item, "role") != "assistant":
+        if not isinstance(item, dict) or text_field(item, "role") != "assistant":
             continue
         options = _obj(item, "providerOptions")
         if options is None:
@@ -176,7 +169,7 @@ def _run_state_usage(metadata: dict[str, Any]) -> Usage | None:
         codebuff = _obj(options, "codebuff")
         if codebuff is not None:
             entry.fill(parse_usage(codebuff.get("usage")))
-            entry.model = _str(codebuff, "model") or entry.model
+            entry.model = text_field(codebuff, "model") or entry.model
         if entry.signal() or entry.model is not None:
             found = True
         usage.fill(entry)
@@ -188,7 +181,7 @@ def message_usage(message: dict[str, Any]) -> Usage:
     u = Usage()
     metadata = _obj(message, "metadata")
     if metadata is not None:
-        u.model = _str(metadata, "model")
+        u.model = text_field(metadata, "model")
         u.fill(parse_usage(metadata.get("usage")))
         u.fill(parse_usage((_obj(metadata, "codebuff") or {}).get("usage")))
         if (run := _run_state_usage(metadata)) is not None:
@@ -199,23 +192,12 @@ def message_usage(message: dict[str, Any]) -> Usage:
     return u
 
 
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)\Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _parse_ts(text: str) -> datetime | None:
-    """ccusage's ``parse_ts_timestamp`` shapes, else None."""
-    if not _TS.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def _time_value(value: Any) -> datetime | None:
     if isinstance(value, str):
-        return _parse_ts(value)
+        return rfc3339(value)
     if type(value) is int:
         ms = value * 1000 if value < 10_000_000_000 else value
         return _EPOCH + timedelta(milliseconds=ms) if ms > 0 else None
@@ -227,7 +209,7 @@ def chat_id_time(chat_id: str) -> datetime | None:
     date, sep, clock = chat_id.partition("T")
     if not sep:
         return None
-    return _parse_ts(f"{date}T{clock.replace('-', ':', 2)}")
+    return rfc3339(f"{date}T{clock.replace('-', ':', 2)}")
 
 
 def context(path: Path) -> tuple[str, str, str]:
@@ -273,7 +255,7 @@ def parse(path: Path, data: bytes, counts: Counts) -> Iterable[IngestRequest]:
     for n, message in enumerate(messages):
         if not isinstance(message, dict):
             continue
-        if (_str(message, "variant") or _str(message, "role")) not in ("ai", "agent",
+        if (text_field(message, "variant") or text_field(message, "role")) not in ("ai", "agent",
                                                                          "assistant"):
             continue
         u = message_usage(message)
@@ -290,7 +272,7 @@ def parse(path: Path, data: bytes, counts: Counts) -> Iterable[IngestRequest]:
                 file_time = _EPOCH + timedelta(milliseconds=ms)
             when = file_time
         model = u.model or DEFAULT_MODEL
-        mid = _str(message, "id")
+        mid = text_field(message, "id")
         counts.usage_lines += 1
         out.append(IngestRequest(
             source_system=SYSTEM, source_channel=SourceChannel.JSONL, agent_name=SYSTEM,

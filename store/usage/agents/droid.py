@@ -68,6 +68,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import WholeFileAgent
+from tokentop.store.usage.agents.fields import rfc3339
 from tokentop.store.usage.agents.paths import (
     droid_roots as roots,
 )
@@ -165,18 +166,9 @@ def sidecar_model(settings: Path) -> str | None:
     return None
 
 
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)\Z")
-
-
-def parse_timestamp(text: str | None) -> datetime | None:
-    """An aware time when ``text`` has one of the shapes ccusage's
-    ``parse_ts_timestamp`` accepts, else None (then the file's mtime dates it)."""
-    if text is None or not _TS.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+# An aware time when the text has one of ccusage's ``parse_ts_timestamp`` shapes, else
+# None (then the file's mtime dates the session).
+parse_timestamp = rfc3339
 
 
 def tokens(usage: Any) -> tuple[int, int, int, int, int] | None:

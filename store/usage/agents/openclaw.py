@@ -43,7 +43,6 @@ knows it, and the agent is in ``agent_name``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +51,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
+from tokentop.store.usage.agents.fields import rfc3339, text_field
 from tokentop.store.usage.agents.paths import (
     openclaw_roots as roots,
 )
@@ -81,30 +81,15 @@ def session_of(name: str) -> str:
     return name[:i] if i > 0 else name
 
 
-def _str(record: Any, key: str) -> str | None:
-    value = record.get(key) if isinstance(record, dict) else None
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
 def _u64(value: Any) -> int:
     return value if type(value) is int and value >= 0 else 0
-
-
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)\Z")
 
 
 def _time(value: Any) -> datetime | None:
     """An integer is epoch milliseconds; text one of ccusage's RFC 3339 shapes."""
     if type(value) is int:
         return _EPOCH + timedelta(milliseconds=value)
-    if isinstance(value, str) and _TS.match(value):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            return None
-    return None
+    return rfc3339(value) if isinstance(value, str) else None
 
 
 def _model_change(record: dict[str, Any]) -> bool:
@@ -147,8 +132,8 @@ class Parser(LineParser):
             return None
         if _model_change(record):
             source = record.get("data") if isinstance(record.get("data"), dict) else record
-            self.model = _str(source, "modelId") or _str(source, "model") or self.model
-            self.provider = _str(source, "provider") or self.provider
+            self.model = text_field(source, "modelId") or text_field(source, "model") or self.model
+            self.provider = text_field(source, "provider") or self.provider
             return None
         return record
 
@@ -196,13 +181,14 @@ class Parser(LineParser):
         # the message's timestamp when it has the key (even unreadable), else the line's
         when = _time(message.get("timestamp") if "timestamp" in message
                      else record.get("timestamp")) or self.mtime()
-        model = _str(message, "modelId") or _str(message, "model") or self.model or "unknown"
-        provider = _str(message, "provider") or self.provider
+        model = (text_field(message, "modelId") or text_field(message, "model") or self.model
+                 or "unknown")
+        provider = text_field(message, "provider") or self.provider
         cost_doc = usage.get("cost")
         total = cost_doc.get("total") if isinstance(cost_doc, dict) else None
         cost = float(total) if isinstance(total, (int, float)) \
             and not isinstance(total, bool) else None
-        rid = _str(record, "id")
+        rid = text_field(record, "id")
         if rid is None:  # ccusage's entry_id: the line's content
             stamp = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
             rid = ":".join(str(x) for x in (stamp, model, i, o, cw, cr, extra, cost))
