@@ -16,12 +16,11 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from test_ccusage_parity import run_json
 
 from tokentop.store.usage.agents import gemini
 from tokentop.store.usage.collect import collect_once
@@ -193,11 +192,6 @@ def test_where_gemini_keeps_its_chats(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 # --- parity with the pinned ccusage
 
-
-def run_json(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{cmd[:3]} failed ({done.returncode}): {done.stderr[-2000:]}"
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

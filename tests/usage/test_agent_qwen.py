@@ -20,12 +20,11 @@ import dataclasses
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from test_ccusage_parity import run_json
 
 from tokentop.store.usage.agents import qwen
 from tokentop.store.usage.collect import collect_once
@@ -181,11 +180,6 @@ def test_each_token_once(usage: tuple[int, ...], want: tuple[int, int, int]) -> 
 
 # --- parity with the pinned ccusage
 
-
-def run_json(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"{cmd[:3]} failed ({done.returncode}): {done.stderr[-2000:]}"
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
