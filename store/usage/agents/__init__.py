@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokentop.store.usage.agents import gemini, kilo, opencode, qwen
+from tokentop.store.usage.agents.amp import AMP
 from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.codebuff import CODEBUFF
 from tokentop.store.usage.agents.droid import DROID
@@ -30,6 +31,7 @@ AGENTS: tuple[Agent, ...] = (
     CODEBUFF,
     HERMES,
     OPENCLAW,
+    AMP,
 )
 
 
