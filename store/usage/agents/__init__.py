@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokentop.store.usage.agents import gemini, kilo, opencode, qwen
+from tokentop.store.usage.agents import copilot, gemini, kilo, opencode, qwen
 from tokentop.store.usage.agents.amp import AMP
 from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.codebuff import CODEBUFF
@@ -32,6 +32,7 @@ AGENTS: tuple[Agent, ...] = (
     HERMES,
     OPENCLAW,
     AMP,
+    *copilot.AGENTS,
 )
 
 
