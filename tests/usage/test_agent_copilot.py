@@ -24,8 +24,7 @@ from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "copilot"
-TOKEN_KEYS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens",
-              "totalTokens")
+TOKEN_KEYS = ("inputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens")
 RESUMED = "7e1f0c2a-4b3d-4e5f-8a9b-0c1d2e3f4a5b"
 DUPE_MTIME = 1775952000  # 2026-04-12T00:00:00Z: ccusage's dupe test has no span times
 
@@ -104,7 +103,9 @@ def test_shutdown_growth_and_otel_calls(home: Path, tmp_path: Path) -> None:
     # conv-covered is in both logs: its shutdown counts, its span does not
     assert [k for k, v in got.items() if v[1] == "conv-covered"] == [
         "conv-covered:cc-2:claude-sonnet-4"]
-    assert len(got) == 9
+    # a total beyond the parts (reasoning not among them): 50 extra output
+    assert got["otel:trace-x:span-x"][4:] == (100, 50 + 50, 30, 0, 0)
+    assert len(got) == 10
 
 
 def test_a_second_run_reads_nothing_and_a_new_shutdown_counts_its_growth(
@@ -131,7 +132,7 @@ def test_an_otel_copy_counts_once(home: Path, tmp_path: Path) -> None:
         collect(store, tmp_path, otel=[home / "otel", extra])
         n = store.conn.execute("SELECT COUNT(*) FROM usage_events WHERE message_id LIKE"
                                " 'otel:trace-%:span-%'").fetchone()[0]
-    assert n == 2  # trace-1 and trace-2, once each; trace-3 is conv-covered's
+    assert n == 3  # trace-1, trace-2 (copied) and trace-x, once each; not conv-covered
 
 
 def test_nothing_is_written_to_copilots_files(home: Path, tmp_path: Path) -> None:
@@ -166,6 +167,9 @@ def test_parity_tokens_per_day(both: tuple[dict, dict]) -> None:
     for day, a in ours.items():
         b = theirs[day]
         assert {k: a[k] for k in TOKEN_KEYS} == {k: b[k] for k in TOKEN_KEYS}, day
+        # the extra of a total beyond the parts: in ccusage's total and cost, not its
+        # outputTokens; in tokentop's output_tokens
+        assert a["outputTokens"] == b["outputTokens"] + (50 if day == "2026-04-12" else 0)
         assert sorted(a["modelsUsed"]) == sorted(b["modelsUsed"]), day
 
 
