@@ -180,7 +180,8 @@ class Collector:
         dirs = [*self.claude_dirs, self.codex_dir, self.hook_spool]
         for agent in self.agents:
             for root in agent.roots():
-                dirs.append(root.parent if kind_of(agent) == "database" else root)
+                dirs.append(root.parent if kind_of(agent) == "database" or root.is_file()
+                            else root)
         return list(dict.fromkeys(d for d in dirs if d.is_dir()))
 
     def _under(self, path: Path, dirs: Sequence[Path]) -> bool:
@@ -259,13 +260,16 @@ class Collector:
                 dbs = [r for r in dbs if r in only or Path(f"{r}-wal") in only]
             return [str(r) for r in dbs]
         patterns = agent.patterns  # type: ignore[union-attr]
+        # A root that is a file is read as it is, whatever its name (a path the user
+        # named, e.g. COPILOT_OTEL_FILE_EXPORTER_PATH); directories are searched.
+        files = {r for r in roots if r.is_file()}
         if only is None:
-            found: set[str] = set()
+            found: set[str] = {str(r) for r in files}
             for pattern in patterns:
-                found.update(find_files(roots, pattern))
+                found.update(find_files([r for r in roots if r not in files], pattern))
             return sorted(found)
-        return sorted(str(p) for p in only
-                      if self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns))
+        return sorted(str(p) for p in only if p in files or (
+            self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns)))
 
     def _agent_plan(self, agent: Agent | AgentRef, store: Store, only: set[Path] | None,
                     ) -> tuple[int, list[tuple[FileTask, int]]]:

@@ -89,6 +89,13 @@ AGENTS: tuple[AgentRef, ...] = (
          "database", (), "hermes:HERMES"),
     _ref("openclaw", "openclaw", "OpenClaw", ("OPENCLAW_DIR",), paths.openclaw_roots,
          "lines", ("*",), "openclaw:OPENCLAW"),
+    _ref("amp", "amp", "Amp", ("AMP_DATA_DIR",), paths.amp_roots, "whole", ("*.json",),
+         "amp:AMP"),
+    _ref("copilot", "copilot_cli", "GitHub Copilot CLI", ("COPILOT_HOME",),
+         paths.copilot_session_roots, "lines", ("events.jsonl",), "copilot:COPILOT_SESSIONS"),
+    _ref("copilot", "copilot_cli", "GitHub Copilot CLI",
+         ("COPILOT_HOME", "COPILOT_OTEL_FILE_EXPORTER_PATH"), paths.copilot_otel_roots,
+         "whole", ("*.jsonl",), "copilot:COPILOT_OTEL"),
 )
 
 

@@ -215,3 +215,38 @@ def opencode_file_roots() -> list[Path]:
 
 def kilo_db_roots() -> list[Path]:
     return [d / "kilo.db" for d in kilo_dirs()]
+
+
+def amp_roots() -> list[Path]:
+    """``<dir>/threads`` for each directory of ``$AMP_DATA_DIR`` (comma-separated,
+    blanks dropped, each once), else ``~/.local/share/amp/threads`` (the home, not
+    ``XDG_DATA_HOME``: ccusage's rule)."""
+    raw = os.environ.get("AMP_DATA_DIR")
+    if raw is not None:
+        bases = [Path(p.strip()).expanduser() for p in raw.split(",") if p.strip()]
+    else:
+        bases = [Path.home() / ".local" / "share" / "amp"]
+    return list(dict.fromkeys(b / "threads" for b in bases))
+
+
+def copilot_home() -> Path:
+    raw = os.environ.get("COPILOT_HOME", "").strip()
+    return Path(raw).expanduser() if raw else Path.home() / ".copilot"
+
+
+def copilot_session_roots() -> list[Path]:
+    return [copilot_home() / "session-state"]
+
+
+def copilot_exporter_path() -> Path | None:
+    raw = os.environ.get("COPILOT_OTEL_FILE_EXPORTER_PATH", "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def copilot_otel_roots() -> list[Path]:
+    """``<home>/otel``, and the exporter file itself (a file root is read as it is)."""
+    out = [copilot_home() / "otel"]
+    exporter = copilot_exporter_path()
+    if exporter is not None and exporter not in out:
+        out.append(exporter)
+    return out
