@@ -180,9 +180,10 @@ class Collector:
         dirs = [*self.claude_dirs, self.codex_dir, self.hook_spool]
         for agent in self.agents:
             for root in agent.roots():
-                dirs.append(root.parent if kind_of(agent) == "database" or root.is_file()
-                            else root)
-        return list(dict.fromkeys(d for d in dirs if d.is_dir()))
+                # a database is watched through its directory (its -wal changes first);
+                # a file root is watched itself, never its parent (which may be $HOME)
+                dirs.append(root.parent if kind_of(agent) == "database" else root)
+        return list(dict.fromkeys(d for d in dirs if d.exists()))
 
     def _under(self, path: Path, dirs: Sequence[Path]) -> bool:
         return any(path.is_relative_to(d) for d in dirs)
