@@ -13,6 +13,7 @@ from tokentop.store.usage.agents.base import Agent
 from tokentop.store.usage.agents.codebuff import CODEBUFF
 from tokentop.store.usage.agents.droid import DROID
 from tokentop.store.usage.agents.goose import GOOSE
+from tokentop.store.usage.agents.grok import GROK
 from tokentop.store.usage.agents.hermes import HERMES
 from tokentop.store.usage.agents.kimi import KIMI
 from tokentop.store.usage.agents.openclaw import OPENCLAW
@@ -30,6 +31,7 @@ AGENTS: tuple[Agent, ...] = (
     CODEBUFF,
     HERMES,
     OPENCLAW,
+    GROK,
 )
 
 
