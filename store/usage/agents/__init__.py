@@ -18,6 +18,7 @@ from tokentop.store.usage.agents.hermes import HERMES
 from tokentop.store.usage.agents.kimi import KIMI
 from tokentop.store.usage.agents.openclaw import OPENCLAW
 from tokentop.store.usage.agents.pi import PI
+from tokentop.store.usage.agents.zcode import ZCODE
 
 AGENTS: tuple[Agent, ...] = (
     *gemini.AGENTS,
@@ -32,6 +33,7 @@ AGENTS: tuple[Agent, ...] = (
     HERMES,
     OPENCLAW,
     GROK,
+    ZCODE,
 )
 
 
