@@ -96,6 +96,10 @@ AGENTS: tuple[AgentRef, ...] = (
     _ref("copilot", "copilot_cli", "GitHub Copilot CLI",
          ("COPILOT_HOME", "COPILOT_OTEL_FILE_EXPORTER_PATH"), paths.copilot_otel_roots,
          "whole", ("*.jsonl",), "copilot:COPILOT_OTEL"),
+    _ref("grok", "grok", "Grok Build CLI", ("GROK_HOME",), paths.grok_roots, "lines",
+         ("updates.jsonl",), "grok:GROK"),
+    _ref("zcode", "zcode", "ZCode", ("ZCODE_HOME",), paths.zcode_roots, "database", (),
+         "zcode:ZCODE"),
 )
 
 

@@ -250,3 +250,25 @@ def copilot_otel_roots() -> list[Path]:
     if exporter is not None and exporter not in out:
         out.append(exporter)
     return out
+
+
+def grok_home() -> Path:
+    """``$GROK_HOME`` (one directory: ccusage 20.0.24 ignores a list), else ``~/.grok``."""
+    raw = os.environ.get("GROK_HOME", "").strip()
+    return Path(raw).expanduser() if raw else Path.home() / ".grok"
+
+
+def grok_roots() -> list[Path]:
+    return [grok_home() / "sessions"]
+
+
+def zcode_homes() -> list[Path]:
+    raw = os.environ.get("ZCODE_HOME")
+    if raw is not None and raw.strip():
+        return list(dict.fromkeys(Path(p.strip()).expanduser()
+                                  for p in raw.split(",") if p.strip()))
+    return [Path.home() / ".zcode"]
+
+
+def zcode_roots() -> list[Path]:
+    return [h / "cli" / "db" / "db.sqlite" for h in zcode_homes()]
