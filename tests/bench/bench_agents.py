@@ -109,7 +109,9 @@ class Wrote:
 
 @dataclass(frozen=True)
 class Gen:
-    """One agent's generator. ``kind`` "file" shares the byte budget, "db" the rows."""
+    """One agent's generator. ``kind`` "file" (JSONL appended) shares the byte budget,
+    "whole" (a JSON document per session, rewritten) makes ``--whole-sessions`` sessions,
+    "db" shares the rows."""
 
     kind: str
     env: Callable[[Path], dict[str, str]]  # the variables pointing the agent at ``base``
@@ -340,6 +342,95 @@ def kimi_line(n: int, t: datetime) -> str:
     return dumps(_kimi_status(t, f"chatcmpl-bench-{n}-{uuid.uuid4().hex[:8]}", n))
 
 
+# --- whole-file agents: one JSON document per session, rewritten in place ---------------
+
+Docs = tuple[list[tuple[str, str]], int]
+
+
+def _whole_agent(write_session: Callable[[random.Random, datetime, int], Docs],
+                 ) -> Callable[[Path, int, random.Random, int], Wrote]:
+    """A builder of ``budget`` sessions from ``write_session(rng, start, n) -> ([(relative
+    path, text)], usage records)`` (the first file is the usage document)."""
+
+    def build(base: Path, budget: int, rng: random.Random, days: int) -> Wrote:
+        w = Wrote()
+        for n in range(budget):
+            docs, records = write_session(rng, session_start(rng, days), n)
+            for rel, text in docs:
+                path = base / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                data = text.encode()
+                path.write_bytes(data)
+                w.files += 1
+                w.bytes += len(data)
+            w.messages += records
+            w.state["last"] = base / docs[0][0]
+            w.state["start"] = n
+        return w
+
+    return build
+
+
+# droid: tests/usage/fixtures/droid/sessions/-home-u-work-api/0f6f1f7e-....settings.json and
+# its .jsonl (one cumulative total per session, rewritten as the session goes on)
+def _droid_settings(t: datetime, n: int, grow: int = 0) -> str:
+    return json.dumps({
+        "assistantActiveTimeMs": 1725575, "model": "custom:Claude-Opus-4.5-Thinking-[Anthropic]-0",
+        "reasoningEffort": "high", "interactionMode": "auto", "autonomyLevel": "medium",
+        "autonomyMode": "auto-medium", "tags": [{"name": "exec"}], "providerLock": "anthropic",
+        "providerLockTimestamp": iso_ms(t), "apiProviderLock": "anthropic",
+        "tokenUsage": {"inputTokens": 286905 + n % 5000 + grow * 1000,
+                       "outputTokens": 32652 + grow * 100, "cacheCreationTokens": 120400,
+                       "cacheReadTokens": 10505600 + grow * 5000, "thinkingTokens": 10176}},
+        separators=(",", ":"))
+
+
+def droid_session(rng: random.Random, start: datetime, n: int) -> Docs:
+    sid = str(uuid.UUID(int=rng.getrandbits(128)))
+    p = rng.randrange(12)
+    return [(f"-home-u-work-p{p}/{sid}.settings.json", _droid_settings(start, n)),
+            (f"-home-u-work-p{p}/{sid}.jsonl",
+             dumps({"type": "session_start", "id": sid, "title": "fix the flaky test",
+                    "owner": "u", "version": 2, "cwd": f"/home/u/work/p{p}"}))], 1
+
+
+def droid_append(base: Path, wrote: Wrote, n: int) -> None:
+    """One more message in the last session: its cumulative total grows (rewritten)."""
+    path = Path(wrote.state["last"])
+    start = datetime.fromisoformat(json.loads(path.read_bytes())["providerLockTimestamp"])
+    path.write_text(_droid_settings(start, wrote.state["start"], grow=n + 1))
+
+
+# codebuff: tests/usage/fixtures/codebuff/manicode/projects/web-app/chats/<time>/chat-messages.json
+def _codebuff_ai(mid: str, t: datetime, n: int) -> dict:
+    return {"id": mid, "variant": "ai", "content": "Sure.", "timestamp": iso_ms(t),
+            "blocks": [], "credits": 3.5,
+            "metadata": {"model": "claude-sonnet-4-5-20250929",
+                         "usage": {"inputTokens": 2400 + n % 900, "outputTokens": 800,
+                                   "cacheCreationInputTokens": 12000,
+                                   "cacheReadInputTokens": 30000}}}
+
+
+def codebuff_session(rng: random.Random, start: datetime, n: int) -> Docs:
+    msgs, t = [], start
+    for i in range(rng.randint(5, 30)):
+        t += timedelta(seconds=rng.randint(5, 90))
+        msgs.append({"id": f"u-{n}-{i}", "variant": "user", "content": filler(rng, 100, 1500),
+                     "timestamp": iso_ms(t), "blocks": []})
+        msgs.append(_codebuff_ai(f"m-{n}-{i}-{rng.getrandbits(32):08x}", t, i))
+    chat = f"{start:%Y-%m-%dT%H-%M-%S}.{n % 1000:03d}Z"
+    return [(f"projects/p{rng.randrange(12)}/chats/{chat}/chat-messages.json",
+             json.dumps(msgs, indent=1))], len(msgs) // 2
+
+
+def codebuff_append(base: Path, wrote: Wrote, n: int) -> None:
+    path = Path(wrote.state["last"])
+    msgs = json.loads(path.read_bytes())
+    msgs.append(_codebuff_ai(f"m-bench-{n}-{uuid.uuid4().hex[:8]}",
+                             datetime.now(UTC) - timedelta(seconds=5), n))
+    path.write_text(json.dumps(msgs, indent=1))
+
+
 # --- database agents ----------------------------------------------------------------------
 
 def _sql(agent: str, name: str) -> str:
@@ -496,6 +587,14 @@ GENERATORS: dict[str, tuple[Gen, float]] = {
     "openclaw": (Gen("file", lambda b: {"OPENCLAW_DIR": str(b / "openclaw")},
                      lambda b, n, r, d: _lines_agent(openclaw_session)(b / "openclaw", n, r, d),
                      _append_line(pi_line)), 1.0),
+    "droid": (Gen("whole", lambda b: {"DROID_SESSIONS_DIR": str(b / "droid" / "sessions")},
+                  lambda b, n, r, d: _whole_agent(droid_session)(b / "droid" / "sessions",
+                                                                 n, r, d),
+                  droid_append), 1.0),
+    "codebuff": (Gen("whole", lambda b: {"CODEBUFF_DATA_DIR": str(b / "codebuff" / "manicode")},
+                     lambda b, n, r, d: _whole_agent(codebuff_session)(
+                         b / "codebuff" / "manicode", n, r, d),
+                     codebuff_append), 1.0),
     "opencode": (Gen("db", lambda b: {"OPENCODE_DATA_DIR": str(b / "opencode")},
                      lambda b, n, r, d: _opencode_like("opencode", "opencode.db")(
                          b / "opencode", n, r, d),
@@ -599,6 +698,8 @@ def main() -> int:
                     help="MB across the file agents (default 1024)")
     ap.add_argument("--db-rows", type=int, default=200_000,
                     help="rows across the SQLite agents (default 200,000)")
+    ap.add_argument("--whole-sessions", type=int, default=2000,
+                    help="sessions per whole-file agent (droid, codebuff; default 2,000)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--appends", type=int, default=5, help="warm runs (default 5)")
     ap.add_argument("--quick", action="store_true", help="20 MB, 5,000 rows, 3 appends")
@@ -607,7 +708,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     if args.quick:
-        args.file_mb, args.db_rows, args.appends = 20.0, 5000, 3
+        args.file_mb, args.db_rows, args.whole_sessions, args.appends = 20.0, 5000, 100, 3
 
     known = agent_names()
     names = [n for n in known if n in GENERATORS]
@@ -634,14 +735,17 @@ def main() -> int:
         for i, name in enumerate(names):
             gen, w = GENERATORS[name]
             budget = (int(args.file_mb * 1e6 / len(files)) if gen.kind == "file"
+                      else args.whole_sessions if gen.kind == "whole"
                       else max(1, round(args.db_rows * w / weight)))
             wrote[name] = gen.build(home, budget, random.Random(100 + i), args.days)
             x = wrote[name]
             print(f"  {name:<9} {gen.kind:<4} {x.files:>6} files {x.bytes / 1e6:>8.1f} MB "
                   f"{x.messages:>9,} usage records")
-        fbytes = sum(wrote[n].bytes for n in files)
+        wholes = [n for n in names if GENERATORS[n][0].kind == "whole"]
+        fbytes = sum(wrote[n].bytes for n in files + wholes)
         drows = sum(wrote[n].messages for n in dbs)
-        print(f"home: {fbytes / 1e6:.0f} MB across {len(files)} file agents, {drows:,} rows "
+        print(f"home: {fbytes / 1e6:.0f} MB across {len(files) + len(wholes)} file agents "
+              f"({len(wholes)} of them whole JSON documents), {drows:,} rows "
               f"across {len(dbs)} SQLite agents ({time.perf_counter() - t0:.1f} s to write)")
 
         env = environment(tmp, home, names)
