@@ -622,10 +622,12 @@ def every_variable() -> set[str]:
     return {v for a in AGENTS for v in a.env}
 
 
-def environment(tmp: Path, home: Path, names: list[str]) -> dict[str, str]:
+def environment(tmp: Path, home: Path, names: list[str], pycache: Path) -> dict[str, str]:
     """Both tools see only the generated home: an empty HOME, no user variables, each
     generated agent's variables pointing into ``home``."""
-    drop = every_variable() | {"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"}
+    tmp.mkdir(parents=True, exist_ok=True)
+    drop = every_variable() | {"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME",
+                               "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in os.environ.items()
            if k not in drop and not k.startswith(("CLAUDE_", "CODEX_", "CCUSAGE"))}
     (tmp / "home").mkdir(exist_ok=True)
@@ -634,7 +636,11 @@ def environment(tmp: Path, home: Path, names: list[str]) -> dict[str, str]:
     env.update(HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(tmp / "no-claude"),
                CODEX_HOME=str(tmp / "no-codex"), XDG_STATE_HOME=str(tmp / "state"),
                XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "xdg-data"),
-               TZ="UTC", NO_COLOR="1")
+               TZ="UTC", NO_COLOR="1",
+               # bytecode cached as an installed tokentop has it (a session that sets
+               # PYTHONDONTWRITEBYTECODE would otherwise compile ~70 modules per run,
+               # ~100 ms), kept beside the data, not in the tree
+               PYTHONPYCACHEPREFIX=str(pycache))
     for name in names:
         env.update(GENERATORS[name][0].env(home))
     return env
@@ -748,7 +754,16 @@ def main() -> int:
               f"({len(wholes)} of them whole JSON documents), {drows:,} rows "
               f"across {len(dbs)} SQLite agents ({time.perf_counter() - t0:.1f} s to write)")
 
-        env = environment(tmp, home, names)
+        env = environment(tmp, home, names, tmp / "pycache")
+        empty_env = environment(tmp / "empty", tmp / "empty" / "agents", names, tmp / "pycache")
+        empty_cmd = tokentop_cmd("daily", "--json", "--timezone", "UTC", "--store",
+                                 str(tmp / "empty" / "usage.db"))
+        run(empty_cmd, empty_env, ROOT)  # writes the bytecode cache, as an install has it
+        floor_ms = [run(empty_cmd, empty_env, ROOT)[0] for _ in range(3)]
+        print(f"tokentop report over an empty home (the floor: interpreter, imports, store): "
+              f"median {statistics.median(floor_ms):.0f} ms")
+        results.append(("report daily --json over an empty home (median of 3)",
+                        statistics.median(floor_ms), None, "ms"))
         store = tmp / "usage.db"
         cmd = tokentop_cmd("daily", "--json", "--timezone", "UTC", "--store", str(store))
         cold_ms, cold_rss, doc = run(cmd, env, ROOT)
@@ -790,6 +805,8 @@ def main() -> int:
 
         quiet_ms = [run(cmd, env, ROOT)[0] for _ in range(3)]
         print(f"tokentop report, nothing new: median {statistics.median(quiet_ms):.0f} ms")
+        results.append(("report daily --json, nothing new (median of 3)",
+                        statistics.median(quiet_ms), None, "ms"))
         times = []
         for n in range(args.appends):
             for name in names:
