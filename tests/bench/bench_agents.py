@@ -20,23 +20,32 @@ generator is skipped and named; a new agent is one entry in ``GENERATORS`` (a fu
 writing its data under the home and returning what it wrote, and an ``append`` that
 adds one message) plus its variables in ``Gen.env``.
 
-What it measures, each a fresh process as a user runs it:
+What it measures, each a fresh process as a user runs it (bytecode cached under the
+temporary directory, as an installed tokentop has it, even when the calling shell sets
+``PYTHONDONTWRITEBYTECODE``):
 
+- floor: ``tokentop report daily --json`` over an empty home (interpreter, imports, an
+  empty store), median of 3: what any report costs before there is data;
 - cold: ``tokentop report daily --json`` into a fresh store (``--store``; the report
   collects everything first), wall time and peak RSS (``ru_maxrss`` of the child from
   ``os.wait4``);
 - ccusage: the pinned ccusage 20.0.24 (``tests/support/install_ccusage.sh``),
-  ``ccusage daily --json --offline --timezone UTC`` (every agent it detects) with the
-  same variables and an empty ``HOME``, right after tokentop's cold run (same warm page
+  ``ccusage daily --json --offline --timezone UTC --by-agent`` (every agent it detects;
+  ``--by-agent`` only adds a per-agent grouping of what it loaded) with the same
+  variables and an empty ``HOME``, right after tokentop's cold run (same warm page
   cache); wall, peak RSS (the Node wrapper or the native binary, whichever is larger),
-  the ratio of the walls and both tools' total tokens (reported, not asserted: the
-  parity tests own the numbers, and ccusage counts some copies twice by design);
+  the ratio of the walls, and per agent: the records generated, tokentop's events and
+  tokens (read from its store) and ccusage's tokens (reported, not asserted: the parity
+  tests own the numbers, and ccusage counts some copies twice by design, e.g. Qwen's
+  cached tokens); an agent with no event in tokentop's store fails the run;
+- nothing new: the report again with nothing appended, median of 3;
 - warm: ``--appends`` times, one new message appended to every agent (a line to a
   session file, a row to each database), then ``tokentop report daily --json`` (it
   collects the new messages incrementally), checked to have grown. Target (issue 14):
   median <= 300 ms.
 
-Exit status 1 if the warm target is missed or a tool fails.
+Exit status 1 if the warm target is missed, an agent yields no event, or a tool fails.
+Timings on the shared 2-core machine are noisy: compare runs of the same build.
 """
 
 from __future__ import annotations
