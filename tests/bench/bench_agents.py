@@ -351,6 +351,67 @@ def kimi_line(n: int, t: datetime) -> str:
     return dumps(_kimi_status(t, f"chatcmpl-bench-{n}-{uuid.uuid4().hex[:8]}", n))
 
 
+# copilot: tests/usage/fixtures/copilot/home/session-state/<id>/events.jsonl (on main with
+# the Copilot collector): session.start, user messages and tool runs, and per process a
+# session.shutdown whose modelMetrics are running totals per model (a resume appends another)
+def _copilot_event(kind: str, data: dict, t: datetime, eid: str, parent: str | None) -> str:
+    return dumps({"type": kind, "data": data, "id": eid, "timestamp": iso_ms(t),
+                  "parentId": parent})
+
+
+def _copilot_metrics(k: int) -> dict:
+    """Running totals after ``k`` requests of one process history."""
+    return {"claude-sonnet-4.5": {"requests": {"count": k, "cost": 1}, "usage": {
+        "inputTokens": 41250 * k, "outputTokens": 1830 * k, "cacheReadTokens": 30720 * k,
+        "cacheWriteTokens": 6144 * k, "reasoningTokens": 412 * k}}}
+
+
+def copilot_session(rng: random.Random, start: datetime, turns: int) -> tuple[str, str, int]:
+    sid = str(uuid.UUID(int=rng.getrandbits(128)))
+    cwd = f"/home/u/work/p{rng.randrange(12)}"
+    out = [_copilot_event("session.start", {
+        "sessionId": sid, "version": 1, "producer": "copilot-agent", "copilotVersion": "1.0.54",
+        "startTime": iso_ms(start), "context": {"cwd": cwd, "gitRoot": cwd, "branch": "main"},
+        "alreadyInUse": False}, start, f"{sid[:8]}-e0", None)]
+    t, parent, done, shutdowns = start, f"{sid[:8]}-e0", 0, 0
+    for i in range(turns):
+        t += timedelta(seconds=rng.randint(5, 90))
+        out.append(_copilot_event("user.message", {"messageId": f"u{i}",
+                                                   "content": filler(rng, 100, 800)},
+                                  t, f"{sid[:8]}-u{i}", parent))
+        out.append(_copilot_event("tool.execution_start", {
+            "toolCallId": f"call-{i}", "toolName": "bash",
+            "arguments": {"command": filler(rng)}}, t, f"{sid[:8]}-x{i}", f"{sid[:8]}-u{i}"))
+        parent, done = f"{sid[:8]}-x{i}", done + 1
+        if i % 8 == 7 or i == turns - 1:  # a process ends: its totals so far
+            out.append(_copilot_event("session.shutdown", {
+                "shutdownType": "routine", "totalPremiumRequests": done,
+                "modelMetrics": _copilot_metrics(done), "currentModel": "claude-sonnet-4.5"},
+                t, f"{sid[:8]}-s{i}", parent))
+            shutdowns += 1
+            if i != turns - 1:
+                t += timedelta(minutes=rng.randint(1, 120))
+                out.append(_copilot_event("session.resume", {"resumeTime": iso_ms(t)},
+                                          t, f"{sid[:8]}-r{i}", f"{sid[:8]}-s{i}"))
+    return f"session-state/{sid}/events.jsonl", "".join(out), shutdowns
+
+
+def copilot_append(base: Path, wrote: Wrote, n: int) -> None:
+    """One more process (one more request) in the last session: a shutdown whose totals
+    grew by one request."""
+    path = Path(wrote.state["last"])
+    done = 0
+    for line in path.read_text().splitlines():
+        if '"session.shutdown"' in line:
+            done = json.loads(line)["data"]["totalPremiumRequests"]
+    t = datetime.now(UTC) - timedelta(seconds=5)
+    with path.open("a") as f:
+        f.write(_copilot_event("session.shutdown", {
+            "shutdownType": "routine", "totalPremiumRequests": done + 1,
+            "modelMetrics": _copilot_metrics(done + 1), "currentModel": "claude-sonnet-4.5"},
+            t, f"bench-shutdown-{n}-{uuid.uuid4().hex[:8]}", None))
+
+
 # --- whole-file agents: one JSON document per session, rewritten in place ---------------
 
 Docs = tuple[list[tuple[str, str]], int]
@@ -438,6 +499,50 @@ def codebuff_append(base: Path, wrote: Wrote, n: int) -> None:
     msgs.append(_codebuff_ai(f"m-bench-{n}-{uuid.uuid4().hex[:8]}",
                              datetime.now(UTC) - timedelta(seconds=5), n))
     path.write_text(json.dumps(msgs, indent=1))
+
+
+# amp: tests/usage/fixtures/amp/data/threads/T-9a8b7c6d-....json (on main with the Amp
+# collector): a thread's messages with usage and its usageLedger (what counts when present)
+def _amp_pair(i: int, t: datetime, ledger_id: str) -> tuple[dict, dict]:
+    usage = {"model": "claude-sonnet-4-20250514", "inputTokens": 12 + i,
+             "outputTokens": 300 + i % 500, "cacheCreationInputTokens": 1500,
+             "cacheReadInputTokens": 9000}
+    msg = {"role": "assistant", "messageId": 2 * i + 1, "usage": usage}
+    event = {"id": ledger_id, "timestamp": iso_ms(t), "model": usage["model"], "credits": 3.5,
+             "tokens": {"input": usage["inputTokens"], "output": usage["outputTokens"]},
+             "operationType": "inference", "fromMessageId": 2 * i, "toMessageId": 2 * i + 1}
+    return msg, event
+
+
+def _amp_thread(tid: str, created: datetime, msgs: list, events: list) -> str:
+    return json.dumps({"v": 57, "id": tid, "created": int(created.timestamp() * 1000),
+                       "messages": msgs, "usageLedger": {"events": events}})
+
+
+def amp_session(rng: random.Random, start: datetime, n: int) -> Docs:
+    tid = f"T-{uuid.UUID(int=rng.getrandbits(128))}"
+    msgs: list = []
+    events: list = []
+    t = start
+    for i in range(rng.randint(5, 30)):
+        t += timedelta(seconds=rng.randint(5, 90))
+        msgs.append({"role": "user", "messageId": 2 * i,
+                     "content": [{"type": "text", "text": filler(rng, 100, 1500)}]})
+        msg, event = _amp_pair(i, t, f"{tid[2:10]}-led-{i}")
+        msgs.append(msg)
+        events.append(event)
+    return [(f"threads/{tid}.json", _amp_thread(tid, start, msgs, events))], len(events)
+
+
+def amp_append(base: Path, wrote: Wrote, n: int) -> None:
+    path = Path(wrote.state["last"])
+    doc = json.loads(path.read_bytes())
+    i = len(doc["usageLedger"]["events"]) + n
+    msg, event = _amp_pair(i, datetime.now(UTC) - timedelta(seconds=5),
+                           f"bench-led-{n}-{uuid.uuid4().hex[:8]}")
+    doc["messages"].append(msg)
+    doc["usageLedger"]["events"].append(event)
+    path.write_text(json.dumps(doc))
 
 
 # --- database agents ----------------------------------------------------------------------
@@ -604,6 +709,12 @@ GENERATORS: dict[str, tuple[Gen, float]] = {
                      lambda b, n, r, d: _whole_agent(codebuff_session)(
                          b / "codebuff" / "manicode", n, r, d),
                      codebuff_append), 1.0),
+    "copilot": (Gen("file", lambda b: {"COPILOT_HOME": str(b / "copilot")},
+                    lambda b, n, r, d: _lines_agent(copilot_session)(b / "copilot", n, r, d),
+                    copilot_append), 1.0),
+    "amp": (Gen("whole", lambda b: {"AMP_DATA_DIR": str(b / "amp")},
+                lambda b, n, r, d: _whole_agent(amp_session)(b / "amp", n, r, d),
+                amp_append), 1.0),
     "opencode": (Gen("db", lambda b: {"OPENCODE_DATA_DIR": str(b / "opencode")},
                      lambda b, n, r, d: _opencode_like("opencode", "opencode.db")(
                          b / "opencode", n, r, d),
