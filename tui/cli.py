@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import ClassVar
 
 import click
 
@@ -18,11 +19,38 @@ from tokentop.tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_di
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class _LazyGroup(click.Group):
+    """Subcommands imported when named: ``tokentop report`` does not pay for the
+    trace store, the event stream and the rest (~100 ms of imports). ``--help`` lists
+    them all, and only then imports each."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {  # name -> (module, attribute)
+        "ingest": ("ingest", "ingest"), "report": ("report", "report"),
+        "agents": ("agents", "agents"), "pricing": ("pricing", "pricing"),
+        "db": ("db", "db"), "events": ("events", "events"), "traces": ("traces", "traces"),
+        "access": ("access", "access"), "inventory": ("files", "inventory"),
+        "wipe": ("files", "wipe"), "logs": ("gridlogs", "logs"),
+        "spans": ("gridlogs", "spans"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            import importlib
+
+            module, attr = self.LAZY[cmd_name]
+            found = importlib.import_module(f"tokentop.tui.commands.{module}")
+            self.add_command(getattr(found, attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 def _check_dir(path: str | None) -> None:
     telemetry_dir(path, "metrics directory")
 
 
-@click.group(invoke_without_command=True, context_settings=CONTEXT)
+@click.group(cls=_LazyGroup, invoke_without_command=True, context_settings=CONTEXT)
 @click.option("--demo", is_flag=True, help="Run on built-in demo data that keeps changing.")
 @click.option(
     "--metrics-dir",
@@ -114,25 +142,6 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
     click.echo(json.dumps(doc, separators=(",", ":")))
 
 
-def _register() -> None:
-    """Subcommands live in tui/commands, one module each (none imports Textual)."""
-    from tokentop.tui.commands.access import access
-    from tokentop.tui.commands.agents import agents
-    from tokentop.tui.commands.db import db
-    from tokentop.tui.commands.events import events
-    from tokentop.tui.commands.files import inventory, wipe
-    from tokentop.tui.commands.gridlogs import logs, spans
-    from tokentop.tui.commands.ingest import ingest
-    from tokentop.tui.commands.pricing import pricing
-    from tokentop.tui.commands.report import report
-    from tokentop.tui.commands.traces import traces
-
-    for command in (ingest, report, agents, pricing, db, events, traces, access, inventory,
-                    wipe, logs, spans):
-        main.add_command(command)
-
-
-_register()
 
 if __name__ == "__main__":
     main()

@@ -66,7 +66,11 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, dict]:
 
 
 def environment(tmp: Path, claude: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "XDG_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CLAUDE_", "CODEX_", "XDG_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    # As an installed tokentop runs: with its bytecode cached (a development shell with
+    # PYTHONDONTWRITEBYTECODE would compile ~70 modules on every run, ~100 ms).
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     (tmp / "home").mkdir(exist_ok=True)
     env.update(HOME=str(tmp / "home"), CLAUDE_CONFIG_DIR=str(claude),
                CODEX_HOME=str(tmp / "codex"), XDG_STATE_HOME=str(tmp / "state"))
