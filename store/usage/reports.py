@@ -38,9 +38,11 @@ from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.rollup import MODEL_EXPR
 from tokentop.store.usage.schema import (
+    SCHEMA_VERSION,
     has_tokentop_columns,
     missing_tokentop_columns,
     rollup_basis,
+    version,
 )
 from tokentop.store.usage.semantics import COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQL, calc_sql
 from tokentop.store.usage.timefmt import bound, parse_ts
@@ -339,7 +341,7 @@ def _rolled_sql(opts: ReportOptions) -> tuple[str, list[Any]]:
 
 def _rollup_current(conn: sqlite3.Connection) -> bool:
     """Whether the store's rollup is tokentop's and built with today's price basis."""
-    return (rollup.available(conn)
+    return (rollup.available(conn) and version(conn) >= SCHEMA_VERSION
             and rollup_basis(conn) == rollup.basis(PriceTable.load().tier_threshold))
 
 
