@@ -250,13 +250,16 @@ class Deltas:
     coarser grains are summed from those when the batch is written.
     """
 
-    __slots__ = ("contexts", "removed", "removed_sessions", "rows", "sessions", "threshold")
+    __slots__ = ("contexts", "removed_sessions", "rows", "sessions", "taken", "threshold")
 
     def __init__(self, threshold: int, contexts: tuple[int, ...] | None = None) -> None:
         self.threshold = threshold
         self.contexts = table_contexts() if contexts is None else contexts
         self.rows: dict[Key, list] = {}
-        self.removed: set[Key] = set()
+        # (key, occurred_at) of events taken out; one put back at the same key and time
+        # cancels it, so an event replaced in place (a running total that grew) costs
+        # no recomputation of first/last from the events
+        self.taken: dict[tuple[Key, str], int] = {}
         self.sessions: dict[tuple[str, str, str], int] = {}
         self.removed_sessions: set[tuple[str, str, str]] = set()
 
@@ -297,12 +300,20 @@ class Deltas:
         acc[10] += sign * cw1h
         acc[11] += sign * max(cw1h - t, 0)
         if sign > 0:
+            back = self.taken.get((key, occurred))
+            if back:
+                self.taken[(key, occurred)] = back - 1
             if occurred < acc[12]:
                 acc[12] = occurred
             if occurred > acc[13]:
                 acc[13] = occurred
         else:
-            self.removed.add(key)
+            self.taken[(key, occurred)] = self.taken.get((key, occurred), 0) + 1
+
+    @property
+    def removed(self) -> set[Key]:
+        """Keys an event left for good (not put back at the same time)."""
+        return {key for (key, _), n in self.taken.items() if n > 0}
 
     def remove(self, row: list | tuple) -> None:
         self.add(row, -1)

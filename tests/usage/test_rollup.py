@@ -242,3 +242,24 @@ def _approx_equal(a: object, b: object) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return a == pytest.approx(b, rel=1e-9, abs=1e-12)
     return a == b
+
+
+def test_a_running_total_replaced_in_place_keeps_first_and_last_without_a_rescan(
+        store: UsageStore) -> None:
+    """Droid, Goose and Hermes rewrite one event per session as its total grows: the
+    same key and time come back, so the rollup needs no first/last recomputed from the
+    events (a scan of the hour and day per replaced event)."""
+    def total(n: int) -> IngestRequest:
+        return IngestRequest(source_system="droid", source_channel="jsonl",
+                             occurred_at=T0 + timedelta(hours=2), message_id="droid:s1",
+                             session_id="s1", model_raw="claude-sonnet-4-5",
+                             input_tokens=n, output_tokens=10)
+
+    store.ingest([total(100)])
+    spans: list[str] = []
+    store.conn.set_trace_callback(lambda sql: spans.append(sql) if "first_at = (" in sql
+                                  else None)
+    res = store.ingest([total(500)])
+    store.conn.set_trace_callback(None)
+    assert res.enriched == 1 and spans == []
+    assert table(store.conn) == rebuilt(store.conn)
