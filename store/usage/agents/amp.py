@@ -53,15 +53,15 @@ directories is counted once (ccusage counts each copy).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from tokentop.store.usage.agents.base import WholeFileAgent
+from tokentop.store.usage.agents.fields import as_u64, clean_string, rfc3339
 from tokentop.store.usage.agents.paths import amp_roots as roots
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
@@ -70,27 +70,13 @@ SYSTEM = "amp"
 ENV = "AMP_DATA_DIR"
 
 _decoder = msgspec.json.Decoder()
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)\Z")
 
 
-def _u64(value: Any) -> int:
-    """serde_json's ``as_u64``: a non-negative integer, else 0."""
-    return value if type(value) is int and value >= 0 else 0
+_u64 = as_u64
+_string = clean_string
 
 
-def _string(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def _when(text: str | None) -> datetime | None:
-    if text is None or not _TS.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+_when = rfc3339
 
 
 def _get(obj: Any, key: str) -> Any:

@@ -65,7 +65,6 @@ killed, counts in ccusage through its spans and not in tokentop).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +73,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.usage.agents.base import LineParser, LinesAgent, WholeFileAgent
+from tokentop.store.usage.agents.fields import as_u64, clean_string, rfc3339
 from tokentop.store.usage.agents.paths import copilot_home
 from tokentop.store.usage.agents.paths import copilot_otel_roots as otel_roots
 from tokentop.store.usage.agents.paths import copilot_session_roots as session_roots
@@ -85,31 +85,17 @@ HOME_ENV = "COPILOT_HOME"
 OTEL_ENV = "COPILOT_OTEL_FILE_EXPORTER_PATH"
 
 _decoder = msgspec.json.Decoder()
-_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?(Z|[+-]\d\d:\d\d)\Z")
 
 
-def _u64(value: Any) -> int:
-    """serde_json's ``as_u64``: a non-negative integer, else 0."""
-    return value if type(value) is int and value >= 0 else 0
-
-
-def _string(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
+_u64 = as_u64
+_string = clean_string
 
 
 def _get(obj: Any, key: str) -> Any:
     return obj.get(key) if isinstance(obj, dict) else None
 
 
-def _when(text: str | None) -> datetime | None:
-    if text is None or not _TS.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+_when = rfc3339
 
 
 def _from_ms(ms: int) -> datetime:

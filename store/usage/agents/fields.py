@@ -28,3 +28,15 @@ def text_field(record: Any, key: str) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def as_u64(value: object) -> int:
+    """serde_json's ``as_u64``: a non-negative integer, else 0 (booleans are not)."""
+    return value if type(value) is int and value >= 0 else 0
+
+
+def clean_string(value: object) -> str | None:
+    """A non-blank string, trimmed; else None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
