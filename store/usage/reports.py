@@ -38,6 +38,7 @@ from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.rollup import MODEL_EXPR
 from tokentop.store.usage.schema import (
+    DETAILS_PREDICATE,
     SCHEMA_VERSION,
     has_tokentop_columns,
     missing_tokentop_columns,
@@ -430,7 +431,7 @@ _DETAILS_SQL = """
            SUM(COALESCE(tokentop_web_fetch_requests, 0)),
            json_group_array(DISTINCT tokentop_service_tier),
            json_group_array(DISTINCT tokentop_inference_geo)
-    FROM usage_events WHERE {where} GROUP BY 1
+    FROM usage_events WHERE {where} AND """ + DETAILS_PREDICATE + """ GROUP BY 1
 """
 
 

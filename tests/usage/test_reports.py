@@ -408,3 +408,16 @@ def test_every_agent_is_a_source(tmp_path: Path) -> None:
     gemini = reports.daily(conn, utc(source="gemini"))["totals"]["inputTokens"]
     assert gemini == 500
     assert reports.daily(conn, utc(source="pi"))["totals"]["inputTokens"] == 0
+
+
+def test_the_claude_details_read_only_the_rows_that_carry_them(tmp_path: Path) -> None:
+    """The JSON's ``tokentop`` section reads through a partial index of the rows with
+    Claude Code 2.1's fields, not every event of every agent."""
+    from tokentop.store.usage import schema
+    from tokentop.store.usage.db import UsageStore
+
+    with UsageStore.open(tmp_path / "u.db") as store:
+        where, args = reports._where(utc())
+        plan = " ".join(str(r[3]) for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN " + reports._DETAILS_SQL.format(key="1", where=where), args))
+        assert schema.DETAILS_INDEX in plan
