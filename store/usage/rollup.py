@@ -36,6 +36,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tokentop.store.pricing import PriceTable
 from tokentop.store.usage.costing import FAST_SUFFIX  # fast-mode sums are kept apart
 from tokentop.store.usage.semantics import (
     COUNTED_SQL,
@@ -76,8 +77,6 @@ def event_expr(key: str, contexts: tuple[int, ...]) -> str:
 
 def table_contexts() -> tuple[int, ...]:
     """The long-context thresholds of the price table in force."""
-    from tokentop.store.pricing import PriceTable
-
     return PriceTable.load().context_thresholds
 
 

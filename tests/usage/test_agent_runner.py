@@ -178,12 +178,6 @@ def test_watch_sees_a_new_line_of_an_agent(tmp_path: Path) -> None:
     assert not t.is_alive()
 
 
-@pytest.mark.parametrize("name", ["claude", "codex", "all"])
-def test_report_sources_include_the_classic_two(name: str) -> None:
-    from tokentop.store.usage.reports import SOURCES
-    assert name in SOURCES
-
-
 def test_a_parser_that_fails_on_a_line_skips_that_line_only(tmp_path: Path) -> None:
     class Fussy(Lines):
         def feed(self, line: bytes) -> Iterable[IngestRequest]:

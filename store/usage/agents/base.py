@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,18 +36,20 @@ from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import IngestRequest
 
 
-class LineParser:
-    """Turns one file's lines into requests; one instance per file and pass."""
+class LineParser(ABC):
+    """Turns one file's lines into requests; one instance per file and pass. Each
+    line agent subclasses it with its format's ``feed``."""
 
     def __init__(self, path: Path, counts: Counts) -> None:
         self.path = path
         self.counts = counts
 
-    def prime(self, offset: int) -> None:
+    def prime(self, offset: int) -> None:  # noqa: B027 (a stateless format needs none)
         """Reading resumes at ``offset``: rebuild any state the lines before it set."""
 
+    @abstractmethod
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
-        raise NotImplementedError
+        """The requests this line carries (none for most lines)."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,14 @@ class Agent:
 
 @dataclass(frozen=True)
 class LinesAgent(Agent):
-    patterns: tuple[str, ...] = ("*.jsonl",)  # file names, one "*" each, under roots
-    parser: Callable[[Path, Counts], LineParser] = LineParser
+    patterns: tuple[str, ...]  # file names, one "*" each, under roots
+    parser: Callable[[Path, Counts], LineParser]
 
 
 @dataclass(frozen=True)
 class WholeFileAgent(Agent):
-    patterns: tuple[str, ...] = ("*.json",)
-    parse: Callable[[Path, bytes, Counts], Iterable[IngestRequest]] = lambda p, d, c: ()
+    patterns: tuple[str, ...]
+    parse: Callable[[Path, bytes, Counts], Iterable[IngestRequest]]
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class DatabaseAgent(Agent):
     """``roots`` are the database files themselves."""
 
     read: Callable[[sqlite3.Connection, Path, int, Counts],
-                   tuple[Sequence[IngestRequest], int]] = lambda conn, p, w, c: ((), w)
+                   tuple[Sequence[IngestRequest], int]]
 
 
 def env_dir(variable: str, default: Path) -> Path:
