@@ -44,6 +44,7 @@ from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.dedup import copy_rank
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
+from tokentop.store.usage.rowmarks import RowMark, RowMarks
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -51,9 +52,11 @@ Progress = Callable[[int, int], None]
 
 class Store(Protocol):
     def ingest(
-        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = ()
+        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = (),
+        marks: Sequence[RowMark] = (),
     ) -> IngestResult: ...
     def load_offsets(self, collector: str) -> dict[str, FileOffset]: ...
+    def load_row_marks(self, collector: str, path: str) -> dict[str, int]: ...
     def maybe_checkpoint(self) -> bool: ...
 
 
@@ -115,6 +118,7 @@ class _Sink:
         self.sidechain: list[bool] = []
         self.by_message: dict[str, int] = {}
         self.offsets: dict[str, FileOffset] = {}
+        self.marks: list[RowMark] = []
 
     def add_claude(self, req: IngestRequest, side: bool) -> None:
         mid = req.message_id
@@ -140,17 +144,21 @@ class _Sink:
     def offset(self, off: FileOffset) -> None:
         self.offsets[f"{off.collector}\0{off.path}"] = off
 
+    def row_marks(self, marks: Sequence[RowMark]) -> None:
+        self.marks.extend(marks)
+
     def maybe_flush(self) -> None:
         if len(self.requests) >= BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.requests and not self.offsets:
+        if not self.requests and not self.offsets and not self.marks:
             return
-        result = self.store.ingest(self.requests, list(self.offsets.values()))
+        result = self.store.ingest(self.requests, list(self.offsets.values()), self.marks)
         self.report.ingest.add(result)
         self.report.batches += 1
         self.requests, self.sidechain, self.by_message, self.offsets = [], [], {}, {}
+        self.marks = []
         self.store.maybe_checkpoint()
 
 
@@ -291,11 +299,13 @@ class Collector:
             prev = stored.get(name)
             if prev is not None and prev.inode == st_ino and bytes(prev.head) == head:
                 continue
-            # a database resumes at its watermark (0: from the start); a file is read whole
-            # (a database replaced under the same name, e.g. restored, starts over)
-            mark_at = (prev.offset if prev is not None and prev.inode == st_ino
-                       and kind_of(agent) == "database" else 0)
-            tasks.append((FileTask(Path(name), 0, size, st_ino, False), mark_at))
+            # a database resumes at its watermark (0: from the start) and with the row
+            # marks of the last read; a file is read whole (a database replaced under the
+            # same name, e.g. restored, starts over)
+            resumed = (prev is not None and prev.inode == st_ino
+                       and kind_of(agent) == "database")
+            mark_at = prev.offset if resumed and prev is not None else 0
+            tasks.append((FileTask(Path(name), 0, size, st_ino, resumed), mark_at))
         return len(files), tasks
 
     def _agent_task(self, ref: Agent | AgentRef, task: FileTask, watermark: int,
@@ -309,16 +319,19 @@ class Collector:
             return
         st_ino, size, head = mark
         if isinstance(agent, DatabaseAgent):
+            marks = RowMarks(sink.store.load_row_marks(agent.collector, str(task.path))
+                             if task.resumed else None)
             try:
                 conn = open_read_only(task.path)
                 try:
-                    requests, watermark = agent.read(conn, task.path, watermark, counts)
+                    requests, watermark = agent.read(conn, task.path, watermark, counts, marks)
                 finally:
                     conn.close()
             except Exception as exc:  # locked, corrupt, or a schema we do not know
                 counts.skip(f"database unreadable ({type(exc).__name__})")
                 return
             offset = watermark
+            sink.row_marks(marks.stored(agent.collector, str(task.path)))
         else:
             assert isinstance(agent, WholeFileAgent)
             try:

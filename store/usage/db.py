@@ -37,6 +37,7 @@ from tokentop.store.usage.ownership import (
     read_only_uri,
 )
 from tokentop.store.usage.paths import default_db_path
+from tokentop.store.usage.rowmarks import RowMark
 
 BUSY_TIMEOUT_MS = 5000
 GROUP_COMMIT_S = 1.0  # the longest a collector's batches wait to be committed together
@@ -150,7 +151,8 @@ class UsageStore:
     # -- writing -------------------------------------------------------------------
 
     def ingest(
-        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = ()
+        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = (),
+        marks: Sequence[RowMark] = (),
     ) -> IngestResult:
         """Store a batch and the collector offsets that produced it, in ONE transaction.
 
@@ -161,7 +163,7 @@ class UsageStore:
         """
         if self.read_only:
             raise UsageStoreError(f"opened read-only: {self.path}")
-        if not requests and not offsets:
+        if not requests and not offsets and not marks:
             return IngestResult()
         conn = self.conn
         if not conn.in_transaction:
@@ -171,7 +173,7 @@ class UsageStore:
                 raise UsageStoreError(describe(exc, self.path)) from None
             self._began = time.monotonic()
         try:
-            result = ingest_batch(conn, requests, offsets)
+            result = ingest_batch(conn, requests, offsets, marks=marks)
             if self._group_delay is None or (
                 time.monotonic() - self._began >= self._group_delay
             ):
@@ -238,6 +240,19 @@ class UsageStore:
                              head=bytes(head or b""))
             for path, inode, offset, head in rows
         }
+
+    def load_row_marks(self, collector: str, path: str) -> dict[str, int]:
+        """The row digests ``collector`` stored for the database at ``path``
+        (``tokentop.store.usage.rowmarks``)."""
+        try:
+            rows = self.conn.execute(
+                "SELECT row_key, mark FROM tokentop_row_marks WHERE collector = ? AND path = ?",
+                (collector, path)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}  # a foreign database, or one an older tokentop made, read-only
+            raise UsageStoreError(describe(exc, self.path)) from None
+        return dict(rows)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database and truncate it to zero bytes."""

@@ -48,6 +48,7 @@ from tokentop.store.usage.model import (
     IngestResult,
 )
 from tokentop.store.usage.rollup import Deltas
+from tokentop.store.usage.rowmarks import RowMark
 from tokentop.store.usage.timefmt import format_ts
 
 COLUMNS = (
@@ -102,6 +103,10 @@ UPSERT_OFFSET_SQL = (
 INSERT_LIMIT_SQL = (
     "INSERT OR REPLACE INTO usage_limit_snapshots (event_id, occurred_at, provider_id,"
     " account_id, snapshot) VALUES (?, ?, ?, ?, ?)"
+)
+UPSERT_ROW_MARK_SQL = (
+    "INSERT OR REPLACE INTO tokentop_row_marks (collector, path, row_key, mark)"
+    " VALUES (?, ?, ?, ?)"
 )
 LOOKUP_CHUNK = 500
 PAYLOAD_LIMIT = 2048
@@ -342,8 +347,10 @@ def ingest_batch(
     requests: Sequence[IngestRequest],
     offsets: Sequence[FileOffset] = (),
     now: datetime | None = None,
+    marks: Sequence[RowMark] = (),
 ) -> IngestResult:
-    """Store one batch on ``conn``, inside a transaction the caller opened."""
+    """Store one batch on ``conn``, inside a transaction the caller opened, with the
+    offsets and row marks (``tokentop.store.usage.rowmarks``) of what produced it."""
     result = IngestResult()
     rejected = result.rejected
     groups: dict[tuple[str, str, str], _Group] = {}
@@ -462,4 +469,7 @@ def ingest_batch(
             [(o.collector, o.path, o.inode, o.offset, bytes(o.head), ingested_at)
              for o in offsets],
         )
+    if marks:
+        conn.executemany(UPSERT_ROW_MARK_SQL,
+                         [(m.collector, m.path, m.key, m.mark) for m in marks])
     return result

@@ -24,7 +24,9 @@ rollup with the 1-hour cache-write sums and fast-mode models apart; 5 adds
 ``tokentop_cost_computed`` and fills ``cost_usd`` of the messages already stored with
 the cost tokentop computes (``tokentop.store.usage.costing``), so openusage reading
 tokentop's store no longer sees them as free. The rollup is unchanged by 5: its cost
-sums hold only costs the agents gave, as before.
+sums hold only costs the agents gave, as before. 6 adds ``tokentop_row_marks``: a digest
+of each row read from an agent database of running totals
+(``tokentop.store.usage.rowmarks``), so a re-read parses only the rows that changed.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -114,6 +116,13 @@ CREATE TABLE IF NOT EXISTS usage_limit_snapshots (
 );
 CREATE INDEX IF NOT EXISTS idx_usage_limit_snapshots_time
   ON usage_limit_snapshots(occurred_at);
+CREATE TABLE IF NOT EXISTS tokentop_row_marks (
+  collector TEXT NOT NULL,
+  path TEXT NOT NULL,
+  row_key TEXT NOT NULL,
+  mark INTEGER NOT NULL,
+  PRIMARY KEY (collector, path, row_key)
+) WITHOUT ROWID;
 """ + rollup.DDL
 
 THRESHOLD_KEY = "rollup_tier_threshold"
@@ -202,7 +211,8 @@ def create(conn: sqlite3.Connection) -> None:
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", MIGRATIONS, "collector_offsets",
-                   "tokentop_meta", "usage_limit_snapshots", *rollup.TABLES)
+                   "tokentop_meta", "usage_limit_snapshots", "tokentop_row_marks",
+                   *rollup.TABLES)
 
 
 def version(conn: sqlite3.Connection) -> int:
@@ -297,6 +307,8 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
         _add_tokentop_columns(conn)
         costing.backfill(conn)
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (5, ?)", (now,))
+    if have < 6:  # tokentop_row_marks: made by _create_each above
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (6, ?)", (now,))
     _details_index(conn)
     if rebuild:
         rollup.rebuild(conn, threshold)

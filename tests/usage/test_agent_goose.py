@@ -125,9 +125,10 @@ def test_a_growing_session_replaces_its_total_and_nothing_else_is_read(
         db.commit()
         db.close()
         third = collect(store, tmp_path, goose_db)
-        # only rows updated at or after the watermark (2026-05-05 17:00): the two
-        # changed ones and the last one read (the same second again, a duplicate)
-        assert third.agents["goose"].lines == 3 and third.ingest.duplicates == 1
+        # only rows updated at or after the watermark (2026-05-05 17:00), and of those
+        # only the two that changed: the last one read (the same second again) is
+        # unchanged, its row mark says so, and it is not parsed again
+        assert third.agents["goose"].lines == 2 and third.ingest.duplicates == 0
         assert third.ingest.inserted == 1 and third.ingest.enriched == 1
         got = rows(store)
         assert got["20260502_1"][3:5] == (60000, 4000)

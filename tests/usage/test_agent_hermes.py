@@ -10,6 +10,7 @@ hermes-agent ``hermes_state_usage.py``).
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
 from pathlib import Path
 
@@ -100,12 +101,33 @@ def test_a_growing_session_is_one_event_and_a_second_home_copy_counts_once(
         con.close()
         third = collect(store, tmp_path, db, backup)
         assert third.ingest.inserted == 0 and third.ingest.enriched == 1
+        # of the changed database only the changed row is parsed (its row mark moved)
+        assert third.agents["hermes"].lines == 1 and third.agents["hermes"].requests == 1
         assert rows(store)["20260503_080000_0a0b0c"][3:5] == (3500, 250)
         assert store.conn.execute(
             "SELECT COUNT(*), SUM(input_tokens) FROM usage_events WHERE agent_name = 'hermes'"
         ).fetchone() == (4, 1200 + 8000 + 20000 + 3500)
     for con in live:
         con.close()
+
+
+def test_a_replaced_database_is_read_whole_again(tmp_path: Path) -> None:
+    """Row marks belong to the file they were read from: a database restored from a
+    backup (a new inode under the same name) is read whole, its copies counted once."""
+    db = make_db(tmp_path / "h" / "state.db")
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        first = collect(store, tmp_path, db)
+        assert first.agents["hermes"].lines == 5  # 4 sessions and one without tokens
+        marks = store.conn.execute("SELECT COUNT(*) FROM tokentop_row_marks"
+                                   " WHERE collector = 'agent:hermes'").fetchone()[0]
+        assert marks == 5  # every row read, with the events, in the same transaction
+        restored = make_db(tmp_path / "restore" / "state.db")
+        for extra in ("-wal", "-shm"):
+            Path(f"{db}{extra}").unlink(missing_ok=True)
+        os.replace(restored, db)  # renamed over it: a new inode (the old file exists)
+        again = collect(store, tmp_path, db)
+        assert again.agents["hermes"].lines == 5 and again.ingest.inserted == 0
+        assert len(rows(store)) == 4
 
 
 def test_a_database_without_the_columns_is_skipped(tmp_path: Path) -> None:

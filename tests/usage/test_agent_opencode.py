@@ -41,6 +41,7 @@ from tokentop.store.usage.agents.opencode import (
 from tokentop.store.usage.agents.paths import opencode_db, opencode_dirs
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.rowmarks import RowMarks
 
 # message id -> (input, output, cache read, cache write, reasoning, total, cost)
 EXPECTED = {
@@ -173,14 +174,14 @@ def test_the_watermark_rereads_only_the_lag_window(tmp_path: Path, home) -> None
     data, conn = home
     ro = open_read_only(data / "opencode.db")
     try:
-        first, mark = read_opencode_db(ro, data / "opencode.db", 0, Counts())
+        first, mark = read_opencode_db(ro, data / "opencode.db", 0, Counts(), RowMarks())
         assert len(first) == 7 and unpack(mark) == (1767524401, 11)
         mark_s = unpack(mark)[0]
         late = (mark_s - LAG_S + 1) * 1000
         conn.execute("UPDATE message SET time_updated = ?, data = json_set(data,"
                      " '$.tokens.output', 61) WHERE id = 'db-msg-1'", (late,))
         conn.commit()
-        again, mark2 = read_opencode_db(ro, data / "opencode.db", mark, Counts())
+        again, mark2 = read_opencode_db(ro, data / "opencode.db", mark, Counts(), RowMarks())
         assert [r.message_id for r in again] == ["db-msg-1"] and again[0].output_tokens == 61
         assert mark2 == mark
     finally:

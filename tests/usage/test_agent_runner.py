@@ -24,6 +24,7 @@ from tokentop.store.usage.collect import collect_once, watch
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.rowmarks import RowMarks
 
 
 def request(system: str, mid: str, tokens: int, session: str = "s") -> IngestRequest:
@@ -64,8 +65,8 @@ def whole(path: Path, data: bytes, counts: Counts) -> Iterable[IngestRequest]:
     return [request("toy_whole", m["id"], m["n"]) for m in doc["messages"]]
 
 
-def read_db(conn: sqlite3.Connection, path: Path, watermark: int,
-            counts: Counts) -> tuple[Sequence[IngestRequest], int]:
+def read_db(conn: sqlite3.Connection, path: Path, watermark: int, counts: Counts,
+            marks: RowMarks) -> tuple[Sequence[IngestRequest], int]:
     rows = conn.execute("SELECT rowid, id, n FROM message WHERE rowid > ? ORDER BY rowid",
                         (watermark,)).fetchall()
     return ([request("toy_db", mid, n) for _, mid, n in rows],

@@ -136,14 +136,16 @@ def test_a_schema_4_store_is_read_unmigrated_then_backfilled(tmp_path: Path) -> 
         conn = store.conn
         conn.execute("UPDATE usage_events SET cost_usd = NULL WHERE message_id != 'b'")
         conn.execute("ALTER TABLE usage_events DROP COLUMN tokentop_cost_computed")
-        conn.execute("DELETE FROM tokentop_migrations WHERE version = 5")
+        conn.execute("DROP TABLE tokentop_row_marks")
+        conn.execute("DELETE FROM tokentop_migrations WHERE version >= 5")
     opts = ReportOptions(since=date(2026, 3, 2), until=date(2026, 3, 2))
     with UsageStore.open(path, read_only=True) as ro:  # no migration while read-only
         assert schema.version(ro.conn) == 4
         before = daily(ro.conn, opts)["totals"]["totalCost"]
     with UsageStore.open(path) as store:
         conn = store.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 5
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 6
+        assert conn.execute("SELECT COUNT(*) FROM tokentop_row_marks").fetchone() == (0,)
         price = PriceTable.load().lookup("claude-sonnet-4-5")
         assert price is not None
         assert stored(conn, "a") == (pytest.approx(price.cost(1000, 500)), 1)

@@ -15,9 +15,11 @@ each shape the same way whatever the agent:
   fingerprint (mtime and size) of the copy read. Re-reading is harmless: stable message
   ids make the store keep one event per message (the copy with more tokens wins).
 - ``DatabaseAgent``: an SQLite database the agent writes while we read (opencode, Kilo,
-  Goose). Opened read-only (``mode=ro``, never ``immutable``: it changes under us);
-  ``read`` gets the watermark it returned last time (0 the first time) and returns the
-  requests after it and the new watermark, which the store keeps with the events.
+  Goose, Hermes, ZCode). Opened read-only (``open_read_only``); ``read`` gets the
+  watermark it returned last time (0 the first time) and returns the requests after it
+  and the new watermark, which the store keeps with the events. A table of running
+  totals rewritten in place has no watermark: its reader asks ``marks``
+  (``tokentop.store.usage.rowmarks``) which rows changed since the last read.
 
 Every agent writes canonical events with ``source_system`` and ``agent_name`` =
 ``system``; ``name`` is ccusage's subcommand and tokentop's ``--source`` value.
@@ -34,6 +36,7 @@ from pathlib import Path
 
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import IngestRequest
+from tokentop.store.usage.rowmarks import RowMarks
 
 
 class LineParser(ABC):
@@ -84,7 +87,7 @@ class WholeFileAgent(Agent):
 class DatabaseAgent(Agent):
     """``roots`` are the database files themselves."""
 
-    read: Callable[[sqlite3.Connection, Path, int, Counts],
+    read: Callable[[sqlite3.Connection, Path, int, Counts, RowMarks],
                    tuple[Sequence[IngestRequest], int]]
 
 

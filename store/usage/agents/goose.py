@@ -50,8 +50,10 @@ re-reading is harmless) and rows whose ``updated_at`` is missing or unreadable. 
 stamps every change with ``datetime('now')``, so a change is never before the last
 one read (a row edited with an older ``updated_at`` by hand would be missed). A
 database without ``updated_at`` (ccusage's test schema) is read whole whenever it
-changes. One without the columns ccusage selects (Goose before schema v6 had no
-``model_config_json``/``provider_name``) gives nothing, as in ccusage.
+changes; either way only rows whose values changed since the last read are parsed
+(``marks``, ``tokentop.store.usage.rowmarks``). One without the columns ccusage
+selects (Goose before schema v6 had no ``model_config_json``/``provider_name``) gives
+nothing, as in ccusage.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ from tokentop.store.usage.agents.paths import (
 )
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.rowmarks import RowMarks
 
 SYSTEM = "goose"
 ENV = "GOOSE_PATH_ROOT"
@@ -151,7 +154,8 @@ def provider_of(provider: Any, model: str) -> str:
 
 
 def read(conn: sqlite3.Connection, path: Path, watermark: int,
-         counts: Counts) -> tuple[Sequence[IngestRequest], int]:
+         counts: Counts, marks: RowMarks,
+         ) -> tuple[Sequence[IngestRequest], int]:
     """The sessions updated since ``watermark``, one event each; the new watermark."""
     have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
     if not have:
@@ -172,11 +176,13 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int,
     out: list[IngestRequest] = []
     mark = watermark
     for row in conn.execute(sql, args):
+        if type(row[-1]) is int:
+            mark = max(mark, row[-1])
+        if not marks.fresh(str(row[0]), row):
+            continue
         counts.lines += 1
         (sid, config, provider, created, total, inp, outp, acc_total, acc_in, acc_out,
-         working_dir, session_type, updated_s) = row
-        if type(updated_s) is int:
-            mark = max(mark, updated_s)
+         working_dir, session_type, _updated) = row
         if not isinstance(sid, str):
             counts.skip("session id not text")
             continue

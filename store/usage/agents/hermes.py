@@ -38,9 +38,11 @@ Counting a cumulative row once: each read of a row is ONE event,
 replaces the event (the store keeps the copy with more tokens), and the same session
 in a second ``HERMES_HOME`` is the same event (ccusage keeps the first home's copy;
 tokentop the larger). No workspace: the dedup key includes it and ``sessions`` names
-none (ccusage's project is ``hermes``). ``sessions`` has no reliable change column, so
-a database is read whole whenever it changes (the runner compares the file's and its
-WAL's size and mtime); one row per session keeps that small. Hermes also keeps
+none (ccusage's project is ``hermes``). ``sessions`` has no reliable change column: a
+database is read whole whenever it changes (the runner compares the file's and its
+WAL's size and mtime), and of its rows only those whose values changed since the last
+read are parsed and ingested (``marks``, ``tokentop.store.usage.rowmarks``): one new
+message costs one row, not every session's (20,000 sessions: 1.6 s before). Hermes also keeps
 ``session_daily_usage`` (per local day); ccusage does not read it, nor does tokentop.
 """
 
@@ -59,6 +61,7 @@ from tokentop.store.usage.agents.paths import (
 )
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.rowmarks import RowMarks
 
 SYSTEM = "hermes"
 ENV = "HERMES_HOME"
@@ -113,8 +116,9 @@ def provider_of(value: Any, model: str) -> str:
 
 
 def read(conn: sqlite3.Connection, path: Path, watermark: int,
-         counts: Counts) -> tuple[Sequence[IngestRequest], int]:
-    """Every session row (the table is small and has no change column)."""
+         counts: Counts, marks: RowMarks,
+         ) -> tuple[Sequence[IngestRequest], int]:
+    """The session rows that changed since the last read (every row the first time)."""
     have = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
     missing = [c for c in COLUMNS if c not in have]
     if not have or missing:
@@ -124,6 +128,8 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int,
     out: list[IngestRequest] = []
     for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM sessions"
                             " WHERE model IS NOT NULL AND TRIM(model) != ''"):
+        if not marks.fresh(str(row[0]), row):
+            continue
         counts.lines += 1
         sid, model, provider, start, messages = row[:5]
         i, o, cr, cw, reasoning = (_count(v) for v in row[5:10])

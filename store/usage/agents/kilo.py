@@ -52,6 +52,7 @@ from tokentop.store.usage.agents.opencode import (
 from tokentop.store.usage.agents.paths import kilo_db_roots
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import IngestRequest, SourceChannel
+from tokentop.store.usage.rowmarks import RowMarks
 
 SYSTEM = "kilo"
 ENV = ("KILO_DATA_DIR", "XDG_DATA_HOME")
@@ -83,7 +84,8 @@ def kilo_request(msg: Message, row_id: str | None, row_session: str | None
 
 
 def read_kilo_db(conn: sqlite3.Connection, path: Path, watermark: int,
-                 counts: Counts) -> tuple[Sequence[IngestRequest], int]:
+                 counts: Counts, marks: RowMarks,
+                 ) -> tuple[Sequence[IngestRequest], int]:
     return read_messages(conn, watermark, counts, kilo_request)
 
 

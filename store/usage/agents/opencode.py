@@ -83,6 +83,7 @@ from tokentop.store.usage.agents.paths import (
 )
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.rowmarks import RowMarks
 
 data_dirs = opencode_data_dirs  # ccusage's directory rule (tests use it by this name)
 
@@ -357,7 +358,8 @@ def read_messages(conn: sqlite3.Connection, watermark: int, counts: Counts,
 
 
 def read_opencode_db(conn: sqlite3.Connection, path: Path, watermark: int,
-                     counts: Counts) -> tuple[Sequence[IngestRequest], int]:
+                     counts: Counts, marks: RowMarks,
+                     ) -> tuple[Sequence[IngestRequest], int]:
     def convert(msg: Message, row_id: str | None, row_session: str | None
                 ) -> IngestRequest | None:
         # ccusage: the row's id and session, the JSON's only when the row has none

@@ -73,6 +73,7 @@ from tokentop.store.usage.agents.base import DatabaseAgent
 from tokentop.store.usage.agents.paths import zcode_roots as roots
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventStatus, EventType, IngestRequest, SourceChannel
+from tokentop.store.usage.rowmarks import RowMarks
 
 SYSTEM = "zcode"
 ENV = "ZCODE_HOME"
@@ -106,7 +107,8 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def read(conn: sqlite3.Connection, path: Path, watermark: int,
-         counts: Counts) -> tuple[Sequence[IngestRequest], int]:
+         counts: Counts, marks: RowMarks,
+         ) -> tuple[Sequence[IngestRequest], int]:
     have = _columns(conn, "model_usage")
     missing = [c for c in REQUIRED if c not in have]
     if not have or missing:
