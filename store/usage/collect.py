@@ -56,7 +56,7 @@ class Store(Protocol):
         marks: Sequence[RowMark] = (),
     ) -> IngestResult: ...
     def load_offsets(self, collector: str) -> dict[str, FileOffset]: ...
-    def load_row_marks(self, collector: str, path: str) -> dict[str, int]: ...
+    def load_row_marks(self, collector: str, path: str) -> dict[str, str]: ...
     def maybe_checkpoint(self) -> bool: ...
 
 
@@ -292,7 +292,7 @@ class Collector:
             return len(files), [(t, 0) for t in plan(files, stored)]
         tasks = []
         for name in files:
-            mark = _fingerprint(Path(name), kind_of(agent) == "database")
+            mark = _fingerprint(name, kind_of(agent) == "database")
             if mark is None:
                 continue
             st_ino, size, head = mark
@@ -458,7 +458,7 @@ class Collector:
         sink.maybe_flush()
 
 
-def _fingerprint(path: Path, database: bool) -> tuple[int, int, bytes] | None:
+def _fingerprint(path: str | Path, database: bool) -> tuple[int, int, bytes] | None:
     """(inode, size, fingerprint) of a whole file or a database: its mtime and size,
     and for a database those of its ``-wal`` too (a WAL database changes there first)."""
     try:

@@ -241,7 +241,7 @@ class UsageStore:
             for path, inode, offset, head in rows
         }
 
-    def load_row_marks(self, collector: str, path: str) -> dict[str, int]:
+    def load_row_marks(self, collector: str, path: str) -> dict[str, str]:
         """The row digests ``collector`` stored for the database at ``path``
         (``tokentop.store.usage.rowmarks``)."""
         try:

@@ -35,6 +35,7 @@ from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import rollup
 from tokentop.store.usage.agents import AGENTS
 from tokentop.store.usage.costing import SYNTHETIC, Pricer
+from tokentop.store.usage.localtime import local_key_sql, offset_segments
 from tokentop.store.usage.ownership import read_only_uri
 from tokentop.store.usage.rollup import MODEL_EXPR
 from tokentop.store.usage.schema import (
@@ -311,10 +312,11 @@ def _grand_totals(groups: Iterable[_Group]) -> dict[str, Any]:
     return out
 
 
-def _rolled_sql(opts: ReportOptions) -> tuple[str, list[Any]]:
-    """:func:`_group_sql`'s rows per UTC hour, from the hourly rollup: the same sums,
-    already added up per hour, model and ``calc`` (thousands of rows, not millions of
-    events). The hour-and-model grain unless one agent is asked for."""
+def _rolled_sql(opts: ReportOptions, key: str = "hour") -> tuple[str, list[Any]]:
+    """:func:`_group_sql`'s rows per ``key`` (an expression of the UTC ``hour``), from
+    the hourly rollup: the same sums, already added up per hour, model and ``calc``
+    (thousands of rows, not millions of events). The hour-and-model grain unless one
+    agent is asked for."""
     _where(opts)  # the same checks (unknown source) as the events path
     agent = SOURCES[opts.source]
     table = rollup.HOUR.table if agent else rollup.HOUR_MODEL.table
@@ -330,7 +332,7 @@ def _rolled_sql(opts: ReportOptions) -> tuple[str, list[Any]]:
         clauses.append("hour < ?")
         args.append(bound(_day_start(opts.until + timedelta(days=1), opts.tz))[:13])
     return f"""
-        SELECT hour AS k, model, calc,
+        SELECT {key} AS k, model, calc,
                MIN(replace(first_at, 'Z', '')), MAX(replace(last_at, 'Z', '')),
                SUM(input), SUM(output), SUM(cache_write), SUM(cache_read), SUM(cost),
                SUM(input_over), SUM(output_over), SUM(cache_write_over),
@@ -348,31 +350,61 @@ def _rollup_current(conn: sqlite3.Connection) -> bool:
 
 def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str,
                rolled: bool | None = None) -> dict[str, _Group]:
-    """Groups keyed by the local-time period ``fmt`` (strftime) of each event.
+    """Groups keyed by the local-time period ``fmt`` (``%Y-%m-%d`` or ``%Y-%m``) of
+    each event, grouped by SQLite (``tokentop.store.usage.localtime``).
 
     In a zone whose offsets are whole hours an hour falls in one local day, so whole
     UTC hours are enough: read from the hourly rollup when the store has a current
     one (``rolled``: force either path; both give the same document, tested), else
-    from the events. A :30 zone groups the events by minute."""
-    width = 13 if _whole_hour_zone(opts.tz) else 16  # UTC hour, or minute for :30 zones
+    from the events."""
+    width = {"%Y-%m-%d": 10, "%Y-%m": 7}[fmt]
     if rolled is None:
-        rolled = width == 13 and _rollup_current(conn)
+        rolled = _whole_hour_zone(opts.tz) and _rollup_current(conn)
+    table = rollup.HOUR.table if SOURCES.get(opts.source) else rollup.HOUR_MODEL.table
+    span = _span(conn, opts, table if rolled else None)
+    if span is None:
+        return {}
+    segments = offset_segments(opts.tz, *span)
     if rolled:
-        sql, args = _rolled_sql(opts)
+        sql, args = _rolled_sql(opts, local_key_sql("hour", segments, width, hour_key=True))
     else:
         where, args = _where(opts)
-        sql = for_store(conn, _group_sql(f"substr(occurred_at, 1, {width})", where))
+        key = local_key_sql("occurred_at", segments, width)
+        sql = for_store(conn, _group_sql(key, where))
     price_of = Pricer()
     periods: dict[str, _Group] = {}
-    keys: dict[str, str] = {}
     for row in conn.execute(sql, args):
-        utc_key, model = row[0], row[1]
-        period = keys.get(utc_key)
-        if period is None:
-            start = parse_ts(utc_key + (":00:00" if width == 13 else ":00"))
-            period = keys[utc_key] = start.astimezone(opts.tz).strftime(fmt)
-        periods.setdefault(period, _Group()).add(model, row, price_of)
+        period = row[0]
+        group = periods.get(period)
+        if group is None:
+            group = periods[period] = _Group()
+        group.add(row[1], row, price_of)
     return dict(sorted(periods.items()))
+
+
+def _span(conn: sqlite3.Connection, opts: ReportOptions,
+          table: str | None) -> tuple[datetime, datetime] | None:
+    """The UTC range a report covers: its days, narrowed to the stored data (the
+    rollup's hours when ``table`` is given, else the events' times); None when empty."""
+    if table is not None:
+        lo_s, hi_s = conn.execute(f"SELECT MIN(hour), MAX(hour) FROM {table}").fetchone()
+        if lo_s is None:
+            return None
+        lo, hi = parse_ts(lo_s + ":00:00"), parse_ts(hi_s + ":00:00") + timedelta(hours=1)
+    else:
+        lo_s, hi_s = conn.execute(
+            "SELECT MIN(occurred_at), MAX(occurred_at) FROM usage_events").fetchone()
+        if lo_s is None:
+            return None
+        try:
+            lo, hi = parse_ts(lo_s), parse_ts(hi_s) + timedelta(seconds=1)
+        except ValueError:  # a time we cannot read: cover every day the zone has had
+            lo, hi = datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=1)
+    if opts.since:
+        lo = max(lo, _day_start(opts.since, opts.tz))
+    if opts.until:
+        hi = min(hi, _day_start(opts.until + timedelta(days=1), opts.tz))
+    return lo, max(lo, hi)
 
 
 # --- the reports

@@ -120,7 +120,7 @@ CREATE TABLE IF NOT EXISTS tokentop_row_marks (
   collector TEXT NOT NULL,
   path TEXT NOT NULL,
   row_key TEXT NOT NULL,
-  mark INTEGER NOT NULL,
+  mark TEXT NOT NULL,
   PRIMARY KEY (collector, path, row_key)
 ) WITHOUT ROWID;
 """ + rollup.DDL

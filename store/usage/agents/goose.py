@@ -73,7 +73,7 @@ from tokentop.store.usage.agents.paths import (
 )
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
-from tokentop.store.usage.rowmarks import RowMarks
+from tokentop.store.usage.rowmarks import RowMarks, signature_sql
 
 SYSTEM = "goose"
 ENV = "GOOSE_PATH_ROOT"
@@ -167,7 +167,8 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int,
         return (), watermark
     extra = [c if c in have else "NULL" for c in ("working_dir", "session_type")]
     updated = _UPDATED if "updated_at" in have else "NULL"
-    sql = (f"SELECT {', '.join(COLUMNS)}, {', '.join(extra)}, {updated} FROM sessions"
+    selected = [*COLUMNS, *extra, updated]
+    sql = (f"SELECT {', '.join(selected)}, {signature_sql(selected[1:])} FROM sessions"
            " WHERE model_config_json IS NOT NULL AND TRIM(model_config_json) != ''")
     args: list[Any] = []
     if updated != "NULL" and watermark:
@@ -176,13 +177,13 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int,
     out: list[IngestRequest] = []
     mark = watermark
     for row in conn.execute(sql, args):
-        if type(row[-1]) is int:
-            mark = max(mark, row[-1])
-        if not marks.fresh(str(row[0]), row):
+        if type(row[-2]) is int:
+            mark = max(mark, row[-2])
+        if not marks.fresh(str(row[0]), row[-1]):
             continue
         counts.lines += 1
         (sid, config, provider, created, total, inp, outp, acc_total, acc_in, acc_out,
-         working_dir, session_type, _updated) = row
+         working_dir, session_type, _updated, _signature) = row
         if not isinstance(sid, str):
             counts.skip("session id not text")
             continue

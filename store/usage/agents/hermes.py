@@ -61,7 +61,7 @@ from tokentop.store.usage.agents.paths import (
 )
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import EventType, IngestRequest, SourceChannel
-from tokentop.store.usage.rowmarks import RowMarks
+from tokentop.store.usage.rowmarks import RowMarks, changed_rows
 
 SYSTEM = "hermes"
 ENV = "HERMES_HOME"
@@ -126,10 +126,8 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int,
                     else "sessions table without " + ", ".join(missing))
         return (), watermark
     out: list[IngestRequest] = []
-    for row in conn.execute(f"SELECT {', '.join(COLUMNS)} FROM sessions"
-                            " WHERE model IS NOT NULL AND TRIM(model) != ''"):
-        if not marks.fresh(str(row[0]), row):
-            continue
+    for row in changed_rows(conn, "sessions", COLUMNS[0], COLUMNS[1:],
+                            "model IS NOT NULL AND TRIM(model) != ''", marks):
         counts.lines += 1
         sid, model, provider, start, messages = row[:5]
         i, o, cr, cw, reasoning = (_count(v) for v in row[5:10])
