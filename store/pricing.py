@@ -19,9 +19,10 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from tokentop.store.pricing_litellm import validate
 from tokentop.store.state import state_dir
@@ -438,9 +439,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _bundled_doc() -> dict[str, Any]:
-    text = resources.files("tokentop.store").joinpath("pricing_data.json").read_text(
-        encoding="utf-8")
-    return json.loads(text)
+    # beside this module in every install (package data); read as a plain file, not through
+    # importlib.resources, whose import (tempfile, zipfile) cost every command 10 ms
+    data: dict[str, Any] = msgspec.json.decode(
+        Path(__file__).with_name("pricing_data.json").read_bytes())
+    return data
 
 
 def bundled() -> PriceTable:

@@ -22,7 +22,6 @@ ignored as a whole: the table then applies without any override.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,8 @@ def overrides_path() -> Path:
 
 def parse(text: str) -> dict[str, dict[str, Any]]:
     """The ``[models.*]`` tables, checked; ``ValueError`` with one line if wrong."""
+    import tomllib  # only when there is a file: every command opens the price table
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
