@@ -37,6 +37,7 @@ from typing import Any
 import msgspec
 
 from tokentop.store.pricing import PriceTable
+from tokentop.store.usage.bounds import EARLIEST, MAX_COST, MAX_TOKENS, latest
 from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.dedup import copy_rank, dedup_key, stable_key
 from tokentop.store.usage.model import (
@@ -119,7 +120,8 @@ UNKNOWN = EventStatus.UNKNOWN.value
 
 
 class Rejected(Exception):
-    """A request that cannot be stored; the message is the reason counted."""
+    """A request that cannot be stored; the message is the reason counted (the bounds:
+    ``tokentop.store.usage.bounds``)."""
 
 
 def _text(value: Any) -> str | None:
@@ -136,7 +138,9 @@ def _count(value: Any) -> int | None:
         raise Rejected("invalid tokens")
     if value < 0:
         raise Rejected("negative tokens")
-    return value
+    if value > MAX_TOKENS:
+        raise Rejected("token count out of range")
+    return int(value)
 
 
 def tokens_of(row: list) -> int:
@@ -170,7 +174,7 @@ def _uuid7() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _normalize(req: IngestRequest) -> tuple[list, int, str]:
+def _normalize(req: IngestRequest, latest: datetime) -> tuple[list, int, str]:
     """The ``usage_events`` row for one request (event_id and raw_event_id left empty),
     its channel priority and its source system. Raises Rejected.
 
@@ -180,6 +184,9 @@ def _normalize(req: IngestRequest) -> tuple[list, int, str]:
     occurred = req.occurred_at
     if not isinstance(occurred, datetime):
         raise Rejected("missing occurred_at")
+    aware = occurred if occurred.tzinfo is not None else occurred.replace(tzinfo=UTC)
+    if not EARLIEST <= aware <= latest:
+        raise Rejected("time out of range")
     system = _text(req.source_system)
     if system is None:
         raise Rejected("missing source_system")
@@ -204,11 +211,13 @@ def _normalize(req: IngestRequest) -> tuple[list, int, str]:
         if cost < 0:
             raise Rejected("negative cost")
         cost = float(cost)
+        if not cost <= MAX_COST:  # NaN too
+            raise Rejected("cost out of range")
     counts = []
     for value in (req.input_tokens, req.output_tokens, req.reasoning_tokens,
                   req.cache_read_tokens, req.cache_write_tokens, req.total_tokens,
                   req.requests):
-        if value is not None and (type(value) is not int or value < 0):
+        if value is not None and (type(value) is not int or not 0 <= value <= MAX_TOKENS):
             value = _count(value)
         counts.append(value)
     try:
@@ -353,6 +362,7 @@ def ingest_batch(
     offsets and row marks (``tokentop.store.usage.rowmarks``) of what produced it."""
     result = IngestResult()
     rejected = result.rejected
+    newest = latest()  # this machine's clock, whatever ``now`` stamps
     groups: dict[tuple[str, str, str], _Group] = {}
     # key -> [row, priority, state, stored row, payload]; state: "new" (insert),
     # "stored", "changed" (update); the stored row is what the rollup must take back
@@ -360,7 +370,7 @@ def ingest_batch(
     batch: list[tuple[list, int, _Group, Any]] = []
     for req in requests:
         try:
-            row, priority, system = _normalize(req)
+            row, priority, system = _normalize(req, newest)
         except Rejected as exc:
             reason = str(exc)
             rejected[reason] = rejected.get(reason, 0) + 1

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import rollup
 from tokentop.store.usage.agents import AGENTS
+from tokentop.store.usage.bounds import EARLIEST, latest
 from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.localtime import local_key_sql, offset_segments
 from tokentop.store.usage.ownership import read_only_uri
@@ -152,8 +153,11 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     types = ",".join("?" * len(USAGE_EVENT_TYPES))
     # "+event_type": not through the (event_type, provider) index, whose order makes
     # every row a random lookup; a scan, or the occurred_at index for a date range.
-    clauses = [f"+event_type IN ({types})", COUNTED_SQL]
-    args: list[Any] = list(USAGE_EVENT_TYPES)
+    # times outside the sane window (an older store, another writer) are not usage a
+    # report can place; "+": the bound alone must not pull in the occurred_at index
+    clauses = [f"+event_type IN ({types})", COUNTED_SQL, "+occurred_at >= ?",
+               "+occurred_at < ?"]
+    args: list[Any] = [*USAGE_EVENT_TYPES, bound(EARLIEST), bound(latest())]
     if opts.source not in SOURCES:
         raise ReportError(f"unknown source {opts.source!r}: use {SOURCE_NAMES}")
     agent = SOURCES[opts.source]
@@ -320,8 +324,9 @@ def _rolled_sql(opts: ReportOptions, key: str = "hour") -> tuple[str, list[Any]]
     _where(opts)  # the same checks (unknown source) as the events path
     agent = SOURCES[opts.source]
     table = rollup.HOUR.table if agent else rollup.HOUR_MODEL.table
-    clauses = ["event_type IN (" + ",".join("?" * len(USAGE_EVENT_TYPES)) + ")"]
-    args: list[Any] = list(USAGE_EVENT_TYPES)
+    clauses = ["event_type IN (" + ",".join("?" * len(USAGE_EVENT_TYPES)) + ")",
+               "+hour >= ?", "+hour < ?"]
+    args: list[Any] = [*USAGE_EVENT_TYPES, bound(EARLIEST)[:13], bound(latest())[:13]]
     if agent:
         clauses.append("agent_name = ?")
         args.append(agent)
@@ -400,6 +405,7 @@ def _span(conn: sqlite3.Connection, opts: ReportOptions,
             lo, hi = parse_ts(lo_s), parse_ts(hi_s) + timedelta(seconds=1)
         except ValueError:  # a time we cannot read: cover every day the zone has had
             lo, hi = datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=1)
+    lo, hi = max(lo, EARLIEST), min(hi, latest())
     if opts.since:
         lo = max(lo, _day_start(opts.since, opts.tz))
     if opts.until:

@@ -70,7 +70,15 @@ def _table(d: dict) -> str:
         f"{d['duplicates']} duplicates, {sum(d['rejected'].values())} rejected "
         f"in {d['elapsed_s']:.2f} s"
     )
+    if d["rejected"]:
+        rows.append(f"not stored: {rejected_text(d['rejected'])}")
     return "\n".join(rows)
+
+
+def rejected_text(rejected: dict[str, int]) -> str:
+    """``2 time out of range, 1 token count out of range``: why events were refused."""
+    return ", ".join(f"{n:,} {reason}" for reason, n in
+                     sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @click.command("ingest")

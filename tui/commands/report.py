@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,12 @@ def ingest_new(path: Path) -> None:
     except UsageStoreError as e:
         fail(f"cannot open usage store {path}: {e}")
     try:
-        collect_once(store)
+        result = collect_once(store)
+        if result.ingest.rejected:
+            from tokentop.tui.commands.ingest import rejected_text
+
+            print(f"tokentop: not stored: {rejected_text(result.ingest.rejected)}"
+                  " (see tokentop ingest)", file=sys.stderr)
     except UsageStoreError as e:
         fail(f"cannot collect into usage store {path}: {e}")
     finally:
