@@ -94,7 +94,7 @@ class UsageStore:
             if foreign:
                 raise ForeignStoreError(
                     f"not tokentop's store, only read (dashboard, report): {target}")
-            conn = cls._open_rw(target)
+            conn = cls._open_rw(target, create_parent=target == default_db_path())
         store = cls(target, conn, read_only)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -109,10 +109,18 @@ class UsageStore:
         return store
 
     @staticmethod
-    def _open_rw(target: Path) -> sqlite3.Connection:
-        try:
-            if not target.parent.exists():
+    def _open_rw(target: Path, create_parent: bool) -> sqlite3.Connection:
+        """``create_parent``: only tokentop's own state directory is made; a path the
+        user named must be in a directory that exists (``--store /nonexistent/x.db``
+        once made ``/nonexistent``)."""
+        if not target.parent.is_dir():
+            if not create_parent:
+                raise UsageStoreError(f"no such directory: {target.parent}")
+            try:
                 target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageStoreError(f"cannot create {target.parent}: {exc.strerror}") from None
+        try:
             if not target.exists():
                 # SQLite gives -wal and -shm the main file's mode, so 0600 covers all.
                 os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
