@@ -22,6 +22,8 @@ def describe(exc: sqlite3.Error, path: Path, noun: str = "database") -> str:
         return f"{noun} is locked by another process: {path}"
     if "readonly" in low or "read-only" in low:
         return f"{noun} is read-only: {path}"
+    if "disk is full" in low or "disk full" in low:
+        return f"disk full: {path} (nothing of the last write was stored; the rest is intact)"
     if "unable to open" in low:
         return f"cannot open {noun}: {path}"
     return f"{path}: {text}"

@@ -222,6 +222,7 @@ async def test_a_new_claude_message_is_collected_and_shown(
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    (tmp_path / "state").mkdir()  # a store the user names must be in a directory that is
     app = TokentopApp(MetricsSource(tmp_path / "none", clock=fixed_clock), clock=fixed_clock,
                       follow=False, usage_path=tmp_path / "state" / "usage.db",
                       usage_collect=True)

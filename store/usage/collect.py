@@ -502,6 +502,8 @@ def watch(
     hook_spool: Path | None = None,
     agents: Sequence[Agent | AgentRef] | None = None,
     debounce_ms: int = 150,
+    on_error: Callable[[str | None], None] | None = None,
+    retry_s: float = 5.0,
 ) -> None:
     """Collect once, then on every change under the log directories until ``stop`` is set.
 
@@ -509,17 +511,43 @@ def watch(
     the calling thread; ``store`` may be a factory, called here, for a store whose
     connection must be opened in this thread. Directories that do not exist yet are
     looked for again every second.
+
+    A pass the store refuses (disk full, locked past the busy timeout) stored nothing:
+    its offsets were not committed either, so nothing is lost. ``on_error`` gets the
+    one-line reason (and None once a pass succeeds again); whole passes are retried
+    every ``retry_s`` seconds, and on every change, until one lands. Without
+    ``on_error`` the error is raised, as before.
     """
     import watchfiles
+
+    from tokentop.store.usage.db import UsageStoreError
 
     if callable(store) and not hasattr(store, "ingest"):
         store = store()
     assert not callable(store) or hasattr(store, "ingest")
     col = Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool,
                     agents=agents)
-    report = col.collect(store)  # type: ignore[arg-type]
-    if report.changed:
-        on_change(report)
+    failed_at: float | None = None
+
+    def run(only: set[Path] | None = None) -> None:
+        nonlocal failed_at
+        try:
+            # after a failure a pass covers everything: what failed was not recorded
+            report = col.collect(store, only=None if failed_at is not None else only)  # type: ignore[arg-type]
+        except UsageStoreError as exc:
+            if on_error is None:
+                raise
+            failed_at = time.monotonic()
+            on_error(str(exc))
+            return
+        if failed_at is not None:
+            failed_at = None
+            if on_error is not None:
+                on_error(None)
+        if report.changed:
+            on_change(report)
+
+    run()
     while not stop.is_set():
         dirs = col.watch_dirs()
         if not dirs:
@@ -540,19 +568,15 @@ def watch(
                 # in no event, so read everything once more.
                 armed = True
                 changes = set()
-                report = col.collect(store)  # type: ignore[arg-type]
-                if report.changed:
-                    on_change(report)
+                run()
             if changes:
                 touched = {Path(p) for kind, p in changes if kind != watchfiles.Change.deleted}
                 # A new directory: files written in it before its watch was added show
                 # in no event, so look at everything (cheap: unchanged files are skipped).
                 whole = any(p.is_dir() for p in touched)
-                report = col.collect(store, only=None if whole else touched)  # type: ignore[arg-type]
-                if report.changed:
-                    on_change(report)
+                run(None if whole else touched)
+            elif failed_at is not None and time.monotonic() - failed_at >= retry_s:
+                run()
             if set(col.watch_dirs()) != set(dirs):
-                report = col.collect(store)  # type: ignore[arg-type]
-                if report.changed:
-                    on_change(report)
+                run()
                 break

@@ -153,7 +153,7 @@ class UsageStore:
                 schema.migrate(conn, threshold)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     # -- writing -------------------------------------------------------------------
@@ -187,13 +187,20 @@ class UsageStore:
             ):
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            self._rollback()
             raise UsageStoreError(describe(exc, self.path)) from None
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rollback()
             raise
         return result
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already: a failed COMMIT on a
+        full disk rolls back by itself, and a second ROLLBACK raising then turned a
+        one-line "disk full" into a traceback. The store is as the last commit left it."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def group_commit(self, max_delay: float = GROUP_COMMIT_S) -> Iterator[UsageStore]:
@@ -215,8 +222,7 @@ class UsageStore:
         try:
             yield self
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self._group_delay = None
@@ -228,7 +234,7 @@ class UsageStore:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise UsageStoreError(describe(exc, self.path)) from None
         self.maybe_checkpoint()
 

@@ -342,7 +342,14 @@ class UsageScreen(Screen[None]):
             text.append("no usage store")
         else:
             text.append(fmt.clean(path))
-            text.append(" · collecting agent logs" if self.host.usage_collect else " · read-only")
+            collect = self.host.sources.get("collect") if self.host.usage_collect else None
+            not_storing = getattr(collect, "not_storing", None)
+            if not_storing:
+                text.append(f" · not storing: {fmt.clean(not_storing)}",
+                            style=f"not dim {palette(self.app).warning}")
+            else:
+                text.append(" · collecting agent logs" if self.host.usage_collect
+                            else " · read-only")
         if view is not None:
             text.append(f" · read {view.now.astimezone().strftime('%H:%M:%S')}")
         self.query_one("#usage-status", Label).update(text)

@@ -15,6 +15,9 @@ from tokentop.tui.sources.base import ThreadSource
 class CollectFeed(ThreadSource):
     name = "collect"
     what = "collecting agent logs"
+    # Why passes are not landing (disk full, store locked), None while they do: the
+    # usage status line says "not storing: ..." instead of "collecting agent logs".
+    not_storing: str | None = None
 
     def run(self, stop: threading.Event) -> None:
         from tokentop.store.usage.collect import watch
@@ -24,7 +27,13 @@ class CollectFeed(ThreadSource):
         assert path is not None
         usage = self.host.sources.usage
         assert usage is not None  # collecting is only wanted with a usage store
-        watch(lambda: UsageStore.open(path), stop, lambda _report: usage.wake())
+
+        def on_error(message: str | None) -> None:
+            self.not_storing = message
+            usage.wake()  # the status line is redrawn with the next read
+
+        watch(lambda: UsageStore.open(path), stop, lambda _report: usage.wake(),
+              on_error=on_error)
 
     def fail(self, message: str) -> None:
         super().fail(message)
