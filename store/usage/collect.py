@@ -42,9 +42,10 @@ from tokentop.store.usage.collectors import claude, codex, hookspool
 from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
-from tokentop.store.usage.dedup import copy_rank
+from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.rowmarks import RowMark, RowMarks
+from tokentop.store.usage.timefmt import format_ts
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -126,8 +127,12 @@ class _Sink:
             i = self.by_message.get(mid)
             if i is not None:
                 old = self.requests[i]
-                if copy_rank(0, side, tokens_of(req), req.speed) > copy_rank(
-                        0, self.sidechain[i], tokens_of(old), old.speed):
+                new_rank = copy_rank(0, side, tokens_of(req), req.speed)
+                old_rank = copy_rank(0, self.sidechain[i], tokens_of(old), old.speed)
+                if new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
+                        format_ts(req.occurred_at), req.session_id, req.workspace_id)
+                        < copy_tiebreak(format_ts(old.occurred_at), old.session_id,
+                                        old.workspace_id)):
                     self.requests[i] = req
                     self.sidechain[i] = side
                 return

@@ -46,6 +46,15 @@ def copy_rank(priority: int, sidechain: object, tokens: int, speed: object
     return (priority, 0 if sidechain else 1, tokens, 0 if speed is None else 1)
 
 
+def copy_tiebreak(occurred: object, session: object, workspace: object) -> tuple:
+    """At equal :func:`copy_rank`, the copy with the LOWER key wins: the earliest time,
+    then the smaller session and workspace. Without it the copy stored first stayed, so
+    which session a message copied into a resumed session counted under depended on
+    which file was read first (issue 16). ccusage keeps the copy of the file it lists
+    first; tokentop's choice depends only on the copies."""
+    return (occurred, _s(session), _s(workspace))
+
+
 def _s(value: object) -> str:
     return "" if value is None else str(value).strip()
 

@@ -39,7 +39,7 @@ import msgspec
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage.bounds import EARLIEST, MAX_COST, MAX_TOKENS, latest
 from tokentop.store.usage.costing import Pricer
-from tokentop.store.usage.dedup import copy_rank, dedup_key, stable_key
+from tokentop.store.usage.dedup import copy_rank, copy_tiebreak, dedup_key, stable_key
 from tokentop.store.usage.model import (
     CHANNEL_PRIORITY,
     EventStatus,
@@ -70,6 +70,7 @@ COLUMNS = (
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
 COST, COST_COMPUTED = 20, 34
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
+WORKSPACE, SESSION = 5, 6
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
 TOTAL_TOKENS = 19
 # Columns a losing copy may fill when the winner has NULL there.
@@ -291,13 +292,15 @@ def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[l
     """Merge two copies of one event; returns the merged row and its priority.
 
     The better copy wins (``dedup.copy_rank``: channel, then not a sidechain replay,
-    then more tokens, then a known speed); at equal rank the stored copy stays. The
+    then more tokens, then a known speed); at equal rank ``dedup.copy_tiebreak``. The
     loser only fills the winner's NULL fields (and an ``unknown`` status). The stored
     event keeps its event_id.
     """
-    if copy_rank(new_priority, new[SIDECHAIN], tokens_of(new), new[SPEED]) > copy_rank(
-        cur_priority, cur[SIDECHAIN], tokens_of(cur), cur[SPEED]
-    ):
+    new_rank = copy_rank(new_priority, new[SIDECHAIN], tokens_of(new), new[SPEED])
+    cur_rank = copy_rank(cur_priority, cur[SIDECHAIN], tokens_of(cur), cur[SPEED])
+    if new_rank > cur_rank or (new_rank == cur_rank and copy_tiebreak(
+            new[OCCURRED_AT], new[SESSION], new[WORKSPACE]) < copy_tiebreak(
+            cur[OCCURRED_AT], cur[SESSION], cur[WORKSPACE])):
         winner, loser, priority = list(new), cur, new_priority
         winner[EVENT_ID] = cur[EVENT_ID]
     else:

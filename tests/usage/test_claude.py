@@ -532,3 +532,24 @@ def test_a_hook_payload_carries_the_same_2_1_fields(store, tmp_path):
         " tokentop_service_tier, tokentop_inference_geo, tokentop_web_search_requests"
         " FROM usage_events WHERE message_id = ?", (raw["message"]["id"],)).fetchone()
     assert row == (8037, 8037, "fast", "standard", "us", 0)
+
+
+@pytest.mark.parametrize("passes", ["one pass", "a then b", "b then a"])
+def test_which_copy_wins_does_not_depend_on_ingest_order(store, tmp_path, passes):
+    """Issue 16: two main-session copies of one message with equal tokens (a session
+    resumed into another file): the copy kept is the same whatever was read first, in one
+    pass or across passes: the earlier time, then the smaller session id."""
+    a = line("msg_7", "req_7", session="s-b")  # the same message under two sessions
+    b = line("msg_7", "req_7", session="s-a")
+    if passes == "one pass":
+        write(proj(tmp_path) / "b.jsonl", b)
+        write(proj(tmp_path) / "a.jsonl", a)
+        run(store, tmp_path)
+    else:
+        first, second = (a, b) if passes == "a then b" else (b, a)
+        write(proj(tmp_path) / "1.jsonl", first)
+        run(store, tmp_path)
+        write(proj(tmp_path) / "2.jsonl", second)
+        run(store, tmp_path)
+    assert _session_of(store, "msg_7") == "s-a"
+    assert store.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == 1
