@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 4 << 20
+# The longest line read (see LineSplitter): far past any real usage or metrics line.
+MAX_LINE = 8 << 20
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ReadResult:
     tail: bytes = b""  # bytes after the last newline, not consumed
     truncated: bool = False  # a gzip stream that ended before its end marker
     head: bytes = b""  # the file's first bytes: tells a reused inode from the same file
+    oversized: int = 0  # lines longer than MAX_LINE, skipped (LineSplitter)
 
 
 HEAD_BYTES = 128
@@ -108,7 +111,10 @@ class LineReader:
         split = LineSplitter(start)
         for lines in split.batches(chunks):
             self.result.end = split.end
+            self.result.oversized = split.oversized
             yield lines
+        self.result.end = split.end  # a dropped line may end after the last batch
+        self.result.oversized = split.oversized
         self.result.tail = split.carry
 
 
@@ -117,23 +123,72 @@ class LineSplitter:
 
     ``end`` is the offset just past the last complete line handed out (counted from
     ``start``); ``carry`` holds the bytes after it, a line still waiting for its newline.
+
+    A line is at most ``MAX_LINE`` bytes: a longer one (a log line that never ends, a
+    sparse file, a gzip bomb of one line) is dropped as it streams past, counted in
+    ``oversized``, and consumed at its newline, so memory stays bounded and the lines
+    after it are read. A partial line is kept as the chunks it came in and joined once,
+    at its newline: re-copying it per chunk made one 512 MiB line quadratic.
     """
 
-    def __init__(self, start: int = 0) -> None:
+    def __init__(self, start: int = 0, max_line: int | None = None) -> None:
         self.end = start
-        self.carry = b""
+        self.max_line = MAX_LINE if max_line is None else max_line
+        self.oversized = 0
+        self._parts: list[bytes] = []
+        self._held = 0  # bytes of the current partial line (kept or being dropped)
+        self._dropping = False
+
+    @property
+    def carry(self) -> bytes:
+        return b"" if self._dropping else b"".join(self._parts)
+
+    def _hold(self, data: bytes) -> None:
+        if not data:
+            return
+        self._held += len(data)
+        if self._dropping:
+            return
+        self._parts.append(data)
+        if self._held > self.max_line:
+            self._parts, self._dropping = [], True
 
     def batches(self, chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
         for data in chunks:
-            if self.carry:
-                data = self.carry + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                self.carry = data
+            first = data.find(b"\n")
+            if first < 0:
+                self._hold(data)
                 continue
-            self.carry = data[cut + 1 :]
-            self.end += cut + 1
-            yield data[:cut].split(b"\n")
+            lines: list[bytes] = []
+            if self._held:  # the carried line ends at ``first``
+                if self._dropping or self._held + first > self.max_line:
+                    self.oversized += 1
+                else:
+                    lines.append(b"".join(self._parts) + data[:first])
+                consumed = self._held + first + 1
+                self._parts, self._held, self._dropping = [], 0, False
+                rest, offset = data, first + 1
+            else:
+                consumed, rest, offset = 0, data, 0
+            cut = rest.rfind(b"\n")
+            if cut >= offset:
+                lines.extend(self._bounded(rest[offset:cut].split(b"\n")))
+                consumed += cut + 1 - offset
+                tail = rest[cut + 1:]
+            else:
+                tail = rest[offset:]
+            self.end += consumed
+            self._hold(tail)
+            if lines:
+                yield lines
+
+    def _bounded(self, lines: list[bytes]) -> list[bytes]:
+        """Lines whole within one chunk can be long too (a chunk is 4 MiB)."""
+        if self.max_line >= CHUNK:
+            return lines
+        keep = [line for line in lines if len(line) <= self.max_line]
+        self.oversized += len(lines) - len(keep)
+        return keep
 
 
 def read_gz_head(path: Path, n: int) -> bytes:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
+from tokentop.store.tail.reader import MAX_LINE
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
@@ -386,6 +387,7 @@ class Collector:
         except FileNotFoundError:
             return
         counts.files_read += 1
+        _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - task.start
         sink.offset(offset_of(agent.collector, task, reader))
 
@@ -409,6 +411,7 @@ class Collector:
         except FileNotFoundError:
             return
         counts.files_read += 1
+        _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - start
         sink.offset(offset_of(claude.COLLECTOR, task, reader))
 
@@ -433,6 +436,7 @@ class Collector:
         except FileNotFoundError:
             return
         counts.files_read += 1
+        _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - task.start
         sink.offset(offset_of(codex.COLLECTOR, task, reader))
         self._codex_states[key] = (reader.result.end, parser.state)
@@ -461,6 +465,12 @@ class Collector:
             )
         )
         sink.maybe_flush()
+
+
+def _count_oversized(n: int, counts: Counts) -> None:
+    """Lines the reader dropped as longer than any real one (``MAX_LINE``)."""
+    if n:
+        counts.skip(f"line longer than {MAX_LINE >> 20} MiB", n)
 
 
 def _fingerprint(path: str | Path, database: bool) -> tuple[int, int, bytes] | None:
