@@ -23,6 +23,7 @@ from tokentop.store.tail.cursor import Cursor
 from tokentop.store.tail.family import Rotation, list_family
 from tokentop.store.tail.family_tail import FamilyTail
 from tokentop.store.tail.reader import HEAD_BYTES, LineReader
+from tokentop.store.tail.regular import open_binary
 
 BLOCK = 256 << 10
 
@@ -43,7 +44,7 @@ def last_plain_lines(path: Path, n: int) -> tuple[list[bytes], Cursor]:
     A trailing partial line (a writer mid-append) is neither returned nor consumed.
     Raises OSError if the file cannot be opened.
     """
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         st = os.fstat(fh.fileno())
         size = st.st_size
         head = os.pread(fh.fileno(), HEAD_BYTES, 0)

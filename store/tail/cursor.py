@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokentop.store.tail.reader import read_gz_head
+from tokentop.store.tail.regular import open_binary
 
 
 @dataclass
@@ -39,7 +40,7 @@ def same_file(path: Path, offset: int, head: bytes) -> bool:
     try:
         if path.name.endswith(".gz"):
             return read_gz_head(path, len(head)) == head
-        with open(path, "rb") as fh:
+        with open_binary(path) as fh:
             if os.fstat(fh.fileno()).st_size < offset:
                 return False
             return os.pread(fh.fileno(), len(head), 0) == head if head else True

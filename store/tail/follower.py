@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from tokentop.store.tail.reader import CHUNK, HEAD_BYTES, LineSplitter
+from tokentop.store.tail.regular import open_regular
 
 WATCH_DEBOUNCE_MS = 200  # at most this long to group a burst of changes
 WATCH_STEP_MS = 20  # quiet time that ends a group: bounds append-to-ring latency
@@ -220,7 +221,7 @@ class FileFollower(abc.ABC):
         return n
 
     def _open(self) -> None:
-        fd = os.open(self.path, os.O_RDONLY)
+        fd = open_regular(self.path)
         st = os.fstat(fd)
         self._fd = fd
         self._ident = (st.st_dev, st.st_ino)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokentop.store.tail.regular import open_binary
+
 CHUNK = 4 << 20
 # The longest line read (see LineSplitter): far past any real usage or metrics line.
 MAX_LINE = 8 << 20
@@ -50,7 +52,7 @@ class LineReader:
     def batches(self) -> Iterator[list[bytes]]:
         """Raises FileNotFoundError if the file vanished before it could be opened."""
         gz = self.path.name.endswith(".gz")
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             st = os.fstat(fh.fileno())
             self.result.ident = (st.st_dev, st.st_ino)
             if gz:
@@ -195,7 +197,7 @@ def read_gz_head(path: Path, n: int) -> bytes:
     """The first ``n`` decompressed bytes of a gzip file (fewer if it is shorter)."""
     d = zlib.decompressobj(wbits=31)
     out = b""
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         while len(out) < n:
             raw = fh.read(4096)
             if not raw:

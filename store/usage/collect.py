@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.reader import MAX_LINE
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
@@ -341,7 +342,7 @@ class Collector:
         else:
             assert isinstance(agent, WholeFileAgent)
             try:
-                with open(task.path, "rb") as fh:
+                with open_binary(task.path) as fh:
                     data = fh.read()
             except OSError:
                 return
@@ -443,7 +444,7 @@ class Collector:
 
     def _spool_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
         try:
-            with open(task.path, "rb") as fh:
+            with open_binary(task.path) as fh:
                 st = os.fstat(fh.fileno())
                 data = fh.read()
         except OSError:
