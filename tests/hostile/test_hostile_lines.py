@@ -76,3 +76,45 @@ def test_any_chunking_gives_the_lines_split_gives(lines: list[bytes], cuts: list
     assert split.oversized == sum(len(line) > limit for line in lines)
     assert split.end == len(data) - len(tail)  # every complete line consumed, kept or not
     assert split.carry == (tail if len(tail) <= limit else b"")
+
+
+def test_the_newest_lines_of_a_256_mb_file_are_read_in_linear_time(tmp_path: Path) -> None:
+    """``logs``' backward read: blocks were prepended and recounted (a 256 MB tail of
+    long lines: 73 s). Now joined once and bounded by TAIL_BYTES."""
+    import time
+
+    from tokentop.store.tail.backread import TAIL_BYTES, last_plain_lines
+
+    path = tmp_path / "logs.jsonl"
+    line = b"x" * ((1 << 20) - 1) + b"\n"  # 1 MiB lines
+    with path.open("wb") as fh:
+        for _ in range(256):
+            fh.write(line)
+        fh.write(b"partial")
+    t0 = time.perf_counter()
+    lines, cursor = last_plain_lines(path, 1000)
+    elapsed = time.perf_counter() - t0
+    assert len(lines) == TAIL_BYTES >> 20 and all(len(x) == len(line) - 1 for x in lines)
+    assert cursor.offset == 256 << 20  # the partial line is left for the follower
+    assert elapsed < 10, elapsed
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")),
+                      max_size=30),
+       tail=st.binary(max_size=10).map(lambda b: b.replace(b"\n", b"")),
+       n=st.integers(0, 40), block=st.integers(1, 17))
+def test_the_backward_read_agrees_with_a_forward_split(tmp_path_factory, lines, tail, n,
+                                                      block) -> None:  # type: ignore[no-untyped-def]
+    import tokentop.store.tail.backread as backread
+
+    path = tmp_path_factory.mktemp("b") / "f.jsonl"
+    path.write_bytes(b"".join(x + b"\n" for x in lines) + tail)
+    old = backread.BLOCK
+    backread.BLOCK = block
+    try:
+        got, cursor = backread.last_plain_lines(path, n)
+    finally:
+        backread.BLOCK = old
+    assert got == (lines[-n:] if n else [])
+    assert cursor.offset == path.stat().st_size - len(tail)
