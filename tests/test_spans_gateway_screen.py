@@ -40,12 +40,11 @@ async def test_failed_call_shows_its_tool_and_exception(root: Path) -> None:
         screen = await open_screen(pilot, "8")
         assert isinstance(screen, SpansScreen)
         rows: list[Span] = shown(screen)  # type: ignore[assignment]
-        # Root and client call per call; the mcp.routing step is no row of its own.
-        assert [(s.name, s.tool, s.status) for s in rows] == [
-            ("github › search_code", "search_code", "UNSET"),
-            ("mcp.client.call_tool", "search_code", "UNSET"),
-            ("github › create_issue", "create_issue", "UNSET"),
-            ("mcp.client.call_tool", "create_issue", "ERROR")]
+        # One row per call, its mcp.client.call_tool span: neither the gateway root
+        # (the call's envelope) nor the mcp.routing step has a row of its own.
+        assert [(s.name, s.tool, s.status, s.client) for s in rows] == [
+            ("mcp.client.call_tool", "search_code", "UNSET", "claude-code"),
+            ("mcp.client.call_tool", "create_issue", "ERROR", "")]
         await pilot.press("a")
         assert len(shown(screen)) == 6  # every span, routing included
         await pilot.press("a", "end", "enter")

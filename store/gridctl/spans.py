@@ -52,6 +52,7 @@ KIND_NAMES = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRO
 
 TOOL_KEYS = ("mcp.tool.name", "gen_ai.tool.name", "tool.name", "tool")
 ROUTING_SPAN = "mcp.routing"  # a step of a call, not a call: its tool is prefixed
+GATEWAY_ROOT = "mcp.tools.call"  # the root's name until routed (then "<server> › <tool>")
 TOOL_DELIMITER = "__"  # pkg/mcp/router.go ToolNameDelimiter: <server>__<tool>
 CLIENT_KEYS = ("mcp.client.name", "client.name", "mcp.client", "user_agent.original")
 USAGE_PREFIX = "gen_ai.usage."
@@ -240,10 +241,21 @@ class Span:
         return ""
 
     @property
+    def is_gateway_root(self) -> bool:
+        """gridctl's ``mcp.tools.call`` root, renamed ``<server> › <tool>`` once routed:
+        the envelope of a call whose own span is its ``mcp.client.call_tool`` child."""
+        if self.parent_id or self.attrs.get("mcp.method.name") != "tools/call":
+            return False
+        tool = self.attrs.get("mcp.tool.name")
+        return self.name == GATEWAY_ROOT or self.name == f"{self.server_name} › {tool}"
+
+    @property
     def is_call(self) -> bool:
-        """A row of the "tool calls" view: a span with a tool, or a root; never the
-        ``mcp.routing`` step (its call is its sibling ``mcp.client.call_tool``)."""
-        if self.name == ROUTING_SPAN:
+        """A row of the "tool calls" view: one per call. A span with a tool, or a root;
+        but not gridctl's routing step nor its gateway root: a current gridctl call is
+        its ``mcp.client.call_tool`` span (client, tokens, error), an older writer's
+        call its root span (all of those on it)."""
+        if self.name == ROUTING_SPAN or self.is_gateway_root:
             return False
         return bool(self.tool) or not self.parent_id
 
@@ -291,7 +303,7 @@ class Span:
             parts = [self.name, self.tool, self.client, self.trace_id, self.status,
                      self.status_message]
             parts.extend(f"{k}={v}" for k, v in self.attrs.items())
-            parts.extend(e.message for e in self.events)
+            parts.extend(f"{e.name} {e.message}" for e in self.events)
             self._search = "\n".join(parts).lower()
         return self._search
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gridlog_lines import T0, envelope, gateway_call, hex_id, write
+from gridlog_lines import T0, envelope, gateway_call, hex_id, tool_span, write
 from rich.console import Console
 
 from tokentop.store.gridctl.spans import parse_envelope, waterfall
@@ -44,11 +44,13 @@ def test_a_failed_call_shows_its_tool_and_its_exception() -> None:
     assert event.attrs == {"exception.type": "*errors.errorString",
                            "exception.message": "calling tool: connection reset by peer"}
     assert event.message == "*errors.errorString: calling tool: connection reset by peer"
-    assert "connection reset" in call.search_text
+    assert "exception" in call.search_text and "connection reset" in call.search_text
     # mcp.routing: tool.name is the prefixed name the client called; the step is no row.
     assert route.attrs["tool.name"] == "github__create_issue"
     assert route.tool == "create_issue" and not route.is_call
-    assert root.tool == "create_issue" and root.is_call and call.is_call
+    # One row per call: the client call; the gateway root is its envelope.
+    assert root.tool == "create_issue" and root.is_gateway_root and not root.is_call
+    assert call.is_call and not call.is_gateway_root
     assert [r.span.name for r in waterfall(spans)] == [
         "github › create_issue", "mcp.routing", "mcp.client.call_tool"]
 
@@ -59,6 +61,18 @@ def test_a_successful_call_keeps_mcp_tool_name_and_has_no_events() -> None:
     _, _, call = parse_envelope(line, "prod/github")[0]
     assert (call.tool, call.client, call.events) == ("search_code", "claude-code", [])
     assert call.tokens == {"input_tokens": 900, "output_tokens": 350}
+
+
+def test_an_older_writers_root_span_is_still_the_call() -> None:
+    """A root ``tools/call <tool>`` span with the tool, client and tokens on it (as
+    older writers and other OTLP producers write them) stays the call's row."""
+    [old] = parse_envelope(envelope([tool_span(TRACE, IDS[0], "search_code", T0, NS)]),
+                           "prod/github")[0]
+    assert old.is_call and not old.is_gateway_root
+    pre_routing = gateway_call(TRACE, IDS, "github", "x", T0, NS)[0]
+    pre_routing["name"] = "mcp.tools.call"  # the root before routing renamed it
+    [root] = parse_envelope(envelope([pre_routing]), "prod/github")[0]
+    assert root.is_gateway_root and not root.is_call
 
 
 def test_the_row_of_a_failed_call_names_the_tool() -> None:
