@@ -35,37 +35,71 @@ def root(tmp_path: Path) -> Path:
     return screen_tree(tmp_path / "telemetry")
 
 
-def test_inventory_json(root: Path) -> None:
+def test_inventory_json_is_gridctl_status_json(root: Path) -> None:
+    """Byte for byte what ``gridctl telemetry status --json`` prints for this tree
+    (cmd/gridctl/telemetry.go, gridctl/gridctl@7cec407: ``statusRow`` through a
+    ``json.Encoder`` with ``SetIndent("", "  ")``; times by ``formatInventoryTime``, here
+    in UTC as TZ is set so), ``__skills__`` included as gridctl's ``Inventory`` lists it."""
     res = run("inventory", str(root), "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert [(r["server"], r["signal"]) for r in doc] == [
-        ("dev/search", "traces"), ("prod/github", "logs"), ("prod/github", "metrics"),
-        ("prod/github", "traces"), ("prod/slack", "logs"), ("prod/slack", "metrics")]
-    assert doc[1] == {
-        "server": "prod/github", "signal": "logs",
-        "path": str(root / "prod" / "github" / "logs.jsonl"),
-        "sizeBytes": 48_000 + len(gz_bytes(b"x" * 9_500)) + 100_000,
-        "oldestTime": "2026-05-01T12:30:00Z", "newestTime": "2026-05-05T12:29:00Z",
-        "fileCount": 3}
-    assert doc[4]["sizeBytes"] == 0 and doc[4]["fileCount"] == 1
-    assert "\n" not in res.stdout.strip()  # one compact document
+    assert [(r["stack"], r["server"], r["signal"]) for r in doc] == [
+        ("dev", "__skills__", "metrics"), ("dev", "search", "traces"),
+        ("prod", "github", "logs"), ("prod", "github", "metrics"),
+        ("prod", "github", "traces"), ("prod", "slack", "logs"), ("prod", "slack", "metrics")]
+    size = 48_000 + len(gz_bytes(b"x" * 9_500)) + 100_000
+    gh_logs = root / "prod" / "github" / "logs.jsonl"
+    expected = (
+        '  {\n'
+        '    "stack": "prod",\n'
+        '    "server": "github",\n'
+        '    "signal": "logs",\n'
+        f'    "path": "{gh_logs}",\n'
+        f'    "sizeBytes": {size},\n'
+        '    "fileCount": 3,\n'
+        '    "oldest": "2026-05-01 12:30",\n'
+        '    "newest": "2026-05-05 12:29"\n'
+        '  },\n')
+    assert expected in res.stdout
+    assert res.stdout.startswith("[\n  {\n") and res.stdout.endswith("  }\n]\n")
+    assert doc[0]["path"] == str(root / "dev" / "__skills__" / "metrics.jsonl")
+    assert doc[5]["sizeBytes"] == 0 and doc[5]["fileCount"] == 1
+
+
+def test_inventory_json_escapes_as_go_does(tmp_path: Path) -> None:
+    """Go's encoder escapes ``<>&`` (HTML-safe by default) and writes each byte that is
+    not UTF-8 as ``\\ufffd``; non-ASCII text stays UTF-8. An empty inventory is ``[]``."""
+    root = tmp_path / "telemetry"
+    root.mkdir()
+    res = run("inventory", str(root), "--json")
+    assert (res.returncode, res.stdout) == (0, "[]\n")
+    odd = os.fsencode(root) + b"/st\xc3\xa4ck/a<b>&\xff"
+    os.makedirs(odd)
+    with open(odd + b"/logs.jsonl", "wb") as fh:
+        fh.write(b"{}\n")
+    res = run("inventory", str(root), "--json")
+    assert res.returncode == 0, res.stderr
+    assert '"stack": "st\u00e4ck",' in res.stdout
+    assert '"server": "a\\u003cb\\u003e\\u0026\\ufffd",' in res.stdout
 
 
 def test_inventory_table_and_server_filter(root: Path) -> None:
     res = run("inventory", str(root), "--server", "prod/slack")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == [
-        "SERVER      SIGNAL        SIZE  FILES  OLDEST            NEWEST",
-        "prod/slack  logs           0 B      1  2026-05-05 09:30  2026-05-05 09:30",
-        "prod/slack  metrics     4.5 kB      1  2026-05-05 12:28  2026-05-05 12:28",
+        "STACK  SERVER  SIGNAL        SIZE  FILES  OLDEST            NEWEST",
+        "prod   slack   logs           0 B      1  2026-05-05 09:30  2026-05-05 09:30",
+        "prod   slack   metrics     4.5 kB      1  2026-05-05 12:28  2026-05-05 12:28",
         "total: 1 server, 2 signals, 2 files, 4.5 kB"]
+    res = run("inventory", str(root), "--server", "__skills__")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[1].split()[:3] == ["dev", "__skills__", "metrics"]
 
 
 def test_inventory_default_root_and_errors(root: Path, tmp_path: Path) -> None:
     res = run("inventory", "--json", env={"GRIDCTL_HOME": str(root.parent)})
     assert res.returncode == 0, res.stderr
-    assert len(json.loads(res.stdout)) == 6
+    assert len(json.loads(res.stdout)) == 7
     res = run("inventory", str(tmp_path / "missing"))
     assert res.returncode == 2
     assert res.stderr == f"tokentop: telemetry directory not found: {tmp_path / 'missing'}\n"
@@ -73,7 +107,8 @@ def test_inventory_default_root_and_errors(root: Path, tmp_path: Path) -> None:
     assert res.returncode == 2 and "(pass DIR or set GRIDCTL_HOME)" in res.stderr
     res = run("inventory", str(root), "--server", "prod/nope")
     assert res.returncode == 2
-    assert res.stderr.startswith("tokentop: no server 'prod/nope' (known: dev/idle, ")
+    assert res.stderr.startswith("tokentop: no server 'prod/nope' (known: dev/__skills__, "
+                                 "dev/idle, ")
 
 
 def test_wipe_with_yes_deletes_the_scope_only(root: Path) -> None:
@@ -98,7 +133,8 @@ def test_wipe_without_a_terminal_refuses(root: Path) -> None:
         assert res.returncode == 2
         assert res.stderr == ("tokentop: not deleting: stdin is not a terminal; pass -y to "
                               "wipe without asking\n")
-        assert "11 files" in res.stdout  # it still says what it would have deleted
+        assert "12 files" in res.stdout  # it still says what it would have deleted
+        assert str(root / "dev" / "__skills__" / "metrics.jsonl") in res.stdout
     assert files(root) == before
 
 

@@ -64,6 +64,8 @@ def label(screen: FilesScreen, selector: str) -> str:
 
 
 EXPECTED_ROWS = [
+    # gridctl's Inventory lists the skill-usage directory too (pkg/telemetry/inventory.go)
+    ["dev/__skills__", "metrics", "75 B", "1", "—", "12:20 · 10m ago"],
     ["dev/search", "traces", "1.7 MB", "2", "4d 19h", "05-03 07:30 · 2d ago"],
     ["prod/github", "logs", "157.5 kB", "3", "3d 23h", "12:29 · 1m ago"],
     ["prod/github", "metrics", "270.0 kB", "3", "23h 59m", "12:29 · 30s ago"],
@@ -78,11 +80,11 @@ async def test_table_totals_and_detail(files_app: TokentopApp) -> None:
         screen = await open_files(pilot)
         assert rows(screen) == EXPECTED_ROWS
         assert label(screen, "#files-totals") == (
-            "total 4.6 MB · 11 files · 3 servers · 6 signals · oldest 04-28 12:30 (7d ago) "
+            "total 4.6 MB · 12 files · 4 servers · 7 signals · oldest 04-28 12:30 (7d ago) "
             "· span 6d 23h")
         status = label(screen, "#files-status")
         assert status.startswith("telemetry · scanned once")
-        await pilot.press("down")  # the detail pane lists the row's files, newest first
+        await pilot.press("down", "down")  # the detail pane: the row's files, newest first
         await pilot.pause()
         detail = screen.query_one("#files-detail", Static)
         assert detail.border_title == "prod/github · logs"
@@ -94,7 +96,7 @@ async def test_table_totals_and_detail(files_app: TokentopApp) -> None:
 async def test_narrow_table_shows_ages_only(files_app: TokentopApp) -> None:
     async with files_app.run_test(size=(80, 24)) as pilot:
         screen = await open_files(pilot)
-        assert [r[-1] for r in rows(screen)] == ["2d ago", "1m ago", "30s ago", "5s ago",
+        assert [r[-1] for r in rows(screen)] == ["10m ago", "2d ago", "1m ago", "30s ago", "5s ago",
                                                  "3h ago", "1m ago"]
         assert not screen.query_one("#files-detail").display or screen.query_one(
             "#files-detail").region.height == 0
@@ -104,7 +106,7 @@ async def test_wipe_row_after_typing_wipe(files_app: TokentopApp) -> None:
     before = on_disk()
     async with files_app.run_test(size=(120, 40)) as pilot:
         screen = await open_files(pilot)
-        await pilot.press("down", "w")
+        await pilot.press("down", "down", "w")
         await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
         modal = cast(WipeModal, files_app.screen)
         listed = {str(p.relative_to("telemetry")) for p in modal.plan.paths}
@@ -120,12 +122,12 @@ async def test_wipe_row_after_typing_wipe(files_app: TokentopApp) -> None:
         assert not modal.query_one("#wipe-yes", Button).disabled
         await pilot.press("enter")
         await wait(pilot, lambda: screen.wipes == 1 and screen.scans >= 2
-                   and len(rows(screen)) == 5)
+                   and len(rows(screen)) == 6)
         assert isinstance(files_app.screen, FilesScreen)
         assert on_disk() == before - gone
         assert [r[:2] for r in rows(screen)] == [
-            ["dev/search", "traces"], ["prod/github", "metrics"], ["prod/github", "traces"],
-            ["prod/slack", "logs"], ["prod/slack", "metrics"]]
+            ["dev/__skills__", "metrics"], ["dev/search", "traces"], ["prod/github", "metrics"],
+            ["prod/github", "traces"], ["prod/slack", "logs"], ["prod/slack", "metrics"]]
         assert label(screen, "#files-message") == "wiped prod/github logs: 3 files, 157.5 kB"
         # The cursor stays where it was: on the row that took the wiped row's place.
         selected = screen.query_one(FilesTable).selected
@@ -137,7 +139,7 @@ async def test_wipe_server_with_the_button(files_app: TokentopApp) -> None:
     before = on_disk()
     async with files_app.run_test(size=(120, 40)) as pilot:
         screen = await open_files(pilot)
-        await pilot.press("down", "down", "down", "down", "W")
+        await pilot.press("down", "down", "down", "down", "down", "W")
         await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
         modal = cast(WipeModal, files_app.screen)
         assert modal.plan.servers == ["prod/slack"]
@@ -145,7 +147,7 @@ async def test_wipe_server_with_the_button(files_app: TokentopApp) -> None:
         modal.query_one("#wipe-confirm", Input).value = "WIPE"
         await pilot.pause()
         await pilot.click("#wipe-yes")
-        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 4)
+        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 5)
         assert on_disk() == before - {"prod/slack/logs.jsonl", "prod/slack/metrics.jsonl"}
         assert label(
             screen, "#files-message") == "wiped prod/slack (all signals): 2 files, 4.5 kB"
@@ -175,7 +177,7 @@ async def test_cancel_deletes_nothing(files_app: TokentopApp) -> None:
 async def test_files_that_cannot_be_deleted_are_reported(files_app: TokentopApp) -> None:
     async with files_app.run_test(size=(120, 40)) as pilot:
         screen = await open_files(pilot)
-        await pilot.press("down", "down", "w")  # prod/github metrics
+        await pilot.press("down", "down", "down", "w")  # prod/github metrics
         await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
         # Between the preview and the confirmation, a listed file became a directory.
         blocker = Path("telemetry/prod/github/metrics-2026-05-04T12-00-00.000.jsonl")
@@ -203,9 +205,9 @@ async def test_live_rescan_shows_growth_and_new_servers(tmp_path: Path,
         with open("telemetry/prod/slack/logs.jsonl", "ab") as fh:
             fh.write(b"x" * 2047 + b"\n")
         put(Path("telemetry/prod/zeta/metrics.jsonl"), b"", NOW - 10)
-        await wait(pilot, lambda: len(rows(screen)) == 7 and rows(screen)[4][2] == "2.0 kB",
+        await wait(pilot, lambda: len(rows(screen)) == 8 and rows(screen)[5][2] == "2.0 kB",
                    tries=1500)
-        assert rows(screen)[6][:4] == ["prod/zeta", "metrics", "0 B", "1"]
+        assert rows(screen)[7][:4] == ["prod/zeta", "metrics", "0 B", "1"]
         assert label(screen, "#files-status").startswith("telemetry · rescans every second")
 
 
@@ -219,9 +221,9 @@ async def test_paused_table_stays_put(tmp_path: Path, monkeypatch: pytest.Monkey
         assert screen.query_one("#files-paused").display
         put(Path("telemetry/prod/zeta/metrics.jsonl"), b"", NOW - 10)
         await wait(pilot, lambda: screen.pending is not None, tries=1500)
-        assert len(rows(screen)) == 6
+        assert len(rows(screen)) == 7
         await pilot.press("space")
-        await wait(pilot, lambda: len(rows(screen)) == 7)
+        await wait(pilot, lambda: len(rows(screen)) == 8)
 
 
 async def test_missing_root_says_where_it_looked() -> None:
@@ -254,12 +256,12 @@ def test_no_temp_path_in_relative_root(files_app: TokentopApp) -> None:
 async def test_a_wipe_shows_even_while_paused(files_app: TokentopApp) -> None:
     async with files_app.run_test(size=(120, 40)) as pilot:
         screen = await open_files(pilot)
-        await pilot.press("space", "w")
+        await pilot.press("space", "down", "w")
         await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
         await pilot.press("w", "i", "p", "e", "enter")
-        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 5)
+        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 6)
         assert files_app.paused
-        assert rows(screen)[0][:2] == ["prod/github", "logs"]
+        assert rows(screen)[1][:2] == ["prod/github", "logs"]
         assert not Path("telemetry/dev/search/traces.jsonl").exists()
 
 
@@ -294,5 +296,28 @@ async def test_coming_back_to_the_screen_rescans(files_app: TokentopApp) -> None
         for name in ("traces.jsonl", "traces-2026-04-28T00-00-00.000.jsonl.gz"):
             Path("telemetry/dev/search", name).unlink()
         await pilot.press("6")
-        await wait(pilot, lambda: files_app.screen is screen and len(rows(screen)) == 5)
-        assert rows(screen)[0][:2] == ["prod/github", "logs"]
+        await wait(pilot, lambda: files_app.screen is screen and len(rows(screen)) == 6)
+        assert rows(screen)[1][:2] == ["prod/github", "logs"]
+
+
+async def test_skills_row_is_shown_and_wiped_as_gridctl_does(files_app: TokentopApp) -> None:
+    """The ``__skills__`` directory (gridctl's ``PromptUsageNamespace``) is a row, marked
+    as skill usage, and ``w`` deletes its file as gridctl's ``Wipe`` does."""
+    before = on_disk()
+    async with files_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_files(pilot)
+        selected = screen.query_one(FilesTable).selected
+        assert selected is not None and selected.is_skills
+        cell = screen.query_one(FilesTable).get_row_at(0)[0]
+        assert "italic" in str(cell.spans[0].style)
+        detail = screen.query_one("#files-detail", Static)
+        assert detail.border_title == "dev/__skills__ · metrics · skill usage, not a server"
+        assert str(detail.content).split()[-1] == "dev/__skills__/metrics.jsonl"
+        await pilot.press("w")
+        await wait(pilot, lambda: isinstance(files_app.screen, WipeModal))
+        modal = cast(WipeModal, files_app.screen)
+        assert modal.plan.servers == ["dev/__skills__"]
+        await pilot.press("w", "i", "p", "e", "enter")
+        await wait(pilot, lambda: screen.wipes == 1 and len(rows(screen)) == 6)
+        assert on_disk() == before - {"dev/__skills__/metrics.jsonl"}
+        assert label(screen, "#files-message") == "wiped dev/__skills__ metrics: 1 file, 75 B"

@@ -48,9 +48,9 @@ def on_files(*keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
 class TestFiles:
     def test_table(self, snap_compare: SnapCompare, files_app: TokentopApp,
                    size: tuple[int, int]) -> None:
-        assert snap_compare(files_app, terminal_size=size, run_before=on_files("down"))
+        assert snap_compare(files_app, terminal_size=size, run_before=on_files("down", "down"))
 
     def test_wipe_modal(self, snap_compare: SnapCompare, files_app: TokentopApp,
                         size: tuple[int, int]) -> None:
-        hook = on_files("down", "W", "w", "i", "p", "e")
+        hook = on_files("down", "down", "W", "w", "i", "p", "e")
         assert snap_compare(files_app, terminal_size=size, run_before=hook)

@@ -10,6 +10,17 @@ inventory, the wipe and the replay never disagree on which files belong to a sig
 Each record also carries its files (path, size, mtime): the wipe confirmation lists
 exactly what will be deleted, and the wipe deletes exactly that list.
 
+Every directory of a stack is walked, ``__skills__`` included: gridctl's ``Inventory``
+(pkg/telemetry/inventory.go, gridctl/gridctl@7cec407) lists every subdirectory of the
+stack with signal files, and its ``Wipe`` deletes them, so the skill-usage file
+(``<stack>/__skills__/metrics.jsonl``, ``PromptUsageNamespace`` in
+pkg/telemetry/metrics.go) takes disk space here too. It is not a server for the charts
+(``Layout.server_dirs`` leaves it out); here it is one more directory of files.
+
+Stacks and servers sort as gridctl sorts them: stack names first (``sort.Strings``),
+then server names (byte order), then logs, metrics, traces. ``to_json`` is one row of
+``gridctl telemetry status --json`` (cmd/gridctl/telemetry.go ``statusRow``).
+
 A file that vanishes between listing and ``stat`` (lumberjack removing an old
 backup, a wipe) is simply not counted; a missing root is an empty inventory.
 """
@@ -20,10 +31,10 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from tokentop.store.metrics.layout import SIGNALS, Layout
+from tokentop.store.metrics.layout import SIGNALS, SKILLS_DIR, Layout
 from tokentop.store.tail.family import list_family
 
 RootArg = Layout | str | os.PathLike[str] | None
@@ -64,27 +75,41 @@ class InventoryRecord:
         object.__setattr__(self, "newest", max(mtimes))
 
     @property
+    def stack(self) -> str:
+        """The stack directory's name (``server`` is ``stack/server``)."""
+        return self.server.split("/", 1)[0]
+
+    @property
+    def bare_server(self) -> str:
+        """The server directory's name, as gridctl's record has it (``github``)."""
+        return self.server.split("/", 1)[-1]
+
+    @property
+    def is_skills(self) -> bool:
+        """gridctl's skill-usage directory (``__skills__``): files, but not a server."""
+        return self.bare_server == SKILLS_DIR
+
+    @property
     def file_count(self) -> int:
         return len(self.files)
 
-    @property
-    def oldest_time(self) -> datetime:
-        return datetime.fromtimestamp(self.oldest, UTC)
-
-    @property
-    def newest_time(self) -> datetime:
-        return datetime.fromtimestamp(self.newest, UTC)
-
     def to_json(self) -> dict[str, object]:
-        """gridctl's ``InventoryRecord`` JSON shape (camelCase keys, RFC 3339 UTC times)."""
+        """One row of ``gridctl telemetry status --json``: its ``statusRow``, key for key.
+
+        cmd/gridctl/telemetry.go flattens each stack's ``InventoryRecord``s into
+        ``{stack, server, signal, path, sizeBytes, fileCount, oldest, newest}`` with the
+        bare server name and the times as ``formatInventoryTime`` writes them (local
+        ``2006-01-02 15:04``): a script written for gridctl's output reads this as is.
+        """
         return {
-            "server": self.server,
+            "stack": self.stack,
+            "server": self.bare_server,
             "signal": self.signal,
             "path": str(self.path),
             "sizeBytes": self.size_bytes,
-            "oldestTime": rfc3339(self.oldest_time),
-            "newestTime": rfc3339(self.newest_time),
             "fileCount": self.file_count,
+            "oldest": inventory_time(self.oldest),
+            "newest": inventory_time(self.newest),
         }
 
 
@@ -100,17 +125,49 @@ class Totals:
     newest: float | None
 
 
-def rfc3339(dt: datetime) -> str:
-    """``2026-05-05T12:01:00.48213Z``: UTC with ``Z``, fraction only when there is one."""
-    text = dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    if dt.microsecond:
-        text += f".{dt.microsecond:06d}".rstrip("0")
-    return text + "Z"
+def inventory_time(ts: float) -> str:
+    """gridctl's ``formatInventoryTime``: the local ``YYYY-MM-DD HH:MM`` of a mtime.
+
+    Go's ``Time.Format`` truncates (no rounding), as ``strftime`` does. gridctl writes
+    "—" for Go's zero time, which a file's modification time never is.
+    """
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def as_layout(root: RootArg) -> Layout:
     """A ``Layout`` as given, else the user's DIR resolved the way the metrics reader does."""
     return root if isinstance(root, Layout) else Layout.resolve(root)
+
+
+def _subdirs(path: Path) -> list[tuple[str, Path]]:
+    """Subdirectories by name in byte order (Go's ``sort.Strings``, ``os.ReadDir``)."""
+    try:
+        found = [(e.name, Path(e.path)) for e in os.scandir(path) if e.is_dir()]
+    except OSError:
+        return []
+    return sorted(found, key=lambda item: os.fsencode(item[0]))
+
+
+def server_dirs(layout: Layout) -> list[tuple[str, Path]]:
+    """Every ``stack/server`` directory gridctl's ``Inventory`` walks, in its order.
+
+    Unlike ``Layout.server_dirs`` (the servers of the charts), ``__skills__`` is one of
+    them: gridctl lists and wipes its files.
+    """
+    stacks = [(layout.stack, layout.path)] if layout.stack else _subdirs(layout.path)
+    return [(f"{stack}/{server}", server_dir)
+            for stack, stack_dir in stacks for server, server_dir in _subdirs(stack_dir)]
+
+
+def matches(name: str, server: str) -> bool:
+    """Whether ``stack/server`` ``name`` is in the scope ``server``: empty is every
+    server, ``stack/server`` that one, a bare name that server in every stack (gridctl's
+    ``--server``, which takes a bare name across the stacks it walks)."""
+    if not server:
+        return True
+    if "/" in server:
+        return name == server
+    return name.split("/", 1)[-1] == server
 
 
 def _file_info(path: Path) -> FileInfo | None:
@@ -137,8 +194,8 @@ def iter_inventory(root: RootArg = None, server: str = "") -> Iterator[Inventory
     """``inventory``, one record at a time, in order: a screen can show the first rows
     of a large tree while the rest is still being listed."""
     layout = as_layout(root)
-    for name, server_dir in sorted(layout.server_dirs().items()):
-        if server and name != server:
+    for name, server_dir in server_dirs(layout):
+        if not matches(name, server):
             continue
         for signal in SIGNALS:
             record = signal_record(name, server_dir, signal)
@@ -150,8 +207,9 @@ def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
     """Every (server, signal) with files under ``root``; only ``server``'s when given.
 
     ``root`` is the telemetry root, one stack directory, or a resolved ``Layout``
-    (None: the default root). Servers are named ``stack/server``; ``__skills__`` is not
-    one. Sorted by server, then logs, metrics, traces.
+    (None: the default root). Servers are named ``stack/server``, ``__skills__``
+    included (``is_skills``); ``server`` is ``stack/server`` or a bare name (every
+    stack). Sorted by stack, server, then logs, metrics, traces.
     """
     return list(iter_inventory(root, server))
 
@@ -176,7 +234,7 @@ class Rescanner:
         layout = as_layout(root)
         files: dict[Path, FileInfo] = {}
         records: dict[tuple[str, str], InventoryRecord] = {}
-        for name, server_dir in sorted(layout.server_dirs().items()):
+        for name, server_dir in server_dirs(layout):
             for signal in SIGNALS:
                 found = list_family(server_dir, signal)
                 infos = []

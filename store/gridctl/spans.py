@@ -14,6 +14,16 @@ than OTLP/HTTP's JSON variant:
 - attributes are ``[{key, value: {stringValue|intValue|doubleValue|boolValue|
   arrayValue|kvlistValue|bytesValue}}]``.
 
+What gridctl's gateway writes for one ``tools/call`` (pkg/mcp/gateway.go,
+gridctl/gridctl@7cec407): a root ``mcp.tools.call`` span (renamed ``<server> › <tool>``
+once routed) with ``mcp.tool.name``; an ``mcp.routing`` child with ``tool.name`` (the
+prefixed ``<server>__<tool>`` the client called); an ``mcp.client.call_tool`` child with
+``tool.name``, which gets ``mcp.tool.name`` (and ``gen_ai.*``) only when the call
+succeeded. A failed call is that span with status ERROR, the error as its message and,
+from ``span.RecordError``, an ``exception`` event (``exception.type``,
+``exception.message``). So a span's tool is ``mcp.tool.name``, else ``gen_ai.tool.name``,
+else ``tool.name`` (the routing prefix dropped), and events are kept (``SpanEvent``).
+
 A line may hold several ``resourceSpans`` (one per resource) and each several
 ``scopeSpans``; a span's server is the file's server (gridctl routes by the
 ``server.name`` attribute, which is kept as an attribute too). A line that is not a
@@ -40,7 +50,10 @@ STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 KIND_NAMES = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER",
               5: "CONSUMER"}
 
-TOOL_KEYS = ("mcp.tool.name", "gen_ai.tool.name", "tool")
+TOOL_KEYS = ("mcp.tool.name", "gen_ai.tool.name", "tool.name", "tool")
+ROUTING_SPAN = "mcp.routing"  # a step of a call, not a call: its tool is prefixed
+GATEWAY_ROOT = "mcp.tools.call"  # the root's name until routed (then "<server> › <tool>")
+TOOL_DELIMITER = "__"  # pkg/mcp/router.go ToolNameDelimiter: <server>__<tool>
 CLIENT_KEYS = ("mcp.client.name", "client.name", "mcp.client", "user_agent.original")
 USAGE_PREFIX = "gen_ai.usage."
 
@@ -148,6 +161,45 @@ def _enum(value: Any, names: dict[int, str], prefix: str) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class SpanEvent:
+    """One OTLP span event: ``exception`` (``span.RecordError``) or any other."""
+
+    time_ns: int
+    name: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """What happened, in one line: an exception's type and message, else the name."""
+        text = self.attrs.get("exception.message")
+        if text is None:
+            return self.name
+        kind = self.attrs.get("exception.type")
+        return f"{kind}: {text}" if kind else str(text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": iso_utc(self.time_ns), "name": self.name, "attributes": self.attrs}
+
+
+def _events(items: Any) -> list[SpanEvent]:
+    """protojson ``events``: ``[{timeUnixNano, name, attributes}]``; odd entries skipped."""
+    out: list[SpanEvent] = []
+    if not isinstance(items, list):
+        return out
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        try:
+            when = _int64(_get(item, "timeUnixNano", "time_unix_nano") or 0)
+        except ValueError:
+            when = 0
+        name = item.get("name", "")
+        out.append(SpanEvent(when, name if isinstance(name, str) else str(name),
+                             attributes(item.get("attributes"))))
+    return out
+
+
 @dataclass(slots=True)
 class Span:
     """One span of one server (``server`` is the file's ``stack/server``)."""
@@ -165,6 +217,7 @@ class Span:
     attrs: dict[str, Any] = field(default_factory=dict)
     resource: dict[str, Any] = field(default_factory=dict)
     scope: str = ""
+    events: list[SpanEvent] = field(default_factory=list)
     seq: int = 0  # arrival order within a reader: a stable id for the UI
     _search: str | None = None
 
@@ -174,11 +227,37 @@ class Span:
 
     @property
     def tool(self) -> str:
+        """The tool called: ``mcp.tool.name`` (root, and successful calls), else the
+        GenAI name, else ``tool.name`` (every ``mcp.client.call_tool``, failed ones too;
+        on ``mcp.routing`` without its ``<server>__`` prefix), else ``tool``."""
         for key in TOOL_KEYS:
             value = self.attrs.get(key)
             if value:
-                return str(value)
+                text = str(value)
+                server = self.server_name
+                if key == "tool.name" and server and text.startswith(server + TOOL_DELIMITER):
+                    return text[len(server) + len(TOOL_DELIMITER):]
+                return text
         return ""
+
+    @property
+    def is_gateway_root(self) -> bool:
+        """gridctl's ``mcp.tools.call`` root, renamed ``<server> › <tool>`` once routed:
+        the envelope of a call whose own span is its ``mcp.client.call_tool`` child."""
+        if self.parent_id or self.attrs.get("mcp.method.name") != "tools/call":
+            return False
+        tool = self.attrs.get("mcp.tool.name")
+        return self.name == GATEWAY_ROOT or self.name == f"{self.server_name} › {tool}"
+
+    @property
+    def is_call(self) -> bool:
+        """A row of the "tool calls" view: one per call. A span with a tool, or a root;
+        but not gridctl's routing step nor its gateway root: a current gridctl call is
+        its ``mcp.client.call_tool`` span (client, tokens, error), an older writer's
+        call its root span (all of those on it)."""
+        if self.name == ROUTING_SPAN or self.is_gateway_root:
+            return False
+        return bool(self.tool) or not self.parent_id
 
     @property
     def client(self) -> str:
@@ -224,6 +303,7 @@ class Span:
             parts = [self.name, self.tool, self.client, self.trace_id, self.status,
                      self.status_message]
             parts.extend(f"{k}={v}" for k, v in self.attrs.items())
+            parts.extend(f"{e.name} {e.message}" for e in self.events)
             self._search = "\n".join(parts).lower()
         return self._search
 
@@ -236,6 +316,7 @@ class Span:
             "tool": self.tool, "client": self.client,
             "status": {"code": self.status, "message": self.status_message},
             "tokens": self.tokens, "attributes": self.attrs, "resource": self.resource,
+            "events": [e.to_json() for e in self.events],
         }
 
 
@@ -258,7 +339,7 @@ def _span(obj: Any, server: str, resource: dict[str, Any], scope: str) -> Span:
         server, trace_id, span_id, parent, name if isinstance(name, str) else str(name),
         _enum(obj.get("kind"), KIND_NAMES, "SPAN_KIND_"), start, end, code,
         message if isinstance(message, str) else str(message),
-        attributes(obj.get("attributes")), resource, scope,
+        attributes(obj.get("attributes")), resource, scope, _events(obj.get("events")),
     )
 
 

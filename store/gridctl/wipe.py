@@ -3,6 +3,10 @@
 gridctl's ``Wipe(server, signal)``: an empty server or signal is a wildcard; what goes
 is each matching ``<signal>.jsonl`` and its lumberjack backups (plain and ``.gz``),
 and nothing else (unrelated files, other signals and servers, directories stay).
+As in gridctl (pkg/telemetry/wipe.go, gridctl/gridctl@7cec407) every directory of a
+stack is in scope, the ``__skills__`` skill-usage directory too, and a server is named
+``stack/server`` or, as ``gridctl telemetry wipe --server`` takes it, bare (that
+server in every stack).
 
 It happens in two steps so a user confirms exactly what goes: ``plan`` lists the
 files (an inventory of the scope), ``execute`` deletes that list. ``wipe`` does both.
@@ -30,7 +34,7 @@ from tokentop.store.gridctl.inventory import (
     inventory,
     totals,
 )
-from tokentop.store.metrics.layout import SIGNALS, SKILLS_DIR, Layout
+from tokentop.store.metrics.layout import SIGNALS, Layout
 
 
 class WipeError(ValueError):
@@ -38,7 +42,8 @@ class WipeError(ValueError):
 
 
 def check_server(server: str) -> None:
-    """``stack/server`` or empty; anything that could name a path outside the root raises."""
+    """``stack/server``, a bare ``server`` or empty; anything that could name a path
+    outside the root raises."""
     if not server:
         return
     if "\x00" in server:
@@ -51,11 +56,9 @@ def check_server(server: str) -> None:
     if any(p in (".", "..") for p in parts):
         raise WipeError(f"refusing server name {server!r}: '..' or '.' would leave the "
                         "telemetry root")
-    if len(parts) != 2 or not all(parts):
-        raise WipeError(f"refusing server name {server!r}: expected STACK/SERVER "
-                        "(one '/', no other separators)")
-    if parts[1] == SKILLS_DIR:
-        raise WipeError(f"refusing server name {server!r}: {SKILLS_DIR} is not a server")
+    if len(parts) > 2 or not all(parts):
+        raise WipeError(f"refusing server name {server!r}: expected STACK/SERVER or "
+                        "SERVER (at most one '/', no other separators)")
 
 
 def check_signal(signal: str) -> None:

@@ -196,3 +196,50 @@ def write_fixed_tree(root: Path) -> None:
     idle = root / "dev" / "idle"
     idle.mkdir(parents=True)
     (idle / "metrics.jsonl").write_bytes(b"")
+
+
+def gateway_call(trace: str, ids: tuple[str, str, str], server: str, tool: str,
+                 start_ns: int, dur_ns: int, *, error: str = "", client: str = "claude-code",
+                 inp: int = 0, out: int = 0) -> list[dict[str, object]]:
+    """The spans gridctl's gateway writes for one ``tools/call`` that was routed, as
+    ``HandleToolsCall`` builds them (gridctl/gridctl pkg/mcp/gateway.go @7cec407):
+
+    - root ``mcp.tools.call``, renamed ``<server> › <tool>`` once routed, with
+      ``mcp.method.name``, ``mcp.tool.name``, ``server.name``, ``mcp.replica.id``; its
+      status is never set (a failed call returns an ``isError`` result);
+    - ``mcp.routing``: ``tool.name`` is the prefixed ``<server>__<tool>`` the client
+      called (router.go ``ToolNameDelimiter``), then ``server.name``, ``mcp.replica.id``;
+    - ``mcp.client.call_tool``: ``mcp.method.name``, ``server.name``, ``mcp.replica.id``,
+      ``tool.name``, ``network.transport``. On success ``setGenAISpanAttributes`` adds
+      ``mcp.server.name``, ``mcp.tool.name``, ``gen_ai.tool.name``, ``mcp.client.name``
+      and ``gen_ai.usage.*``; on error ``span.RecordError(err)`` adds an ``exception``
+      event (``exception.type``, ``exception.message``, as the OTel Go SDK writes them)
+      and ``SetStatus(codes.Error, err.Error())``. Nothing else.
+    """
+    root_id, route_id, call_id = ids
+    end = start_ns + dur_ns
+    root = span(trace, root_id, f"{server} › {tool}", start_ns, end, kind="SPAN_KIND_INTERNAL",
+                attrs=[attr("mcp.method.name", "tools/call"), attr("mcp.tool.name", tool),
+                       attr("server.name", server), attr("mcp.replica.id", 0)])
+    route = span(trace, route_id, "mcp.routing", start_ns + 1_000, start_ns + 50_000,
+                 parent=root_id, kind="SPAN_KIND_INTERNAL",
+                 attrs=[attr("tool.name", f"{server}__{tool}"), attr("server.name", server),
+                        attr("mcp.replica.id", 0)])
+    call_attrs = [attr("mcp.method.name", "tools/call"), attr("server.name", server),
+                  attr("mcp.replica.id", 0), attr("tool.name", tool),
+                  attr("network.transport", "pipe")]
+    call = span(trace, call_id, "mcp.client.call_tool", start_ns + 60_000, end - 1_000,
+                parent=root_id, kind="SPAN_KIND_INTERNAL", attrs=call_attrs)
+    if error:
+        call["status"] = {"message": error, "code": "STATUS_CODE_ERROR"}
+        call["events"] = [{"timeUnixNano": str(end - 2_000), "name": "exception",
+                           "attributes": [attr("exception.type", "*errors.errorString"),
+                                          attr("exception.message", error)]}]
+    else:
+        call_attrs += [attr("mcp.server.name", server), attr("mcp.tool.name", tool),
+                       attr("gen_ai.tool.name", tool), attr("mcp.client.name", client)]
+        if inp:
+            call_attrs.append(attr("gen_ai.usage.input_tokens", inp))
+        if out:
+            call_attrs.append(attr("gen_ai.usage.output_tokens", out))
+    return [root, route, call]

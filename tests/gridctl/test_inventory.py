@@ -6,12 +6,13 @@ the mtimes set with ``os.utime``: nothing is computed by the code under test.
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 
+import pytest
 from files_tree import DAY, HOUR, NOW, Backup, family, gz_bytes, put, screen_tree
 
-from tokentop.store.gridctl.inventory import Rescanner, inventory, rfc3339, totals
+from tokentop.store.gridctl.inventory import Rescanner, inventory, totals
 from tokentop.store.metrics.layout import Layout
 
 
@@ -32,7 +33,6 @@ def test_sizes_times_and_counts_over_active_plain_and_gz(tmp_path: Path) -> None
     assert rec.size_bytes == 300 + gz400 + 500 + 200 + gz200
     assert rec.oldest == NOW - 3 * DAY
     assert rec.newest == NOW - 10
-    assert rfc3339(rec.oldest_time) == "2026-05-02T12:30:00Z"
     assert sorted(f.path.name for f in rec.files) == [
         "metrics-2026-05-03T00-00-00.000.jsonl.gz", "metrics-2026-05-04T00-00-00.000.jsonl",
         "metrics-2026-05-04T12-00-00.000.jsonl", "metrics-2026-05-04T12-00-00.000.jsonl.gz",
@@ -62,7 +62,10 @@ def test_zero_byte_files_count_as_files(tmp_path: Path) -> None:
     assert (rec.file_count, rec.size_bytes, rec.newest) == (1, 0, NOW - HOUR)
 
 
-def test_skills_empty_servers_and_unrelated_files_are_left_out(tmp_path: Path) -> None:
+def test_skills_is_listed_empty_servers_and_unrelated_files_are_left_out(
+        tmp_path: Path) -> None:
+    """gridctl's ``Inventory`` (pkg/telemetry/inventory.go, gridctl/gridctl@7cec407) walks
+    every directory of the stack: the ``__skills__`` prompt-usage file is listed."""
     screen_tree(tmp_path)
     d = tmp_path / "prod" / "github"
     put(d / "metrics.jsonl.bak", b"x" * 999, NOW)
@@ -71,12 +74,35 @@ def test_skills_empty_servers_and_unrelated_files_are_left_out(tmp_path: Path) -
     (d / "logs-2026-05-02T00-00-00.000.jsonl").mkdir()  # a directory is not a file
     records = inventory(tmp_path)
     assert [(r.server, r.signal) for r in records] == [
-        ("dev/search", "traces"), ("prod/github", "logs"), ("prod/github", "metrics"),
-        ("prod/github", "traces"), ("prod/slack", "logs"), ("prod/slack", "metrics")]
-    github_logs = records[1]
+        ("dev/__skills__", "metrics"), ("dev/search", "traces"), ("prod/github", "logs"),
+        ("prod/github", "metrics"), ("prod/github", "traces"), ("prod/slack", "logs"),
+        ("prod/slack", "metrics")]
+    skills = records[0]
+    assert skills.is_skills and not records[1].is_skills
+    assert (skills.stack, skills.bare_server) == ("dev", "__skills__")
+    assert skills.path == tmp_path / "dev" / "__skills__" / "metrics.jsonl"
+    assert (skills.file_count, skills.newest) == (1, NOW - 600)
+    github_logs = records[2]
     assert github_logs.file_count == 3
     assert all(f.path.name.startswith("logs") for f in github_logs.files)
-    assert not any("__skills__" in str(f.path) for r in records for f in r.files)
+    assert list(Rescanner().scan(tmp_path)) == records  # the Files screen's scan too
+
+
+def test_stacks_sort_before_servers_as_gridctl_sorts(tmp_path: Path) -> None:
+    """gridctl sorts stack names (``sort.Strings``), then servers in each: ``a`` before
+    ``a-b`` although ``a-b/x`` < ``a/x`` as whole strings ('-' < '/')."""
+    for server in ("a-b/x", "a/z", "a/Z"):
+        family(tmp_path / server, "logs", active=(10, NOW))
+    assert [r.server for r in inventory(tmp_path)] == ["a/Z", "a/z", "a-b/x"]
+
+
+def test_bare_server_name_matches_every_stack(tmp_path: Path) -> None:
+    """``gridctl telemetry wipe --server github`` takes a bare name, in every stack."""
+    for server in ("prod/github", "dev/github", "dev/slack"):
+        family(tmp_path / server, "logs", active=(10, NOW))
+    assert [r.server for r in inventory(tmp_path, "github")] == ["dev/github",
+                                                                  "prod/github"]
+    assert [r.server for r in inventory(tmp_path, "__skills__")] == []
 
 
 def test_server_filter_and_stack_directory(tmp_path: Path) -> None:
@@ -87,26 +113,38 @@ def test_server_filter_and_stack_directory(tmp_path: Path) -> None:
     stack = Layout.resolve(tmp_path / "prod")
     assert stack.stack == "prod"
     assert sorted({r.server for r in inventory(stack)}) == ["prod/github", "prod/slack"]
-    assert [r.server for r in inventory(tmp_path / "dev")] == ["dev/search"]
+    assert [r.server for r in inventory(tmp_path / "dev")] == ["dev/__skills__", "dev/search"]
 
 
 def test_missing_root_is_empty(tmp_path: Path) -> None:
     assert inventory(tmp_path / "nope") == []
 
 
-def test_json_shape_and_totals(tmp_path: Path) -> None:
-    family(tmp_path / "s" / "a", "logs", active=(10, NOW + 0.25),
-           backups=(Backup("2026-05-01T00-00-00.000", NOW - DAY, 20),))
-    family(tmp_path / "s" / "b", "traces", active=(5, NOW - 2 * DAY))
-    records = inventory(tmp_path)
-    doc = json.loads(json.dumps([r.to_json() for r in records]))
+def test_json_is_gridctls_status_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ``statusRow`` of ``gridctl telemetry status --json`` (cmd/gridctl/telemetry.go):
+    stack, bare server, signal, path, sizeBytes, fileCount, then oldest/newest as
+    ``formatInventoryTime`` writes them: local time, ``2006-01-02 15:04``, truncated."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        family(tmp_path / "s" / "a", "logs", active=(10, NOW + 59.9),
+               backups=(Backup("2026-05-01T00-00-00.000", NOW - DAY, 20),))
+        family(tmp_path / "s" / "b", "traces", active=(5, NOW - 2 * DAY))
+        records = inventory(tmp_path)
+        doc = [r.to_json() for r in records]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert list(doc[0]) == ["stack", "server", "signal", "path", "sizeBytes", "fileCount",
+                            "oldest", "newest"]  # Go writes struct fields in order
     assert doc[0] == {
-        "server": "s/a", "signal": "logs", "path": str(tmp_path / "s" / "a" / "logs.jsonl"),
-        "sizeBytes": 30, "oldestTime": "2026-05-04T12:30:00Z",
-        "newestTime": "2026-05-05T12:30:00.25Z", "fileCount": 2}
+        "stack": "s", "server": "a", "signal": "logs",
+        "path": str(tmp_path / "s" / "a" / "logs.jsonl"), "sizeBytes": 30,
+        "fileCount": 2, "oldest": "2026-05-04 08:30", "newest": "2026-05-05 08:30"}
+    assert doc[1]["oldest"] == doc[1]["newest"] == "2026-05-03 08:30"
     t = totals(records)
     assert (t.servers, t.records, t.files, t.size_bytes) == (2, 2, 3, 35)
-    assert (t.oldest, t.newest) == (NOW - 2 * DAY, NOW + 0.25)
+    assert (t.oldest, t.newest) == (NOW - 2 * DAY, NOW + 59.9)
     empty = totals([])
     assert (empty.files, empty.oldest, empty.newest) == (0, None, None)
 

@@ -35,9 +35,17 @@ def test_demo_logs_and_traces_parse_cleanly(tmp_path: Path) -> None:
         spans = traces.load()
         assert traces.stats.malformed == 0 and len(spans) > 1000
         assert {s.server.split("/")[0] for s in spans} == {"prod"}  # staging exports none
-        calls = [s for s in spans if s.tool]
-        assert all(s.client and s.tokens.get("input_tokens", 0) > 0 for s in calls)
-        assert any(s.is_error and s.status_message for s in calls)
+        # gridctl's three spans per call (pkg/mcp/gateway.go): root, routing, client call
+        calls = [s for s in spans if s.name == "mcp.client.call_tool"]
+        assert len(calls) * 3 == len(spans) and all(s.tool for s in spans)
+        ok = [s for s in calls if not s.is_error]
+        assert all(s.client and s.tokens.get("input_tokens", 0) > 0 for s in ok)
+        failed = [s for s in calls if s.is_error]
+        assert failed and all(
+            "mcp.tool.name" not in s.attrs and s.tool and s.status_message
+            and [e.name for e in s.events] == ["exception"] for s in failed)
+        assert all(s.tool == s.attrs["tool.name"].split("__", 1)[1]
+                   for s in spans if s.name == "mcp.routing")
         # every log line that names a trace points at a trace on disk (prod servers)
         ids = {s.trace_id for s in spans}
         linked = [r.trace_id for r in records if r.trace_id and r.server.startswith("prod/")]
@@ -70,7 +78,9 @@ def test_live_writer_appends_logs_and_traces(tmp_path: Path) -> None:
             new_spans += traces.rescan()
         assert new_logs and new_spans
         assert logs.stats.malformed == 0 and traces.stats.malformed == 0
-        assert all(r.ns > NOW * NS for r in new_logs)
+        # A live call is logged when it ends, having started up to 1.5 s before the
+        # tick (``live_tick``); the first tick is at NOW + 1 s.
+        assert all(r.ns >= NOW * NS + NS - 1_500_000_000 for r in new_logs)
     finally:
         tree.stop()
 

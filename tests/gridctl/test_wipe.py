@@ -29,8 +29,7 @@ def tree(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("server", [
     "..", "../outside", "prod/../../outside", "prod/github/..", "../etc", "./prod",
     "prod/.", "/etc", "/tmp/x/y", "\\\\server\\share", "prod\\github", "C:/x",
-    "prod", "prod/github/extra", "prod/", "/", "prod/__skills__", "dev/__skills__",
-    "prod/git\x00hub",
+    "prod/github/extra", "prod/", "/", "/prod", "prod//github", "prod/git\x00hub",
 ])
 def test_names_that_could_leave_the_root_are_refused(tree: Path, server: str) -> None:
     before = all_files(tree.parent)
@@ -58,8 +57,8 @@ def test_error_messages_say_why(tree: Path) -> None:
         wipe(tree, "/etc")
     assert "absolute path" in str(exc.value)
     with pytest.raises(WipeError) as exc:
-        wipe(tree, "dev/__skills__")
-    assert "__skills__ is not a server" in str(exc.value)
+        wipe(tree, "prod/github/extra")
+    assert "expected STACK/SERVER or SERVER" in str(exc.value)
 
 
 def test_one_signal_of_one_server(tree: Path) -> None:
@@ -86,22 +85,45 @@ def test_all_signals_of_one_server(tree: Path) -> None:
     assert (tree / "prod" / "github").is_dir()  # directories stay: gridctl writes into them
 
 
-def test_one_signal_everywhere_spares_skills(tree: Path) -> None:
+def test_one_signal_everywhere_takes_skills_too(tree: Path) -> None:
+    """gridctl's ``Wipe(stack, "", "metrics")`` (pkg/telemetry/wipe.go) walks every
+    directory of the stack: the ``__skills__`` prompt-usage file goes as well."""
     report = wipe(tree, "", "metrics")
     assert {str(p.relative_to(tree)) for p in report.deleted} == {
         "prod/github/metrics.jsonl", "prod/github/metrics-2026-05-04T12-00-00.000.jsonl",
-        "prod/github/metrics-2026-05-04T12-00-00.000.jsonl.gz", "prod/slack/metrics.jsonl"}
-    assert (tree / "dev" / "__skills__" / "metrics.jsonl").exists()
+        "prod/github/metrics-2026-05-04T12-00-00.000.jsonl.gz", "prod/slack/metrics.jsonl",
+        "dev/__skills__/metrics.jsonl"}
+    assert not (tree / "dev" / "__skills__" / "metrics.jsonl").exists()
+    assert (tree / "dev" / "__skills__").is_dir()  # directories stay, as in gridctl
     assert [r.signal for r in inventory(tree)] == ["traces", "logs", "traces", "logs"]
+
+
+def test_skills_alone(tree: Path) -> None:
+    before = all_files(tree)
+    report = wipe(tree, "dev/__skills__")
+    assert report.ok and report.deleted == [tree / "dev" / "__skills__" / "metrics.jsonl"]
+    assert all_files(tree) == before - {Path("dev/__skills__/metrics.jsonl")}
+
+
+def test_bare_server_name_is_that_server_in_every_stack(tree: Path) -> None:
+    """``gridctl telemetry wipe --server github``: a bare name, across the stacks."""
+    family(tree / "dev" / "github", "logs", active=(10, NOW))
+    before = all_files(tree)
+    report = wipe(tree, "github", "logs")
+    gone = {Path("dev/github/logs.jsonl"), Path("prod/github/logs.jsonl"),
+            Path("prod/github/logs-2026-05-01T08-00-00.000.jsonl.gz"),
+            Path("prod/github/logs-2026-05-03T08-00-00.000.jsonl")}
+    assert {p.relative_to(tree) for p in report.deleted} == gone
+    assert all_files(tree) == before - gone
+    assert plan(tree, "prod").records == []  # a stack's name is not a server's
 
 
 def test_everything_leaves_unrelated_files_and_outside(tree: Path) -> None:
     outside = all_files(tree.parent) - {Path("telemetry") / p for p in all_files(tree)}
     report = wipe(tree)
-    assert report.ok and len(report.deleted) == 2 + 3 + 3 + 1 + 2
+    assert report.ok and len(report.deleted) == 2 + 3 + 3 + 1 + 2 + 1
     assert inventory(tree) == []
-    assert all_files(tree) == {Path("prod/github/notes.txt"),
-                               Path("dev/__skills__/metrics.jsonl")}
+    assert all_files(tree) == {Path("prod/github/notes.txt")}
     assert outside <= all_files(tree.parent)
     assert (tree.parent / "outside" / "metrics.jsonl").read_bytes() == b"precious\n"
 

@@ -1,9 +1,12 @@
 """``tokentop inventory`` and ``tokentop wipe``: gridctl's telemetry files, headless.
 
 ``inventory [DIR] [--json]`` prints one record per (server, signal) with files: bytes,
-file count, oldest and newest modification time (``--json``: gridctl's
-``InventoryRecord`` array, times in UTC). ``wipe [DIR] [--server S] [--signal X] [-y]``
-deletes the active files of the scope and their rotated siblings, nothing else.
+file count, oldest and newest modification time (``--json``: what ``gridctl telemetry
+status --json`` prints, byte for byte: ``stack``, bare ``server``, ``signal``, ``path``,
+``sizeBytes``, ``fileCount``, local ``oldest``/``newest`` as ``YYYY-MM-DD HH:MM``).
+The ``__skills__`` skill-usage directory is listed and wiped as gridctl does.
+``wipe [DIR] [--server S] [--signal X] [-y]`` deletes the active files of the scope and
+their rotated siblings, nothing else.
 
 A wipe lists exactly what it will delete first; without ``-y`` it asks on the terminal,
 and when stdin is not a terminal (a script, a pipe) it refuses rather than guess: exit
@@ -15,7 +18,6 @@ No Textual here: headless commands start fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,10 +40,14 @@ def _layout(directory: str | None) -> Layout:
 
 
 def _known_server(layout: Layout, server: str) -> None:
-    if server and server not in layout.server_dirs():
+    """A ``--server`` that names no directory gridctl's inventory walks: exit 2."""
+    from tokentop.store.gridctl.inventory import matches, server_dirs
+
+    names = [name for name, _ in server_dirs(layout)]
+    if server and not any(matches(name, server) for name in names):
         from tokentop.tui.format import clean
 
-        known = ", ".join(clean(s) for s in sorted(layout.server_dirs())) or "none"
+        known = ", ".join(clean(s) for s in names) or "none"
         fail(f"no server {clean(server)!r} (known: {known})")
 
 
@@ -57,12 +63,16 @@ def _table(records: list[InventoryRecord]) -> str:
     from tokentop.store.gridctl.inventory import totals
     from tokentop.tui.format import clean, nbytes
 
-    names = [clean(r.server) for r in records]
+    stacks = [clean(r.stack) for r in records]
+    names = [clean(r.bare_server) for r in records]
+    sw = max([len("STACK"), *(len(n) for n in stacks)])
     width = max([len("SERVER"), *(len(n) for n in names)])
-    lines = [f"{'SERVER':<{width}}  SIGNAL   {'SIZE':>9}  FILES  OLDEST            NEWEST"]
-    for name, r in zip(names, records, strict=True):
-        lines.append(f"{name:<{width}}  {r.signal:<7}  {nbytes(r.size_bytes):>9}  "
-                     f"{r.file_count:>5}  {_local(r.oldest)}  {_local(r.newest)}")
+    lines = [f"{'STACK':<{sw}}  {'SERVER':<{width}}  SIGNAL   {'SIZE':>9}  FILES  "
+             "OLDEST            NEWEST"]
+    for stack, name, r in zip(stacks, names, records, strict=True):
+        lines.append(f"{stack:<{sw}}  {name:<{width}}  {r.signal:<7}  "
+                     f"{nbytes(r.size_bytes):>9}  {r.file_count:>5}  {_local(r.oldest)}  "
+                     f"{_local(r.newest)}")
     t = totals(records)
     lines.append(f"total: {_n(t.servers, 'server')}, {_n(t.records, 'signal')}, "
                  f"{_n(t.files, 'file')}, {nbytes(t.size_bytes)}")
@@ -72,8 +82,11 @@ def _table(records: list[InventoryRecord]) -> str:
 @click.command("inventory")
 @click.argument("directory", metavar="[DIR]", required=False)
 @click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array of gridctl InventoryRecords (UTC times).")
-@click.option("--server", default="", metavar="STACK/SERVER", help="Only this server.")
+              help="Print what `gridctl telemetry status --json` prints (its statusRow "
+                   "array: stack, server, signal, path, sizeBytes, fileCount, oldest, "
+                   "newest in local time).")
+@click.option("--server", default="", metavar="[STACK/]SERVER",
+              help="Only this server (a bare name: in every stack).")
 def inventory(directory: str | None, as_json: bool, server: str) -> None:
     """List gridctl telemetry files: size, file count and age per server and signal.
 
@@ -87,7 +100,9 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
     _known_server(layout, server)
     records = scan(layout, server)
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in records], separators=(",", ":")))
+        from tokentop.store.gridctl import gojson
+
+        click.echo(gojson.dumps([r.to_json() for r in records]), nl=False)
     elif not records:
         click.echo("no telemetry files")
     else:
@@ -96,8 +111,9 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
 
 @click.command("wipe")
 @click.argument("directory", metavar="[DIR]", required=False)
-@click.option("--server", default="", metavar="STACK/SERVER",
-              help="Only this server [default: every server].")
+@click.option("--server", default="", metavar="[STACK/]SERVER",
+              help="Only this server; a bare name is that server in every stack "
+                   "[default: every server, __skills__ included].")
 @click.option("--signal", default="", metavar="logs|metrics|traces",
               help="Only this signal [default: all three].")
 @click.option("-y", "--yes", is_flag=True, help="Delete without asking.")

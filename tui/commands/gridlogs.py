@@ -140,9 +140,10 @@ def spans(directory: str | None, as_json: bool, server: str | None, trace_id: st
     """Print the spans of gridctl's traces.jsonl (OTLP-JSON) as JSON lines.
 
     One line per span, oldest first: server, traceId and spanId (hex), parentSpanId,
-    name, kind, start (UTC), durationNs, tool (mcp.tool.name), client, status, tokens
-    (gen_ai.usage.*), attributes. With --trace, the spans of that trace in waterfall
-    order, each with depth and offsetNs from the trace's start.
+    name, kind, start (UTC), durationNs, tool (mcp.tool.name, else tool.name: failed
+    calls too), client, status, tokens (gen_ai.usage.*), attributes, events (time, name,
+    attributes: exceptions). With --trace, the spans of that trace in waterfall order,
+    each with depth and offsetNs from the trace's start.
     """
     from tokentop.store.gridctl.spans import Span, waterfall
 

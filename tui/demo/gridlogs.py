@@ -7,12 +7,14 @@ Each MCP tool call of a demo server leaves what gridctl leaves for it:
   subsystems) or ``server`` (the old gateway), ``tool``, ``duration`` in ns,
   ``trace_id``...), with now and then a slow call (WARN), a retry, a failure (ERROR),
   debug chatter and a reconnect;
-- one trace: a ``tools/call <tool>`` server span with ``server.name``,
-  ``mcp.tool.name``, ``mcp.client.name`` and ``gen_ai.usage.*``, its transport child
-  and, for the remote servers, an HTTP grandchild. Spans are batched the way the OTel
-  batch processor exports them: several calls per ``TracesData`` line, protojson
-  (base64 ids, int64 as strings), and now and then a batch split over two
-  ``resourceSpans``.
+- one trace, the three spans gridctl's gateway writes (pkg/mcp/gateway.go,
+  gridctl/gridctl@7cec407): the root ``mcp.tools.call`` named ``<server> › <tool>``
+  with ``mcp.tool.name``; ``mcp.routing`` with the prefixed ``tool.name``; and
+  ``mcp.client.call_tool`` with ``tool.name``, plus ``mcp.tool.name``,
+  ``mcp.client.name`` and ``gen_ai.usage.*`` when it succeeded, or an error status and
+  an ``exception`` event when it failed. Spans are batched the way the OTel batch
+  processor exports them: several calls per ``TracesData`` line, protojson (base64
+  ids, int64 as strings), and now and then a batch split over two ``resourceSpans``.
 
 Nothing reads the clock or the global random generator: every call is drawn from a
 generator seeded with the demo seed and the server name, so a seed and a "now" give the
@@ -206,42 +208,43 @@ class CallLog:
             records.append(self._record(end_ns, "INFO", "tool call completed", tool=tool,
                                         duration=duration, trace_id=trace_id,
                                         input_tokens=inp, output_tokens=out, client=client))
-        # The trace: server span, transport child, HTTP grandchild for remote servers.
-        transport_raw = self._span_id()
+        # The trace, as gridctl's HandleToolsCall writes it (pkg/mcp/gateway.go):
+        # root ``mcp.tools.call`` renamed ``<server> › <tool>``, ``mcp.routing``, and
+        # ``mcp.client.call_tool`` (mcp.tool.name and gen_ai.* only when it succeeded;
+        # status, message and an ``exception`` event when it failed).
+        route_raw, call_raw = self._span_id(), self._span_id()
         t0 = ts_ns + rng.randrange(50_000, 400_000)
         t1 = end_ns - rng.randrange(20_000, 200_000)
-        root_attrs: list[dict[str, object]] = [
-            _attr("server.name", prof.server), _attr("mcp.method.name", "tools/call"),
-            _attr("mcp.tool.name", tool), _attr("mcp.client.name", client),
-            _attr("gen_ai.usage.input_tokens", inp), _attr("gen_ai.usage.output_tokens", out),
+        replica = _attr("mcp.replica.id", 0)
+        spans = [self._span(trace_raw, root_raw, b"", f"{prof.server} › {tool}",
+                            "SPAN_KIND_INTERNAL", ts_ns, end_ns,
+                            [_attr("mcp.method.name", "tools/call"), _attr("mcp.tool.name", tool),
+                             _attr("server.name", prof.server), replica], {})]
+        spans.append(self._span(trace_raw, route_raw, root_raw, "mcp.routing",
+                                "SPAN_KIND_INTERNAL", ts_ns + 20_000, t0 - 10_000,
+                                [_attr("tool.name", f"{prof.server}__{tool}"),
+                                 _attr("server.name", prof.server), replica], {}))
+        call_attrs: list[dict[str, object]] = [
+            _attr("mcp.method.name", "tools/call"), _attr("server.name", prof.server), replica,
+            _attr("tool.name", tool),
+            _attr("network.transport", "tcp" if prof.server in REMOTE else "pipe"),
         ]
+        call = self._span(trace_raw, call_raw, root_raw, "mcp.client.call_tool",
+                          "SPAN_KIND_INTERNAL", t0, t1, call_attrs, {})
         if failed:
-            root_attrs.append(_attr("error.type", "tool_error"))
-        status = ({"code": "STATUS_CODE_ERROR", "message": ERRORS.get(prof.server, "error")}
-                  if failed else {"code": "STATUS_CODE_OK"})
-        spans = [self._span(trace_raw, root_raw, b"", f"tools/call {tool}", "SPAN_KIND_SERVER",
-                            ts_ns, end_ns, root_attrs, status)]
-        spans.append(self._span(trace_raw, transport_raw, root_raw, "mcp.transport.send",
-                                "SPAN_KIND_CLIENT", t0, t1,
-                                [_attr("server.name", prof.server),
-                                 _attr("mcp.transport", "stdio" if prof.server not in REMOTE
-                                       else "streamable-http")], {}))
-        host = REMOTE.get(prof.server)
-        if host is not None:
-            attempts = 2 if retried else 1
-            span_t = t0 + (t1 - t0) // 10
-            for attempt in range(attempts):
-                h0 = span_t
-                h1 = h0 + (t1 - t0) * (3 if attempt == attempts - 1 else 2) // 10
-                code = 429 if attempt < attempts - 1 else (500 if failed else 200)
-                spans.append(self._span(trace_raw, self._span_id(), transport_raw,
-                                        f"POST {host}", "SPAN_KIND_CLIENT", h0, h1,
-                                        [_attr("server.name", prof.server),
-                                         _attr("http.request.method", "POST"),
-                                         _attr("server.address", host),
-                                         _attr("http.response.status_code", code)],
-                                        {"code": "STATUS_CODE_ERROR"} if code >= 400 else {}))
-                span_t = h1 + (t1 - t0) // 10
+            error = ERRORS.get(prof.server, "error")
+            call["status"] = {"message": error, "code": "STATUS_CODE_ERROR"}
+            call["events"] = [{"timeUnixNano": str(t1 - 1_000), "name": "exception",
+                               "attributes": [_attr("exception.type", "*errors.errorString"),
+                                              _attr("exception.message", error)]}]
+        else:
+            call_attrs += [
+                _attr("mcp.server.name", prof.server), _attr("mcp.tool.name", tool),
+                _attr("gen_ai.tool.name", tool), _attr("mcp.client.name", client),
+                _attr("gen_ai.usage.input_tokens", inp),
+                _attr("gen_ai.usage.output_tokens", out),
+            ]
+        spans.append(call)
         self.pending.extend(spans)
         if self.batch_start is None:
             self.batch_start = ts_ns

@@ -3,7 +3,8 @@
 One row per (server, signal) with files, from ``tokentop.store.gridctl.inventory`` over the
 dashboard's telemetry root (``app.source.layout``, so ``--metrics-dir`` and
 ``GRIDCTL_HOME`` apply): size, file count, the span between the oldest and newest
-modification time, and the last write; totals underneath.
+modification time, and the last write; totals underneath. As in gridctl's inventory,
+a stack's ``__skills__`` directory (skill usage) has rows too and can be wiped.
 
 The files source (``tui/sources/files.py``, started when this screen is built) scans
 in a thread worker: at once, then about every second while the screen is shown
@@ -245,7 +246,10 @@ class FilesScreen(Screen[None]):
         detail.set_class(record is None, "-none")  # a class: -short screens hide it too
         if record is None:
             return
-        detail.border_title = fmt.clean(f"{record.server} · {record.signal}")
+        title = f"{record.server} · {record.signal}"
+        if record.is_skills:
+            title += " · skill usage, not a server"
+        detail.border_title = fmt.clean(title)
         now = self.host.clock()
         root = self.host.source.root
         text = Text(no_wrap=True, overflow="ellipsis")

@@ -2,11 +2,14 @@
 
 Same machinery as the Logs screen (``SignalScreen``: a thread worker following every
 server's file, bounded buffers, a server selector, search): each row is one tool call
-(a span with ``mcp.tool.name``, or a root span) with its time, tool, client, duration,
-status and ``gen_ai.usage`` tokens; ``a`` shows every span. ``enter`` opens the
+(a span with a tool, or a root span; not gridctl's ``mcp.routing`` step) with its time,
+tool, client, duration, status and ``gen_ai.usage`` tokens; ``a`` shows every span. The
+tool is ``mcp.tool.name``, else ``tool.name``: gridctl stamps ``mcp.tool.name`` on a
+``mcp.client.call_tool`` span only when the call succeeded, so failed calls show theirs
+from ``tool.name`` (``Span.tool``). ``enter`` opens the
 waterfall of the row's trace: every held span of that trace id (from any server) as a
 tree by ``parentSpanId``, bars scaled to the trace's duration, with the chosen span's
-attributes below.
+attributes and events (an ``exception``'s type and message) below.
 """
 
 from __future__ import annotations
@@ -68,11 +71,11 @@ class SpansScreen(SignalScreen):
         return span_header(max(20, width), show_server=self.server is None)
 
     def keep(self, record: Span) -> bool:
-        return self.all_spans or bool(record.tool) or not record.parent_id
+        return self.all_spans or record.is_call
 
     def keep_fn(self) -> Callable[[Span], bool]:
         every = self.all_spans
-        return lambda r: every or bool(r.tool) or not r.parent_id
+        return lambda r: every or r.is_call
 
     def filtered(self) -> bool:
         return False

@@ -5,7 +5,9 @@ rewrites the cells that changed (a growing file, the "last write" age), so a liv
 inventory of hundreds of rows costs a few cell updates a second, not a rebuilt table;
 rows that appear or vanish (a new server, a wipe) rebuild it and keep the cursor on
 the row it was on. Server names and paths come from the filesystem: cells are
-``rich.text.Text`` with control characters escaped, never markup.
+``rich.text.Text`` with control characters escaped, never markup. gridctl's
+``__skills__`` directory (skill usage, not a server) has rows like any server, as in
+gridctl's inventory; its name is set in dim italics.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tokentop.store.gridctl.inventory import InventoryRecord
+from tokentop.store.metrics.layout import SKILLS_DIR
 from tokentop.tui import format as fmt
 
 SIGNAL_WIDTH = 7
@@ -24,6 +27,7 @@ SIZE_WIDTH = 9
 FILES_WIDTH = 5
 SPAN_WIDTH = 7
 WIDE = 100  # at least this many columns: "last write" shows the local time too
+SKILLS_SUFFIX = f"/{SKILLS_DIR}"
 
 
 def span(seconds: float) -> str:
@@ -130,6 +134,8 @@ class FilesTable(DataTable[Text]):
         assert self._layout is not None
         width, wide = self._layout
         server = fmt.safe(strings[0])
+        if strings[0].endswith(SKILLS_SUFFIX):  # skill usage: files, not a server
+            server.stylize("italic dim")
         server.truncate(width, overflow="ellipsis")
         return (
             server,

@@ -10,7 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from tokentop.store.gridctl.logs import human_duration
-from tokentop.store.gridctl.spans import Span, WaterfallRow
+from tokentop.store.gridctl.spans import Span, SpanEvent, WaterfallRow
 from tokentop.tui import format as fmt
 from tokentop.tui.widgets.log_text import local_clock
 
@@ -142,8 +142,29 @@ def span_detail_lines(span: Span) -> Text:
     for key, value in fields:
         text.append(f"{fmt.clean(key)[:width]:>{width}}  ", style="dim")
         text.append(fmt.clean(value) + "\n")
+    for event in span.events:
+        _event_lines(text, event, span.start_ns, width)
     text.rstrip()
     return text
+
+
+def _event_lines(text: Text, event: SpanEvent, start_ns: int, width: int) -> None:
+    """``event  +1.20 s exception`` then the event's attributes, indented (an
+    ``exception``: ``exception.type`` and ``exception.message`` from ``RecordError``).
+
+    Messages are the server's error text: appended as plain text after ``clean``
+    (control characters escaped), never parsed as markup.
+    """
+    offset = human_duration(max(0, event.time_ns - start_ns)) if event.time_ns else "?"
+    text.append(f"{'event':>{width}}  ", style="dim")
+    text.append(f"+{offset} ", style="dim")
+    is_exception = event.name == "exception"
+    text.append(fmt.clean(event.name or "(unnamed)") + "\n",
+                style="bold #e06c75" if is_exception else "bold")
+    for key, value in event.attrs.items():
+        text.append(f"{'':>{width}}  ", style="dim")
+        text.append(f"{fmt.clean(key)}: ", style="dim")
+        text.append(fmt.clean(value) + "\n", style="#e06c75" if is_exception else "")
 
 
 class Waterfall:
