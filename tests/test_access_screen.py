@@ -97,9 +97,13 @@ async def test_summary_on_screen(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_access(pilot)
         assert kpi(screen, "akpi-reads") == "6"
-        assert kpi(screen, "akpi-cache").startswith("67%")
-        assert kpi(screen, "akpi-saved") == "2.3k"
-        assert kpi(screen, "akpi-ratio") == "0.36"
+        assert kpi(screen, "akpi-cache") == "83% (5)"  # GetSummary: all but backend_rpc
+        assert kpi(screen, "akpi-saved") == "2.3k"  # tokentop's
+        assert kpi(screen, "akpi-ratio") == "0.19"  # airstore's: 700 / 3600
+        assert kpi(screen, "akpi-failed") == "1"
+        timings = text_of(screen, "access-timings").splitlines()
+        assert timings[0].startswith("latency") and "not recorded" in timings[0]
+        assert timings[2].startswith("compression") and "5 ms avg" in timings[2]
         breakdown = text_of(screen, "access-breakdown")
         assert "compressed" in breakdown and "cache_hit" in breakdown and "error" in breakdown
         paths = text_of(screen, "access-paths")
@@ -126,7 +130,23 @@ async def test_breakdown_and_range_keys(tmp_path: Path) -> None:
         assert "slack" in text_of(screen, "access-breakdown")
         await pilot.press("b")
         assert "dirty_buffer" in text_of(screen, "access-breakdown")
-        await pilot.press("B", "B")
+        assert "unknown" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "strategy" and "auto" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "origin" and "gateway" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "session" and text_of(screen, "access-breakdown").startswith(
+            "s ")
+        await pilot.press("b")
+        assert screen.breakdown == "errors"
+        assert "boom" in text_of(screen, "access-breakdown")
+        assert "error message" in str(screen.query_one("#access-breakdown").border_title)
+        await pilot.press("b")
+        assert screen.breakdown == "outcome"
+        await pilot.press("B", "B", "B", "B", "B", "B")
+        assert screen.breakdown == "integration"
+        await pilot.press("B")
         assert screen.breakdown == "outcome"
         await pilot.press("r")
         assert screen.range_name == "6h"
@@ -213,4 +233,4 @@ async def test_json_and_screen_agree(tmp_path: Path) -> None:
         screen = await open_access(pilot)
         assert screen.snap is not None
         assert screen.snap.to_dict() == {k: v for k, v in expected.items()
-                                         if k not in ("file", "malformed", "last_malformed")}
+                                         if k not in ("source", "malformed", "last_malformed")}
