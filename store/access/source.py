@@ -7,13 +7,29 @@ document is a saved API page, and any other file is JSONL (one event or one page
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from tokentop.store.access.api import AccessApi, is_url, parse_target
+from tokentop.store.access.book import AccessBook
 from tokentop.store.access.follow import AccessLog
 from tokentop.store.access.page import AccessPageFile, is_page_document
 
-AccessSource = AccessApi | AccessLog | AccessPageFile
+
+class Unusable(AccessBook):
+    """An argument that names no source: failed from the start, with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.name = "(the --access argument)"  # it may hold credentials: not repeated
+        self.stats.state = "failed"
+        self.stats.last_error = reason
+
+    def run(self, stop: threading.Event) -> None:
+        return
+
+
+AccessSource = AccessApi | AccessLog | AccessPageFile | Unusable
 
 
 def open_source(spec: str, *, token: str | None = None, follow: bool = False,

@@ -117,3 +117,48 @@ def test_text_report(tmp_path: Path) -> None:
     assert "unknown" in out and "boom" in out and "[github://x]" in out
     assert "\x1b" not in out and "/evil\\x1b[2J.md" in out
     assert run(str(p), "--text", "--json").returncode == 2
+
+
+def run_env(*args: str, token: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "AIRSTORE_TOKEN"}
+    if token is not None:
+        env["AIRSTORE_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "access", *args],
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT, env=env)
+
+
+def test_the_api_headless() -> None:
+    """``tokentop access https://HOST/api/v1/workspaces/WS`` pages the loopback airstore
+    (airstore_api.py) to the end with AIRSTORE_TOKEN; the token is never printed."""
+    from airstore_api import AirstoreApi, access_event, serve
+
+    api = AirstoreApi()
+    for i in range(1200):
+        api.append(access_event(i, latency_ms=7))
+    with serve(api) as base:
+        url = f"{base}/api/v1/workspaces/ws-ext"
+        res = run_env(url, "--json", token="sekrit-token")
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(res.stdout)
+        assert doc["total_reads"] == 1200 and doc["source"] == url + "/access-log"
+        assert doc["by_cache_source"] == {"open_content": 1200}
+        assert doc["by_origin"]["mount"]["events"] == 1200
+        assert doc["timings"]["latency_ms"]["mean"] == 7.0
+        assert len(doc["top_paths"]) == 7 and doc["top_paths"][0]["source_uri"].startswith(
+            "gmail://")
+        text = run_env(url, "--text", token="sekrit-token")
+        assert text.returncode == 0 and "reads 1,200 · backend 0" in text.stdout
+        refused = run_env(url, token="not-the-token")
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.count("\n") == 1 and "401 invalid token" in refused.stderr
+        assert "not-the-token" not in refused.stderr
+        for out in (res.stdout, text.stdout, text.stderr, res.stderr):
+            assert "sekrit-token" not in out
+    assert all(r["auth"] in ("Bearer sekrit-token", "Bearer not-the-token")
+               for r in api.requests)
+
+
+def test_a_bad_url_is_one_line() -> None:
+    res = run_env("https://air.example/api/v1/tasks", token=None)
+    assert res.returncode == 2 and res.stderr.startswith("tokentop: not an airstore")
+    assert res.stderr.count("\n") == 1

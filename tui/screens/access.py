@@ -180,10 +180,10 @@ class AccessScreen(Screen[None]):
         self._set_titles()
         self.watch(self.app, "paused", self._paused_changed, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.redraw(force=True))
-        self._show_scope()
         feed = cast("AccessFeed | None", self.host.sources.use("access", self))
         if feed is not None:
             self.access_log = feed.log
+        self._show_scope()
         self.redraw(force=True)
         self.set_interval(TICK_SECONDS, self.redraw)
 
@@ -290,8 +290,8 @@ class AccessScreen(Screen[None]):
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("access")
-        if self.host.access_path is not None:
-            text.append(f" · {fmt.clean(self.host.access_path)}", style="dim")
+        if self.access_log is not None:  # a URL without its credentials or query
+            text.append(f" · {fmt.clean(self.access_log.name)}", style="dim")
         self.query_one("#access-scope", Label).update(text)
 
     def _show_status(self) -> None:
@@ -322,7 +322,7 @@ class AccessScreen(Screen[None]):
                 text.append(f" · last {fmt.ago(ago)}", style="dim")
         if snap is not None and snap.duplicates:
             dups = snap.duplicates
-            text.append(f" · {fmt.count(dups)} duplicate{'s' * (dups != 1)} skipped", style="dim")
+            text.append(f" · {fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim")
         if st.malformed:
             text.append(" · ", style="dim")
             text.append(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75")

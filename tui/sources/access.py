@@ -26,24 +26,18 @@ class AccessFeed(ThreadSource):
     what = "reading access events"
 
     def __init__(self, host: TokentopApp) -> None:
-        from tokentop.store.access import TOKEN_ENV, AccessLog, open_source
+        from tokentop.store.access import TOKEN_ENV, open_source
+        from tokentop.store.access.source import Unusable
 
         super().__init__(host)
         assert host.access_path is not None
         reader = open_source(host.access_path, token=os.environ.get(TOKEN_ENV) or None,
                              follow=host.follow, poll=host.poll)
-        if isinstance(reader, str):  # a URL that names no workspace: said on the screen
-            self.log: AccessSource = AccessLog(host.access_path)
-            self.log.stats.state = "failed"
-            self.log.stats.last_error = reader
-            self.broken = True
-        else:
-            self.log = reader
-            self.broken = False
+        # A URL that names no workspace is said on the screen, in the source's stats.
+        self.log: AccessSource = Unusable(reader) if isinstance(reader, str) else reader
 
     def run(self, stop: threading.Event) -> None:
-        if not self.broken:
-            self.log.run(stop)
+        self.log.run(stop)
 
     def fail(self, message: str) -> None:
         self.log.stats.state = "failed"

@@ -6,6 +6,7 @@ built as ``rich.text.Text`` from ``tokentop.tui.format.clean``-ed strings, never
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -108,20 +109,34 @@ def timings_text(timings: Sequence[Timing], width: int) -> Text:
 
 
 def errors_text(errors: Sequence[ErrorStat], width: int, rows: int) -> Text:
-    """Failed reads by message: ``   25 timeout  compression timed out after 2000ms``."""
+    """Failed reads by message, busiest first: ``    16 timeout  compression timed out
+    after 2000ms``; a message too long for the row goes on in the next, so it is read
+    whole (as many messages as ``rows`` lines hold)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if not errors:
         text.append("no failed reads", style="italic dim")
         return text
-    for i, e in enumerate(errors[:rows]):
-        if i:
+    indent = 16
+    room = max(4, width - indent)
+    used = 0
+    for e in errors:
+        message = fmt.clean(e.message) or "(no message)"
+        parts = textwrap.wrap(message, room, break_on_hyphens=False) or [message]
+        if len(parts) > 2:  # two lines at most, the second cut with an ellipsis
+            parts = [parts[0], clip_end(" ".join(parts[1:]), room)]
+        if used and used + len(parts) > rows:
+            break
+        if used:
             text.append("\n")
         text.append(f"{fmt.count(e.count):>6} ", style="bold")
         text.append(clip(fmt.clean(e.outcome), 8).ljust(8), style=outcome_style(e.outcome))
         text.append(" ")
-        message = fmt.clean(e.message) or "(no message)"
-        text.append(clip_end(message, max(4, width - 16)),
-                    style="#e06c75" if e.message else "dim")
+        style = "#e06c75" if e.message else "dim"
+        text.append(parts[0], style=style)
+        for part in parts[1:]:
+            text.append("\n" + " " * indent)
+            text.append(part, style=style)
+        used += len(parts)
     return text
 
 
