@@ -178,7 +178,7 @@ class AccessApi(AccessBook):
         try:
             reply = client.get(self.target.endpoint, params=params)
             body = reply.read()
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:  # a drop, a timeout, a body that would not decode
             raise Transient(f"lost the connection to {self.name}: "
                             f"{type(exc).__name__}: {exc}") from None
         status = reply.status_code

@@ -8,13 +8,17 @@ and never count an event twice, never show the token.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from airstore_api import AirstoreApi, access_event, serve
 
+from tokentop.store.access import AccessLog, AccessPageFile, open_source
 from tokentop.store.access.api import AccessApi, ApiTarget, parse_target
 
 TOKEN = "sekrit-token"
@@ -233,3 +237,25 @@ def test_parse_target(url: str, endpoint: str) -> None:
                                  "http://[::1/api/v1/workspaces/w"])
 def test_parse_target_refuses(url: str) -> None:
     assert isinstance(parse_target(url), str)
+
+
+def test_a_page_saved_from_the_api_is_a_file_source(api: AirstoreApi, base: str,
+                                                    tmp_path: Path) -> None:
+    """``curl -H 'Authorization: Bearer ...' .../access-log > page.json``: the bytes the
+    handler sent, read back as a FILE (one line, as echo writes it; and ?pretty-like)."""
+    for i in range(12):
+        api.append(access_event(i))
+    reply = httpx.get(f"{base}/api/v1/workspaces/ws-ext/access-log?limit=5",
+                      headers={"Authorization": f"Bearer {TOKEN}"})
+    saved = tmp_path / "page.json"
+    saved.write_bytes(reply.content)
+    src = open_source(str(saved))
+    assert isinstance(src, AccessLog)  # one line: the JSONL reader takes it
+    src.read_all()
+    assert src.snapshot().reads == 5 and src.stats.malformed == 0
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(reply.json(), indent=2))
+    src2 = open_source(str(pretty))
+    assert isinstance(src2, AccessPageFile)
+    src2.read_all()
+    assert src2.snapshot().reads == 5
