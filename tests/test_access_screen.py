@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
+import pytest
 from conftest import MISSING_ROOT, fixed_clock
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
@@ -97,9 +98,13 @@ async def test_summary_on_screen(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_access(pilot)
         assert kpi(screen, "akpi-reads") == "6"
-        assert kpi(screen, "akpi-cache").startswith("67%")
-        assert kpi(screen, "akpi-saved") == "2.3k"
-        assert kpi(screen, "akpi-ratio") == "0.36"
+        assert kpi(screen, "akpi-cache") == "83% (5)"  # GetSummary: all but backend_rpc
+        assert kpi(screen, "akpi-saved") == "2.3k"  # tokentop's
+        assert kpi(screen, "akpi-ratio") == "0.19"  # airstore's: 700 / 3600
+        assert kpi(screen, "akpi-failed") == "1"
+        timings = text_of(screen, "access-timings").splitlines()
+        assert timings[0].startswith("latency") and "not recorded" in timings[0]
+        assert timings[2].startswith("compression") and "5 ms avg" in timings[2]
         breakdown = text_of(screen, "access-breakdown")
         assert "compressed" in breakdown and "cache_hit" in breakdown and "error" in breakdown
         paths = text_of(screen, "access-paths")
@@ -126,7 +131,23 @@ async def test_breakdown_and_range_keys(tmp_path: Path) -> None:
         assert "slack" in text_of(screen, "access-breakdown")
         await pilot.press("b")
         assert "dirty_buffer" in text_of(screen, "access-breakdown")
-        await pilot.press("B", "B")
+        assert "unknown" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "strategy" and "auto" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "origin" and "gateway" in text_of(screen, "access-breakdown")
+        await pilot.press("b")
+        assert screen.breakdown == "session" and text_of(screen, "access-breakdown").startswith(
+            "s ")
+        await pilot.press("b")
+        assert screen.breakdown == "errors"
+        assert "boom" in text_of(screen, "access-breakdown")
+        assert "error message" in str(screen.query_one("#access-breakdown").border_title)
+        await pilot.press("b")
+        assert screen.breakdown == "outcome"
+        await pilot.press("B", "B", "B", "B", "B", "B")
+        assert screen.breakdown == "integration"
+        await pilot.press("B")
         assert screen.breakdown == "outcome"
         await pilot.press("r")
         assert screen.range_name == "6h"
@@ -213,4 +234,55 @@ async def test_json_and_screen_agree(tmp_path: Path) -> None:
         screen = await open_access(pilot)
         assert screen.snap is not None
         assert screen.snap.to_dict() == {k: v for k, v in expected.items()
-                                         if k not in ("file", "malformed", "last_malformed")}
+                                         if k not in ("source", "malformed", "last_malformed")}
+
+
+async def test_the_api_on_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--access https://HOST/api/v1/workspaces/WS``: the loopback airstore
+    (tests/access/airstore_api.py) paged, then polled; the token never shown."""
+    from airstore_api import AirstoreApi, access_event, serve
+
+    monkeypatch.setenv("AIRSTORE_TOKEN", "sekrit-token")
+    api = AirstoreApi()
+    for i in range(20):
+        api.append(access_event(i, latency_ms=12, strategy="strip"))
+    with serve(api) as base:
+        url = f"{base}/api/v1/workspaces/ws-ext"
+        app = access_app(url, follow=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_access(pilot, reads=20)
+            assert kpi(screen, "akpi-reads") == "20"
+            assert kpi(screen, "akpi-ratio") == "0.20"
+            for i in range(20, 26):
+                api.append(access_event(i))
+            await wait_for(pilot, lambda: screen.snap is not None and screen.snap.reads == 26,
+                           "the polled reads")
+            status = str(screen.query_one("#access-status", Label).render())
+            assert "polling" in status and "26 reads" in status
+            scope = str(screen.query_one("#access-scope", Label).render())
+            assert "/api/v1/workspaces/ws-ext/access-log" in scope
+            assert "sekrit" not in scope + status
+            assert "12 ms avg" in text_of(screen, "access-timings")
+
+
+async def test_a_refused_token_on_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airstore_api import AirstoreApi, serve
+
+    monkeypatch.setenv("AIRSTORE_TOKEN", "wrong-one")
+    with serve(AirstoreApi()) as base:
+        app = access_app(f"{base}/api/v1/workspaces/ws-ext", follow=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_access(pilot)
+            status = str(screen.query_one("#access-status", Label).render())
+            assert "failed" in status and "401 invalid token" in status
+            assert "wrong-one" not in status
+
+
+async def test_a_url_that_names_no_workspace_on_screen() -> None:
+    app = access_app("https://user:pw@air.example/api/v1/tasks")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        status = str(screen.query_one("#access-status", Label).render())
+        scope = str(screen.query_one("#access-scope", Label).render())
+        assert "failed" in status and "not an airstore workspace URL" in status
+        assert "pw" not in scope + status

@@ -52,6 +52,11 @@ class TestAccess:
                             size: tuple[int, int]) -> None:
         assert snap_compare(access_file_app, terminal_size=size, run_before=on_access("b"))
 
+    def test_errors(self, snap_compare: SnapCompare, access_file_app: TokentopApp,
+                    size: tuple[int, int]) -> None:
+        """Failed reads by message: one ``B`` back from outcome."""
+        assert snap_compare(access_file_app, terminal_size=size, run_before=on_access("B"))
+
     def test_empty(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
         async def hook(pilot: Pilot[int]) -> None:
             await pilot.press("5")

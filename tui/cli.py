@@ -83,8 +83,10 @@ def _check_dir(path: str | None) -> None:
 @click.option("--diagnostics", "diagnostics", metavar="URL|FILE",
               help="Gateway trace-pipeline diagnostics: the gateway's base URL, or a JSON "
               "file of /api/diagnostics/trace-pipeline.")
-@click.option("--access", "access", metavar="FILE",
-              help="airstore access-event JSONL for the Access screen (5), followed live.")
+@click.option("--access", "access", metavar="URL|FILE",
+              help="airstore's access log for the Access screen (5): "
+                   "https://HOST/api/v1/workspaces/WS, polled (token in AIRSTORE_TOKEN), "
+                   "or a JSONL file of events or saved API pages, followed live.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,

@@ -1,21 +1,29 @@
-"""One airstore ``AccessEvent`` (a file read through an AI-agent filesystem).
+"""One airstore ``AccessEvent`` (a file read through an AI-agent filesystem), and the API page.
 
-Every read produces exactly one event whatever happened to compression, so the
-event log *is* the read log. Two facts are derived here, once, for the summary and
-the screen alike:
+The struct is airstore's ``instrumentation.AccessEvent`` (beam-cloud/airstore
+``pkg/instrumentation/recorder.go``): every read produces exactly one event whatever
+happened to compression. airstore appends them to S2 streams
+(``access.{workspace}.{session}.events``) and hands them back through
+``GET /api/v1/workspaces/{id}/access-log`` (``pkg/api/v1/access_log.go``, ``ListReads``)
+as ``{"success": true, "data": {"reads": [...], "next_cursor": "N", "has_more": b}}``.
+A JSONL line here is either one event or one such page (``curl`` output appended line
+by line), so both decode through ``decode_line``.
 
-- **cache-served or backend.** ``cache_source`` says where the bytes came from:
-  ``backend_rpc`` is a round trip to the source service; ``open_content``,
-  ``content_cache``, ``prefetch`` and ``dirty_buffer`` (and any other named source)
-  are local copies. The gRPC interceptor records reads it served itself and leaves
-  ``cache_source`` empty: those are backend reads. An ``outcome`` of ``cache_hit``
-  (the compressed result came from the result cache) is cache-served whatever the
-  source says.
-- **tokens delivered.** The agent received ``compressed_tokens`` when the outcome
-  compressed the content (``compressed``, ``cache_hit``); on ``passthrough``,
-  ``timeout``, ``error`` and ``skipped`` it received the original, whatever
-  ``compressed_tokens`` holds (airstore leaves it 0 on a failure, which must not
-  read as a 100 % saving). Tokens saved = original - delivered.
+Facts derived once, for the summary and the screen alike:
+
+- **backend or cache-served**, as ``GetSummary`` counts them: a read is a backend read
+  when ``cache_source`` is ``backend_rpc``, and everything else is cache-served (an
+  empty source is bucketed as ``unknown``: the gRPC interceptor leaves it empty).
+- **origin**: ``access_origin`` is ``fuse`` for reads the mount collector recorded and
+  sent through ``AccessService`` (``pkg/gateway/services/access.go``, which defaults an
+  empty origin to ``fuse``: ``access_test.go``); the gateway's own interceptor
+  (``pkg/instrumentation/access_interceptor.go``) and compression middleware leave it
+  empty, so an empty origin is a gateway read.
+- **tokens delivered** (tokentop's, not airstore's): the agent received
+  ``compressed_tokens`` when the outcome compressed the content (``compressed``,
+  ``cache_hit``); on ``passthrough``, ``timeout``, ``error`` and ``skipped`` it received
+  the original (airstore leaves ``compressed_tokens`` 0 on a failure, which must not read
+  as a 100 % saving). airstore's own ``total_compressed_tokens`` is the plain sum.
 """
 
 from __future__ import annotations
@@ -24,11 +32,12 @@ import msgspec
 
 OUTCOMES = ("compressed", "cache_hit", "passthrough", "timeout", "error", "skipped")
 COMPRESSING = frozenset({"compressed", "cache_hit"})
-BACKEND_SOURCES = frozenset({"", "backend_rpc"})
+BACKEND_SOURCE = "backend_rpc"
+FUSE_ORIGIN = "fuse"
 
 
 class AccessEvent(msgspec.Struct, frozen=True):
-    """The fields of airstore's ``AccessEvent`` tokentop uses (``ts`` in unix ms)."""
+    """airstore's ``AccessEvent`` (``ts`` in unix ms); every field it writes."""
 
     ts: int
     path: str = ""
@@ -57,12 +66,27 @@ class AccessEvent(msgspec.Struct, frozen=True):
     error_msg: str = ""
 
     @property
+    def backend(self) -> bool:
+        """A round trip to the source service (``GetSummary``'s ``backend_reads``)."""
+        return self.cache_source == BACKEND_SOURCE
+
+    @property
     def cache_served(self) -> bool:
-        return is_cache_served(self.cache_source, self.outcome)
+        return not self.backend
+
+    @property
+    def origin(self) -> str:
+        """``mount`` (FUSE collector) or ``gateway`` (recorded server-side)."""
+        return "mount" if self.access_origin == FUSE_ORIGIN else "gateway"
+
+    @property
+    def session(self) -> str:
+        """The session, defaulted to the workspace as airstore's ``accessEventInScope`` does."""
+        return self.session_id or self.workspace_id
 
     @property
     def delivered_tokens(self) -> int:
-        """The tokens the agent received (see the module docstring)."""
+        """The tokens the agent received (tokentop's reading; see the module docstring)."""
         return self.compressed_tokens if self.outcome in COMPRESSING else self.original_tokens
 
     @property
@@ -70,17 +94,49 @@ class AccessEvent(msgspec.Struct, frozen=True):
         return self.original_tokens - self.delivered_tokens
 
 
-def is_cache_served(cache_source: str, outcome: str) -> bool:
-    """A local copy or the result cache answered, not the backend."""
-    return outcome == "cache_hit" or cache_source not in BACKEND_SOURCES
+def is_cache_served(cache_source: str) -> bool:
+    """Anything but ``backend_rpc`` (``GetSummary``: cache-served = total - backend)."""
+    return cache_source != BACKEND_SOURCE
 
 
-_decoder = msgspec.json.Decoder(AccessEvent)
+class PageData(msgspec.Struct):
+    reads: list[AccessEvent] | None = None
+    next_cursor: str = ""
+    has_more: bool = False
 
 
-def decode_line(line: bytes) -> AccessEvent | str:
-    """The event of one JSONL line, or a one-line reason it is not one."""
+class Page(msgspec.Struct):
+    """airstore's ``Response`` envelope (``pkg/api/v1/base.go``) around ``listReadsResponse``."""
+
+    success: bool = False
+    data: PageData | None = None
+    error: str = ""
+
+
+_event = msgspec.json.Decoder(AccessEvent)
+_page = msgspec.json.Decoder(Page)
+
+
+def decode_page(doc: bytes) -> Page | str:
+    """One API page, or a one-line reason it is not one."""
     try:
-        return _decoder.decode(line)
+        page = _page.decode(doc)
     except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-        return f"not an access event: {exc}"
+        return f"not an access-log page: {exc}"
+    if page.data is None:
+        return "not an access-log page: no data" + (f" ({page.error})" if page.error else "")
+    return page
+
+
+def decode_line(line: bytes) -> list[AccessEvent] | str:
+    """The events of one JSONL line (one event, or a saved API page), or why not."""
+    try:
+        return [_event.decode(line)]
+    except msgspec.DecodeError as exc:
+        reason = f"not an access event: {exc}"
+    if b'"data"' in line:
+        page = decode_page(line)
+        if isinstance(page, Page):
+            assert page.data is not None
+            return list(page.data.reads or ())
+    return reason

@@ -56,7 +56,10 @@ def test_access_sample_is_deterministic_and_readable(tmp_path: Path) -> None:
     log = AccessLog(p)
     snap = log.read_all()
     assert log.stats.malformed == 1  # the one torn line, on purpose
-    assert snap.reads == len(lines) - 1 > 500
+    assert snap.duplicates == 1  # one event re-sent, on purpose: counted once
+    assert snap.reads == len(lines) - 2 > 500
+    assert {g.name for g in snap.by_origin} == {"mount", "gateway"}
+    assert snap.failed_reads > 0 and all(e.message for e in snap.errors)
     outcomes = {g.name for g in snap.by_outcome}
     assert outcomes == {"compressed", "cache_hit", "passthrough", "skipped", "timeout", "error"}
     assert 0 < snap.cache_served_reads < snap.reads and 0.05 < (snap.ratio or 0) < 0.6

@@ -6,7 +6,8 @@ every half second and the dashboard follows the file with the ordinary
 filesystem sees: reads of GitHub, Gmail, Slack, Notion, Linear and Drive content,
 most compressed (a third to a tenth of the tokens), repeated reads answered by the
 result cache or a local copy, small files passed through, the odd timeout or error,
-and an occasional malformed line (a writer crashing mid-line).
+an occasional malformed line (a writer crashing mid-line), a quarter of the reads made
+through the gateway rather than the mount, and one event sent twice (same ``event_id``).
 
 Everything is drawn from a seeded RNG: ``sample_lines(now, seed)`` is the same on
 every machine (snapshots, screenshots). ``stop()`` deletes the directory (also at
@@ -107,7 +108,7 @@ class AccessFactory:
             "latency_ms": rng.randint(1, 6) if cache_source != "backend_rpc"
             else rng.randint(18, 420),
             "mount_id": "mnt-1",
-            "access_origin": "fuse",
+            "access_origin": "fuse",  # the mount collector's (AccessService sets it)
             "integration": integ,
             "source_uri": f"{scheme}://{rng.randrange(16**8):08x}",
             "query_path": path.rsplit("/", 1)[0],
@@ -123,6 +124,8 @@ class AccessFactory:
         }
         if cache_source == "backend_rpc":
             ev["fetch_ms"] = rng.randint(30, 700)
+        if rng.random() < 0.25:  # read through the gateway (an API client, not the mount)
+            del ev["mount_id"], ev["access_origin"]
         if outcome in ERRORS:
             ev["error_msg"] = ERRORS[outcome]
         return ev
@@ -146,6 +149,8 @@ def history_lines(factory: AccessFactory, now: float, minutes: int,
             lines.append(encode(factory.event((start + m * 60) * 1000 + off)))
         if m == minutes // 3:
             lines.append('{"ts": 17, "path": "/github/acme/api/src/ser')  # a torn write
+        if m == minutes // 2 and lines:
+            lines.append(lines[-1])  # a collector re-sent a batch: deduplicated on event_id
     return lines
 
 

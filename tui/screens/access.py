@@ -1,15 +1,17 @@
-"""The Access screen: airstore reads through an agent filesystem (``--access FILE``).
+"""The Access screen: airstore reads through an agent filesystem (``--access SOURCE``).
 
 The access source (``tui/sources/access.py``, started the first time this screen is
-built) follows the access-event log in a thread worker with
-``tokentop.store.access.AccessLog`` (the summary ``tokentop access FILE --json`` prints);
-the screen never touches the file itself: four times a second a timer compares the log's
-version with what is drawn and, when it moved, redraws from one snapshot. However
-fast reads arrive, the widgets update at most four times a second, one batch each.
+built) pages and polls airstore's access-log API, or follows a file, in a thread worker
+(``tokentop.store.access``: the summary ``tokentop access SOURCE --json`` prints); the
+screen never touches the source itself: four times a second a timer compares the
+source's version with what is drawn and, when it moved, redraws from one snapshot.
+However fast reads arrive, the widgets update at most four times a second.
 
-KPI cards (reads, cache-served share, tokens saved, compressed/original), a
-breakdown (``b``: outcome, integration, cache source), tokens saved per minute over a
-range (``r``), the most read paths and a live tail of the last reads.
+KPI cards (reads, cache-served share as airstore's ``GetSummary`` counts it, airstore's
+compression ratio, tokentop's tokens saved, failed reads), a breakdown (``b``: outcome,
+integration, cache source, strategy, origin, session, errors with their messages),
+latency, fetch and compression times, tokens saved per minute over a range (``r``),
+airstore's top paths by original tokens (with ``source_uri``) and a live tail.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from tokentop.store.access import AccessLog, AccessSnapshot, Group
+from tokentop.store.access import AccessApi, AccessSnapshot, AccessSource, Group
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
-from tokentop.tui.widgets.access_text import breakdown_text, paths_text, tail_text
+from tokentop.tui.widgets.access_text import (
+    breakdown_text,
+    errors_text,
+    paths_text,
+    tail_text,
+    timings_text,
+)
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -37,22 +45,26 @@ if TYPE_CHECKING:
     from tokentop.tui.sources.access import AccessFeed
 
 TICK_SECONDS = 0.25
-BREAKDOWNS = ("outcome", "integration", "cache_source")
+BREAKDOWNS = ("outcome", "integration", "cache_source", "strategy", "origin", "session",
+              "errors")
 BREAKDOWN_TITLES = {"outcome": "outcome", "integration": "integration",
-                    "cache_source": "source"}
+                    "cache_source": "source", "strategy": "strategy", "origin": "origin",
+                    "session": "session", "errors": "error message"}
 RANGES = ("1h", "6h", "24h", "all")
 RANGE_MINUTES = {"1h": 60, "6h": 360, "24h": 1440}
 MAX_CHART_MINUTES = 7 * 1440
 
-NO_LOG = "no access events: tokentop --access FILE"
+NO_LOG = "no access events: tokentop --access URL|FILE"
 
 
 def empty_access_message() -> Text:
     return howto_message(NO_LOG, (
-        ("tokentop --access access.jsonl", "follow an airstore access-event log"),
-        ("tokentop access access.jsonl --json", "the same summary, headless"),
+        ("tokentop --access https://HOST/api/v1/workspaces/WS",
+         "airstore's access log (token in AIRSTORE_TOKEN)"),
+        ("tokentop --access access.jsonl", "a saved log: events or API pages"),
+        ("tokentop access SOURCE --text", "the same summary, headless (or --json)"),
         ("tokentop --demo", "built-in demo reads"),
-    ), "One JSON AccessEvent per line (ts in unix ms), as airstore records them.")
+    ), "airstore keeps access events in S2 and serves them at /access-log.")
 
 
 def token_axis(value: float) -> str:
@@ -107,6 +119,7 @@ class AccessScreen(Screen[None]):
     AccessScreen #access-breakdown { height: auto; max-height: 10; }
     AccessScreen #access-paths { height: 1fr; }
     AccessScreen #access-chart { height: 1fr; }
+    AccessScreen #access-timings { height: 5; }
     AccessScreen #access-tail { height: 7; }
     AccessScreen.-tall #access-tail { height: 12; }
     AccessScreen #access-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -120,7 +133,7 @@ class AccessScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.access_log: AccessLog | None = None
+        self.access_log: AccessSource | None = None
         self.snap: AccessSnapshot | None = None
         self.drawn_version: object = None
         self.redraws = 0  # for tests: redraws are batched, never one per line
@@ -137,14 +150,16 @@ class AccessScreen(Screen[None]):
             yield Label(" PAUSED ", id="access-paused")
         with Horizontal(id="kpis"):
             yield KpiCard("Reads", id="akpi-reads")
-            yield KpiCard("Cache-served", id="akpi-cache")
-            yield KpiCard("Tokens saved", id="akpi-saved")
+            yield KpiCard("Cached", id="akpi-cache")
             yield KpiCard("Ratio", id="akpi-ratio")
+            yield KpiCard("Saved", id="akpi-saved")
+            yield KpiCard("Failed", id="akpi-failed")
         with Horizontal(id="access-main"):
             with Vertical(id="access-left"):
                 yield AccessPanel(id="access-breakdown")
                 yield AccessPanel(id="access-paths")
             with Vertical(id="access-right"):
+                yield AccessPanel(id="access-timings")
                 yield TimeChart("Tokens saved", token_axis, id="access-chart")
         yield AccessPanel(id="access-tail")
         yield Static(empty_access_message(), id="access-empty")
@@ -159,15 +174,16 @@ class AccessScreen(Screen[None]):
             self.query_one(wid).display = has_log
         self.query_one("#access-empty").display = not has_log
         self.query_one("#access-paths").border_title = "Top paths"
-        self.query_one("#access-paths").border_subtitle = "reads · saved · path"
+        self.query_one("#access-paths").border_subtitle = "tokens · reads · path"
+        self.query_one("#access-timings").border_title = "Timings"
         self.query_one("#access-tail").border_title = "Live tail"
         self._set_titles()
         self.watch(self.app, "paused", self._paused_changed, init=False)
         self.app.theme_changed_signal.subscribe(self, lambda _: self.redraw(force=True))
-        self._show_scope()
         feed = cast("AccessFeed | None", self.host.sources.use("access", self))
         if feed is not None:
             self.access_log = feed.log
+        self._show_scope()
         self.redraw(force=True)
         self.set_interval(TICK_SECONDS, self.redraw)
 
@@ -196,6 +212,7 @@ class AccessScreen(Screen[None]):
         self._show_kpis(snap)
         self._show_breakdown(snap)
         self._show_paths(snap)
+        self._show_timings(snap)
         self._show_chart(snap)
         self._show_tail(log)
         self._show_status()
@@ -206,19 +223,24 @@ class AccessScreen(Screen[None]):
         if self.size.width >= 110 and snap.reads:
             cache += f" ({fmt.count(snap.cache_served_reads)})"
         self.query_one("#akpi-cache", KpiCard).set_value(cache)
-        self.query_one("#akpi-saved", KpiCard).set_value(
-            fmt.tokens(snap.tokens_saved) if snap.reads else "–")
-        ratio = snap.ratio
+        ratio = snap.ratio  # airstore's compression_ratio: compressed / original
         self.query_one("#akpi-ratio", KpiCard).set_value("—" if ratio is None else f"{ratio:.2f}")
+        self.query_one("#akpi-saved", KpiCard).set_value(  # tokentop's: original - delivered
+            fmt.tokens(snap.tokens_saved) if snap.reads else "–")
+        self.query_one("#akpi-failed", KpiCard).set_value(fmt.count(snap.failed_reads))
 
     def groups(self, snap: AccessSnapshot) -> tuple[Group, ...]:
         return {"outcome": snap.by_outcome, "integration": snap.by_integration,
-                "cache_source": snap.by_cache_source}[self.breakdown]
+                "cache_source": snap.by_cache_source, "strategy": snap.by_strategy,
+                "origin": snap.by_origin, "session": snap.sessions}.get(self.breakdown, ())
 
     def _show_breakdown(self, snap: AccessSnapshot) -> None:
         panel = self.query_one("#access-breakdown", AccessPanel)
         width = max(20, panel.content_size.width)
         rows = 8 if self.size.height >= 32 else 6
+        if self.breakdown == "errors":
+            panel.update(errors_text(snap.errors, width, rows))
+            return
         panel.update(breakdown_text(self.groups(snap), snap.reads, width,
                                     palette(self.app).input,
                                     styled=self.breakdown == "outcome", rows=rows))
@@ -227,7 +249,11 @@ class AccessScreen(Screen[None]):
         panel = self.query_one("#access-paths", AccessPanel)
         height = max(1, panel.content_size.height)
         panel.update(paths_text(snap.top_paths[:height], max(20, panel.content_size.width)))
-        panel.border_title = f"Top paths of {fmt.count(snap.paths)}"
+        panel.border_title = f"Top paths of {fmt.count(snap.paths)} by tokens"
+
+    def _show_timings(self, snap: AccessSnapshot) -> None:
+        panel = self.query_one("#access-timings", AccessPanel)
+        panel.update(timings_text(snap.timings, max(20, panel.content_size.width)))
 
     def _chart_span(self, snap: AccessSnapshot) -> tuple[int, int]:
         """(first, last) minute: the range ending now, or at the last read if the log
@@ -252,11 +278,11 @@ class AccessScreen(Screen[None]):
         words = fmt.range_label(self.range_name)
         if last < self.host.now_minute() and self.range_name != "all":
             words = words.replace("last", "the log's last")  # an old log ends where it ends
-        chart.border_title = f"Tokens saved · {words}"
+        chart.border_title = f"Saved (tokentop) · {words}"
         chart.show(ChartData(minutes, 1, [Series("tokens saved", values, colors.cost)],
                              quiet="no reads in this range"))
 
-    def _show_tail(self, log: AccessLog) -> None:
+    def _show_tail(self, log: AccessSource) -> None:
         panel = self.query_one("#access-tail", AccessPanel)
         height = max(1, panel.content_size.height)
         panel.update(tail_text(log.recent(height), max(20, panel.content_size.width)))
@@ -264,8 +290,8 @@ class AccessScreen(Screen[None]):
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("access")
-        if self.host.access_path is not None:
-            text.append(f" · {fmt.clean(self.host.access_path)}", style="dim")
+        if self.access_log is not None:  # a URL without its credentials or query
+            text.append(f" · {fmt.clean(self.access_log.name)}", style="dim")
         self.query_one("#access-scope", Label).update(text)
 
     def _show_status(self) -> None:
@@ -277,11 +303,15 @@ class AccessScreen(Screen[None]):
             label.update(text)
             return
         st = log.stats
+        is_api = isinstance(log, AccessApi)
         words, style = {
-            "connected": ("following" if log.follow else "reading", "bold #98c379"),
+            "connected": (("polling" if is_api else "following") if log.follow
+                          else "reading", "bold #98c379"),
             "ended": ("read to the end", "bold"),
             "failed": ("failed", "bold #e06c75"),
-        }.get(st.state, ("waiting for the file", "bold #e5c07b"))
+            "reconnecting": ("retrying" + ("" if st.retry_in is None
+                                           else f" in {st.retry_in:.0f} s"), "bold #e5c07b"),
+        }.get(st.state, ("connecting" if is_api else "waiting for the file", "bold #e5c07b"))
         text.append("● ", style=style)
         text.append(words, style=style)
         snap = self.snap
@@ -290,6 +320,9 @@ class AccessScreen(Screen[None]):
             if snap.last_ts is not None:
                 ago = self.host.clock() - snap.last_ts / 1000
                 text.append(f" · last {fmt.ago(ago)}", style="dim")
+        if snap is not None and snap.duplicates:
+            dups = snap.duplicates
+            text.append(f" · {fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim")
         if st.malformed:
             text.append(" · ", style="dim")
             text.append(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75")
@@ -306,7 +339,8 @@ class AccessScreen(Screen[None]):
     def _set_titles(self) -> None:
         panel = self.query_one("#access-breakdown")
         panel.border_title = f"By {BREAKDOWN_TITLES[self.breakdown]}"
-        panel.border_subtitle = "b: " + "·".join(BREAKDOWN_TITLES[b] for b in BREAKDOWNS)
+        following = BREAKDOWNS[(BREAKDOWNS.index(self.breakdown) + 1) % len(BREAKDOWNS)]
+        panel.border_subtitle = f"b: {BREAKDOWN_TITLES[following]} next"
 
     # -- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

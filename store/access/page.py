@@ -1,0 +1,65 @@
+"""A saved page of airstore's access-log API as a whole document (``curl ... > page.json``).
+
+A page saved on one line is read by the JSONL follower like an event line
+(``event.decode_line``). One saved with echo's ``?pretty`` (indented, many lines) is a
+single JSON document: ``is_page_document`` tells it apart from JSONL by its first line
+(an event or a page on one line decodes; ``{`` alone does not), and ``AccessPageFile``
+reads it once, whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from tokentop.store.access.book import TAIL, AccessBook
+from tokentop.store.access.event import decode_line, decode_page
+
+MAX_PAGE_BYTES = 256 << 20  # a page holds at most 1000 reads; anything larger is not one
+
+
+def is_page_document(path: Path) -> bool:
+    """True when ``path`` holds one multi-line JSON document rather than JSONL."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(1 << 20)
+    except OSError:
+        return False
+    text = head.lstrip()
+    if not text.startswith(b"{"):
+        return False
+    first = text.split(b"\n", 1)[0].strip()
+    return isinstance(decode_line(first), str) and b"\n" in text
+
+
+class AccessPageFile(AccessBook):
+    """One saved API page, read once (``run`` returns at once after)."""
+
+    def __init__(self, path: str | Path, tail: int = TAIL) -> None:
+        super().__init__(tail)
+        self.path = Path(path)
+        self.name = str(self.path)
+
+    def read_all(self) -> None:
+        self.run(threading.Event())
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            if self.path.stat().st_size > MAX_PAGE_BYTES:
+                raise OSError("too large for an access-log page")
+            body = self.path.read_bytes()
+        except OSError as exc:
+            self._end("failed", f"cannot read {self.name}: {exc.strerror or exc}")
+            return
+        page = decode_page(body)
+        if isinstance(page, str):
+            self._end("failed", f"{self.name}: {' '.join(page.split())[:300]}")
+            return
+        assert page.data is not None
+        self.take(page.data.reads or ())
+        self._end("ended", None)
+
+    def _end(self, state: str, error: str | None) -> None:
+        with self.lock:
+            self.stats.state = state
+            self.stats.last_error = error
