@@ -179,6 +179,8 @@ def test_the_corpus(tmp_path: Path) -> None:
     with UsageStore.open(tmp_path / "usage.db") as store:
         report = collect(store, tmp_path, cli, backup)
         got = rows(store)
+        store_workspaces = store.conn.execute(
+            "SELECT DISTINCT session_id, workspace_id FROM usage_events").fetchall()
         again = collect(store, tmp_path, cli, backup)
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns)
              for p in (tmp_path / "data").rglob("*") if p.is_file()}
@@ -186,6 +188,7 @@ def test_the_corpus(tmp_path: Path) -> None:
     assert after == before  # nothing written next to Antigravity's databases
     c1, c2 = "6f0c1d2e-0001-4a5b-8c9d-0e1f2a3b4c5d", "6f0c1d2e-0002-4a5b-8c9d-0e1f2a3b4c5d"
     c3 = "6f0c1d2e-0003-4a5b-8c9d-0e1f2a3b4c5d"
+    assert dict(store_workspaces) == {c1: "/Users/dev/My App", c2: None, c3: None}
     assert got == {
         # step 1 and generation 1 are one call (its identities): the step's earlier time
         "antigravity:message:m-1": (c1, "google", "gemini-2.5-pro",

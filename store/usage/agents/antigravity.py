@@ -60,6 +60,11 @@ table (``_BY_ID``, ``1000 + n`` -> ``model_placeholder_m<n>``, others
 and ``model_canonical`` are that name (ccusage's, which tokentop prices and reports);
 the label and ids are kept in the payload.
 
+Session and project: the conversation id is the database's file name (``<uuid>``); the
+workspace is the trajectory's ``file://`` URI (``trajectory_metadata_blob`` field 1.1,
+percent-decoded, as ccusage's older adapter and public readers read it; ccusage 20.0.24
+names every project "antigravity"), none when absent.
+
 Time: the row's own timestamp, else one an earlier event with the same identity had,
 else the trajectory's created-at, else the database file's mtime (ccusage ranks them
 3, 3, 1, 0 when merging copies: the higher rank wins, then the earlier).
@@ -90,6 +95,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 from tokentop.store.usage.agents.base import DatabaseAgent
 from tokentop.store.usage.agents.paths import antigravity_roots as roots
@@ -311,6 +317,20 @@ def parse_trajectory(blob: bytes) -> datetime | None:
     return parse_timestamp(stamp) if stamp is not None else None
 
 
+def workspace(blob: bytes) -> str | None:
+    """The workspace of a ``trajectory_metadata_blob``: field 1's field 1, a ``file://``
+    URI, percent-decoded (ccusage fb4ce58's ``workspace_path_from_uri``; 20.0.24 reads no
+    project and names every one "antigravity"). None when absent or not a message."""
+    try:
+        inner = _bytes(decode(blob), 1)
+        uri = _text(decode(inner), 1) if inner is not None else None
+    except ProtoError:
+        return None
+    if uri is None or not uri.startswith("file://") or len(uri) == len("file://"):
+        return None
+    return unquote(uri[len("file://"):], errors="replace")
+
+
 # --- model names (ccusage's tables; each entry checked against the 20.0.24 binary) ---
 
 _BY_ID = {246: "gemini-2.5-pro", 312: "gemini-2.5-flash", 313: "gemini-2.5-flash-thinking",
@@ -457,6 +477,7 @@ class Event:
 class _Context:
     trajectory: datetime | None
     fallback: datetime
+    workspace: str | None = None
     stamps: dict[str, tuple[datetime, int]] = field(default_factory=dict)
 
 
@@ -525,8 +546,10 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
                         " LIMIT 1", (name,)).fetchone() is not None
 
 
-def events(conn: sqlite3.Connection, path: Path, counts: Counts) -> list[Event] | None:
-    """Every event of one conversation database, merged; None when it is not one."""
+def events(conn: sqlite3.Connection, path: Path, counts: Counts,
+           ) -> tuple[list[Event], str | None] | None:
+    """Every event of one conversation database, merged, and its workspace; None when
+    it is not a conversation database."""
     if not _has_table(conn, "gen_metadata"):
         counts.skip("no gen_metadata table")
         return None
@@ -534,7 +557,7 @@ def events(conn: sqlite3.Connection, path: Path, counts: Counts) -> list[Event] 
         mtime = EPOCH + timedelta(milliseconds=os.stat(path).st_mtime_ns // 1_000_000)
     except OSError:
         mtime = EPOCH
-    trajectory = None
+    trajectory, project = None, None
     if _has_table(conn, "trajectory_metadata_blob"):
         for (data,) in conn.execute("SELECT data FROM trajectory_metadata_blob ORDER BY rowid"):
             try:
@@ -544,7 +567,9 @@ def events(conn: sqlite3.Connection, path: Path, counts: Counts) -> list[Event] 
                 continue
             if trajectory is None:
                 trajectory = found
-    ctx = _Context(trajectory=trajectory, fallback=mtime)
+            if project is None:
+                project = workspace(data)
+    ctx = _Context(trajectory=trajectory, fallback=mtime, workspace=project)
     gens: list[tuple[int, Meta]] = []
     for idx, data in conn.execute("SELECT idx, data FROM gen_metadata ORDER BY idx"):
         counts.lines += 1
@@ -593,14 +618,15 @@ def events(conn: sqlite3.Connection, path: Path, counts: Counts) -> list[Event] 
         if row_model is not None:
             current = row_model
         add(gen, current, None, f"{session}:gen:{idx}")
-    return deduplicate(out)
+    return deduplicate(out), ctx.workspace
 
 
 def read(conn: sqlite3.Connection, path: Path, watermark: int, counts: Counts,
          marks: RowMarks) -> tuple[Sequence[IngestRequest], int]:
-    found = events(conn, path, counts)
-    if found is None:
+    read_ = events(conn, path, counts)
+    if read_ is None:
         return (), 0
+    found, project = read_
     session = path.stem
     out: list[IngestRequest] = []
     for e in found:
@@ -614,7 +640,7 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int, counts: Counts,
         out.append(IngestRequest(
             source_system=SYSTEM, source_channel=SourceChannel.SQLITE, agent_name=SYSTEM,
             event_type=EventType.MESSAGE_USAGE, occurred_at=e.at, session_id=session,
-            message_id=f"antigravity:{key}",
+            workspace_id=project, message_id=f"antigravity:{key}",
             provider_id="google" if e.provider in GOOGLE_PROVIDERS else None,
             model_raw=e.model, model_canonical=e.model, input_tokens=e.input,
             output_tokens=e.total_output, reasoning_tokens=extra,
