@@ -237,6 +237,27 @@ def test_a_new_generation_is_read_once(tmp_path: Path) -> None:
         assert third.ingest.inserted == 0 and third.agents["antigravity"].files_read == 0
 
 
+def test_a_group_grown_between_reads_keeps_its_key(tmp_path: Path) -> None:
+    """A retry written later sharing the first try's response id and adding a message id:
+    the merged event replaces the stored one (its key stays ``response:r1``; by the key
+    rule alone it would become ``message:m1`` and count twice)."""
+    conv = tmp_path / "d" / "conversations"
+    first = UsageFixture(input_tokens=100, visible_output_tokens=10, response_id="r1")
+    db = create_database(conv / "c.db", [(1, metadata_blob("gemini-3-pro", first, (T0, 0)))])
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect(store, tmp_path, tmp_path / "d")
+        con = sqlite3.connect(db)
+        blob = metadata_blob(None, UsageFixture(input_tokens=150, visible_output_tokens=12,
+                                                response_id="r1", message_id="m1"),
+                             (T0 + 5, 0))
+        con.execute("INSERT INTO gen_metadata (idx, data) VALUES (2, ?)", (blob,))
+        con.commit()
+        con.close()
+        collect(store, tmp_path, tmp_path / "d")
+        assert {k: v[4:6] for k, v in rows(store).items()} == {
+            "antigravity:response:r1": (150, 12)}
+
+
 def test_malformed_rows_and_databases(tmp_path: Path) -> None:
     conv = tmp_path / "data" / "conversations"
     good = metadata_blob("gemini-3-pro", UsageFixture(input_tokens=2, visible_output_tokens=3,

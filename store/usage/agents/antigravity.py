@@ -76,9 +76,12 @@ count, over all databases. tokentop merges so within a database, the same way, a
 keys the merged event ``antigravity:<identity>`` (message id first, then provider
 message id, then response id, so a verbatim copy of a conversation in a second root,
 e.g. ``antigravity-backup``, and a retry recorded in another root are the same event:
-the store keeps the copy with more tokens). An event with no identity is keyed by its
-place (``<conversation>:<gen|step>:<idx>:<n>``): ccusage counts such an event twice when
-the conversation is copied to a second root; tokentop once (a deliberate difference).
+the store keeps the copy with more tokens). A group that grows between two reads of its
+database (a later row sharing one of its identities) keeps the key it was stored under
+(the row marks remember it), so the larger event replaces the first. An event with no
+identity is keyed by its place (``<conversation>:<gen|step>:<idx>:<n>``): ccusage counts
+such an event twice when the conversation is copied to a second root; tokentop once (a
+deliberate difference).
 
 Malformed: ccusage stops the whole report on one bad blob or a database without
 ``gen_metadata``; tokentop counts the row (``malformed``) or the database (skip reason)
@@ -652,8 +655,12 @@ def read(conn: sqlite3.Connection, path: Path, watermark: int, counts: Counts,
     found, project = read_
     session = path.stem
     out: list[IngestRequest] = []
+    known = marks.known
     for e in found:
-        key = e.key()
+        # a group whose identities grew since the last read (a later row sharing one of
+        # them) keeps the key it was stored under, so it replaces its event, not adds one
+        sticky = sorted(i for i in e.identities if i in known)
+        key = sticky[0] if sticky else e.key()
         mark = (f"{e.at.isoformat()}|{e.model}|{e.provider}|{e.input}|{e.output}|"
                 f"{e.cache_write}|{e.cache_read}|{e.total_output}")
         if not marks.fresh(key, mark):
