@@ -153,6 +153,35 @@ def create_database(path: Path, generations: list[tuple[int, bytes]],
     return path
 
 
+# --- blobs of other readers' tests, read as the 20.0.24 binary reads them ------------
+
+
+def fb4ce58_generation_blob() -> bytes:
+    """ccusage/ccusage ``rust/crates/ccusage/src/adapter/antigravity/parser.rs`` (commit
+    fb4ce58) ``encode::generation_blob`` of its ``sample_generation``-like loader fixture
+    (model ``gemini-3.1-pro-low``, 2026-01-02T00:00:00Z, system input 1000, fresh input
+    6321, cache read 10, output 604, thinking 5, ``resp-1``): that layout's fields 1, 2,
+    5, 9, 10, 11 of the usage."""
+    usage = (field_varint(1, 1000) + field_varint(2, 6321) + field_varint(5, 10)
+             + field_varint(9, 604) + field_varint(10, 5) + field_bytes(11, b"resp-1"))
+    chat = (field_bytes(19, b"gemini-3.1-pro-low")
+            + field_bytes(9, field_bytes(4, timestamp_blob(1_767_312_000, 0)))
+            + field_bytes(4, usage))
+    return field_bytes(1, chat)
+
+
+def sample_gen_metadata_blob(response_id: str) -> bytes:
+    """``sample_gen_metadata_blob`` of a public third-party Antigravity reader's
+    ``protobuf`` parser tests (Rust; found by code search for
+    ``trajectory_metadata_blob``): usage 1=100, 2=50, 5=12, 9=20, 10=5, 11=id; model
+    ``gemini-3-flash-a``. Its ``sample_trajectory_metadata_blob`` is
+    ``trajectory_metadata_blob(1_781_502_653, 0)``."""
+    usage = (field_varint(1, 100) + field_varint(2, 50) + field_varint(5, 12)
+             + field_varint(9, 20) + field_varint(10, 5)
+             + field_bytes(11, response_id.encode()))
+    return field_bytes(1, field_bytes(4, usage) + field_bytes(19, b"gemini-3-flash-a"))
+
+
 # --- the parity corpus (fixtures/antigravity/README.md) ------------------------------
 
 T0 = 1781078400  # 2026-06-10T08:00:00Z

@@ -22,7 +22,9 @@ from antigravity_support import (
     T0,
     UsageFixture,
     create_database,
+    fb4ce58_generation_blob,
     metadata_blob,
+    sample_gen_metadata_blob,
     step_metadata_blob,
     trajectory_metadata_blob,
     write_corpus,
@@ -165,6 +167,30 @@ def test_model_names() -> None:
     assert {raw: ag.normalize(raw) for raw in NAMES} == NAMES
     assert {i: ag.normalize(ag.model_from_id(i)) for i in IDS} == IDS
     assert ag.normalize("  ") is None
+
+
+def test_other_readers_blobs_read_as_the_binary_reads_them(tmp_path: Path) -> None:
+    """Blobs of an older layout (ccusage fb4ce58's adapter tests, a third-party reader's
+    ``sample_gen_metadata_blob``) read the way ccusage 20.0.24 reads them (each checked
+    on the binary): usage field 1 is a model id, 2 the input, 9 reasoning, 10 visible
+    output. fb4ce58's loader test expected input 7,321, output 604, thinking 5 and
+    ``gemini-3.1-pro``; 20.0.24 reports input 6,321, output 5 (+604 in the total) and
+    ``model_placeholder_m0``; the other: input 50, output 5 (+20), 12 cached,
+    ``antigravity-model-100``, at the trajectory's time."""
+    conv = tmp_path / "d" / "conversations"
+    create_database(conv / "conv-1.db", [(1, fb4ce58_generation_blob())])
+    create_database(conv / "conversation-a.db", [(1, sample_gen_metadata_blob("response-1"))],
+                    trajectories=[trajectory_metadata_blob(1_781_502_653, 0)])
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect(store, tmp_path, tmp_path / "d")
+        assert rows(store) == {
+            "antigravity:response:resp-1": ("conv-1", None, "model_placeholder_m0",
+                                            "2026-01-02T00:00:00.000", 6321, 609, 604, 10,
+                                            0),
+            "antigravity:response:response-1": (
+                "conversation-a", None, "antigravity-model-100", "2026-06-15T05:50:53.000",
+                50, 25, 20, 12, 0),
+        }
 
 
 # --- collecting ---------------------------------------------------------------------
