@@ -32,6 +32,7 @@ from antigravity_support import (
 from test_ccusage_parity import ROOT, ccusage_bin, env_for, run_json, tokentop_cmd
 
 from tokentop.store.usage.agents import antigravity as ag
+from tokentop.store.usage.agents import paths
 from tokentop.store.usage.agents.antigravity import ANTIGRAVITY
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
@@ -79,6 +80,7 @@ def test_roots_and_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("ANTIGRAVITY_DATA_DIR", f" {conv} ,{conv},, {tmp_path}/none")
     assert ag.roots() == [conv / "a.db", conv / "sub" / "b.db",
                           tmp_path / "none" / "conversations"]
+    assert paths.antigravity_dirs() == [conv, tmp_path / "none" / "conversations"]
     monkeypatch.setenv("ANTIGRAVITY_DATA_DIR", " ")
     assert ag.roots() == []
 

@@ -286,6 +286,14 @@ def _antigravity_dbs(base: Path) -> list[Path]:
     return out
 
 
+def antigravity_dirs() -> list[Path]:
+    """The directory searched under each data root (its ``conversations``, or the root
+    itself when it has none): what the help should name, one line a root, where
+    ``antigravity_roots`` names every database."""
+    return [root / "conversations" if (root / "conversations").is_dir() or not root.is_dir()
+            else root for root in antigravity_data_roots()]
+
+
 def antigravity_roots() -> list[Path]:
     """Every conversation database (``*.db``, searched recursively) under each data
     root's ``conversations`` directory, or under the root itself when it has none (a
