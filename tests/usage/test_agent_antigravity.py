@@ -207,6 +207,7 @@ def test_the_corpus(tmp_path: Path) -> None:
     with UsageStore.open(tmp_path / "usage.db") as store:
         report = collect(store, tmp_path, cli, backup)
         got = rows(store)
+        assert store.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone() == (7,)
         store_workspaces = store.conn.execute(
             "SELECT DISTINCT session_id, workspace_id FROM usage_events").fetchall()
         again = collect(store, tmp_path, cli, backup)
@@ -306,27 +307,36 @@ def test_malformed_rows_and_databases(tmp_path: Path) -> None:
                               "database unreadable (DatabaseError)": 1}
 
 
-def test_copies_across_databases_count_once(tmp_path: Path) -> None:
+def test_copies_across_databases(tmp_path: Path) -> None:
     """ccusage ``deduplicates_response_ids_across_databases``: the same message (its
-    message and provider ids) in two roots with different response ids is one event;
-    ccusage keeps each count's larger value, tokentop the copy with more tokens (here
-    the same: every count of the second is larger)."""
-    def one(root: str, usage: UsageFixture, at: int) -> None:
-        create_database(tmp_path / root / "conversations" / f"{root}.db",
+    message and provider ids) in two roots with different response ids. ccusage merges
+    them (each count the larger) whatever the files; tokentop when they are the same
+    conversation (the same ``<uuid>.db`` in two roots, e.g. ``antigravity-backup``): one
+    event, the copy with more tokens (here every count of the second is larger). In two
+    DIFFERENT conversations tokentop keeps both (the store's key includes the session):
+    220 input where ccusage has 200."""
+    def one(root: str, name: str, usage: UsageFixture, at: int) -> None:
+        create_database(tmp_path / root / "conversations" / f"{name}.db",
                         [(1, metadata_blob("gemini-3-pro", usage, (at, 0)))])
-    one("first", UsageFixture(input_tokens=20, total_output_tokens=40,
-                              visible_output_tokens=35, reasoning_tokens=5,
-                              message_id="shared-message", response_id="shared-response",
-                              provider_assigned_message_id="shared-provider"), 1_778_000_000)
-    one("second", UsageFixture(input_tokens=200, total_output_tokens=400,
-                               visible_output_tokens=350, reasoning_tokens=50,
-                               message_id="shared-message", response_id="retry-response",
-                               provider_assigned_message_id="shared-provider"),
-        1_778_000_001)
+
+    def usage(n: int, response: str) -> UsageFixture:
+        return UsageFixture(input_tokens=20 * n, total_output_tokens=40 * n,
+                            visible_output_tokens=35 * n, reasoning_tokens=5 * n,
+                            message_id="shared-message", response_id=response,
+                            provider_assigned_message_id="shared-provider")
+    one("first", "conv", usage(1, "shared-response"), 1_778_000_000)
+    one("second", "conv", usage(10, "retry-response"), 1_778_000_001)
     with UsageStore.open(tmp_path / "usage.db") as store:
         collect(store, tmp_path, tmp_path / "first", tmp_path / "second")
-        assert {k: v[4:7] for k, v in rows(store).items()} == {
-            "antigravity:message:shared-message": (200, 400, 50)}
+        assert store.conn.execute(
+            "SELECT session_id, message_id, input_tokens, output_tokens, reasoning_tokens"
+            " FROM usage_events").fetchall() == [
+            ("conv", "antigravity:message:shared-message", 200, 400, 50)]
+    one("third", "other-conv", usage(1, "shared-response"), 1_778_000_000)
+    with UsageStore.open(tmp_path / "usage2.db") as store:
+        collect(store, tmp_path, tmp_path / "third", tmp_path / "second")
+        assert store.conn.execute("SELECT SUM(input_tokens) FROM usage_events"
+                                  ).fetchone() == (220,)
 
 
 def test_steps_retries_and_source_copies(tmp_path: Path) -> None:

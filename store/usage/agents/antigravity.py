@@ -74,14 +74,16 @@ the message ids of its try. ccusage merges events sharing any identity (response
 provider message id, message id; transitively), field by field taking the larger
 count, over all databases. tokentop merges so within a database, the same way, and
 keys the merged event ``antigravity:<identity>`` (message id first, then provider
-message id, then response id, so a verbatim copy of a conversation in a second root,
-e.g. ``antigravity-backup``, and a retry recorded in another root are the same event:
-the store keeps the copy with more tokens). A group that grows between two reads of its
-database (a later row sharing one of its identities) keeps the key it was stored under
-(the row marks remember it), so the larger event replaces the first. An event with no
-identity is keyed by its place (``<conversation>:<gen|step>:<idx>:<n>``): ccusage counts
-such an event twice when the conversation is copied to a second root; tokentop once (a
-deliberate difference).
+message id, then response id), its session the conversation: a copy of a conversation
+in a second root (the same ``<uuid>.db``, e.g. in ``antigravity-backup``), verbatim or
+with a retry more, is the same event (the store keeps the copy with more tokens). The
+store's key includes the session, so the same message in two DIFFERENT conversations
+counts twice in tokentop, once in ccusage (not seen in real data; a difference). A
+group that grows between two reads of its database (a later row sharing one of its
+identities) keeps the key it was stored under (the row marks remember it), so the
+larger event replaces the first. An event with no identity is keyed by its place
+(``<conversation>:<gen|step>:<idx>:<n>``): ccusage counts such an event twice when the
+conversation is copied to a second root; tokentop once (a deliberate difference).
 
 Malformed: ccusage stops the whole report on one bad blob or a database without
 ``gen_metadata``; tokentop counts the row (``malformed``) or the database (skip reason)
