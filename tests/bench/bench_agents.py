@@ -15,7 +15,8 @@ sessions and timestamps spread over the last ``--days`` days, so the collectors 
 ccusage parse them as real ones. The FILE agents share ``--file-mb`` (the line agents'
 session files grow by lines of 0.2-8 KB: prompts and tool output, as real sessions do),
 the DATABASE agents share ``--db-rows`` (opencode and kilo one message a row, goose and
-hermes one session a row). An agent in ``tokentop.store.usage.agents.AGENTS`` without a
+hermes one session a row, antigravity one generation a row in a database a conversation).
+An agent in ``tokentop.store.usage.agents.AGENTS`` without a
 generator is skipped and named; a new agent is one entry in ``GENERATORS`` (a function
 writing its data under the home and returning what it wrote, and an ``append`` that
 adds one message) plus its variables in ``Gen.env``.
