@@ -15,7 +15,8 @@ sessions and timestamps spread over the last ``--days`` days, so the collectors 
 ccusage parse them as real ones. The FILE agents share ``--file-mb`` (the line agents'
 session files grow by lines of 0.2-8 KB: prompts and tool output, as real sessions do),
 the DATABASE agents share ``--db-rows`` (opencode and kilo one message a row, goose and
-hermes one session a row). An agent in ``tokentop.store.usage.agents.AGENTS`` without a
+hermes one session a row, antigravity one generation a row in a database a conversation).
+An agent in ``tokentop.store.usage.agents.AGENTS`` without a
 generator is skipped and named; a new agent is one entry in ``GENERATORS`` (a function
 writing its data under the home and returning what it wrote, and an ``append`` that
 adds one message) plus its variables in ``Gen.env``.
@@ -68,6 +69,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -683,6 +685,54 @@ def hermes_append(base: Path, wrote: Wrote, n: int) -> None:
     conn.close()
 
 
+def _ags() -> Any:  # tests/usage/antigravity_support.py, from its directory
+    sys.path.insert(0, str(ROOT / "tests" / "usage"))
+    import antigravity_support
+
+    return antigravity_support
+
+
+def _antigravity_row(n: int, t: datetime, model: str | None) -> bytes:
+    """One ``gen_metadata`` blob in the shape of ``write_corpus``'s (built by the port of
+    ccusage's test helpers, tests/usage/antigravity_support.py)."""
+    ags = _ags()
+    usage = ags.UsageFixture(input_tokens=1200 + n % 3000, total_output_tokens=300 + n % 400,
+                             visible_output_tokens=250 + n % 400, reasoning_tokens=50,
+                             cache_read_tokens=9000, message_id=f"m-{n}-{uuid.uuid4().hex[:8]}",
+                             response_id=f"r-{n}-{uuid.uuid4().hex[:8]}")
+    return ags.metadata_blob(model, usage, (int(t.timestamp()), t.microsecond * 1000))
+
+
+def antigravity_build(base: Path, rows: int, rng: random.Random, days: int) -> Wrote:
+    """One database a conversation (tests/usage/fixtures/antigravity/schema.sql) under
+    ``<base>/antigravity/conversations``, 10-60 generations each, the first naming the
+    model (the later ones carry it forward, as the real ones do)."""
+    ags = _ags()
+    conv = base / "antigravity" / "conversations"
+    n, size, files, last = 0, 0, 0, None
+    while n < rows:
+        t = session_start(rng, days)
+        gens = []
+        for i in range(min(rng.randint(10, 60), rows - n)):
+            t += timedelta(seconds=rng.randint(5, 90))
+            gens.append((i + 1, _antigravity_row(n, t, "Gemini 2.5 Pro" if i == 0 else None)))
+            n += 1
+        last = ags.create_database(conv / f"{uuid.UUID(int=rng.getrandbits(128))}.db", gens,
+                                   trajectories=[ags.trajectory_metadata_blob(
+                                       int(t.timestamp()), 0, "file:///home/u/app")])
+        size += last.stat().st_size
+        files += 1
+    return Wrote(files=files, bytes=size, messages=rows, state={"db": last})
+
+
+def antigravity_append(base: Path, wrote: Wrote, n: int) -> None:
+    conn = sqlite3.connect(wrote.state["db"])
+    blob = _antigravity_row(n, datetime.now(UTC) - timedelta(seconds=5), None)
+    conn.execute("INSERT INTO gen_metadata (data, size) VALUES (?, ?)", (blob, len(blob)))
+    conn.commit()
+    conn.close()
+
+
 # --- the table: one entry per agent (``--source`` name) ---------------------------------
 # A DB agent's share of --db-rows is its weight over the DB agents' weights; FILE agents
 # share --file-mb equally.
@@ -727,6 +777,8 @@ GENERATORS: dict[str, tuple[Gen, float]] = {
                   goose_build, goose_append), 0.1),
     "hermes": (Gen("db", lambda b: {"HERMES_HOME": str(b / "hermes")},
                    hermes_build, hermes_append), 0.1),
+    "antigravity": (Gen("db", lambda b: {"ANTIGRAVITY_DATA_DIR": str(b / "antigravity")},
+                        antigravity_build, antigravity_append), 0.1),
 }
 
 

@@ -95,6 +95,8 @@ AGENTS: tuple[AgentRef, ...] = (
          ("updates.jsonl",), "grok:GROK"),
     AgentRef("zcode", "zcode", "ZCode", ("ZCODE_HOME",), paths.zcode_roots, "database", (),
          "zcode:ZCODE"),
+    AgentRef("antigravity", "antigravity", "Antigravity", ("ANTIGRAVITY_DATA_DIR",),
+         paths.antigravity_roots, "database", (), "antigravity:ANTIGRAVITY"),
 )
 
 

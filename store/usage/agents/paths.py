@@ -262,6 +262,53 @@ def grok_roots() -> list[Path]:
     return [grok_home() / "sessions"]
 
 
+ANTIGRAVITY_DEFAULTS = (".gemini/antigravity", ".gemini/antigravity-cli",
+                        ".gemini/antigravity-ide", ".gemini/antigravity-backup",
+                        ".config/antigravity")
+
+
+def antigravity_data_roots() -> list[Path]:
+    """``$ANTIGRAVITY_DATA_DIR`` split on commas (parts trimmed, blanks dropped, each
+    once, no ``~`` expansion: ccusage 20.0.24 reads it so; set but blank: nothing), else
+    the five defaults under the home (``ANTIGRAVITY_DEFAULTS``)."""
+    raw = os.environ.get("ANTIGRAVITY_DATA_DIR")
+    if raw is not None:
+        return list(dict.fromkeys(Path(p.strip()) for p in raw.split(",") if p.strip()))
+    home = Path.home()
+    return [home / d for d in ANTIGRAVITY_DEFAULTS]
+
+
+def _antigravity_dbs(base: Path) -> list[Path]:
+    out: list[Path] = []
+    for top, dirs, files in os.walk(base):
+        dirs.sort()
+        out.extend(Path(top) / f for f in sorted(files) if f.endswith(".db"))
+    return out
+
+
+def antigravity_dirs() -> list[Path]:
+    """The directory searched under each data root (its ``conversations``, or the root
+    itself when it has none): what the help should name, one line a root, where
+    ``antigravity_roots`` names every database."""
+    return [root / "conversations" if (root / "conversations").is_dir() or not root.is_dir()
+            else root for root in antigravity_data_roots()]
+
+
+def antigravity_roots() -> list[Path]:
+    """Every conversation database (``*.db``, searched recursively) under each data
+    root's ``conversations`` directory, or under the root itself when it has none (a
+    variable naming ``conversations`` directly): ccusage 20.0.24's search, probed on
+    the binary. A data root with no database yields its ``conversations`` path instead
+    (not a file, so nothing is read there): the help and the empty Usage screen name
+    it, and its parent is watched so the first conversation is seen."""
+    out: list[Path] = []
+    for root in antigravity_data_roots():
+        base = root / "conversations"
+        dbs = _antigravity_dbs(base if base.is_dir() else root) if root.is_dir() else []
+        out.extend(dbs or [base])
+    return list(dict.fromkeys(out))
+
+
 def zcode_homes() -> list[Path]:
     raw = os.environ.get("ZCODE_HOME")
     if raw is not None and raw.strip():
