@@ -85,6 +85,21 @@ def test_roots_and_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert ag.roots() == []
 
 
+def test_the_agent_list_names_directories_not_every_conversation(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``tokentop agents`` and the empty Usage screen: a heavy user has hundreds of
+    conversation databases; the list shows the directories holding them."""
+    from tokentop.store.usage.agents import locations
+
+    conv = tmp_path / "ag" / "conversations"
+    (conv / "sub").mkdir(parents=True)
+    for i in range(12):
+        (conv / ("sub" if i % 2 else ".") / f"c{i}.db").write_bytes(b"")
+    monkeypatch.setenv("ANTIGRAVITY_DATA_DIR", str(tmp_path / "ag"))
+    entry = next(loc for loc in locations() if loc.name == "antigravity")
+    assert entry.paths == (conv, conv / "sub")
+
+
 # --- the blobs (ports of ccusage's parser tests) -------------------------------------
 
 

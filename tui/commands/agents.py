@@ -28,7 +28,8 @@ def agents(as_json: bool) -> None:
              "paths": [{"path": str(p), "exists": p.exists()} for p in loc.paths]}
             for loc in found]}, indent=2))
         return
+    width = max(len(loc.name) for loc in found) + 2
     for loc in found:
-        click.echo(f"{loc.name:<10}{loc.label}  ({', '.join(loc.env)})")
+        click.echo(f"{loc.name:<{width}}{loc.label}  ({', '.join(loc.env)})")
         for p in loc.paths:
-            click.echo(f"{'':<10}{clean(str(p))}{'' if p.exists() else '  (not found)'}")
+            click.echo(f"{'':<{width}}{clean(str(p))}{'' if p.exists() else '  (not found)'}")

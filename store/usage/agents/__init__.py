@@ -115,6 +115,9 @@ class Location:
     paths: tuple[Path, ...]
 
 
+MANY_ROOTS = 6  # more roots than this are shown as the directories holding them
+
+
 def locations() -> list[Location]:
     """Every agent tokentop reads, Claude Code and Codex first, with today's paths (the
     variables applied). An agent read in two shapes (opencode's database and files)
@@ -129,6 +132,8 @@ def locations() -> list[Location]:
     }
     for agent in AGENTS:
         roots = tuple(agent.roots())
+        if len(roots) > MANY_ROOTS:  # one database per conversation (Antigravity): where
+            roots = tuple(dict.fromkeys(r.parent for r in roots))  # they are, not each
         have = out.get(agent.name)
         if have is None:
             out[agent.name] = Location(agent.name, agent.label, agent.env, roots)
