@@ -18,12 +18,18 @@ appending keeps going: on POSIX its open descriptor survives the unlink, and a w
 that opens per append (or lumberjack at its next rotation) recreates the file, which
 the metrics follower then reads from its start. One file that cannot be deleted is
 reported and the rest are still deleted.
+
+Symlinks: a server directory (or a stack, or a file) inside the root may be a symlink
+to somewhere else, and unlinking ``<root>/s/x/metrics.jsonl`` through it deleted a file
+outside the root while the prompt showed a path under it. Every file is resolved when
+planned and again right before it is unlinked; one whose real place is outside the
+root's real place is refused, named with where it leads, and never deleted.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tokentop.store.gridctl.inventory import (
@@ -68,6 +74,12 @@ def check_signal(signal: str) -> None:
 
 
 @dataclass(frozen=True)
+class FileError:
+    path: Path
+    message: str
+
+
+@dataclass(frozen=True)
 class WipePlan:
     """What a wipe of (server, signal) would delete, as listed when it was planned."""
 
@@ -75,6 +87,9 @@ class WipePlan:
     server: str
     signal: str
     records: list[InventoryRecord]
+    # files of the scope whose real place is outside the root (through a symlink):
+    # listed to the user, never deleted
+    refused: list[FileError] = field(default_factory=list)
 
     @property
     def paths(self) -> list[Path]:
@@ -92,12 +107,6 @@ class WipePlan:
     def signals(self) -> list[str]:
         present = {r.signal for r in self.records}
         return [s for s in SIGNALS if s in present]
-
-
-@dataclass(frozen=True)
-class FileError:
-    path: Path
-    message: str
 
 
 @dataclass
@@ -122,8 +131,31 @@ def plan(root: RootArg = None, server: str = "", signal: str = "") -> WipePlan:
     check_server(server)
     check_signal(signal)
     layout = as_layout(root)
-    records = [r for r in inventory(layout, server) if not signal or r.signal == signal]
-    return WipePlan(layout, server, signal, records)
+    real_root = os.path.realpath(layout.path)
+    records: list[InventoryRecord] = []
+    refused: list[FileError] = []
+    for record in inventory(layout, server):
+        if signal and record.signal != signal:
+            continue
+        inside = []
+        for info in record.files:
+            outside = _outside(info.path, real_root)
+            if outside is None:
+                inside.append(info)
+            else:
+                refused.append(FileError(info.path, outside))
+        if inside:
+            records.append(replace(record, files=tuple(inside)))
+    return WipePlan(layout, server, signal, records, refused)
+
+
+def _outside(path: Path, real_root: str) -> str | None:
+    """Why ``path`` must not be deleted (its real place is outside the root, through a
+    symlink: the directories leading to it or the file itself), or None."""
+    real = os.path.realpath(path)
+    if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    return f"refused: a symlink leads outside the telemetry root (to {real})"
 
 
 def _unlink(path: Path) -> None:
@@ -142,14 +174,23 @@ def execute(planned: WipePlan) -> WipeReport:
     """
     report = WipeReport()
     listed = set(planned.paths)
+    real_root = os.path.realpath(planned.layout.path)
     for record in planned.records:
         for info in record.files:
             path, size = info.path, info.size
+            outside = _outside(path, real_root)  # again: a directory may have been
+            if outside is not None:  # swapped for a symlink since it was planned
+                report.errors.append(FileError(path, outside))
+                continue
             try:
                 _unlink(path)
             except FileNotFoundError:
                 gz = path.with_name(path.name + ".gz")
                 if path == record.path or path.name.endswith(".gz") or gz in listed:
+                    continue
+                outside = _outside(gz, real_root)
+                if outside is not None:
+                    report.errors.append(FileError(gz, outside))
                     continue
                 try:
                     size = os.lstat(gz).st_size

@@ -135,8 +135,13 @@ def wipe(directory: str | None, server: str, signal: str, yes: bool) -> None:
         fail(str(exc))
     _known_server(layout, server)
     t = planned.totals
+    for refused in planned.refused:
+        click.echo(f"tokentop: not deleting {clean(refused.path)}: {clean(refused.message)}",
+                   err=True)
     if not t.files:
         click.echo("nothing to wipe")
+        if planned.refused:
+            sys.exit(1)
         return
     assert t.oldest is not None and t.newest is not None
     scope = ", ".join(clean(s) for s in planned.servers)
@@ -159,5 +164,5 @@ def wipe(directory: str | None, server: str, signal: str, yes: bool) -> None:
     for error in report.errors:
         click.echo(f"tokentop: could not delete {clean(error.path)}: {error.message}",
                    err=True)
-    if report.errors:
+    if report.errors or planned.refused:
         sys.exit(1)

@@ -72,6 +72,11 @@ def file_list(plan: WipePlan) -> Text:
             text.append("\n")
         text.append(f"{fmt.nbytes(path_info.size):>9}  ", style="dim")
         text.append(fmt.clean(_relative(path_info.path, root)))
+    for refused in plan.refused:  # through a symlink out of the root: kept, and said so
+        if text:
+            text.append("\n")
+        text.append(f"{'kept':>9}  ", style="bold")
+        text.append(fmt.clean(f"{_relative(refused.path, root)}: {refused.message}"))
     return text
 
 
