@@ -151,7 +151,7 @@ class AccessApi(AccessBook):
                     continue
                 failures = 0
                 assert page.data is not None
-                self.take(page.data.reads or ())
+                self.take(page.data.reads or (), page.data.malformed, page.data.last_bad)
                 self.pages += 1
                 moved = bool(page.data.next_cursor) and page.data.next_cursor != self.cursor
                 if moved:

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from tokentop.store.access.book import TAIL, AccessBook
-from tokentop.store.access.event import AccessEvent, decode_line
+from tokentop.store.access.event import AccessEvent, decode_records
 from tokentop.store.access.summary import AccessSnapshot
 from tokentop.store.tail.follower import FileFollower
 
@@ -51,11 +51,10 @@ class AccessLog(AccessBook, FileFollower):
             line = raw.strip()
             if not line:
                 continue
-            parsed = decode_line(line)
-            if isinstance(parsed, str):
-                malformed += 1
-                last_bad = " ".join(f"{self.name}:{self._lineno}: {parsed}".split())[:300]
-                continue
+            parsed, bad, why = decode_records(line)
+            if bad:
+                malformed += bad
+                last_bad = " ".join(f"{self.name}:{self._lineno}: {why}".split())[:300]
             events.extend(parsed)
         return self.take(events, malformed, last_bad)
 

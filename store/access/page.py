@@ -56,7 +56,7 @@ class AccessPageFile(AccessBook):
             self._end("failed", f"{self.name}: {' '.join(page.split())[:300]}")
             return
         assert page.data is not None
-        self.take(page.data.reads or ())
+        self.take(page.data.reads or (), page.data.malformed, page.data.last_bad)
         self._end("ended", None)
 
     def _end(self, state: str, error: str | None) -> None:
