@@ -14,6 +14,7 @@ from tokentop.store.traces.model import (
     KeyStats,
     LatencyStats,
     ModelStats,
+    TenantStats,
     Trace,
     TraceFilter,
     TracePage,
@@ -23,16 +24,19 @@ from tokentop.store.traces.model import (
 )
 from tokentop.store.traces.open import open_trace_store
 from tokentop.store.traces.protocol import TraceStore
+from tokentop.store.traces.timefmt import Instant
 
 __all__ = [
     "AnalyticsFilter",
     "CostPoint",
     "CostSummary",
     "ErrorRateStats",
+    "Instant",
     "InvalidCursorError",
     "KeyStats",
     "LatencyStats",
     "ModelStats",
+    "TenantStats",
     "Trace",
     "TraceFilter",
     "TraceNotFoundError",
