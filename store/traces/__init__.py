@@ -21,6 +21,8 @@ from tokentop.store.traces.model import (
     TraceRow,
     UsagePoint,
     UsageSummary,
+    in_tenant,
+    tenant_name,
 )
 from tokentop.store.traces.open import open_trace_store
 from tokentop.store.traces.protocol import TraceStore
@@ -46,5 +48,7 @@ __all__ = [
     "TraceStoreError",
     "UsagePoint",
     "UsageSummary",
+    "in_tenant",
     "open_trace_store",
+    "tenant_name",
 ]

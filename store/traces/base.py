@@ -44,6 +44,7 @@ from tokentop.store.traces.model import (
     TraceRow,
     UsagePoint,
     UsageSummary,
+    tenant_name,
 )
 from tokentop.store.traces.percentile import Histogram
 from tokentop.store.traces.timefmt import Instant, floor_bucket, to_utc
@@ -222,12 +223,12 @@ class BaseTraceStore(TraceBackend):
         Counting only, so SQLite answers from idx_traces_org_workspace_timestamp alone.
         """
         where, args = self._where(filter)
-        rows = await self._fetch(
-            "SELECT COALESCE(org_id, ''), COALESCE(workspace_id, ''), COUNT(*) "
-            f"FROM traces WHERE {where} GROUP BY 1, 2", args)
+        rows = await self._fetch(  # bare columns: the index's order, no sort
+            "SELECT org_id, workspace_id, COUNT(*) "
+            f"FROM traces WHERE {where} GROUP BY org_id, workspace_id", args)
         merged: dict[tuple[str, str], int] = {}
         for org, ws, n in rows:  # "" and "default" are one tenant to the gateway
-            key = (org.strip() or "default", ws.strip() or "default")
+            key = (tenant_name(org), tenant_name(ws))
             merged[key] = merged.get(key, 0) + _num(n)
         stats = [TenantStats(org_id=o, workspace_id=w, request_count=n)
                  for (o, w), n in merged.items()]

@@ -199,3 +199,14 @@ class ErrorRateStats(msgspec.Struct, frozen=True, kw_only=True):
     error_count_4xx: int
     error_count_5xx: int
     error_rate: float
+
+
+def tenant_name(value: str | None) -> str:
+    """The gateway's ``nonEmptyTenant``: blank is "default" (internal/api/tenant_scope.go)."""
+    return (value or "").strip() or "default"
+
+
+def in_tenant(row: TraceRow, org_id: str | None, workspace_id: str | None) -> bool:
+    """Whether a trace is visible in a scope (each of org and workspace when given)."""
+    return ((not org_id or tenant_name(row.org_id) == org_id)
+            and (not workspace_id or tenant_name(row.workspace_id) == workspace_id))
