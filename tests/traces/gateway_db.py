@@ -111,6 +111,16 @@ def write_sqlite(path: Path, rows: Iterable[Row], *, time_text: Any = go_sqlite_
         conn.close()
 
 
+async def register_tenants(conn: Any, tenants: set[tuple[str, str]]) -> None:
+    """The organizations and workspaces of ``tenants``: postgres/002 points traces at
+    them with a foreign key, so the gateway has them before it writes a trace."""
+    for org_id, workspace_id in sorted(tenants):
+        await conn.execute("INSERT INTO organizations (id, name) VALUES ($1, $1) "
+                           "ON CONFLICT (id) DO NOTHING", org_id)
+        await conn.execute("INSERT INTO workspaces (id, org_id, name) VALUES ($1, $2, $1) "
+                           "ON CONFLICT (org_id, id) DO NOTHING", workspace_id, org_id)
+
+
 def pg_record(row: Row) -> tuple[Any, ...]:
     return astuple(row)
 
@@ -124,6 +134,8 @@ async def write_postgres(dsn: str, rows: Sequence[Row] | Iterable[Row], *,
     conn = await asyncpg.connect(dsn)
     try:
         await apply_postgres(conn)
+        if isinstance(rows, Sequence):
+            await register_tenants(conn, {(r.org_id, r.workspace_id) for r in rows})
         if indexes_after:
             await conn.execute(drop_all(POSTGRES_INDEXES))
         await conn.copy_records_to_table("traces", records=(pg_record(r) for r in rows),
