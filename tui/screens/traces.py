@@ -445,17 +445,22 @@ class TracesScreen(Screen[None]):
         table.clear(columns=True)
         wide = self.size.width >= 110
         tenant = self._tenant_column()
+        tenant_width = 0
+        if tenant:  # as wide as the longest label (up to TENANT_WIDTH), plus its gap
+            one_org = self._one_org()
+            tenant_width = 2 + min(TENANT_WIDTH, max(len("Tenant"), *(
+                len(tenant_label(t.org_id, t.workspace_id, one_org)) for t in self._tenants())))
         widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
-        if wide:
+        if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
-        narrow_model = max(10, self.size.width - 50 - (TENANT_WIDTH + 2 if tenant else 0))
+        narrow_model = max(10, self.size.width - 50 - tenant_width)
         widths += [("Model", "model", 26 if wide else narrow_model),
                    (Text("Status", justify="right"), "status", 6),
                    (Text("Tokens", justify="right"), "tokens", 6),
                    (Text("Cost", justify="right"), "cost", 8),
                    (Text("Latency", justify="right"), "latency", 7)]
         if tenant:
-            widths.append(("Tenant", "tenant", TENANT_WIDTH))
+            widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
             widths.append(("Key", "key", 11))
             used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
@@ -486,7 +491,7 @@ class TracesScreen(Screen[None]):
             when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
                 local_time(r.timestamp)
             cells: list[Text] = [Text(when, style="dim")]
-            if wide:
+            if wide and not self._columns_tenant:
                 cells.append(fmt.safe(r.provider))
             cells.append(fmt.safe(r.model))
             status = "—" if r.response_status is None else str(r.response_status)
@@ -766,8 +771,11 @@ class TracesScreen(Screen[None]):
 
 
 def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:
-    """A tenant for a cell: the workspace alone when every tenant shares one org."""
-    return workspace_id if one_org else f"{org_id}/{workspace_id}"
+    """A tenant for a cell: the workspace alone when every tenant shares one org, and
+    the gateway's default tenant (org and workspace "default") as one word."""
+    if one_org:
+        return workspace_id
+    return org_id if org_id == workspace_id else f"{org_id}/{workspace_id}"
 
 
 def _next(options: Sequence[T], current: T) -> T:
