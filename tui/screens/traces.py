@@ -12,8 +12,8 @@ Two views (``v``):
   (``]`` next page, ``[`` back: the cursors of the pages seen are kept on a stack),
   filtered by provider (``f``), model (``m``), status (``s``) and, when the store holds
   more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
-  column while more than one is in view). ``enter`` opens the
-  trace: headers (credentials redacted) and bodies, pretty-printed. The first page
+  column while more than one is in view). ``enter`` opens the trace: headers
+  (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
   over time per hour, day or week (``b``).
@@ -21,9 +21,9 @@ Two views (``v``):
 KPI cards (requests, tokens, cost, error rate, p95 latency over the analytics
 window) sit above both. Everything (cards, groups, percentiles, the list) is scoped to
 the tenant chosen (``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's
-own analytics scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A queue
-badge and a queue-pressure badge from the gateway's pipeline
-diagnostics (``--diagnostics``) sits in the top bar.
+own analytics scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A
+queue-pressure badge from the gateway's pipeline diagnostics (``--diagnostics``) sits
+in the top bar.
 """
 
 from __future__ import annotations
@@ -220,6 +220,8 @@ class TracesScreen(Screen[None]):
         self._version: str | None = None  # the store's change token at the last page read
         self._analytics_stale = False
         self._columns_tenant = False  # whether the table has a Tenant column
+        self._tenant_list: list[TenantStats] = []
+        self._tenants_at: float | None = None  # host clock of the last tenants read
 
     @property
     def host(self) -> DashboardHost:
@@ -361,9 +363,7 @@ class TracesScreen(Screen[None]):
                 models = [s.model for s in await store.model_stats(AnalyticsFilter(
                     org_id=org_id, workspace_id=workspace_id, provider=self.provider,
                     since=since, until=until))]
-            base_org, base_workspace = self.base_scope
-            tenants = await store.tenants(AnalyticsFilter(org_id=base_org,
-                                                          workspace_id=base_workspace))
+            tenants = await self._read_tenants(store)
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -380,6 +380,18 @@ class TracesScreen(Screen[None]):
         self._show_analytics()
         self._show_filters()
         self.refresh_bindings()
+
+    async def _read_tenants(self, store: TraceStore) -> list[TenantStats]:
+        """The tenants of the command line's scope, all time: read at most every
+        ANALYTICS_MAX_AGE seconds (a count over the tenant index, 0.3 s per million
+        traces on SQLite; tenants come and go far more rarely than traces)."""
+        now = self.host.clock()
+        if self._tenants_at is None or now - self._tenants_at >= ANALYTICS_MAX_AGE:
+            org_id, workspace_id = self.base_scope
+            self._tenant_list = await store.tenants(AnalyticsFilter(
+                org_id=org_id, workspace_id=workspace_id))
+            self._tenants_at = now
+        return self._tenant_list
 
     @work(exclusive=True, group="traces-detail", exit_on_error=False)
     async def load_detail(self, trace_id: str) -> None:
