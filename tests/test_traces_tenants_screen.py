@@ -81,6 +81,11 @@ async def test_tenant_column_and_cycling(tenants_db: Path) -> None:
         assert "tenant" not in [c.key.value for c in table.columns.values()]
         assert f"t tenant {org}/{workspace}" in str(
             screen.query_one("#traces-filters", Label).render())
+        await pilot.press("enter")  # the detail names the tenant
+        await wait_for(pilot, lambda: screen.detail is not None, "the detail")
+        body = str(screen.query_one("#traces-detail-body").render())
+        assert f"org {org} · workspace {workspace}" in body
+        await pilot.press("escape")
         await pilot.press("x")  # clear: every tenant again
         await wait_for(pilot, lambda: screen.tenant is None and screen._columns_tenant,
                        "every tenant")
