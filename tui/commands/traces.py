@@ -52,8 +52,11 @@ def _instant(text: str | None, flag: str) -> Instant | None:
               help="summary: none|provider|model; latency, errors: also route|key.")
 @click.option("--bucket", default="day", show_default=True,
               help="summary's series: hour|day|week (weeks start Monday, UTC).")
-@click.option("--from", "since", metavar="ISO8601", help="Only traces at or after this time.")
-@click.option("--to", "until", metavar="ISO8601", help="Only traces at or before this time.")
+@click.option("--from", "since", metavar="ISO8601",
+              help="Only traces at or after this time (to the nanosecond, as the "
+              "gateway compares; naive is UTC).")
+@click.option("--to", "until", metavar="ISO8601",
+              help="Only traces at or before this time (likewise).")
 @click.option("--org", "org_id", metavar="ORG_ID",
               help="Only this organization's traces (org_id; the gateway writes "
               "'default' when it has none).")
