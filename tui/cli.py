@@ -74,6 +74,10 @@ def _check_dir(path: str | None) -> None:
 @click.option("--traces", "traces", metavar="PATH|URL",
               help="Gateway trace store for the Traces screen (4): an ongoingai SQLite "
               "file, or a postgresql:// URL.")
+@click.option("--org", "org_id", metavar="ORG_ID",
+              help="Traces screen: only this organization's traces (the gateway's org_id).")
+@click.option("--workspace", "workspace_id", metavar="WORKSPACE_ID",
+              help="Traces screen: only this workspace's traces (the gateway's workspace_id).")
 @click.option("--latency-cache", "latency_cache", type=click.Choice(LATENCY_CACHE_MODES),
               default="auto", show_default=True,
               help="Per-day latency histograms of the trace store, so percentiles need "
@@ -91,8 +95,8 @@ def _check_dir(path: str | None) -> None:
 @click.pass_context
 def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
          ring_days: int, store: str | None, events: str | None, events_replay: bool,
-         traces: str | None, latency_cache: str, diagnostics: str | None,
-         access: str | None) -> None:
+         traces: str | None, org_id: str | None, workspace_id: str | None,
+         latency_cache: str, diagnostics: str | None, access: str | None) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
     Run without a command to open the dashboard. Keys: ? help, q quit.
@@ -100,6 +104,9 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     if ctx.invoked_subcommand is not None:
         return
     from tokentop.tui.run import run_dashboard
+    from tokentop.tui.sources.traces import set_dashboard_scope
+
+    set_dashboard_scope(org_id, workspace_id)
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
                            capacity_minutes=ring_days * 24 * 60, store=store,

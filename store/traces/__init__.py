@@ -14,25 +14,31 @@ from tokentop.store.traces.model import (
     KeyStats,
     LatencyStats,
     ModelStats,
+    TenantStats,
     Trace,
     TraceFilter,
     TracePage,
     TraceRow,
     UsagePoint,
     UsageSummary,
+    in_tenant,
+    tenant_name,
 )
 from tokentop.store.traces.open import open_trace_store
 from tokentop.store.traces.protocol import TraceStore
+from tokentop.store.traces.timefmt import Instant
 
 __all__ = [
     "AnalyticsFilter",
     "CostPoint",
     "CostSummary",
     "ErrorRateStats",
+    "Instant",
     "InvalidCursorError",
     "KeyStats",
     "LatencyStats",
     "ModelStats",
+    "TenantStats",
     "Trace",
     "TraceFilter",
     "TraceNotFoundError",
@@ -42,5 +48,7 @@ __all__ = [
     "TraceStoreError",
     "UsagePoint",
     "UsageSummary",
+    "in_tenant",
     "open_trace_store",
+    "tenant_name",
 ]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from tokentop.store.traces.timefmt import Instant
+
 
 class TraceBackend(abc.ABC):
     """One database's dialect and connection; SQLite and PostgreSQL implement it."""
@@ -26,16 +28,21 @@ class TraceBackend(abc.ABC):
         """SQL giving the UTC hour of ``timestamp`` (text or timestamp)."""
 
     @abc.abstractmethod
-    def _bind_time(self, column: str, when: datetime) -> Any:
-        """``when`` as a value comparable with ``column`` the way the column sorts."""
+    def _bind_time(self, column: str, when: datetime | Instant) -> Any:
+        """``when`` as a value comparable with ``column`` the way the column sorts,
+        written as the gateway binds it (all nine digits on SQLite)."""
 
     @abc.abstractmethod
-    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
+    async def _cursor_bound(self, created_at: Instant, trace_id: str) -> Any:
         """The created_at value to compare with for the row after a cursor."""
 
     @abc.abstractmethod
     def _time(self, value: Any) -> datetime | None:
         """A fetched time column as an aware UTC datetime."""
+
+    @abc.abstractmethod
+    def _instant(self, value: Any) -> Instant | None:
+        """A fetched time column with the nanoseconds it holds (for the cursor)."""
 
     @abc.abstractmethod
     def _select(self, field: str) -> str:

@@ -37,15 +37,17 @@ from tokentop.store.traces.model import (
     KeyStats,
     LatencyStats,
     ModelStats,
+    TenantStats,
     Trace,
     TraceFilter,
     TracePage,
     TraceRow,
     UsagePoint,
     UsageSummary,
+    tenant_name,
 )
 from tokentop.store.traces.percentile import Histogram
-from tokentop.store.traces.timefmt import floor_bucket, to_utc
+from tokentop.store.traces.timefmt import Instant, floor_bucket, to_utc
 
 # The columns of the schema (DESIGN 2.5); a table without them is not a gateway's.
 REQUIRED_COLUMNS = frozenset({
@@ -66,6 +68,8 @@ ROW_FIELDS = (
 DETAIL_FIELDS = ("time_to_first_token_us", "request_headers", "request_body",
                  "response_headers", "response_body", "metadata")
 TIME_FIELDS = frozenset({"timestamp", "created_at"})
+_CREATED_AT = ROW_FIELDS.index("created_at")
+_TIMESTAMP = ROW_FIELDS.index("timestamp")
 JSON_FIELDS = frozenset({"request_headers", "response_headers", "metadata"})
 
 
@@ -112,11 +116,13 @@ class BaseTraceStore(TraceBackend):
     # -- the trace list --------------------------------------------------------------
 
     async def query_traces(self, filter: TraceFilter) -> TracePage:
+        """The gateway's ``QueryTraces``: its filters in its order, its keyset shape."""
         limit = _clamp_limit(filter.limit)
         conds: list[str] = []
         args: list[Any] = []
-        for column, value in (("provider", filter.provider), ("model", filter.model),
-                              ("trace_group_id", filter.trace_group_id),
+        self._tenant_conds(filter.org_id, filter.workspace_id, conds, args)
+        for column, value in (("trace_group_id", filter.trace_group_id),
+                              ("provider", filter.provider), ("model", filter.model),
                               ("api_key_hash", filter.api_key_hash),
                               ("response_status", filter.status)):
             if value is not None and value != "":
@@ -131,8 +137,9 @@ class BaseTraceStore(TraceBackend):
         self._time_conds(filter.since, filter.until, conds, args)
         if filter.cursor:
             created_at, trace_id = decode_cursor(filter.cursor)
-            conds.append("(created_at, id) < (?, ?)")
-            args.extend([await self._cursor_bound(created_at, trace_id), trace_id])
+            bound = await self._cursor_bound(created_at, trace_id)
+            conds.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            args.extend([bound, bound, trace_id])
         where = " AND ".join(conds) or "1=1"
         cols = ", ".join(self._select(f) for f in ROW_FIELDS)
         rows = await self._fetch(
@@ -141,8 +148,11 @@ class BaseTraceStore(TraceBackend):
         items = [TraceRow(**self._decode(ROW_FIELDS, row)) for row in rows[:limit]]
         next_cursor = None
         if len(rows) > limit and items:
-            last = items[-1]
-            next_cursor = encode_cursor(last.created_at or last.timestamp, last.id)
+            # From the stored value, not the decoded datetime: all nine digits.
+            last = rows[limit - 1]
+            when = (self._instant(last[_CREATED_AT]) or self._instant(last[_TIMESTAMP])
+                    or Instant.of(items[-1].timestamp))
+            next_cursor = encode_cursor(when, items[-1].id)
         return TracePage(items=items, next_cursor=next_cursor)
 
     async def get_trace(self, trace_id: str) -> Trace:
@@ -174,25 +184,55 @@ class BaseTraceStore(TraceBackend):
 
     # -- filters ---------------------------------------------------------------------
 
-    def _time_conds(self, since: datetime | None, until: datetime | None,
-                    conds: list[str], args: list[Any]) -> None:
+    def _time_conds(self, since: datetime | Instant | None,
+                    until: datetime | Instant | None, conds: list[str],
+                    args: list[Any]) -> None:
         if since is not None:
             conds.append("timestamp >= ?")
-            args.append(self._bind_time("timestamp", to_utc(since)))
+            args.append(self._bind_time("timestamp", Instant.of(since)))
         if until is not None:
             conds.append("timestamp <= ?")
-            args.append(self._bind_time("timestamp", to_utc(until)))
+            args.append(self._bind_time("timestamp", Instant.of(until)))
+
+    @staticmethod
+    def _tenant_conds(org_id: str | None, workspace_id: str | None, conds: list[str],
+                      args: list[Any]) -> None:
+        """``org_id = ?`` and ``workspace_id = ?``, each when given (the gateway's
+        buildTraceWhere/buildAnalyticsWhere put them first; its indexes lead with them)."""
+        for column, value in (("org_id", org_id), ("workspace_id", workspace_id)):
+            if value:
+                conds.append(f"{column} = ?")
+                args.append(value)
 
     def _where(self, f: AnalyticsFilter, extra: Sequence[str] = ()) -> tuple[str, list[Any]]:
-        conds: list[str] = list(extra)
+        conds: list[str] = []
         args: list[Any] = []
-        for column, value in (("provider", f.provider), ("model", f.model),
-                              ("gateway_key_id", f.gateway_key_id)):
+        self._tenant_conds(f.org_id, f.workspace_id, conds, args)
+        conds.extend(extra)
+        for column, value in (("gateway_key_id", f.gateway_key_id),
+                              ("provider", f.provider), ("model", f.model)):
             if value:
                 conds.append(f"{column} = ?")
                 args.append(value)
         self._time_conds(f.since, f.until, conds, args)
         return " AND ".join(conds) or "1=1", args
+
+    async def tenants(self, filter: AnalyticsFilter) -> list[TenantStats]:
+        """Traces per (org_id, workspace_id) matching ``filter``, most first.
+
+        Counting only, so SQLite answers from idx_traces_org_workspace_timestamp alone.
+        """
+        where, args = self._where(filter)
+        rows = await self._fetch(  # bare columns: the index's order, no sort
+            "SELECT org_id, workspace_id, COUNT(*) "
+            f"FROM traces WHERE {where} GROUP BY org_id, workspace_id", args)
+        merged: dict[tuple[str, str], int] = {}
+        for org, ws, n in rows:  # "" and "default" are one tenant to the gateway
+            key = (tenant_name(org), tenant_name(ws))
+            merged[key] = merged.get(key, 0) + _num(n)
+        stats = [TenantStats(org_id=o, workspace_id=w, request_count=n)
+                 for (o, w), n in merged.items()]
+        return sorted(stats, key=lambda s: (-s.request_count, s.org_id, s.workspace_id))
 
     # -- summaries -------------------------------------------------------------------
 
@@ -321,7 +361,8 @@ class BaseTraceStore(TraceBackend):
         cache = self.latency_cache
         if cache is not None and not (filter.provider or filter.model or filter.gateway_key_id):
             # none is the model dim merged: one dim serves the screen's two calls
-            per_group = await cache.histogram(column or "model", filter.since, filter.until)
+            per_group = await cache.histogram(column or "model", filter.since, filter.until,
+                                              filter.org_id, filter.workspace_id)
             if per_group is not None and column is None:
                 merged: dict[int, int] = {}
                 for counts in per_group.values():

@@ -1,9 +1,13 @@
-"""The keyset cursor of the trace list, byte-compatible with the gateway's (DESIGN 2.5).
+"""The keyset cursor of the trace list, byte-compatible with the gateway's.
 
-A cursor is base64url without padding of ``created_at`` (RFC 3339 nano, UTC) + ``|`` +
-``id`` of the last row of a page. The next page is the rows strictly after that
-(created_at, id) in ``created_at DESC, id DESC`` order, so a page at any depth costs
-one index seek: there is never an OFFSET.
+As ``encodeTraceCursor``/``decodeTraceCursor`` in ongoingai/gateway
+internal/trace/sqlite.go (commit f56ac42): base64url without padding of
+``created_at`` (``time.RFC3339Nano`` in UTC, all nine digits of nanoseconds the row
+holds) + ``|`` + ``id`` of the last row of a page. The next page is the rows strictly
+after that (created_at, id) in ``created_at DESC, id DESC`` order, so a page at any
+depth costs one index seek: there is never an OFFSET. The time is an
+:class:`~tokentop.store.traces.timefmt.Instant`: a ``datetime`` would drop the last
+three digits, and the bound would then fall between two traces of one microsecond.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ import binascii
 from datetime import datetime
 
 from tokentop.store.traces.errors import InvalidCursorError
-from tokentop.store.traces.timefmt import parse_rfc3339, rfc3339_nano
+from tokentop.store.traces.timefmt import Instant, parse_rfc3339, rfc3339_nano
 
 
-def encode_cursor(created_at: datetime, trace_id: str) -> str:
+def encode_cursor(created_at: Instant | datetime, trace_id: str) -> str:
     raw = f"{rfc3339_nano(created_at)}|{trace_id}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[Instant, str]:
     """(created_at, id) of a cursor; InvalidCursorError with a one-line reason."""
     text = cursor.strip()
     if not text or any(c in text for c in "=+/") or len(text) % 4 == 1:

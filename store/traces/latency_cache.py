@@ -42,12 +42,14 @@ import aiosqlite
 import msgspec
 
 from tokentop.store.traces.backend import TraceBackend
-from tokentop.store.traces.timefmt import to_utc
+from tokentop.store.traces.timefmt import Instant
 
 LAG = timedelta(seconds=60)
 SCHEMA = 1
 ODD_DAY = ""  # the day of a timestamp SQLite holds as a number or blob
 BUSY_MS = 2000
+TENANT_DIM = "@tenant"  # a dim's name suffix: its groups are tenant-prefixed
+SEP = "\x1f"  # between org_id, workspace_id and the group in a tenant dim's group
 
 # group -> (sorted distinct latencies, their counts)
 Groups = dict[str, tuple[array, array]]
@@ -152,31 +154,51 @@ class LatencyCache:
             db, self._db = self._db, None
             await db.close()
 
-    async def histogram(self, column: str, since: datetime | None, until: datetime | None
+    async def histogram(self, column: str, since: datetime | Instant | None,
+                        until: datetime | Instant | None,
+                        org_id: str | None = None, workspace_id: str | None = None
                         ) -> dict[str, dict[int, int]] | None:
         """Per group of ``column``, latency -> count of the rows with ``since <=
-        timestamp <= until``; None when only a scan can answer exactly."""
-        if since is not None and until is not None and (
-                to_utc(until).date() - to_utc(since).date()).days <= 1:
+        timestamp <= until`` (and of that org/workspace, when given); None when only
+        a scan can answer exactly.
+
+        A tenant scope reads the column's *tenant dim*: the same histograms with the
+        group prefixed by ``org_id`` and ``workspace_id`` (:func:`tenant_group`), so
+        one cache serves every tenant of a multi-tenant gateway.
+        """
+        since_dt = None if since is None else Instant.of(since).to_datetime()
+        until_dt = None if until is None else Instant.of(until).to_datetime()
+        if since_dt is not None and until_dt is not None and (
+                until_dt.date() - since_dt.date()).days <= 1:
             return None  # no whole day inside: the store's timestamp index does it all
+        scoped = bool(org_id or workspace_id)
+        dim = f"{column}{TENANT_DIM}" if scoped else column
         store = self.store
-        lo = None if since is None else store._day_key(since)
-        hi = None if until is None else store._day_key(until)
+        lo = None if since_dt is None else store._day_key(since_dt)
+        hi = None if until_dt is None else store._day_key(until_dt)
         bounded = lo is not None or hi is not None
         async with self._lock:  # held while merging: a fold must not change the days
-            cache = await self._synced(column)
+            cache = await self._synced(dim)
             if cache is None or (bounded and cache.has_odd):
                 return None  # rows whose day is unknown: only the scan compares them right
             # In a thread: a month of days is ~10^5 pairs, the UI's loop must not wait.
             out = await asyncio.to_thread(cache.merge, lo, hi, not bounded)
         for day in sorted({d for d in (lo, hi) if d is not None}):
-            for g, value, n in await self._edge(column, day, since, until):
+            for g, value, n in await self._edge(dim, day, since, until):
                 cell = out.setdefault(g or "", {})
                 cell[int(value)] = cell.get(int(value), 0) + int(n)
-        return out
+        return _in_tenant(out, org_id, workspace_id) if scoped else out
 
-    async def _edge(self, column: str, day: str, since: datetime | None,
-                    until: datetime | None) -> list[Sequence[Any]]:
+    def _dim_sql(self, dim: str) -> str:
+        """The group expression of a dim: the column's, tenant-prefixed for a tenant dim."""
+        if dim.endswith(TENANT_DIM):
+            column = self.store._group_sql(dim[: -len(TENANT_DIM)])
+            return (f"COALESCE(org_id, '') || '{SEP}' || COALESCE(workspace_id, '') || "
+                    f"'{SEP}' || {column}")
+        return self.store._group_sql(dim)
+
+    async def _edge(self, dim: str, day: str, since: datetime | Instant | None,
+                    until: datetime | Instant | None) -> list[Sequence[Any]]:
         """The histogram of the window's part of one edge day, read from the store.
 
         The tighter of each pair of bounds is chosen here: given both, SQLite may
@@ -195,7 +217,7 @@ class LatencyCache:
             if key(bound) < key(end):
                 end, upper = bound, "timestamp <= ?"
         return await store._fetch(
-            f"SELECT {store._group_sql(column)}, latency_ms, COUNT(*) FROM traces "
+            f"SELECT {self._dim_sql(dim)}, latency_ms, COUNT(*) FROM traces "
             f"WHERE latency_ms IS NOT NULL AND {lower} AND {upper} GROUP BY 1, 2",
             [start, end])
 
@@ -237,7 +259,7 @@ class LatencyCache:
         if await self._origin(oldest) != state.origin:
             return False  # another database at the same place (replaced, restored)
         rows = await store._fetch(
-            f"SELECT id, created_at, {store._day_sql()}, {store._group_sql(cache.dim)}, "
+            f"SELECT id, created_at, {store._day_sql()}, {self._dim_sql(cache.dim)}, "
             f"latency_ms FROM traces WHERE {above}", args)
         marks = [_mark(r) for r in rows]
         if not cache.recent <= set(marks):
@@ -284,7 +306,7 @@ class LatencyCache:
         else:
             below, args = "(created_at IS NULL OR created_at <= ?)", [watermark]
         rows = await store._fetch_grouped(
-            f"{store._day_sql()}, {store._group_sql(column)}, latency_ms, COUNT(*)",
+            f"{store._day_sql()}, {self._dim_sql(column)}, latency_ms, COUNT(*)",
             below, args, "1, 2, 3")
         folded, days = await asyncio.to_thread(_histograms, rows)  # ~4*10^5 rows
         oldest = await store._fetch("SELECT id FROM traces ORDER BY created_at, id LIMIT 1")
@@ -416,6 +438,19 @@ async def _connect_cache(path: Path) -> aiosqlite.Connection:
         await db.close()
         raise
     return db
+
+
+def _in_tenant(groups: dict[str, dict[int, int]], org_id: str | None,
+               workspace_id: str | None) -> dict[str, dict[int, int]]:
+    """The tenant dim's groups of one org and/or workspace, prefix dropped, merged."""
+    out: dict[str, dict[int, int]] = {}
+    for key, counts in groups.items():
+        org, _, rest = key.partition(SEP)
+        workspace, _, group = rest.partition(SEP)
+        if (org_id and org != org_id) or (workspace_id and workspace != workspace_id):
+            continue
+        _add(out.setdefault(group, {}), counts.keys(), counts.values())
+    return out
 
 
 def _mark(row: Sequence[Any]) -> str:

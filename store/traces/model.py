@@ -18,6 +18,8 @@ from typing import Literal
 
 import msgspec
 
+from tokentop.store.traces.timefmt import Instant
+
 GroupBy = Literal["none", "provider", "model", "route", "key"]
 Bucket = Literal["hour", "day", "week"]
 
@@ -30,19 +32,23 @@ COST_DIGITS = 9
 
 
 class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of ``query_traces``; ``None`` means "any". Bounds are inclusive.
+    """Filters of ``query_traces`` (the gateway's TraceFilter); ``None`` means "any".
 
-    ``since``/``until`` compare the trace's ``timestamp`` (as the gateway does);
-    ``cursor`` is the ``next_cursor`` of the previous page.
+    ``org_id``/``workspace_id`` scope to one tenant, as the gateway's API scopes a
+    caller (internal/api/tenant_scope.go); each applies on its own. ``since``/``until``
+    are inclusive and compare the trace's ``timestamp`` (as the gateway does); an
+    :class:`Instant` keeps nanoseconds. ``cursor`` is the previous page's ``next_cursor``.
     """
 
+    org_id: str | None = None
+    workspace_id: str | None = None
     provider: str | None = None
     model: str | None = None
     status: int | None = None
     min_tokens: int | None = None
     max_tokens: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | Instant | None = None
+    until: datetime | Instant | None = None
     trace_group_id: str | None = None
     api_key_hash: str | None = None
     cursor: str | None = None
@@ -50,13 +56,15 @@ class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AnalyticsFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Filters of every analytics call (the gateway's AnalyticsFilter)."""
+    """Filters of every analytics call (the gateway's AnalyticsFilter, tenant first)."""
 
+    org_id: str | None = None
+    workspace_id: str | None = None
     provider: str | None = None
     model: str | None = None
     gateway_key_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | Instant | None = None
+    until: datetime | Instant | None = None
 
 
 class TraceRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -174,6 +182,15 @@ class LatencyStats(msgspec.Struct, frozen=True, kw_only=True):
     p99_ms: float
 
 
+class TenantStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Traces of one tenant (``org_id``, ``workspace_id``; empty reads as "default",
+    as the gateway's ``nonEmptyTenant`` does). tokentop's, the gateway has no such view."""
+
+    org_id: str
+    workspace_id: str
+    request_count: int
+
+
 class ErrorRateStats(msgspec.Struct, frozen=True, kw_only=True):
     """Errors of one group: 4xx = 400-499, 5xx = 500-599, rate = (4xx+5xx)/total."""
 
@@ -182,3 +199,14 @@ class ErrorRateStats(msgspec.Struct, frozen=True, kw_only=True):
     error_count_4xx: int
     error_count_5xx: int
     error_rate: float
+
+
+def tenant_name(value: str | None) -> str:
+    """The gateway's ``nonEmptyTenant``: blank is "default" (internal/api/tenant_scope.go)."""
+    return (value or "").strip() or "default"
+
+
+def in_tenant(row: TraceRow, org_id: str | None, workspace_id: str | None) -> bool:
+    """Whether a trace is visible in a scope (each of org and workspace when given)."""
+    return ((not org_id or tenant_name(row.org_id) == org_id)
+            and (not workspace_id or tenant_name(row.workspace_id) == workspace_id))

@@ -23,7 +23,7 @@ import asyncpg
 
 from tokentop.store.traces.base import JSON_FIELDS, BaseTraceStore, check_columns
 from tokentop.store.traces.errors import TraceStoreError
-from tokentop.store.traces.timefmt import to_utc
+from tokentop.store.traces.timefmt import Instant, to_utc
 
 CONNECT_TIMEOUT_S = 5.0
 POOL_MAX = 4
@@ -126,8 +126,10 @@ class PostgresTraceStore(BaseTraceStore):
     def _hour_sql(self) -> str:
         return HOUR_SQL
 
-    def _bind_time(self, column: str, when: datetime) -> Any:
-        return to_utc(when)
+    def _bind_time(self, column: str, when: datetime | Instant) -> Any:
+        """TIMESTAMPTZ holds microseconds; the gateway's pgx truncates a time.Time's
+        nanoseconds the same way (pgtype: Nanosecond()/1000)."""
+        return Instant.of(when).to_datetime()
 
     def _day_sql(self) -> str:
         return DAY_SQL
@@ -142,11 +144,14 @@ class PostgresTraceStore(BaseTraceStore):
     def _raw_key(self, raw: Any) -> Any:
         return (0, 0) if raw is None else (1, to_utc(raw))
 
-    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
-        return created_at
+    async def _cursor_bound(self, created_at: Instant, trace_id: str) -> Any:
+        return created_at.to_datetime()
 
     def _time(self, value: Any) -> datetime | None:
         return None if value is None else to_utc(value)
+
+    def _instant(self, value: Any) -> Instant | None:
+        return None if value is None else Instant.of(value)
 
     def _select(self, field: str) -> str:
         return f"{field}::text" if field in JSON_FIELDS else field

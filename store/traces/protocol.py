@@ -18,6 +18,7 @@ from tokentop.store.traces.model import (
     KeyStats,
     LatencyStats,
     ModelStats,
+    TenantStats,
     Trace,
     TraceFilter,
     TracePage,
@@ -64,6 +65,10 @@ class TraceStore(Protocol):
 
     async def latency_percentiles(self, filter: AnalyticsFilter,
                                   group_by: str = "none") -> list[LatencyStats]: ...
+
+    async def tenants(self, filter: AnalyticsFilter) -> list[TenantStats]:
+        """Traces per (org_id, workspace_id), most first."""
+        ...
 
     async def error_rates(self, filter: AnalyticsFilter,
                           group_by: str = "none") -> list[ErrorRateStats]: ...

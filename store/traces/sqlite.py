@@ -6,8 +6,9 @@ every query is written to use the gateway's own (seed 004's migrations): the lis
 walks ``idx_traces_created_at_id`` (or a ``<filter>_created_at_id`` one) from the
 cursor, and analytics scan once with GROUP BY.
 
-Times are text in the column (see store/traces/timefmt.py): comparisons bind text
-in the column's own style, and the hour of a row is cut from the text when it is
+Times are text in the column, as Go's ``time.Time.String()`` writes them (see
+store/traces/timefmt.py): comparisons bind text in the column's own style, with
+nanoseconds, and the hour of a row is cut from the text when it is
 UTC (exact, no parsing) or computed by SQLite's ``strftime`` when it carries another
 offset.
 """
@@ -27,7 +28,7 @@ import aiosqlite
 from tokentop.store.sqlite_errors import describe
 from tokentop.store.traces.base import BaseTraceStore, check_columns
 from tokentop.store.traces.errors import TraceStoreError
-from tokentop.store.traces.timefmt import TextStyle, parse_db_time
+from tokentop.store.traces.timefmt import Instant, TextStyle, parse_db_instant
 
 BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
@@ -52,9 +53,12 @@ _GENERAL_HOUR = (
     "THEN substr(timestamp, 1, 13) "
     f"ELSE strftime('%Y-%m-%d %H', {_NORMALISED}) END"
 )
-# The Go driver's "+00:00" and RFC 3339's "Z" are tested first: cheap, and nearly all rows.
+# The gateway's own form (Go's time.String() of a UTC time, "... +0000 UTC", what
+# modernc.org/sqlite writes by default), then "+00:00" (the driver's _time_format=sqlite)
+# and RFC 3339's "Z" are tested first: cheap, and nearly all rows.
 HOUR_SQL = (
-    "CASE WHEN substr(timestamp, -6) = '+00:00' OR substr(timestamp, -1) = 'Z' "
+    "CASE WHEN substr(timestamp, -10) = ' +0000 UTC' OR substr(timestamp, -6) = '+00:00' "
+    "OR substr(timestamp, -1) = 'Z' "
     f"THEN substr(timestamp, 1, 13) ELSE {_GENERAL_HOUR} END"
 )
 
@@ -165,7 +169,7 @@ class SQLiteTraceStore(BaseTraceStore):
     def _hour_sql(self) -> str:
         return HOUR_SQL
 
-    def _bind_time(self, column: str, when: datetime) -> Any:
+    def _bind_time(self, column: str, when: datetime | Instant) -> Any:
         return self._styles[column].format(when)
 
     def _day_sql(self) -> str:
@@ -189,13 +193,15 @@ class SQLiteTraceStore(BaseTraceStore):
             return (2, raw.encode("utf-8", "surrogatepass"))
         return (3, bytes(raw))
 
-    async def _cursor_bound(self, created_at: datetime, trace_id: str) -> Any:
-        """The stored text of the cursor's row (exact, whatever its style); else formatted."""
+    async def _cursor_bound(self, created_at: Instant, trace_id: str) -> Any:
+        """The stored text of the cursor's row when it is the cursor's instant (exact,
+        whatever its style); else the instant in the column's style, which for the
+        gateway's rows is the very text it binds (``createdAt.UTC()``, Go's String)."""
         rows = await self._fetch("SELECT created_at FROM traces WHERE id = ?", [trace_id])
         if rows and rows[0][0] is not None:
             stored = _text(rows[0][0])
             try:
-                if stored is not None and parse_db_time(stored) == created_at:
+                if stored is not None and parse_db_instant(stored) == created_at:
                     return stored
             except ValueError:
                 pass
@@ -204,11 +210,15 @@ class SQLiteTraceStore(BaseTraceStore):
     def _time(self, value: Any) -> datetime | None:
         """A stored time; None when no known spelling matches (one odd row must not
         break a page: the list shows it without a time rather than failing)."""
+        instant = self._instant(value)
+        return None if instant is None else instant.to_datetime()
+
+    def _instant(self, value: Any) -> Instant | None:
         text = _text(value)
         if text is None:
             return None
         try:
-            return parse_db_time(text)
+            return parse_db_instant(text)
         except ValueError:
             return None
 

@@ -1,9 +1,9 @@
 """Write gateway trace stores for tests and benchmarks: the gateway's schema, real rows.
 
 One list of :class:`Row` is written to a SQLite file (as the gateway's Go driver
-writes it: times as text, "2026-05-05 12:00:00.123456+00:00") and to a PostgreSQL
-database (TIMESTAMPTZ, JSONB headers/metadata), built by the gateway's own migrations
-(seed 004: sqlite/001+002, postgres/001+003, replayed from
+writes it: times as text, Go's time.String(), "2026-05-05 12:00:00.123456 +0000 UTC")
+and to a PostgreSQL database (TIMESTAMPTZ, JSONB headers/metadata), built by the
+gateway's own migrations (seed 004: sqlite/001+002, postgres/001+003, replayed from
 :mod:`tokentop.tui.demo.gateway_schema`, the one copy the demo uses too).
 """
 
@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tokentop.store.traces.timefmt import Instant, go_string
 from tokentop.tui.demo.gateway_schema import (
     POSTGRES_MIGRATIONS,
     SQLITE_MIGRATIONS,
@@ -72,12 +73,12 @@ class Row:
 COLUMNS = tuple(f.name for f in fields(Row))
 
 
-def go_sqlite_text(dt: datetime) -> str:
-    """How modernc.org/sqlite writes a time.Time: "2006-01-02 15:04:05.999999999-07:00"."""
-    dt = dt.astimezone(UTC)
-    frac = f"{dt.microsecond:06d}".rstrip("0")
-    base = dt.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{base}.{frac}+00:00" if frac else f"{base}+00:00"
+def go_sqlite_text(dt: datetime | Instant) -> str:
+    """How the gateway's modernc.org/sqlite writes a time.Time it is given: Go's
+    ``t.String()`` (the driver's default, no ``_time_format`` in the gateway's DSN;
+    ongoingai/gateway internal/trace/sqlite.go binds ``time.Now().UTC()``):
+    "2006-01-02 15:04:05.999999999 +0000 UTC"."""
+    return go_string(dt)
 
 
 def sqlite_values(row: Row, time_text: Any = go_sqlite_text) -> tuple[Any, ...]:
@@ -110,6 +111,16 @@ def write_sqlite(path: Path, rows: Iterable[Row], *, time_text: Any = go_sqlite_
         conn.close()
 
 
+async def register_tenants(conn: Any, tenants: set[tuple[str, str]]) -> None:
+    """The organizations and workspaces of ``tenants``: postgres/002 points traces at
+    them with a foreign key, so the gateway has them before it writes a trace."""
+    for org_id, workspace_id in sorted(tenants):
+        await conn.execute("INSERT INTO organizations (id, name) VALUES ($1, $1) "
+                           "ON CONFLICT (id) DO NOTHING", org_id)
+        await conn.execute("INSERT INTO workspaces (id, org_id, name) VALUES ($1, $2, $1) "
+                           "ON CONFLICT (org_id, id) DO NOTHING", workspace_id, org_id)
+
+
 def pg_record(row: Row) -> tuple[Any, ...]:
     return astuple(row)
 
@@ -123,6 +134,8 @@ async def write_postgres(dsn: str, rows: Sequence[Row] | Iterable[Row], *,
     conn = await asyncpg.connect(dsn)
     try:
         await apply_postgres(conn)
+        if isinstance(rows, Sequence):
+            await register_tenants(conn, {(r.org_id, r.workspace_id) for r in rows})
         if indexes_after:
             await conn.execute(drop_all(POSTGRES_INDEXES))
         await conn.copy_records_to_table("traces", records=(pg_record(r) for r in rows),

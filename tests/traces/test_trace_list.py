@@ -11,6 +11,7 @@ import reference as ref
 from gateway_db import fixture_rows
 
 from tokentop.store.traces import (
+    Instant,
     InvalidCursorError,
     TraceFilter,
     TraceNotFoundError,
@@ -142,7 +143,8 @@ def test_cursor_is_the_gateways() -> None:
     cursor = encode_cursor(when, "tr-1")
     assert "=" not in cursor
     assert base64.urlsafe_b64decode(cursor + "==").decode() == "2026-04-27T01:02:03.45Z|tr-1"
-    assert decode_cursor(cursor) == (when, "tr-1")
+    assert decode_cursor(cursor) == (Instant.of(when), "tr-1")
     go = base64.urlsafe_b64encode(b"2026-04-27T03:02:03.123456789+02:00|x").decode()
+    # all nine digits kept: the bound must not fall between two traces of one microsecond
     assert decode_cursor(go.rstrip("=")) == (
-        datetime(2026, 4, 27, 1, 2, 3, 123456, tzinfo=UTC), "x")
+        Instant(Instant.of(datetime(2026, 4, 27, 1, 2, 3, tzinfo=UTC)).ns + 123456789), "x")

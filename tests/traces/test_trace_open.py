@@ -125,8 +125,9 @@ def test_parse_db_time_forms() -> None:
     with pytest.raises(ValueError):
         parse_db_time("May 5th")
     assert TextStyle.sniff("2026-05-05T12:00:00Z").format(want) == "2026-05-05T12:00:00.123456Z"
+    # An empty table: the gateway's own form, Go's time.Time.String() (modernc.org/sqlite)
     assert TextStyle.sniff(None).format(want.replace(microsecond=0)) == (
-        "2026-05-05 12:00:00+00:00")
+        "2026-05-05 12:00:00 +0000 UTC")
 
 
 async def test_postgres_open_errors(pg_server: PgServer) -> None:

@@ -3,9 +3,11 @@
 The demo's gateway store and the tests' and benchmarks' SQLite and PostgreSQL stores
 are all built from these, so tokentop is always read against the schema the gateway
 really leaves behind (github.com/ongoingai/gateway, ``migrations/``; DESIGN 2.5).
-Only the migrations that shape ``traces`` are here: PostgreSQL's 002 and 004 add the
-tenant tables (organizations, workspaces and a foreign key to them), which tokentop
-never reads. :func:`apply_sqlite` and :func:`apply_postgres` replay them as the
+All of them, PostgreSQL's 002 and 004 included: they add the tenant tables
+(organizations, workspaces) and a foreign key from ``traces (org_id, workspace_id)``,
+so a trace of a tenant the gateway never created cannot be written there either.
+tokentop reads only ``traces`` (``org_id``/``workspace_id`` for ``--org``/``--workspace``).
+:func:`apply_sqlite` and :func:`apply_postgres` replay them as the
 gateway's runner (``migrations.Apply``) does: in order, each once, each in its own
 transaction, recorded by name in ``schema_migrations``.
 """
@@ -118,6 +120,80 @@ CREATE INDEX IF NOT EXISTS idx_traces_model_timestamp ON traces(model, timestamp
 CREATE INDEX IF NOT EXISTS idx_traces_api_key_hash_timestamp ON traces(api_key_hash, timestamp);
 CREATE INDEX IF NOT EXISTS idx_traces_response_status_timestamp ON traces(response_status, timestamp);
 """),  # noqa: E501 - the gateway's file, verbatim
+    ("postgres/002_tenant_referential_integrity.sql", """\
+CREATE TABLE IF NOT EXISTS organizations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
+);
+
+CREATE TABLE IF NOT EXISTS workspaces (
+    id TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
+);
+
+ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS org_id TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS name TEXT NOT NULL DEFAULT '';
+ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS created_at TIMESTAMPTZ NOT NULL DEFAULT NOW();
+
+CREATE INDEX IF NOT EXISTS idx_workspaces_org_id ON workspaces(org_id);
+CREATE INDEX IF NOT EXISTS idx_workspaces_id ON workspaces(id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_workspaces_org_id_id ON workspaces(org_id, id);
+
+INSERT INTO organizations (id, name)
+VALUES ('default', 'Default Organization')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO workspaces (id, org_id, name)
+VALUES ('default', 'default', 'Default Workspace')
+ON CONFLICT (org_id, id) DO UPDATE SET name = EXCLUDED.name;
+
+INSERT INTO organizations (id, name)
+SELECT DISTINCT org_id, org_id
+FROM traces
+WHERE org_id <> ''
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO workspaces (id, org_id, name)
+SELECT DISTINCT workspace_id, org_id, workspace_id
+FROM traces
+WHERE workspace_id <> '' AND org_id <> ''
+ON CONFLICT (org_id, id) DO NOTHING;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1
+        FROM pg_constraint
+        WHERE conname = 'fk_workspaces_organization'
+    ) THEN
+        ALTER TABLE workspaces
+            ADD CONSTRAINT fk_workspaces_organization
+            FOREIGN KEY (org_id)
+            REFERENCES organizations(id)
+            ON UPDATE CASCADE
+            ON DELETE RESTRICT;
+    END IF;
+END $$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1
+        FROM pg_constraint
+        WHERE conname = 'fk_traces_workspace_tenant'
+    ) THEN
+        ALTER TABLE traces
+            ADD CONSTRAINT fk_traces_workspace_tenant
+            FOREIGN KEY (org_id, workspace_id)
+            REFERENCES workspaces(org_id, id)
+            ON UPDATE CASCADE
+            ON DELETE RESTRICT;
+    END IF;
+END $$;
+"""),
     ("postgres/003_add_gateway_key_id.sql", """\
 ALTER TABLE traces ADD COLUMN IF NOT EXISTS gateway_key_id TEXT;
 
@@ -128,6 +204,33 @@ WHERE gateway_key_id IS NULL;
 CREATE INDEX IF NOT EXISTS idx_traces_gateway_key_id ON traces(gateway_key_id);
 CREATE INDEX IF NOT EXISTS idx_traces_org_workspace_gateway_key_timestamp ON traces(org_id, workspace_id, gateway_key_id, timestamp);
 """),  # noqa: E501 - the gateway's file, verbatim
+    ("postgres/004_workspace_scope_by_org.sql", """\
+CREATE INDEX IF NOT EXISTS idx_workspaces_org_id ON workspaces(org_id);
+CREATE INDEX IF NOT EXISTS idx_workspaces_id ON workspaces(id);
+CREATE UNIQUE INDEX IF NOT EXISTS idx_workspaces_org_id_id ON workspaces(org_id, id);
+
+DO $$
+DECLARE
+    pk_cols TEXT[];
+BEGIN
+    SELECT array_agg(att.attname ORDER BY ord.n)
+    INTO pk_cols
+    FROM pg_constraint con
+    JOIN pg_class rel ON rel.oid = con.conrelid
+    JOIN pg_namespace nsp ON nsp.oid = rel.relnamespace
+    JOIN unnest(con.conkey) WITH ORDINALITY AS ord(attnum, n) ON TRUE
+    JOIN pg_attribute att ON att.attrelid = rel.oid AND att.attnum = ord.attnum
+    WHERE con.contype = 'p'
+      AND nsp.nspname = 'public'
+      AND rel.relname = 'workspaces';
+
+    -- Legacy schemas used a global primary key on id, which prevented the same
+    -- workspace id from being reused under different organizations.
+    IF pk_cols = ARRAY['id'] THEN
+        ALTER TABLE workspaces DROP CONSTRAINT workspaces_pkey;
+    END IF;
+END $$;
+"""),
 )
 
 SQLITE_MIGRATIONS_TABLE = """

@@ -4,8 +4,8 @@ The database is what the gateway itself would leave behind: its two SQLite
 migrations (``sqlite/001_create_traces.sql``, ``sqlite/002_add_gateway_key_id.sql``,
 in :mod:`gateway_schema`) applied in order and recorded in ``schema_migrations``,
 every index included, WAL journal, and times written the way its Go driver writes them
-(``2026-05-05 12:00:00.123456+00:00``). The Traces screen opens it read-only like any
-gateway's store; nothing is faked past the file.
+(Go's ``time.Time.String()``: ``2026-05-05 12:00:00.123456 +0000 UTC``). The Traces
+screen opens it read-only like any gateway's store; nothing is faked past the file.
 
 The rows are a few days of a small team's traffic: Anthropic, OpenAI and Google
 models on their real routes, four gateway keys, a day/night rhythm, latency with a
@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tokentop.store.traces.timefmt import go_string
 from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 from tokentop.tui.demo.gateway_schema import apply_sqlite
 
@@ -98,10 +99,10 @@ ERRORS = {
 
 
 def gateway_time(dt: datetime) -> str:
-    """How the gateway's Go driver writes a time: ``2026-05-05 12:00:00.123456+00:00``."""
-    dt = dt.astimezone(UTC)
-    frac = f"{dt.microsecond:06d}".rstrip("0")
-    return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + "+00:00"
+    """How the gateway writes a time: modernc.org/sqlite's default, Go's
+    ``time.Time.String()`` of ``time.Now().UTC()``: ``2026-05-05 12:00:00.123456 +0000 UTC``
+    (ongoingai/gateway internal/trace/sqlite.go, cmd/ongoingai/trace_capture.go)."""
+    return go_string(dt)
 
 
 class TraceFactory:

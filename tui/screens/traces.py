@@ -10,15 +10,20 @@ Two views (``v``):
 
 - **traces**: a table of traces, newest first, paged by the store's keyset cursor
   (``]`` next page, ``[`` back: the cursors of the pages seen are kept on a stack),
-  filtered by provider (``f``), model (``m``) and status (``s``). ``enter`` opens the
-  trace: headers (credentials redacted) and bodies, pretty-printed. The first page
+  filtered by provider (``f``), model (``m``), status (``s``) and, when the store holds
+  more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
+  column while more than one is in view). ``enter`` opens the trace: headers
+  (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
   over time per hour, day or week (``b``).
 
 KPI cards (requests, tokens, cost, error rate, p95 latency over the analytics
-window) sit above both, and a queue-pressure badge from the gateway's pipeline
-diagnostics (``--diagnostics``) in the top bar.
+window) sit above both. Everything (cards, groups, percentiles, the list) is scoped to
+the tenant chosen (``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's
+own analytics scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A
+queue-pressure badge from the gateway's pipeline diagnostics (``--diagnostics``) sits
+in the top bar.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from tokentop.store.traces import (
     CostSummary,
     ErrorRateStats,
     LatencyStats,
+    TenantStats,
     Trace,
     TraceFilter,
     TracePage,
@@ -55,6 +61,7 @@ from tokentop.store.traces import (
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
+from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -83,6 +90,7 @@ BUCKET_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
 WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timedelta(weeks=12)}
 WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
 STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
+TENANT_WIDTH = 14
 PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
                    "saturated": "#e06c75"}
 
@@ -115,6 +123,7 @@ class Analytics:
     cost_series: list[CostPoint]
     providers: list[str]
     models: list[str]
+    tenants: list[TenantStats]  # all time, within the --org/--workspace scope
 
 
 def bucket_floor(dt: datetime, bucket: str) -> datetime:
@@ -144,6 +153,7 @@ class TracesScreen(Screen[None]):
         Binding("f", "cycle_provider", "Provider", id="traces.provider"),
         Binding("m", "cycle_model", "Model", id="traces.model"),
         Binding("s", "cycle_status", "Status", id="traces.status"),
+        Binding("t", "cycle_tenant", "Tenant", id="traces.tenant"),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
@@ -194,6 +204,9 @@ class TracesScreen(Screen[None]):
         self.provider: str | None = None
         self.model: str | None = None
         self.status: int | None = None
+        # The scope given on the command line, and the tenant chosen within it (t).
+        self.base_scope: tuple[str | None, str | None] = dashboard_scope()
+        self.tenant: tuple[str, str] | None = None
         self.cursors: list[str | None] = [None]  # the cursor of every page seen
         self.page: TracePage | None = None
         self.rows: list[TraceRow] = []
@@ -206,6 +219,9 @@ class TracesScreen(Screen[None]):
         self.pages_loaded = 0  # for tests: how many page reads landed
         self._version: str | None = None  # the store's change token at the last page read
         self._analytics_stale = False
+        self._columns_tenant = False  # whether the table has a Tenant column
+        self._tenant_list: list[TenantStats] = []
+        self._tenants_at: float | None = None  # host clock of the last tenants read
 
     @property
     def host(self) -> DashboardHost:
@@ -298,9 +314,11 @@ class TracesScreen(Screen[None]):
         try:
             store = await self._store()
             self._version = await store.version()  # read before: nothing slips between
+            org_id, workspace_id = self.scope
             page = await store.query_traces(TraceFilter(
-                provider=self.provider, model=self.model, status=self.status,
-                cursor=self.cursors[-1], limit=PAGE_SIZE))
+                org_id=org_id, workspace_id=workspace_id, provider=self.provider,
+                model=self.model, status=self.status, cursor=self.cursors[-1],
+                limit=PAGE_SIZE))
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -324,7 +342,8 @@ class TracesScreen(Screen[None]):
         bucket = self.bucket
         until = datetime.fromtimestamp(self.host.clock(), UTC)
         since = bucket_floor(until - WINDOWS[bucket], bucket)
-        f = AnalyticsFilter(since=since, until=until)
+        org_id, workspace_id = self.scope
+        f = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, since=since, until=until)
         try:
             store = await self._store()
             usage = await store.usage_summary(f)
@@ -342,7 +361,9 @@ class TracesScreen(Screen[None]):
                 models = [s.group for s in sorted(errors, key=lambda e: -e.total_requests)]
             else:
                 models = [s.model for s in await store.model_stats(AnalyticsFilter(
-                    provider=self.provider, since=since, until=until))]
+                    org_id=org_id, workspace_id=workspace_id, provider=self.provider,
+                    since=since, until=until))]
+            tenants = await self._read_tenants(store)
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -352,8 +373,25 @@ class TracesScreen(Screen[None]):
         self.analytics = Analytics(
             bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
             overall_latency[0] if overall_latency else None, latency, errors, usage_series,
-            cost_series, sorted(p for p in providers if p), models)
+            cost_series, sorted(p for p in providers if p), models, tenants)
+        if self._tenant_column() != self._columns_tenant:
+            self._columns()
+            self._show_rows(self._selected_id())
         self._show_analytics()
+        self._show_filters()
+        self.refresh_bindings()
+
+    async def _read_tenants(self, store: TraceStore) -> list[TenantStats]:
+        """The tenants of the command line's scope, all time: read at most every
+        ANALYTICS_MAX_AGE seconds (a count over the tenant index, 0.3 s per million
+        traces on SQLite; tenants come and go far more rarely than traces)."""
+        now = self.host.clock()
+        if self._tenants_at is None or now - self._tenants_at >= ANALYTICS_MAX_AGE:
+            org_id, workspace_id = self.base_scope
+            self._tenant_list = await store.tenants(AnalyticsFilter(
+                org_id=org_id, workspace_id=workspace_id))
+            self._tenants_at = now
+        return self._tenant_list
 
     @work(exclusive=True, group="traces-detail", exit_on_error=False)
     async def load_detail(self, trace_id: str) -> None:
@@ -418,14 +456,23 @@ class TracesScreen(Screen[None]):
         table = self.query_one("#traces-table", DataTable)
         table.clear(columns=True)
         wide = self.size.width >= 110
+        tenant = self._tenant_column()
+        tenant_width = 0
+        if tenant:  # as wide as the longest label (up to TENANT_WIDTH), plus its gap
+            one_org = self._one_org()
+            tenant_width = 2 + min(TENANT_WIDTH, max(len("Tenant"), *(
+                len(tenant_label(t.org_id, t.workspace_id, one_org)) for t in self._tenants())))
         widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
-        if wide:
+        if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
-        widths += [("Model", "model", 26 if wide else max(10, self.size.width - 50)),
+        narrow_model = max(10, self.size.width - 50 - tenant_width)
+        widths += [("Model", "model", 26 if wide else narrow_model),
                    (Text("Status", justify="right"), "status", 6),
                    (Text("Tokens", justify="right"), "tokens", 6),
                    (Text("Cost", justify="right"), "cost", 8),
                    (Text("Latency", justify="right"), "latency", 7)]
+        if tenant:
+            widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
             widths.append(("Key", "key", 11))
             used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
@@ -433,6 +480,7 @@ class TracesScreen(Screen[None]):
         for label, key, width in widths:
             table.add_column(label, key=key, width=width)
         self._wide_columns = wide
+        self._columns_tenant = tenant
         self._columns_for = self.size.width
 
     def on_resize(self) -> None:
@@ -455,7 +503,7 @@ class TracesScreen(Screen[None]):
             when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
                 local_time(r.timestamp)
             cells: list[Text] = [Text(when, style="dim")]
-            if wide:
+            if wide and not self._columns_tenant:
                 cells.append(fmt.safe(r.provider))
             cells.append(fmt.safe(r.model))
             status = "—" if r.response_status is None else str(r.response_status)
@@ -464,6 +512,9 @@ class TracesScreen(Screen[None]):
                               justify="right"))
             cells.append(Text(usd(r.estimated_cost_usd), justify="right"))
             cells.append(Text(ms(r.latency_ms), justify="right"))
+            if self._columns_tenant:
+                cells.append(fmt.safe(tenant_label(r.org_id, r.workspace_id,
+                                                   self._one_org()), "dim"))
             if wide:
                 cells.append(fmt.safe(r.gateway_key_id or "—", "dim"))
                 cells.append(fmt.safe(f"{r.request_method} {r.request_path}", "dim"))
@@ -479,7 +530,24 @@ class TracesScreen(Screen[None]):
                     break
 
     def _filtered(self) -> bool:
-        return self.provider is not None or self.model is not None or self.status is not None
+        return (self.provider is not None or self.model is not None
+                or self.status is not None or self.tenant is not None)
+
+    @property
+    def scope(self) -> tuple[str | None, str | None]:
+        """(org_id, workspace_id) every query is scoped to: the tenant chosen with t,
+        else the command line's --org/--workspace (None: any)."""
+        return self.tenant if self.tenant is not None else self.base_scope
+
+    def _tenants(self) -> list[TenantStats]:
+        return self.analytics.tenants if self.analytics is not None else []
+
+    def _tenant_column(self) -> bool:
+        """A Tenant column while rows of more than one tenant can be in the list."""
+        return self.tenant is None and len(self._tenants()) > 1
+
+    def _one_org(self) -> bool:
+        return len({t.org_id for t in self._tenants()}) <= 1
 
     def _show_analytics(self) -> None:
         a = self.analytics
@@ -548,6 +616,11 @@ class TracesScreen(Screen[None]):
         target = self.store.display if self.store is not None else self.host.traces_target
         if target is not None:
             text.append(f" · {fmt.clean(target)}", style="dim")
+        org_id, workspace_id = self.base_scope
+        if org_id or workspace_id:
+            words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
+                             (("org", org_id), ("workspace", workspace_id)) if v)
+            text.append(f" · {words}", style="bold")
         if self.analytics is not None:
             text.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
         self.query_one("#traces-scope", Label).update(text)
@@ -566,6 +639,9 @@ class TracesScreen(Screen[None]):
         item("f", "provider", self.provider)
         item("m", "model", self.model)
         item("s", "status", None if self.status is None else str(self.status))
+        if len(self._tenants()) > 1 or self.tenant is not None:
+            item("t", "tenant", None if self.tenant is None else
+                 tenant_label(*self.tenant, one_org=self._one_org()))
         text.append(f"  · page {len(self.cursors)}", style="dim")
         if self.page is not None:
             text.append(f" · {len(self.rows)} shown", style="dim")
@@ -618,6 +694,8 @@ class TracesScreen(Screen[None]):
             return False  # nothing to page, filter or chart without a store
         if action == "show":
             return parameters[0] != self.showing
+        if action == "cycle_tenant":  # hidden while the store holds one tenant
+            return len(self._tenants()) > 1 or self.tenant is not None
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
                       "cycle_status"):
             return self.showing == "list"
@@ -683,9 +761,33 @@ class TracesScreen(Screen[None]):
         self.status = _next(STATUSES, self.status)
         self._refilter()
 
-    def action_clear_filters(self) -> None:
-        self.provider = self.model = self.status = None
+    def action_cycle_tenant(self) -> None:
+        """All tenants of the scope, then each one (most traces first): the list, the
+        cards and every chart follow."""
+        options: list[tuple[str, str] | None] = [
+            None, *((t.org_id, t.workspace_id) for t in self._tenants())]
+        self.tenant = _next(options, self.tenant)
+        self.provider = self.model = None
+        self._columns()
         self._refilter()
+        self.load_analytics()
+
+    def action_clear_filters(self) -> None:
+        reload = self.tenant is not None
+        self.provider = self.model = self.status = None
+        self.tenant = None
+        if reload:
+            self._columns()
+            self.load_analytics()
+        self._refilter()
+
+
+def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:
+    """A tenant for a cell: the workspace alone when every tenant shares one org, and
+    the gateway's default tenant (org and workspace "default") as one word."""
+    if one_org:
+        return workspace_id
+    return org_id if org_id == workspace_id else f"{org_id}/{workspace_id}"
 
 
 def _next(options: Sequence[T], current: T) -> T:

@@ -68,3 +68,19 @@ class TracesFeed(AsyncSource):
         with contextlib.suppress(Exception, asyncio.CancelledError):
             store = await task
             await store.close()
+
+
+# The dashboard's tenant scope (``tokentop --org/--workspace``): set once by the CLI
+# before the app starts, read by the Traces screen. None: every tenant.
+_scope: tuple[str | None, str | None] = (None, None)
+
+
+def set_dashboard_scope(org_id: str | None, workspace_id: str | None) -> None:
+    """Scope the Traces screen to one org and/or workspace (the gateway's org_id and
+    workspace_id, as its API scopes a caller: internal/api/tenant_scope.go)."""
+    global _scope
+    _scope = (org_id or None, workspace_id or None)
+
+
+def dashboard_scope() -> tuple[str | None, str | None]:
+    return _scope

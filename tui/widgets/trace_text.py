@@ -154,6 +154,8 @@ def detail_text(trace: Trace) -> Text:
     field("latency", f"{ms(trace.latency_ms)} · first token "
                      f"{ms(trace.time_to_first_token_ms)}")
     field("key", trace.gateway_key_id or "—")
+    if (trace.org_id, trace.workspace_id) != ("default", "default"):  # a tenant's trace
+        field("tenant", f"org {trace.org_id} · workspace {trace.workspace_id}")
     if trace.trace_group_id:
         field("group", trace.trace_group_id)
     for title, body in (("Request headers", header_lines(trace.request_headers)),
