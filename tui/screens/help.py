@@ -38,6 +38,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("] [", "Traces: next / previous page (newest first)"),
     ("f m s x", "Traces: filter by provider, model, status; x clears the filters"),
     ("v  b", "Traces: the list or the analytics; b cycles the bucket: hour, day, week"),
+    ("t", "Traces: cycle the tenant (all, then each org/workspace, most traces first; "
+          "only when the store holds more than one); x clears it"),
     ("b B  r R", "Access: next / previous breakdown; next / previous range"),
     ("w  W", "Files: wipe the row's files / every signal of its server (asks first)"),
     ("l  d i w e", "Logs: cycle / set the minimum level (debug = all)"),
