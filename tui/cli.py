@@ -50,6 +50,16 @@ def _check_dir(path: str | None) -> None:
     telemetry_dir(path, "metrics directory")
 
 
+def _check_home() -> None:
+    """A relative GRIDCTL_HOME, which gridctl refuses: one line, not a traceback."""
+    from tokentop.store.metrics.layout import GridctlHomeError, default_root
+
+    try:
+        default_root()
+    except GridctlHomeError as exc:
+        fail(str(exc))
+
+
 @click.group(cls=_LazyGroup, invoke_without_command=True, context_settings=CONTEXT)
 @click.option("--demo", is_flag=True, help="Run on built-in demo data that keeps changing.")
 @click.option(
@@ -57,7 +67,7 @@ def _check_dir(path: str | None) -> None:
     "metrics_dir",
     metavar="DIR",
     help="gridctl telemetry root or one stack directory "
-    "[default: $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry].",
+    "[default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
 )
 @click.option("--poll", is_flag=True, help="Poll files instead of using filesystem events "
               "(for network filesystems).")
@@ -97,6 +107,8 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     """
     if ctx.invoked_subcommand is not None:
         return
+    if not demo and metrics_dir is None:
+        _check_home()
     from tokentop.tui.run import run_dashboard
 
     sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
