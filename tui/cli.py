@@ -121,17 +121,21 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
 @main.command("metrics", context_settings=CONTEXT)
 @click.argument("directory", metavar="[DIR]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the default).")
+@click.option("--text", "as_text", is_flag=True,
+              help="Print tables instead: totals per server, tools by tokens, skills.")
 @click.option("--range", "range_name", type=click.Choice(RANGE_NAMES), default="all",
               show_default=True, help="Time range ending at --until.")
 @click.option("--server", metavar="STACK/SERVER", help="Only this server.")
 @click.option("--until", metavar="ISO8601", help="End of the range [default: now].")
 @click.option("--ring-days", type=click.IntRange(1, 90), default=7, show_default=True,
               help="Days of per-minute history kept.")
-def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: str | None,
-                until: str | None, ring_days: int) -> None:
-    """Replay gridctl metrics files and print tokens and cost over time.
+def metrics_cmd(directory: str | None, as_json: bool, as_text: bool, range_name: str,
+                server: str | None, until: str | None, ring_days: int) -> None:
+    """Replay gridctl metrics files and print tokens and cost over time, tokens per MCP
+    tool (gridctl's tool_usage) and skill usage (its __skills__ prompt_usage).
 
-    DIR is the telemetry root (all stacks) or one stack directory.
+    DIR is the telemetry root (all stacks) or one stack directory. Cost exists only in
+    files from before gridctl removed it (2026-08-07): "cost_recorded" says whether any.
     """
     from tokentop.store.metrics import MetricsSource, metrics_document
     from tokentop.store.timeparse import parse_instant
@@ -151,6 +155,13 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
         known = ", ".join(source.ring.servers()) or "none"
         fail(f"no server {server!r} (known: {known})")
     doc = metrics_document(source, range_name, server, until_minute)
+    if as_text and as_json:
+        fail("--json and --text: pick one")
+    if as_text:
+        from tokentop.tui.commands.metrics_text import render_text
+
+        click.echo(render_text(doc))
+        return
     click.echo(json.dumps(doc, separators=(",", ":")))
 
 

@@ -94,6 +94,26 @@ class Layout:
                     out[f"{stack}/{server}"] = server_dir
         return out
 
+    def skills_dirs(self) -> dict[str, Path]:
+        """Every stack's ``__skills__`` directory (skill usage, not a server), by stack."""
+        stacks = [(self.stack, self.path)] if self.stack else _subdirs(self.path)
+        out: dict[str, Path] = {}
+        for stack, stack_dir in stacks:
+            skills = stack_dir / SKILLS_DIR
+            if skills.is_dir():
+                out[stack] = skills
+        return out
+
+    def skills_of(self, path: Path) -> str | None:
+        """The stack whose ``__skills__`` directory holds ``path``, else None."""
+        try:
+            rel = path.relative_to(self.path).parts
+        except ValueError:
+            return None
+        if self.stack:
+            return self.stack if rel and rel[0] == SKILLS_DIR else None
+        return rel[0] if len(rel) >= 2 and rel[1] == SKILLS_DIR else None
+
     def server_of(self, path: Path) -> tuple[str, Path] | None:
         """Map a file or directory path under the root to (server name, server dir)."""
         try:
