@@ -395,21 +395,28 @@ class OverviewScreen(Screen[None]):
             cost = "not in files"
         self.query_one("#kpi-cost", KpiCard).set_value(cost)
 
-    def _missing_cost_series(self, minutes: list[int]) -> tuple[list[Series], str]:
-        """The cost chart when gridctl wrote none: the usage store's, or why there is none."""
+    def _missing_cost_series(self, minutes: list[int]) -> tuple[list[Series], str, str]:
+        """The cost chart when gridctl wrote none: the usage store's series, or why there
+        is none (legend word, and a note for the chart's body)."""
         if not self.cost_from_usage:
-            return [], "no cost in gridctl files"
+            where = "this server's" if self.selected else "these"
+            return [], "no cost in gridctl files", (
+                f"no cost in {where} gridctl files:\n"
+                "gridctl writes tokens only\n"
+                "since 2026-08-07 (5245a795).\n"
+                "tokentop --store PATH: cost\n"
+                "from agent logs (s: usage store)")
         usage = self._usage_values(minutes)
         if usage is None:
-            return [], self._usage_quiet()
-        return [Series("cost (usage store)", usage[1], palette(self.app).cost)], "no cost"
+            return [], self._usage_quiet(), ""
+        return [Series("cost (usage store)", usage[1], palette(self.app).cost)], "no cost", ""
 
     def _show_charts(self, win: Window) -> None:
         ring = self.source.ring
         colors = palette(self.app)
         fleet = ring.buckets(None, win.start, win.end, win.interval, dense=True)
         minutes = [p.minute for p in fleet]
-        cost_quiet = "no activity"
+        cost_quiet, cost_note = "no activity", ""
         if self.selected is None:
             token_series = [
                 Series("input", [p.input_tokens for p in fleet], colors.input),
@@ -431,11 +438,11 @@ class OverviewScreen(Screen[None]):
             ]
         total = ring.total(self.selected, win.start, win.end)
         if self._cost_missing(total):
-            cost_series, cost_quiet = self._missing_cost_series(minutes)
+            cost_series, cost_quiet, cost_note = self._missing_cost_series(minutes)
         self.query_one("#tokens-chart", TimeChart).show(
             ChartData(minutes, win.interval, token_series))
         self.query_one("#cost-chart", TimeChart).show(
-            ChartData(minutes, win.interval, cost_series, cost_quiet))
+            ChartData(minutes, win.interval, cost_series, cost_quiet, cost_note))
 
     def _show_servers(self, win: Window, servers: list[str]) -> None:
         ring = self.source.ring

@@ -92,6 +92,9 @@ class ToolPanel(VerticalScroll):
         avail = max(2, self._height() - 3)  # the two headers and the blank between
         skill_rows = min(max(1, len(self.skills)), max(1, avail // 3))
         tool_rows = max(1, avail - skill_rows)
+        spare = tool_rows - max(1, len(self.tools))  # rows the tools leave unused
+        if spare > 0:
+            skill_rows = min(max(1, len(self.skills)), skill_rows + spare)
         shown = self.tools if len(self.tools) <= tool_rows else self.tools[: tool_rows - 1]
         text = Text(no_wrap=True, overflow="ellipsis")
         head = " " * MARKER + "tool".ljust(name_w) + "calls".rjust(CALLS) + "tokens".rjust(TOKENS)
