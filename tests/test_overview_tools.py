@@ -125,3 +125,15 @@ async def test_files_with_cost_keep_their_cost(tree: object, app: TokentopApp) -
         label, value = cards(app)[3]
         assert label == "Cost" and value.startswith("$")
         assert labels(app, "#cost-chart") == ["cost (USD)"]
+
+
+async def test_both_sources_without_gridctl_cost(current: Path) -> None:
+    """Fleet against the usage store: the fleet's cost is unknown, not $0."""
+    app = current_app(usage=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_overview(pilot)
+        await pilot.press("s", "s")
+        await settle_series(pilot)
+        assert overview(app).data_source == "both"
+        assert cards(app)[1] == ("Fleet cost", "not in files")
+        assert labels(app, "#cost-chart") == ["usage store"]

@@ -183,6 +183,8 @@ def test_metrics_json_tools_skills_and_no_cost(current_tree: Path) -> None:
     doc = json.loads(res.stdout)
     assert doc["cost_recorded"] is False
     assert [p["timestamp"] for p in doc["data_points"]] == ["2026-05-05T12:00:00Z"]
+    assert doc["data_points"][0]["cost_usd"] is None  # unknown, not $0
+    assert doc["totals"]["prod/github"]["cost_usd"] is None
     assert doc["tools"] == {
         "prod/filesystem": {"read_file": {
             "calls": 4, "last_called_at": "2026-05-05T12:00:07.000000Z",

@@ -54,13 +54,15 @@ def window(ring: MinuteRing, name: str, until_minute: int | None) -> Window:
     return Window(end - length + 1, end, 1)
 
 
-def point_json(p: Point) -> dict:
+def point_json(p: Point, cost: bool = True) -> dict:
+    """One bucket; ``cost_usd`` null when no file carries cost (a current gridctl):
+    unknown, not zero."""
     return {
         "timestamp": minute_to_iso(p.minute),
         "input_tokens": p.input_tokens,
         "output_tokens": p.output_tokens,
         "total_tokens": p.total_tokens,
-        "cost_usd": micro_to_usd(p.cost_micro_usd),
+        "cost_usd": micro_to_usd(p.cost_micro_usd) if cost else None,
     }
 
 
@@ -97,14 +99,17 @@ def metrics_document(
     ring = source.ring
     win = window(ring, range_name, until_minute)
     servers = [server] if server else ring.servers()
+    cost = source.cost_seen()
     per_server = {
-        name: [point_json(p) for p in ring.buckets(name, win.start, win.end, win.interval)]
+        name: [point_json(p, cost)
+               for p in ring.buckets(name, win.start, win.end, win.interval)]
         for name in servers
     }
     if server:
         data_points = per_server[server]
     else:
-        data_points = [point_json(p) for p in ring.buckets(None, win.start, win.end, win.interval)]
+        data_points = [point_json(p, cost)
+                       for p in ring.buckets(None, win.start, win.end, win.interval)]
     totals = {}
     snapshot = source.totals_snapshot()
     for name in servers:
@@ -139,7 +144,7 @@ def metrics_document(
         # prompt_usage of each stack's __skills__ writer: registry skills served
         "skills": skills,
         # any cost_* in the files: gridctl stopped writing them on 2026-08-07 (5245a795)
-        "cost_recorded": source.cost_seen(),
+        "cost_recorded": cost,
         "files": st.files,
         "lines": st.lines,
         "malformed_lines": st.malformed,

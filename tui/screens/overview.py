@@ -349,9 +349,12 @@ class OverviewScreen(Screen[None]):
             metric_tokens = [p.total_tokens for p in fleet]
             metric_cost = [p.cost_micro_usd for p in fleet]
             cards["#kpi-input"] = fmt.tokens(sum(metric_tokens))
-            cards["#kpi-output"] = fmt.usd(sum(metric_cost))
             token_series = [Series(name, metric_tokens, colors.input)]
-            cost_series = [Series(name, metric_cost, colors.cost)]
+            if self.source.progress.replayed and not self.source.cost_seen():
+                cards["#kpi-output"] = "not in files"  # a current gridctl writes no cost
+            else:
+                cards["#kpi-output"] = fmt.usd(sum(metric_cost))
+                cost_series = [Series(name, metric_cost, colors.cost)]
             if usage is not None:
                 tokens, cost = usage
                 cards["#kpi-total"] = fmt.tokens(sum(tokens))
