@@ -137,3 +137,20 @@ async def test_both_sources_without_gridctl_cost(current: Path) -> None:
         assert overview(app).data_source == "both"
         assert cards(app)[1] == ("Fleet cost", "not in files")
         assert labels(app, "#cost-chart") == ["usage store"]
+
+
+async def test_panel_names_are_text_not_markup(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokentop.tui.demo.gridctl import NS, GridctlWriter, Tokens
+
+    monkeypatch.chdir(tmp_path)
+    GridctlWriter(tmp_path / "telemetry").server("prod", "github", cost=False).flush(
+        1_777_982_400 * NS, Tokens(5, 5),
+        tools={"[bold red]x[/]": (1, 5, 5), "\x1b[2Jwipe": (1, 1, 1)})
+    app = current_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        names = [line[0] for line in panel_lines(app)[1:3]]
+        assert names == ["[bold", "\\x1b[2Jwipe"]  # literal brackets, escaped ESC
+        static = overview(app).query_one(ToolPanel).query_one("#tool-lines", Static)
+        assert "[bold red]x[/]" in str(static.render())

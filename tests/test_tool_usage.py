@@ -233,3 +233,17 @@ def test_default_root_follows_gridctl_home(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(GridctlHomeError, match="must be an absolute path"):
         default_root()
     assert os.environ["GRIDCTL_HOME"] == "rel"
+
+
+def test_untrusted_tool_names_never_reach_the_terminal_raw(tmp_path: Path) -> None:
+    """Tool and skill names are whatever an MCP server registered: an escape sequence or
+    markup in one is printed escaped by --text, and JSON-escaped by --json."""
+    writer = GridctlWriter(tmp_path)
+    writer.server("prod", "github", cost=False).flush(
+        T0, Tokens(5, 5), tools={"\x1b[2Jwipe": (1, 5, 5), "[bold]x[/bold]": (1, 0, 0)})
+    writer.skills("prod", T0, {"\x07bell": ToolStat(1, T0)})
+    text = run("metrics", str(tmp_path), "--text").stdout
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2Jwipe" in text and "[bold]x[/bold]" in text and "\\x07bell" in text
+    raw = run("metrics", str(tmp_path), "--json").stdout
+    assert "\x1b" not in raw and "\\u001b[2Jwipe" in raw
