@@ -66,3 +66,28 @@ def rotate(active: Path, stamp: str, *, compress: bool = False) -> Path:
         os.remove(rotated)
         return Path(str(rotated) + ".gz")
     return rotated
+
+
+def current_gridctl_tree(root: Path) -> Path:
+    """A telemetry root as a current gridctl leaves it (after 2026-08-07, gridctl
+    5245a795): tokens and per-tool ``tool_usage``, no ``cost_*`` anywhere, a tool-only
+    line, and a ``__skills__`` writer, over the half hour before the tests' NOW
+    (2026-05-05 12:30 UTC). Written by ``tokentop.tui.demo.gridctl``, which follows
+    gridctl's ``MetricsFlusher.flushOnce`` (pkg/telemetry/metrics.go) byte for byte.
+    """
+    from tokentop.tui.demo.gridctl import NS, GridctlWriter, Tokens, ToolStat
+
+    t0 = 1_777_982_400 * NS  # 2026-05-05T12:00:00Z
+    writer = GridctlWriter(root)
+    gh = writer.server("prod", "github", cost=False)
+    fs = writer.server("prod", "filesystem", cost=False)
+    for i in range(0, 30, 3):
+        ts = t0 + i * 60 * NS + 4_250_000_000
+        gh.flush(ts, Tokens(900 + 10 * i, 300), tools={
+            "search_code": (2, 600 + 10 * i, 200), "create_issue": (1, 300, 100)})
+        fs.flush(ts + 37_000, Tokens(120, 2400 + i), tools={"read_file": (3, 120, 2400 + i)})
+    gh.flush(t0 + 29 * 60 * NS, Tokens(), tools={"list_pull_requests": (1, 0, 0)})
+    writer.skills("prod", t0 + 20 * 60 * NS, {
+        "code-review": ToolStat(3, t0 + 20 * 60 * NS),
+        "release-notes": ToolStat(1, t0 + 5 * 60 * NS)})
+    return root

@@ -89,13 +89,39 @@ def test_stack_directory_argument(tree: Path) -> None:
 def test_default_root_from_gridctl_home(
     tree: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """GRIDCTL_HOME replaces the home directory (gridctl/gridctl pkg/state/home.go,
+    ``HomeEnv``), so the root is ``$GRIDCTL_HOME/.gridctl/telemetry``
+    (pkg/state/state.go ``TelemetryDir``), not ``$GRIDCTL_HOME/telemetry``."""
     import os
 
     home = tmp_path_factory.mktemp("home")
-    (home / "telemetry").symlink_to(tree)
+    (home / ".gridctl").mkdir()
+    (home / ".gridctl" / "telemetry").symlink_to(tree)
+    (home / "telemetry").mkdir()  # the old, wrong guess: must not be what is read
     env = {**os.environ, "GRIDCTL_HOME": str(home)}
-    doc = json.loads(run("metrics", "--json", env=env).stdout)
-    assert list(doc["totals"]) == ["stack-a/github", "stack-b/github"]
+    res = run("metrics", "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    assert list(json.loads(res.stdout)["totals"]) == ["stack-a/github", "stack-b/github"]
+    # A home without .gridctl/telemetry is reported with the path gridctl would write.
+    empty = tmp_path_factory.mktemp("empty-home")
+    res = run("metrics", "--json", env={**os.environ, "GRIDCTL_HOME": str(empty)})
+    assert res.returncode == 2
+    assert res.stderr == (f"tokentop: metrics directory not found: {empty}/.gridctl/telemetry"
+                          " (pass DIR or set GRIDCTL_HOME)\n")
+
+
+def test_relative_gridctl_home_is_refused() -> None:
+    """gridctl refuses a relative GRIDCTL_HOME (pkg/state/home.go ``Home``); so does tokentop,
+    for the headless commands and the dashboard alike, in one line."""
+    import os
+
+    env = {**os.environ, "GRIDCTL_HOME": "relative/home"}
+    for args in (["metrics", "--json"], ["inventory"], []):
+        res = run(*args, env=env)
+        assert res.returncode == 2, args
+        assert res.stderr == ("tokentop: GRIDCTL_HOME must be an absolute path, "
+                              "got 'relative/home'\n"), args
+        assert res.stdout == ""
 
 
 @pytest.mark.parametrize(

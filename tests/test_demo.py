@@ -236,7 +236,8 @@ def test_live_writer_lines_are_followed(demo_root: Path) -> None:
         src.rescan()
         assert_matches_writer(src, tree.writer)
         assert src.state.stats.malformed == 0
-        assert src.state.stats.lines == sum(w.lines for w in tree.writer.servers.values())
+        assert src.state.stats.lines == (sum(w.lines for w in tree.writer.servers.values())
+                                         + tree.writer.skill_lines)
     finally:
         tree.stop()
     assert not demo_root.exists()
@@ -259,7 +260,8 @@ def test_live_events_are_read_once(demo_root: Path, monkeypatch: pytest.MonkeyPa
         tree.writer.mill()
         src.rescan()
         assert_matches_writer(src, tree.writer)
-        assert src.state.stats.lines == sum(w.lines for w in tree.writer.servers.values())
+        assert src.state.stats.lines == (sum(w.lines for w in tree.writer.servers.values())
+                                         + tree.writer.skill_lines)
         text = "".join(p.read_text() for p in tree.root.rglob("metrics.jsonl"))
         assert '"cost_reset":true' in text and '{"reset":true,' in text
     finally:

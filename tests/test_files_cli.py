@@ -97,7 +97,9 @@ def test_inventory_table_and_server_filter(root: Path) -> None:
 
 
 def test_inventory_default_root_and_errors(root: Path, tmp_path: Path) -> None:
-    res = run("inventory", "--json", env={"GRIDCTL_HOME": str(root.parent)})
+    (tmp_path / "home" / ".gridctl").mkdir(parents=True)  # GRIDCTL_HOME replaces $HOME
+    (tmp_path / "home" / ".gridctl" / "telemetry").symlink_to(root)
+    res = run("inventory", "--json", env={"GRIDCTL_HOME": str(tmp_path / "home")})
     assert res.returncode == 0, res.stderr
     assert len(json.loads(res.stdout)) == 7
     res = run("inventory", str(tmp_path / "missing"))

@@ -212,3 +212,19 @@ def test_replay_stops_when_asked(tmp_path: Path) -> None:
     s.replay(stop)
     assert s.state.stats.lines == 0
     assert not s.progress.replayed and not s.progress.replaying
+
+
+def test_follow_tool_only_line_is_no_activity(
+    following: Following, src: MetricsSource, active: Path
+) -> None:
+    """gridctl writes a zero-diff line when only ``tool_usage`` changed (flushOnce's
+    ``toolChanged``, pkg/telemetry/metrics.go); followed live it updates the tools and
+    adds no point, as SeedFromFile skips it."""
+    head, version = src.ring.head, src.ring.version
+    tool_only = metrics_line("2026-05-05T12:09:00.5Z", diff=(0, 0), total=(1, 0),
+                             tool_usage={"create_issue": {
+                                 "calls": 1, "last_called_at": "2026-05-05T12:09:00.5Z"}})
+    append(active, tool_only + "\n")
+    assert following.wait_for(lambda: "stack-a/github" in src.tools_snapshot())
+    assert src.tools_snapshot()["stack-a/github"]["create_issue"].calls == 1
+    assert (src.ring.head, src.ring.version, tokens(src)) == (head, version, 1)

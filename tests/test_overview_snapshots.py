@@ -9,9 +9,11 @@ ones; look at them (``snapshot_report.html``) before committing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from conftest import MISSING_ROOT, make_app, run_before, settle_overview
+from metrics_files import current_gridctl_tree
 from textual.pilot import Pilot
 
 from tokentop.tui.app import TokentopApp
@@ -89,6 +91,26 @@ class TestSource:
                      size: tuple[int, int]) -> None:
         hook = on_source("s", "s", "r")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestCurrentGridctl:
+    """A current gridctl's files (metrics_files.current_gridctl_tree): the tools panel
+    full, skills under it, and no cost in the files (gridctl 5245a795), said so."""
+
+    def test_tools_and_no_cost(self, snap_compare: SnapCompare, size: tuple[int, int],
+                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+        current_gridctl_tree(tmp_path / "telemetry")
+        assert snap_compare(make_app("telemetry"), terminal_size=size,
+                            run_before=run_before())
+
+    def test_server_tools(self, snap_compare: SnapCompare, size: tuple[int, int],
+                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)
+        current_gridctl_tree(tmp_path / "telemetry")
+        assert snap_compare(make_app("telemetry"), terminal_size=size,
+                            run_before=run_before(_pick_second_server))
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -22,8 +22,9 @@ def replay(root: Path) -> MetricsSource:
 
 def series(src: MetricsSource, server: str | None = None) -> list[tuple[str, int, int, float]]:
     doc = metrics_document(src, "all", server)
+    # cost_usd is null when no file has cost (test_tool_usage): these compare as 0.0.
     return [
-        (p["timestamp"], p["input_tokens"], p["output_tokens"], p["cost_usd"])
+        (p["timestamp"], p["input_tokens"], p["output_tokens"], p["cost_usd"] or 0.0)
         for p in doc["data_points"]
     ]
 

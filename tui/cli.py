@@ -50,6 +50,16 @@ def _check_dir(path: str | None) -> None:
     telemetry_dir(path, "metrics directory")
 
 
+def _check_home() -> None:
+    """A relative GRIDCTL_HOME, which gridctl refuses: one line, not a traceback."""
+    from tokentop.store.metrics.layout import GridctlHomeError, default_root
+
+    try:
+        default_root()
+    except GridctlHomeError as exc:
+        fail(str(exc))
+
+
 @click.group(cls=_LazyGroup, invoke_without_command=True, context_settings=CONTEXT)
 @click.option("--demo", is_flag=True, help="Run on built-in demo data that keeps changing.")
 @click.option(
@@ -57,7 +67,7 @@ def _check_dir(path: str | None) -> None:
     "metrics_dir",
     metavar="DIR",
     help="gridctl telemetry root or one stack directory "
-    "[default: $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry].",
+    "[default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
 )
 @click.option("--poll", is_flag=True, help="Poll files instead of using filesystem events "
               "(for network filesystems).")
@@ -103,6 +113,8 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     """
     if ctx.invoked_subcommand is not None:
         return
+    if not demo and metrics_dir is None:
+        _check_home()
     from tokentop.tui.run import run_dashboard
     from tokentop.tui.sources.traces import set_dashboard_scope
 
@@ -118,17 +130,21 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
 @main.command("metrics", context_settings=CONTEXT)
 @click.argument("directory", metavar="[DIR]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the default).")
+@click.option("--text", "as_text", is_flag=True,
+              help="Print tables instead: totals per server, tools by tokens, skills.")
 @click.option("--range", "range_name", type=click.Choice(RANGE_NAMES), default="all",
               show_default=True, help="Time range ending at --until.")
 @click.option("--server", metavar="STACK/SERVER", help="Only this server.")
 @click.option("--until", metavar="ISO8601", help="End of the range [default: now].")
 @click.option("--ring-days", type=click.IntRange(1, 90), default=7, show_default=True,
               help="Days of per-minute history kept.")
-def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: str | None,
-                until: str | None, ring_days: int) -> None:
-    """Replay gridctl metrics files and print tokens and cost over time.
+def metrics_cmd(directory: str | None, as_json: bool, as_text: bool, range_name: str,
+                server: str | None, until: str | None, ring_days: int) -> None:
+    """Replay gridctl metrics files and print tokens and cost over time, tokens per MCP
+    tool (gridctl's tool_usage) and skill usage (its __skills__ prompt_usage).
 
-    DIR is the telemetry root (all stacks) or one stack directory.
+    DIR is the telemetry root (all stacks) or one stack directory. Cost exists only in
+    files from before gridctl removed it (2026-08-07): "cost_recorded" says whether any.
     """
     from tokentop.store.metrics import MetricsSource, metrics_document
     from tokentop.store.timeparse import parse_instant
@@ -148,6 +164,13 @@ def metrics_cmd(directory: str | None, as_json: bool, range_name: str, server: s
         known = ", ".join(source.ring.servers()) or "none"
         fail(f"no server {server!r} (known: {known})")
     doc = metrics_document(source, range_name, server, until_minute)
+    if as_text and as_json:
+        fail("--json and --text: pick one")
+    if as_text:
+        from tokentop.tui.commands.metrics_text import render_text
+
+        click.echo(render_text(doc))
+        return
     click.echo(json.dumps(doc, separators=(",", ":")))
 
 

@@ -18,12 +18,36 @@ SIGNALS = ("logs", "metrics", "traces")
 SKILLS_DIR = "__skills__"  # holds prompt_usage lines only: not a server
 
 
-def default_root() -> Path:
-    """``$GRIDCTL_HOME/telemetry`` when set, else ``~/.gridctl/telemetry``."""
-    home = os.environ.get("GRIDCTL_HOME")
+HOME_ENV = "GRIDCTL_HOME"
+
+
+class GridctlHomeError(ValueError):
+    """``GRIDCTL_HOME`` is set to something gridctl itself refuses (a relative path)."""
+
+
+def gridctl_home() -> Path:
+    """The directory gridctl treats as the user's home (gridctl ``pkg/state/home.go``).
+
+    ``GRIDCTL_HOME`` replaces ``$HOME`` for every gridctl path; it is not a data
+    directory. gridctl refuses a relative value rather than resolve it against the
+    working directory, so tokentop refuses it too (``GridctlHomeError``): reading some
+    other tree than the one gridctl writes would show a wrong, silent picture.
+    """
+    home = os.environ.get(HOME_ENV)
     if home:
-        return Path(home).expanduser() / "telemetry"
-    return Path.home() / ".gridctl" / "telemetry"
+        if not os.path.isabs(home):
+            raise GridctlHomeError(f"{HOME_ENV} must be an absolute path, got {home!r}")
+        return Path(os.path.normpath(home))
+    return Path.home()
+
+
+def default_root() -> Path:
+    """``<home>/.gridctl/telemetry``: gridctl's ``state.TelemetryDir`` (``pkg/state/state.go``).
+
+    ``<home>`` is ``$GRIDCTL_HOME`` when set, else the user's home, so
+    ``GRIDCTL_HOME=/tmp/demo`` reads ``/tmp/demo/.gridctl/telemetry``.
+    """
+    return gridctl_home() / ".gridctl" / "telemetry"
 
 
 def _is_signal_file(name: str) -> bool:
@@ -69,6 +93,26 @@ class Layout:
                 if server != SKILLS_DIR:
                     out[f"{stack}/{server}"] = server_dir
         return out
+
+    def skills_dirs(self) -> dict[str, Path]:
+        """Every stack's ``__skills__`` directory (skill usage, not a server), by stack."""
+        stacks = [(self.stack, self.path)] if self.stack else _subdirs(self.path)
+        out: dict[str, Path] = {}
+        for stack, stack_dir in stacks:
+            skills = stack_dir / SKILLS_DIR
+            if skills.is_dir():
+                out[stack] = skills
+        return out
+
+    def skills_of(self, path: Path) -> str | None:
+        """The stack whose ``__skills__`` directory holds ``path``, else None."""
+        try:
+            rel = path.relative_to(self.path).parts
+        except ValueError:
+            return None
+        if self.stack:
+            return self.stack if rel and rel[0] == SKILLS_DIR else None
+        return rel[0] if len(rel) >= 2 and rel[1] == SKILLS_DIR else None
 
     def server_of(self, path: Path) -> tuple[str, Path] | None:
         """Map a file or directory path under the root to (server name, server dir)."""

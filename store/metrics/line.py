@@ -1,8 +1,14 @@
 """The on-disk schema of one gridctl metrics line (MetricsSnapshotLine), typed.
 
 msgspec decodes straight into these structs, ignoring keys we do not know
-(``tool_usage``, ``prompt_usage``, ``model_cost``...), which is both the tolerance
-DESIGN 2.1 asks for and the fastest way to skip them.
+(``model_cost``...), which is both the tolerance DESIGN 2.1 asks for and the fastest
+way to skip them. ``tool_usage`` and ``prompt_usage`` are kept as raw bytes: every line
+of a busy server carries its whole cumulative tool map, and only the last one of a
+batch is worth decoding (``tokentop.store.metrics.tools``).
+
+The ``cost_*`` keys are what gridctl wrote until it removed its dollar-cost layer
+(gridctl commit 5245a795, 2026-08-07); files written since carry none, older ones keep
+theirs, and both decode here.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ class MetricsLine(msgspec.Struct):
     cost_total: CostCounts | None = None
     reset: bool = False
     cost_reset: bool = False
+    tool_usage: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)  # b"": absent
+    prompt_usage: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
 decoder = msgspec.json.Decoder(MetricsLine)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokentop.store.metrics.source import MetricsSource
+from tokentop.store.metrics.tools import ToolRow, ToolStat, usage_json
 from tokentop.store.ring import MinuteRing, Point
 from tokentop.store.timeparse import minute_to_iso
 
@@ -53,18 +54,39 @@ def window(ring: MinuteRing, name: str, until_minute: int | None) -> Window:
     return Window(end - length + 1, end, 1)
 
 
-def point_json(p: Point) -> dict:
+def point_json(p: Point, cost: bool = True) -> dict:
+    """One bucket; ``cost_usd`` null when no file carries cost (a current gridctl):
+    unknown, not zero."""
     return {
         "timestamp": minute_to_iso(p.minute),
         "input_tokens": p.input_tokens,
         "output_tokens": p.output_tokens,
         "total_tokens": p.total_tokens,
-        "cost_usd": micro_to_usd(p.cost_micro_usd),
+        "cost_usd": micro_to_usd(p.cost_micro_usd) if cost else None,
     }
 
 
 def micro_to_usd(micro: int) -> float:
     return round(micro / 1_000_000, 6)
+
+
+def tool_rows(tools: dict[str, dict[str, ToolStat]], server: str | None = None) -> list[ToolRow]:
+    """Every tool of every server (or of ``server``), most tokens first, then most calls:
+    which MCP tools burn the tokens. Cumulative since each server's counters last reset."""
+    rows = [ToolRow(owner, name, stat)
+            for owner, stats in tools.items() if server is None or owner == server
+            for name, stat in stats.items()]
+    rows.sort(key=lambda r: (-r.stat.total_tokens, -r.stat.calls, r.owner, r.name))
+    return rows
+
+
+def skill_rows(skills: dict[str, dict[str, ToolStat]], stack: str | None = None) -> list[ToolRow]:
+    """Every skill of every stack (or of ``stack``), most served first."""
+    rows = [ToolRow(owner, name, stat)
+            for owner, stats in skills.items() if stack is None or owner == stack
+            for name, stat in stats.items()]
+    rows.sort(key=lambda r: (-r.stat.calls, r.owner, r.name))
+    return rows
 
 
 def metrics_document(
@@ -77,14 +99,17 @@ def metrics_document(
     ring = source.ring
     win = window(ring, range_name, until_minute)
     servers = [server] if server else ring.servers()
+    cost = source.cost_seen()
     per_server = {
-        name: [point_json(p) for p in ring.buckets(name, win.start, win.end, win.interval)]
+        name: [point_json(p, cost)
+               for p in ring.buckets(name, win.start, win.end, win.interval)]
         for name in servers
     }
     if server:
         data_points = per_server[server]
     else:
-        data_points = [point_json(p) for p in ring.buckets(None, win.start, win.end, win.interval)]
+        data_points = [point_json(p, cost)
+                       for p in ring.buckets(None, win.start, win.end, win.interval)]
     totals = {}
     snapshot = source.totals_snapshot()
     for name in servers:
@@ -99,6 +124,13 @@ def metrics_document(
             "total_tokens": t.tokens.total_tokens,
             "cost_usd": None if t.cost_micro_usd is None else micro_to_usd(t.cost_micro_usd),
         }
+    tools: dict[str, dict[str, object]] = {}
+    for row in tool_rows(source.tools_snapshot(), server):
+        tools.setdefault(row.owner, {})[row.name] = usage_json(row.stat)
+    skills: dict[str, dict[str, object]] = {}
+    stack = server.split("/", 1)[0] if server else None
+    for row in skill_rows(source.skills_snapshot(), stack):
+        skills.setdefault(row.owner, {})[row.name] = usage_json(row.stat, tokens=False)
     st = source.state.stats
     oldest = ring.oldest_minute()
     return {
@@ -107,6 +139,12 @@ def metrics_document(
         "data_points": data_points,
         "per_server": per_server,
         "totals": totals,
+        # gridctl's cumulative tool_usage per server (since its counters last reset)
+        "tools": tools,
+        # prompt_usage of each stack's __skills__ writer: registry skills served
+        "skills": skills,
+        # any cost_* in the files: gridctl stopped writing them on 2026-08-07 (5245a795)
+        "cost_recorded": cost,
         "files": st.files,
         "lines": st.lines,
         "malformed_lines": st.malformed,

@@ -1,10 +1,14 @@
 """Replay semantics of gridctl metrics lines (DESIGN 2.1), applied to a ring and totals.
 
-This is gridctl's SeedFromFile extended to the whole history: a ``reset`` line's diff
-is a snapshot, not a minute's activity, so it adds nothing to the series; a
-``cost_reset`` line adds its tokens but not its cost; the cumulative totals are those of
-the last line in file order (a reset sentinel carries zero totals), the cost total the
-last one present.
+This is gridctl's SeedFromFile (``pkg/telemetry/metrics.go``) extended to the whole
+history: a ``reset`` line's diff is a snapshot, not a minute's activity, so it adds
+nothing to the series; a line whose token diff is zero adds no point either (gridctl
+writes one whenever only ``tool_usage`` changed, and SeedFromFile skips it), unless an
+old file gave it cost; a ``cost_reset`` line adds its tokens but not its cost; the
+cumulative totals are those of the last line in file order (a reset sentinel carries
+zero totals), the cost total the last one present. Tool usage is the last ``tool_usage``
+map in file order, dropped by a ``reset`` line that carries none (SeedFromFile's
+``latestTools``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from tokentop.store.metrics.line import ZERO_TOKENS, CostCounts, MetricsLine, TokenCounts, decoder
+from tokentop.store.metrics.tools import ToolStat, decode_usage
 from tokentop.store.ring import MinuteRing
 from tokentop.store.timeparse import utc_minute
 
@@ -49,6 +54,11 @@ class MetricsState:
 
     ring: MinuteRing = field(default_factory=MinuteRing)
     totals: dict[str, ServerTotals] = field(default_factory=dict)
+    # ``stack/server`` -> tool -> cumulative stat, as gridctl would restore it
+    tools: dict[str, dict[str, ToolStat]] = field(default_factory=dict)
+    # stack -> skill -> cumulative prompts/get stat (the ``__skills__`` writer)
+    skills: dict[str, dict[str, ToolStat]] = field(default_factory=dict)
+    cost_seen: bool = False  # any line carried cost_*: a file from before gridctl 5245a795
     stats: ReplayStats = field(default_factory=ReplayStats)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,6 +74,9 @@ class MetricsState:
         malformed = blank = 0
         last: MetricsLine | None = None
         last_cost: CostCounts | None = None
+        cost_seen = False
+        tools_reset = False  # a reset line in this batch: drop what came before it
+        tools_seen: list[msgspec.Raw] = []  # tool_usage maps since, decoded lazily
         for raw in lines:
             try:
                 line = decode(raw)
@@ -96,6 +109,13 @@ class MetricsState:
             last = line
             if line.cost_total is not None:
                 last_cost = line.cost_total
+                cost_seen = True
+            if line.reset:
+                tools_reset = True
+                tools_seen.clear()
+            tu = line.tool_usage
+            if tu and (len(tu) != 4 or bytes(tu) != b"null"):  # Go: null is no map
+                tools_seen.append(tu)
             if line.reset:
                 continue
             diff = line.diff
@@ -105,12 +125,14 @@ class MetricsState:
                 else c.input_micro_usd + c.output_micro_usd + c.cache_read_micro_usd
                 + c.cache_write_micro_usd
             )
+            if c is not None:
+                cost_seen = True
             if diff is None:
-                if not cost:
-                    continue
                 inp = out = 0
             else:
                 inp, out = diff.input_tokens, diff.output_tokens
+            if not (inp or out or cost):
+                continue  # no activity: a tool_usage-only line, or an empty minute
             bucket = agg.get(minute)
             if bucket is None:
                 agg[minute] = [inp, out, cost]
@@ -130,6 +152,15 @@ class MetricsState:
                 totals.tokens = last.total or ZERO_TOKENS
                 if last_cost is not None:
                     totals.cost_micro_usd = last_cost.micro_usd
+            if cost_seen:
+                self.cost_seen = True
+            # The latest map that decodes (Go's unmarshal drops a line whose map does not).
+            usage = next((u for u in map(decode_usage, reversed(tools_seen)) if u is not None),
+                         None)
+            if usage:
+                self.tools[server] = usage
+            elif usage is not None or tools_reset:  # an empty map, or a reset: none
+                self.tools.pop(server, None)
         return len(lines)
 
     def apply_tail(self, server: str, tail: bytes) -> None:

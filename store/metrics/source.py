@@ -18,6 +18,8 @@ from pathlib import Path
 
 from tokentop.store.metrics.layout import Layout
 from tokentop.store.metrics.replay import MetricsState, ServerTotals
+from tokentop.store.metrics.skills import SkillsSink
+from tokentop.store.metrics.tools import ToolStat
 from tokentop.store.ring import DEFAULT_CAPACITY_MINUTES, MinuteRing
 from tokentop.store.tail.family_tail import FamilyTail
 
@@ -58,6 +60,8 @@ class MetricsSource:
         self.state = MetricsState(ring=MinuteRing(capacity_minutes))
         self.clock = clock
         self.tails: dict[str, FamilyTail] = {}
+        self.skill_tails: dict[str, FamilyTail] = {}  # stack -> its __skills__ file family
+        self._skills_sink = SkillsSink(self.state)
         self.progress = Progress()
         self.error: str | None = None  # last problem worth a one-line message
         self._scan_lock = threading.Lock()
@@ -75,6 +79,20 @@ class MetricsSource:
         with self.state.lock:
             return dict(self.state.totals)
 
+    def tools_snapshot(self) -> dict[str, dict[str, ToolStat]]:
+        """``stack/server`` -> tool -> cumulative usage (gridctl's latest ``tool_usage``)."""
+        with self.state.lock:
+            return {k: dict(v) for k, v in self.state.tools.items()}
+
+    def skills_snapshot(self) -> dict[str, dict[str, ToolStat]]:
+        """stack -> skill -> cumulative ``prompts/get`` usage (its ``__skills__`` file)."""
+        with self.state.lock:
+            return {k: dict(v) for k, v in self.state.skills.items()}
+
+    def cost_seen(self) -> bool:
+        """Whether any line carried gridctl's (removed, 2026-08-07) ``cost_*`` fields."""
+        return self.state.cost_seen
+
     def root_exists(self) -> bool:
         return self.layout.path.is_dir()
 
@@ -91,7 +109,14 @@ class MetricsSource:
                 self.tails[name] = FamilyTail(name, server_dir, self.state, "metrics")
                 self.state.ring.touch_server(name)
                 new.append(name)
+        for stack, skills_dir in self.layout.skills_dirs().items():
+            if stack not in self.skill_tails:
+                self.skill_tails[stack] = FamilyTail(stack, skills_dir, self._skills_sink,
+                                                     "metrics")
         return new
+
+    def _all_tails(self) -> list[FamilyTail]:
+        return [*self.tails.values(), *self.skill_tails.values()]
 
     def replay(self, stop: threading.Event | None = None) -> int:
         """Read the whole retained history of every server. Returns lines consumed.
@@ -102,7 +127,7 @@ class MetricsSource:
         with self._scan_lock:
             self.progress.replaying = True
             self.discover()
-            self.progress.total_bytes = sum(t.pending_bytes() for t in self.tails.values())
+            self.progress.total_bytes = sum(t.pending_bytes() for t in self._all_tails())
 
             def advance(n: int) -> None:
                 if stop is not None and stop.is_set():
@@ -112,7 +137,7 @@ class MetricsSource:
 
             lines = 0
             try:
-                for tail in list(self.tails.values()):
+                for tail in self._all_tails():
                     lines += tail.scan(advance)
             except _Stopped:
                 return lines
@@ -128,14 +153,18 @@ class MetricsSource:
         with self._scan_lock:
             self.discover()
             if changed is None:
-                tails = list(self.tails.values())
+                tails = self._all_tails()
             else:
                 names = set()
+                stacks = set()
                 for path in changed:
                     hit = self.layout.server_of(Path(path))
                     if hit is not None:
                         names.add(hit[0])
+                    elif (stack := self.layout.skills_of(Path(path))) is not None:
+                        stacks.add(stack)
                 tails = [self.tails[n] for n in sorted(names) if n in self.tails]
+                tails += [self.skill_tails[s] for s in sorted(stacks) if s in self.skill_tails]
             lines = sum(t.scan() for t in tails)
             if lines:
                 self.state.stats.last_update = self.clock()

@@ -18,9 +18,12 @@ def fail(message: str) -> NoReturn:
 
 def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> Path:
     """DIR, or gridctl's default root, as an existing readable directory (else exit 2)."""
-    from tokentop.store.metrics.layout import default_root
+    from tokentop.store.metrics.layout import GridctlHomeError, default_root
 
-    target = Path(directory).expanduser() if directory else default_root()
+    try:
+        target = Path(directory).expanduser() if directory else default_root()
+    except GridctlHomeError as exc:  # gridctl refuses a relative GRIDCTL_HOME: so do we
+        fail(str(exc))
     if not target.exists():
         hint = "" if directory else " (pass DIR or set GRIDCTL_HOME)"
         fail(f"{what} not found: {target}{hint}")

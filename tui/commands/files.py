@@ -91,7 +91,7 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
     """List gridctl telemetry files: size, file count and age per server and signal.
 
     DIR is the telemetry root (all stacks) or one stack directory [default:
-    $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry]. Sizes and times cover the active
+    $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry]. Sizes and times cover the active
     file and its rotated siblings (plain and .gz); times are modification times.
     """
     from tokentop.store.gridctl.inventory import inventory as scan

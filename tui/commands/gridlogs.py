@@ -92,7 +92,7 @@ def logs(directory: str | None, as_json: bool, server: str | None, level: str | 
     """Print gridctl's logs.jsonl records (Go slog JSON) as JSON lines, oldest first.
 
     DIR is the telemetry root (all stacks) or one stack directory [default:
-    $GRIDCTL_HOME/telemetry or ~/.gridctl/telemetry]. Each line: server, time (UTC),
+    $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry]. Each line: server, time (UTC),
     ts (as written, with its offset), level, msg, attrs.
     """
     from tokentop.store.gridctl.logs import LogRecord, min_level

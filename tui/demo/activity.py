@@ -50,7 +50,7 @@ class Profile:
     cache_share: float = 0.0  # share of input tokens served from the prompt cache
     live: bool = True  # keeps writing once the demo runs
     stopped_minutes_ago: int | None = None  # history ends this long before now
-    extra_keys: bool = False  # writes a newer gridctl's ``tool_usage``
+    extra_keys: bool = False  # writes a newer gridctl's per-tool ``tool_usage``
     quiet: bool = False  # live: only a line when a call happens, not every second
 
     @property
@@ -58,10 +58,22 @@ class Profile:
         return f"{self.stack}/{self.server}"
 
 
+# The MCP tools each demo server offers, busiest first (tool_calls weights them so).
+TOOLS: dict[str, tuple[str, ...]] = {
+    "github": ("search_code", "get_file_contents", "list_pull_requests", "create_issue",
+               "get_pull_request_diff"),
+    "filesystem": ("read_file", "list_directory", "search_files", "write_file"),
+    "postgres": ("query", "describe_table", "list_tables"),
+    "browser": ("navigate", "snapshot", "click", "screenshot"),
+    "slack": ("post_message", "list_channels"),
+    "linear": ("list_issues", "create_issue", "update_issue"),
+}
+
+
 PROFILES: tuple[Profile, ...] = (
     Profile("prod", "github", 14, 900, 350, SONNET, burst_per_hour=0.5, cache_share=0.4,
             extra_keys=True),
-    Profile("prod", "filesystem", 9, 220, 1800, SONNET, cache_share=0.2),
+    Profile("prod", "filesystem", 9, 220, 1800, SONNET, cache_share=0.2, extra_keys=True),
     Profile("prod", "postgres", 4, 320, 1100, HAIKU, burst_per_hour=0.25),
     Profile("prod", "browser", 2.5, 450, 5200, SONNET, burst_per_hour=0.2, night=0.0),
     Profile("prod", "slack", 0.15, 300, 120, HAIKU, burst_per_hour=0.05, night=0.0,
@@ -103,6 +115,7 @@ class Activity:
     rng: random.Random
     tz_offset_s: int = 0  # fleet time = UTC + this, for the daily rhythm
     bursts: list[tuple[int, int, float]] = field(default_factory=list)  # start, end, gain
+    tool_rng: random.Random | None = None  # per-tool splits (tool_calls), seeded by name
     _minute: int | None = None
 
     def _step_to(self, minute: int) -> None:
@@ -178,13 +191,30 @@ class Activity:
             cache_write=round(written * price.cache_write),
         )
 
-    def tool_usage(self, tokens: Tokens) -> str:
-        """A newer gridctl's ``tool_usage`` key, as raw JSON text to append to a line."""
-        tools = ("search_code", "get_file_contents", "list_pull_requests", "create_issue")
-        pick = self.rng.sample(tools, 2)
-        share = self.rng.uniform(0.5, 0.9)
-        a = int(tokens.total * share)
-        return (
-            f',"tool_usage":{{"{pick[0]}":{{"calls":{self.rng.randint(1, 9)},"tokens":{a}}},'
-            f'"{pick[1]}":{{"calls":{self.rng.randint(1, 4)},"tokens":{tokens.total - a}}}}}'
-        )
+    def tool_calls(self, tokens: Tokens) -> dict[str, tuple[int, int, int]]:
+        """This flush's calls per tool as ``(calls, input, output)``, splitting ``tokens``
+        the way gridctl's observer attributes them (``RecordToolCallUsage``): each call's
+        tokens go to its own tool. A separate generator, so the token stream is the same
+        whether or not a server reports per-tool usage."""
+        rng = self._tool_rng
+        names = TOOLS.get(self.profile.server, ("call",))
+        weights = [1.0 / (i + 1) for i in range(len(names))]  # a few tools do most work
+        picked = rng.choices(names, weights, k=1 if tokens.total < 1500 else 2)
+        split: dict[str, tuple[int, int, int]] = {}
+        left_in, left_out = tokens.input, tokens.output
+        for i, name in enumerate(picked):
+            last = i == len(picked) - 1
+            share = 1.0 if last else 0.3 + 0.4 * rng.random()
+            inp = left_in if last else int(left_in * share)
+            out = left_out if last else int(left_out * share)
+            left_in -= inp
+            left_out -= out
+            c, a, b = split.get(name, (0, 0, 0))
+            split[name] = (c + 1, a + inp, b + out)
+        return split
+
+    @property
+    def _tool_rng(self) -> random.Random:
+        if self.tool_rng is None:
+            self.tool_rng = random.Random(f"{self.profile.name}:tools")
+        return self.tool_rng

@@ -22,7 +22,7 @@ import gzip
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,35 @@ class Cost:
 
 ZERO_TOKENS = Tokens()
 ZERO_COST = Cost()
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # time.Time{} as JSON: omitempty never drops a struct
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStat:
+    """gridctl's ``metrics.ToolStat`` (``pkg/metrics/accumulator.go``): cumulative calls,
+    the last call (``None``: the zero time) and, since per-tool attribution, the tool's
+    own input/output tokens (``omitempty``)."""
+
+    calls: int = 0
+    last_ns: int | None = None
+    input: int = 0
+    output: int = 0
+
+    def json(self, tz_offset_s: int = 0) -> str:
+        # ``time.Unix(0, nanos)`` is local time: the offset is the gateway's zone.
+        last = GO_ZERO_TIME if self.last_ns is None else go_time_local(self.last_ns, tz_offset_s)
+        text = f'{{"calls":{self.calls},"last_called_at":"{last}"'
+        if self.input:
+            text += f',"input_tokens":{self.input}'
+        if self.output:
+            text += f',"output_tokens":{self.output}'
+        return text + "}"
+
+
+def usage_json(usage: Mapping[str, ToolStat], tz_offset_s: int = 0) -> str:
+    """A ``tool_usage``/``prompt_usage`` map as Go marshals it: keys sorted, compact."""
+    return "{" + ",".join(f"{json.dumps(k)}:{usage[k].json(tz_offset_s)}"
+                          for k in sorted(usage)) + "}"
 
 
 def _cost_json(inp: int, out: int, cache_read: int, cache_write: int) -> str:
@@ -131,6 +160,17 @@ def go_time(ts_ns: int) -> str:
     if frac:
         return f"{prefix}{s:02d}.{f'{frac:09d}'.rstrip('0')}Z"
     return f"{prefix}{s:02d}Z"
+
+
+def go_time_local(ts_ns: int, tz_offset_s: int) -> str:
+    """Go's RFC3339Nano of a ``time.Time`` in a zone ``tz_offset_s`` east of UTC
+    (``Z`` when that zone is UTC, ``+02:00`` otherwise)."""
+    if not tz_offset_s:
+        return go_time(ts_ns)
+    local = go_time(ts_ns + tz_offset_s * NS)[:-1]
+    sign = "+" if tz_offset_s > 0 else "-"
+    hours, minutes = divmod(abs(tz_offset_s) // 60, 60)
+    return f"{local}{sign}{hours:02d}:{minutes:02d}"
 
 
 def rotation_stamp(ts_ns: int) -> str:
@@ -244,6 +284,10 @@ class ServerWriter:
         # flusher state
         self.total = ZERO_TOKENS
         self.cost_total: Cost | None = None
+        self.tools: dict[str, ToolStat] = {}  # the accumulator's cumulative per-tool usage
+        self.tz_offset_s = 0  # the gateway's local zone, for ``last_called_at``
+        self._tool_parts: dict[str, str] = {}  # tool -> its rendered ``"name":{...}``
+        self._tool_order: list[str] = []
         # what a replay must end up with (DESIGN 2.1 replay semantics)
         self.reported_total = ZERO_TOKENS  # ``total`` of the last line (sentinel: zero)
         self.reported_cost: int | None = None  # last non-missing ``cost_total``
@@ -258,6 +302,11 @@ class ServerWriter:
         self.pending: list[Path] = []  # rotated, not yet compressed (deferred)
         self._batch: list[bytes] | None = None
 
+    @property
+    def reported_tools(self) -> dict[str, ToolStat]:
+        """What SeedFromFile restores: the last map written, none since a reset."""
+        return dict(self.tools)
+
     # -- flusher -------------------------------------------------------------------
     def flush(
         self,
@@ -266,17 +315,36 @@ class ServerWriter:
         cost: Cost | None = None,
         *,
         extra: str = "",
+        tools: Mapping[str, tuple[int, int, int]] | None = None,
     ) -> None:
         """One flush with activity ``diff`` (and ``cost``) since the previous one.
 
         As gridctl: cost fields only when this minute had cost, so token-only lines stay
         byte-identical to the pre-cost schema; a server without cost never has them.
+        ``tools`` are this minute's calls per tool as ``(calls, input, output)``
+        (``RecordToolCallUsage``); once the server has any, every line carries the whole
+        cumulative map (``flushOnce``). A zero ``diff`` with ``tools`` is the line
+        gridctl writes when only tool usage changed.
         """
         self.total = self.total + diff
         cost_diff = cost_total = None
         if self.cost_enabled and cost:
             cost_diff = cost
             cost_total = self.cost_total = (self.cost_total or ZERO_COST) + cost
+        if tools:
+            parts = self._tool_parts
+            for name, (calls, inp, out) in tools.items():
+                old = self.tools.get(name, ToolStat())
+                stat = self.tools[name] = ToolStat(old.calls + calls, ts_ns,
+                                                   old.input + inp, old.output + out)
+                if name not in parts:
+                    self._tool_order = sorted([*parts, name])
+                parts[name] = f"{json.dumps(name)}:{stat.json(self.tz_offset_s)}"
+        if self.tools:
+            # usage_json, with only the tools that changed re-rendered: the demo's day
+            # of history writes thousands of these maps before the first paint.
+            usage = ",".join(self._tool_parts[k] for k in self._tool_order)
+            extra = f',"tool_usage":{{{usage}}}{extra}'
         ts = go_time(ts_ns)
         self._write_line(
             snapshot_line(ts, self.server_json, diff, self.total, cost_diff, cost_total,
@@ -367,6 +435,8 @@ class ServerWriter:
         self._write_line(sentinel_line(ts, self.server_json), ts_ns)
         self.reported_total = ZERO_TOKENS
         self.total = snapshot
+        self.tools = {}  # a counter reset clears tool usage with the tokens
+        self._tool_parts, self._tool_order = {}, []
         cost_diff = cost_total = None
         if self.cost_enabled and (cost or self.cost_total is not None):
             cost_diff = cost_total = self.cost_total = cost or ZERO_COST
@@ -384,6 +454,8 @@ class ServerWriter:
         self._write_line(sentinel_line(go_time(ts_ns), self.server_json), ts_ns)
         self.reported_total = ZERO_TOKENS
         self.total = ZERO_TOKENS
+        self.tools = {}
+        self._tool_parts, self._tool_order = {}, []
 
     def clear_cost(self, ts_ns: int, diff: Tokens, cost_since_clear: Cost) -> None:
         """An independent cost reset: the line adds its tokens, its cost is a snapshot."""
@@ -526,6 +598,7 @@ class GridctlWriter:
         self.max_backups = max_backups
         make_dir(self.root)
         self.servers: dict[str, ServerWriter] = {}
+        self.skill_lines = 0  # lines written by skills(): read, and counted, like any other
 
     def server(self, stack: str, server: str, *, cost: bool = True) -> ServerWriter:
         """The writer of ``stack/server`` (created on first use), keyed like the store."""
@@ -541,18 +614,25 @@ class GridctlWriter:
             )
         return w
 
-    def skills(self, stack: str, ts_ns: int, prompt_usage: dict[str, object]) -> Path:
-        """Append a ``prompt_usage``-only line to ``<stack>/__skills__/metrics.jsonl``."""
+    def skills(self, stack: str, ts_ns: int, prompt_usage: Mapping[str, ToolStat],
+               tz_offset_s: int = 0) -> Path:
+        """Append a line of the prompt-usage writer to ``<stack>/__skills__/metrics.jsonl``.
+
+        As ``flushOnce`` writes it: zero ``diff`` and ``total`` (not ``omitempty``), and
+        the cumulative per-skill ``prompt_usage`` (calls and last use, never tokens).
+        """
         directory = self.root / stack / SKILLS_DIR
         make_dir(directory)
         path = directory / "metrics.jsonl"
-        usage = json.dumps(prompt_usage, separators=(",", ":"))
-        line = f'{{"ts":"{go_time(ts_ns)}","server":"{SKILLS_DIR}","prompt_usage":{usage}}}\n'
+        usage = usage_json(prompt_usage, tz_offset_s)
+        line = (f'{{"ts":"{go_time(ts_ns)}","server":"{SKILLS_DIR}","diff":{ZERO_TOKENS.json()},'
+                f'"total":{ZERO_TOKENS.json()},"prompt_usage":{usage}}}\n')
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
         try:
             os.write(fd, line.encode())
         finally:
             os.close(fd)
+        self.skill_lines += 1
         return path
 
     def mill(self) -> None:

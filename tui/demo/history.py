@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tokentop.tui.demo.activity import PROFILES, Activity, Profile
-from tokentop.tui.demo.gridctl import NS, GridctlWriter, ServerWriter
+from tokentop.tui.demo.gridctl import NS, GridctlWriter, ServerWriter, ToolStat
 from tokentop.tui.demo.gridlogs import CallLog, new_call_log, write_history
 
 DEMO_MAX_BACKUPS = 8  # keeps a long-running demo's tree small
@@ -61,6 +61,7 @@ def build_history(
             stack_phase[prof.stack] = random.Random(f"{seed}:{prof.stack}").randrange(60 * NS)
         activity = Activity(prof, rng, tz_offset_s)
         w = writer.server(prof.stack, prof.server, cost=prof.price is not None)
+        w.tz_offset_s = tz_offset_s
         servers.append(DemoServer(prof, activity, w, rng))
         _write_server(w, prof, activity, rng, stack_phase[prof.stack] + index * 37_000,
                       first_minute, minutes, now_ns)
@@ -72,9 +73,9 @@ def build_history(
         write_history(calls, first_ns=first_minute * 60 * NS, end_ns=now_ns - stopped)
     for stack in stack_phase:
         _set_mtime(writer.skills(stack, now_ns - 3_600 * NS, {
-            "code-review": {"prompts": 4, "input_tokens": 5120, "output_tokens": 830},
-            "release-notes": {"prompts": 1, "input_tokens": 2200, "output_tokens": 1400},
-        }), now_ns - 3_600 * NS)
+            "code-review": ToolStat(4, now_ns - 3_660 * NS),
+            "release-notes": ToolStat(1, now_ns - 20_000 * NS),
+        }, tz_offset_s), now_ns - 3_600 * NS)
     return writer, servers
 
 
@@ -124,8 +125,8 @@ def _write_server(
                 continue
             if not tokens:
                 continue  # the flusher writes nothing for a server with no deltas
-            extra = activity.tool_usage(tokens) if prof.extra_keys and rng.random() < 0.3 else ""
-            w.flush(ts_ns, tokens, cost, extra=extra)
+            tools = activity.tool_calls(tokens) if prof.extra_keys else None
+            w.flush(ts_ns, tokens, cost, tools=tools)
         if prof.stopped_minutes_ago is not None and w.last_ts_ns is not None:
             w.crash(w.last_ts_ns + 41 * NS)  # died writing a reset pair, never came back
     for backup, rot_ns in backups:

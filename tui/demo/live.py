@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from tokentop.tui.demo.gridctl import NS, GridctlWriter
+from tokentop.tui.demo.gridctl import NS, GridctlWriter, Tokens
 from tokentop.tui.demo.gridlogs import live_tick
 from tokentop.tui.demo.history import DemoServer
 
@@ -71,10 +71,14 @@ class LiveWriter:
             elif s is clear_cost and cost is not None:
                 w.clear_cost(ts_ns, tokens, cost)
             elif tokens:
-                extra = ""
-                if s.profile.extra_keys and s.rng.random() < 0.3:
-                    extra = s.activity.tool_usage(tokens)
-                w.flush(ts_ns, tokens, cost, extra=extra)
+                tools = s.activity.tool_calls(tokens) if s.profile.extra_keys else None
+                w.flush(ts_ns, tokens, cost, tools=tools)
+            elif s.profile.extra_keys and w.tools and s.activity.tool_rng is not None \
+                    and s.activity.tool_rng.random() < 0.05:
+                # A call that counted no tokens: gridctl still writes the line (only
+                # tool_usage changed) with a zero diff, which is no activity.
+                name = min(w.tools)
+                w.flush(ts_ns, Tokens(), None, tools={name: (1, 0, 0)})
             if s.calls is not None:
                 live_tick(s.calls, ts_ns, seconds)  # its logs and traces
         self.ticks += 1

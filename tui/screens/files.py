@@ -280,7 +280,7 @@ class FilesScreen(Screen[None]):
         text.append(fmt.clean(root))
         text.append("\n\ngridctl writes <stack>/<server>/{logs,metrics,traces}.jsonl there "
                     "when telemetry persistence is on.\nAnother root: tokentop --metrics-dir "
-                    "DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry).", style="dim")
+                    "DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/.gridctl/telemetry).", style="dim")
         return text
 
     def _put(self, selector: str, text: Text) -> None:

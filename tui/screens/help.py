@@ -147,7 +147,8 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
         ("watching", watching),
         ("times", f"local, UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}; "
                   "the store and --json are UTC"),
-        ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME (reads $GRIDCTL_HOME/telemetry)"),
+        ("elsewhere", "--metrics-dir DIR, or GRIDCTL_HOME "
+                      "(reads $GRIDCTL_HOME/.gridctl/telemetry)"),
         ("usage", f"{usage}; --store PATH for another (openusage's: read-only)"),
         ("events", fmt.clean(events.shown_name) if events is not None
          else "none; --events URL|FILE"),

@@ -51,7 +51,7 @@ def empty_signal_message(root: object, signal: str, problem: str) -> Text:
     text.append(f"<stack>/<server>/{signal}.jsonl", style="bold")
     text.append(" there when telemetry\npersistence is on for a server.\n\n")
     for cmd, why in (("tokentop --metrics-dir DIR", "another telemetry root or stack"),
-                     ("GRIDCTL_HOME=DIR tokentop", "reads DIR/telemetry"),
+                     ("GRIDCTL_HOME=DIR tokentop", "reads DIR/.gridctl/telemetry"),
                      ("tokentop --demo", "built-in demo data")):
         text.append(f"  {cmd:<28}", style="bold")
         text.append(f"{why}\n", style="dim")

@@ -10,6 +10,16 @@ The source switch (``s``) draws the same charts from the usage store instead, or
 both on one set of axes. The usage store's series is read by the app's usage worker
 over the very window the ring's charts use (``UsageSeriesLoaded``); the screen never
 touches SQLite itself.
+
+gridctl removed its dollar-cost layer on 2026-08-07 (gridctl commit 5245a795): current
+files carry tokens only. Where the window has tokens but no cost (or no file ever had
+cost), the fleet's Cost card and chart come from the usage store, labelled so, and say
+"not in files" when there is none, rather than show a $0 that means "unknown".
+
+Under the server list, the tools panel shows gridctl's per-tool ``tool_usage`` (which
+MCP tools burn the tokens) and each stack's ``__skills__`` skill usage, for the fleet
+or the selected server: the rows ``tokentop metrics --json`` prints as ``tools`` and
+``skills``.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label
 
 from tokentop.store.metrics import MetricsSource, Window, window
+from tokentop.store.metrics.query import skill_rows, tool_rows
 from tokentop.store.ring import Point
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
@@ -38,6 +49,7 @@ from tokentop.tui.widgets.range_bar import RangeBar, step_range
 from tokentop.tui.widgets.server_list import ServerList, ServerRow
 from tokentop.tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
 from tokentop.tui.widgets.status import StatusBar
+from tokentop.tui.widgets.tool_panel import ToolPanel
 
 if TYPE_CHECKING:
     from tokentop.tui.sources.usage import UsageFeed
@@ -86,6 +98,7 @@ class OverviewScreen(Screen[None]):
         self.frame: Frame | None = None
         self.usage_series: UsageSeriesLoaded | None = None  # the latest read, any range
         self.usage_error: str | None = None
+        self.cost_from_usage = False  # the metrics view's cost comes from the usage store
 
     @property
     def host(self) -> DashboardHost:
@@ -115,7 +128,9 @@ class OverviewScreen(Screen[None]):
                     with Vertical(id="charts"):
                         yield TimeChart("Token Usage Over Time", token_axis, id="tokens-chart")
                         yield TimeChart("Cost Over Time", fmt.usd_axis, id="cost-chart")
-                    yield ServerList(id="servers")
+                    with Vertical(id="side"):
+                        yield ServerList(id="servers")
+                        yield ToolPanel(id="tools")
             yield EmptyState(id="empty")
         yield StatusBar(id="status")
         yield Footer(show_command_palette=False, compact=True)
@@ -150,7 +165,7 @@ class OverviewScreen(Screen[None]):
 
     def on_usage_series_loaded(self, message: UsageSeriesLoaded) -> None:
         self.usage_series = message
-        if self.data_source != "metrics":
+        if self.data_source != "metrics" or self.cost_from_usage:
             self.refresh_view()
 
     def _catch_up_usage(self) -> None:
@@ -170,8 +185,8 @@ class OverviewScreen(Screen[None]):
 
     def _request_series(self) -> None:
         if self.usage is not None:
-            self.usage.request_series(None if self.data_source == "metrics"
-                                      else self.range_name)
+            wanted = self.data_source != "metrics" or self.cost_from_usage
+            self.usage.request_series(self.range_name if wanted else None)
 
     def watch_range_name(self, value: str) -> None:
         self.query_one(RangeBar).value = value
@@ -182,8 +197,9 @@ class OverviewScreen(Screen[None]):
         self.query_one(SourceBar).value = value
         self._request_series()
         servers = self.query_one(ServerList)
-        servers.display = value != "usage"  # the usage store has no servers
-        if servers.display and not self.app.focused:
+        # The usage store has no servers, and no MCP tools.
+        self.query_one("#side").display = servers.display = value != "usage"
+        if value != "usage" and not self.app.focused:
             servers.options.focus()
         self.refresh_view()
 
@@ -234,6 +250,7 @@ class OverviewScreen(Screen[None]):
             self._show_usage(win)
         if self.data_source != "usage":
             self._show_servers(win, servers)
+            self._show_tools()
         self._show_status()
 
     def _empty_problem(self, servers: list[str]) -> str | None:
@@ -332,9 +349,12 @@ class OverviewScreen(Screen[None]):
             metric_tokens = [p.total_tokens for p in fleet]
             metric_cost = [p.cost_micro_usd for p in fleet]
             cards["#kpi-input"] = fmt.tokens(sum(metric_tokens))
-            cards["#kpi-output"] = fmt.usd(sum(metric_cost))
             token_series = [Series(name, metric_tokens, colors.input)]
-            cost_series = [Series(name, metric_cost, colors.cost)]
+            if self.source.progress.replayed and not self.source.cost_seen():
+                cards["#kpi-output"] = "not in files"  # a current gridctl writes no cost
+            else:
+                cards["#kpi-output"] = fmt.usd(sum(metric_cost))
+                cost_series = [Series(name, metric_cost, colors.cost)]
             if usage is not None:
                 tokens, cost = usage
                 cards["#kpi-total"] = fmt.tokens(sum(tokens))
@@ -349,19 +369,57 @@ class OverviewScreen(Screen[None]):
         self.query_one("#cost-chart", TimeChart).show(
             ChartData(minutes, win.interval, cost_series, quiet))
 
+    def _cost_missing(self, total: Point) -> bool:
+        """Tokens but no cost, or no cost in any file: a gridctl without its cost layer
+        (removed 2026-08-07), where $0 would mean "unknown", not "free"."""
+        if not self.source.progress.replayed:
+            return False  # still reading: the cost may be further on
+        return total.cost_micro_usd == 0 and (
+            total.total_tokens > 0 or not self.source.cost_seen())
+
     def _show_kpis(self, win: Window) -> None:
-        self._label_kpis(("Input", "Output", "Total", "Cost"))
         total = self.source.ring.total(self.selected, win.start, win.end)
+        missing = self._cost_missing(total)
+        from_usage = missing and self.selected is None and self.host.usage_path is not None
+        if from_usage != self.cost_from_usage:
+            self.cost_from_usage = from_usage
+            self._request_series()
+        self._label_kpis(("Input", "Output", "Total", "Cost (usage)" if from_usage else "Cost"))
         self.query_one("#kpi-input", KpiCard).set_value(fmt.tokens(total.input_tokens))
         self.query_one("#kpi-output", KpiCard).set_value(fmt.tokens(total.output_tokens))
         self.query_one("#kpi-total", KpiCard).set_value(fmt.tokens(total.total_tokens))
-        self.query_one("#kpi-cost", KpiCard).set_value(fmt.usd(total.cost_micro_usd))
+        cost = fmt.usd(total.cost_micro_usd)
+        if from_usage:
+            minutes = [p.minute for p in self.source.ring.buckets(
+                None, win.start, win.end, win.interval, dense=True)]
+            usage = self._usage_values(minutes)
+            cost = fmt.usd(sum(usage[1])) if usage is not None else "…"
+        elif missing:
+            cost = "not in files"
+        self.query_one("#kpi-cost", KpiCard).set_value(cost)
+
+    def _missing_cost_series(self, minutes: list[int]) -> tuple[list[Series], str, str]:
+        """The cost chart when gridctl wrote none: the usage store's series, or why there
+        is none (legend word, and a note for the chart's body)."""
+        if not self.cost_from_usage:
+            where = "this server's" if self.selected else "these"
+            return [], "no cost in gridctl files", (
+                f"no cost in {where} gridctl files:\n"
+                "gridctl writes tokens only\n"
+                "since 2026-08-07 (5245a795).\n"
+                "tokentop --store PATH: cost\n"
+                "from agent logs (s: usage store)")
+        usage = self._usage_values(minutes)
+        if usage is None:
+            return [], self._usage_quiet(), ""
+        return [Series("cost (usage store)", usage[1], palette(self.app).cost)], "no cost", ""
 
     def _show_charts(self, win: Window) -> None:
         ring = self.source.ring
         colors = palette(self.app)
         fleet = ring.buckets(None, win.start, win.end, win.interval, dense=True)
         minutes = [p.minute for p in fleet]
+        cost_quiet, cost_note = "no activity", ""
         if self.selected is None:
             token_series = [
                 Series("input", [p.input_tokens for p in fleet], colors.input),
@@ -381,9 +439,13 @@ class OverviewScreen(Screen[None]):
                 Series("fleet", [p.cost_micro_usd for p in fleet], colors.fleet),
                 Series(name, [p.cost_micro_usd for p in mine], colors.cost),
             ]
+        total = ring.total(self.selected, win.start, win.end)
+        if self._cost_missing(total):
+            cost_series, cost_quiet, cost_note = self._missing_cost_series(minutes)
         self.query_one("#tokens-chart", TimeChart).show(
             ChartData(minutes, win.interval, token_series))
-        self.query_one("#cost-chart", TimeChart).show(ChartData(minutes, win.interval, cost_series))
+        self.query_one("#cost-chart", TimeChart).show(
+            ChartData(minutes, win.interval, cost_series, cost_quiet, cost_note))
 
     def _show_servers(self, win: Window, servers: list[str]) -> None:
         ring = self.source.ring
@@ -410,6 +472,14 @@ class OverviewScreen(Screen[None]):
         server_list.show(rows, self.selected, label, note)
         shown = f"{len(rows)} of {len(servers)}" if needle else str(len(servers))
         server_list.border_title = f"Servers ({shown})"
+
+    def _show_tools(self) -> None:
+        """gridctl's per-tool usage and the stacks' skill usage, for the fleet or a server."""
+        stack = self.selected.split("/", 1)[0] if self.selected else None
+        self.query_one(ToolPanel).show(
+            tool_rows(self.source.tools_snapshot(), self.selected),
+            skill_rows(self.source.skills_snapshot(), stack),
+            self.selected, self.host.clock())
 
     def _show_status(self) -> None:
         frame = self.frame

@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich.align import Align
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
@@ -45,6 +46,7 @@ class ChartData:
     interval: int
     series: Sequence[Series]
     quiet: str = "no activity"  # the legend's word when nothing is drawn (or no source)
+    note: str = ""  # with no series: said in the chart's body instead of empty axes
 
 
 def merge_factor(n: int, interval: int, columns: int) -> int:
@@ -233,6 +235,11 @@ class TimeChart(PlotextPlot):
                                                self.value_format)
         if layout is None:
             return ""
+        if self.data.note and not self.data.series:
+            # Nothing can be drawn, and empty axes would read as "zero": say why instead.
+            note = "\n".join(fmt.clean(line) for line in self.data.note.splitlines())
+            return Align.center(Text(note, style="italic dim", justify="center"),
+                                vertical="middle")
         for s, values in zip(self.data.series, layout.ys, strict=True):
             plt.plot(layout.xs, values, marker="braille", color=_rgb(s.color))
         plt.xaxes(True, False)  # the widget's border is the frame: keep only the axes

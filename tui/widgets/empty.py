@@ -56,7 +56,7 @@ def empty_message(root: Path, problem: str, waiting: bool) -> Text:
     text.append("Point tokentop elsewhere:\n")
     append_commands(text, (
         ("tokentop --metrics-dir DIR", "a telemetry root or one stack"),
-        ("GRIDCTL_HOME=DIR tokentop", "reads DIR/telemetry"),
+        ("GRIDCTL_HOME=DIR tokentop", "reads DIR/.gridctl/telemetry"),
         ("tokentop --demo", "built-in demo data"),
     ), width=28)
     if waiting:
