@@ -163,6 +163,27 @@ class MetricsState:
                 self.tools.pop(server, None)
         return len(lines)
 
+    def restore_last(self, server: str, line: bytes) -> None:
+        """Make ``line`` (already counted) the newest state again: its totals and tool
+        map, nothing added to the ring or the counters (``FamilyTail``, a rotation read
+        after the newer active file)."""
+        try:
+            last = decoder.decode(line)
+        except msgspec.DecodeError:
+            return
+        if not last.server:
+            return
+        with self.lock:
+            totals = self.totals.setdefault(server, ServerTotals())
+            totals.tokens = last.total or ZERO_TOKENS
+            if last.cost_total is not None:
+                totals.cost_micro_usd = last.cost_total.micro_usd
+            tu = last.tool_usage
+            if tu and not (len(tu) == 4 and bytes(tu) == b"null"):
+                usage = decode_usage(tu)
+                if usage:
+                    self.tools[server] = usage
+
     def apply_tail(self, server: str, tail: bytes) -> None:
         """A finished file's last bytes with no newline: a line if it decodes, else malformed."""
         if tail.strip():

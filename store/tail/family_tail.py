@@ -67,6 +67,7 @@ class FamilyTail:
         self.active: Cursor | None = None
         self.consumed: set[str] = set()
         self.seen_files: set[tuple[int, int]] = set()
+        self._last_active: bytes | None = None  # the active file's newest complete line
 
     def pending_bytes(self) -> int:
         """On-disk bytes the next scan would read at most (for replay progress)."""
@@ -99,8 +100,23 @@ class FamilyTail:
         existing = {r.stamp for r in files.rotations}
         self.consumed &= existing
         self.consumed |= {r.stamp for r in new_rots}
-        lines += self._read_active(files.active, None if old_moved else self.active, progress)
+        fresh = self._read_active(files.active, None if old_moved else self.active, progress)
+        lines += fresh
+        late = bool(new_rots) and not old_moved and old is not None and old.offset > 0
+        if late and not fresh and self._last_active is not None:
+            # A rotation older than the active file we already read (it was renamed
+            # between a listing and an open): its lines came after the active's in this
+            # pass, but the active's last line is still the newest state.
+            restore = getattr(self.sink, "restore_last", None)
+            if restore is not None:
+                restore(self.key, self._last_active)
         return lines
+
+    def settled(self) -> bool:
+        """Whether every rotation now on disk was read. A rotation that happened between
+        a scan's listing and its opening of the active file shows as one that was not:
+        its lines (the old active file's) are read by the next scan."""
+        return all(r.stamp in self.consumed for r in list_family(self.dir, self.name).rotations)
 
     def _read_finished(self, rot: Rotation, offset: int, progress: Progress | None) -> int:
         """A rotated file no longer grows: its tail, if any, is its last line."""
@@ -131,6 +147,8 @@ class FamilyTail:
         try:
             for batch in reader.batches():
                 lines += self.sink.apply(self.key, batch)
+                if batch:
+                    self._last_active = batch[-1]
         except OSError:
             self.active = None
             return lines
