@@ -112,6 +112,9 @@ def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
     Run without a command to open the dashboard. Keys: ? help, q quit.
     """
     if ctx.invoked_subcommand is not None:
+        from tokentop.tui.output import install
+
+        install()  # every line a headless command prints goes through one escaping rule
         return
     if not demo and metrics_dir is None:
         _check_home()

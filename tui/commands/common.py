@@ -11,8 +11,13 @@ import click
 
 
 def fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr, exit 2, never a traceback."""
-    click.echo(f"tokentop: {message}", err=True)
+    """A user-caused problem: one line on stderr, exit 2, never a traceback. The message
+    often quotes untrusted text (a path, a server's reply): written under
+    ``tokentop.tui.output``'s rule, and on one line."""
+    from tokentop.tui.output import escape_output
+
+    one_line = " ".join(str(message).splitlines())
+    click.echo(f"tokentop: {escape_output(one_line)}", err=True)
     sys.exit(2)
 
 
