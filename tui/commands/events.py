@@ -219,6 +219,7 @@ def _summary(stats: SourceStats, viewer_dropped: int, printed: int) -> str:
     return (f"tokentop events: received {stats.received}, printed {printed}, "
             f"upstream dropped {stats.upstream_dropped}, viewer dropped {viewer_dropped}, "
             f"duplicates {stats.duplicates}, restarts {stats.restarts}, "
+            f"lost in restarts {stats.restart_lost}, "
             f"truncated {stats.truncated}, malformed {stats.malformed}")
 
 
@@ -328,6 +329,7 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
 
     code = 0
     shown_error: str | None = None
+    shown_restart: str | None = None
     try:
         try:
             thread.start()
@@ -347,6 +349,10 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
                             click.echo(f"tokentop: {shown_error}", err=True)
                         continue
                 printer.batch(r)
+                restart = src.stats.last_restart
+                if restart and restart != shown_restart:  # after the marker's line
+                    shown_restart = restart
+                    click.echo(f"tokentop: {restart}", err=True)
                 if room is not None:
                     room.set()
             if not printer.done:

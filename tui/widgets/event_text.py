@@ -167,6 +167,10 @@ def marker_text(marker: Marker) -> str:
         return (f"{n:,} event{'s' if n != 1 else ''} dropped upstream "
                 f"(seq {marker.from_seq}-{marker.to_seq})")
     if marker.kind == "restart":
+        n = marker.dropped
+        if n:  # found before resuming: the new run's first events were already gone
+            return (f"server restarted: {n:,} event{'s' if n != 1 else ''} of the new run "
+                    f"lost (seq {marker.from_seq}-{marker.to_seq})")
         return f"stream restarted (seq back to {marker.from_seq})"
     if marker.kind == "viewer":
         n = marker.dropped
