@@ -62,7 +62,7 @@ RATE_AVERAGE = 5  # rate/s: the mean of the last complete seconds
 CATEGORY_KEYS: dict[str, str] = {
     "console": "c", "network": "n", "page": "p", "interaction": "i", "control": "t",
     "connection": "o", "system": "y", "screenshot": "s", "captcha": "h", "monitor": "m",
-    "other": "e",
+    "platform": "l", "other": "e",
 }
 
 NO_STREAM = "no event stream: tokentop --events URL|FILE"
