@@ -3,8 +3,9 @@
 SOURCE is an SSE URL (``http(s)://.../telemetry/stream``, key from ``KERNEL_API_KEY``),
 ``-`` (JSONL on stdin) or a JSONL file; a saved page of ``GET /telemetry/events`` (a
 JSON array of envelopes, one line or pretty-printed) is read as well. The source runs
-in a worker thread and publishes into a local :class:`~tokentop.store.events.stream.EventStream`; the main thread reads
-it with :meth:`~tokentop.store.events.stream.Reader.read_blocking` and prints, per batch, one
+in a worker thread and publishes into a local
+:class:`~tokentop.store.events.stream.EventStream`; the main thread reads it with
+:meth:`~tokentop.store.events.stream.Reader.read_blocking` and prints, per batch, one
 buffered write and one flush:
 
 - one line per envelope, in the upstream shape ``{"seq": N, "event": {...}}`` (the
