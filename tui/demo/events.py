@@ -78,7 +78,7 @@ CDP_METHODS = (("Input.dispatchMouseEvent", {"event_type": "mousePressed", "butt
                ("Page.captureScreenshot", {"format": "png"}))
 # (category, type, weight): the steady mix; "network" makes request/response pairs.
 MIX = (
-    ("console", "console", 6), ("network", "network", 8), ("page", "page", 1.5),
+    ("console", "console", 6), ("network", "network", 8), ("page", "page", 0.6),
     ("interaction", "interaction", 1.5), ("control", "api_call", 2), ("screenshot", "shot", 0.2),
     ("control", "cdp_command", 1), ("platform", "platform_api_call", 0.3),
     ("connection", "connection", 0.1), ("system", "system", 0.02),
