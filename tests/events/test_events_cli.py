@@ -67,7 +67,7 @@ def summary(received: int, printed: int, upstream: int = 0, viewer: int = 0, dup
             restart_lost: int = 0) -> str:
     return (f"tokentop events: received {received}, printed {printed}, upstream dropped "
             f"{upstream}, viewer dropped {viewer}, duplicates {dups}, restarts {restarts}, "
-            f"lost in restarts {restart_lost}, truncated {truncated}, malformed {malformed}")
+            f"truncated {truncated}, malformed {malformed}, lost in restarts {restart_lost}")
 
 
 BARE = {"ts": 42, "type": "interaction_click", "category": "interaction", "data": {"x": 3}}

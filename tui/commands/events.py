@@ -221,8 +221,8 @@ def _summary(stats: SourceStats, viewer_dropped: int, printed: int) -> str:
     return (f"tokentop events: received {stats.received}, printed {printed}, "
             f"upstream dropped {stats.upstream_dropped}, viewer dropped {viewer_dropped}, "
             f"duplicates {stats.duplicates}, restarts {stats.restarts}, "
-            f"lost in restarts {stats.restart_lost}, "
-            f"truncated {stats.truncated}, malformed {stats.malformed}")
+            f"truncated {stats.truncated}, malformed {stats.malformed}, "
+            f"lost in restarts {stats.restart_lost}")  # last: older parsers still match
 
 
 def _quiet_stdout() -> None:
