@@ -102,24 +102,43 @@ class FileSource(FileFollower):
     # -- lines -> stream ---------------------------------------------------------------
 
     def _publish(self, lines: list[bytes]) -> int:
-        """Publish one batch of complete lines; returns how many were published."""
+        """Publish one batch of complete lines; returns how many were published.
+        (The hot path: an envelope line is judged and published inline.)"""
+        stream = self.stream
+        tracker = self.tracker
         published = 0
         for raw in lines:
             self._lineno += 1
             line = raw.strip()
             if not line:
                 continue
-            if looks_like_page(line[:64]):
-                published += self._publish_page(line)
-                continue
+            if line[0] != 0x7B or line.startswith(b'{"events"'):  # not "{": maybe a page
+                if looks_like_page(line[:64]):
+                    published += self._publish_page(line)
+                    continue
             parsed = parse_line(line)
             if isinstance(parsed, str):
                 self._malformed(parsed)
                 continue
             event, seq = parsed
-            if self._publish_one(event, seq, len(line)):
-                published += 1
+            marker = None
+            if seq is not None:
+                ok, marker = tracker.see(seq, after_reconnect=self._switched)
+                self._switched = False
+                if not ok:
+                    self._duplicate(marker)
+                    continue
+            stored = stream.publish(Envelope(event, upstream_seq=seq, size=len(line),
+                                             marker=marker))
+            tracker.account(stored)
+            published += 1
         return published
+
+    def _duplicate(self, marker: Marker | None) -> None:
+        assert marker is not None
+        self.markers.append(marker)
+        if self.on_marker is not None:
+            self.on_marker(marker)
 
     def _malformed(self, why: str) -> None:
         self.stats.malformed += 1
@@ -149,10 +168,7 @@ class FileSource(FileFollower):
             ok, marker = tracker.see(seq, after_reconnect=self._switched)
             self._switched = False
             if not ok:
-                assert marker is not None
-                self.markers.append(marker)
-                if self.on_marker is not None:
-                    self.on_marker(marker)
+                self._duplicate(marker)
                 return False
         stored = stream.publish(Envelope(event, upstream_seq=seq, size=size,
                                          marker=marker))
