@@ -112,10 +112,10 @@ class FileSource(FileFollower):
             line = raw.strip()
             if not line:
                 continue
-            if line[0] != 0x7B or line.startswith(b'{"events"'):  # not "{": maybe a page
-                if looks_like_page(line[:64]):
-                    published += self._publish_page(line)
-                    continue
+            # A page is looked for only where a JSONL envelope cannot be ("{" first).
+            if (line[0] != 0x7B or line.startswith(b'{"events"')) and looks_like_page(line[:64]):
+                published += self._publish_page(line)
+                continue
             parsed = parse_line(line)
             if isinstance(parsed, str):
                 self._malformed(parsed)
