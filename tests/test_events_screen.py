@@ -48,11 +48,13 @@ def sample_events() -> list[tuple[int, dict[str, Any]]]:
         ev(3, "network_response", "network", {"request_id": "r1", "status": 404,
                                               "url": "https://shop.example.com/api/cart"}),
         ev(4, "page_navigation", "page", {"url": "https://shop.example.com/checkout"}),
-        ev(5, "interaction_click", "interaction", {"target": "button#pay", "x": 10, "y": 20}),
-        ev(6, "api_call", "control", {"operation": "screenshot", "status": 200}),
-        ev(7, "system_oom_kill", "system", {"process": "chrome", "rss_bytes": 2_100_000_000}),
-        ev(8, "monitor_screenshot", "screenshot", {"format": "png", "width": 1280,
-                                                   "height": 720, "image": shot}),
+        # Payloads as kernel-images writes them (tests/events/fixtures/README.md).
+        ev(5, "interaction_click", "interaction", {"selector": "button#pay", "x": 10, "y": 20}),
+        ev(6, "api_call", "control", {"operation_id": "TakeScreenshot", "status": 200,
+                                      "duration_ms": 4.5, "request_id": "vm/1"}),
+        ev(7, "system_oom_kill", "system", {"process_name": "chrome", "pid": 9,
+                                            "rss_kb": 2_050_782}),
+        ev(8, "monitor_screenshot", "screenshot", {"png": shot}),
         ev(9, "hologram_projected", "mystery", {"color": "teal", "size": 3}),
         ev(10, "network_response", "network", {"status": "weird"}),  # missing fields
     ]
@@ -133,9 +135,9 @@ async def test_summaries_and_markers(tmp_path: Path) -> None:
         assert "https://shop.example.com/checkout" in got[4]
         assert "click button#pay @10,20" in got[5]
         assert "── 37 events dropped upstream (seq 1201-1237) ──" in got[6]
-        assert "screenshot 200" in got[7]
-        assert "OOM killed chrome RSS 2.1 GB" in got[8]
-        assert "screenshot 1280x720 png" in got[9]
+        assert "TakeScreenshot 200 4.5 ms" in got[7]
+        assert "OOM killed chrome (pid 9) RSS 2.1 GB" in got[8]
+        assert "screenshot png 768 B" in got[9]
         assert "stream restarted (seq back to 1)" in got[10]
         assert "mystery" in got[11] and "hologram_projected" in got[11]
         assert "color=teal size=3" in got[11]  # unknown type: the generic line
@@ -268,8 +270,7 @@ async def test_detail_pane(tmp_path: Path) -> None:
         assert pane.display
         body = str(screen.query_one("#events-detail-body", Static).render())
         assert '"type": "monitor_screenshot"' in body
-        assert '"image": "<base64, 768 bytes>"' in body
-        assert '"width": 1280' in body
+        assert '"png": "<base64, 768 bytes>"' in body
         await pilot.press("escape")
         await pilot.pause()
         assert not pane.display
@@ -321,11 +322,15 @@ async def test_no_stream_empty_state(tmp_path: Path) -> None:
     ("network_request", {"method": "GET"}, "method=GET"),
     ("network_loading_failed", {"url": "https://x/", "error_text": "net::ERR"},
      "✗ https://x/ net::ERR"),
-    ("api_call", {"operation": "goto", "status": 500, "duration_ms": 12},
-     "goto 500 12 ms"),
-    ("system_oom_kill", {"rss_bytes": 5}, "OOM killed ? RSS 5 B"),
-    ("page_lcp", {"lcp_ms": 510}, "LCP 510 ms"),
-    ("captcha_solve_result", {"success": False}, "not solved"),
+    ("api_call", {"operation_id": "ProcessExec", "status": 500, "duration_ms": 12},
+     "ProcessExec 500 12 ms"),
+    ("system_oom_kill", {"process_name": "Xvfb", "rss_kb": 5}, "OOM killed Xvfb RSS 5.1 kB"),
+    ("page_lcp", {"lcp_details": {"size": 510}}, "LCP 510 px²"),
+    ("page_layout_shift", {"layout_shift_details": {"value": 0.25, "had_recent_input": True}},
+     "shift 0.2500 after input (not in CLS)"),
+    ("captcha_solve_result", {"status": "failure", "error_code": "ERROR_CAPTCHA_UNSOLVABLE"},
+     "failure ERROR_CAPTCHA_UNSOLVABLE"),
+    ("console_error", {"text": "Uncaught Error: boom"}, "error Uncaught Error: boom"),
     ("something_new", None, "(no data)"),
     ("something_new", [1, 2], "[1, 2]"),
 ])

@@ -32,8 +32,10 @@ def fixture_lines() -> str:
                       {"request_id": f"f{i}", "method": "GET",
                        "url": f"https://cdn.example.net/static/chunk-{i}.js"})
         elif i % 3 == 1:
-            item = ev(i - 40, "network_response", "network",
-                      {"request_id": f"f{i - 1}", "status": 200})
+            item = ev(i - 40, "network_response", "network",  # as cdpmonitor writes it
+                      {"request_id": f"f{i - 1}", "status": 200, "method": "GET",
+                       "url": f"https://cdn.example.net/static/chunk-{i - 1}.js",
+                       "mime_type": "text/javascript"})
         else:
             item = ev(i - 40, "console_log", "console",
                       {"level": "debug", "text": f"render pass {i}: 16 components"})

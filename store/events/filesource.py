@@ -10,10 +10,16 @@ Reading and following (``follow=True``, like ``tail -F``: rotation, truncation, 
 a partial last line, ``-`` for stdin) is ``tokentop.store.tail.follower.FileFollower``'s.
 After a rotation or a rewrite the next seq is judged as after a reconnect, so seqs going
 back give a ``restart`` marker instead of a run of duplicates.
+
+A saved page of ``GET /telemetry/events`` (a JSON array of envelopes, see
+:mod:`~tokentop.store.events.page`) is read too: on one line (as the server writes it,
+also on stdin) it is a line of many envelopes; a file that starts as a page is read
+whole (``jq .`` output spans lines) and not followed: a page is a finished document.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +28,7 @@ from typing import BinaryIO
 import msgspec
 
 from tokentop.store.events.model import Envelope, Event, Marker, Source
+from tokentop.store.events.page import looks_like_page, parse_page
 from tokentop.store.events.stream import EventStream
 from tokentop.store.events.tracker import SeqTracker, SourceStats
 from tokentop.store.tail.follower import FileFollower
@@ -95,7 +102,8 @@ class FileSource(FileFollower):
     # -- lines -> stream ---------------------------------------------------------------
 
     def _publish(self, lines: list[bytes]) -> int:
-        """Publish one batch of complete lines; returns how many were published."""
+        """Publish one batch of complete lines; returns how many were published.
+        (The hot path: an envelope line is judged and published inline.)"""
         stream = self.stream
         tracker = self.tracker
         published = 0
@@ -104,11 +112,13 @@ class FileSource(FileFollower):
             line = raw.strip()
             if not line:
                 continue
+            # A page is looked for only where a JSONL envelope cannot be ("{" first).
+            if (line[0] != 0x7B or line.startswith(b'{"events"')) and looks_like_page(line[:64]):
+                published += self._publish_page(line)
+                continue
             parsed = parse_line(line)
             if isinstance(parsed, str):
-                self.stats.malformed += 1
-                msg = f"{self.name}:{self._lineno}: {parsed}"
-                self.stats.last_malformed = " ".join(msg.split())[:300]
+                self._malformed(parsed)
                 continue
             event, seq = parsed
             marker = None
@@ -116,16 +126,85 @@ class FileSource(FileFollower):
                 ok, marker = tracker.see(seq, after_reconnect=self._switched)
                 self._switched = False
                 if not ok:
-                    assert marker is not None
-                    self.markers.append(marker)
-                    if self.on_marker is not None:
-                        self.on_marker(marker)
+                    self._duplicate(marker)
                     continue
             stored = stream.publish(Envelope(event, upstream_seq=seq, size=len(line),
                                              marker=marker))
             tracker.account(stored)
             published += 1
         return published
+
+    def _duplicate(self, marker: Marker | None) -> None:
+        assert marker is not None
+        self.markers.append(marker)
+        if self.on_marker is not None:
+            self.on_marker(marker)
+
+    def _malformed(self, why: str) -> None:
+        self.stats.malformed += 1
+        msg = f"{self.name}:{self._lineno}: {why}"
+        self.stats.last_malformed = " ".join(msg.split())[:300]
+
+    def _publish_page(self, data: bytes) -> int:
+        """Every envelope of a saved ``GET /telemetry/events`` page, in order."""
+        items = parse_page(data)
+        if isinstance(items, str):
+            self._malformed(items)
+            return 0
+        published = 0
+        for item in items:
+            if isinstance(item, str):
+                self._malformed(item)
+            elif self._publish_one(*item):
+                published += 1
+        return published
+
+    def _publish_one(self, event: Event, seq: int | None, size: int) -> bool:
+        """Judge the seq and publish; False for a duplicate (reported, not published)."""
+        stream = self.stream
+        tracker = self.tracker
+        marker = None
+        if seq is not None:
+            ok, marker = tracker.see(seq, after_reconnect=self._switched)
+            self._switched = False
+            if not ok:
+                self._duplicate(marker)
+                return False
+        stored = stream.publish(Envelope(event, upstream_seq=seq, size=size,
+                                         marker=marker))
+        tracker.account(stored)
+        return True
+
+    # -- a whole-file page --------------------------------------------------------------
+
+    def run(self, stop: threading.Event, on_batch: Callable[[int], None] | None = None) -> None:
+        """As :meth:`FileFollower.run`, except that a file starting as a page is read
+        whole, once."""
+        if not self.is_stdin and self._starts_as_page():
+            self._read_page(on_batch)
+            return
+        super().run(stop, on_batch)
+
+    def _starts_as_page(self) -> bool:
+        try:
+            with self.path.open("rb") as f:
+                return looks_like_page(f.read(64))
+        except OSError:
+            return False  # the ordinary path reports it
+
+    def _read_page(self, on_batch: Callable[[int], None] | None) -> None:
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            self.stats.state = "failed"
+            self.stats.last_error = f"cannot read {self.name}: {exc.strerror or exc}"
+            return
+        self.stats.state = "connected"
+        self._lineno = 1
+        n = self._publish_page(data.strip())
+        if n and on_batch is not None:
+            on_batch(n)
+        self.stats.state = "ended"
 
     # -- FileFollower hooks ------------------------------------------------------------
 

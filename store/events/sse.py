@@ -14,8 +14,12 @@ the key):
 
 - The connection ends (EOF, reset, a frame cut in half, no byte for ``timeout``
   seconds, well above the 15 s keepalive): ``state = "reconnecting"``, wait an
-  exponential backoff with jitter capped at ``max_backoff`` (``stats.retry_in``), then
-  resume with ``Last-Event-ID: <last seq seen>``.
+  exponential backoff with jitter capped at ``max_backoff`` (``stats.retry_in``), ask
+  the server for its newest seq (:mod:`~tokentop.store.events.restart`), then resume
+  with ``Last-Event-ID: <last seq seen>``, or, when that newest seq is below the last
+  one seen (the server restarted, and would silently skip its first events up to the
+  id), start again from its oldest buffered event with ``?replay=all``; the
+  ``restart`` marker on the first envelope says how many of the new run were lost.
 - Connection refused (the server may be starting), other transport errors, 5xx and
   any other unexpected status: the same backoff, retried forever.
 - 401, 403 and 404 (and a 200 that is not an event stream): ``state = "failed"`` and
@@ -41,6 +45,7 @@ import msgspec
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from tokentop.store.events.model import Envelope, Marker, WireEnvelope
+from tokentop.store.events.restart import newest_seq
 from tokentop.store.events.tracker import SeqTracker, SourceStats
 
 if TYPE_CHECKING:
@@ -119,6 +124,8 @@ class SseSource:
         self.stats = SourceStats()
         self.tracker = SeqTracker(self.stats)
         self.requests = 0  # connection attempts made (HTTP requests sent or tried)
+        self.restart_checks = 0  # newest-seq probes made before reconnecting
+        self.restart_check_ok: bool | None = None  # did the last probe give a seq?
         self._decoder = msgspec.json.Decoder(WireEnvelope)
         self._after_reconnect = False
         self._stop_flag = threading.Event()
@@ -215,17 +222,32 @@ class SseSource:
         step = min(self.max_backoff, self.min_backoff * (2 ** min(attempt, 30)))
         return step * (0.5 + random.random() / 2)
 
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.__key}"} if self.__key else {}
+
     def _request(self) -> tuple[httpx.URL, dict[str, str]]:
         url = httpx.URL(self.url)
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-        if self.__key:
-            headers["Authorization"] = f"Bearer {self.__key}"
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store", **self._auth()}
         last = self.tracker.last_seq
-        if last is not None:
+        if self.tracker.restart_pending:  # a new process: its whole buffer, not "after N"
+            url = url.copy_merge_params({"replay": "all"})
+        elif last is not None:
             headers["Last-Event-ID"] = str(last)
         elif self.replay:
             url = url.copy_merge_params({"replay": "all"})
         return url, headers
+
+    async def _check_restart(self, client: httpx.AsyncClient) -> None:
+        """Before resuming by id: did the server restart? (its newest seq went back).
+        A transport error propagates: the server is down, the reconnect waits."""
+        last = self.tracker.last_seq
+        if last is None or self.tracker.restart_pending or not self._after_reconnect:
+            return
+        self.restart_checks += 1
+        newest = await newest_seq(client, self.url, self._auth())
+        self.restart_check_ok = newest is not None
+        if newest is not None and newest < last:
+            self.tracker.restarted(newest)
 
     async def _connect_once(self, client: httpx.AsyncClient) -> bool:
         """One connection, read to its end. True if it delivered at least one frame.
@@ -235,10 +257,12 @@ class SseSource:
         except httpx.InvalidURL:
             self._error("invalid URL (expected http(s)://host[:port]/.../telemetry/stream)")
             raise _Stopped from None
-        self.requests += 1
         received = self.stats.received
         where = redact_url(self.url)
         try:
+            await self._check_restart(client)
+            url, headers = self._request()
+            self.requests += 1
             async with client.stream("GET", url, headers=headers) as resp:
                 code = resp.status_code
                 if code in _FATAL:

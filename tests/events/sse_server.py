@@ -13,14 +13,26 @@ a *plan*: a list of actions run in order.
   chunked encoding, httpx sees an incomplete body);
 - :data:`HOLD`: keep the connection open, sending a keepalive comment every
   ``keepalive`` seconds if set, until the client goes or the server stops;
-- :class:`Live` (or :data:`LIVE`): serve the server's *log*, kernel-style: after
-  ``Last-Event-ID: N`` the frames above ``N`` (a ``N`` beyond the log, as after a
-  restart, means from the oldest), with ``?replay=all`` from the oldest, else only new
-  ones; then follow what :meth:`SseServer.publish` appends.
+- :class:`Live` (or :data:`LIVE`): serve the server's *log* as kernel-images does
+  (``server/cmd/api/api/telemetry.go`` ``resolveStartSeq`` + the ring reader of
+  ``server/lib/events/ringbuffer.go``): after ``Last-Event-ID: N`` (N > 0) only frames
+  whose seq is above ``N``, waiting for them if the log has not got there (as a
+  restarted server does: its first ``N`` events are never sent); an id that is not a
+  positive number, or no id and no ``?replay=all``, means only new frames; with
+  ``?replay=all`` (and no id) from the oldest; then follow what
+  :meth:`SseServer.publish` appends.
+
+Beside the stream the server answers, as ``server/cmd/api/api/telemetry.go`` does:
+``GET /telemetry`` (``GetTelemetry``: ``{"config": ..., "seq": <newest seq>}``, or
+``state_status`` such as 404 "telemetry is not configured") and ``GET
+/telemetry/events`` (``ReadTelemetryEvents``: the log as a JSON array of envelopes,
+``limit`` per page, ``offset`` the next position, ``X-Has-More`` / ``X-Next-Offset``
+headers).
 
 Connection ``i`` runs ``plans[i]``; once the plans are used up, ``default`` (``[LIVE]``
 unless given). A request for another path gets 404. A plan that runs out ends the
-stream cleanly. Every request is recorded (:attr:`SseServer.requests`) and the test
+stream cleanly. Every request is recorded (:attr:`SseServer.requests`; the state and
+events requests in :attr:`SseServer.probes`) and the test
 can wait for the n-th one or for connections to finish, instead of sleeping.
 
 The send path is built for rate: frames are encoded once (at publish) and a live
@@ -32,6 +44,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
+import re
 import select
 import socket
 import threading
@@ -43,6 +56,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 STREAM_PATH = "/telemetry/stream"
+_ID = re.compile(rb"^id: ?(\d+)$", re.M)
 KEEPALIVE = b": keepalive\n\n"
 
 # -- the wire format --------------------------------------------------------------------
@@ -89,6 +103,8 @@ def frames(first: int, last: int, **kw: Any) -> bytes:
 class Status:
     code: int
     body: bytes = b""
+    content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,14 +186,19 @@ class SseServer:
     def __init__(self, *plans: Sequence[Action], default: Sequence[Action] | None = None,
                  path: str = STREAM_PATH, chunked: bool = True,
                  keepalive: float | None = None, log_capacity: int = 1_000_000,
-                 port: int = 0) -> None:
+                 port: int = 0, state_status: int = 200, events_status: int = 200,
+                 page_max: int = 1000) -> None:
         self.plans = [list(p) for p in plans]
+        self.state_status = state_status
+        self.events_status = events_status
+        self.page_max = page_max  # the handler's maxPageSize
         self.default = list(default) if default is not None else [LIVE]
         self.path = path
         self.chunked = chunked
         self.keepalive = keepalive
         self.log_capacity = log_capacity
-        self.requests: list[Request] = []
+        self.requests: list[Request] = []  # the stream's (and unknown paths')
+        self.probes: list[Request] = []  # GET /telemetry and /telemetry/events
         self.finished = 0  # connections whose handler returned
         self.bytes_sent = 0
         self.keepalives_sent = 0
@@ -188,6 +209,7 @@ class SseServer:
         self._log_base = 0  # global index of _log_frames[0]
         self._generation = 0  # bumped by restart_log
         self._next_seq = 1
+        self._sent_max = 0  # highest id a plan's bytes carried (this run's newest seq too)
         self._socks: set[socket.socket] = set()
         self._httpd = _Httpd(("127.0.0.1", port), _Handler)
         self._httpd.owner = self
@@ -285,8 +307,23 @@ class SseServer:
             self._log_seqs.clear()
             self._log_frames.clear()
             self._next_seq = 1
+            self._sent_max = 0
             self._generation += 1
             self._cond.notify_all()
+
+    def restart(self, seqs: Iterable[int] = (), **event_kw: Any) -> None:
+        """The process restarts: every connection drops, the log empties and seq starts
+        again from 1; ``seqs`` are what the new process has already published (and
+        still holds in its ring: start above 1 for a ring that already wrapped) before
+        any client is back."""
+        with self._cond:  # no old connection may see the new run: drop them first
+            for sock in self._socks:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self.restart_log()
+            items = [(s, frame(s, **event_kw)) for s in seqs]
+            if items:
+                self.publish_frames(items)
 
     @property
     def last_seq(self) -> int:
@@ -294,15 +331,56 @@ class SseServer:
             return self._next_seq - 1
 
     # called by the handler
+    @property
+    def state_path(self) -> str:
+        return self.path.removesuffix("/stream")
+
     def _register(self, req: Request, sock: socket.socket) -> list[Action]:
         with self._cond:
+            self._socks.add(sock)
+            if req.path in (self.state_path, self.state_path + "/events"):
+                self.probes.append(req)
+                self._cond.notify_all()
+                if req.path == self.state_path:
+                    return [self._state_reply()]
+                return [self._events_reply(req)]
             i = len(self.requests)
             self.requests.append(req)
-            self._socks.add(sock)
             self._cond.notify_all()
         if req.path != self.path:
             return [Status(404, b"not found\n")]
         return list(self.plans[i]) if i < len(self.plans) else list(self.default)
+
+    def _saw_ids(self, data: bytes) -> None:
+        """A plan sent these bytes: its ids count as this run's seqs (GET /telemetry)."""
+        ids = [int(m) for m in _ID.findall(data)]
+        if ids:
+            with self._cond:
+                self._sent_max = max(self._sent_max, *ids)
+
+    def _state_reply(self) -> Status:
+        """``GetTelemetry`` (call with the lock held)."""
+        if self.state_status != 200:
+            return Status(self.state_status, b'{"message":"telemetry is not configured"}\n')
+        seq = max(self._next_seq - 1, self._sent_max)
+        body = {"config": {"browser": {"console": {"enabled": True}}}, "seq": seq}
+        return Status(200, json.dumps(body).encode(), "application/json")
+
+    def _events_reply(self, req: Request) -> Status:
+        """``ReadTelemetryEvents``: one page of the log (call with the lock held)."""
+        if self.events_status != 200:
+            return Status(self.events_status, b'{"message":"failed"}\n')
+        limit = max(1, min(self.page_max, int(req.query.get("limit", ["100"])[0])))
+        start = int(req.query.get("offset", [str(self._log_base)])[0])
+        i = max(0, start - self._log_base)
+        page = self._log_frames[i:i + limit]
+        envs = [f.split(b"data: ", 1)[1].rstrip(b"\n") for f in page]
+        end = self._log_base + i + len(page)
+        more = end < self._log_base + len(self._log_frames)
+        headers = {"X-Has-More": "true" if more else "false"}
+        if more:
+            headers["X-Next-Offset"] = str(end)
+        return Status(200, b"[" + b",".join(envs) + b"]\n", "application/json", headers)
 
     def _done(self, sock: socket.socket) -> None:
         with self._cond:
@@ -310,18 +388,19 @@ class SseServer:
             self.finished += 1
             self._cond.notify_all()
 
-    def _start_pos(self, req: Request) -> int:
-        """Global log index a LIVE connection starts at (call with the lock held)."""
+    def _start_pos(self, req: Request) -> tuple[int, int]:
+        """(global log index, lowest seq to send) for a LIVE connection, as
+        ``resolveStartSeq`` decides (call with the lock held)."""
         end = self._log_base + len(self._log_frames)
         lei = req.last_event_id
-        if lei is not None and lei.strip().isdigit():
-            n = int(lei)
-            if self._log_seqs and n > self._log_seqs[-1]:  # stale id (server restarted)
-                return self._log_base
-            return self._log_base + bisect.bisect_right(self._log_seqs, n)
+        if lei:  # any non-empty id takes the resume branch, a bad one means "from now"
+            if lei.strip().isdigit() and int(lei) > 0:
+                n = int(lei)
+                return self._log_base + bisect.bisect_right(self._log_seqs, n), n + 1
+            return end, 0
         if req.replay == "all":
-            return self._log_base
-        return end
+            return self._log_base, 0
+        return end, 0
 
 
 class _Httpd(ThreadingHTTPServer):
@@ -354,10 +433,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # plan execution
     def _serve(self, owner: SseServer, req: Request, plan: list[Action]) -> None:
-        if plan and isinstance(plan[0], Status) and plan[0].code != 200:
+        if plan and isinstance(plan[0], Status) and (plan[0].code != 200
+                                                     or plan[0].content_type != "text/plain"):
             st = plan[0]
             self.send_response(st.code)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", st.content_type)
+            for name, value in st.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(st.body)))
             self.send_header("Connection", "close")
             self.end_headers()
@@ -365,8 +447,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if any(isinstance(a, Live) for a in plan):  # position the reader before answering
             with owner._cond:
-                self._live_start: tuple[int, int] | None = (owner._start_pos(req),
-                                                            owner._generation)
+                self._live_start: tuple[int, int, int] | None = (
+                    *owner._start_pos(req), owner._generation)
         else:
             self._live_start = None
         self.send_response(200)
@@ -381,6 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
             if owner._stopping.is_set():
                 raise _Gone
             if isinstance(action, bytes):
+                owner._saw_ids(action)
                 self._write(action)
             elif action is CLOSE:
                 self._abort()
@@ -396,6 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
                         raise _Gone
             elif isinstance(action, Trickle):
                 data = action.data
+                owner._saw_ids(data)
                 for i in range(0, len(data), action.piece):
                     self._write(data[i:i + action.piece])
                     self._pause(owner, action.pause)
@@ -452,11 +536,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _live(self, owner: SseServer, req: Request, until: int | None) -> None:
         cond = owner._cond
         if self._live_start is not None:  # the first LIVE of this connection
-            pos, gen = self._live_start
+            pos, min_seq, gen = self._live_start
             self._live_start = None
         else:
             with cond:
-                pos, gen = owner._start_pos(req), owner._generation
+                (pos, min_seq), gen = owner._start_pos(req), owner._generation
         while True:
             with cond:
                 end = owner._log_base + len(owner._log_frames)
@@ -467,6 +551,10 @@ class _Handler(BaseHTTPRequestHandler):
                     end = owner._log_base + len(owner._log_frames)
                 pos = max(pos, owner._log_base)
                 i, j = pos - owner._log_base, end - owner._log_base
+                if min_seq and i < j:  # the ring reader waits for seq > Last-Event-ID
+                    i = max(i, bisect.bisect_left(owner._log_seqs, min_seq, i, j))
+                    if i < j:
+                        min_seq = 0
                 chunk = b"".join(owner._log_frames[i:j]) if j > i else b""
                 last = owner._log_seqs[j - 1] if j > i else None
                 pos = end

@@ -63,10 +63,11 @@ def env_line(seq: int, **kw: str) -> str:
 
 
 def summary(received: int, printed: int, upstream: int = 0, viewer: int = 0, dups: int = 0,
-            restarts: int = 0, truncated: int = 0, malformed: int = 0) -> str:
+            restarts: int = 0, truncated: int = 0, malformed: int = 0,
+            restart_lost: int = 0) -> str:
     return (f"tokentop events: received {received}, printed {printed}, upstream dropped "
             f"{upstream}, viewer dropped {viewer}, duplicates {dups}, restarts {restarts}, "
-            f"truncated {truncated}, malformed {malformed}")
+            f"truncated {truncated}, malformed {malformed}, lost in restarts {restart_lost}")
 
 
 BARE = {"ts": 42, "type": "interaction_click", "category": "interaction", "data": {"x": 3}}
@@ -305,3 +306,28 @@ def test_viewer_drop_is_printed_with_local_seqs() -> None:
         *({"seq": 100 + i, "event": {"ts": i, "type": "t", "data": None}} for i in (7, 8, 9, 10)),
     ]
     assert reader.dropped_total == 6
+
+
+def test_sse_restart_is_a_marker_line_with_its_loss_and_a_stderr_line() -> None:
+    """The server restarts between two connections and its ring kept only 3..4 of its
+    new run (tests/events/test_restart.py has the upstream behaviour this copies)."""
+    with SseServer(keepalive=0.05) as srv:
+        srv.publish(5)
+        proc = popen(srv.url, "--replay", "--count", "7", stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+        assert proc.stdout is not None
+        try:
+            got = [json.loads(proc.stdout.readline()) for _ in range(5)]
+            srv.restart(range(3, 5))
+            out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert [g["seq"] for g in got] == [1, 2, 3, 4, 5]
+    rest = lines(out)
+    assert rest[0] == {"dropped": 2, "from_seq": 1, "to_seq": 2, "kind": "restart"}
+    assert [r["seq"] for r in rest[1:]] == [3, 4]
+    errs = err.decode().splitlines()
+    assert "tokentop: server restarted: 2 events of the new run lost (seq 1-2)" in errs
+    assert errs[-1] == summary(7, 7, restarts=1, restart_lost=2)
+    assert proc.returncode == 0

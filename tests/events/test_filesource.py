@@ -20,6 +20,7 @@ import pytest
 
 from tokentop.store.events.filesource import FileSource, parse_line
 from tokentop.store.events.model import MAX_ENVELOPE_BYTES, Envelope, Marker
+from tokentop.store.events.page import parse_page
 from tokentop.store.events.stream import EventStream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,12 +108,18 @@ def test_malformed_lines_are_counted_never_raised(tmp_path: Path) -> None:
     p.write_bytes(env_line(1) + b"\n".join(bad) + b"\n\n   \n" + env_line(2))
     src, stream = read_once(p)
     assert upstream(stream) == [1, 2]
-    assert src.stats.malformed == len(bad)  # blank lines are not malformed
+    # Blank lines are not malformed; "[1, 2, 3]" reads as a saved page of three elements
+    # that are not envelopes (store/events/page.py), each counted.
+    assert src.stats.malformed == len(bad) + 2
     msg = src.stats.last_malformed
     assert msg is not None and msg.startswith(f"{p}:10: ") and "\n" not in msg
     assert src.stats.state == "ended"
     for b in bad:
         assert isinstance(parse_line(b), str)
+    assert parse_page(b"[1, 2, 3]") == [
+        "element 0: not an envelope: Expected `object`, got `int`",
+        "element 1: not an envelope: Expected `object`, got `int`",
+        "element 2: not an envelope: Expected `object`, got `int`"]
 
 
 def test_gap_restart_and_duplicates_in_the_seqs(tmp_path: Path) -> None:

@@ -85,3 +85,26 @@ def test_account_counts_received_categories_and_truncation() -> None:
     assert st.received == 4 and st.truncated == 1
     assert st.per_category == {"console": 2, "network": 1, "brand_new": 1}
     assert st.state == "connecting" and st.last_error is None and st.retry_in is None
+
+
+def test_a_restart_found_before_resuming_counts_the_new_runs_lost_events() -> None:
+    """The SSE source saw the server's newest seq (3) below the last one (10): the
+    next seq is the new run's, whatever it is; what came before it in that run is lost."""
+    t, _ = track(8, 9, 10)
+    t.restarted(3)
+    assert t.restart_pending and t.stats.restarts == 1
+    assert t.stats.last_restart == ("server restarted: its newest seq is 3, below the 10 "
+                                    "seen; replaying its buffer")
+    assert t.see(4) == (True, Marker("restart", dropped=3, from_seq=1, to_seq=3))
+    assert not t.restart_pending and t.last_seq == 4
+    assert t.see(5) == (True, None)
+    st = t.stats
+    assert (st.restarts, st.restart_lost, st.upstream_dropped, st.duplicates) == (1, 3, 0, 0)
+
+
+def test_a_restart_replayed_from_its_first_event_loses_nothing() -> None:
+    t, _ = track(1, 2, 3)
+    t.restarted(0)
+    assert t.see(1) == (True, Marker("restart", from_seq=1))
+    assert t.stats.restart_lost == 0 and t.stats.restarts == 1
+    assert t.stats.last_restart == "server restarted: nothing lost of the new run"

@@ -1,9 +1,11 @@
 """``tokentop events SOURCE``: a browser event stream as JSON lines (issue 4, section 4).
 
 SOURCE is an SSE URL (``http(s)://.../telemetry/stream``, key from ``KERNEL_API_KEY``),
-``-`` (JSONL on stdin) or a JSONL file. The source runs in a worker thread and
-publishes into a local :class:`~tokentop.store.events.stream.EventStream`; the main thread reads
-it with :meth:`~tokentop.store.events.stream.Reader.read_blocking` and prints, per batch, one
+``-`` (JSONL on stdin) or a JSONL file; a saved page of ``GET /telemetry/events`` (a
+JSON array of envelopes, one line or pretty-printed) is read as well. The source runs
+in a worker thread and publishes into a local
+:class:`~tokentop.store.events.stream.EventStream`; the main thread reads it with
+:meth:`~tokentop.store.events.stream.Reader.read_blocking` and prints, per batch, one
 buffered write and one flush:
 
 - one line per envelope, in the upstream shape ``{"seq": N, "event": {...}}`` (the
@@ -219,7 +221,8 @@ def _summary(stats: SourceStats, viewer_dropped: int, printed: int) -> str:
     return (f"tokentop events: received {stats.received}, printed {printed}, "
             f"upstream dropped {stats.upstream_dropped}, viewer dropped {viewer_dropped}, "
             f"duplicates {stats.duplicates}, restarts {stats.restarts}, "
-            f"truncated {stats.truncated}, malformed {stats.malformed}")
+            f"truncated {stats.truncated}, malformed {stats.malformed}, "
+            f"lost in restarts {stats.restart_lost}")  # last: older parsers still match
 
 
 def _quiet_stdout() -> None:
@@ -252,11 +255,18 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
     """Print a browser event stream as JSON lines.
 
     SOURCE is an SSE URL (http(s)://.../telemetry/stream; the key, if needed, comes from
-    KERNEL_API_KEY), - for JSONL on stdin, or a JSONL file of envelopes or bare events.
+    KERNEL_API_KEY), - for JSONL on stdin, a JSONL file of envelopes or bare events, or a
+    saved page of GET /telemetry/events (a JSON array of envelopes).
+
+    Before resuming an SSE stream, the server's newest seq is asked (GET .../telemetry,
+    else the last page of GET .../telemetry/events): below the last seq seen, the
+    server restarted, and its buffer is replayed (?replay=all); the restart marker says
+    how many of its events were already gone.
 
     Each envelope prints as {"seq": N, "event": {...}}, each marker as {"dropped": n,
     "from_seq": a, "to_seq": b, "kind": "upstream|restart|duplicate|viewer"} where it
-    happened (a gap or restart just before the envelope after it). A summary goes to
+    happened (a gap or restart just before the envelope after it; a restart's "dropped"
+    counts the new run's events lost before the first one read). A summary goes to
     stderr at the end: end of file (unless --follow), --count, Ctrl-C.
 
     Exit status: 0 at the end (or when stdout is closed), 2 on a missing file or a
@@ -328,6 +338,7 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
 
     code = 0
     shown_error: str | None = None
+    shown_restart: str | None = None
     try:
         try:
             thread.start()
@@ -347,6 +358,10 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
                             click.echo(f"tokentop: {shown_error}", err=True)
                         continue
                 printer.batch(r)
+                restart = src.stats.last_restart
+                if restart and restart != shown_restart:  # after the marker's line
+                    shown_restart = restart
+                    click.echo(f"tokentop: {restart}", err=True)
                 if room is not None:
                     room.set()
             if not printer.done:

@@ -66,11 +66,21 @@ CONSOLE = (
 )
 TARGETS = ("button#checkout", "a.nav-link[href='/cart']", "input[name=email]",
            "div.product-card:nth-child(3)", "button.add-to-cart")
-OPERATIONS = ("goto", "click", "screenshot", "evaluate", "type", "wait_for_selector")
+# In-VM API operations as kernel-images names its handlers (server/lib/events/
+# category_gen.go): the agent's (api_call, category control) and the VM's
+# (platform_api_call, category platform).
+OPERATIONS = ("TakeScreenshot", "ClickMouse", "TypeText", "ExecutePlaywrightCode", "Scroll",
+              "PressKey")
+PLATFORM_OPERATIONS = ("StartRecording", "StopRecording", "ReadFile", "ProcessExec",
+                       "PatchDisplay")
+CDP_METHODS = (("Input.dispatchMouseEvent", {"event_type": "mousePressed", "button": "left"}),
+               ("Input.dispatchKeyEvent", {"event_type": "keyDown"}),
+               ("Page.captureScreenshot", {"format": "png"}))
 # (category, type, weight): the steady mix; "network" makes request/response pairs.
 MIX = (
-    ("console", "console", 6), ("network", "network", 8), ("page", "page", 1.5),
+    ("console", "console", 6), ("network", "network", 8), ("page", "page", 0.6),
     ("interaction", "interaction", 1.5), ("control", "api_call", 2), ("screenshot", "shot", 0.2),
+    ("control", "cdp_command", 1), ("platform", "platform_api_call", 0.3),
     ("connection", "connection", 0.1), ("system", "system", 0.02),
     ("captcha", "captcha_solve_result", 0.05), ("monitor", "monitor", 0.05),
     ("unknown", "unknown", 0.3),
@@ -109,8 +119,14 @@ class EventFactory:
         ev = self.event
         if kind == "console":
             level, text = rng.choice(CONSOLE)
+            if text.startswith("Uncaught"):  # Runtime.exceptionThrown: no level
+                return [ev(ts, "console", "console_error",
+                           {"url": self.url, "text": text, "line": 41, "column": 17,
+                            "source_url": SITES[2] + "/static/app.4f2c1.js"},
+                           source_event="Runtime.exceptionThrown")]
             t = "console_error" if level == "error" else "console_log"
-            return [ev(ts, "console", t, {"level": level, "text": text},
+            return [ev(ts, "console", t, {"url": self.url, "level": level, "text": text,
+                                          "args": [text]},
                        source_event="Runtime.consoleAPICalled")]
         if kind == "network":
             self.request_no += 1
@@ -122,67 +138,100 @@ class EventFactory:
             due = ts + latency
             if rng.random() < 0.03:
                 resp = ev(due, "network", "network_loading_failed",
-                          {"request_id": rid, "url": url,
+                          {"request_id": rid, "url": url, "canceled": False,
                            "error_text": "net::ERR_CONNECTION_RESET"},
                           source_event="Network.loadingFailed")
             else:
                 resp = ev(due, "network", "network_response",
-                          {"request_id": rid, "status": status, "url": url,
+                          {"request_id": rid, "method": method, "status": status, "url": url,
                            "mime_type": "application/json"},
-                          source_event="Network.responseReceived")
+                          source_event="Network.loadingFinished")
             self.pending.append((due, resp))
             return [ev(ts, "network", "network_request",
-                       {"request_id": rid, "method": method, "url": url},
+                       {"request_id": rid, "method": method, "url": url,
+                        "initiator_type": "script"},
                        source_event="Network.requestWillBeSent")]
         if kind == "page":
             self.url = rng.choice(SITES[:1]) + rng.choice(PATHS[:3])
+            nav = {"url": self.url, "frame_id": "F1", "loader_id": f"L{self.request_no}"}
             return [
-                ev(ts, "page", "page_navigation", {"url": self.url}),
+                ev(ts, "page", "page_navigation", nav, source_event="Page.frameNavigated"),
                 ev(ts + 180_000, "page", "page_dom_content_loaded",
-                   {"url": self.url, "duration_ms": 180}),
-                ev(ts + 420_000, "page", "page_load", {"url": self.url, "duration_ms": 420}),
+                   {**nav, "cdp_timestamp": 8123.18}, source_event="Page.domContentEventFired"),
+                ev(ts + 420_000, "page", "page_load", {**nav, "cdp_timestamp": 8123.42},
+                   source_event="Page.loadEventFired"),
+                ev(ts + 450_000, "page", "page_layout_shift",
+                   {**nav, "layout_shift_details": {"value": round(rng.random() / 20, 4),
+                                                     "had_recent_input": False}},
+                   source_event="PerformanceTimeline.timelineEventAdded"),
                 ev(ts + 510_000, "page", "page_lcp",
-                   {"lcp_ms": 510, "element": "img.hero"}),
+                   {**nav, "lcp_details": {"element_id": "hero", "size": 184_320,
+                                           "url": SITES[2] + "/img/hero.webp"}},
+                   source_event="PerformanceTimeline.timelineEventAdded"),
             ]
         if kind == "interaction":
             r = rng.random()
+            bound = "Runtime.bindingCalled"  # interaction.js reports through a binding
             if r < 0.6:
                 return [ev(ts, "interaction", "interaction_click",
-                           {"target": rng.choice(TARGETS), "x": rng.randint(10, 1270),
-                            "y": rng.randint(10, 700)}, kind="extension")]
+                           {"url": self.url, "selector": rng.choice(TARGETS), "tag": "BUTTON",
+                            "x": rng.randint(10, 1270), "y": rng.randint(10, 700)},
+                           source_event=bound)]
             if r < 0.85:
                 return [ev(ts, "interaction", "interaction_key",
-                           {"key": rng.choice(("Enter", "Tab", "a", "Backspace")),
-                            "target": "input[name=email]"}, kind="extension")]
+                           {"url": self.url, "key": rng.choice(("Enter", "Tab", "a")),
+                            "selector": "input[name=email]", "tag": "INPUT"},
+                           source_event=bound)]
+            y = rng.randint(0, 4000)
             return [ev(ts, "interaction", "interaction_scroll_settled",
-                       {"x": 0, "y": rng.randint(0, 4000)}, kind="extension")]
-        if kind == "api_call":
+                       {"url": self.url, "from_x": 0, "from_y": y, "to_x": 0,
+                        "to_y": y + rng.randint(200, 1600), "target_selector": "html"},
+                       source_event=bound)]
+        if kind in ("api_call", "platform_api_call"):
             status = rng.choices((200, 400, 500), weights=(95, 3, 2))[0]
-            return [ev(ts, "control", rng.choice(("api_call", "api_call", "api")),
-                       {"operation": rng.choice(OPERATIONS), "status": status,
-                        "duration_ms": rng.randint(3, 900)}, kind="kernel_api")]
+            ops = OPERATIONS if kind == "api_call" else PLATFORM_OPERATIONS
+            self.request_no += 1
+            return [ev(ts, "control" if kind == "api_call" else "platform", kind,
+                       {"request_id": f"vm/{self.request_no:06d}",
+                        "operation_id": rng.choice(ops), "status": status,
+                        "duration_ms": round(rng.uniform(3, 900), 1)}, kind="kernel_api")]
+        if kind == "cdp_command":
+            method, args = rng.choice(CDP_METHODS)
+            return [ev(ts, "control", "cdp_command",
+                       {"method": method, **args, "connection_id": "c1"}, kind="kernel_api")]
         if kind == "shot":
             return [self.screenshot(ts, 30_000)]
         if kind == "connection":
             t = rng.choice(("cdp_connect", "live_view_connect", "live_view_disconnect"))
-            return [ev(ts, "connection", t, {"viewer": "203.0.113.7", "url": "ws://127.0.0.1:9222"},
-                       kind="kernel_api")]
+            data: dict[str, Any] = ({"connection_id": "c1"} if t == "cdp_connect" else
+                                    {"session_id": "lv-3", "duration_ms": 42_000}
+                                    if t == "live_view_disconnect" else {"session_id": "lv-3"})
+            return [ev(ts, "connection", t, data, kind="kernel_api")]
         if kind == "system":
             if rng.random() < 0.5:
                 return [ev(ts, "system", "system_oom_kill",
-                           {"process": "chrome (renderer)", "pid": rng.randint(900, 9000),
-                            "rss_bytes": rng.randint(900, 3000) * 1_000_000},
+                           {"process_name": "chrome", "pid": rng.randint(900, 9000),
+                            "rss_kb": rng.randint(900, 3000) * 1000},
                            kind="local_process")]
+            if rng.random() < 0.5:
+                return [ev(ts, "page", "page_crashed",
+                           {"target_id": "T1", "target_type": "page", "url": self.url},
+                           source_event="Inspector.targetCrashed")]
             return [ev(ts, "system", "service_crashed",
-                       {"service": "xvfb", "exit_code": 139}, kind="local_process")]
+                       {"service_name": "mutter", "phase": "running", "pid": 311},
+                       kind="local_process")]
         if kind == "captcha_solve_result":
+            status = rng.choices(("success", "failure", "timeout"), weights=(8, 1, 1))[0]
             return [ev(ts, "captcha", "captcha_solve_result",
-                       {"success": rng.random() < 0.8, "provider": "turnstile",
-                        "duration_ms": rng.randint(800, 9000)}, kind="extension")]
+                       {"captcha_type": "turnstile", "status": status,
+                        "duration_ms": rng.randint(800, 9000),
+                        "website_host": "shop.example.com"}, kind="kernel_api")]
         if kind == "monitor":
-            return [ev(ts, "monitor", rng.choice(("monitor_disconnected",
-                                                  "monitor_reconnected")),
-                       {"reason": "target closed", "attempts": 1}, kind="kernel_api")]
+            if rng.random() < 0.5:
+                return [ev(ts, "monitor", "monitor_disconnected",
+                           {"reason": "chrome_restarted"}, kind="local_process")]
+            return [ev(ts, "monitor", "monitor_reconnected",
+                       {"reconnect_duration_ms": rng.randint(300, 3000)}, kind="local_process")]
         # Something tokentop does not know: a new type in a known category, or both new.
         if rng.random() < 0.5:
             return [ev(ts, "media", "media_playback_started",
@@ -190,16 +239,18 @@ class EventFactory:
         return [ev(ts, "page", "page_visibility_changed", {"state": "hidden"})]
 
     def screenshot(self, ts: int, size: int) -> dict[str, Any]:
-        """A screenshot event whose base64 ``data.image`` is about ``size`` bytes."""
+        """A screenshot event whose base64 ``data.png`` is about ``size`` bytes (the
+        monitor's payload: nav context + ``png``)."""
         raw = self.rng.randbytes(size * 3 // 4)
         return self.event(ts, "screenshot", "monitor_screenshot",
-                          {"format": "png", "width": 1280, "height": 720,
-                           "image": base64.b64encode(raw).decode()}, kind="kernel_api")
+                          {"url": self.url, "png": base64.b64encode(raw).decode()},
+                          kind="local_process")
 
     def burst(self, ts: int, n: int) -> list[dict[str, Any]]:
         """A flood of console lines, as a page logging in a tight loop produces."""
         return [self.event(ts + i, "console", "console_log",
-                           {"level": "log", "text": f"poll tick {i}: still waiting for #app"},
+                           {"level": "log", "text": f"poll tick {i}: still waiting for #app",
+                            "args": [f"poll tick {i}: still waiting for #app"]},
                            source_event="Runtime.consoleAPICalled") for i in range(n)]
 
 
@@ -266,9 +317,10 @@ class DemoEvents(DemoDir):
         if crossed(FIRST_RESTART, RESTART_EVERY):
             self.seq = 0  # the browser's API restarted: seq starts again from 1
             lines += self._lines([
-                f.event(ts, "monitor", "monitor_reconnected", {"attempts": 2,
-                                                               "downtime_ms": 1800}),
-                f.event(ts, "connection", "cdp_connect", {"url": "ws://127.0.0.1:9222"}),
+                f.event(ts, "monitor", "monitor_reconnected", {"reconnect_duration_ms": 1800},
+                        kind="local_process"),
+                f.event(ts, "connection", "cdp_connect", {"connection_id": "c2"},
+                        kind="kernel_api"),
             ])
         if crossed(FIRST_BURST, BURST_EVERY):
             lines += self._lines(f.burst(ts, BURST))
@@ -327,15 +379,15 @@ def sample_lines(now: float, seed: int = 7) -> list[str]:
             put([f.screenshot(ts + 1000, BIG_BYTES)])
         if i == 108:
             put([f.event(ts + 1000, "system", "system_oom_kill",
-                         {"process": "chrome (renderer)", "pid": 4242,
-                          "rss_bytes": 2_400_000_000}, kind="local_process"),
+                         {"process_name": "chrome", "pid": 4242, "rss_kb": 2_343_750},
+                         kind="local_process"),
                  f.event(ts + 2000, "media", "media_playback_started",
                          {"src": "https://cdn.example.net/intro.mp4", "muted": True})])
         if i == 112:
             seq = 0
             put([f.event(ts + 2000, "monitor", "monitor_reconnected",
-                         {"attempts": 2, "downtime_ms": 1800}),
-                 f.event(ts + 3000, "connection", "cdp_connect",
-                         {"url": "ws://127.0.0.1:9222"})])
+                         {"reconnect_duration_ms": 1800}, kind="local_process"),
+                 f.event(ts + 3000, "connection", "cdp_connect", {"connection_id": "c2"},
+                         kind="kernel_api")])
     put(f.due(start + 120 * 400_000))
     return lines

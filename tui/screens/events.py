@@ -62,7 +62,7 @@ RATE_AVERAGE = 5  # rate/s: the mean of the last complete seconds
 CATEGORY_KEYS: dict[str, str] = {
     "console": "c", "network": "n", "page": "p", "interaction": "i", "control": "t",
     "connection": "o", "system": "y", "screenshot": "s", "captcha": "h", "monitor": "m",
-    "other": "e",
+    "platform": "l", "other": "e",
 }
 
 NO_STREAM = "no event stream: tokentop --events URL|FILE"
@@ -238,6 +238,7 @@ class EventsScreen(Screen[None]):
                stats.truncated, stats.malformed, tuple(sorted(per_category.items())),
                tuple(series), rate, frozenset(self.hidden), self.new_while_paused,
                stats.state, stats.last_error, stats.retry_in, self.host.paused,
+               stats.restarts, stats.restart_lost, stats.last_restart,
                None if self.feed is None else self.feed.error, self.size.width)
         if key == self._header_key:
             return
@@ -261,6 +262,10 @@ class EventsScreen(Screen[None]):
              "bold #e06c75" if stats.upstream_dropped else "bold")
         item("in viewer" if wide else "viewer", fmt.count(reader.dropped_total),
              "bold #e5c07b" if reader.dropped_total else "bold")
+        if stats.restarts:
+            lost = f" ({fmt.count(stats.restart_lost)} lost)" if stats.restart_lost else ""
+            item("restarts" if wide else "rst", fmt.count(stats.restarts) + lost,
+                 "bold #e06c75" if stats.restart_lost else "bold #56b6c2")
         item("duplicates" if wide else "dup", fmt.count(stats.duplicates))
         item("truncated" if wide else "trunc", fmt.count(stats.truncated))
         if stats.malformed:
@@ -335,6 +340,9 @@ class EventsScreen(Screen[None]):
         if problem:
             text.append(" · ", style="dim")
             text.append(fmt.clean(problem), style="#e06c75")
+        if stats.last_restart and not problem:
+            text.append(" · ", style="dim")
+            text.append(fmt.clean(stats.last_restart), style="#56b6c2")
         if stats.last_malformed and not problem:
             text.append(" · last bad line: ", style="dim")
             text.append(fmt.clean(stats.last_malformed), style="dim")

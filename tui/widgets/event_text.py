@@ -27,8 +27,10 @@ from rich.text import Text
 from tokentop.store.events.model import Envelope, Marker
 from tokentop.tui import format as fmt
 
-# Category -> colour of its badge. Fixed colours: a category must look the same in
-# every theme (and NO_COLOR strips them all the same way).
+# Category -> colour of its badge: the categories kernel-images assigns
+# (server/lib/events/category_gen.go, generated from its OpenAPI spec: ``platform`` holds
+# ``platform_api_call``, the API calls that manage the VM). Fixed colours: a category must
+# look the same in every theme (and NO_COLOR strips them all the same way).
 CATEGORY_COLORS: dict[str, str] = {
     "console": "#e5c07b",
     "network": "#61afef",
@@ -40,6 +42,7 @@ CATEGORY_COLORS: dict[str, str] = {
     "screenshot": "#d19a66",
     "captcha": "#f0a8d0",
     "monitor": "#abb2bf",
+    "platform": "#7f9fbf",
 }
 # Narrow screens: badges of at most eight cells.
 SHORT_CATEGORY = {"interaction": "interact", "connection": "connect", "screenshot": "screen"}
@@ -167,6 +170,10 @@ def marker_text(marker: Marker) -> str:
         return (f"{n:,} event{'s' if n != 1 else ''} dropped upstream "
                 f"(seq {marker.from_seq}-{marker.to_seq})")
     if marker.kind == "restart":
+        n = marker.dropped
+        if n:  # found before resuming: the new run's first events were already gone
+            return (f"server restarted: {n:,} event{'s' if n != 1 else ''} of the new run "
+                    f"lost (seq {marker.from_seq}-{marker.to_seq})")
         return f"stream restarted (seq back to {marker.from_seq})"
     if marker.kind == "viewer":
         n = marker.dropped
@@ -305,6 +312,9 @@ def summarize(env: Envelope, pair: Pair | None = None) -> Text:
 
 
 def _screenshot(env: Envelope) -> Text:
+    """``monitor_screenshot``: ``{"png": <base64>}`` plus the nav context
+    (kernel-images ``server/lib/cdpmonitor/screenshot.go``); never decoded past
+    ``DECODE_LIMIT``, so a big one shows its size only."""
     raw = bytes(env.event.data)
     size = len(raw)
     d: dict[str, Any] = {}
@@ -312,49 +322,14 @@ def _screenshot(env: Envelope) -> Text:
         with _quiet():
             obj = msgspec.json.decode(raw)
             d = obj if isinstance(obj, dict) else {}
-    text = Text("screenshot")
-    w, h = d.get("width"), d.get("height")
-    if isinstance(w, int) and isinstance(h, int):
-        text.append(f" {w}x{h}")
-    fmt_name = d.get("format")
-    if isinstance(fmt_name, str):
-        text.append(f" {one_line(fmt_name, 10)}")
-    text.append(f" · {nbytes(size)}", style="dim")
-    return text
-
-
-def _request(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    method, url = d.get("method"), d.get("url")
-    if not isinstance(url, str):
-        return None
-    method = method if isinstance(method, str) else "GET"
-    text = Text("→ ", style="dim")
-    text.append(one_line(method, 10), style="bold")
-    text.append(" ")
-    text.append(one_line(url))
-    return text
-
-
-def _response(pair: Pair | None, d: dict[str, Any], ts: int) -> Text | None:
-    status = d.get("status")
-    url = d.get("url")
-    method = pair[0] if pair else d.get("method")
-    if not isinstance(url, str):
-        url = pair[1] if pair else None
-    if not isinstance(status, int) or not isinstance(url, str):
-        return None
-    color = "#98c379" if status < 300 else "#e5c07b" if status < 400 else "#e06c75"
-    text = Text("← ", style="dim")
-    text.append(str(status), style=f"bold {color}")
-    if isinstance(method, str):
-        text.append(f" {one_line(method, 10)}")
-    text.append(" ")
-    text.append(one_line(url))
-    duration = d.get("duration_ms")
-    if not isinstance(duration, int | float) and pair is not None and ts and pair[2]:
-        duration = (ts - pair[2]) / 1000
-    if isinstance(duration, int | float) and duration >= 0:
-        text.append(f" {duration:,.0f} ms", style="dim")
+    text = Text("screenshot png")
+    png = d.get("png")
+    if isinstance(png, str) and png:
+        text.append(f" {nbytes(len(png) * 3 // 4)}")
+    url = _s(d, "url")
+    if url:
+        text.append(f" {one_line(url, 120)}", style="dim")
+    text.append(f" · {nbytes(size)} event", style="dim")
     return text
 
 
@@ -384,155 +359,474 @@ def _n(d: dict[str, Any], *keys: str) -> float | None:
     return None
 
 
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms" if value >= 10 else f"{value:,.1f} ms"
+
+
+def _dim(out: Text, words: str) -> None:
+    out.append(f" {words}", style="dim")
+
+
+# The summaries read the fields kernel-images writes (kernel/kernel-images: the CDP
+# handlers in server/lib/cdpmonitor/handlers.go at ae4b8d3b and its README's "Per-event
+# data fields"; the api_call middleware in server/cmd/api/api/middleware.go; the other
+# producers through the generated schema, kernel/kernel-node-sdk
+# src/resources/browsers/telemetry.ts). Each returns None when its fields are missing,
+# and the row falls back to the generic ``key=value`` line.
+
+
+def _request(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``network_request``: method, url; ``is_redirect`` + ``redirect_url``."""
+    method, url = d.get("method"), d.get("url")
+    if not isinstance(url, str):
+        return None
+    method = method if isinstance(method, str) and method else "GET"
+    text = Text("→ ", style="dim")
+    text.append(one_line(method, 10), style="bold")
+    text.append(" ")
+    text.append(one_line(url))
+    if d.get("is_redirect") is True:
+        _dim(text, "(redirect)")
+    return text
+
+
+def _response(pair: Pair | None, d: dict[str, Any], ts: int) -> Text | None:
+    """``network_response`` (sent at ``Network.loadingFinished``): status, method, url,
+    mime_type; the time since its request is tokentop's (paired by request_id)."""
+    status = d.get("status")
+    url = d.get("url")
+    method = d.get("method") or (pair[0] if pair else None)
+    if not isinstance(url, str) or not url:
+        url = pair[1] if pair else None
+    if not isinstance(status, int) or isinstance(status, bool) or not isinstance(url, str):
+        return None
+    color = "#98c379" if status < 300 else "#e5c07b" if status < 400 else "#e06c75"
+    text = Text("← ", style="dim")
+    text.append(str(status), style=f"bold {color}")
+    if isinstance(method, str) and method:
+        text.append(f" {one_line(method, 10)}")
+    text.append(" ")
+    text.append(one_line(url))
+    if pair is not None and ts and pair[2] and ts >= pair[2]:
+        _dim(text, _ms((ts - pair[2]) / 1000))
+    mime = _s(d, "mime_type")
+    if mime:
+        _dim(text, one_line(mime, 40))
+    return text
+
+
+def _failed(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``network_loading_failed``: error_text, canceled; url only when the request was
+    seen (absent otherwise)."""
+    url = _s(d, "url")
+    err = _s(d, "error_text")
+    if url is None and err is None:
+        return None
+    out = Text("✗ ", style="bold #e06c75")
+    out.append(one_line(url) if url else f"request {one_line(d.get('request_id', '?'), 40)}")
+    if err:
+        out.append(f" {one_line(err, 120)}", style="#e06c75")
+    if d.get("canceled") is True:
+        _dim(out, "(canceled)")
+    return out
+
+
+def _proxy(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``proxy_error``: code, status (502); method, url, resource_type when known."""
+    code = _s(d, "code")
+    if code is None:
+        return None
+    out = Text("proxy ", style="dim")
+    out.append(one_line(code, 40), style="bold #e06c75")
+    status = _n(d, "status")
+    if status is not None:
+        out.append(f" {int(status)}", style="#e06c75")
+    method, url = _s(d, "method"), _s(d, "url")
+    if method:
+        out.append(f" {one_line(method, 10)}")
+    if url:
+        out.append(f" {one_line(url)}")
+    rtype = _s(d, "resource_type")
+    if rtype:
+        _dim(out, one_line(rtype, 20))
+    return out
+
+
 def _console(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    text = _s(d, "text", "message")
+    """``console_log``: level (the CDP console type), text (the first argument)."""
+    text = _s(d, "text")
     if text is None:
         return None
     level = _s(d, "level") or "log"
     color = {"error": "#e06c75", "warning": "#e5c07b", "warn": "#e5c07b",
-             "info": "#61afef", "debug": "#9da5b4"}.get(level.lower(), "")
+             "assert": "#e06c75", "info": "#61afef", "debug": "#9da5b4"}.get(level.lower(), "")
     out = Text()
     out.append(f"{one_line(level, 8):<5} ", style=f"bold {color}".strip())
     out.append(one_line(text))
     return out
 
 
-def _failed(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    url = _s(d, "url")
-    err = _s(d, "error_text", "error", "reason")
-    if url is None and err is None:
+def _console_error(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``console_error``: an error either way. From ``Runtime.consoleAPICalled`` it has
+    ``level`` and ``text``; from ``Runtime.exceptionThrown`` no ``level`` but ``text``,
+    ``source_url``, ``line``, ``column`` (CDP's zero-based numbers, shown as sent)."""
+    text = _s(d, "text")
+    if text is None:
         return None
-    out = Text("✗ ", style="bold #e06c75")
-    if url:
-        out.append(one_line(url))
-    if err:
-        out.append(f" {one_line(err, 120)}", style="#e06c75")
+    out = Text()
+    out.append("error ", style="bold #e06c75")
+    out.append(one_line(text))
+    where = _s(d, "source_url")
+    if where:
+        line, col = _n(d, "line"), _n(d, "column")
+        pos = f":{int(line)}" if line is not None else ""
+        pos += f":{int(col)}" if line is not None and col is not None else ""
+        _dim(out, f"at {one_line(where, 160)}{pos}")
     return out
 
 
-def _fields(*spec: tuple[str, ...] | tuple[str, tuple[str, ...], str]) -> Any:
-    """A summary made of the first present field of each ``(label, keys, style[,
-    suffix])``; ``None`` (the generic line) when none is present."""
+def _url_only(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """The nav-context events (``network_idle``, ``page_dom_content_loaded``,
+    ``page_load``, ``page_layout_settled``, ``page_navigation_settled``): the page URL
+    (``cdp_timestamp`` is Chrome's monotonic clock, not a time to show)."""
+    url = _s(d, "url")
+    return Text(one_line(url)) if url else None
 
-    def summary(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-        out = Text()
-        for label, keys, style, *rest in spec:
-            for key in keys:
-                v = d.get(key)
-                if v is None or isinstance(v, dict | list):
-                    continue
-                if out:
-                    out.append(" ")
-                if label:
-                    out.append(f"{label} ", style="dim")
-                out.append(one_line(v), style=style)
-                if rest:
-                    out.append(rest[0], style=style or "dim")
-                break
-        return out if out else None
 
-    return summary
+def _navigation(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``page_navigation``: url; ``parent_frame_id`` only for an iframe."""
+    url = _s(d, "url")
+    if url is None:
+        return None
+    out = Text(one_line(url), style="bold")
+    if _s(d, "parent_frame_id"):
+        _dim(out, "(iframe)")
+    return out
+
+
+def _tab(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``page_tab_opened``: url, title, opener_id."""
+    url, title = _s(d, "url"), _s(d, "title")
+    if url is None and title is None:
+        return None
+    out = Text("tab ", style="dim")
+    if title:
+        out.append(one_line(title, 80), style="bold")
+    if url:
+        out.append(f" {one_line(url)}" if title else one_line(url))
+    if _s(d, "opener_id"):
+        _dim(out, "(opened by another tab)")
+    return out
+
+
+def _crashed(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``page_crashed``: target_id, target_type, url (the renderer died, the browser
+    did not)."""
+    out = Text("renderer crashed", style="bold #e06c75")
+    url = _s(d, "url")
+    if url:
+        out.append(f" {one_line(url)}")
+    ttype = _s(d, "target_type")
+    if ttype and ttype != "page":
+        _dim(out, f"({one_line(ttype, 20)})")
+    return out
+
+
+def _shift(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``page_layout_shift``: the score is ``layout_shift_details.value``."""
+    details = d.get("layout_shift_details")
+    if not isinstance(details, dict):
+        return None
+    value = _n(details, "value")
+    if value is None:
+        return None
+    out = Text("shift ", style="dim")
+    out.append(f"{value:.4f}", style="bold")
+    if details.get("had_recent_input") is True:
+        _dim(out, "after input (not in CLS)")
+    return out
+
+
+def _lcp(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``page_lcp``: ``lcp_details`` {render_time, load_time, size, element_id, url,
+    node_id}: the element (id or URL) and its area."""
+    details = d.get("lcp_details")
+    if not isinstance(details, dict):
+        return None
+    out = Text("LCP", style="bold")
+    element = _s(details, "element_id")
+    if element:
+        out.append(f" #{one_line(element, 60)}")
+    url = _s(details, "url")
+    if url:
+        out.append(f" {one_line(url)}")
+    size = _n(details, "size")
+    if size is not None:
+        _dim(out, f"{size:,.0f} px²")
+    return out if len(out) > 3 else None
+
+
+def _click(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``interaction_click``: selector, tag, text (empty for sensitive inputs), x, y."""
+    selector, label = _s(d, "selector"), _s(d, "text")
+    x, y = _n(d, "x"), _n(d, "y")
+    if selector is None and label is None and (x is None or y is None):
+        return None
+    out = Text("click ", style="dim")
+    out.append(one_line(selector or _s(d, "tag") or "?", 160))
+    if label:
+        out.append(f" “{one_line(label, 60)}”")
+    if x is not None and y is not None:
+        _dim(out, f"@{int(x)},{int(y)}")
+    return out
+
+
+def _key(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``interaction_key``: key, selector (of the focused element), tag."""
+    key = _s(d, "key")
+    if key is None:
+        return None
+    out = Text("key ", style="dim")
+    out.append(one_line(key, 30), style="bold")
+    target = _s(d, "selector", "tag")
+    if target:
+        _dim(out, "on")
+        out.append(f" {one_line(target, 160)}")
+    return out
+
+
+def _scroll(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``interaction_scroll_settled``: from_x/from_y → to_x/to_y, target_selector."""
+    to_x, to_y = _n(d, "to_x"), _n(d, "to_y")
+    if to_x is None or to_y is None:
+        return None
+    from_x, from_y = _n(d, "from_x") or 0, _n(d, "from_y") or 0
+    out = Text("scroll ", style="dim")
+    out.append(f"{int(from_x)},{int(from_y)} → {int(to_x)},{int(to_y)}")
+    target = _s(d, "target_selector")
+    if target:
+        _dim(out, "in")
+        out.append(f" {one_line(target, 160)}")
+    return out
 
 
 def _api(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    op = _s(d, "operation", "method", "name", "path")
+    """``api_call`` and ``platform_api_call`` (the in-VM API's middleware): operation_id,
+    status (HTTP), duration_ms, request_id; ``code`` (Playwright source) is left to the
+    detail pane."""
+    op = _s(d, "operation_id")
     if op is None:
         return None
-    out = Text(one_line(op, 120), style="bold")
-    status = d.get("status")
-    if isinstance(status, int | str) and not isinstance(status, bool):
-        ok = (isinstance(status, int) and status < 400) or status in ("ok", "success")
-        out.append(f" {one_line(status, 20)}", style="#98c379" if ok else "#e06c75")
+    out = Text(one_line(op, 80), style="bold")
+    status = _n(d, "status")
+    if status is not None:
+        out.append(f" {int(status)}", style="#98c379" if status < 400 else "#e06c75")
     ms = _n(d, "duration_ms")
     if ms is not None:
-        out.append(f" {ms:,.0f} ms", style="dim")
+        _dim(out, _ms(ms))
+    return out
+
+
+_CDP_ARGS = ("event_type", "type", "button", "key", "x", "y", "click_count", "text_length",
+             "url_host", "format", "accept")
+
+
+def _cdp_command(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``cdp_command`` (the CDP proxy): ``method`` plus that command's sanitized
+    arguments (lengths, counts, enums, URL hosts: never the typed text); up to four
+    are shown."""
+    method = _s(d, "method")
+    if method is None:
+        return None
+    out = Text(one_line(method, 60), style="bold")
+    shown = 0
+    for key, value in d.items():
+        if shown >= 4:
+            break
+        if key in ("method", "connection_id") or isinstance(value, dict | list) or value is None:
+            continue
+        out.append(f" {one_line(key, 20)}=", style="dim")
+        out.append(one_line(value, 60))
+        shown += 1
+    return out
+
+
+def _cdp_connect(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``cdp_connect``: connection_id (optional: an older image sends no data)."""
+    cid = _s(d, "connection_id")
+    out = Text("CDP client connected")
+    if cid:
+        _dim(out, one_line(cid, 40))
+    return out
+
+
+def _cdp_disconnect(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``cdp_disconnect``: reason, duration_ms, message_count, telemetry_dropped/_excluded."""
+    reason = _s(d, "reason")
+    if reason is None:
+        return None
+    out = Text("CDP client gone ")
+    out.append(one_line(reason, 30), style="bold" if reason == "client_close" else "#e5c07b")
+    ms, msgs = _n(d, "duration_ms"), _n(d, "message_count")
+    if ms is not None:
+        _dim(out, f"after {ms / 1000:,.1f} s")
+    if msgs is not None:
+        _dim(out, f"{int(msgs):,} messages")
+    dropped = _n(d, "telemetry_dropped")
+    if dropped:
+        out.append(f" {int(dropped):,} commands not reported", style="#e5c07b")
+    return out
+
+
+def _live_view(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``live_view_connect`` / ``live_view_disconnect``: session_id; duration_ms on
+    disconnect."""
+    sid = _s(d, "session_id")
+    if sid is None:
+        return None
+    out = Text("live view ", style="dim")
+    out.append(one_line(sid, 40))
+    ms = _n(d, "duration_ms")
+    if ms is not None:
+        _dim(out, f"after {ms / 1000:,.1f} s")
     return out
 
 
 def _oom(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    proc = _s(d, "process", "name", "comm")
-    rss = _n(d, "rss_bytes", "rss")
-    if proc is None and rss is None:
+    """``system_oom_kill``: process_name, pid, rss_kb (KiB), constraint."""
+    proc = _s(d, "process_name")
+    if proc is None:
         return None
     out = Text("OOM killed ", style="bold #e06c75")
-    out.append(one_line(proc or "?", 80), style="bold")
+    out.append(one_line(proc, 40), style="bold")
     pid = _n(d, "pid")
     if pid is not None:
-        out.append(f" (pid {int(pid)})", style="dim")
+        _dim(out, f"(pid {int(pid)})")
+    rss = _n(d, "rss_kb")
     if rss is not None:
-        out.append(f" RSS {nbytes(int(rss))}")
+        out.append(f" RSS {nbytes(int(rss) * 1024)}")
+    constraint = _s(d, "constraint")
+    if constraint and constraint != "none":
+        _dim(out, f"({one_line(constraint, 20)} limit)")
     return out
 
 
-def _click(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    target = _s(d, "target", "selector", "text")
-    x, y = _n(d, "x"), _n(d, "y")
-    if target is None and (x is None or y is None):
+def _service(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``service_crashed``: service_name, phase (startup, running, gave_up), pid."""
+    name = _s(d, "service_name")
+    if name is None:
         return None
-    out = Text("click ", style="dim")
-    if target is not None:
-        out.append(one_line(target, 160))
-    if x is not None and y is not None:
-        out.append(f" @{int(x)},{int(y)}", style="dim")
+    out = Text(one_line(name, 40), style="bold #e06c75")
+    phase = _s(d, "phase")
+    out.append(" gave up restarting" if phase == "gave_up" else " crashed", style="#e06c75")
+    if phase and phase != "gave_up":
+        _dim(out, f"while {one_line(phase, 20)}")
+    pid = _n(d, "pid")
+    if pid is not None:
+        _dim(out, f"(pid {int(pid)})")
     return out
+
+
+_CAPTCHA_OK = frozenset({"success", "solved"})
 
 
 def _captcha(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
-    ok = d.get("success", d.get("solved"))
-    if not isinstance(ok, bool):
+    """``captcha_solve_result`` (status success|failure|timeout|abandoned, error_code) and
+    ``captcha_challenge_result`` (status solved|failure|timeout|abandoned): with
+    captcha_type, duration_ms and website_host."""
+    status = _s(d, "status")
+    if status is None:
         return None
-    out = Text("solved" if ok else "not solved",
-               style="bold #98c379" if ok else "bold #e06c75")
-    kind = _s(d, "provider", "kind", "type")
+    ok = status in _CAPTCHA_OK
+    out = Text(one_line(status, 20), style="bold #98c379" if ok else "bold #e06c75")
+    kind = _s(d, "captcha_type")
     if kind:
-        out.append(f" {one_line(kind, 40)}")
+        out.append(f" {one_line(kind, 30)}")
+    code = _s(d, "error_code")
+    if code:
+        out.append(f" {one_line(code, 60)}", style="#e06c75")
     ms = _n(d, "duration_ms")
     if ms is not None:
-        out.append(f" {ms:,.0f} ms", style="dim")
+        _dim(out, _ms(ms))
+    host = _s(d, "website_host")
+    if host:
+        _dim(out, f"on {one_line(host, 80)}")
     return out
+
+
+def _captcha_started(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``captcha_solve_started``: captcha_type, website_host."""
+    kind = _s(d, "captcha_type")
+    if kind is None:
+        return None
+    out = Text("solving ", style="dim")
+    out.append(one_line(kind, 30), style="bold")
+    host = _s(d, "website_host")
+    if host:
+        _dim(out, f"on {one_line(host, 80)}")
+    return out
+
+
+def _monitor(field: str, label: str, style: str = "") -> Any:
+    """The collector-health events: one field each (``reason``, ``step``)."""
+
+    def summary(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+        value = _s(d, field)
+        if value is None:
+            return None
+        out = Text(label, style="dim")
+        out.append(one_line(value, 80), style=style)
+        return out
+
+    return summary
+
+
+def _reconnected(_: Pair | None, d: dict[str, Any], __: int) -> Text | None:
+    """``monitor_reconnected``: reconnect_duration_ms."""
+    ms = _n(d, "reconnect_duration_ms")
+    if ms is None:
+        return None
+    return Text(f"CDP monitor back after {_ms(ms)}")
 
 
 _HANDLERS: dict[str, Any] = {
     "console_log": _console,
-    "console_error": _console,
+    "console_error": _console_error,
     "network_request": _request,
     "network_response": _response,
     "network_loading_failed": _failed,
-    "network_idle": _fields(("", ("url",), ""), ("in flight", ("inflight", "pending"), "")),
-    "proxy_error": _failed,
-    "page_navigation": _fields(("", ("url",), "bold")),
-    "page_dom_content_loaded": _fields(("", ("url",), ""), ("", ("duration_ms",), "dim", " ms")),
-    "page_load": _fields(("", ("url",), ""), ("", ("duration_ms",), "dim", " ms")),
-    "page_tab_opened": _fields(("", ("url",), ""), ("tab", ("tab_id", "target_id"), "dim")),
-    "page_layout_shift": _fields(("score", ("score", "value"), "bold")),
-    "page_lcp": _fields(("LCP", ("lcp_ms", "value", "duration_ms"), "bold", " ms"),
-                        ("", ("element", "selector"), "dim")),
-    "page_layout_settled": _fields(("", ("url",), ""), ("after", ("duration_ms",), "dim", " ms")),
-    "page_navigation_settled": _fields(("", ("url",), ""),
-                                       ("after", ("duration_ms",), "dim", " ms")),
+    "network_idle": _url_only,
+    "proxy_error": _proxy,
+    "page_navigation": _navigation,
+    "page_dom_content_loaded": _url_only,
+    "page_load": _url_only,
+    "page_tab_opened": _tab,
+    "page_crashed": _crashed,
+    "page_layout_shift": _shift,
+    "page_lcp": _lcp,
+    "page_layout_settled": _url_only,
+    "page_navigation_settled": _url_only,
     "interaction_click": _click,
-    "interaction_key": _fields(("key", ("key", "code"), "bold"), ("on", ("target",), "")),
-    "interaction_scroll_settled": _fields(("x", ("x", "scroll_x"), ""),
-                                          ("y", ("y", "scroll_y"), "")),
+    "interaction_key": _key,
+    "interaction_scroll_settled": _scroll,
     "api_call": _api,
-    "api": _api,
-    "cdp_connect": _fields(("", ("url", "target"), ""), ("", ("reason",), "dim")),
-    "cdp_disconnect": _fields(("", ("reason", "url"), "")),
-    "live_view_connect": _fields(("viewer", ("viewer", "client", "remote_addr"), "")),
-    "live_view_disconnect": _fields(("viewer", ("viewer", "client", "remote_addr"), ""),
-                                    ("", ("reason",), "dim")),
+    "platform_api_call": _api,
+    "cdp_command": _cdp_command,
+    "cdp_connect": _cdp_connect,
+    "cdp_disconnect": _cdp_disconnect,
+    "live_view_connect": _live_view,
+    "live_view_disconnect": _live_view,
     "system_oom_kill": _oom,
-    "service_crashed": _fields(("", ("service", "name"), "bold #e06c75"),
-                               ("exit", ("exit_code", "signal"), ""),
-                               ("", ("reason", "error"), "dim")),
+    "service_crashed": _service,
+    "captcha_solve_started": _captcha_started,
     "captcha_solve_result": _captcha,
-    "monitor_disconnected": _fields(("", ("reason", "error"), "")),
-    "monitor_reconnected": _fields(("attempts", ("attempts", "attempt"), ""),
-                                   ("down", ("downtime_ms", "duration_ms"), "dim", " ms")),
-    "monitor_reconnect_failed": _fields(("", ("error", "reason"), "#e06c75"),
-                                        ("attempt", ("attempt", "attempts"), "dim")),
-    "monitor_init_failed": _fields(("", ("error", "reason"), "#e06c75")),
+    "captcha_challenge_result": _captcha,
+    "monitor_disconnected": _monitor("reason", "CDP monitor lost: ", "#e5c07b"),
+    "monitor_reconnected": _reconnected,
+    "monitor_reconnect_failed": _monitor("reason", "CDP monitor gave up: ", "#e06c75"),
+    "monitor_init_failed": _monitor("step", "CDP monitor init failed at ", "#e06c75"),
 }
+KNOWN_TYPES = frozenset(_HANDLERS) | {"monitor_screenshot"}
 
 
 def generic(data: Any) -> Text:
