@@ -78,7 +78,8 @@ def _check_home() -> None:
               "a foreign one (openusage's telemetry.db) is opened read-only.")
 @click.option("--events", "events", metavar="SOURCE",
               help="Browser event stream for the Events screen (3): an http(s) SSE URL, "
-              "a JSONL file to follow, or - for stdin.")
+              "a JSONL file to follow, a saved page of GET /telemetry/events, or - for "
+              "stdin.")
 @click.option("--events-replay", is_flag=True,
               help="Start the SSE stream from the oldest event the server still buffers.")
 @click.option("--traces", "traces", metavar="PATH|URL",
