@@ -110,6 +110,7 @@ class SseSource:
         max_backoff: float = MAX_BACKOFF,
         min_backoff: float = MIN_BACKOFF,
         connect_timeout: float = 10.0,
+        max_retries: int | None = None,
     ) -> None:
         self.url = url
         self.stream = stream
@@ -119,6 +120,9 @@ class SseSource:
         self.max_backoff = max_backoff
         self.min_backoff = min(min_backoff, max_backoff)
         self.connect_timeout = connect_timeout
+        # None: retry for as long as it runs (the dashboard); a number: give up after
+        # that many failed attempts in a row (headless use: a dead URL is an error)
+        self.max_retries = max_retries
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         self.__key = key or None  # private: only the Authorization header ever sees it
         self.stats = SourceStats()
@@ -210,6 +214,13 @@ class SseSource:
                     attempt = 0
                 delay = self._backoff(attempt)
                 attempt += 1
+                self.stats.retries = attempt
+                if self.max_retries is not None and attempt > self.max_retries:
+                    self.stats.state = "failed"
+                    self.stats.retry_in = None
+                    self._error(f"{self.stats.last_error or 'no connection'}"
+                                f" (gave up after {self.max_retries} retries)")
+                    return
                 self.stats.state = "reconnecting"
                 self.stats.retry_in = delay
                 await asyncio.sleep(delay)

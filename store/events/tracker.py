@@ -48,6 +48,7 @@ class SourceStats:
     state: SourceState = "connecting"
     last_error: str | None = None
     retry_in: float | None = None  # seconds until the next reconnect attempt
+    retries: int = 0  # reconnect attempts since the last one that delivered
     last_malformed: str | None = None  # one line: where and why the last bad line failed
     last_restart: str | None = None  # one line: the last restart detected, and its loss
 

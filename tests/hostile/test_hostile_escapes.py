@@ -84,3 +84,10 @@ def test_a_servers_reason_phrase_and_body(hostile_server: str) -> None:
     diag = run("traces", hostile_server, "--json", "diagnostics")
     assert diag.returncode != 0 and diag.stderr  # a 503: said, in one escaped line
     assert_clean(diag)
+
+
+def test_an_sse_servers_reason_phrase_is_escaped(hostile_server: str) -> None:
+    out = run("events", f"{hostile_server}/telemetry/stream", "--retries", "1")
+    assert out.returncode == 2  # gave up: one line, escaped
+    assert_clean(out)
+    assert b"gave up after 1 retries" in out.stderr

@@ -32,6 +32,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -250,8 +251,13 @@ def _quiet_stdout() -> None:
               "An SSE stream is always followed.")
 @click.option("--poll", is_flag=True, help="With --follow: poll instead of using "
               "filesystem events (for network filesystems).")
+@click.option("--retries", type=click.IntRange(min=0), default=10, show_default=True,
+              metavar="N", help="SSE: give up after N failed reconnects in a row (each "
+              "is reported on stderr with its wait; 0: retry forever).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Give up (exit 2) when no event arrived for this long.")
 def events(source: str, as_json: bool, count: int | None, replay: bool, follow: bool,
-           poll: bool) -> None:
+           poll: bool, retries: int, timeout: float | None) -> None:
     """Print a browser event stream as JSON lines.
 
     SOURCE is an SSE URL (http(s)://.../telemetry/stream; the key, if needed, comes from
@@ -269,8 +275,9 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
     counts the new run's events lost before the first one read). A summary goes to
     stderr at the end: end of file (unless --follow), --count, Ctrl-C.
 
-    Exit status: 0 at the end (or when stdout is closed), 2 on a missing file or a
-    fatal source error (401/403/404), 130 on Ctrl-C, 143 on SIGTERM.
+    Exit status: 0 at the end (or when stdout is closed), 2 on a missing file, a fatal
+    source error (401/403/404), --retries used up or --timeout passed, 130 on Ctrl-C,
+    143 on SIGTERM.
     """
     del as_json  # JSON lines are the only output format
     is_url = _is_url(source)
@@ -301,7 +308,8 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
     crash: list[BaseException] = []
     src: SseSource | FileSource
     if is_url:
-        src = SseSource(source, stream, replay=replay, on_marker=printer.on_marker)
+        src = SseSource(source, stream, replay=replay, on_marker=printer.on_marker,
+                        max_retries=retries or None)
         where = redact_url(source)
     else:
         src = FileSource(Path(source).expanduser() if source != "-" else "-", stream,
@@ -337,8 +345,10 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
                 thread.join(JOIN_TIMEOUT)
 
     code = 0
-    shown_error: str | None = None
+    shown_error: tuple[str, int] | None = None
     shown_restart: str | None = None
+    last_event = time.monotonic()
+    timed_out = False
     try:
         try:
             thread.start()
@@ -353,10 +363,17 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
                         printer.idle()
                         st = src.stats
                         if (is_url and st.state == "reconnecting" and st.last_error
-                                and st.last_error != shown_error):
-                            shown_error = st.last_error
-                            click.echo(f"tokentop: {shown_error}", err=True)
+                                and (st.last_error, st.retries) != shown_error):
+                            shown_error = (st.last_error, st.retries)
+                            wait = f" in {st.retry_in:.1f} s" if st.retry_in else ""
+                            limit = f"/{retries}" if retries else ""
+                            click.echo(f"tokentop: {st.last_error} (retry {st.retries}"
+                                       f"{limit}{wait})", err=True)
+                        if timeout is not None and time.monotonic() - last_event > timeout:
+                            timed_out = True
+                            break
                         continue
+                last_event = time.monotonic()
                 printer.batch(r)
                 restart = src.stats.last_restart
                 if restart and restart != shown_restart:  # after the marker's line
@@ -385,6 +402,10 @@ def events(source: str, as_json: bool, count: int | None, replay: bool, follow: 
         click.echo(f"tokentop: the event source crashed: {type(exc).__name__}: {exc}",
                    err=True)
         sys.exit(1)
+    if timed_out and code == 0:
+        click.echo(_summary(stats, reader.dropped_total, printer.printed), err=True)
+        fail(f"no event for {timeout:g} s from {where}"
+             + (f" ({stats.last_error})" if stats.last_error else ""))
     if stats.state == "failed" and code == 0:
         if stats.received or stats.malformed:
             click.echo(_summary(stats, reader.dropped_total, printer.printed), err=True)
