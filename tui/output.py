@@ -9,7 +9,8 @@ these streams: every control character but newline, tab and carriage return (the
 progress line), and every Unicode format, separator, surrogate or private-use
 character, is written as ``\\uXXXX``. Inside a JSON string that is the same string to a
 JSON reader (only C0 controls were escaped before, by the encoders); in a text line it
-is visible instead of acted on. Bytes that are not UTF-8 become U+FFFD.
+is visible instead of acted on. Bytes that are not UTF-8 become U+FFFD. Credentials in
+URLs and DSNs (``tokentop.store.redact.redact_text``) are masked on the way too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import re
 import sys
 import unicodedata
 from typing import Any, BinaryIO, TextIO
+
+from tokentop.store.redact import redact_text
 
 _ASCII_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAYBE_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\U0010ffff]")
@@ -37,7 +40,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def escape_output(text: str) -> str:
-    """``text`` with every character a terminal could act on written as ``\\uXXXX``."""
+    """``text`` with every character a terminal could act on written as ``\\uXXXX``,
+    and credentials in URLs masked."""
+    text = redact_text(text)
     if text.isascii():
         return _ASCII_BAD.sub(_escape, text) if _ASCII_BAD.search(text) else text
     return _MAYBE_BAD.sub(_escape, text)
@@ -54,7 +59,8 @@ class SafeBinary(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         data = bytes(data)
-        if data.isascii() and not _ASCII_BAD.search(data.decode("ascii")):
+        if (data.isascii() and b"://" not in data and b"assword" not in data
+                and not _ASCII_BAD.search(data.decode("ascii"))):
             self._raw.write(data)
         else:
             self._raw.write(escape_output(data.decode("utf-8", "replace")).encode("utf-8"))

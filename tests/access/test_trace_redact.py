@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tokentop.tui.widgets.trace_redact import REDACTED, redact_header_text, redact_headers
+from tokentop.store.redact import REDACTED, redact_header_text, redact_headers
 
 SECRET = "sk-ant-api03-0123456789abcdef"
 

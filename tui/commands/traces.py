@@ -179,7 +179,13 @@ async def _run(target: str, view: str, trace_id: str | None, analytics: Any,
             if not in_tenant(trace, analytics.org_id, analytics.workspace_id):
                 # as the gateway's traceVisibleInTenantScope: another tenant's is not found
                 raise TraceNotFoundError(f"no trace with id {trace_id!r} in this scope")
-            return {"trace": plain(trace)}
+            from tokentop.store.redact import redact_header_field
+
+            doc = plain(trace)
+            for field in ("request_headers", "response_headers"):
+                if isinstance(doc.get(field), str):  # as the screen shows them: redacted
+                    doc[field] = redact_header_field(doc[field])
+            return {"trace": doc}
 
         views.update(summary=summary, models=models, keys=keys, latency=latency,
                      errors=errors, tenants=tenants, list=list_, get=get)
