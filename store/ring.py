@@ -21,6 +21,7 @@ FLEET = "*"
 """Series name of the fleet: the sum over every server."""
 
 DEFAULT_CAPACITY_MINUTES = 7 * 24 * 60
+SATURATED = 2**62  # a slot's sum stops here instead of overflowing its int64
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,8 @@ class MinuteRing:
                 low = min(buckets)
             first = low if self._first < 0 else min(self._first, low)
             for minute, (inp, out, cost) in items:
+                if inp > SATURATED or out > SATURATED or cost > SATURATED:
+                    inp, out, cost = (min(v, SATURATED) for v in (inp, out, cost))
                 slot = minute % cap
                 if sk[slot] != minute:
                     sk[slot] = minute
@@ -111,18 +114,19 @@ class MinuteRing:
                     so[slot] = out
                     sc[slot] = cost
                 else:
-                    si[slot] += inp
-                    so[slot] += out
-                    sc[slot] += cost
+                    # a sum saturates rather than overflow the 64-bit slot
+                    si[slot] = min(si[slot] + inp, SATURATED)
+                    so[slot] = min(so[slot] + out, SATURATED)
+                    sc[slot] = min(sc[slot] + cost, SATURATED)
                 if fk[slot] != minute:
                     fk[slot] = minute
                     fi[slot] = inp
                     fo[slot] = out
                     fc[slot] = cost
                 else:
-                    fi[slot] += inp
-                    fo[slot] += out
-                    fc[slot] += cost
+                    fi[slot] = min(fi[slot] + inp, SATURATED)
+                    fo[slot] = min(fo[slot] + out, SATURATED)
+                    fc[slot] = min(fc[slot] + cost, SATURATED)
             self._head, self._first = head, first
             self.version += 1
 

@@ -14,6 +14,8 @@ map in file order, dropped by a ``reset`` line that carries none (SeedFromFile's
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -22,6 +24,10 @@ from tokentop.store.metrics.line import ZERO_TOKENS, CostCounts, MetricsLine, To
 from tokentop.store.metrics.tools import ToolStat, decode_usage
 from tokentop.store.ring import MinuteRing
 from tokentop.store.timeparse import utc_minute
+
+# How far past this machine's clock a line may be dated and still land in the ring: a few
+# minutes of skew between boxes is normal; days are not.
+AHEAD_MINUTES = 60
 
 # "YYYY-MM-DDTHH" of a UTC ("Z") timestamp -> its first minute. Keyed by hour, not
 # minute: gridctl writes one line per server per minute, so a minute key would miss on
@@ -46,6 +52,7 @@ class ReplayStats:
     truncated_gz: int = 0  # gzip files that ended early and were read as far as they went
     truncations: int = 0  # followed files that shrank or were replaced under the same name
     last_update: float | None = None  # wall time (clock) of the last line consumed
+    ahead_of_clock: int = 0  # lines dated past the clock + AHEAD_MINUTES, held aside
 
 
 @dataclass
@@ -61,6 +68,30 @@ class MetricsState:
     cost_seen: bool = False  # any line carried cost_*: a file from before gridctl 5245a795
     stats: ReplayStats = field(default_factory=ReplayStats)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.time
+    # Points dated more than AHEAD_MINUTES past the clock (one box's clock skewed by
+    # days): in the ring they moved its head and evicted every other server's history
+    # from the 7d range and from "all". Held here per server and minute, counted in
+    # ``stats.ahead_of_clock``, and moved into the ring once the clock gets there.
+    ahead: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+
+    def release_ahead(self) -> None:
+        """Move the held points the clock has reached into the ring."""
+        if not self.ahead:
+            return
+        limit = int(self.clock()) // 60 + AHEAD_MINUTES
+        with self.lock:
+            due: dict[str, dict[int, list[int]]] = {}
+            for server, minutes in list(self.ahead.items()):
+                ready = {m: v for m, v in minutes.items() if m <= limit}
+                if ready:
+                    due[server] = ready
+                    for m in ready:
+                        del minutes[m]
+                if not minutes:
+                    del self.ahead[server]
+        for server, buckets in due.items():
+            self.ring.add_buckets(server, buckets)
 
     def apply(self, server: str, lines: list[bytes]) -> int:
         """Apply a batch of lines of one server, in file order. Returns lines consumed.
@@ -70,7 +101,11 @@ class MetricsState:
         """
         decode = decoder.decode
         hours = _HOURS
+        self.release_ahead()
+        limit = int(self.clock()) // 60 + AHEAD_MINUTES
         agg: dict[int, list[int]] = {}
+        held: dict[int, list[int]] = {}
+        held_lines = 0
         malformed = blank = 0
         last: MetricsLine | None = None
         last_cost: CostCounts | None = None
@@ -133,6 +168,16 @@ class MetricsState:
                 inp, out = diff.input_tokens, diff.output_tokens
             if not (inp or out or cost):
                 continue  # no activity: a tool_usage-only line, or an empty minute
+            if minute > limit:
+                held_lines += 1
+                bucket = held.get(minute)
+                if bucket is None:
+                    held[minute] = [inp, out, cost]
+                else:
+                    bucket[0] += inp
+                    bucket[1] += out
+                    bucket[2] += cost
+                continue
             bucket = agg.get(minute)
             if bucket is None:
                 agg[minute] = [inp, out, cost]
@@ -147,6 +192,14 @@ class MetricsState:
             st.lines += len(lines)
             st.malformed += malformed
             st.blank += blank
+            if held:
+                st.ahead_of_clock += held_lines
+                mine = self.ahead.setdefault(server, {})
+                for m, (i, o, c) in held.items():
+                    b = mine.setdefault(m, [0, 0, 0])
+                    b[0] += i
+                    b[1] += o
+                    b[2] += c
             if last is not None:
                 totals = self.totals.setdefault(server, ServerTotals())
                 totals.tokens = last.total or ZERO_TOKENS

@@ -58,7 +58,7 @@ class MetricsSource:
         clock: Clock = time.time,
     ) -> None:
         self.layout = Layout.resolve(path)
-        self.state = MetricsState(ring=MinuteRing(capacity_minutes))
+        self.state = MetricsState(ring=MinuteRing(capacity_minutes), clock=clock)
         self.clock = clock
         self.tails: dict[str, FamilyTail] = {}
         self.skill_tails: dict[str, FamilyTail] = {}  # stack -> its __skills__ file family
@@ -176,6 +176,7 @@ class MetricsSource:
                 tails = [self.tails[n] for n in sorted(names) if n in self.tails]
                 tails += [self.skill_tails[s] for s in sorted(stacks) if s in self.skill_tails]
             lines = sum(t.scan() for t in tails)
+            self.state.release_ahead()  # the clock may have reached held points
             if lines:
                 self.state.stats.last_update = self.clock()
             return lines

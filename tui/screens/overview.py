@@ -69,6 +69,7 @@ class Frame:
     malformed: int
     last_update: float | None
     oldest_minute: int | None
+    ahead: int = 0  # lines dated past the clock, held out of the charts
 
 
 class OverviewScreen(Screen[None]):
@@ -236,7 +237,7 @@ class OverviewScreen(Screen[None]):
             self.refresh_bindings()
         stats = source.state.stats
         self.frame = Frame(stats.files, stats.lines, stats.malformed, stats.last_update,
-                           ring.oldest_minute())
+                           ring.oldest_minute(), stats.ahead_of_clock)
         if self.selected is not None and self.selected not in servers:
             self.selected = None  # its directory went away; the watcher redraws
             return
@@ -497,6 +498,9 @@ class OverviewScreen(Screen[None]):
         right.append(f"{fmt.count(frame.files)} files · {fmt.count(frame.lines)} lines · ")
         right.append(f"{fmt.count(frame.malformed)} malformed",
                      style=f"bold {colors.warning}" if frame.malformed else "")
+        if frame.ahead:
+            right.append(f" · {fmt.count(frame.ahead)} ahead of clock",
+                         style=f"bold {colors.warning}")
         if self.showing_empty:
             right = Text()  # nothing read: counters of zero say nothing the box does not
         elif frame.last_update is None:
