@@ -40,6 +40,7 @@ import msgspec
 
 from tokentop.store.access.book import TAIL, AccessBook
 from tokentop.store.access.event import Page, decode_page
+from tokentop.store.httpbody import read_capped
 
 TOKEN_ENV = "AIRSTORE_TOKEN"
 PAGE_LIMIT = 1000  # the handler's maximum
@@ -176,8 +177,7 @@ class AccessApi(AccessBook):
     def _get(self, client: httpx.Client) -> Page:
         params = {"limit": str(PAGE_LIMIT), **self.target.params, "cursor": self.cursor}
         try:
-            reply = client.get(self.target.endpoint, params=params)
-            body = reply.read()
+            reply, body = read_capped(client, "GET", self.target.endpoint, params=params)
         except httpx.HTTPError as exc:  # a drop, a timeout, a body that would not decode
             raise Transient(f"lost the connection to {self.name}: "
                             f"{type(exc).__name__}: {exc}") from None

@@ -42,8 +42,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 import msgspec
-from httpx_sse import EventSource, ServerSentEvent, SSEError
+from httpx_sse import ServerSentEvent
 
+from tokentop.store.events.frames import FrameReader
 from tokentop.store.events.model import Envelope, Marker, WireEnvelope
 from tokentop.store.events.restart import newest_seq
 from tokentop.store.events.tracker import SeqTracker, SourceStats
@@ -285,15 +286,18 @@ class SseSource:
                 if code != 200:
                     self._error(f"{code} {resp.reason_phrase} from {where}: retrying")
                     return False
+                ctype = resp.headers.get("content-type", "")
+                if "text/event-stream" not in ctype.partition(";")[0]:
+                    self._error(f"not an event stream ({_one_line(ctype, 60)!r}): {where}")
+                    raise _Stopped
                 self.stats.state = "connected"
                 self.stats.last_error = None
-                try:
-                    async for sse in EventSource(resp).aiter_sse():
+                frames = FrameReader(self._dropped)
+                async for text in resp.aiter_text():
+                    for sse in frames.feed(text):
                         self._on_event(sse)
-                except SSEError:
-                    ctype = resp.headers.get("content-type", "")
-                    self._error(f"not an event stream ({_one_line(ctype, 60)!r}): {where}")
-                    raise _Stopped from None
+                for sse in frames.flush():
+                    self._on_event(sse)
             self._error(f"the server closed the stream: {where}")
         except httpx.ConnectError as exc:
             self._error(f"cannot connect to {where}: {self._why(exc, 'connection refused')}")
@@ -321,6 +325,11 @@ class SseSource:
                 return "connection reset by the server"
             seen = seen.__cause__ or seen.__context__
         return _one_line(str(exc)) or default
+
+    def _dropped(self, why: str) -> None:
+        """A frame over the ceiling (``frames.FrameReader``): counted as malformed."""
+        self.stats.malformed += 1
+        self.stats.last_malformed = f"{redact_url(self.url)}: {why}"
 
     def _error(self, line: str) -> None:
         line = _one_line(line)

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from tokentop.store.httpbody import aread_capped
 from tokentop.store.traces.errors import TraceStoreError
 from tokentop.store.traces.timefmt import parse_db_time
 
@@ -199,7 +200,7 @@ async def _get(url: str, headers: dict[str, str], client: httpx.AsyncClient | No
     own = client is None
     http: Any = client or httpx.AsyncClient(timeout=TIMEOUT_S)
     try:
-        response = await http.get(url, headers=headers)
+        response, body = await aread_capped(http, "GET", url, headers=headers)
     except httpx.HTTPError as e:
         raise TraceStoreError(f"cannot read diagnostics from {url}: {e or type(e).__name__}"
                               ) from None
@@ -209,9 +210,9 @@ async def _get(url: str, headers: dict[str, str], client: httpx.AsyncClient | No
     if response.status_code != 200:
         reason = ""
         with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
-            reason = msgspec.json.decode(response.content, type=_Error).error.strip()
+            reason = msgspec.json.decode(body, type=_Error).error.strip()
         if response.status_code in (401, 403) and not reason:
             reason = f"set {KEY_ENV}"
         suffix = f": {' '.join(reason.split())[:200]}" if reason else ""
         raise TraceStoreError(f"diagnostics: HTTP {response.status_code} from {url}{suffix}")
-    return response.content
+    return body
