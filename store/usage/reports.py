@@ -363,6 +363,7 @@ def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str,
     one (``rolled``: force either path; both give the same document, tested), else
     from the events."""
     width = {"%Y-%m-%d": 10, "%Y-%m": 7}[fmt]
+    _where(opts)  # an unknown source is an error even on an empty store
     if rolled is None:
         rolled = _whole_hour_zone(opts.tz) and _rollup_current(conn)
     table = rollup.HOUR.table if SOURCES.get(opts.source) else rollup.HOUR_MODEL.table

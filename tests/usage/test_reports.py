@@ -269,7 +269,7 @@ def test_source_filter(tmp_path: Path) -> None:
     codex = reports.daily(conn, utc(source="codex"))["totals"]
     assert codex["totalCost"] == pytest.approx(1.25)
     with pytest.raises(ReportError):
-        reports.daily(conn, utc(source="antigravity"))
+        reports.daily(conn, utc(source="cursor"))
 
 
 def test_active_block_burn_rate_and_projection(tmp_path: Path) -> None:
@@ -361,7 +361,7 @@ def test_cli_does_not_write_a_foreign_store(probe: sqlite3.Connection, tmp_path:
         (["daily", "--since", "yesterday"], "bad date"),
         (["daily", "--since", "20261121", "--until", "20261120"], "after --until"),
         (["daily", "--timezone", "Mars/Olympus"], "unknown timezone"),
-        (["daily", "--source", "antigravity"], "unknown source"),
+        (["daily", "--source", "cursor"], "unknown source"),
         (["daily", "--store", "/nonexistent/usage.db"], "not found"),
     ],
 )

@@ -25,8 +25,13 @@ def event(n: int, **kw) -> IngestRequest:
     return IngestRequest(**base)
 
 
-def test_open_creates_private_dir_and_file_with_wal(tmp_path: Path) -> None:
+def test_open_creates_private_dir_and_file_with_wal(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokentop.store.usage.paths import default_db_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     path = tmp_path / "state" / "tokentop" / "usage.db"
+    assert default_db_path() == path  # only tokentop's own directory is ever made
     with UsageStore.open(path) as store:
         assert store.path == path and not store.read_only
         store.ingest([event(1)])
@@ -154,7 +159,7 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
             UsageStore.open(garbage, read_only=ro)
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(UsageStoreError, match="cannot create"):
+    with pytest.raises(UsageStoreError, match="no such directory"):
         UsageStore.open(blocker / "sub" / "usage.db")
 
 
