@@ -46,6 +46,7 @@ from tokentop.store.traces.model import (
     UsageSummary,
     tenant_name,
 )
+from tokentop.store.traces.numbers import as_float, as_int
 from tokentop.store.traces.percentile import Histogram
 from tokentop.store.traces.timefmt import Instant, floor_bucket, to_utc
 
@@ -177,9 +178,9 @@ class BaseTraceStore(TraceBackend):
         for name in ("latency_ms", "time_to_first_token_ms", "time_to_first_token_us",
                      "input_tokens", "output_tokens", "total_tokens", "response_status"):
             if name in out and out[name] is not None:
-                out[name] = int(out[name])
+                out[name] = as_int(out[name])
         if out.get("estimated_cost_usd") is not None:
-            out["estimated_cost_usd"] = float(out["estimated_cost_usd"])
+            out["estimated_cost_usd"] = as_float(out["estimated_cost_usd"])
         return out
 
     # -- filters ---------------------------------------------------------------------
@@ -416,3 +417,4 @@ def check_columns(columns: set[str], where: str) -> None:
     if missing:
         raise TraceStoreError(
             f"not a gateway trace store (traces lacks {', '.join(missing)}): {where}")
+

@@ -42,6 +42,7 @@ import aiosqlite
 import msgspec
 
 from tokentop.store.traces.backend import TraceBackend
+from tokentop.store.traces.numbers import as_int
 from tokentop.store.traces.timefmt import Instant
 
 LAG = timedelta(seconds=60)
@@ -416,9 +417,10 @@ def _histograms(rows: Iterable[Sequence[Any]]) -> tuple[int, dict[str, Groups]]:
     per_cell: dict[tuple[str, str], dict[int, int]] = {}
     for day, g, value, n in rows:
         folded += int(n)
-        if value is not None:
+        ms = None if value is None else as_int(value)  # text or a BLOB: not a latency
+        if ms is not None:
             cell = per_cell.setdefault((day or ODD_DAY, g or ""), {})
-            cell[int(value)] = cell.get(int(value), 0) + int(n)
+            cell[ms] = cell.get(ms, 0) + int(n)
     days: dict[str, Groups] = {}
     for (day, g), counts in per_cell.items():
         days.setdefault(day, {})[g] = _pack(counts)

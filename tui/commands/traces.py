@@ -66,9 +66,9 @@ def _instant(text: str | None, flag: str) -> Instant | None:
 @click.option("--model", help="Only this model.")
 @click.option("--key", "gateway_key_id", metavar="GATEWAY_KEY_ID",
               help="Analytics: only this gateway key.")
-@click.option("--status", type=int, help="list: only this response status.")
-@click.option("--min-tokens", type=int, help="list: total tokens at least.")
-@click.option("--max-tokens", type=int, help="list: total tokens at most.")
+@click.option("--status", type=click.IntRange(100, 999), help="list: only this response status.")
+@click.option("--min-tokens", type=click.IntRange(0, 2**62), help="list: total tokens at least.")
+@click.option("--max-tokens", type=click.IntRange(0, 2**62), help="list: total tokens at most.")
 @click.option("--trace-group", "trace_group_id", help="list: only this trace group.")
 @click.option("--api-key-hash", help="list: only this API key hash.")
 @click.option("--cursor", help="list: the next_cursor of the previous page.")
