@@ -39,6 +39,7 @@ class TailStats(Protocol):
     files: int  # distinct files read
     truncations: int  # active files found shrunk, wiped or replaced
     truncated_gz: int  # gzip streams that ended before their end marker
+    malformed: int  # lines that could not be read (here: longer than MAX_LINE)
 
 
 class Sink(Protocol):
@@ -133,6 +134,7 @@ class FamilyTail:
         except OSError:
             return lines
         self._count_file(reader.result.ident)
+        self._count_oversized(reader)
         if reader.result.truncated:
             with self.sink.lock:
                 self.sink.stats.truncated_gz += 1
@@ -154,8 +156,16 @@ class FamilyTail:
             return lines
         res = reader.result
         self._count_file(res.ident)
+        self._count_oversized(reader)
         self.active = Cursor(res.ident, res.end, res.head[: min(HEAD_BYTES, res.end)])
         return lines
+
+    def _count_oversized(self, reader: LineReader) -> None:
+        """Lines the reader dropped for their length: malformed, as gridctl could not
+        have written them (a gzip bomb of one line, a file that never ends a line)."""
+        if reader.result.oversized:
+            with self.sink.lock:
+                self.sink.stats.malformed += reader.result.oversized
 
     def _count_file(self, ident: tuple[int, int]) -> None:
         if ident not in self.seen_files:

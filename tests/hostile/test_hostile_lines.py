@@ -118,3 +118,37 @@ def test_the_backward_read_agrees_with_a_forward_split(tmp_path_factory, lines, 
         backread.BLOCK = old
     assert got == (lines[-n:] if n else [])
     assert cursor.offset == path.stat().st_size - len(tail)
+
+
+def test_a_gzip_bomb_of_one_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    """A rotated ``.gz`` that decompresses to one 512 MiB line (a few hundred KB on
+    disk): was 1 GB of memory; now skipped as malformed, and the lines around it read."""
+    import zlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from metrics_files import metrics_line, server_dir
+
+    gh = server_dir(tmp_path, "prod", "github")
+    comp = zlib.compressobj(1, zlib.DEFLATED, 31)
+    block = b"\0" * (16 << 20)
+    with (gh / "metrics-2026-05-05T11-00-00.000.jsonl.gz").open("wb") as fh:
+        fh.write(comp.compress(metrics_line("2026-05-05T10:00:05Z", diff=(5, 1),
+                                            total=(5, 1)).encode() + b"\n"))
+        for _ in range(32):
+            fh.write(comp.compress(block))
+        fh.write(comp.compress(b"\n" + metrics_line("2026-05-05T10:01:05Z", diff=(7, 1),
+                                                    total=(12, 2)).encode() + b"\n"))
+        fh.write(comp.flush())
+    code = ("import json, resource, sys\n"
+            "from tokentop.store.metrics import MetricsSource\n"
+            "s = MetricsSource(sys.argv[1]); s.replay()\n"
+            "st = s.state.stats\n"
+            "print(json.dumps({'lines': st.lines, 'malformed': st.malformed,"
+            " 'total': s.totals_snapshot()['prod/github'].tokens.input_tokens,"
+            " 'rss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["malformed"] == 1 and doc["total"] == 12  # both good lines read
+    assert doc["rss_kib"] < 200 * 1024, doc
