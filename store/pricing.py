@@ -455,7 +455,7 @@ def _build(updated: Path, overrides: Path) -> PriceTable:
     from tokentop.store.pricing_overrides import apply_overrides
 
     table: PriceTable | None = None
-    if updated.exists():
+    if os.path.isfile(updated):  # unreadable (another HOME, a 0700 dir) reads as absent
         try:
             table = PriceTable(json.loads(updated.read_text(encoding="utf-8")),
                                origin="updated", path=updated, extras=_bundled_doc())

@@ -22,6 +22,7 @@ ignored as a whole: the table then applies without any override.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,7 @@ def apply_overrides(table: PriceTable, path: Path) -> Overrides | None:
     """Apply the file at ``path`` to ``table`` (in place). No file: nothing."""
     from tokentop.store.pricing import Price, warn
 
-    if not path.exists():
+    if not os.path.isfile(path):  # absent, or in a directory this user cannot read
         return None
     result = Overrides(path)
     table.overrides = result

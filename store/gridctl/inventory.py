@@ -190,12 +190,24 @@ def signal_record(server: str, server_dir: Path, signal: str) -> InventoryRecord
     return InventoryRecord(server, signal, found.active, files)
 
 
-def iter_inventory(root: RootArg = None, server: str = "") -> Iterator[InventoryRecord]:
+def readable(directory: Path) -> bool:
+    """Whether this user may list ``directory`` and reach its files (a server directory
+    another user owns, mode 0700, raised PermissionError from deep inside a listing)."""
+    return os.access(directory, os.R_OK | os.X_OK)
+
+
+def iter_inventory(root: RootArg = None, server: str = "",
+                   unreadable: list[Path] | None = None) -> Iterator[InventoryRecord]:
     """``inventory``, one record at a time, in order: a screen can show the first rows
-    of a large tree while the rest is still being listed."""
+    of a large tree while the rest is still being listed. A server directory this user
+    cannot read is skipped and appended to ``unreadable`` (to be named, not hidden)."""
     layout = as_layout(root)
     for name, server_dir in server_dirs(layout):
         if not matches(name, server):
+            continue
+        if not readable(server_dir):
+            if unreadable is not None:
+                unreadable.append(server_dir)
             continue
         for signal in SIGNALS:
             record = signal_record(name, server_dir, signal)
@@ -203,7 +215,8 @@ def iter_inventory(root: RootArg = None, server: str = "") -> Iterator[Inventory
                 yield record
 
 
-def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
+def inventory(root: RootArg = None, server: str = "",
+              unreadable: list[Path] | None = None) -> list[InventoryRecord]:
     """Every (server, signal) with files under ``root``; only ``server``'s when given.
 
     ``root`` is the telemetry root, one stack directory, or a resolved ``Layout``
@@ -211,7 +224,7 @@ def inventory(root: RootArg = None, server: str = "") -> list[InventoryRecord]:
     included (``is_skills``); ``server`` is ``stack/server`` or a bare name (every
     stack). Sorted by stack, server, then logs, metrics, traces.
     """
-    return list(iter_inventory(root, server))
+    return list(iter_inventory(root, server, unreadable))
 
 
 class Rescanner:
@@ -235,6 +248,8 @@ class Rescanner:
         files: dict[Path, FileInfo] = {}
         records: dict[tuple[str, str], InventoryRecord] = {}
         for name, server_dir in server_dirs(layout):
+            if not readable(server_dir):
+                continue  # nothing of it can be shown or wiped
             for signal in SIGNALS:
                 found = list_family(server_dir, signal)
                 infos = []

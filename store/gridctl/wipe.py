@@ -134,7 +134,8 @@ def plan(root: RootArg = None, server: str = "", signal: str = "") -> WipePlan:
     real_root = os.path.realpath(layout.path)
     records: list[InventoryRecord] = []
     refused: list[FileError] = []
-    for record in inventory(layout, server):
+    unreadable: list[Path] = []
+    for record in inventory(layout, server, unreadable):
         if signal and record.signal != signal:
             continue
         inside = []
@@ -146,6 +147,8 @@ def plan(root: RootArg = None, server: str = "", signal: str = "") -> WipePlan:
                 refused.append(FileError(info.path, outside))
         if inside:
             records.append(replace(record, files=tuple(inside)))
+    refused += [FileError(d, "cannot read this directory: permission denied")
+                for d in unreadable]
     return WipePlan(layout, server, signal, records, refused)
 
 

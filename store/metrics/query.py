@@ -151,6 +151,8 @@ def metrics_document(
         # lines dated more than an hour past the clock: held out of the series until
         # the clock gets there (one box's skewed clock must not evict everyone's history)
         "ahead_of_clock_lines": st.ahead_of_clock,
+        # servers whose directory this user may not read (their data is not in here)
+        "unreadable_servers": list(getattr(source, "unreadable", [])),
         "blank_lines": st.blank,
         "truncated_gz_files": st.truncated_gz,
         "persisted_from": minute_to_iso(oldest) if oldest is not None else None,

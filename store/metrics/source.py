@@ -65,6 +65,7 @@ class MetricsSource:
         self._skills_sink = SkillsSink(self.state)
         self.progress = Progress()
         self.error: str | None = None  # last problem worth a one-line message
+        self.unreadable: list[str] = []  # servers whose directory this user cannot read
         self._scan_lock = threading.Lock()
 
     @property
@@ -105,11 +106,19 @@ class MetricsSource:
             # The directory may have been empty when resolved; look again.
             self.layout = Layout.resolve(self.layout.path)
         new = []
+        unreadable = []
         for name, server_dir in self.layout.server_dirs().items():
+            if not os.access(server_dir, os.R_OK | os.X_OK):
+                unreadable.append(name)  # another user's 0700 directory: named, not hidden
             if name not in self.tails:
                 self.tails[name] = FamilyTail(name, server_dir, self.state, "metrics")
                 self.state.ring.touch_server(name)
                 new.append(name)
+        self.unreadable = sorted(unreadable)
+        if unreadable:
+            self.error = (f"cannot read {', '.join(unreadable[:3])}"
+                          f"{f' (+{len(unreadable) - 3})' if len(unreadable) > 3 else ''}:"
+                          " permission denied")
         for stack, skills_dir in self.layout.skills_dirs().items():
             if stack not in self.skill_tails:
                 self.skill_tails[stack] = FamilyTail(stack, skills_dir, self._skills_sink,

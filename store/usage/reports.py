@@ -113,12 +113,30 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection: reports never write, and never to a foreign database."""
     if not path.exists():
         raise ReportError(f"usage store not found: {path}")
+    uri = read_only_uri(path)
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True)
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchall()
+        try:
+            conn = _probe(uri)
+        except sqlite3.OperationalError:
+            # A WAL store whose directory this user cannot write (a shared box, another
+            # user's store): SQLite cannot make its -shm. With no -wal present nothing
+            # is writing it, so it is read as the immutable file it is for now.
+            if "immutable=1" in uri or Path(f"{path}-wal").exists():
+                raise
+            conn = _probe(uri + "&immutable=1")
     except sqlite3.DatabaseError as e:
         raise ReportError(f"cannot read usage store {path}: {e}") from None
+    return conn
+
+
+def _probe(uri: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT 1 FROM usage_events LIMIT 1").fetchall()
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -98,7 +99,12 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
 
     layout = _layout(directory)
     _known_server(layout, server)
-    records = scan(layout, server)
+    unreadable: list[Path] = []
+    records = scan(layout, server, unreadable)
+    from tokentop.tui.format import clean
+
+    for d in unreadable:  # named, not skipped in silence
+        click.echo(f"tokentop: cannot read {clean(d)}: permission denied", err=True)
     if as_json:
         from tokentop.store.gridctl import gojson
 
@@ -107,6 +113,8 @@ def inventory(directory: str | None, as_json: bool, server: str) -> None:
         click.echo("no telemetry files")
     else:
         click.echo(_table(records))
+    if unreadable:
+        sys.exit(1)
 
 
 @click.command("wipe")
