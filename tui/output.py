@@ -48,14 +48,29 @@ def escape_output(text: str) -> str:
     return _MAYBE_BAD.sub(_escape, text)
 
 
-class SafeBinary(io.RawIOBase):
+class _Wrapped:
+    """What both wrappers pass straight to the stream they wrap."""
+
+    _raw: Any
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+    def isatty(self) -> bool:
+        return bool(self._raw.isatty())
+
+
+class SafeBinary(_Wrapped, io.RawIOBase):
     """A binary stream (``sys.stdout.buffer``) under the same rule."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-
-    def writable(self) -> bool:
-        return True
 
     def write(self, data: Any) -> int:
         data = bytes(data)
@@ -66,38 +81,17 @@ class SafeBinary(io.RawIOBase):
             self._raw.write(escape_output(data.decode("utf-8", "replace")).encode("utf-8"))
         return len(data)
 
-    def flush(self) -> None:
-        self._raw.flush()
 
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    def isatty(self) -> bool:
-        return self._raw.isatty()
-
-
-class SafeText(io.TextIOBase):
+class SafeText(_Wrapped, io.TextIOBase):
     """A text stream (``sys.stdout``, ``sys.stderr``) under the rule; ``buffer`` too."""
 
     def __init__(self, raw: TextIO) -> None:
         self._raw = raw
         self._buffer: SafeBinary | None = None
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
+    def write(self, text: str) -> int:  # type: ignore[override]
         self._raw.write(escape_output(text))
         return len(text)
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def fileno(self) -> int:
-        return self._raw.fileno()
-
-    def isatty(self) -> bool:
-        return self._raw.isatty()
 
     @property
     def encoding(self) -> str:  # type: ignore[override]

@@ -168,19 +168,14 @@ class MetricsState:
                 inp, out = diff.input_tokens, diff.output_tokens
             if not (inp or out or cost):
                 continue  # no activity: a tool_usage-only line, or an empty minute
-            if minute > limit:
+            if minute > limit:  # dated past the clock: held aside (see ``ahead``)
                 held_lines += 1
-                bucket = held.get(minute)
-                if bucket is None:
-                    held[minute] = [inp, out, cost]
-                else:
-                    bucket[0] += inp
-                    bucket[1] += out
-                    bucket[2] += cost
-                continue
-            bucket = agg.get(minute)
+                into = held
+            else:
+                into = agg
+            bucket = into.get(minute)
             if bucket is None:
-                agg[minute] = [inp, out, cost]
+                into[minute] = [inp, out, cost]
             else:
                 bucket[0] += inp
                 bucket[1] += out
