@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -335,7 +336,10 @@ class Collector:
                 finally:
                     conn.close()
             except Exception as exc:  # locked, corrupt, or a schema we do not know
-                counts.skip(f"database unreadable ({type(exc).__name__})")
+                if isinstance(exc, sqlite3.Error | OSError) and "unable to open" in str(exc):
+                    counts.cannot_read(task.path, OSError(str(exc)))
+                else:
+                    counts.skip(f"database unreadable ({type(exc).__name__})")
                 return
             offset = watermark
             sink.row_marks(marks.stored(agent.collector, str(task.path)))
@@ -344,7 +348,10 @@ class Collector:
             try:
                 with open_binary(task.path) as fh:
                     data = fh.read()
-            except OSError:
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                counts.cannot_read(task.path, exc)
                 return
             counts.lines += 1
             try:
@@ -387,6 +394,9 @@ class Collector:
                 sink.maybe_flush()
         except FileNotFoundError:
             return
+        except OSError as exc:
+            counts.cannot_read(task.path, exc)
+            return
         counts.files_read += 1
         _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - task.start
@@ -410,6 +420,9 @@ class Collector:
                 sink.offset(offset_of(claude.COLLECTOR, task, reader))
                 sink.maybe_flush()
         except FileNotFoundError:
+            return
+        except OSError as exc:  # another user's file: named, and the pass goes on
+            counts.cannot_read(task.path, exc)
             return
         counts.files_read += 1
         _count_oversized(reader.result.oversized, counts)
@@ -436,6 +449,9 @@ class Collector:
                 sink.maybe_flush()
         except FileNotFoundError:
             return
+        except OSError as exc:
+            counts.cannot_read(task.path, exc)
+            return
         counts.files_read += 1
         _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - task.start
@@ -447,7 +463,10 @@ class Collector:
             with open_binary(task.path) as fh:
                 st = os.fstat(fh.fileno())
                 data = fh.read()
-        except OSError:
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            counts.cannot_read(task.path, exc)
             return
         tick(len(data))
         counts.files_read += 1

@@ -5,11 +5,11 @@ for everything else it agrees with httpx-sse's own decoder, on any chunking."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder  # the reference (tests only)
@@ -17,6 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokentop.store.events.frames import FrameReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peak import run_peak
 
 
 def reference(chunks: list[str]) -> list[tuple[str, str, str, int | None]]:
@@ -103,20 +106,12 @@ def flood() -> Iterator[str]:
     httpd.server_close()
 
 
-def test_a_200_mb_line_on_the_wire_keeps_memory_bounded(flood: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    with (tmp_path / "out").open("w+") as out, (tmp_path / "err").open("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "events", flood,
-                                 "--count", "1"], stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, nobody else's
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    assert os.waitstatus_to_exitcode(status) == 0, stderr
-    assert json.loads(stdout.splitlines()[-1])["seq"] == 2  # the event after it
-    assert "malformed 1" in stderr
-    assert usage.ru_maxrss < 200 * 1024, usage.ru_maxrss  # KiB: under 200 MB (was 4.2 GB)
+def test_a_200_mb_line_on_the_wire_keeps_memory_bounded(flood: str) -> None:
+    out, peak_kib = run_peak(["-m", "tokentop.tui.cli", "events", flood, "--count", "1"])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1])["seq"] == 2  # the event after it
+    assert "malformed 1" in out.stderr
+    assert 0 < peak_kib < 200 * 1024, peak_kib  # KiB: under 200 MB (was 4.2 GB)
 
 
 class _HugeBody(BaseHTTPRequestHandler):
@@ -138,24 +133,17 @@ class _HugeBody(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_huge_diagnostics_body_is_refused_unread(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-
+def test_a_huge_diagnostics_body_is_refused_unread() -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _HugeBody)
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        with (tmp_path / "err").open("w+") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "tokentop.tui.cli", "traces",
-                                     f"http://127.0.0.1:{httpd.server_address[1]}", "--json",
-                                     "diagnostics"], stdout=subprocess.DEVNULL, stderr=err,
-                                    text=True)
-            _, status, usage = os.wait4(proc.pid, 0)
-            err.seek(0)
-            stderr = err.read()
+        out, peak_kib = run_peak(["-m", "tokentop.tui.cli", "traces",
+                                  f"http://127.0.0.1:{httpd.server_address[1]}", "--json",
+                                  "diagnostics"])
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert os.waitstatus_to_exitcode(status) == 2
-    assert "larger than 32 MiB" in stderr and len(stderr.strip().splitlines()) == 1
-    assert usage.ru_maxrss < 200 * 1024, usage.ru_maxrss
+    assert out.returncode == 2
+    assert "larger than 32 MiB" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert 0 < peak_kib < 200 * 1024, peak_kib

@@ -105,3 +105,35 @@ def test_a_wal_store_in_a_directory_the_user_cannot_write(shared: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert '"inputTokens": 120' in out.stdout
     assert sorted(p.name for p in store.iterdir()) == ["usage.db"]  # nothing written
+
+
+def test_an_unreadable_agent_log_is_named_and_the_rest_ingested(shared: Path) -> None:
+    """One Claude Code log another user owns (0600) used to end the whole ingest
+    ("ingest failed: Permission denied"); now it is named and the others land."""
+    import json as _json
+
+    project = shared / "claude" / "projects" / "p"
+    project.mkdir(parents=True)
+    line = {"type": "assistant", "timestamp": "2026-11-20T10:00:00.000Z", "sessionId": "s",
+            "requestId": "r1", "message": {"id": "m1", "model": "claude-sonnet-4-5-20250929",
+                                           "usage": {"input_tokens": 100, "output_tokens": 5}}}
+    (project / "ok.jsonl").write_text(_json.dumps(line, separators=(",", ":")) + "\n")
+    line["message"]["id"], line["requestId"] = "m2", "r2"
+    (project / "secret.jsonl").write_text(_json.dumps(line, separators=(",", ":")) + "\n")
+    for d in shared.rglob("*"):
+        d.chmod(0o755 if d.is_dir() else 0o644)
+    (project / "secret.jsonl").chmod(0o600)
+    state = shared / "state"
+    state.mkdir()
+    state.chmod(0o777)
+    env_claude = {"CLAUDE_CONFIG_DIR": str(shared / "claude")}
+    os.environ.update(env_claude)
+    try:
+        out = as_nobody("ingest", "--store", str(state / "u.db"), "--codex-dir", str(shared),
+                        "--json")
+    finally:
+        os.environ.pop("CLAUDE_CONFIG_DIR")
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert f"cannot read {project / 'secret.jsonl'}: permission denied" in out.stderr
+    doc = _json.loads(out.stdout)
+    assert doc["inserted"] == 1 and doc["claude"]["unreadable"]

@@ -75,6 +75,12 @@ def _table(d: dict) -> str:
     return "\n".join(rows)
 
 
+def unreadable_lines(d: dict) -> list[str]:
+    """One line per file a collector could not read (named, not skipped in silence)."""
+    return [f"tokentop: cannot read {what}" for c in d.values() if isinstance(c, dict)
+            for what in c.get("unreadable", ())]
+
+
 def rejected_text(rejected: dict[str, int]) -> str:
     """``2 time out of range, 1 token count out of range``: why events were refused."""
     return ", ".join(f"{n:,} {reason}" for reason, n in
@@ -121,3 +127,5 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
             close()
     d = report.as_dict()
     click.echo(json.dumps(d, separators=(",", ":")) if as_json else _table(d))
+    for line in unreadable_lines(d):
+        click.echo(line, err=True)

@@ -37,6 +37,14 @@ def ingest_new(path: Path) -> None:
         fail(f"cannot open usage store {path}: {e}")
     try:
         result = collect_once(store)
+        from tokentop.tui.commands.ingest import unreadable_lines
+
+        unreadable = unreadable_lines(result.as_dict())
+        for line in unreadable[:3]:
+            print(line, file=sys.stderr)
+        if len(unreadable) > 3:
+            print(f"tokentop: and {len(unreadable) - 3} more (see tokentop ingest)",
+                  file=sys.stderr)
         if result.ingest.rejected:
             from tokentop.tui.commands.ingest import rejected_text
 

@@ -13,6 +13,8 @@ from tokentop.store.tail.offsets import FileTask, inode_read
 from tokentop.store.tail.reader import LineReader
 from tokentop.store.usage.model import FileOffset
 
+UNREADABLE_NAMED = 20
+
 
 @dataclass
 class Counts:
@@ -26,9 +28,17 @@ class Counts:
     requests: int = 0  # requests handed to the store (after in-pass dedup)
     malformed: int = 0  # lines that are not JSON
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> lines
+    # files or databases this user may not read: named (the first UNREADABLE_NAMED),
+    # not skipped in silence, and never the end of the rest of the pass
+    unreadable: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+    def cannot_read(self, path: object, exc: OSError) -> None:
+        self.skip("unreadable file")
+        if len(self.unreadable) < UNREADABLE_NAMED:
+            self.unreadable.append(f"{path}: {(exc.strerror or str(exc)).lower()}")
 
     def as_dict(self) -> dict:
         return {
@@ -40,6 +50,7 @@ class Counts:
             "requests": self.requests,
             "malformed": self.malformed,
             "skipped": dict(sorted(self.skipped.items())),
+            "unreadable": list(self.unreadable),
         }
 
 
