@@ -168,7 +168,7 @@ def metrics_cmd(directory: str | None, as_json: bool, as_text: bool, range_name:
         known = ", ".join(source.ring.servers()) or "none"
         fail(f"no server {server!r} (known: {known})")
     doc = metrics_document(source, range_name, server, until_minute)
-    for name in source.unreadable:
+    for name in [*source.unreadable, *sorted(source.state.stats.unreadable)]:
         click.echo(f"tokentop: cannot read {name}: permission denied", err=True)
     if as_text and as_json:
         fail("--json and --text: pick one")

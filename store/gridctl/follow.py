@@ -135,6 +135,7 @@ class SignalFollower(Generic[R]):
                 self.sink.apply(name, tail.lines)
             with self.sink.lock:
                 self.sink.stats.truncated_gz += tail.truncated_gz
+                self.sink.stats.unreadable.update(str(p) for p in tail.unreadable)
             start_after(follower, tail)
             self.tails[name] = follower
 

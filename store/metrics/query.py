@@ -153,6 +153,7 @@ def metrics_document(
         "ahead_of_clock_lines": st.ahead_of_clock,
         # servers whose directory this user may not read (their data is not in here)
         "unreadable_servers": list(getattr(source, "unreadable", [])),
+        "unreadable_files": sorted(st.unreadable),
         "blank_lines": st.blank,
         "truncated_gz_files": st.truncated_gz,
         "persisted_from": minute_to_iso(oldest) if oldest is not None else None,

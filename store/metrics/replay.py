@@ -53,6 +53,7 @@ class ReplayStats:
     truncations: int = 0  # followed files that shrank or were replaced under the same name
     last_update: float | None = None  # wall time (clock) of the last line consumed
     ahead_of_clock: int = 0  # lines dated past the clock + AHEAD_MINUTES, held aside
+    unreadable: set[str] = field(default_factory=set)  # files there but not readable
 
 
 @dataclass

@@ -37,6 +37,7 @@ class Tail:
     cursor: Cursor | None = None  # None: there was no active file
     stamps: set[str] = field(default_factory=set)  # rotations that exist now
     truncated_gz: int = 0
+    unreadable: list[Path] = field(default_factory=list)  # there, but not for this user
 
 
 def last_plain_lines(path: Path, n: int) -> tuple[list[bytes], Cursor]:
@@ -112,8 +113,10 @@ def read_tail(directory: Path, name: str, n: int) -> Tail:
         lines, tail.cursor = last_plain_lines(files.active, n)
         chunks.append(lines)
         have += len(lines)
-    except OSError:
+    except FileNotFoundError:
         pass
+    except OSError:
+        tail.unreadable.append(files.active)
     for rot in reversed(files.rotations):
         if have >= n:
             break
@@ -139,8 +142,11 @@ def _rotation_lines(rot: Rotation, n: int, tail: Tail) -> list[bytes]:
                 return lines
             lines, _cursor = last_plain_lines(path, n)
             return lines
-        except OSError:
+        except FileNotFoundError:
             continue  # vanished between listing and opening: try the other copy
+        except OSError:
+            tail.unreadable.append(path)
+            continue
     return []
 
 

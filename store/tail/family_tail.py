@@ -40,6 +40,7 @@ class TailStats(Protocol):
     truncations: int  # active files found shrunk, wiped or replaced
     truncated_gz: int  # gzip streams that ended before their end marker
     malformed: int  # lines that could not be read (here: longer than MAX_LINE)
+    unreadable: set[str]  # files this user may not read (another user's, mode 0600)
 
 
 class Sink(Protocol):
@@ -127,11 +128,13 @@ class FamilyTail:
         try:
             for batch in reader.batches():
                 lines += self.sink.apply(self.key, batch)
-        except (FileNotFoundError, PermissionError, IsADirectoryError):
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
             if rot.plain is not None and rot.gz is not None and path == rot.plain:
                 return self._read_finished(Rotation(rot.stamp, None, rot.gz), offset, progress)
+            self._unreadable(path, exc)
             return lines
-        except OSError:
+        except OSError as exc:
+            self._unreadable(path, exc)
             return lines
         self._count_file(reader.result.ident)
         self._count_oversized(reader)
@@ -151,14 +154,24 @@ class FamilyTail:
                 lines += self.sink.apply(self.key, batch)
                 if batch:
                     self._last_active = batch[-1]
-        except OSError:
+        except OSError as exc:
             self.active = None
+            self._unreadable(path, exc)
             return lines
         res = reader.result
         self._count_file(res.ident)
         self._count_oversized(reader)
         self.active = Cursor(res.ident, res.end, res.head[: min(HEAD_BYTES, res.end)])
         return lines
+
+    def _unreadable(self, path: Path, exc: OSError) -> None:
+        """A file there but not readable is named (in ``stats.unreadable``); one that
+        went away between the listing and the open is simply not there."""
+        if isinstance(exc, FileNotFoundError):
+            return
+        with self.sink.lock:
+            if len(self.sink.stats.unreadable) < 100:
+                self.sink.stats.unreadable.add(str(path))
 
     def _count_oversized(self, reader: LineReader) -> None:
         """Lines the reader dropped for their length: malformed, as gridctl could not

@@ -137,3 +137,17 @@ def test_an_unreadable_agent_log_is_named_and_the_rest_ingested(shared: Path) ->
     assert f"cannot read {project / 'secret.jsonl'}: permission denied" in out.stderr
     doc = _json.loads(out.stdout)
     assert doc["inserted"] == 1 and doc["claude"]["unreadable"]
+
+
+@pytest.mark.parametrize("command", ["metrics", "logs"])
+def test_an_unreadable_signal_file_is_named(shared: Path, command: str) -> None:
+    """A signal file another user owns (0600) in a server directory this user may list:
+    named, not skipped in silence; the other server still read."""
+    root = tree(shared)
+    (root / "prod" / "closed").chmod(0o755)
+    (root / "prod" / "closed" / f"{command}.jsonl").chmod(0o600)
+    out = as_nobody(command, str(root), "--json")
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert f"cannot read {root / 'prod' / 'closed' / (command + '.jsonl')}" in out.stderr
+    if command == "metrics":
+        assert '"prod/open":[{' in out.stdout  # the readable server's point is there

@@ -73,6 +73,8 @@ def _summary(follower: SignalFollower[Any], printed: int, what: str) -> None:
     if st.truncated_gz:
         parts.append(f"{st.truncated_gz} truncated .gz")
     click.echo("tokentop: " + ", ".join(parts), err=True)
+    for path in sorted(st.unreadable):  # named, not skipped in silence
+        click.echo(f"tokentop: cannot read {path}: permission denied", err=True)
     if st.malformed and st.last_error:
         click.echo(f"tokentop: last malformed line: {st.last_error}", err=True)
 
