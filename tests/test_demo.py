@@ -500,3 +500,70 @@ def test_pruned_backups_vanish(tmp_path: Path) -> None:
     names = sorted(p.name for p in w.dir.iterdir())
     assert len([n for n in names if n.startswith("metrics-")]) == 2
     assert os.path.exists(w.path)
+
+
+# -- the live pace keeps to the history's (issue 17, defect 14) -----------------------------
+
+
+def test_gridctl_live_minutes_look_like_the_history(tmp_path: Path) -> None:
+    """A live writer far above the history made every chart spike at "now"."""
+    tree = build_demo(tmp_path / "t", now=NOW, seed=7, history_minutes=120)
+    try:
+        for s in range(1, 10 * 60 + 1):
+            tree.live.tick(int((NOW + s) * 1e9))
+        src = MetricsSource(tree.root)
+        src.replay()
+        now = int(NOW) // 60
+        points = src.ring.buckets(None, now - 60, now + 10, 1, dense=True)
+        history = [p.total_tokens for p in points if p.minute < now]
+        live = [p.total_tokens for p in points if now < p.minute < now + 10]
+        ratio = (sum(live) / len(live)) / (sum(history) / len(history))
+        assert 0.6 < ratio < 1.6, ratio
+    finally:
+        tree.stop()
+
+
+def test_access_live_reads_keep_the_primed_pace() -> None:
+    from tokentop.tui.demo import access
+
+    factory = access.AccessFactory(7)
+    primed = access.history_lines(factory, NOW, 30, access.LIVE_RATE)
+    per_minute_primed = len(primed) / 30
+    demo = access.DemoAccess.__new__(access.DemoAccess)
+    demo.factory = access.AccessFactory(8)
+    lines: list[str] = []
+    demo._append = lines.extend  # type: ignore[method-assign]
+    steps = int(60 * 60 / access.STEP)  # an hour of half-seconds
+    for i in range(steps):
+        demo.step(NOW + i * access.STEP)
+    per_minute_live = len(lines) / 60
+    # The primed history has a busy stretch (three times the pace) in it.
+    assert 0.5 < per_minute_live / per_minute_primed < 1.5, (per_minute_live, per_minute_primed)
+
+
+def test_traces_live_rate_is_the_historys(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from tokentop.tui.demo.traces import build_demo_traces, live_rate
+
+    at = datetime(2026, 5, 5, 14, 0, tzinfo=UTC)  # a Tuesday afternoon
+    demo = build_demo_traces(seed=7, now=at, root=tmp_path / "gw")
+    try:
+        conn = sqlite3.connect(demo.path)
+        times = [r[0] for r in conn.execute("SELECT timestamp FROM traces")]
+        conn.close()
+        # Weekday afternoons of the history: requests per minute there.
+        since = at - timedelta(hours=5)
+        recent = [t for t in times if t[:19] >= since.strftime("%Y-%m-%d %H:%M:%S")]
+        history = len(recent) / (5 * 60)
+        assert 0.5 < live_rate(at) / history < 2.0, (live_rate(at), history)
+        assert live_rate(at) < 5  # a request a second was fifty times the history's
+    finally:
+        demo.stop()
+
+
+def test_usage_live_gap_is_the_historys() -> None:
+    from tokentop.tui.demo.usage import LIVE_GAP_S, DemoUsage
+
+    assert DemoUsage.__init__.__kwdefaults__["interval"] == LIVE_GAP_S >= 30

@@ -8,6 +8,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+import tokentop.tui.demo.access as access_demo
+import tokentop.tui.demo.traces as traces_demo
 from tokentop.store.access import AccessLog
 from tokentop.tui.demo.access import build_demo_access, sample_lines
 from tokentop.tui.demo.traces import build_demo_traces
@@ -66,7 +70,8 @@ def test_access_sample_is_deterministic_and_readable(tmp_path: Path) -> None:
     assert snap.last_ts is not None and snap.last_ts <= NOW.timestamp() * 1000
 
 
-def test_access_demo_appends_and_cleans_up() -> None:
+def test_access_demo_appends_and_cleans_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(access_demo, "LIVE_RATE", 1200)  # the thread, not the pace
     demo = build_demo_access(seed=7)
     root = demo.path.parent
     try:
@@ -127,7 +132,8 @@ def test_traces_demo_has_the_gateway_schema_and_realistic_rows(tmp_path: Path) -
     again.stop()
 
 
-def test_traces_demo_inserts_live_and_cleans_up() -> None:
+def test_traces_demo_inserts_live_and_cleans_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(traces_demo, "live_rate", lambda *_: 600.0)  # the thread, not the pace
     demo = build_demo_traces(seed=7, count=50)
     root = demo.path.parent
     try:

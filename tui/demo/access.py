@@ -23,12 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tokentop.tui.demo.activity import poisson
 from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 
 FILE_NAME = "access.jsonl"
 STEP = 0.5  # seconds between appends
 HISTORY_MINUTES = 90  # written at start, so the chart has a shape at once
-HISTORY_RATE = 12  # events per minute in the history
+HISTORY_RATE = 12  # events per minute in the fixed sample (snapshots, screenshots)
+# Events per minute in the running demo, in its primed history and its live appends
+# alike: a live rate above the history's made the chart spike at "now" (issue 17).
+LIVE_RATE = 30
 
 # integration -> (source scheme, paths under its mount, mean tokens of a file)
 INTEGRATIONS: dict[str, tuple[str, tuple[str, ...], int]] = {
@@ -46,6 +50,8 @@ INTEGRATIONS: dict[str, tuple[str, tuple[str, ...], int]] = {
                7400),
 }
 WEIGHTS = {"github": 40, "gmail": 12, "slack": 18, "notion": 10, "linear": 12, "gdrive": 8}
+BURSTS = (1, 1, 1, 2, 3, 5)  # reads in one burst
+BURST_MEAN = sum(BURSTS) / len(BURSTS)
 STRATEGIES = ("auto", "summarize", "outline", "extract")
 ERRORS = {"timeout": "compression timed out after 2000ms",
           "error": "upstream returned 502 Bad Gateway"}
@@ -171,12 +177,14 @@ class DemoAccess(DemoDir):
 
     def prime(self, now: float) -> None:
         """An hour and a half of history, so the screen is not empty when first shown."""
-        self._append(history_lines(self.factory, now, HISTORY_MINUTES, HISTORY_RATE))
+        self._append(history_lines(self.factory, now, HISTORY_MINUTES, LIVE_RATE))
 
     def step(self, now: float) -> None:
-        """One half-second's reads: none to a handful (agents read in bursts)."""
+        """One half-second's reads at the history's rate: mostly none, now and then a
+        few at once (agents read in bursts)."""
         rng = self.factory.rng
-        n = rng.choices((0, 1, 2, 3, 6), weights=(30, 35, 20, 10, 5))[0]
+        n = poisson(rng, LIVE_RATE * STEP / 60.0 / BURST_MEAN)
+        n = sum(rng.choice(BURSTS) for _ in range(n))
         ts = int(now * 1000)
         self._append([encode(self.factory.event(ts + i)) for i in range(n)])
 

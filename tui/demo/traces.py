@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentop.store.traces.timefmt import go_string
+from tokentop.tui.demo.activity import poisson
 from tokentop.tui.demo.cleanup import PREFIX, DemoDir, write_marker
 from tokentop.tui.demo.gateway_schema import apply_sqlite
 
@@ -223,6 +224,15 @@ class TraceFactory:
                                   "totalTokenCount": inp + out}}
 
 
+def busy(t: datetime) -> float:
+    """How busy the gateway is at ``t`` (UTC), as a share of its working-hours rate."""
+    hour = t.hour + t.minute / 60
+    weight = 1.0 if 8 <= hour < 19 else 0.25
+    if t.weekday() >= 5:
+        weight *= 0.4
+    return weight
+
+
 def history_times(rng: random.Random, now: datetime, days: int, count: int) -> list[datetime]:
     """``count`` request times over ``days`` before ``now``, busier in working hours."""
     start = now - timedelta(days=days)
@@ -230,14 +240,19 @@ def history_times(rng: random.Random, now: datetime, days: int, count: int) -> l
     out: list[datetime] = []
     while len(out) < count:
         t = start + timedelta(seconds=rng.random() * span)
-        hour = t.hour + t.minute / 60
-        busy = 1.0 if 8 <= hour < 19 else 0.25
-        if t.weekday() >= 5:
-            busy *= 0.4
-        if rng.random() < busy:
+        if rng.random() < busy(t):
             out.append(t)
     out.sort()
     return out
+
+
+def live_rate(now: datetime, days: int = DAYS, count: int = COUNT) -> float:
+    """Requests per minute at ``now`` at the history's own pace: ``count`` spread over
+    ``days`` by :func:`busy`. A live writer at one request a second, fifty times the
+    history's, made every Traces chart spike at "now" (issue 17)."""
+    hours = days * 24
+    mean = sum(busy(now - timedelta(hours=h + 0.5)) for h in range(hours)) / hours
+    return count / (days * 1440 * mean) * busy(now)
 
 
 def diagnostics_document(rng: random.Random, now: datetime, accepted: int) -> dict[str, Any]:
@@ -283,7 +298,9 @@ class DemoTraces(DemoDir):
         self.diagnostics_path = root / DIAGNOSTICS_NAME
         self.factory = TraceFactory(seed)
         self.diag_rng = random.Random(f"{seed}:diagnostics")
+        self.live_rng = random.Random(f"{seed}:live")
         self.rows = 0
+        self.days, self.count = DAYS, COUNT  # the history's shape, which live keeps to
 
     def build(self, now: datetime, *, days: int = DAYS, count: int = COUNT) -> None:
         """The schema and ``count`` traces over the ``days`` before ``now``."""
@@ -295,6 +312,7 @@ class DemoTraces(DemoDir):
             with conn:
                 conn.executemany(INSERT, (self.factory.row(t) for t in times))
             self.rows = count
+            self.days, self.count = days, count
         finally:
             conn.close()
         self.write_diagnostics(now)
@@ -310,6 +328,14 @@ class DemoTraces(DemoDir):
             conn.execute(INSERT, self.factory.row(now))
         self.rows += 1
 
+    def step(self, now: datetime, conn: sqlite3.Connection) -> int:
+        """One live second: as many requests as the history's rate draws (mostly none)."""
+        rate = live_rate(now, self.days, self.count) * STEP / 60.0
+        n = poisson(self.live_rng, rate)
+        for _ in range(n):
+            self.insert(now, conn)
+        return n
+
     def start(self, now: datetime | None = None) -> None:
         if not self.path.exists():
             self.build(now or datetime.now(UTC))
@@ -321,7 +347,7 @@ class DemoTraces(DemoDir):
             try:
                 while not self._stop.wait(STEP):
                     now = datetime.now(UTC)
-                    self.insert(now, conn)
+                    self.step(now, conn)
                     self.write_diagnostics(now)
             finally:
                 conn.close()

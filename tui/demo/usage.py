@@ -41,6 +41,10 @@ MODELS = (
     ("codex", "openai", "acme-coder-2", 1, 1500, 400),  # not in the price table
 )
 TOOLS = ("Bash", "Read", "Edit", "Grep", "Write")
+# Seconds between live messages: the pace of the history's last, busy half hour
+# (``history``). A message every 3 s, twenty times that, made the Usage and Overview
+# charts spike at "now" (issue 17).
+LIVE_GAP_S = 60.0
 
 
 class DemoUsage(DemoDir):
@@ -48,7 +52,7 @@ class DemoUsage(DemoDir):
 
     THREAD = "demo-usage"
 
-    def __init__(self, root: Path, *, seed: int = 7, interval: float = 3.0) -> None:
+    def __init__(self, root: Path, *, seed: int = 7, interval: float = LIVE_GAP_S) -> None:
         super().__init__(root)
         self.path = root / "usage.db"
         self.rng = random.Random(f"{seed}:usage")
@@ -104,7 +108,7 @@ class DemoUsage(DemoDir):
         t = now - timedelta(minutes=30)
         while t < now:
             reqs.extend(self.message(t))
-            t += timedelta(seconds=max(5.0, self.rng.expovariate(1 / 60)))
+            t += timedelta(seconds=max(5.0, self.rng.expovariate(1 / LIVE_GAP_S)))
         return [r for r in reqs if r.occurred_at <= now]
 
     @staticmethod
@@ -138,7 +142,7 @@ class DemoUsage(DemoDir):
     def _run(self) -> None:
         try:
             with UsageStore.open(self.path) as store:
-                while not self._stop.wait(self.interval * self.rng.uniform(0.5, 1.5)):
+                while not self._stop.wait(self.rng.expovariate(1 / self.interval)):
                     store.ingest(self.message(datetime.now(UTC)))
         except UsageStoreError as exc:
             self.error = str(exc)
