@@ -7,11 +7,19 @@ there is about one point per column (a 6 h range is 360 minutes, the plot may be
 so the curve does not shimmer as the window slides. Axes are ours, not plotext's:
 x ticks fall on round local times (``HH:MM`` for minutes, dates for days), y ticks
 on round values formatted like the rest of the UI (``1.2k``, ``$0.05``).
+
+The last bucket usually holds "now": a minute 20 seconds old, a 5-minute point two
+minutes in, the current hour. Drawn as if complete, every chart ended in a drop to zero
+and read as "activity stopped" (issue 17). So the chart asks the app's clock how much of
+the last point has elapsed and draws that point apart, dimmed: its rate so far scaled
+to the whole bucket, or nothing while too little of it has passed to say (and nothing
+for a single open minute: gridctl flushes a minute's counts once, at a phase of its own).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +35,8 @@ HOUR_FACTORS = (1, 2, 3, 4, 6, 12, 24, 48, 168)
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
 TICK_SPACING = 10  # columns per x label ("May 05" plus air)
 YLABEL_WIDTH = 6  # y labels are padded to this, so stacked charts line up
+MIN_PARTIAL = 0.25  # below this share of its bucket, "now" is not drawn (too early to say)
+PARTIAL_LEGEND = "╌ now, so far"
 
 
 @dataclass(frozen=True)
@@ -158,11 +168,30 @@ class PlotLayout:
     x_labels: list[str]
     y_ticks: list[float]
     y_labels: list[str]
+    partial: float = 1.0  # share of the last point's bucket elapsed (1.0: complete)
+    projected: tuple[float, ...] = ()  # per series: the last point scaled to its bucket
+
+    @property
+    def open_end(self) -> bool:
+        """The last point is still filling: it is drawn apart, not as a complete one."""
+        return self.partial < 1.0
+
+
+def elapsed_share(last_start: int, span: int, now_minute: float | None) -> float:
+    """How much of the bucket ``[last_start, last_start + span)`` lies before ``now``
+    (fractional minutes); 1.0 when it is over, or when there is no clock."""
+    if now_minute is None or now_minute >= last_start + span:
+        return 1.0
+    return max(0.0, (now_minute - last_start) / span)
 
 
 def layout_plot(data: ChartData, width: int, height: int,
-                value_format: Callable[[float], str]) -> PlotLayout | None:
-    """Merge buckets to the width and place the ticks; None when there is nothing to draw."""
+                value_format: Callable[[float], str],
+                now_minute: float | None = None) -> PlotLayout | None:
+    """Merge buckets to the width and place the ticks; None when there is nothing to draw.
+
+    ``now_minute`` (fractional minutes since the epoch) marks the last point partial
+    when its bucket has not ended yet; the axis is scaled to what is drawn of it."""
     n = len(data.minutes)
     if n == 0 or width < 10 or height < 4:
         return None
@@ -172,12 +201,29 @@ def layout_plot(data: ChartData, width: int, height: int,
     columns = max(4, width - label_width - 1)
     factor = merge_factor(n, data.interval, columns)
     xs, ys = downsample(data.minutes, [s.values for s in data.series], data.interval, factor)
-    yt = y_ticks(max((max(v, default=0) for v in ys), default=0), 3 if height < 12 else 5)
+    span = data.interval * factor
+    partial = elapsed_share(xs[-1], span, now_minute)
+    projected: tuple[float, ...] = ()
+    drawn: list[Sequence[float]] = list(ys)
+    if partial < 1.0:
+        drawn = [v[:-1] for v in ys]
+        # A single open minute is not scaled: gridctl flushes once a minute, so it holds
+        # nothing, then a whole minute; its line just ends at the last complete one.
+        if partial >= MIN_PARTIAL and span > 1:
+            projected = tuple(v[-1] / partial for v in ys)
+            drawn.append(projected)
+    top = max((max(v, default=0) for v in drawn), default=0)
+    yt = y_ticks(top, 3 if height < 12 else 5)
     lo, hi = xs[0], max(xs[-1], xs[0] + 1)
     xt, xl = x_ticks(lo, hi, columns)
     # Same label width in every chart, so stacked charts share their x positions.
     yl = [value_format(v).rjust(label_width) for v in yt]
-    return PlotLayout(width, height, factor, xs, ys, xt, xl, yt, yl)
+    return PlotLayout(width, height, factor, xs, ys, xt, xl, yt, yl, partial, projected)
+
+
+def _dim(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The colour of a partial point: the series' own, darker (as dim text is)."""
+    return (rgb[0] * 11 // 20, rgb[1] * 11 // 20, rgb[2] * 11 // 20)
 
 
 class TimeChart(PlotextPlot):
@@ -210,11 +256,18 @@ class TimeChart(PlotextPlot):
         # Done here, not in render(): the legend (border subtitle) names the merge
         # factor, and a border set while rendering would show one frame late.
         size = self.content_size
-        self.plot_layout = layout_plot(self.data, size.width, size.height, self.value_format)
-        self.border_subtitle = self._legend(self.plot_layout.factor if self.plot_layout else 1)
+        self.plot_layout = layout_plot(self.data, size.width, size.height, self.value_format,
+                                       self._now_minute())
+        self.border_subtitle = self._legend(self.plot_layout)
         self.refresh()
 
-    def _legend(self, factor: int) -> Text:
+    def _now_minute(self) -> float:
+        """The app's clock (a fixed one in tests), in fractional minutes."""
+        clock: Callable[[], float] = getattr(self.app, "clock", time.time)
+        return clock() / 60
+
+    def _legend(self, layout: PlotLayout | None) -> Text:
+        factor = layout.factor if layout else 1
         legend = Text(no_wrap=True)
         for s in self.data.series:
             legend.append("━ ", style=s.color)
@@ -223,6 +276,8 @@ class TimeChart(PlotextPlot):
         if not any(any(s.values) for s in self.data.series):
             legend.append(f"{fmt.clean(self.data.quiet)}  ", style="italic")
         legend.append(per_label(self.data.interval, factor), style="dim")
+        if layout is not None and layout.projected and any(layout.projected):
+            legend.append(f"  {PARTIAL_LEGEND}", style="dim")
         return legend
 
     def render(self) -> RenderResult:
@@ -232,7 +287,7 @@ class TimeChart(PlotextPlot):
         layout = self.plot_layout
         if layout is None or (layout.width, layout.height) != (size.width, size.height):
             layout = self.plot_layout = layout_plot(self.data, size.width, size.height,
-                                               self.value_format)
+                                                    self.value_format, self._now_minute())
         if layout is None:
             return ""
         if self.data.note and not self.data.series:
@@ -240,8 +295,16 @@ class TimeChart(PlotextPlot):
             note = "\n".join(fmt.clean(line) for line in self.data.note.splitlines())
             return Align.center(Text(note, style="italic dim", justify="center"),
                                 vertical="middle")
-        for s, values in zip(self.data.series, layout.ys, strict=True):
-            plt.plot(layout.xs, values, marker="braille", color=_rgb(s.color))
+        xs = layout.xs[:-1] if layout.open_end else layout.xs
+        for i, (s, values) in enumerate(zip(self.data.series, layout.ys, strict=True)):
+            color = _rgb(s.color)
+            if xs:
+                plt.plot(xs, values[: len(xs)], marker="braille", color=color)
+            if layout.projected:
+                # The open bucket: from the last complete point to its rate so far.
+                tail_x = layout.xs[-2:] if xs else layout.xs[-1:]
+                tail_y = [*values[len(xs) - 1: len(xs)], layout.projected[i]]
+                plt.plot(tail_x, tail_y[-len(tail_x):], marker="braille", color=_dim(color))
         plt.xaxes(True, False)  # the widget's border is the frame: keep only the axes
         plt.yaxes(True, False)
         plt.xlim(layout.xs[0], max(layout.xs[-1], layout.xs[0] + 1))
