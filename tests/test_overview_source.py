@@ -8,7 +8,8 @@ The usage store is the fixed one of ``conftest.usage_requests`` (NOW is 2026-05-
   11:00  gpt-5-codex 4,000 tokens   $0.75
 
 so Live (12:01-12:30) holds only the 200 at 12:10, 1h (11:31-12:30) adds 12:00, and
-24h (hours from May 4 13:00 to May 5 12:00) has 4,000 at 11:00 and 1,700 at 12:00.
+24h (rolling: May 4 12:31 to May 5 12:30, in hourly buckets from May 4 12:00) has
+4,000 at 11:00 and 1,700 at 12:00.
 The assertions are on the data handed to the chart widgets.
 """
 
@@ -122,7 +123,8 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
         await pilot.press("r", "r")  # 24h: hourly buckets
         await settle_series(pilot)
         assert chart(usage_app, "#tokens-chart").interval == 60
-        assert len(chart(usage_app, "#tokens-chart").minutes) == 24
+        # Rolling: 12:31 yesterday to 12:30, 24 h in 25 hourly buckets (both partial).
+        assert len(chart(usage_app, "#tokens-chart").minutes) == 25
         assert plotted(usage_app, "#tokens-chart", "tokens (usage store)") == {
             minute(11): 4000, minute(12): 1700}
         assert plotted(usage_app, "#cost-chart", "cost (usage store)") == {

@@ -1,8 +1,11 @@
 """Named time ranges over the ring, and the one JSON document headless and UI share.
 
 30m, 1h and 6h are read at one-minute resolution; 24h and 7d at one hour (UTC hours);
-``all`` is every retained minute. A range ends at ``until`` (default: now) and
-includes that minute or hour, so "1h" is the last sixty minutes including this one.
+``all`` is every retained minute. Every range is rolling: it ends at ``until`` (default:
+now), includes that minute, and reaches back its whole length, so "1h" is the last sixty
+minutes including this one and "24h" the last 1,440. Its first and last hourly buckets
+are then partial. (24h used to be 23 whole UTC hours plus the current one, which
+disagreed with the Usage screen's rolling day: issue 17.)
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class Window:
 
 
 def window(ring: MinuteRing, name: str, until_minute: int | None) -> Window:
-    """The minutes a named range covers, ending at ``until_minute`` (inclusive)."""
+    """The minutes a named range covers: rolling, ending at ``until_minute`` (inclusive)."""
     if name == "all":
         oldest = ring.oldest_minute()
         head = ring.head
@@ -48,10 +51,7 @@ def window(ring: MinuteRing, name: str, until_minute: int | None) -> Window:
         raise ValueError(f"unknown range {name!r}: use one of {', '.join(RANGE_NAMES)}")
     length, interval = RANGES[name]
     end = until_minute if until_minute is not None else (ring.head or 0)
-    if interval > 1:
-        last_bucket = end - end % interval
-        return Window(last_bucket - length + interval, last_bucket + interval - 1, interval)
-    return Window(end - length + 1, end, 1)
+    return Window(end - length + 1, end, interval)
 
 
 def point_json(p: Point, cost: bool = True) -> dict:
