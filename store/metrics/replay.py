@@ -41,6 +41,15 @@ class ServerTotals:
 
     tokens: TokenCounts = ZERO_TOKENS
     cost_micro_usd: int | None = None  # None: this server never reported cost
+    # The minute of the latest ``reset`` line (a restart: the totals start again from
+    # zero) and of the latest ``cost_reset`` (the cost total alone does): where the
+    # totals may be smaller than a range's sum, which the UI marks (issue 17).
+    reset_minute: int | None = None
+    cost_reset_minute: int | None = None
+
+
+def _latest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 @dataclass
@@ -112,6 +121,8 @@ class MetricsState:
         last_cost: CostCounts | None = None
         cost_seen = False
         tools_reset = False  # a reset line in this batch: drop what came before it
+        reset_at: int | None = None  # the latest reset line's minute in this batch
+        cost_reset_at: int | None = None
         tools_seen: list[msgspec.Raw] = []  # tool_usage maps since, decoded lazily
         for raw in lines:
             try:
@@ -149,6 +160,9 @@ class MetricsState:
             if line.reset:
                 tools_reset = True
                 tools_seen.clear()
+                reset_at = minute if reset_at is None else max(reset_at, minute)
+            if line.cost_reset:
+                cost_reset_at = minute if cost_reset_at is None else max(cost_reset_at, minute)
             tu = line.tool_usage
             if tu and (len(tu) != 4 or bytes(tu) != b"null"):  # Go: null is no map
                 tools_seen.append(tu)
@@ -201,6 +215,9 @@ class MetricsState:
                 totals.tokens = last.total or ZERO_TOKENS
                 if last_cost is not None:
                     totals.cost_micro_usd = last_cost.micro_usd
+                totals.reset_minute = _latest(totals.reset_minute, reset_at)
+                totals.cost_reset_minute = _latest(totals.cost_reset_minute,
+                                                   _latest(reset_at, cost_reset_at))
             if cost_seen:
                 self.cost_seen = True
             # The latest map that decodes (Go's unmarshal drops a line whose map does not).

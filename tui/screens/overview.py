@@ -60,6 +60,11 @@ def token_axis(value: float) -> str:
     return fmt.tokens(round(value)).replace(".0", "")
 
 
+def _within(minute: int | None, win: Window) -> bool:
+    """A counter reset inside the range: the cumulative total began again there."""
+    return minute is not None and minute >= win.start
+
+
 @dataclass(frozen=True)
 class Frame:
     """The store as of one redraw: what the status line keeps while time passes."""
@@ -276,10 +281,26 @@ class OverviewScreen(Screen[None]):
         else:
             text.append(fmt.clean(self.selected), style="bold")
             text.append(f" vs {against}", style="dim")
-        if self.size.width >= 100:  # narrower, the range bar alone says it
-            text.append(f" · {fmt.range_label(self.range_name)}", style="dim")
+        text.append(f" · {self._window_words(self.size.width >= 100)}", style="dim")
         self.query_one("#scope", Label).update(text)
         self.query_one(SourceBar).tooltip = f"source: {SOURCE_WORDS[self.data_source]} (s)"
+
+    def _window_words(self, wide: bool) -> str:
+        """What the range covers, stated: every range is rolling, up to now (24 h is the
+        last 1,440 minutes, as on the Usage screen, not 23 whole hours and this one)."""
+        if self.range_name == "all":
+            return fmt.range_label("all")
+        win = window(self.source.ring, self.range_name, self.host.now_minute())
+        start = fmt.local_dt(win.start)
+        if start.date() == fmt.local_dt(win.end).date():
+            since = start.strftime("%H:%M")
+        elif self.range_name == "24h":
+            since = start.strftime("%a %H:%M")  # yesterday's weekday: no date order to guess
+        else:
+            since = start.strftime("%b %d %H:%M" if wide else "%b %d")
+        if not wide:
+            return f"since {since}"
+        return f"{fmt.range_label(self.range_name)}, rolling since {since}"
 
     def _show_message(self) -> None:
         """The usage store's trouble, on its own line, as the Usage screen shows it."""
@@ -337,10 +358,11 @@ class OverviewScreen(Screen[None]):
             if usage is not None:
                 tokens, cost = usage
                 active = sum(1 for t in tokens if t)
+                buckets = (win.end - win.start + 1) // win.interval  # 24 h, not 25 partial
                 cards = {"#kpi-input": fmt.tokens(sum(tokens)),
                          "#kpi-output": fmt.usd(sum(cost)),
                          "#kpi-total": f"{fmt.tokens(max(tokens, default=0))}/{unit}",
-                         "#kpi-cost": f"{active} of {len(tokens)} {unit}"}
+                         "#kpi-cost": f"{active} of {buckets} {unit}"}
                 token_series = [Series("tokens (usage store)", tokens, colors.input)]
                 cost_series = [Series("cost (usage store)", cost, colors.cost)]
         else:
@@ -371,12 +393,23 @@ class OverviewScreen(Screen[None]):
             ChartData(minutes, win.interval, cost_series, quiet))
 
     def _cost_missing(self, total: Point) -> bool:
-        """Tokens but no cost, or no cost in any file: a gridctl without its cost layer
-        (removed 2026-08-07), where $0 would mean "unknown", not "free"."""
+        """Tokens but no cost, or no cost in any file (or none from the selected server):
+        a gridctl without its cost layer (removed 2026-08-07), where $0 would mean
+        "unknown", not "free"."""
         if not self.source.progress.replayed:
             return False  # still reading: the cost may be further on
+        if self._server_never_costed():
+            return True
         return total.cost_micro_usd == 0 and (
             total.total_tokens > 0 or not self.source.cost_seen())
+
+    def _server_never_costed(self) -> bool:
+        """The selected server never reported cost: its list row says ``—``, and so must
+        the Cost card (it said ``$0.00`` when the range held no tokens of it)."""
+        if self.selected is None:
+            return False
+        t = self.source.totals_snapshot().get(self.selected)
+        return t is None or t.cost_micro_usd is None
 
     def _show_kpis(self, win: Window) -> None:
         total = self.source.ring.total(self.selected, win.start, win.end)
@@ -396,7 +429,10 @@ class OverviewScreen(Screen[None]):
             usage = self._usage_values(minutes)
             cost = fmt.usd(sum(usage[1])) if usage is not None else "…"
         elif missing:
-            cost = "not in files"
+            # "—" as in the server list, where other servers report cost; "not in files"
+            # where no file has any (a current gridctl)
+            cost = "—" if self._server_never_costed() and self.source.cost_seen() \
+                else "not in files"
         self.query_one("#kpi-cost", KpiCard).set_value(cost)
 
     def _missing_cost_series(self, minutes: list[int]) -> tuple[list[Series], str, str]:
@@ -465,6 +501,8 @@ class OverviewScreen(Screen[None]):
                 range_tokens=sum(activity),
                 total_tokens=t.tokens.total_tokens if t else 0,
                 total_cost_micro=t.cost_micro_usd if t else None,
+                reset_in_range=_within(t.reset_minute if t else None, win),
+                cost_reset_in_range=_within(t.cost_reset_minute if t else None, win),
             ))
         rows.sort(key=lambda r: (-r.range_tokens, -r.total_tokens, r.name))
         note = f"no server matches {self.filter_text!r}" if needle else ""

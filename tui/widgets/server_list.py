@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.kpi import shorter_numbers
 from tokentop.tui.widgets.palette import Palette, palette
 from tokentop.tui.widgets.sparkline import spark_text
 
@@ -36,6 +37,11 @@ class ServerRow:
     range_tokens: int
     total_tokens: int
     total_cost_micro: int | None
+    # gridctl restarted (or cleared its cost) within the range: the cumulative total
+    # started again from zero there, so it can be smaller than the range's sum. Marked
+    # ``↺`` rather than left to read as a contradiction (issue 17).
+    reset_in_range: bool = False
+    cost_reset_in_range: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,19 @@ class Columns:
         )
 
 
+RESET_MARK = "↺"
+RESET_NOTE = f"{RESET_MARK} restarted in range: total since"
+
+
 def _cell(text: str, width: int, style: str = "") -> Text:
-    return Text(text.rjust(width)[-width:] if width else "", style=style)
+    """A right-aligned figure, shortened (``1.9k``) rather than cut when it is too wide."""
+    if not width:
+        return Text("", style=style)
+    if len(text) >= width:  # keep a space before it, from the column to its left
+        text = next((t for t in shorter_numbers(text) if len(t) < width), text)
+        if len(text) > width:
+            text = "…"
+    return Text(text.rjust(width), style=style)
 
 
 class ServerList(Vertical):
@@ -117,6 +134,13 @@ class ServerList(Vertical):
         self.empty_note = empty_note
         self._render_rows()
 
+    def _reset_note(self, cols: Columns) -> str:
+        """The legend of the ``↺`` mark, when a shown total carries it."""
+        marked = any((r.reset_in_range and cols.total)
+                     or (r.cost_reset_in_range and cols.cost and r.total_cost_micro is not None)
+                     for r in self.rows)
+        return RESET_NOTE if marked else ""
+
     def on_resize(self, _: Resize) -> None:
         self._render_rows()
 
@@ -151,15 +175,20 @@ class ServerList(Vertical):
             text.append(spark_text(row.activity, cols.spark, colors.input, colors.idle))
         text.append(_cell(fmt.tokens(row.range_tokens), cols.range))
         if cols.total:
-            text.append(_cell(fmt.tokens(row.total_tokens), cols.total, "dim"))
+            mark = RESET_MARK if row.reset_in_range else ""
+            text.append(_cell(mark + fmt.tokens(row.total_tokens), cols.total, "dim"))
         if cols.cost:
-            text.append(_cell(fmt.usd(row.total_cost_micro), cols.cost, "dim"))
+            cost = fmt.usd(row.total_cost_micro)
+            mark = RESET_MARK if row.cost_reset_in_range and row.total_cost_micro is not None \
+                else ""
+            text.append(_cell(mark + cost, cols.cost, "dim"))
         return text
 
     def _render_rows(self) -> None:
         if not self.is_mounted:
             return
         cols = self._columns()
+        self.border_subtitle = self._reset_note(cols)
         self.query_one("#server-header", Static).update(self._header(cols))
         options = self.options
         ids = [r.name for r in self.rows]
