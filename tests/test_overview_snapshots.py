@@ -1,4 +1,5 @@
-"""SVG snapshots of the Overview and its help, at 80x24 and 120x40.
+"""SVG snapshots of the Overview and its help, at 80x24 and 120x40 (the Overview's main
+views also at 60x20 and 200x60).
 
 One class per feature (the Posting layout). Every snapshot is taken on the fixed tree
 with the fixed clock in UTC, after the replay worker finished and the screen redrew,
@@ -20,6 +21,8 @@ from tokentop.tui.app import TokentopApp
 from tokentop.tui.screens.overview import OverviewScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+# The Overview itself also at the smallest and largest size it must be right at (issue 17).
+ALL_SIZES = [pytest.param((60, 20), id="60x20"), *SIZES, pytest.param((200, 60), id="200x60")]
 
 SnapCompare = Callable[..., bool]
 
@@ -40,7 +43,7 @@ async def _filter(pilot: Pilot[int]) -> None:
     await pilot.press("slash", "p", "r", "o", "d")
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", ALL_SIZES)
 class TestOverview:
     def test_loaded(self, snap_compare: SnapCompare, app: TokentopApp,
                     size: tuple[int, int]) -> None:

@@ -38,7 +38,7 @@ def test_every_range_is_rolling() -> None:
 
 @pytest.mark.parametrize(("width", "words"), [
     (120, "last 24 hours, rolling since Mon 12:31"),
-    (80, "since Mon 12:31"),
+    (80, "fleet · since 12:31"),
 ])
 async def test_the_scope_states_the_window(app: TokentopApp, width: int, words: str) -> None:
     async with app.run_test(size=(width, 30)) as pilot:

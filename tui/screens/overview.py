@@ -60,6 +60,9 @@ def token_axis(value: float) -> str:
     return fmt.tokens(round(value)).replace(".0", "")
 
 
+SCOPE_FIXED = 60  # columns of the top bar that are not the scope (title, source, range)
+
+
 def _within(minute: int | None, win: Window) -> bool:
     """A counter reset inside the range: the cumulative total began again there."""
     return minute is not None and minute >= win.start
@@ -281,7 +284,12 @@ class OverviewScreen(Screen[None]):
         else:
             text.append(fmt.clean(self.selected), style="bold")
             text.append(f" vs {against}", style="dim")
-        text.append(f" · {self._window_words(self.size.width >= 100)}", style="dim")
+        wide = self.size.width >= 100
+        words = f" · {self._window_words(wide)}"
+        # Narrower, the title, source bar and range bar leave the scope about this much:
+        # the window is stated only whole (a dangling "· since" said nothing).
+        if wide or text.cell_len + len(words) <= self.size.width - SCOPE_FIXED:
+            text.append(words, style="dim")
         self.query_one("#scope", Label).update(text)
         self.query_one(SourceBar).tooltip = f"source: {SOURCE_WORDS[self.data_source]} (s)"
 
@@ -295,7 +303,8 @@ class OverviewScreen(Screen[None]):
         if start.date() == fmt.local_dt(win.end).date():
             since = start.strftime("%H:%M")
         elif self.range_name == "24h":
-            since = start.strftime("%a %H:%M")  # yesterday's weekday: no date order to guess
+            # yesterday's weekday where there is room: no date order to guess
+            since = start.strftime("%a %H:%M" if wide else "%H:%M")
         else:
             since = start.strftime("%b %d %H:%M" if wide else "%b %d")
         if not wide:
