@@ -36,7 +36,7 @@ TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 100
 TICK_SPACING = 10  # columns per x label ("May 05" plus air)
 YLABEL_WIDTH = 6  # y labels are padded to this, so stacked charts line up
 MIN_PARTIAL = 0.25  # below this share of its bucket, "now" is not drawn (too early to say)
-PARTIAL_LEGEND = "╌ now, so far"
+PARTIAL_LEGEND = "╌ so far"  # the open last point (dimmed): its rate so far
 
 
 @dataclass(frozen=True)
