@@ -147,3 +147,34 @@ async def test_cost_per_day(fit_app: TokentopApp) -> None:
         assert "Per day (UTC)" in text
         day = next(line for line in text.splitlines() if "May 05" in line)
         assert re.search(r"May 05 █+\s+4\.5M \$1\.65", day), day
+
+
+@pytest.mark.parametrize("found", [False, True])
+async def test_empty_screen_says_whether_any_agent_log_was_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, found: bool) -> None:
+    """Issue 17 defect 12: the empty screen names the places watched per agent and
+    says, in so many words, that none was found (or which were)."""
+    from tokentop.store.usage.agents import locations
+
+    for loc in locations():
+        for var in loc.env:
+            monkeypatch.delenv(var, raising=False)
+    for var in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / "home"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if found:
+        (tmp_path / "home" / ".codex" / "sessions").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    UsageStore.open(Path("usage.db")).close()
+    app = TokentopApp(MetricsSource("absent", clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=Path("usage.db"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        screen = cast(UsageScreen, app.screen)
+        await settle_usage(pilot, lambda: bool(screen.locations))
+        text = "\n".join(screen_lines(app))
+        assert str(tmp_path / "home" / ".claude" / "projects") in text
+        if found:
+            assert "Found: Codex (nothing of theirs in this window)." in text
+        else:
+            assert "None of these was found: no agent logs on this machine." in text

@@ -301,7 +301,17 @@ class UsageScreen(Screen[None]):
         """The empty window: every agent tokentop reads, where it looked, what it found."""
         text = Text()
         text.append("Nothing in " + WINDOW_WORDS.get(self.window, self.window)
-                    + ". tokentop reads these agents' logs (press w for a longer window):\n\n")
+                    + ". tokentop reads these agents' logs (press w for a longer window).\n")
+        if self.locations:  # first: the list below is longer than a screen
+            have = [loc.label for loc, paths in self.locations
+                    if any(exists for _, exists in paths)]
+            if have:
+                text.append("Found: " + fmt.clean(", ".join(have))
+                            + " (nothing of theirs in this window).\n")
+            else:
+                text.append("None of these was found: no agent logs on this machine.\n",
+                            style="bold")
+        text.append("\n")
         for loc, paths in self.locations:
             text.append(f"{loc.label:<12}", style="bold")
             for n, (path, exists) in enumerate(paths):
