@@ -178,3 +178,38 @@ async def test_empty_screen_says_whether_any_agent_log_was_found(
             assert "Found: Codex (nothing of theirs in this window)." in text
         else:
             assert "None of these was found: no agent logs on this machine." in text
+
+
+async def test_sessions_view_and_drill_down(fit_app: TokentopApp) -> None:
+    """Wish: ``b`` reaches the window's sessions (latest first); ``enter`` opens one
+    session's models and messages; ``esc`` goes back."""
+    from tokentop.tui.screens.usage_session import SessionScreen
+    from tokentop.tui.widgets.session_table import SessionTable
+
+    async with fit_app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle_usage(pilot)
+        screen = cast(UsageScreen, fit_app.screen)
+        await pilot.press("B")  # back one from model: the sessions
+        await settle_usage(pilot, lambda: bool(screen.sessions))
+        table = screen.query_one("#sessions", SessionTable)
+        assert [r.session_id for r in table.rows_shown] == ["s0", "s1", "s2"]
+        text = "\n".join(screen_lines(fit_app))
+        assert "Sessions, latest first" in text and "enter: messages" in text
+        await pilot.press("down", "enter")
+        for _ in range(200):
+            top = fit_app.screen
+            if isinstance(top, SessionScreen) and top.detail is not None:
+                break
+            await pilot.pause(0.02)
+        top = fit_app.screen
+        assert isinstance(top, SessionScreen) and top.row.session_id == "s1"
+        assert top.detail is not None and len(top.detail.messages) == 5
+        await pilot.pause(0.05)
+        text = "\n".join(screen_lines(fit_app))
+        # Five models, one message each at $0.11; the names stay whole at 80 columns.
+        for model in MODELS:
+            assert model in text, text
+        assert "$0.55" in text and "5 messages" in text, text
+        await pilot.press("escape")
+        assert fit_app.screen is screen

@@ -119,10 +119,12 @@ async def test_b_switches_breakdowns(usage_app: TokentopApp) -> None:
         await settle_usage(pilot)
         assert table_keys(usage_app) == ["gpt-5-codex", USAGE_SONNET, "mystery-x"]
         seen = {}
-        for kind in ("provider", "agent", "project", "tool", "model"):
+        for kind in ("provider", "agent", "project", "tool", "session", "model"):
             await pilot.press("b")
             await pilot.pause()
-            seen[kind] = table_keys(usage_app)
+            assert usage(usage_app).breakdown == kind
+            if kind != "session":  # the sessions have a table of their own
+                seen[kind] = table_keys(usage_app)
         assert seen == {
             "provider": ["openai", "anthropic"],
             "agent": ["codex", "claude_code"],

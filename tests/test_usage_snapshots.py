@@ -1,4 +1,4 @@
-"""SVG snapshots of the Usage screen at 60x20, 80x24, 120x40 and 200x60 (fixed store, fixed clock, UTC).
+"""SVG snapshots of the Usage screen, 60x20 to 200x60 (fixed store, fixed clock, UTC).
 
 The store is ``conftest.usage_requests`` (a priced and an unpriced model, a tool call,
 two quota snapshots, an active 5-hour block); the hook waits until the screen shows the

@@ -28,6 +28,7 @@ from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.session_table import SessionTable
 from tokentop.tui.widgets.window_bar import WindowBar, step_window
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ WINDOW_LONG = {"1d": "rolling 24 h", "3d": "rolling 3 x 24 h", "7d": "rolling 7 
 WINDOW_SHORT = {"1d": "24 h", "3d": "3 d", "7d": "7 d", "30d": "30 d", "month": "month",
                 "all": "all"}
 SLIM = 80  # below this many columns the breakdown takes the full width
+# What ``b`` cycles through: the store's breakdowns, then the window's sessions
+# (read on demand; ``enter`` opens one's messages and models).
+KINDS: tuple[str, ...] = (*BREAKDOWNS, "session")
 
 
 def _usd(usd: float) -> str:
@@ -103,6 +107,13 @@ class UsageScreen(Screen[None]):
     UsageScreen.-slim #usage-main #block { width: 30; height: 100%; }
     UsageScreen.-slim #usage-main #quotas { display: none; }
     UsageScreen.-slim #kpis #ukpi-messages { display: none; }
+    UsageScreen #usage-tables #sessions {
+        display: none; height: 1fr; border: round $panel-lighten-2;
+        border-title-color: $text; border-title-style: bold;
+        border-subtitle-color: $text-muted; background: $surface;
+    }
+    UsageScreen.-sessions #usage-tables #sessions { display: block; }
+    UsageScreen.-sessions #usage-tables #breakdown { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -111,6 +122,7 @@ class UsageScreen(Screen[None]):
         Binding("b", "cycle_breakdown(1)", "Breakdown", id="usage.breakdown-next"),
         Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
                 show=False),
+        Binding("enter", "open_session", "Messages", id="usage.open-session"),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -125,6 +137,8 @@ class UsageScreen(Screen[None]):
         self.view: UsageView | None = None
         self.error: str | None = None
         self.locations: list = []  # (Location, [(path, exists)]), found in a worker
+        self.sessions: list | None = None  # the session view's rows (None: not read yet)
+        self._sessions_key: tuple[object, ...] | None = None
 
     @property
     def host(self) -> DashboardHost:
@@ -147,6 +161,7 @@ class UsageScreen(Screen[None]):
         with Horizontal(id="usage-main"):
             with Vertical(id="usage-tables"):
                 yield BreakdownTable(id="breakdown")
+                yield SessionTable(id="sessions")
                 yield BreakdownTable(id="breakdown2")  # tall screens: the next one too
             with Vertical(id="usage-side"):
                 yield DailyBars(id="daily")
@@ -225,13 +240,24 @@ class UsageScreen(Screen[None]):
     def _set_breakdown_title(self) -> None:
         table = self.query_one("#breakdown", BreakdownTable)
         table.border_title = ("By tool: calls" if self.breakdown == "tool"
-                              else f"By {TITLES[self.breakdown].lower()}")
-        table.border_subtitle = "b: " + "·".join(TITLES[k].lower() for k in BREAKDOWNS)
+                              else f"By {TITLES.get(self.breakdown, 'x').lower()}")
+        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in KINDS)
+        # Whole, or a shorter hint: never a list cut mid-word.
+        table.border_subtitle = kinds if len(kinds) + 6 <= table.size.width else "b: next view"
+        sessions = self.query_one("#sessions", SessionTable)
+        sessions.border_title = "Sessions, latest first"
+        sessions.border_subtitle = "enter: messages · b: next view"
+        self.set_class(self.breakdown == "session", "-sessions")
+        if self.breakdown == "session":
+            sessions.focus()
+        elif self.focused is sessions:
+            self.set_focus(None)
         self.query_one("#breakdown2", BreakdownTable).border_title = (
             f"By {TITLES[self.second_breakdown].lower()}")
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < SLIM, "-slim")
+        self.call_after_refresh(self._set_breakdown_title)
         self.call_after_refresh(self.refresh_view)
 
     def refresh_view(self) -> None:
@@ -263,8 +289,11 @@ class UsageScreen(Screen[None]):
         self.query_one("#ukpi-burn", KpiCard).set_value(burn)
         self.query_one("#ukpi-sessions", KpiCard).set_value(fmt.count(view.sessions))
         self.query_one("#ukpi-messages", KpiCard).set_value(fmt.count(t.messages))
-        self.query_one("#breakdown", BreakdownTable).show(
-            self.breakdown, view.breakdowns.get(self.breakdown, []))
+        if self.breakdown == "session":
+            self._show_sessions(view)
+        else:
+            self.query_one("#breakdown", BreakdownTable).show(
+                self.breakdown, view.breakdowns.get(self.breakdown, []))
         self.query_one("#breakdown2", BreakdownTable).show(
             self.second_breakdown, view.breakdowns.get(self.second_breakdown, []))
         self.query_one(DailyBars).show(view.daily, colors.input)
@@ -286,6 +315,68 @@ class UsageScreen(Screen[None]):
                         if self.size.width >= SLIM else "  (cost left out)", style="dim")
             unpriced.update(line)
         self._show_status(view)
+
+    # -- sessions ----------------------------------------------------------------
+    def _show_sessions(self, view: UsageView) -> None:
+        """Show the window's sessions, read again when the view was (a new minute, new
+        data or another window): in a thread, through a read-only connection."""
+        key = (view.window, view.now)
+        table = self.query_one("#sessions", SessionTable)
+        table.now = view.now
+        if key != self._sessions_key and self.host.usage_path is not None:
+            self._sessions_key = key
+            table.show(self.sessions if self._sessions_window == view.window else None)
+            self.run_worker(lambda: self._load_sessions(view.window, view.now), thread=True,
+                            name="usage-sessions", exclusive=True, group="usage-sessions")
+        elif self.sessions is not None:
+            table.show(self.sessions)
+
+    _sessions_window: str | None = None
+
+    def _load_sessions(self, window: str, now: datetime) -> None:
+        from tokentop.store.usage.db import UsageStore
+        from tokentop.store.usage.sessions import session_list
+
+        path = self.host.usage_path
+        assert path is not None
+        try:
+            with UsageStore.open(path, read_only=True) as store:
+                rows = session_list(store.conn, window, now)
+        except Exception as exc:  # a locked or vanished store: said in the table
+            self.app.call_from_thread(self._sessions_failed, str(exc))
+            return
+        self.app.call_from_thread(self._sessions_read, window, rows)
+
+    def _sessions_read(self, window: str, rows: list) -> None:
+        if window != self.window:
+            return
+        self.sessions, self._sessions_window = rows, window
+        self.query_one("#sessions", SessionTable).show(rows)
+
+    def _sessions_failed(self, message: str) -> None:
+        table = self.query_one("#sessions", SessionTable)
+        table.loading_text = f"reading sessions failed: {fmt.clean(message)}"
+        table.show(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_session":
+            return self.breakdown == "session"
+        return True
+
+    def action_open_session(self) -> None:
+        table = self.query_one("#sessions", SessionTable)
+        if 0 <= table.cursor_row < len(table.rows_shown) and self.view is not None:
+            from tokentop.tui.screens.usage_session import SessionScreen
+
+            path = self.host.usage_path
+            assert path is not None
+            self.app.push_screen(SessionScreen(table.rows_shown[table.cursor_row], path,
+                                               self.window, self.view.now))
+
+    def on_data_table_row_selected(self, event: SessionTable.RowSelected) -> None:
+        if event.data_table.id == "sessions":
+            event.stop()
+            self.action_open_session()
 
     def _find_locations(self) -> None:
         """Where each agent's usage is read from, and which of those exist: a stat per
@@ -434,8 +525,9 @@ class UsageScreen(Screen[None]):
         self.window = step_window(self.window, step)
 
     def action_cycle_breakdown(self, step: int) -> None:
-        i = BREAKDOWNS.index(self.breakdown)
-        self.breakdown = BREAKDOWNS[(i + step) % len(BREAKDOWNS)]
+        i = KINDS.index(self.breakdown)
+        self.breakdown = KINDS[(i + step) % len(KINDS)]
+        self.refresh_bindings()
 
     def on_window_bar_picked(self, event: WindowBar.Picked) -> None:
         self.window = event.window
