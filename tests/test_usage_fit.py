@@ -213,3 +213,27 @@ async def test_sessions_view_and_drill_down(fit_app: TokentopApp) -> None:
         assert "$0.55" in text and "5 messages" in text, text
         await pilot.press("escape")
         assert fit_app.screen is screen
+        # Back on the list, the cursor is where it was and keys still move it.
+        await pilot.press("down", "enter")
+        await pilot.pause(0.05)
+        top = fit_app.screen
+        assert isinstance(top, SessionScreen) and top.row.session_id == "s2"
+
+
+async def test_the_session_cursor_follows_its_session(fit_app: TokentopApp) -> None:
+    """Latest first reorders the list when another session speaks: the cursor stays on
+    the session the user picked, not on its old row."""
+    from tokentop.tui.widgets.session_table import SessionTable
+
+    async with fit_app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await settle_usage(pilot)
+        screen = cast(UsageScreen, fit_app.screen)
+        await pilot.press("B")
+        await settle_usage(pilot, lambda: bool(screen.sessions))
+        table = screen.query_one("#sessions", SessionTable)
+        await pilot.press("down", "down")
+        assert table.rows_shown[table.cursor_row].session_id == "s2"
+        newest = [r for r in table.rows_shown if r.session_id == "s2"]
+        table.show([*newest, *[r for r in table.rows_shown if r.session_id != "s2"]])
+        assert table.cursor_row == 0 and table.rows_shown[0].session_id == "s2"

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Label
 
 from tokentop.store.usage.sessions import SessionDetail, SessionRow
 from tokentop.tui import format as fmt
-from tokentop.tui.widgets.breakdown import COST_W, TOKENS_W, BreakdownTable, money
+from tokentop.tui.widgets.breakdown import COST_W, TOKENS_W, BreakdownTable, fit_names, money
 from tokentop.tui.widgets.session_table import WHEN_W, when
 
 
@@ -77,7 +77,7 @@ class SessionScreen(ModalScreen[None]):
         self._head()
         table = self.query_one("#session-messages", DataTable)
         table.add_column("Time", key="at", width=WHEN_W)
-        table.add_column("Model", key="model")
+        table.add_column("Model", key="model")  # fitted: the numbers stay in view
         table.add_column(Text("Tokens", justify="right"), key="tokens", width=TOKENS_W)
         table.add_column(Text("Cost", justify="right"), key="cost", width=COST_W)
         table.add_row(Text("reading…", style="italic dim"), Text(""), Text(""), Text(""))
@@ -119,12 +119,24 @@ class SessionScreen(ModalScreen[None]):
         self.detail = detail
         self._head()
         self.query_one("#session-models", BreakdownTable).show("model", detail.models)
+        self._messages()
+
+    def on_resize(self) -> None:
+        if self.detail is not None:
+            self.call_after_refresh(self._messages)
+
+    def _messages(self) -> None:
+        """The message rows, model names fitted to what the number columns leave."""
+        detail = self.detail
+        assert detail is not None
         table = self.query_one("#session-messages", DataTable)
         table.clear()
-        for m in detail.messages:
+        room = table.content_size.width - (WHEN_W + TOKENS_W + COST_W) - 2 * 4 - 2
+        names = fit_names([fmt.clean(m.model) for m in detail.messages], max(8, room))
+        for m, name in zip(detail.messages, names, strict=True):
             s = m.sums
             unpriced = s.unpriced_tokens > 0 and s.unpriced_tokens == s.tokens
-            table.add_row(Text(when(m.at), style="dim"), fmt.safe(m.model),
+            table.add_row(Text(when(m.at), style="dim"), Text(name),
                           Text(fmt.tokens(s.tokens), justify="right"),
                           Text(money(s.cost, unpriced), justify="right"))
         if not detail.messages:

@@ -74,7 +74,11 @@ class SessionTable(DataTable[Text]):
 
     def show(self, rows: Sequence[SessionRow] | None) -> None:
         """``None``: still reading."""
+        # The cursor follows its session, not its row: "latest first" reorders the
+        # list whenever another session speaks.
         cursor = self.cursor_row
+        picked = (self.rows_shown[cursor].session_id
+                  if 0 <= cursor < len(self.rows_shown) else None)
         self._columns()
         if rows is None:
             self.add_row(Text(self.loading_text, style="italic dim"),
@@ -101,5 +105,7 @@ class SessionTable(DataTable[Text]):
         if not rows:
             self.add_row(Text("no sessions in this window", style="italic dim"),
                          *[Text("") for _ in range(len(self.columns) - 1)])
-        elif 0 <= cursor < len(rows):
-            self.move_cursor(row=cursor)
+        else:
+            ids = [r.session_id for r in rows]
+            self.move_cursor(row=ids.index(picked) if picked in ids else
+                             min(max(cursor, 0), len(rows) - 1))
