@@ -237,3 +237,35 @@ async def test_the_session_cursor_follows_its_session(fit_app: TokentopApp) -> N
         newest = [r for r in table.rows_shown if r.session_id == "s2"]
         table.show([*newest, *[r for r in table.rows_shown if r.session_id != "s2"]])
         assert table.cursor_row == 0 and table.rows_shown[0].session_id == "s2"
+
+
+async def test_a_hostile_session_id_is_shown_as_text(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session id from an agent log is never read as markup (``[bold]…``)."""
+    from tokentop.tui.screens.usage_session import SessionScreen
+
+    monkeypatch.chdir(tmp_path)
+    with UsageStore.open(Path("usage.db")) as store:
+        store.ingest([IngestRequest(
+            source_system="claude_code", source_channel="jsonl",
+            occurred_at=NOW - timedelta(minutes=5), message_id="m1",
+            session_id="[bold red]x[/]\x1b[2J", workspace_id="[link=x]p",
+            provider_id="anthropic", agent_name="claude_code", model_raw="claude-opus-4-6",
+            input_tokens=10, output_tokens=1, cost_usd=0.01)])
+    app = TokentopApp(MetricsSource("absent", clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=Path("usage.db"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        screen = cast(UsageScreen, app.screen)
+        await settle_usage(pilot)
+        await pilot.press("B")
+        await settle_usage(pilot, lambda: bool(screen.sessions))
+        await pilot.press("enter")
+        for _ in range(200):
+            if isinstance(app.screen, SessionScreen) and app.screen.detail is not None:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.05)
+        text = "\n".join(screen_lines(app))
+        assert "Session [bold red]x[/]" in text and "[link=x]p" in text, text
+        assert "\x1b" not in text

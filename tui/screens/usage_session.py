@@ -72,7 +72,7 @@ class SessionScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         box = self.query_one("#session-box")
-        box.border_title = "Session " + fmt.clean(self.row.session_id)
+        box.border_title = Text("Session " + fmt.clean(self.row.session_id))  # no markup
         box.border_subtitle = "esc: back"
         self._head()
         table = self.query_one("#session-messages", DataTable)
