@@ -39,6 +39,7 @@ EXPECTED = {
     "3d": ("25.7k", "$3.00", "3", "4"),
     "7d": ("126k", "$13.00", "4", "5"),
     "30d": ("626k", "$63.00", "5", "6"),
+    "month": ("25.7k", "$3.00", "3", "4"),  # May 1 00:00 UTC to now: 1d + May 3
     "all": ("626k", "$63.03", "6", "7"),
 }
 
@@ -99,7 +100,7 @@ async def test_w_cycles_windows_and_kpis_follow(usage_app: TokentopApp) -> None:
     async with usage_app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         await settle_usage(pilot)
-        for window in ("1d", "3d", "7d", "30d", "all"):
+        for window in ("1d", "3d", "7d", "30d", "month", "all"):
             assert usage(usage_app).window == window
             assert kpis(usage_app) == EXPECTED[window], window
             await pilot.press("w")
@@ -118,10 +119,12 @@ async def test_b_switches_breakdowns(usage_app: TokentopApp) -> None:
         await settle_usage(pilot)
         assert table_keys(usage_app) == ["gpt-5-codex", USAGE_SONNET, "mystery-x"]
         seen = {}
-        for kind in ("provider", "agent", "project", "tool", "model"):
+        for kind in ("provider", "agent", "project", "tool", "session", "model"):
             await pilot.press("b")
             await pilot.pause()
-            seen[kind] = table_keys(usage_app)
+            assert usage(usage_app).breakdown == kind
+            if kind != "session":  # the sessions have a table of their own
+                seen[kind] = table_keys(usage_app)
         assert seen == {
             "provider": ["openai", "anthropic"],
             "agent": ["codex", "claude_code"],

@@ -1,4 +1,4 @@
-"""SVG snapshots of the Usage screen at 80x24 and 120x40 (fixed store, fixed clock, UTC).
+"""SVG snapshots of the Usage screen, 60x20 to 200x60 (fixed store, fixed clock, UTC).
 
 The store is ``conftest.usage_requests`` (a priced and an unpriced model, a tool call,
 two quota snapshots, an active 5-hour block); the hook waits until the screen shows the
@@ -15,7 +15,8 @@ from textual.pilot import Pilot
 
 from tokentop.tui.app import TokentopApp
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((60, 20), id="60x20"), pytest.param((80, 24), id="80x24"),
+         pytest.param((120, 40), id="120x40"), pytest.param((200, 60), id="200x60")]
 
 SnapCompare = Callable[..., bool]
 
@@ -41,4 +42,9 @@ class TestUsage:
     def test_week_by_project(self, snap_compare: SnapCompare, usage_app: TokentopApp,
                              size: tuple[int, int]) -> None:
         hook = on_usage("w", "w", "b", "b", "b")
+        assert snap_compare(usage_app, terminal_size=size, run_before=hook)
+
+    def test_month_by_tool(self, snap_compare: SnapCompare, usage_app: TokentopApp,
+                           size: tuple[int, int]) -> None:
+        hook = on_usage("w", "w", "w", "w", "b", "b", "b", "b")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)

@@ -52,8 +52,12 @@ from tokentop.store.usage.semantics import (
 )
 from tokentop.store.usage.timefmt import bound, parse_ts
 
-WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "all")
-WINDOW_DAYS: dict[str, int | None] = {"1d": 1, "3d": 3, "7d": 7, "30d": 30, "all": None}
+WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "month", "all")
+# Rolling windows: the N x 24 hours ending now ("1d" is the last 24 h, not "today").
+# "month" is the calendar month to date (from the 1st, 00:00 in the reader's time
+# zone); "all" is every stored event.
+WINDOW_DAYS: dict[str, int | None] = {"1d": 1, "3d": 3, "7d": 7, "30d": 30, "month": None,
+                                      "all": None}
 BREAKDOWNS: tuple[str, ...] = ("model", "provider", "agent", "project", "tool")
 USAGE_TYPES = "'message_usage'"
 BLOCK_LOOKBACK = timedelta(hours=10)  # events walked to find the current 5-hour block
@@ -61,10 +65,15 @@ ROLLUP_BLOCK_LOOKBACK = timedelta(days=7)  # rollup hours walked for the same
 HOUR = timedelta(hours=1)
 
 
-def window_start(window: str, now: datetime) -> datetime | None:
-    """Where ``window`` starts when it ends at ``now`` (``None``: all of it)."""
+def window_start(window: str, now: datetime, tz: tzinfo = UTC) -> datetime | None:
+    """Where ``window`` starts when it ends at ``now`` (``None``: all of it); ``tz``
+    says where a calendar month begins."""
     if window not in WINDOW_DAYS:
         raise ValueError(f"unknown window {window!r}: use one of {', '.join(WINDOWS)}")
+    if window == "month":
+        local = now.astimezone(tz)
+        # Built anew, not ``replace``d: the zone's offset on the 1st (DST may differ).
+        return datetime(local.year, local.month, 1, tzinfo=tz).astimezone(UTC)
     days = WINDOW_DAYS[window]
     return None if days is None else now - timedelta(days=days)
 
@@ -171,6 +180,7 @@ class UsageView:
 
     window: str
     now: datetime
+    start: datetime | None = None  # where the window begins (None: all stored)
     totals: Sums = field(default_factory=Sums)
     sessions: int = 0
     breakdowns: dict[str, list[BreakdownRow]] = field(default_factory=dict)
@@ -387,9 +397,9 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     tz = tz or UTC
     if rolled is None:
         rolled = uses_rollup(conn)
-    start = window_start(window, now)
+    start = window_start(window, now, tz)
     end = now + timedelta(seconds=1)
-    view = UsageView(window=window, now=now)
+    view = UsageView(window=window, now=now, start=start)
     split = _split(start, end, rolled)
     # One scan of the raw events serves every part when the window's first partial
     # hour lies before the last hour and ``now`` is not an hour's last second.

@@ -283,3 +283,23 @@ def test_rollup_and_events_agree_at_any_moment(conn: sqlite3.Connection, window:
             rolled = read.read_usage(conn, window, now, tz, rolled=True)
             plain = read.read_usage(conn, window, now, tz, rolled=False)
             assert _summary(rolled) == _summary(plain), (now, tz)
+
+
+def test_month_is_the_calendar_month_to_date() -> None:
+    """Issue 17: "month" starts on the 1st at 00:00 where the reader is; the others
+    are rolling (1d: the 24 hours up to now)."""
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    assert read.window_start("month", now) == datetime(2026, 11, 1, tzinfo=UTC)
+    assert read.window_start("1d", now) == datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+    ny = ZoneInfo("America/New_York")
+    # Nov 1 2026 00:00 in New York is still daylight time (UTC-4).
+    assert read.window_start("month", now, ny) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+    early = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Nov 30, 22:00 in New York
+    assert read.window_start("month", early, ny) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+
+
+def test_month_window_sums_from_the_first(conn: sqlite3.Connection) -> None:
+    v = read.read_usage(conn, "month", NOW)
+    assert v.start is not None and v.start.day == 1
+    assert v.totals.tokens == read.read_usage(conn, "all", NOW).totals.tokens - sum(
+        t for d, t, _ in read.read_usage(conn, "all", NOW).daily if d < v.start.date())

@@ -75,6 +75,35 @@ def _table(d: dict) -> str:
     return "\n".join(rows)
 
 
+def found_nothing(d: dict) -> bool:
+    """No collector found a single file to read: no agent has written logs where
+    tokentop looks (or they moved: a variable unset, another home)."""
+    return not any(c.get("files") for c in d.values() if isinstance(c, dict))
+
+
+def watched_lines(claude_roots: list[Path] | None, codex: Path | None) -> list[str]:
+    """Every agent and the paths it was looked for in, as the empty Usage screen and
+    ``tokentop agents`` name them (``--claude-dir`` / ``--codex-dir`` applied)."""
+    from tokentop.store.usage.agents import locations
+    from tokentop.tui.format import clean
+
+    lines = ["tokentop: no agent logs found; looked in:"]
+    found = locations()
+    width = max(len(loc.label) for loc in found) + 2
+    for loc in found:
+        paths: tuple[Path, ...] = loc.paths
+        if loc.name == "claude" and claude_roots:
+            paths = tuple(r / "projects" for r in claude_roots)
+        elif loc.name == "codex" and codex is not None:
+            paths = (codex,)
+        shown = ", ".join(clean(str(p)) for p in paths) or "no default place"
+        env = f"  ({', '.join(loc.env)})" if loc.env else ""
+        lines.append(f"  {loc.label:<{width}}{shown}{env}")
+    lines.append("Set the variable in brackets where an agent keeps its logs elsewhere"
+                 " (tokentop agents lists them), or try tokentop --demo.")
+    return lines
+
+
 def unreadable_lines(d: dict) -> list[str]:
     """One line per file a collector could not read (named, not skipped in silence)."""
     return [f"tokentop: cannot read {what}" for c in d.values() if isinstance(c, dict)
@@ -129,3 +158,6 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     click.echo(json.dumps(d, separators=(",", ":")) if as_json else _table(d))
     for line in unreadable_lines(d):
         click.echo(line, err=True)
+    if found_nothing(d):
+        for line in watched_lines(roots, codex):
+            click.echo(line, err=True)

@@ -9,6 +9,7 @@ changed or the minute turned. The screen never touches SQLite itself.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
@@ -20,24 +21,46 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from tokentop.store.usage.agents import locations
-from tokentop.store.usage.read import BREAKDOWNS, BlockView, Quota, Sums, UsageView
+from tokentop.store.usage.read import BREAKDOWNS, WINDOWS, BlockView, Quota, Sums, UsageView
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
 from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.session_table import SessionTable
 from tokentop.tui.widgets.window_bar import WindowBar, step_window
 
 if TYPE_CHECKING:
     from tokentop.tui.sources.usage import UsageFeed
 
+# What each window means, stated on screen (issue 17): the day windows are rolling
+# (1d is the 24 hours up to now, not today); month is the calendar month to date.
 WINDOW_WORDS = {"1d": "last 24 hours", "3d": "last 3 days", "7d": "last 7 days",
-                "30d": "last 30 days", "all": "all stored"}
+                "30d": "last 30 days", "month": "this month", "all": "all stored"}
+WINDOW_LONG = {"1d": "rolling 24 h", "3d": "rolling 3 x 24 h", "7d": "rolling 7 x 24 h",
+               "30d": "rolling 30 x 24 h", "month": "this month (UTC) to date",
+               "all": "all stored"}
+WINDOW_SHORT = {"1d": "24 h", "3d": "3 d", "7d": "7 d", "30d": "30 d", "month": "month",
+                "all": "all"}
+SLIM = 80  # below this many columns the breakdown takes the full width
+# What ``b`` cycles through: the store's breakdowns, then the window's sessions
+# (read on demand; ``enter`` opens one's messages and models).
+KINDS: tuple[str, ...] = (*BREAKDOWNS, "session")
 
 
 def _usd(usd: float) -> str:
     return fmt.usd(round(usd * 1_000_000))
+
+
+def _rate(usd_per_hour: float) -> str:
+    """A burn rate short enough for a 12-cell card, whole: ``$0.95/h``, ``$12.34/h``,
+    ``$123/h``, ``$12.3k/h`` (cents are noise in a rate; ``fmt.usd`` below a cent)."""
+    if 0.01 <= usd_per_hour < 100:
+        return f"${usd_per_hour:.2f}/h"
+    if 100 <= usd_per_hour < 10_000:
+        return f"${usd_per_hour:,.0f}/h"
+    return f"{_usd(usd_per_hour)}/h"
 
 
 def _clock(dt: datetime) -> str:
@@ -65,7 +88,33 @@ class Panel(Static):
 
 
 class UsageScreen(Screen[None]):
-    """Window selector, KPI cards, a breakdown, daily bars, the 5-hour block, quotas."""
+    """Window selector, KPI cards, a breakdown, daily bars, the 5-hour block, quotas.
+
+    Below ``SLIM`` columns (class ``-slim``) the breakdown takes the full width and the
+    daily bars and the block sit side by side under it: beside a 36-cell panel a
+    table has no room for a model's name (issue 17: three rows of ``claude-…``).
+    """
+
+    CSS = """
+    UsageScreen.-slim #usage-main { layout: vertical; }
+    UsageScreen.-slim #usage-main #usage-tables { width: 100%; height: 1fr; }
+    UsageScreen.-slim #usage-main #breakdown2 { display: none; }
+    UsageScreen.-slim #usage-main #usage-side {
+        width: 100%; height: 7; layout: horizontal;
+    }
+    UsageScreen.-slim.-tall #usage-main #usage-side { height: 10; }
+    UsageScreen.-slim #usage-main #daily { width: 1fr; height: 100%; }
+    UsageScreen.-slim #usage-main #block { width: 30; height: 100%; }
+    UsageScreen.-slim #usage-main #quotas { display: none; }
+    UsageScreen.-slim #kpis #ukpi-messages { display: none; }
+    UsageScreen #usage-tables #sessions {
+        display: none; height: 1fr; border: round $panel-lighten-2;
+        border-title-color: $text; border-title-style: bold;
+        border-subtitle-color: $text-muted; background: $surface;
+    }
+    UsageScreen.-sessions #usage-tables #sessions { display: block; }
+    UsageScreen.-sessions #usage-tables #breakdown { display: none; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "cycle_window(1)", "Window", id="usage.window-next"),
@@ -73,6 +122,7 @@ class UsageScreen(Screen[None]):
         Binding("b", "cycle_breakdown(1)", "Breakdown", id="usage.breakdown-next"),
         Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
                 show=False),
+        Binding("enter", "open_session", "Messages", id="usage.open-session"),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -87,6 +137,8 @@ class UsageScreen(Screen[None]):
         self.view: UsageView | None = None
         self.error: str | None = None
         self.locations: list = []  # (Location, [(path, exists)]), found in a worker
+        self.sessions: list | None = None  # the session view's rows (None: not read yet)
+        self._sessions_key: tuple[object, ...] | None = None
 
     @property
     def host(self) -> DashboardHost:
@@ -109,6 +161,7 @@ class UsageScreen(Screen[None]):
         with Horizontal(id="usage-main"):
             with Vertical(id="usage-tables"):
                 yield BreakdownTable(id="breakdown")
+                yield SessionTable(id="sessions")
                 yield BreakdownTable(id="breakdown2")  # tall screens: the next one too
             with Vertical(id="usage-side"):
                 yield DailyBars(id="daily")
@@ -121,6 +174,7 @@ class UsageScreen(Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < SLIM, "-slim")
         self.query_one("#usage-paused", Label).display = False
         self.query_one("#usage-message", Label).display = False
         self.query_one("#unpriced", Label).display = False
@@ -129,7 +183,7 @@ class UsageScreen(Screen[None]):
         self.query_one("#usage-empty", Static).border_title = "No agent usage in this window"
         self.run_worker(self._find_locations, thread=True, name="usage-locations",
                         exclusive=True)
-        self.query_one("#daily").border_title = "Tokens per day"
+        self.query_one("#daily").border_title = "Per day (UTC)"
         self.query_one("#block").border_title = "5-hour block"
         self.query_one("#quotas").border_title = "Quotas"
         self.query_one(WindowBar).value = self.window
@@ -185,12 +239,25 @@ class UsageScreen(Screen[None]):
 
     def _set_breakdown_title(self) -> None:
         table = self.query_one("#breakdown", BreakdownTable)
-        table.border_title = f"By {TITLES[self.breakdown].lower()}"
-        table.border_subtitle = "b: " + "·".join(TITLES[k].lower() for k in BREAKDOWNS)
+        table.border_title = ("By tool: calls" if self.breakdown == "tool"
+                              else f"By {TITLES.get(self.breakdown, 'x').lower()}")
+        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in KINDS)
+        # Whole, or a shorter hint: never a list cut mid-word.
+        table.border_subtitle = kinds if len(kinds) + 6 <= table.size.width else "b: next view"
+        sessions = self.query_one("#sessions", SessionTable)
+        sessions.border_title = "Sessions, latest first"
+        sessions.border_subtitle = "enter: messages · b: next view"
+        self.set_class(self.breakdown == "session", "-sessions")
+        if self.breakdown == "session":
+            sessions.focus()
+        elif self.focused is sessions:
+            self.set_focus(None)
         self.query_one("#breakdown2", BreakdownTable).border_title = (
             f"By {TITLES[self.second_breakdown].lower()}")
 
     def on_resize(self) -> None:
+        self.set_class(self.size.width < SLIM, "-slim")
+        self.call_after_refresh(self._set_breakdown_title)
         self.call_after_refresh(self.refresh_view)
 
     def refresh_view(self) -> None:
@@ -216,34 +283,100 @@ class UsageScreen(Screen[None]):
         cost = "—" if t.unpriced_tokens and t.unpriced_tokens == t.tokens else _usd(t.cost)
         self.query_one("#ukpi-tokens", KpiCard).set_value(fmt.tokens(t.tokens))
         self.query_one("#ukpi-cost", KpiCard).set_value(cost)
-        burn = f"{_usd(view.burn.cost_per_hour)}/h"
+        burn = _rate(view.burn.cost_per_hour)
         if self.size.width >= 120:
             burn += f" {fmt.tokens(round(view.burn.tokens_per_minute))}/min"
         self.query_one("#ukpi-burn", KpiCard).set_value(burn)
         self.query_one("#ukpi-sessions", KpiCard).set_value(fmt.count(view.sessions))
         self.query_one("#ukpi-messages", KpiCard).set_value(fmt.count(t.messages))
-        self.query_one("#breakdown", BreakdownTable).show(
-            self.breakdown, view.breakdowns.get(self.breakdown, []))
+        if self.breakdown == "session":
+            self._show_sessions(view)
+        else:
+            self.query_one("#breakdown", BreakdownTable).show(
+                self.breakdown, view.breakdowns.get(self.breakdown, []))
         self.query_one("#breakdown2", BreakdownTable).show(
             self.second_breakdown, view.breakdowns.get(self.second_breakdown, []))
         self.query_one(DailyBars).show(view.daily, colors.input)
         self.query_one("#block", Static).update(self._block_text(view.block, view))
         quotas = self.query_one("#quotas", Static)
-        quotas.display = bool(view.quotas)
+        quotas.display = bool(view.quotas) and not self.has_class("-slim")
         quotas.update(self._quota_text(view.quotas, view))
         detail = self.query_one("#usage-detail", Label)
         detail.display = bool(t.cache_write_1h or t.fast_messages)
         if detail.display:
-            detail.update(self._detail_text(t))
+            detail.update(self._detail_text(t, short=self.size.width < SLIM))
         unpriced = self.query_one("#unpriced", Label)
         unpriced.display = bool(view.unpriced)
         if view.unpriced:
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append("⚠ unpriced: ", style=f"bold {colors.warning}")
             line.append(fmt.clean(", ".join(view.unpriced)))
-            line.append("  cost unknown: left out, not counted as $0", style="dim")
+            line.append("  cost unknown: left out, not counted as $0"
+                        if self.size.width >= SLIM else "  (cost left out)", style="dim")
             unpriced.update(line)
         self._show_status(view)
+
+    # -- sessions ----------------------------------------------------------------
+    def _show_sessions(self, view: UsageView) -> None:
+        """Show the window's sessions, read again when the view was (a new minute, new
+        data or another window): in a thread, through a read-only connection."""
+        key = (view.window, view.now)
+        table = self.query_one("#sessions", SessionTable)
+        table.now = view.now
+        if key != self._sessions_key and self.host.usage_path is not None:
+            self._sessions_key = key
+            table.show(self.sessions if self._sessions_window == view.window else None)
+            self.run_worker(lambda: self._load_sessions(view.window, view.now), thread=True,
+                            name="usage-sessions", exclusive=True, group="usage-sessions")
+        elif self.sessions is not None:
+            table.show(self.sessions)
+
+    _sessions_window: str | None = None
+
+    def _load_sessions(self, window: str, now: datetime) -> None:
+        from tokentop.store.usage.db import UsageStore
+        from tokentop.store.usage.sessions import session_list
+
+        path = self.host.usage_path
+        assert path is not None
+        try:
+            with UsageStore.open(path, read_only=True) as store:
+                rows = session_list(store.conn, window, now)
+        except Exception as exc:  # a locked or vanished store: said in the table
+            self.app.call_from_thread(self._sessions_failed, str(exc))
+            return
+        self.app.call_from_thread(self._sessions_read, window, rows)
+
+    def _sessions_read(self, window: str, rows: list) -> None:
+        if window != self.window:
+            return
+        self.sessions, self._sessions_window = rows, window
+        self.query_one("#sessions", SessionTable).show(rows)
+
+    def _sessions_failed(self, message: str) -> None:
+        table = self.query_one("#sessions", SessionTable)
+        table.loading_text = f"reading sessions failed: {fmt.clean(message)}"
+        table.show(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_session":
+            return self.breakdown == "session"
+        return True
+
+    def action_open_session(self) -> None:
+        table = self.query_one("#sessions", SessionTable)
+        if 0 <= table.cursor_row < len(table.rows_shown) and self.view is not None:
+            from tokentop.tui.screens.usage_session import SessionScreen
+
+            path = self.host.usage_path
+            assert path is not None
+            self.app.push_screen(SessionScreen(table.rows_shown[table.cursor_row], path,
+                                               self.window, self.view.now))
+
+    def on_data_table_row_selected(self, event: SessionTable.RowSelected) -> None:
+        if event.data_table.id == "sessions":
+            event.stop()
+            self.action_open_session()
 
     def _find_locations(self) -> None:
         """Where each agent's usage is read from, and which of those exist: a stat per
@@ -259,7 +392,17 @@ class UsageScreen(Screen[None]):
         """The empty window: every agent tokentop reads, where it looked, what it found."""
         text = Text()
         text.append("Nothing in " + WINDOW_WORDS.get(self.window, self.window)
-                    + ". tokentop reads these agents' logs (press w for a longer window):\n\n")
+                    + ". tokentop reads these agents' logs (press w for a longer window).\n")
+        if self.locations:  # first: the list below is longer than a screen
+            have = [loc.label for loc, paths in self.locations
+                    if any(exists for _, exists in paths)]
+            if have:
+                text.append("Found: " + fmt.clean(", ".join(have))
+                            + " (nothing of theirs in this window).\n")
+            else:
+                text.append("None of these was found: no agent logs on this machine.\n",
+                            style="bold")
+        text.append("\n")
         for loc, paths in self.locations:
             text.append(f"{loc.label:<12}", style="bold")
             for n, (path, exists) in enumerate(paths):
@@ -274,27 +417,45 @@ class UsageScreen(Screen[None]):
         return text
 
     @staticmethod
-    def _detail_text(t: Sums) -> Text:
+    def _detail_text(t: Sums, *, short: bool = False) -> Text:
         """What Claude Code 2.1 prices apart: 1-hour cache writes (2x input, where a
         5-minute write is 1.25x) and fast-mode messages (the model's fast multiplier);
         their models show as ``<model>-fast`` in the model breakdown."""
         line = Text(no_wrap=True, overflow="ellipsis")
         if t.cache_write_1h:
-            line.append("1-hour cache writes ", style="dim")
+            line.append("1h cache writes " if short else "1-hour cache writes ", style="dim")
             line.append(fmt.tokens(t.cache_write_1h))
-            line.append(f" of {fmt.tokens(t.cache_write)} (2x input)", style="dim")
+            line.append(f" of {fmt.tokens(t.cache_write)}" + ("" if short else " (2x input)"),
+                        style="dim")
         if t.fast_messages:
             if t.cache_write_1h:
-                line.append("  ·  ", style="dim")
-            line.append("fast mode ", style="dim")
+                line.append(" · " if short else "  ·  ", style="dim")
+            line.append("fast " if short else "fast mode ", style="dim")
             line.append(fmt.count(t.fast_messages))
-            line.append(" messages", style="dim")
+            line.append(" msgs" if short else " messages", style="dim")
         return line
 
+    def _scope_words(self, room: int) -> str:
+        """The window's definition in ``room`` cells: ``rolling 24 h since 2026-05-04
+        12:31`` where it fits, else shorter, never a time cut mid-digit."""
+        view = self.view
+        long = WINDOW_LONG.get(self.window, self.window)
+        choices = []
+        if view is not None and view.window == self.window and view.start is not None:
+            since = view.start.astimezone().strftime("%Y-%m-%d %H:%M")
+            choices.append(f"{long} · since {since}")
+        choices += [long, WINDOW_SHORT.get(self.window, self.window)]
+        return next((c for c in choices if len(c) <= room), "")
+
     def _show_scope(self) -> None:
+        # The title and the window bar (its labels, two cells apart) take the rest.
+        bar = sum(len(w) + 2 for w in WINDOWS) + 2
+        room = self.size.width - len(" tokentop  ") - bar - len("usage · ") - 1
+        words = self._scope_words(room)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("usage")
-        text.append(f" · {WINDOW_WORDS.get(self.window, self.window)}", style="dim")
+        if words:
+            text.append(f" · {words}", style="dim")
         self.query_one("#usage-scope", Label).update(text)
 
     def _block_text(self, block: BlockView | None, view: UsageView) -> Text:
@@ -341,7 +502,12 @@ class UsageScreen(Screen[None]):
         if path is None:
             text.append("no usage store")
         else:
-            text.append(fmt.clean(path))
+            # The path gives way (from its left) to what follows it: the state and time.
+            shown = fmt.clean(path)
+            room = self.size.width - 2 - 48
+            if len(shown) > room:
+                shown = "…" + shown[-max(room - 1, len(Path(shown).name)):]
+            text.append(shown)
             collect = self.host.sources.get("collect") if self.host.usage_collect else None
             not_storing = getattr(collect, "not_storing", None)
             if not_storing:
@@ -359,8 +525,9 @@ class UsageScreen(Screen[None]):
         self.window = step_window(self.window, step)
 
     def action_cycle_breakdown(self, step: int) -> None:
-        i = BREAKDOWNS.index(self.breakdown)
-        self.breakdown = BREAKDOWNS[(i + step) % len(BREAKDOWNS)]
+        i = KINDS.index(self.breakdown)
+        self.breakdown = KINDS[(i + step) % len(KINDS)]
+        self.refresh_bindings()
 
     def on_window_bar_picked(self, event: WindowBar.Picked) -> None:
         self.window = event.window

@@ -38,7 +38,10 @@ def gauge(fraction: float, width: int, style: str, empty_style: str) -> Text:
 
 
 class DailyBars(Static):
-    """Tokens per day: ``Nov 20 ██████▌      1.2M``, newest at the bottom."""
+    """Tokens and cost per day: ``Nov 20 ██████▌   1.2M  $3.41``, newest at the bottom.
+
+    The bar is what gives way on a narrow panel; the numbers are always whole (a
+    day's cost ``—`` when nothing that day had a price)."""
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
@@ -63,11 +66,16 @@ class DailyBars(Static):
             text.append("no activity in this window", style="italic dim")
             return text
         top = max((t for _, t, _ in days), default=0) or 1
-        bar_width = max(1, width - 7 - 7)
-        for i, (d, tokens, _cost) in enumerate(days):
+        costs = [fmt.usd(round(c * 1_000_000)) for _, _, c in days]
+        cost_w = max(len(c) for c in costs) + 1
+        bar_width = width - 7 - 6 - cost_w
+        for i, ((d, tokens, _cost), cost) in enumerate(zip(days, costs, strict=True)):
             if i:
                 text.append("\n")
-            text.append(d.strftime("%b %d") + " ", style="dim")
-            text.append(bar(tokens / top, bar_width), style=self.color)
-            text.append(fmt.tokens(tokens).rjust(7))
+            text.append(d.strftime("%b %d"), style="dim")  # "Dec 05": never read as 12 May
+            if bar_width >= 2:
+                text.append(" ")
+                text.append(bar(tokens / top, bar_width - 1), style=self.color)
+            text.append(fmt.tokens(tokens).rjust(6))
+            text.append(cost.rjust(cost_w))
         return text

@@ -2,6 +2,14 @@
 
 A ``DataTable`` whose cells are ``rich.text.Text`` built with ``tokentop.tui.format.safe``:
 model names and project paths come from agent logs and are never parsed as markup.
+
+Names are cut with ``…`` only to the room the number columns leave, and never so that
+two rows look alike: ``claude-sonnet-4-5-20250929`` and ``claude-sonnet-4-5`` in eight
+cells are ``clau…0929`` and ``claude-…`` rather than two ``claude-…`` (issue 17).
+
+The tool view counts calls: an agent log records a tool call as an event of its own,
+without tokens (Claude Code's ``tool_use`` block sits in a message whose tokens are the
+message's), so tokens and cost columns appear only when some tool has tokens attributed.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ from tokentop.tui import format as fmt
 
 TITLES = {"model": "Model", "provider": "Provider", "agent": "Agent",
           "project": "Project", "tool": "Tool"}
+TOKENS_W, COST_W, SHARE_W, COUNT_W = 6, 9, 5, 7  # widest value each column shows
+MIN_NAME = 8
 
 
 def money(usd: float, unpriced: bool = False) -> str:
@@ -25,14 +35,50 @@ def money(usd: float, unpriced: bool = False) -> str:
     return fmt.usd(round(usd * 1_000_000))
 
 
+def _cut(name: str, width: int, tail: int) -> str:
+    """``name`` in ``width`` cells: whole, or its head, ``…`` and ``tail`` last cells."""
+    if len(name) <= width:
+        return name
+    head = width - 1 - tail
+    return name[:head] + "…" + (name[-tail:] if tail else "")
+
+
+def fit_names(names: Sequence[str], width: int) -> list[str]:
+    """Every name in ``width`` cells, cut at the end where that keeps them apart, else
+    cut in the middle (head … tail) with the split that keeps the clashing ones apart."""
+    width = max(2, width)
+    out = [_cut(n, width, 0) for n in names]
+    for _ in range(2):  # a re-cut name could clash anew with another; twice settles it
+        seen: dict[str, list[int]] = {}
+        for i, shown in enumerate(out):
+            seen.setdefault(shown, []).append(i)
+        clashes = [ix for ix in seen.values() if len(ix) > 1 and len({names[i] for i in ix}) > 1]
+        if not clashes:
+            break
+        taken = set(out)
+        for ix in clashes:
+            group = [names[i] for i in ix]
+            tails = sorted(range(1, width - 1), key=lambda t: abs(t - (width - 1) // 2))
+            for tail in tails:
+                cut = [_cut(n, width, tail) for n in group]
+                if len(set(cut)) == len(set(group)) and not (set(cut) & (taken - {out[ix[0]]})):
+                    for i, c in zip(ix, cut, strict=True):
+                        out[i] = c
+                    break
+            taken = set(out)
+    return out
+
+
 class BreakdownTable(DataTable[Text]):
-    """One row per key, busiest first, with tokens, cost, share and messages."""
+    """One row per key, busiest first, with tokens, cost, share and messages; tools:
+    calls and their share, tokens and cost only where some were attributed."""
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=False)
         self.kind = "model"
         self.rows_shown: list[BreakdownRow] = []
         self._wide = False
+        self._tool_tokens = False
 
     def on_mount(self) -> None:
         self._columns()
@@ -46,32 +92,56 @@ class BreakdownTable(DataTable[Text]):
         self.clear(columns=True)
         self._wide = self.wide
         self.add_column(TITLES[self.kind], key="name")
-        self.add_column(Text("Tokens", justify="right"), key="tokens", width=6)
-        self.add_column(Text("Cost", justify="right"), key="cost", width=8)
+        if self.kind == "tool":
+            self.add_column(Text("Calls", justify="right"), key="messages", width=COUNT_W)
+            self.add_column(Text("Share", justify="right"), key="share", width=SHARE_W)
+            if self._tool_tokens:
+                self.add_column(Text("Tokens", justify="right"), key="tokens", width=TOKENS_W)
+                if self._wide:
+                    self.add_column(Text("Cost", justify="right"), key="cost", width=COST_W)
+            return
+        self.add_column(Text("Tokens", justify="right"), key="tokens", width=TOKENS_W)
+        self.add_column(Text("Cost", justify="right"), key="cost", width=COST_W)
         if self._wide:
-            self.add_column(Text("Share", justify="right"), key="share", width=5)
-            self.add_column(Text("Calls" if self.kind == "tool" else "Msgs", justify="right"),
-                            key="messages", width=6)
+            self.add_column(Text("Share", justify="right"), key="share", width=SHARE_W)
+            self.add_column(Text("Msgs", justify="right"), key="messages", width=COUNT_W)
 
     def on_resize(self) -> None:
         if self.wide != getattr(self, "_wide", None) or self.rows_shown:
             self.show(self.kind, self.rows_shown, force=True)
 
     def show(self, kind: str, rows: Sequence[BreakdownRow], *, force: bool = False) -> None:
-        if force or kind != self.kind or not self.columns or self.wide != self._wide:
+        tool_tokens = kind == "tool" and any(r.sums.tokens for r in rows)
+        if (force or kind != self.kind or not self.columns or self.wide != self._wide
+                or tool_tokens != self._tool_tokens):
             self.kind = kind
+            self._tool_tokens = tool_tokens
             self._columns()
         else:
             self.clear()
+        if kind == "tool":
+            rows = sorted(rows, key=lambda r: (-r.sums.messages, -r.sums.tokens, r.key))
         self.rows_shown = list(rows)
         # Name column: what the fixed columns (and one cell of padding each side) leave.
-        fixed = 6 + 8 + (5 + 6 if self._wide else 0) + 2 * len(self.columns)
-        width = max(8, self.content_size.width - fixed - 1)
-        for r in rows:
+        fixed = sum(c.width for c in list(self.columns.values())[1:]) + 2 * len(self.columns)
+        width = max(MIN_NAME, self.content_size.width - fixed - 1)
+        calls = sum(r.sums.messages for r in rows) or 1
+        names = fit_names([fmt.clean(r.key) for r in rows], width)
+        for r, shown in zip(rows, names, strict=True):
             s = r.sums
-            name = fmt.safe(r.key)
-            name.truncate(width, overflow="ellipsis")
+            name = Text(shown)
             unpriced = s.unpriced_tokens > 0 and s.unpriced_tokens == s.tokens
+            if kind == "tool":
+                cells = [name, Text(fmt.count(s.messages), justify="right"),
+                         Text(f"{s.messages / calls:.0%}", justify="right", style="dim")]
+                if self._tool_tokens:
+                    cells.append(Text(fmt.tokens(s.tokens) if s.tokens else "—",
+                                      justify="right"))
+                    if self._wide:
+                        cells.append(Text(money(s.cost, unpriced) if s.tokens else "—",
+                                          justify="right"))
+                self.add_row(*cells)
+                continue
             cells = [
                 name,
                 Text(fmt.tokens(s.tokens), justify="right"),
@@ -83,4 +153,9 @@ class BreakdownTable(DataTable[Text]):
             self.add_row(*cells)
         if not rows:
             self.add_row(Text("nothing in this window", style="italic dim"),
+                         *[Text("") for _ in range(len(self.columns) - 1)])
+        elif kind == "tool" and not self._tool_tokens:
+            words = next((w for w in ("tokens are per message, not per tool",
+                                      "tokens: per message") if len(w) <= width), "")
+            self.add_row(Text(words, style="italic dim"),
                          *[Text("") for _ in range(len(self.columns) - 1)])
