@@ -308,7 +308,10 @@ def usage_app(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> TokentopApp:
 async def settle_usage(pilot: Pilot[int], until: Callable[[], bool] | None = None) -> None:
     """Wait (bounded) until the Usage screen shows a read of its window, then idle."""
     app = cast(TokentopApp, pilot.app)
-    for _ in range(500):
+    # bounded by time, not by rounds: a loaded machine (two cores, a full suite) needs
+    # more than 500 rounds of 10 ms for a collector pass and a read
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         screen = app.screen
         view = getattr(screen, "view", None)
         shown = getattr(screen, "error", None) is not None or (
