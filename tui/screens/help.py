@@ -31,8 +31,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("esc", "clear the filter, then the picked server"),
     ("tab  1 … 8", "next screen; 1 Overview, 2 Usage, 3 Events, 4 Traces, 5 Access, "
                    "6 Files, 7 Logs, 8 Spans"),
-    ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d, all; or click one"),
-    ("b  B", "Usage: next / previous breakdown: model, provider, agent, project, tool"),
+    ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d (rolling: the N x 24 h up "
+             "to now), month (calendar month to date, UTC), all; or click one"),
+    ("b  B", "Usage: next / previous view: by model, provider, agent, project, tool "
+             "(calls), sessions; enter on a session opens its models and messages"),
     ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
     ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
     ("] [", "Traces: next / previous page (newest first)"),
