@@ -84,6 +84,7 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 REFRESH_SECONDS = 3.0  # the diagnostics badge (the first page: tui/sources/traces.py)
 ANALYTICS_SECONDS = 15.0
+RETRY_SECONDS = 5.0  # while the store cannot be read
 ANALYTICS_MAX_AGE = 300.0  # seconds: re-read even without new traces
 BUCKETS = ("hour", "day", "week")
 BUCKET_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
@@ -170,7 +171,7 @@ class TracesScreen(Screen[None]):
         background: $warning; color: $background; text-style: bold; margin-left: 1;
     }
     TracesScreen #traces-filters { height: 1; padding: 0 1; background: $boost; }
-    TracesScreen #traces-message { height: 1; padding: 0 1; }
+    TracesScreen #traces-message { height: auto; max-height: 6; padding: 0 1; }
     TracesScreen #traces-list { height: 1fr; }
     TracesScreen #traces-table {
         width: 1fr; height: 1fr; border: round $panel-lighten-2; background: $surface;
@@ -241,7 +242,7 @@ class TracesScreen(Screen[None]):
             yield KpiCard("Errors", id="tkpi-errors")
             yield KpiCard("p95", id="tkpi-p95")
         yield Label(id="traces-filters")
-        yield Label(id="traces-message")
+        yield Static(id="traces-message")
         with Horizontal(id="traces-list"):
             yield DataTable(id="traces-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="traces-detail"):
@@ -280,6 +281,7 @@ class TracesScreen(Screen[None]):
             self.query_one("#traces-table", DataTable).focus()
             self.load_page()
             self.set_interval(ANALYTICS_SECONDS, self._refresh_analytics)
+            self.set_interval(RETRY_SECONDS, self._retry)
         if self.host.diagnostics_target is not None:
             self.load_diagnostics()
             self.set_interval(REFRESH_SECONDS, self._refresh_diagnostics)
@@ -296,16 +298,34 @@ class TracesScreen(Screen[None]):
 
     def _failed(self, message: str) -> None:
         self.error = message
-        label = self.query_one("#traces-message", Label)
-        label.display = True
-        label.update(Text(fmt.clean(message), style=f"bold {palette(self.app).error}",
-                          no_wrap=True, overflow="ellipsis"))
+        self._show_message()
         self._show_status()
 
     def _recovered(self) -> None:
         if self.error is not None:
             self.error = None
-            self.query_one("#traces-message").display = False
+            self._show_message()
+            self._show_status()
+
+    def _show_message(self) -> None:
+        """Every error in one place, whole: the store's and the diagnostics', each
+        wrapped over as many lines as it needs (an error cut mid-word reads as another
+        error). Untrusted text: cleaned, never markup."""
+        label = self.query_one("#traces-message", Static)
+        lines = [m for m in (self.error, self.diagnostics_error) if m]
+        label.display = bool(lines)
+        text = Text(style=f"bold {palette(self.app).error}")
+        for i, line in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append(fmt.clean(line))
+        label.update(text)
+
+    def _retry(self) -> None:
+        """While the store cannot be read, try again every few seconds (a file that
+        appears, a server that comes back): the message goes when a read succeeds."""
+        if self.error is not None and not self.host.paused:
+            self.load_page(keep=self._selected_id())
 
     # -- workers -------------------------------------------------------------------------
     @work(exclusive=True, group="traces-page", exit_on_error=False)
@@ -426,7 +446,7 @@ class TracesScreen(Screen[None]):
         except Exception as exc:
             self.diagnostics_error = f"diagnostics: {exc}"
         self._show_queue()
-        self._show_status()
+        self._show_message()
 
     def on_source_updated(self, _: SourceUpdated) -> None:
         """Traces arrived (the store's change token moved): re-read the first page."""
@@ -656,13 +676,13 @@ class TracesScreen(Screen[None]):
         else:
             if self.store is not None:
                 text.append(f"{self.store.backend} · read-only")
+            elif self.error is not None:
+                text.append(f"trace store not open · retrying every {RETRY_SECONDS:.0f} s",
+                            style=palette(self.app).error)
             else:
                 text.append("opening the trace store…")
             if self.loaded_at is not None:
                 text.append(f" · read {local_time(self.loaded_at)}")
-        if self.diagnostics_error:
-            text.append(" · ")
-            text.append(fmt.clean(self.diagnostics_error), style="#e06c75")
         self.query_one("#traces-status", Label).update(text)
 
     def _paused_changed(self, paused: bool) -> None:
