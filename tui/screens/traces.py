@@ -66,6 +66,12 @@ from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.trace_cards import (
+    count_spellings,
+    fit_card,
+    rate_spellings,
+    usd_spellings,
+)
 from tokentop.tui.widgets.trace_text import (
     detail_text,
     errors_text,
@@ -574,13 +580,14 @@ class TracesScreen(Screen[None]):
         if a is None or a.bucket != self.bucket:
             return
         colors = palette(self.app)
-        self.query_one("#tkpi-requests", KpiCard).set_value(fmt.count(a.usage.request_count))
-        self.query_one("#tkpi-tokens", KpiCard).set_value(fmt.tokens(a.usage.total_tokens))
-        self.query_one("#tkpi-cost", KpiCard).set_value(usd(a.cost.total_cost_usd))
         rate = a.overall_errors.error_rate if a.overall_errors else None
-        self.query_one("#tkpi-errors", KpiCard).set_value("—" if rate is None else f"{rate:.1%}")
         p95 = a.overall_latency.p95_ms if a.overall_latency else None
-        self.query_one("#tkpi-p95", KpiCard).set_value(ms(p95))
+        self._card("#tkpi-requests", ("Requests", "Reqs"),
+                   count_spellings(a.usage.request_count))
+        self._card("#tkpi-tokens", ("Tokens", "Tok"), [fmt.tokens(a.usage.total_tokens)])
+        self._card("#tkpi-cost", ("Cost",), usd_spellings(a.cost.total_cost_usd))
+        self._card("#tkpi-errors", ("Errors", "Err"), rate_spellings(rate))
+        self._card("#tkpi-p95", ("p95",), [ms(p95)])
         latency = self.query_one("#traces-latency", Static)
         latency.update(latency_text(a.latency, max(30, latency.content_size.width),
                                     (colors.input, colors.output, colors.fleet)))
@@ -612,6 +619,15 @@ class TracesScreen(Screen[None]):
         cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
                                   quiet="no traces in this window"))
         self._show_scope()
+
+    def _card(self, wid: str, labels: Sequence[str], values: Sequence[str]) -> None:
+        """A card's value whole or abbreviated to the cells it has, never cut
+        (tui/widgets/trace_cards.py); re-fitted on every resize."""
+        card = self.query_one(wid, KpiCard)
+        label, value = fit_card(card.content_size.width, labels, values,
+                                inline=self.has_class("-short"))
+        card.set_label(label)
+        card.set_value(value)
 
     def _show_queue(self) -> None:
         label = self.query_one("#traces-queue", Label)
