@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import NOW
 from test_traces_screen import open_traces, traces_app
+from textual.widgets import DataTable
 
 from tokentop.tui.demo.traces import DemoTraces, build_demo_traces
 from tokentop.tui.widgets.kpi import KpiCard
@@ -58,3 +59,15 @@ async def test_cards_fit_at_every_size(busy: DemoTraces, size: tuple[int, int]) 
         if size[0] >= 80:
             assert requests == f"{n:,}"
 
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_list_times_are_newest_first(busy: DemoTraces, size: tuple[int, int]) -> None:
+    """Defect 8: the list is newest first, so its Time column never goes up."""
+    app = traces_app(busy.path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_traces(pilot)
+        table = screen.query_one("#traces-table", DataTable)
+        times = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert len(times) > 10
+        assert times == sorted(times, reverse=True), times

@@ -526,8 +526,7 @@ class TracesScreen(Screen[None]):
         wide = self.size.width >= 110
         table.clear()
         for r in self.rows:
-            when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
-                local_time(r.timestamp)
+            when = list_time(r, wide)
             cells: list[Text] = [Text(when, style="dim")]
             if wide and not self._columns_tenant:
                 cells.append(fmt.safe(r.provider))
@@ -816,6 +815,15 @@ class TracesScreen(Screen[None]):
             self._columns()
             self.load_analytics()
         self._refilter()
+
+
+def list_time(row: TraceRow, wide: bool) -> str:
+    """The time the list is ordered by: when the gateway stored the trace
+    (``created_at``, its QueryTraces order), not when the request began. A slow request
+    begun earlier is stored later, so showing ``timestamp`` put times out of order in a
+    list that says newest first (issue 17, defect 8)."""
+    when = row.created_at or row.timestamp
+    return when.astimezone().strftime("%m-%d %H:%M") if wide else local_time(when)
 
 
 def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:
