@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NOW
-from test_traces_screen import open_traces, traces_app
+from test_traces_screen import open_traces, traces_app, wait_for
 from textual.widgets import DataTable
 
 from tokentop.tui.demo.traces import DemoTraces, build_demo_traces
@@ -71,3 +71,30 @@ async def test_list_times_are_newest_first(busy: DemoTraces, size: tuple[int, in
         times = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert len(times) > 10
         assert times == sorted(times, reverse=True), times
+
+
+async def test_cards_follow_the_model_filter(busy: DemoTraces) -> None:
+    """Defect 8: the cards ignored the filters. With a model chosen, the requests card
+    counts that model's requests (as the per-model error table of the unfiltered read
+    counts them)."""
+    app = traces_app(busy.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_traces(pilot)
+        a = screen.analytics
+        assert a is not None
+        per_model = {e.group: e.total_requests for e in a.errors}
+        await pilot.press("m")
+        model = screen.model
+        assert model is not None
+        await wait_for(pilot, lambda: screen.analytics is not None
+                       and screen.analytics.filters == (None, model), "filtered cards")
+        await pilot.pause()
+        shown = screen.query_one("#tkpi-requests", KpiCard).value
+        assert shown == f"{per_model[model]:,}" != f"{a.usage.request_count:,}"
+        assert screen.analytics.models == a.models  # the choices stay the whole scope
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.analytics is not None
+                       and screen.analytics.filters == (None, None), "unfiltered cards")
+        await pilot.pause()
+        assert screen.query_one("#tkpi-requests", KpiCard).value == \
+            f"{a.usage.request_count:,}"

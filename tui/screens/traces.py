@@ -19,11 +19,13 @@ Two views (``v``):
   over time per hour, day or week (``b``).
 
 KPI cards (requests, tokens, cost, error rate, p95 latency over the analytics
-window) sit above both. Everything (cards, groups, percentiles, the list) is scoped to
-the tenant chosen (``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's
-own analytics scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A
-queue-pressure badge from the gateway's pipeline diagnostics (``--diagnostics``) sits
-in the top bar.
+window) sit above both; they and the analytics follow the provider and model filters,
+while the status, errors-only and search filters narrow the list alone (the gateway's
+analytics have no such filters), which the filter line says while one is on.
+Everything (cards, groups, percentiles, the list) is scoped to the tenant chosen
+(``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's own analytics
+scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A queue-pressure badge
+from the gateway's pipeline diagnostics (``--diagnostics``) sits in the top bar.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class Analytics:
     providers: list[str]
     models: list[str]
     tenants: list[TenantStats]  # all time, within the --org/--workspace scope
+    filters: tuple[str | None, str | None] = (None, None)  # (provider, model) of the read
 
 
 def bucket_floor(dt: datetime, bucket: str) -> datetime:
@@ -369,7 +372,13 @@ class TracesScreen(Screen[None]):
         until = datetime.fromtimestamp(self.host.clock(), UTC)
         since = bucket_floor(until - WINDOWS[bucket], bucket)
         org_id, workspace_id = self.scope
-        f = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, since=since, until=until)
+        provider, model = self.provider, self.model
+        # The cards and charts follow the provider and model filters (defect 8); the
+        # choices offered for those filters come from the whole scope.
+        everything = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, since=since,
+                                     until=until)
+        f = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, provider=provider,
+                            model=model, since=since, until=until)
         try:
             store = await self._store()
             usage = await store.usage_summary(f)
@@ -382,9 +391,11 @@ class TracesScreen(Screen[None]):
             cost_series = await store.cost_series(f, "none", bucket)
             # Filter choices: what the window holds (an all-time scan of a big store
             # would cost seconds for a list of names).
-            providers = [s.group for s in await store.error_rates(f, "provider")]
-            if self.provider is None:
-                models = [s.group for s in sorted(errors, key=lambda e: -e.total_requests)]
+            providers = [s.group for s in await store.error_rates(everything, "provider")]
+            if provider is None:
+                by_model = errors if model is None else \
+                    await store.error_rates(everything, "model")
+                models = [s.group for s in sorted(by_model, key=lambda e: -e.total_requests)]
             else:
                 models = [s.model for s in await store.model_stats(AnalyticsFilter(
                     org_id=org_id, workspace_id=workspace_id, provider=self.provider,
@@ -399,7 +410,8 @@ class TracesScreen(Screen[None]):
         self.analytics = Analytics(
             bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
             overall_latency[0] if overall_latency else None, latency, errors, usage_series,
-            cost_series, sorted(p for p in providers if p), models, tenants)
+            cost_series, sorted(p for p in providers if p), models, tenants,
+            (provider, model))
         if self._tenant_column() != self._columns_tenant:
             self._columns()
             self._show_rows(self._selected_id())
@@ -791,6 +803,7 @@ class TracesScreen(Screen[None]):
         options: list[str | None] = [None, *(self.analytics.models if self.analytics else [])]
         self.model = _next(options, self.model)
         self._refilter()
+        self.load_analytics()  # the cards follow the model
 
     def action_cycle_status(self) -> None:
         self.status = _next(STATUSES, self.status)
@@ -808,7 +821,8 @@ class TracesScreen(Screen[None]):
         self.load_analytics()
 
     def action_clear_filters(self) -> None:
-        reload = self.tenant is not None
+        reload = self.tenant is not None or self.provider is not None or \
+            self.model is not None
         self.provider = self.model = self.status = None
         self.tenant = None
         if reload:
