@@ -12,7 +12,10 @@ Two views (``v``):
   (``]`` next page, ``[`` back: the cursors of the pages seen are kept on a stack),
   filtered by provider (``f``), model (``m``), status (``s``) and, when the store holds
   more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
-  column while more than one is in view). ``enter`` opens the trace: headers
+  column while more than one is in view), errors only (``e``: 4xx and 5xx), a search
+  (``/``: id, group, provider, model, route or key, any case), or a value picked from a
+  list (``p``); ``o`` sorts the page by latency, cost or tokens (the sort key is marked
+  in the header and the filter line). ``enter`` opens the trace: headers
   (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
@@ -42,7 +45,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tokentop.store.traces import (
     AnalyticsFilter,
@@ -74,6 +77,7 @@ from tokentop.tui.widgets.trace_cards import (
     rate_spellings,
     usd_spellings,
 )
+from tokentop.tui.widgets.trace_picker import Choice, FilterPicker
 from tokentop.tui.widgets.trace_text import (
     detail_text,
     errors_text,
@@ -100,6 +104,11 @@ WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timed
 WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
 STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
 TENANT_WIDTH = 14
+ERROR_STATUS = 400  # errors only: every 4xx and 5xx
+# The list's orders: the store's (newest first), or this page by a column, largest first.
+SORTS = ("newest", "latency", "cost", "tokens")
+SORT_COLUMNS = {"newest": "time", "latency": "latency", "cost": "cost", "tokens": "tokens"}
+SEARCH_HINT = "search: id, group, provider, model, route or key · enter applies · esc"
 PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
                    "saturated": "#e06c75"}
 
@@ -164,6 +173,11 @@ class TracesScreen(Screen[None]):
         Binding("m", "cycle_model", "Model", id="traces.model"),
         Binding("s", "cycle_status", "Status", id="traces.status"),
         Binding("t", "cycle_tenant", "Tenant", id="traces.tenant"),
+        Binding("e", "toggle_errors", "Errors only", id="traces.errors", show=False),
+        Binding("slash", "search", "Search", id="traces.search", show=False,
+                key_display="/"),
+        Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
+        Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
@@ -175,11 +189,17 @@ class TracesScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TracesScreen #traces-scope { width: 1fr; padding: 0 1; }
+    TracesScreen #traces-scope, TracesScreen #traces-filters, TracesScreen #traces-status {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     TracesScreen #traces-queue { width: auto; padding: 0 1; text-style: bold; }
     TracesScreen #traces-paused {
         background: $warning; color: $background; text-style: bold; margin-left: 1;
     }
-    TracesScreen #traces-filters { height: 1; padding: 0 1; background: $boost; }
+    TracesScreen #traces-filters { width: 100%; height: 1; padding: 0 1; background: $boost; }
+    TracesScreen #traces-search {
+        height: 1; border: none; padding: 0 1; background: $boost; color: $text;
+    }
     TracesScreen #traces-message { height: auto; max-height: 6; padding: 0 1; }
     TracesScreen #traces-list { height: 1fr; }
     TracesScreen #traces-table {
@@ -199,7 +219,7 @@ class TracesScreen(Screen[None]):
         padding: 0 1; border-title-color: $text; border-title-style: bold;
         border-subtitle-color: $text-muted;
     }
-    TracesScreen #traces-status { height: 1; padding: 0 1; color: $text-muted; }
+    TracesScreen #traces-status { width: 100%; height: 1; padding: 0 1; color: $text-muted; }
     TracesScreen #traces-empty {
         height: 1fr; padding: 1 2; border: round $panel-lighten-2; background: $surface;
     }
@@ -214,6 +234,9 @@ class TracesScreen(Screen[None]):
         self.provider: str | None = None
         self.model: str | None = None
         self.status: int | None = None
+        self.errors_only = False
+        self.search: str | None = None
+        self.sort = "newest"
         # The scope given on the command line, and the tenant chosen within it (t).
         self.base_scope: tuple[str | None, str | None] = dashboard_scope()
         self.tenant: tuple[str, str] | None = None
@@ -251,6 +274,7 @@ class TracesScreen(Screen[None]):
             yield KpiCard("Errors", id="tkpi-errors")
             yield KpiCard("p95", id="tkpi-p95")
         yield Label(id="traces-filters")
+        yield Input(placeholder=SEARCH_HINT, id="traces-search")
         yield Static(id="traces-message")
         with Horizontal(id="traces-list"):
             yield DataTable(id="traces-table", cursor_type="row", zebra_stripes=True)
@@ -275,6 +299,7 @@ class TracesScreen(Screen[None]):
         self.query_one("#traces-analytics").display = False
         self.query_one("#traces-detail").display = False
         self.query_one("#traces-message").display = False
+        self.query_one("#traces-search").display = False
         self.query_one("#traces-paused").display = False
         self.query_one("#traces-queue").display = self.host.diagnostics_target is not None
         self.query_one("#traces-latency").border_title = "Latency by model"
@@ -346,8 +371,9 @@ class TracesScreen(Screen[None]):
             org_id, workspace_id = self.scope
             page = await store.query_traces(TraceFilter(
                 org_id=org_id, workspace_id=workspace_id, provider=self.provider,
-                model=self.model, status=self.status, cursor=self.cursors[-1],
-                limit=PAGE_SIZE))
+                model=self.model, status=self.status,
+                min_status=ERROR_STATUS if self.errors_only else None, text=self.search,
+                cursor=self.cursors[-1], limit=PAGE_SIZE))
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -356,7 +382,7 @@ class TracesScreen(Screen[None]):
             return
         self._recovered()
         self.page = page
-        self.rows = list(page.items)
+        self.rows = self._sorted(page.items)
         self.loaded_at = datetime.fromtimestamp(self.host.clock(), UTC)
         self.pages_loaded += 1
         self._show_rows(keep)
@@ -503,7 +529,8 @@ class TracesScreen(Screen[None]):
         widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
         if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
-        narrow_model = max(10, self.size.width - 50 - tenant_width)
+        marker = 0 if self.sort == "newest" else 1  # "Latency▼" is a cell wider
+        narrow_model = max(10, self.size.width - 50 - tenant_width - marker)
         widths += [("Model", "model", 26 if wide else narrow_model),
                    (Text("Status", justify="right"), "status", 6),
                    (Text("Tokens", justify="right"), "tokens", 6),
@@ -515,7 +542,12 @@ class TracesScreen(Screen[None]):
             widths.append(("Key", "key", 11))
             used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
             widths.append(("Route", "route", max(8, self.size.width - 3 - used)))
+        marked = SORT_COLUMNS[self.sort]
         for label, key, width in widths:
+            if key == marked:  # the sort key, visible: "Latency▼"
+                label = Text.assemble(label, ("▼", "bold"), justify="right"
+                                      if key != "time" else "left")
+                width = max(width, label.cell_len)
             table.add_column(label, key=key, width=width)
         self._wide_columns = wide
         self._columns_tenant = tenant
@@ -526,6 +558,7 @@ class TracesScreen(Screen[None]):
             self._columns()
             self._show_rows(self._selected_id())
         self.call_after_refresh(self._show_analytics)
+        self.call_after_refresh(self._show_filters)
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#traces-table", DataTable)
@@ -568,7 +601,19 @@ class TracesScreen(Screen[None]):
 
     def _filtered(self) -> bool:
         return (self.provider is not None or self.model is not None
-                or self.status is not None or self.tenant is not None)
+                or self.status is not None or self.tenant is not None
+                or self.errors_only or self.search is not None)
+
+    def _sorted(self, rows: Sequence[TraceRow]) -> list[TraceRow]:
+        """The page in the order chosen with ``o``: the store's, or largest first by a
+        column (unknown values last)."""
+        if self.sort == "newest":
+            return list(rows)
+        def key(r: TraceRow) -> tuple[bool, float]:
+            value = {"latency": r.latency_ms, "cost": r.estimated_cost_usd,
+                     "tokens": r.total_tokens}[self.sort]
+            return (value is None, -(value or 0))
+        return sorted(rows, key=key)
 
     @property
     def scope(self) -> tuple[str | None, str | None]:
@@ -656,45 +701,88 @@ class TracesScreen(Screen[None]):
         text.append(f" {pct:.0f}% " if isinstance(pct, int | float) else " ",
                     style=f"bold reverse {style}")
         label.update(text)
+        self.call_after_refresh(self._show_scope)  # the badge's width moves the scope's
 
     def _show_scope(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("traces" if self.showing == "list" else "trace analytics")
-        target = self.store.display if self.store is not None else self.host.traces_target
-        if target is not None:
-            text.append(f" · {fmt.clean(target)}", style="dim")
+        """What is shown, from where, for when: the store's path or URL gets the room the
+        rest leaves, cut at its start (``…/gw/traces.db``: the file name is what tells
+        one store from another), so the window of the cards is never lost."""
+        label = self.query_one("#traces-scope", Label)
+        head = Text("traces" if self.showing == "list" else "trace analytics")
+        tail = Text()
         org_id, workspace_id = self.base_scope
         if org_id or workspace_id:
             words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
                              (("org", org_id), ("workspace", workspace_id)) if v)
-            text.append(f" · {words}", style="bold")
+            tail.append(f" · {words}", style="bold")
         if self.analytics is not None:
-            text.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
-        self.query_one("#traces-scope", Label).update(text)
+            tail.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
+        target = self.store.display if self.store is not None else self.host.traces_target
+        text = head
+        if target is not None:
+            where = fmt.clean(target)
+            width = label.content_size.width
+            room = width - head.cell_len - tail.cell_len - 4
+            if width and len(where) > room:
+                where = "…" + where[len(where) - room + 1:] if room >= 8 else ""
+            if where:
+                text.append(f" · {where}", style="dim")
+        text.append_text(tail)
+        label.update(text)
 
     def _show_filters(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        """The filters in force, the sort key and the page, in one line. What is in force
+        (and a note that the cards do not follow it) always shows; when the line is too
+        narrow, the keys of filters not in force go first (``p``, ``/``, ``e``, then
+        ``f m s t``), then the count shown."""
+        parts: list[tuple[Text, int]] = []  # (segment, rank: the highest goes first)
 
-        def item(key: str, label: str, value: str | None) -> None:
-            if text:
-                text.append("  ")
-            text.append(key, style="bold underline")
-            text.append(f" {label} ", style="dim")
-            text.append(fmt.clean(value) if value is not None else "all",
-                        style="bold" if value is not None else "")
+        def item(key: str, label: str, value: str | None, rank: int,
+                 off: str = " all") -> None:
+            seg = Text()
+            seg.append(key, style="bold underline")
+            seg.append(f" {label}", style="dim")
+            seg.append(f" {fmt.clean(value)}" if value is not None else off,
+                       style="bold" if value is not None else "")
+            parts.append((seg, 0 if value is not None else rank))
 
-        item("f", "provider", self.provider)
-        item("m", "model", self.model)
-        item("s", "status", None if self.status is None else str(self.status))
+        item("f", "provider", self.provider, 2)
+        item("m", "model", self.model, 2)
+        item("s", "status", None if self.status is None else str(self.status), 2)
         if len(self._tenants()) > 1 or self.tenant is not None:
             item("t", "tenant", None if self.tenant is None else
-                 tenant_label(*self.tenant, one_org=self._one_org()))
-        text.append(f"  · page {len(self.cursors)}", style="dim")
-        if self.page is not None:
-            text.append(f" · {len(self.rows)} shown", style="dim")
-            if self.page.next_cursor is not None:
-                text.append(" · ] more", style="dim")
-        self.query_one("#traces-filters", Label).update(text)
+                 tenant_label(*self.tenant, one_org=self._one_org()), 2)
+        item("e", "errors", "only" if self.errors_only else None, 3, off="")
+        item("/", "search", None if self.search is None else f"“{self.search}”", 4,
+             off="")
+        if self.status is not None or self.errors_only or self.search is not None:
+            parts.append((Text("cards: no status/search", style="italic dim"), 0))
+        sort = Text()
+        sort.append("o", style="bold underline")
+        sort.append(" sort ", style="dim")
+        sort.append(f"{self.sort}▼", style="bold")
+        parts.append((sort, 0))
+        if self.sort != "newest":
+            parts.append((Text("(this page)", style="dim"), 1))
+        item("p", "pick", None, 5, off="")
+        more = self.page is not None and self.page.next_cursor is not None
+        pages: list[Text] = [Text(f"· page {len(self.cursors)}" + (
+            f" · {len(self.rows)} shown" if self.page is not None else "")
+            + (" · ] more" if more else ""), style="dim"),
+            Text(f"· page {len(self.cursors)}" + (" · ] more" if more else ""),
+                 style="dim")]
+        label = self.query_one("#traces-filters", Label)
+        width = self.size.width - 2  # the line's width less its padding
+        text = Text()
+        attempts = [(rank, page) for rank in (6, 5, 4, 3, 2, 1) for page in pages[:2]]
+        for keep_below, page in [*attempts, (1, None)]:
+            kept = [seg for seg, rank in parts if rank < keep_below]
+            text = Text("  ").join([*kept, page] if page is not None else kept)
+            if text.cell_len <= width:
+                break
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        label.update(text)
 
     def _show_status(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis", style="dim")
@@ -727,6 +815,11 @@ class TracesScreen(Screen[None]):
         self.load_detail(key)
 
     def action_close_detail(self) -> None:
+        search = self.query_one("#traces-search", Input)
+        if search.display:  # esc while typing a search: put it away unapplied
+            search.display = False
+            self.query_one("#traces-table", DataTable).focus()
+            return
         pane = self.query_one("#traces-detail")
         if not pane.display:
             return
@@ -744,7 +837,7 @@ class TracesScreen(Screen[None]):
         if action == "cycle_tenant":  # hidden while the store holds one tenant
             return len(self._tenants()) > 1 or self.tenant is not None
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
-                      "cycle_status"):
+                      "cycle_status", "toggle_errors", "search", "pick", "cycle_sort"):
             return self.showing == "list"
         if action == "cycle_bucket":
             return self.showing == "analytics"
@@ -820,10 +913,92 @@ class TracesScreen(Screen[None]):
         self._refilter()
         self.load_analytics()
 
+    def action_toggle_errors(self) -> None:
+        """Errors only (every 4xx and 5xx), or every status again."""
+        self.errors_only = not self.errors_only
+        self._refilter()
+
+    def action_search(self) -> None:
+        """A one-line search box over the list (the store searches every page)."""
+        search = self.query_one("#traces-search", Input)
+        search.value = self.search or ""
+        search.display = True
+        search.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "traces-search":
+            return
+        event.stop()
+        event.input.display = False
+        self.search = event.value.strip() or None
+        self.query_one("#traces-table", DataTable).focus()
+        self._refilter()
+
+    def action_cycle_sort(self) -> None:
+        """Newest first (the store's order, every page), or this page by latency, cost
+        or tokens, largest first."""
+        keep = self._selected_id()
+        self.sort = _next(SORTS, self.sort)
+        if self.page is not None:
+            self.rows = self._sorted(self.page.items)
+        self._columns()
+        self._show_rows(keep)
+        self._show_filters()
+
+    def action_pick(self) -> None:
+        """Every filter value in a list (type to narrow): quicker than cycling."""
+        choices = [Choice("clear", None, "every filter off (x)")]
+
+        def add(kind: str, current: object, values: Sequence[tuple[object, str]]) -> None:
+            choices.append(Choice(kind, None, "all", current is None))
+            choices.extend(Choice(kind, v, label, v == current) for v, label in values)
+
+        a = self.analytics
+        add("provider", self.provider, [(p, p) for p in (a.providers if a else [])])
+        add("model", self.model, [(m, m) for m in (a.models if a else [])])
+        add("status", self.status, [(c, str(c)) for c in STATUSES if c is not None])
+        choices.append(Choice("errors", not self.errors_only, "4xx and 5xx only",
+                              self.errors_only))
+        if len(self._tenants()) > 1 or self.tenant is not None:
+            one_org = self._one_org()
+            add("tenant", self.tenant, [((t.org_id, t.workspace_id),
+                                         tenant_label(t.org_id, t.workspace_id, one_org))
+                                        for t in self._tenants()])
+        self.app.push_screen(FilterPicker(choices), self._picked)
+
+    def _picked(self, choice: Choice | None) -> None:
+        if choice is None:
+            return
+        if choice.kind == "clear":
+            self.action_clear_filters()
+        elif choice.kind == "provider":
+            self.provider = cast("str | None", choice.value)
+            self.model = None
+            self._refilter()
+            self.load_analytics()
+        elif choice.kind == "model":
+            self.model = cast("str | None", choice.value)
+            self._refilter()
+            self.load_analytics()
+        elif choice.kind == "status":
+            self.status = cast("int | None", choice.value)
+            self._refilter()
+        elif choice.kind == "errors":
+            self.errors_only = bool(choice.value)
+            self._refilter()
+        elif choice.kind == "tenant":
+            self.tenant = cast("tuple[str, str] | None", choice.value)
+            self.provider = self.model = None
+            self._columns()
+            self._refilter()
+            self.load_analytics()
+
     def action_clear_filters(self) -> None:
         reload = self.tenant is not None or self.provider is not None or \
             self.model is not None
         self.provider = self.model = self.status = None
+        self.errors_only = False
+        self.search = None
         self.tenant = None
         if reload:
             self._columns()
