@@ -113,10 +113,11 @@ async def test_pick_a_model_from_the_list(store: DemoTraces) -> None:
 @pytest.mark.parametrize(("presses", "key", "column"), [
     (1, "latency_ms", "latency"), (2, "estimated_cost_usd", "cost"),
     (3, "total_tokens", "tokens")])
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
 async def test_sort_by_a_column_with_the_key_shown(store: DemoTraces, presses: int, key: str,
-                                                   column: str) -> None:
+                                                   column: str, size: tuple[int, int]) -> None:
     app = traces_app(store.path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = await open_traces(pilot)
         newest = [r.id for r in screen.rows]
         header = screen.query_one("#traces-table", DataTable).columns
@@ -135,7 +136,31 @@ async def test_sort_by_a_column_with_the_key_shown(store: DemoTraces, presses: i
         assert f"sort {column}▼" in filters_line(screen)
         table = screen.query_one("#traces-table", DataTable)
         assert str(table.get_row_at(0)[0]) != "" and table.row_count == len(screen.rows)
+        # The marked column is a cell wider: the table still fits (nothing scrolled away).
+        assert table.virtual_size.width <= table.scrollable_content_region.width
         for _ in range(len(("newest", "latency", "cost", "tokens")) - presses):
             await pilot.press("o")
         await pilot.pause()
         assert [r.id for r in screen.rows] == newest
+
+
+@pytest.mark.parametrize("size", [(110, 30), (120, 40), (200, 60)])
+async def test_detail_beside_the_table_keeps_every_number_whole(
+        store: DemoTraces, size: tuple[int, int]) -> None:
+    """With the detail pane open beside it, the table gets narrower columns (no column
+    scrolled off, so no number cut at the edge), and the cursor stays on the trace."""
+    app = traces_app(store.path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_traces(pilot)
+        table = screen.query_one("#traces-table", DataTable)
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: screen.detail is not None, "the detail")
+        await pilot.pause()
+        await pilot.pause()
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert screen.rows[table.cursor_row].id == screen.detail.id
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert table.cursor_row == 2

@@ -104,6 +104,7 @@ WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timed
 WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
 STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
 TENANT_WIDTH = 14
+WIDE_TABLE = 114  # a table this wide adds Provider, Key and Route (8 cells at least)
 ERROR_STATUS = 400  # errors only: every 4xx and 5xx
 # The list's orders: the store's (newest first), or this page by a column, largest first.
 SORTS = ("newest", "latency", "cost", "tokens")
@@ -253,6 +254,7 @@ class TracesScreen(Screen[None]):
         self._version: str | None = None  # the store's change token at the last page read
         self._analytics_stale = False
         self._columns_tenant = False  # whether the table has a Tenant column
+        self._wide_columns = False  # whether it has the Provider, Key and Route columns
         self._tenant_list: list[TenantStats] = []
         self._tenants_at: float | None = None  # host clock of the last tenants read
 
@@ -439,8 +441,9 @@ class TracesScreen(Screen[None]):
             cost_series, sorted(p for p in providers if p), models, tenants,
             (provider, model))
         if self._tenant_column() != self._columns_tenant:
+            keep = self._selected_id()
             self._columns()
-            self._show_rows(self._selected_id())
+            self._show_rows(keep)
         self._show_analytics()
         self._show_filters()
         self.refresh_bindings()
@@ -475,6 +478,8 @@ class TracesScreen(Screen[None]):
         if self.size.width < 110:
             self.query_one("#traces-table").display = False
             pane.focus()
+        else:  # the table gives the pane 3/7 of the width: columns for what is left
+            self._refit_columns()
 
     @work(exclusive=True, group="traces-diagnostics", exit_on_error=False)
     async def load_diagnostics(self) -> None:
@@ -519,7 +524,8 @@ class TracesScreen(Screen[None]):
         gets what is left, so the table never scrolls sideways)."""
         table = self.query_one("#traces-table", DataTable)
         table.clear(columns=True)
-        wide = self.size.width >= 110
+        width = self._table_width()
+        wide = width >= WIDE_TABLE
         tenant = self._tenant_column()
         tenant_width = 0
         if tenant:  # as wide as the longest label (up to TENANT_WIDTH), plus its gap
@@ -529,9 +535,7 @@ class TracesScreen(Screen[None]):
         widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
         if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
-        marker = 0 if self.sort == "newest" else 1  # "Latency▼" is a cell wider
-        narrow_model = max(10, self.size.width - 50 - tenant_width - marker)
-        widths += [("Model", "model", 26 if wide else narrow_model),
+        widths += [("Model", "model", 26 if wide else 0),
                    (Text("Status", justify="right"), "status", 6),
                    (Text("Tokens", justify="right"), "tokens", 6),
                    (Text("Cost", justify="right"), "cost", 8),
@@ -539,25 +543,45 @@ class TracesScreen(Screen[None]):
         if tenant:
             widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
-            widths.append(("Key", "key", 11))
-            used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
-            widths.append(("Route", "route", max(8, self.size.width - 3 - used)))
+            widths += [("Key", "key", 11), ("Route", "route", 0)]
         marked = SORT_COLUMNS[self.sort]
-        for label, key, width in widths:
-            if key == marked:  # the sort key, visible: "Latency▼"
+        for i, (label, key, cells) in enumerate(widths):
+            if key == marked:  # the sort key, visible: "Latency▼", a cell wider
                 label = Text.assemble(label, ("▼", "bold"), justify="right"
                                       if key != "time" else "left")
-                width = max(width, label.cell_len)
-            table.add_column(label, key=key, width=width)
+                widths[i] = (label, key, max(cells, label.cell_len))
+        # The model (narrow) or the route (wide) gets what is left: the table's inside
+        # (less its border and vertical scrollbar) less every other column and its
+        # padding, so the table never scrolls sideways.
+        inside = width - 4
+        used = sum(w for _, _, w in widths) + 2 * len(widths)
+        flexible = "route" if wide else "model"
+        for label, key, cells in widths:
+            if key == flexible:
+                cells = max(8, inside - used)
+            table.add_column(label, key=key, width=cells)
         self._wide_columns = wide
         self._columns_tenant = tenant
-        self._columns_for = self.size.width
+        self._columns_for = width
+
+    def _table_width(self) -> int:
+        """The table's width: the screen's, or 4/7 of it beside an open detail pane (the
+        stylesheet's 4fr and 3fr), known before the layout runs."""
+        detail_open = self.query_one("#traces-detail").display
+        if self.size.width >= 110 and detail_open:
+            return self.size.width * 4 // 7
+        return self.size.width
+
+    def _refit_columns(self) -> None:
+        if self._table_width() != getattr(self, "_columns_for", None):
+            keep = self._selected_id()  # before the columns go: they take the cursor
+            self._columns()
+            self._show_rows(keep)
 
     def on_resize(self) -> None:
-        if self.size.width != getattr(self, "_columns_for", None):
-            self._columns()
-            self._show_rows(self._selected_id())
+        self._refit_columns()
         self.call_after_refresh(self._show_analytics)
+        self.call_after_refresh(self._show_scope)
         self.call_after_refresh(self._show_filters)
 
     def _selected_id(self) -> str | None:
@@ -568,7 +592,7 @@ class TracesScreen(Screen[None]):
 
     def _show_rows(self, keep: str | None = None) -> None:
         table = self.query_one("#traces-table", DataTable)
-        wide = self.size.width >= 110
+        wide = self._wide_columns
         table.clear()
         for r in self.rows:
             when = list_time(r, wide)
@@ -828,6 +852,7 @@ class TracesScreen(Screen[None]):
         table = self.query_one("#traces-table", DataTable)
         table.display = True
         table.focus()
+        self._refit_columns()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.host.traces_target is None and action != "close_detail":
