@@ -164,3 +164,22 @@ async def test_detail_beside_the_table_keeps_every_number_whole(
         await pilot.pause()
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert table.cursor_row == 2
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)])
+async def test_scope_line_keeps_the_window_whole(store: DemoTraces,
+                                                 size: tuple[int, int]) -> None:
+    """The top line names the cards' window whole (never ``last 4…``), with a long
+    model chosen, in the list and in the analytics."""
+    app = traces_app(store.path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_traces(pilot)
+        await reload(pilot, screen, "m", "m", "m", "m", "m", "m", "m")
+        for _ in range(2):
+            await pilot.pause()
+            scope = screen.query_one("#traces-scope", Label)
+            text = str(scope.render())
+            assert text.endswith("last 48 hours"), text
+            assert len(text) <= scope.content_size.width
+            await pilot.press("v")
+            await pilot.pause()

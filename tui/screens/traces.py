@@ -79,6 +79,7 @@ from tokentop.tui.widgets.trace_cards import (
 )
 from tokentop.tui.widgets.trace_picker import Choice, FilterPicker
 from tokentop.tui.widgets.trace_text import (
+    clip_head,
     detail_text,
     errors_text,
     latency_text,
@@ -728,30 +729,40 @@ class TracesScreen(Screen[None]):
         self.call_after_refresh(self._show_scope)  # the badge's width moves the scope's
 
     def _show_scope(self) -> None:
-        """What is shown, from where, for when: the store's path or URL gets the room the
-        rest leaves, cut at its start (``…/gw/traces.db``: the file name is what tells
-        one store from another), so the window of the cards is never lost."""
+        """What is shown, from where, for when. The window of the cards always shows
+        whole; the provider and model filters (which the cards and analytics follow) are
+        cut with ``…`` if they must be; the store's path or URL gets the room left, cut
+        at its start (``…/gw/traces.db``: the file name tells one store from another)."""
         label = self.query_one("#traces-scope", Label)
-        head = Text("traces" if self.showing == "list" else "trace analytics")
-        tail = Text()
+        width = label.content_size.width
+        head = "traces" if self.showing == "list" else "trace analytics"
         org_id, workspace_id = self.base_scope
-        if org_id or workspace_id:
-            words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
-                             (("org", org_id), ("workspace", workspace_id)) if v)
-            tail.append(f" · {words}", style="bold")
-        if self.analytics is not None:
-            tail.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
+        words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
+                         (("org", org_id), ("workspace", workspace_id)) if v)
+        chosen = " ".join(fmt.clean(v) for v in (self.provider, self.model) if v is not None)
+        window = WINDOW_WORDS[self.analytics.bucket] if self.analytics is not None else ""
         target = self.store.display if self.store is not None else self.host.traces_target
-        text = head
-        if target is not None:
-            where = fmt.clean(target)
-            width = label.content_size.width
-            room = width - head.cell_len - tail.cell_len - 4
-            if width and len(where) > room:
-                where = "…" + where[len(where) - room + 1:] if room >= 8 else ""
-            if where:
-                text.append(f" · {where}", style="dim")
-        text.append_text(tail)
+        where = fmt.clean(target) if target is not None else ""
+
+        def room(*others: str) -> int:
+            return width - len(head) - sum(len(o) + 3 for o in others if o)
+
+        if width:
+            if room(words, window) < 0:
+                head = "analytics" if self.showing != "list" else head
+            if room(words, window) < 0:  # the window before the words: it says what
+                words = ""  # the cards count; --org/--workspace were typed by the user
+            if chosen and room(words, window, chosen) < 0:
+                space = room(words, window) - 3
+                chosen = clip_head(chosen, space) if space >= 6 else ""
+            if where and room(words, window, chosen, where) < 0:
+                space = room(words, window, chosen) - 3
+                where = "…" + where[len(where) - space + 1:] if space >= 8 else ""
+        text = Text(head)
+        for part, style in ((where, "dim"), (words, "bold"), (chosen, "bold"),
+                            (window, "dim")):
+            if part:
+                text.append(f" · {part}", style=style)
         label.update(text)
 
     def _show_filters(self) -> None:
@@ -907,6 +918,7 @@ class TracesScreen(Screen[None]):
         self.cursors = [None]
         self.action_close_detail()
         self._show_filters()
+        self._show_scope()
         self.load_page()
 
     def action_cycle_provider(self) -> None:
