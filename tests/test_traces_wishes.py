@@ -80,6 +80,9 @@ async def test_search_box_one_row_typed_text_visible(store: DemoTraces) -> None:
                            "LIKE '%gemini%'")
         assert expected and [r.id for r in screen.rows] == expected
         assert not box.display and "“GEMINI”" in filters_line(screen)
+        await pilot.press("slash", *"zzz", "escape")  # esc: put away, unapplied
+        await pilot.pause()
+        assert not box.display and screen.search == "GEMINI"
         await reload(pilot, screen, "x")  # clear every filter
         assert screen.search is None and len(screen.rows) == PAGE_SIZE
 
