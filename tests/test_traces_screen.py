@@ -238,7 +238,7 @@ async def test_bad_diagnostics_and_bad_store_say_so(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_traces(pilot)
         assert screen.error is not None
-        message = str(screen.query_one("#traces-message", Label).render())
+        message = str(screen.query_one("#traces-message", Static).render())
         assert message and "Traceback" not in message
         await wait_for(pilot, lambda: screen.diagnostics_error is not None, "diagnostics error")
         await pilot.pause()

@@ -129,6 +129,11 @@ class BaseTraceStore(TraceBackend):
             if value is not None and value != "":
                 conds.append(f"{column} = ?")
                 args.append(value)
+        if filter.min_status is not None:
+            conds.append("response_status >= ?")
+            args.append(filter.min_status)
+        if filter.text:
+            _text_conds(filter.text, conds, args)
         if filter.min_tokens is not None:
             conds.append("total_tokens >= ?")
             args.append(filter.min_tokens)
@@ -418,3 +423,15 @@ def check_columns(columns: set[str], where: str) -> None:
         raise TraceStoreError(
             f"not a gateway trace store (traces lacks {', '.join(missing)}): {where}")
 
+
+SEARCHED = ("id", "trace_group_id", "provider", "model", "request_path", "gateway_key_id")
+
+
+def _text_conds(text: str, conds: list[str], args: list[Any]) -> None:
+    """``text`` anywhere in the columns a user reads in the list, ignoring case: LIKE
+    with its wildcards escaped (the same SQL on SQLite and PostgreSQL; a search is a
+    scan, as the gateway has no text index)."""
+    pattern = "%" + "".join("\\" + c if c in "\\%_" else c for c in text.lower()) + "%"
+    conds.append("(" + " OR ".join(
+        f"LOWER(CAST({c} AS TEXT)) LIKE ? ESCAPE '\\'" for c in SEARCHED) + ")")
+    args.extend([pattern] * len(SEARCHED))

@@ -38,6 +38,11 @@ class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
     caller (internal/api/tenant_scope.go); each applies on its own. ``since``/``until``
     are inclusive and compare the trace's ``timestamp`` (as the gateway does); an
     :class:`Instant` keeps nanoseconds. ``cursor`` is the previous page's ``next_cursor``.
+
+    Two filters are tokentop's own, not the gateway's (the dashboard's errors-only view
+    and its search): ``min_status`` keeps rows whose status is at least that (400: every
+    4xx and 5xx), ``text`` keeps rows whose id, group, provider, model, route or gateway
+    key contains it, ignoring case.
     """
 
     org_id: str | None = None
@@ -51,6 +56,8 @@ class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
     until: datetime | Instant | None = None
     trace_group_id: str | None = None
     api_key_hash: str | None = None
+    min_status: int | None = None
+    text: str | None = None
     cursor: str | None = None
     limit: int = DEFAULT_LIMIT
 

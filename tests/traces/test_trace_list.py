@@ -60,6 +60,15 @@ async def test_pages_cover_everything_once_in_order(target: str) -> None:
     (TraceFilter(min_tokens=500, max_tokens=1500, limit=20),
      lambda r: r.total_tokens is not None and 500 <= r.total_tokens <= 1500),
     (TraceFilter(trace_group_id="grp-3", limit=4), lambda r: r.trace_group_id == "grp-3"),
+    (TraceFilter(min_status=400, limit=6),  # the dashboard's errors-only view
+     lambda r: r.response_status is not None and r.response_status >= 400),
+    (TraceFilter(text="MINI", limit=8),  # the dashboard's search: any case, any column
+     lambda r: any("mini" in (v or "").lower() for v in (
+         r.id, r.trace_group_id, r.provider, r.model, r.request_path, r.gateway_key_id))),
+    (TraceFilter(text="grp-3", min_status=200, limit=8),
+     lambda r: r.response_status is not None and r.response_status >= 200 and any(
+         "grp-3" in (v or "").lower() for v in (r.id, r.trace_group_id, r.provider, r.model,
+                                                 r.request_path, r.gateway_key_id))),
     (TraceFilter(api_key_hash="hash-b", limit=11), lambda r: r.api_key_hash == "hash-b"),
     (TraceFilter(since=datetime(2026, 4, 28, 3, 0, tzinfo=UTC),
                  until=datetime(2026, 4, 29, 17, 30, tzinfo=UTC), limit=13),
@@ -71,6 +80,16 @@ async def test_filters(target: str, f: TraceFilter, keep: object) -> None:
     assert 0 < len(expected) < len(ROWS)
     ids, _ = await walk(target, f)
     assert ids == expected
+
+
+async def test_search_wildcards_are_literal(target: str) -> None:
+    """``%``, ``_`` and ``\\`` typed in the search match themselves, not any text."""
+    for text in ("%", "_", "\\", "gpt_4o"):
+        ids, _ = await walk(target, TraceFilter(text=text, limit=50))
+        assert ids == ref.listing([r for r in ROWS if any(text in (v or "").lower() for v in (
+            r.id, r.trace_group_id, r.provider, r.model, r.request_path,
+            r.gateway_key_id))]), text
+        assert len(ids) < len(ROWS)
 
 
 async def test_limit_default_and_max(target: str) -> None:

@@ -12,18 +12,23 @@ Two views (``v``):
   (``]`` next page, ``[`` back: the cursors of the pages seen are kept on a stack),
   filtered by provider (``f``), model (``m``), status (``s``) and, when the store holds
   more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
-  column while more than one is in view). ``enter`` opens the trace: headers
+  column while more than one is in view), errors only (``e``: 4xx and 5xx), a search
+  (``/``: id, group, provider, model, route or key, any case), or a value picked from a
+  list (``p``); ``o`` sorts the page by latency, cost or tokens (the sort key is marked
+  in the header and the filter line). ``enter`` opens the trace: headers
   (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
   over time per hour, day or week (``b``).
 
 KPI cards (requests, tokens, cost, error rate, p95 latency over the analytics
-window) sit above both. Everything (cards, groups, percentiles, the list) is scoped to
-the tenant chosen (``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's
-own analytics scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A
-queue-pressure badge from the gateway's pipeline diagnostics (``--diagnostics``) sits
-in the top bar.
+window) sit above both; they and the analytics follow the provider and model filters,
+while the status, errors-only and search filters narrow the list alone (the gateway's
+analytics have no such filters), which the filter line says while one is on.
+Everything (cards, groups, percentiles, the list) is scoped to the tenant chosen
+(``tokentop --org ORG --workspace WS``, then ``t``), as the gateway's own analytics
+scope a caller (ongoingai/gateway internal/api/tenant_scope.go). A queue-pressure badge
+from the gateway's pipeline diagnostics (``--diagnostics``) sits in the top bar.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from tokentop.store.traces import (
     AnalyticsFilter,
@@ -66,7 +71,15 @@ from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.trace_cards import (
+    count_spellings,
+    fit_card,
+    rate_spellings,
+    usd_spellings,
+)
+from tokentop.tui.widgets.trace_picker import Choice, FilterPicker
 from tokentop.tui.widgets.trace_text import (
+    clip_head,
     detail_text,
     errors_text,
     latency_text,
@@ -84,6 +97,7 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 REFRESH_SECONDS = 3.0  # the diagnostics badge (the first page: tui/sources/traces.py)
 ANALYTICS_SECONDS = 15.0
+RETRY_SECONDS = 5.0  # while the store cannot be read
 ANALYTICS_MAX_AGE = 300.0  # seconds: re-read even without new traces
 BUCKETS = ("hour", "day", "week")
 BUCKET_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
@@ -91,6 +105,12 @@ WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timed
 WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
 STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
 TENANT_WIDTH = 14
+WIDE_TABLE = 114  # a table this wide adds Provider, Key and Route (8 cells at least)
+ERROR_STATUS = 400  # errors only: every 4xx and 5xx
+# The list's orders: the store's (newest first), or this page by a column, largest first.
+SORTS = ("newest", "latency", "cost", "tokens")
+SORT_COLUMNS = {"newest": "time", "latency": "latency", "cost": "cost", "tokens": "tokens"}
+SEARCH_HINT = "search: id, group, provider, model, route or key · enter applies · esc"
 PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
                    "saturated": "#e06c75"}
 
@@ -124,6 +144,7 @@ class Analytics:
     providers: list[str]
     models: list[str]
     tenants: list[TenantStats]  # all time, within the --org/--workspace scope
+    filters: tuple[str | None, str | None] = (None, None)  # (provider, model) of the read
 
 
 def bucket_floor(dt: datetime, bucket: str) -> datetime:
@@ -154,6 +175,11 @@ class TracesScreen(Screen[None]):
         Binding("m", "cycle_model", "Model", id="traces.model"),
         Binding("s", "cycle_status", "Status", id="traces.status"),
         Binding("t", "cycle_tenant", "Tenant", id="traces.tenant"),
+        Binding("e", "toggle_errors", "Errors only", id="traces.errors", show=False),
+        Binding("slash", "search", "Search", id="traces.search", show=False,
+                key_display="/"),
+        Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
+        Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
@@ -165,12 +191,18 @@ class TracesScreen(Screen[None]):
 
     DEFAULT_CSS = """
     TracesScreen #traces-scope { width: 1fr; padding: 0 1; }
+    TracesScreen #traces-scope, TracesScreen #traces-filters, TracesScreen #traces-status {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     TracesScreen #traces-queue { width: auto; padding: 0 1; text-style: bold; }
     TracesScreen #traces-paused {
         background: $warning; color: $background; text-style: bold; margin-left: 1;
     }
-    TracesScreen #traces-filters { height: 1; padding: 0 1; background: $boost; }
-    TracesScreen #traces-message { height: 1; padding: 0 1; }
+    TracesScreen #traces-filters { width: 100%; height: 1; padding: 0 1; background: $boost; }
+    TracesScreen #traces-search {
+        height: 1; border: none; padding: 0 1; background: $boost; color: $text;
+    }
+    TracesScreen #traces-message { height: auto; max-height: 6; padding: 0 1; }
     TracesScreen #traces-list { height: 1fr; }
     TracesScreen #traces-table {
         width: 1fr; height: 1fr; border: round $panel-lighten-2; background: $surface;
@@ -189,7 +221,7 @@ class TracesScreen(Screen[None]):
         padding: 0 1; border-title-color: $text; border-title-style: bold;
         border-subtitle-color: $text-muted;
     }
-    TracesScreen #traces-status { height: 1; padding: 0 1; color: $text-muted; }
+    TracesScreen #traces-status { width: 100%; height: 1; padding: 0 1; color: $text-muted; }
     TracesScreen #traces-empty {
         height: 1fr; padding: 1 2; border: round $panel-lighten-2; background: $surface;
     }
@@ -204,6 +236,9 @@ class TracesScreen(Screen[None]):
         self.provider: str | None = None
         self.model: str | None = None
         self.status: int | None = None
+        self.errors_only = False
+        self.search: str | None = None
+        self.sort = "newest"
         # The scope given on the command line, and the tenant chosen within it (t).
         self.base_scope: tuple[str | None, str | None] = dashboard_scope()
         self.tenant: tuple[str, str] | None = None
@@ -220,6 +255,7 @@ class TracesScreen(Screen[None]):
         self._version: str | None = None  # the store's change token at the last page read
         self._analytics_stale = False
         self._columns_tenant = False  # whether the table has a Tenant column
+        self._wide_columns = False  # whether it has the Provider, Key and Route columns
         self._tenant_list: list[TenantStats] = []
         self._tenants_at: float | None = None  # host clock of the last tenants read
 
@@ -241,7 +277,8 @@ class TracesScreen(Screen[None]):
             yield KpiCard("Errors", id="tkpi-errors")
             yield KpiCard("p95", id="tkpi-p95")
         yield Label(id="traces-filters")
-        yield Label(id="traces-message")
+        yield Input(placeholder=SEARCH_HINT, id="traces-search")
+        yield Static(id="traces-message")
         with Horizontal(id="traces-list"):
             yield DataTable(id="traces-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="traces-detail"):
@@ -265,6 +302,7 @@ class TracesScreen(Screen[None]):
         self.query_one("#traces-analytics").display = False
         self.query_one("#traces-detail").display = False
         self.query_one("#traces-message").display = False
+        self.query_one("#traces-search").display = False
         self.query_one("#traces-paused").display = False
         self.query_one("#traces-queue").display = self.host.diagnostics_target is not None
         self.query_one("#traces-latency").border_title = "Latency by model"
@@ -280,6 +318,7 @@ class TracesScreen(Screen[None]):
             self.query_one("#traces-table", DataTable).focus()
             self.load_page()
             self.set_interval(ANALYTICS_SECONDS, self._refresh_analytics)
+            self.set_interval(RETRY_SECONDS, self._retry)
         if self.host.diagnostics_target is not None:
             self.load_diagnostics()
             self.set_interval(REFRESH_SECONDS, self._refresh_diagnostics)
@@ -296,16 +335,34 @@ class TracesScreen(Screen[None]):
 
     def _failed(self, message: str) -> None:
         self.error = message
-        label = self.query_one("#traces-message", Label)
-        label.display = True
-        label.update(Text(fmt.clean(message), style=f"bold {palette(self.app).error}",
-                          no_wrap=True, overflow="ellipsis"))
+        self._show_message()
         self._show_status()
 
     def _recovered(self) -> None:
         if self.error is not None:
             self.error = None
-            self.query_one("#traces-message").display = False
+            self._show_message()
+            self._show_status()
+
+    def _show_message(self) -> None:
+        """Every error in one place, whole: the store's and the diagnostics', each
+        wrapped over as many lines as it needs (an error cut mid-word reads as another
+        error). Untrusted text: cleaned, never markup."""
+        label = self.query_one("#traces-message", Static)
+        lines = [m for m in (self.error, self.diagnostics_error) if m]
+        label.display = bool(lines)
+        text = Text(style=f"bold {palette(self.app).error}")
+        for i, line in enumerate(lines):
+            if i:
+                text.append("\n")
+            text.append(fmt.clean(line))
+        label.update(text)
+
+    def _retry(self) -> None:
+        """While the store cannot be read, try again every few seconds (a file that
+        appears, a server that comes back): the message goes when a read succeeds."""
+        if self.error is not None and not self.host.paused:
+            self.load_page(keep=self._selected_id())
 
     # -- workers -------------------------------------------------------------------------
     @work(exclusive=True, group="traces-page", exit_on_error=False)
@@ -317,8 +374,9 @@ class TracesScreen(Screen[None]):
             org_id, workspace_id = self.scope
             page = await store.query_traces(TraceFilter(
                 org_id=org_id, workspace_id=workspace_id, provider=self.provider,
-                model=self.model, status=self.status, cursor=self.cursors[-1],
-                limit=PAGE_SIZE))
+                model=self.model, status=self.status,
+                min_status=ERROR_STATUS if self.errors_only else None, text=self.search,
+                cursor=self.cursors[-1], limit=PAGE_SIZE))
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -327,7 +385,7 @@ class TracesScreen(Screen[None]):
             return
         self._recovered()
         self.page = page
-        self.rows = list(page.items)
+        self.rows = self._sorted(page.items)
         self.loaded_at = datetime.fromtimestamp(self.host.clock(), UTC)
         self.pages_loaded += 1
         self._show_rows(keep)
@@ -343,7 +401,13 @@ class TracesScreen(Screen[None]):
         until = datetime.fromtimestamp(self.host.clock(), UTC)
         since = bucket_floor(until - WINDOWS[bucket], bucket)
         org_id, workspace_id = self.scope
-        f = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, since=since, until=until)
+        provider, model = self.provider, self.model
+        # The cards and charts follow the provider and model filters (defect 8); the
+        # choices offered for those filters come from the whole scope.
+        everything = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, since=since,
+                                     until=until)
+        f = AnalyticsFilter(org_id=org_id, workspace_id=workspace_id, provider=provider,
+                            model=model, since=since, until=until)
         try:
             store = await self._store()
             usage = await store.usage_summary(f)
@@ -356,9 +420,11 @@ class TracesScreen(Screen[None]):
             cost_series = await store.cost_series(f, "none", bucket)
             # Filter choices: what the window holds (an all-time scan of a big store
             # would cost seconds for a list of names).
-            providers = [s.group for s in await store.error_rates(f, "provider")]
-            if self.provider is None:
-                models = [s.group for s in sorted(errors, key=lambda e: -e.total_requests)]
+            providers = [s.group for s in await store.error_rates(everything, "provider")]
+            if provider is None:
+                by_model = errors if model is None else \
+                    await store.error_rates(everything, "model")
+                models = [s.group for s in sorted(by_model, key=lambda e: -e.total_requests)]
             else:
                 models = [s.model for s in await store.model_stats(AnalyticsFilter(
                     org_id=org_id, workspace_id=workspace_id, provider=self.provider,
@@ -373,10 +439,12 @@ class TracesScreen(Screen[None]):
         self.analytics = Analytics(
             bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
             overall_latency[0] if overall_latency else None, latency, errors, usage_series,
-            cost_series, sorted(p for p in providers if p), models, tenants)
+            cost_series, sorted(p for p in providers if p), models, tenants,
+            (provider, model))
         if self._tenant_column() != self._columns_tenant:
+            keep = self._selected_id()
             self._columns()
-            self._show_rows(self._selected_id())
+            self._show_rows(keep)
         self._show_analytics()
         self._show_filters()
         self.refresh_bindings()
@@ -411,6 +479,8 @@ class TracesScreen(Screen[None]):
         if self.size.width < 110:
             self.query_one("#traces-table").display = False
             pane.focus()
+        else:  # the table gives the pane 3/7 of the width: columns for what is left
+            self._refit_columns()
 
     @work(exclusive=True, group="traces-diagnostics", exit_on_error=False)
     async def load_diagnostics(self) -> None:
@@ -426,7 +496,7 @@ class TracesScreen(Screen[None]):
         except Exception as exc:
             self.diagnostics_error = f"diagnostics: {exc}"
         self._show_queue()
-        self._show_status()
+        self._show_message()
 
     def on_source_updated(self, _: SourceUpdated) -> None:
         """Traces arrived (the store's change token moved): re-read the first page."""
@@ -455,7 +525,8 @@ class TracesScreen(Screen[None]):
         gets what is left, so the table never scrolls sideways)."""
         table = self.query_one("#traces-table", DataTable)
         table.clear(columns=True)
-        wide = self.size.width >= 110
+        width = self._table_width()
+        wide = width >= WIDE_TABLE
         tenant = self._tenant_column()
         tenant_width = 0
         if tenant:  # as wide as the longest label (up to TENANT_WIDTH), plus its gap
@@ -465,8 +536,7 @@ class TracesScreen(Screen[None]):
         widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
         if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
-        narrow_model = max(10, self.size.width - 50 - tenant_width)
-        widths += [("Model", "model", 26 if wide else narrow_model),
+        widths += [("Model", "model", 26 if wide else 0),
                    (Text("Status", justify="right"), "status", 6),
                    (Text("Tokens", justify="right"), "tokens", 6),
                    (Text("Cost", justify="right"), "cost", 8),
@@ -474,20 +544,46 @@ class TracesScreen(Screen[None]):
         if tenant:
             widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
-            widths.append(("Key", "key", 11))
-            used = sum(w for _, _, w in widths) + 2 * (len(widths) + 1)
-            widths.append(("Route", "route", max(8, self.size.width - 3 - used)))
-        for label, key, width in widths:
-            table.add_column(label, key=key, width=width)
+            widths += [("Key", "key", 11), ("Route", "route", 0)]
+        marked = SORT_COLUMNS[self.sort]
+        for i, (label, key, cells) in enumerate(widths):
+            if key == marked:  # the sort key, visible: "Latency▼", a cell wider
+                label = Text.assemble(label, ("▼", "bold"), justify="right"
+                                      if key != "time" else "left")
+                widths[i] = (label, key, max(cells, label.cell_len))
+        # The model (narrow) or the route (wide) gets what is left: the table's inside
+        # (less its border and vertical scrollbar) less every other column and its
+        # padding, so the table never scrolls sideways.
+        inside = width - 4
+        used = sum(w for _, _, w in widths) + 2 * len(widths)
+        flexible = "route" if wide else "model"
+        for label, key, cells in widths:
+            if key == flexible:
+                cells = max(8, inside - used)
+            table.add_column(label, key=key, width=cells)
         self._wide_columns = wide
         self._columns_tenant = tenant
-        self._columns_for = self.size.width
+        self._columns_for = width
+
+    def _table_width(self) -> int:
+        """The table's width: the screen's, or 4/7 of it beside an open detail pane (the
+        stylesheet's 4fr and 3fr), known before the layout runs."""
+        detail_open = self.query_one("#traces-detail").display
+        if self.size.width >= 110 and detail_open:
+            return self.size.width * 4 // 7
+        return self.size.width
+
+    def _refit_columns(self) -> None:
+        if self._table_width() != getattr(self, "_columns_for", None):
+            keep = self._selected_id()  # before the columns go: they take the cursor
+            self._columns()
+            self._show_rows(keep)
 
     def on_resize(self) -> None:
-        if self.size.width != getattr(self, "_columns_for", None):
-            self._columns()
-            self._show_rows(self._selected_id())
+        self._refit_columns()
         self.call_after_refresh(self._show_analytics)
+        self.call_after_refresh(self._show_scope)
+        self.call_after_refresh(self._show_filters)
 
     def _selected_id(self) -> str | None:
         table = self.query_one("#traces-table", DataTable)
@@ -497,11 +593,10 @@ class TracesScreen(Screen[None]):
 
     def _show_rows(self, keep: str | None = None) -> None:
         table = self.query_one("#traces-table", DataTable)
-        wide = self.size.width >= 110
+        wide = self._wide_columns
         table.clear()
         for r in self.rows:
-            when = r.timestamp.astimezone().strftime("%m-%d %H:%M") if wide else \
-                local_time(r.timestamp)
+            when = list_time(r, wide)
             cells: list[Text] = [Text(when, style="dim")]
             if wide and not self._columns_tenant:
                 cells.append(fmt.safe(r.provider))
@@ -531,7 +626,19 @@ class TracesScreen(Screen[None]):
 
     def _filtered(self) -> bool:
         return (self.provider is not None or self.model is not None
-                or self.status is not None or self.tenant is not None)
+                or self.status is not None or self.tenant is not None
+                or self.errors_only or self.search is not None)
+
+    def _sorted(self, rows: Sequence[TraceRow]) -> list[TraceRow]:
+        """The page in the order chosen with ``o``: the store's, or largest first by a
+        column (unknown values last)."""
+        if self.sort == "newest":
+            return list(rows)
+        def key(r: TraceRow) -> tuple[bool, float]:
+            value = {"latency": r.latency_ms, "cost": r.estimated_cost_usd,
+                     "tokens": r.total_tokens}[self.sort]
+            return (value is None, -(value or 0))
+        return sorted(rows, key=key)
 
     @property
     def scope(self) -> tuple[str | None, str | None]:
@@ -554,13 +661,14 @@ class TracesScreen(Screen[None]):
         if a is None or a.bucket != self.bucket:
             return
         colors = palette(self.app)
-        self.query_one("#tkpi-requests", KpiCard).set_value(fmt.count(a.usage.request_count))
-        self.query_one("#tkpi-tokens", KpiCard).set_value(fmt.tokens(a.usage.total_tokens))
-        self.query_one("#tkpi-cost", KpiCard).set_value(usd(a.cost.total_cost_usd))
         rate = a.overall_errors.error_rate if a.overall_errors else None
-        self.query_one("#tkpi-errors", KpiCard).set_value("—" if rate is None else f"{rate:.1%}")
         p95 = a.overall_latency.p95_ms if a.overall_latency else None
-        self.query_one("#tkpi-p95", KpiCard).set_value(ms(p95))
+        self._card("#tkpi-requests", ("Requests", "Reqs"),
+                   count_spellings(a.usage.request_count))
+        self._card("#tkpi-tokens", ("Tokens", "Tok"), [fmt.tokens(a.usage.total_tokens)])
+        self._card("#tkpi-cost", ("Cost",), usd_spellings(a.cost.total_cost_usd))
+        self._card("#tkpi-errors", ("Errors", "Err"), rate_spellings(rate))
+        self._card("#tkpi-p95", ("p95",), [ms(p95)])
         latency = self.query_one("#traces-latency", Static)
         latency.update(latency_text(a.latency, max(30, latency.content_size.width),
                                     (colors.input, colors.output, colors.fleet)))
@@ -593,6 +701,15 @@ class TracesScreen(Screen[None]):
                                   quiet="no traces in this window"))
         self._show_scope()
 
+    def _card(self, wid: str, labels: Sequence[str], values: Sequence[str]) -> None:
+        """A card's value whole or abbreviated to the cells it has, never cut
+        (tui/widgets/trace_cards.py); re-fitted on every resize."""
+        card = self.query_one(wid, KpiCard)
+        label, value = fit_card(card.content_size.width, labels, values,
+                                inline=self.has_class("-short"))
+        card.set_label(label)
+        card.set_value(value)
+
     def _show_queue(self) -> None:
         label = self.query_one("#traces-queue", Label)
         d = self.diagnostics
@@ -609,45 +726,98 @@ class TracesScreen(Screen[None]):
         text.append(f" {pct:.0f}% " if isinstance(pct, int | float) else " ",
                     style=f"bold reverse {style}")
         label.update(text)
+        self.call_after_refresh(self._show_scope)  # the badge's width moves the scope's
 
     def _show_scope(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("traces" if self.showing == "list" else "trace analytics")
-        target = self.store.display if self.store is not None else self.host.traces_target
-        if target is not None:
-            text.append(f" · {fmt.clean(target)}", style="dim")
+        """What is shown, from where, for when. The window of the cards always shows
+        whole; the provider and model filters (which the cards and analytics follow) are
+        cut with ``…`` if they must be; the store's path or URL gets the room left, cut
+        at its start (``…/gw/traces.db``: the file name tells one store from another)."""
+        label = self.query_one("#traces-scope", Label)
+        width = label.content_size.width
+        head = "traces" if self.showing == "list" else "trace analytics"
         org_id, workspace_id = self.base_scope
-        if org_id or workspace_id:
-            words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
-                             (("org", org_id), ("workspace", workspace_id)) if v)
-            text.append(f" · {words}", style="bold")
-        if self.analytics is not None:
-            text.append(f" · {WINDOW_WORDS[self.analytics.bucket]}", style="dim")
-        self.query_one("#traces-scope", Label).update(text)
+        words = " ".join(f"{k} {fmt.clean(v)}" for k, v in
+                         (("org", org_id), ("workspace", workspace_id)) if v)
+        chosen = " ".join(fmt.clean(v) for v in (self.provider, self.model) if v is not None)
+        window = WINDOW_WORDS[self.analytics.bucket] if self.analytics is not None else ""
+        target = self.store.display if self.store is not None else self.host.traces_target
+        where = fmt.clean(target) if target is not None else ""
+
+        def room(*others: str) -> int:
+            return width - len(head) - sum(len(o) + 3 for o in others if o)
+
+        if width:
+            if room(words, window) < 0:
+                head = "analytics" if self.showing != "list" else head
+            if room(words, window) < 0:  # the window before the words: it says what
+                words = ""  # the cards count; --org/--workspace were typed by the user
+            if chosen and room(words, window, chosen) < 0:
+                space = room(words, window) - 3
+                chosen = clip_head(chosen, space) if space >= 6 else ""
+            if where and room(words, window, chosen, where) < 0:
+                space = room(words, window, chosen) - 3
+                where = "…" + where[len(where) - space + 1:] if space >= 8 else ""
+        text = Text(head)
+        for part, style in ((where, "dim"), (words, "bold"), (chosen, "bold"),
+                            (window, "dim")):
+            if part:
+                text.append(f" · {part}", style=style)
+        label.update(text)
 
     def _show_filters(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        """The filters in force, the sort key and the page, in one line. What is in force
+        (and a note that the cards do not follow it) always shows; when the line is too
+        narrow, the keys of filters not in force go first (``p``, ``/``, ``e``, then
+        ``f m s t``), then the count shown."""
+        parts: list[tuple[Text, int]] = []  # (segment, rank: the highest goes first)
 
-        def item(key: str, label: str, value: str | None) -> None:
-            if text:
-                text.append("  ")
-            text.append(key, style="bold underline")
-            text.append(f" {label} ", style="dim")
-            text.append(fmt.clean(value) if value is not None else "all",
-                        style="bold" if value is not None else "")
+        def item(key: str, label: str, value: str | None, rank: int,
+                 off: str = " all") -> None:
+            seg = Text()
+            seg.append(key, style="bold underline")
+            seg.append(f" {label}", style="dim")
+            seg.append(f" {fmt.clean(value)}" if value is not None else off,
+                       style="bold" if value is not None else "")
+            parts.append((seg, 0 if value is not None else rank))
 
-        item("f", "provider", self.provider)
-        item("m", "model", self.model)
-        item("s", "status", None if self.status is None else str(self.status))
+        item("f", "provider", self.provider, 2)
+        item("m", "model", self.model, 2)
+        item("s", "status", None if self.status is None else str(self.status), 2)
         if len(self._tenants()) > 1 or self.tenant is not None:
             item("t", "tenant", None if self.tenant is None else
-                 tenant_label(*self.tenant, one_org=self._one_org()))
-        text.append(f"  · page {len(self.cursors)}", style="dim")
-        if self.page is not None:
-            text.append(f" · {len(self.rows)} shown", style="dim")
-            if self.page.next_cursor is not None:
-                text.append(" · ] more", style="dim")
-        self.query_one("#traces-filters", Label).update(text)
+                 tenant_label(*self.tenant, one_org=self._one_org()), 2)
+        item("e", "errors", "only" if self.errors_only else None, 3, off="")
+        item("/", "search", None if self.search is None else f"“{self.search}”", 4,
+             off="")
+        if self.status is not None or self.errors_only or self.search is not None:
+            parts.append((Text("cards: no status/search", style="italic dim"), 0))
+        sort = Text()
+        sort.append("o", style="bold underline")
+        sort.append(" sort ", style="dim")
+        sort.append(f"{self.sort}▼", style="bold")
+        parts.append((sort, 0))
+        if self.sort != "newest":
+            parts.append((Text("(this page)", style="dim"), 1))
+        item("p", "pick", None, 5, off="")
+        more = self.page is not None and self.page.next_cursor is not None
+        pages: list[Text] = [Text(f"· page {len(self.cursors)}" + (
+            f" · {len(self.rows)} shown" if self.page is not None else "")
+            + (" · ] more" if more else ""), style="dim"),
+            Text(f"· page {len(self.cursors)}" + (" · ] more" if more else ""),
+                 style="dim")]
+        label = self.query_one("#traces-filters", Label)
+        width = self.size.width - 2  # the line's width less its padding
+        text = Text()
+        attempts = [(rank, page) for rank in (6, 5, 4, 3, 2, 1) for page in pages[:2]]
+        for keep_below, page in [*attempts, (1, None)]:
+            kept = [seg for seg, rank in parts if rank < keep_below]
+            text = Text("  ").join([*kept, page] if page is not None else kept)
+            if text.cell_len <= width:
+                break
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        label.update(text)
 
     def _show_status(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis", style="dim")
@@ -656,13 +826,13 @@ class TracesScreen(Screen[None]):
         else:
             if self.store is not None:
                 text.append(f"{self.store.backend} · read-only")
+            elif self.error is not None:
+                text.append(f"trace store not open · retrying every {RETRY_SECONDS:.0f} s",
+                            style=palette(self.app).error)
             else:
                 text.append("opening the trace store…")
             if self.loaded_at is not None:
                 text.append(f" · read {local_time(self.loaded_at)}")
-        if self.diagnostics_error:
-            text.append(" · ")
-            text.append(fmt.clean(self.diagnostics_error), style="#e06c75")
         self.query_one("#traces-status", Label).update(text)
 
     def _paused_changed(self, paused: bool) -> None:
@@ -680,6 +850,11 @@ class TracesScreen(Screen[None]):
         self.load_detail(key)
 
     def action_close_detail(self) -> None:
+        search = self.query_one("#traces-search", Input)
+        if search.display:  # esc while typing a search: put it away unapplied
+            search.display = False
+            self.query_one("#traces-table", DataTable).focus()
+            return
         pane = self.query_one("#traces-detail")
         if not pane.display:
             return
@@ -688,6 +863,7 @@ class TracesScreen(Screen[None]):
         table = self.query_one("#traces-table", DataTable)
         table.display = True
         table.focus()
+        self._refit_columns()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.host.traces_target is None and action != "close_detail":
@@ -697,7 +873,7 @@ class TracesScreen(Screen[None]):
         if action == "cycle_tenant":  # hidden while the store holds one tenant
             return len(self._tenants()) > 1 or self.tenant is not None
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
-                      "cycle_status"):
+                      "cycle_status", "toggle_errors", "search", "pick", "cycle_sort"):
             return self.showing == "list"
         if action == "cycle_bucket":
             return self.showing == "analytics"
@@ -742,6 +918,7 @@ class TracesScreen(Screen[None]):
         self.cursors = [None]
         self.action_close_detail()
         self._show_filters()
+        self._show_scope()
         self.load_page()
 
     def action_cycle_provider(self) -> None:
@@ -756,6 +933,7 @@ class TracesScreen(Screen[None]):
         options: list[str | None] = [None, *(self.analytics.models if self.analytics else [])]
         self.model = _next(options, self.model)
         self._refilter()
+        self.load_analytics()  # the cards follow the model
 
     def action_cycle_status(self) -> None:
         self.status = _next(STATUSES, self.status)
@@ -772,14 +950,106 @@ class TracesScreen(Screen[None]):
         self._refilter()
         self.load_analytics()
 
+    def action_toggle_errors(self) -> None:
+        """Errors only (every 4xx and 5xx), or every status again."""
+        self.errors_only = not self.errors_only
+        self._refilter()
+
+    def action_search(self) -> None:
+        """A one-line search box over the list (the store searches every page)."""
+        search = self.query_one("#traces-search", Input)
+        search.value = self.search or ""
+        search.display = True
+        search.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "traces-search":
+            return
+        event.stop()
+        event.input.display = False
+        self.search = event.value.strip() or None
+        self.query_one("#traces-table", DataTable).focus()
+        self._refilter()
+
+    def action_cycle_sort(self) -> None:
+        """Newest first (the store's order, every page), or this page by latency, cost
+        or tokens, largest first."""
+        keep = self._selected_id()
+        self.sort = _next(SORTS, self.sort)
+        if self.page is not None:
+            self.rows = self._sorted(self.page.items)
+        self._columns()
+        self._show_rows(keep)
+        self._show_filters()
+
+    def action_pick(self) -> None:
+        """Every filter value in a list (type to narrow): quicker than cycling."""
+        choices = [Choice("clear", None, "every filter off (x)")]
+
+        def add(kind: str, current: object, values: Sequence[tuple[object, str]]) -> None:
+            choices.append(Choice(kind, None, "all", current is None))
+            choices.extend(Choice(kind, v, label, v == current) for v, label in values)
+
+        a = self.analytics
+        add("provider", self.provider, [(p, p) for p in (a.providers if a else [])])
+        add("model", self.model, [(m, m) for m in (a.models if a else [])])
+        add("status", self.status, [(c, str(c)) for c in STATUSES if c is not None])
+        choices.append(Choice("errors", not self.errors_only, "4xx and 5xx only",
+                              self.errors_only))
+        if len(self._tenants()) > 1 or self.tenant is not None:
+            one_org = self._one_org()
+            add("tenant", self.tenant, [((t.org_id, t.workspace_id),
+                                         tenant_label(t.org_id, t.workspace_id, one_org))
+                                        for t in self._tenants()])
+        self.app.push_screen(FilterPicker(choices), self._picked)
+
+    def _picked(self, choice: Choice | None) -> None:
+        if choice is None:
+            return
+        if choice.kind == "clear":
+            self.action_clear_filters()
+        elif choice.kind == "provider":
+            self.provider = cast("str | None", choice.value)
+            self.model = None
+            self._refilter()
+            self.load_analytics()
+        elif choice.kind == "model":
+            self.model = cast("str | None", choice.value)
+            self._refilter()
+            self.load_analytics()
+        elif choice.kind == "status":
+            self.status = cast("int | None", choice.value)
+            self._refilter()
+        elif choice.kind == "errors":
+            self.errors_only = bool(choice.value)
+            self._refilter()
+        elif choice.kind == "tenant":
+            self.tenant = cast("tuple[str, str] | None", choice.value)
+            self.provider = self.model = None
+            self._columns()
+            self._refilter()
+            self.load_analytics()
+
     def action_clear_filters(self) -> None:
-        reload = self.tenant is not None
+        reload = self.tenant is not None or self.provider is not None or \
+            self.model is not None
         self.provider = self.model = self.status = None
+        self.errors_only = False
+        self.search = None
         self.tenant = None
         if reload:
             self._columns()
             self.load_analytics()
         self._refilter()
+
+
+def list_time(row: TraceRow, wide: bool) -> str:
+    """The time the list is ordered by: when the gateway stored the trace
+    (``created_at``, its QueryTraces order), not when the request began. A slow request
+    begun earlier is stored later, so showing ``timestamp`` put times out of order in a
+    list that says newest first (issue 17, defect 8)."""
+    when = row.created_at or row.timestamp
+    return when.astimezone().strftime("%m-%d %H:%M") if wide else local_time(when)
 
 
 def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:

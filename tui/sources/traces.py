@@ -37,7 +37,8 @@ class TracesFeed(AsyncSource):
 
     async def open(self) -> TraceStore:
         """The store, opened once; the opening is shielded from a cancelled worker so a
-        half-opened connection is never leaked."""
+        half-opened connection is never leaked. A failed opening is forgotten, so the
+        next read tries again (a store that appears later, a server that comes back)."""
         from tokentop.store.traces import open_trace_store
 
         if self._open_task is None:
@@ -45,7 +46,15 @@ class TracesFeed(AsyncSource):
             assert target is not None
             self._open_task = asyncio.ensure_future(open_trace_store(
                 target, latency_cache=self.host.latency_cache))  # type: ignore[arg-type]
-        self.store = await asyncio.shield(self._open_task)
+        task = self._open_task
+        try:
+            self.store = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self._open_task is task:
+                self._open_task = None
+            raise
         return self.store
 
     async def arun(self, stop: threading.Event) -> None:

@@ -141,7 +141,9 @@ def detail_text(trace: Trace) -> Text:
         text.append("\n")
 
     field("id", trace.id, "bold")
-    field("time", local_time(trace.timestamp, date=True))
+    # "stored" is the list's Time (its order); "started" is when the request began.
+    field("stored", local_time(trace.created_at or trace.timestamp, date=True))
+    field("started", local_time(trace.timestamp, date=True))
     field("model", f"{trace.provider} · {trace.model}")
     field("route", f"{trace.request_method} {trace.request_path}")
     field("status", "—" if trace.response_status is None else str(trace.response_status),
