@@ -38,7 +38,14 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
     ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
     ("] [", "Traces: next / previous page (newest first)"),
-    ("f m s x", "Traces: filter by provider, model, status; x clears the filters"),
+    ("f m s x", "Traces: filter by provider, model, status; the cards and analytics follow "
+                "provider and model; x clears every filter and the search"),
+    ("e", "Traces: errors only (every 4xx and 5xx)"),
+    ("/", "Traces: search id, group, provider, model, route or key; enter applies, esc "
+          "puts it away"),
+    ("p", "Traces: pick a provider, model, status or tenant from a list; type to narrow"),
+    ("o", "Traces: sort newest first, or this page by latency, cost or tokens (▼ marks "
+          "the key)"),
     ("v  b", "Traces: the list or the analytics; b cycles the bucket: hour, day, week"),
     ("t", "Traces: cycle the tenant (all, then each org/workspace, most traces first; "
           "only when the store holds more than one); x clears it"),
