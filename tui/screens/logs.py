@@ -84,7 +84,9 @@ class SignalScreen(Screen[None]):
     }
     SignalScreen.-narrow .sig-servers { display: none; }
     SignalScreen .sig-main { width: 1fr; height: 1fr; }
-    SignalScreen .sig-filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    SignalScreen Input.sig-filter, SignalScreen Input.sig-filter:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
     SignalScreen .sig-header { height: 1; width: 1fr; background: $surface; }
     SignalScreen .sig-list { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     SignalScreen .sig-detail {
@@ -269,7 +271,7 @@ class SignalScreen(Screen[None]):
             else (f"reading {self.SIGNAL}…" if not self.loaded else f"no {self.NOUN}s yet"),
             style="italic dim")
         log.invalidate()  # the server column comes and goes with the selection
-        log.set_records(records, keep=log.selected)
+        log.set_records(records, keep=log.selected, near=self.time_of)
         self._show_header()
         self._show_scope()
         self._show_status()
