@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gridctl.gridlog_lines import T0, append, envelope, local_ts, slog, tool_span, \
-    write_fixed_tree
-from test_logs_screen import gridlogs_app, open_screen, shown
+from gridctl.gridlog_lines import T0, append, envelope, local_ts, slog, tool_span, write_fixed_tree
+from test_logs_screen import gridlogs_app, open_screen
 from textual.widgets import Input
 
 from tokentop.tui.screens.logs import SignalScreen

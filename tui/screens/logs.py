@@ -32,7 +32,13 @@ from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_li
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.gridlog import RecordsArrived
-from tokentop.tui.widgets.log_text import LEVEL_STYLES, detail_text, render_log_row
+from tokentop.tui.widgets.log_text import (
+    LEVEL_STYLES,
+    SERVER_CAP,
+    SERVER_WANT,
+    detail_text,
+    render_log_row,
+)
 from tokentop.tui.widgets.log_view import RecordList
 
 ALL = "all"
@@ -144,6 +150,11 @@ class SignalScreen(Screen[None]):
         """A column header above the list (None: no header line)."""
         return None
 
+    def note_records(self, records: list[Any]) -> bool:
+        """Grow the name columns to fit ``records``; True if a column grew (the rows
+        already drawn are then drawn again)."""
+        return False
+
     # -- layout ---------------------------------------------------------------------------
     def _wid(self, name: str) -> str:
         return f"{self.PREFIX}-{name}"
@@ -205,6 +216,9 @@ class SignalScreen(Screen[None]):
     # -- reading --------------------------------------------------------------------------
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = self.buffers.add(message.records)
+        if self.note_records(batch):
+            self.record_list.invalidate()
+            self.call_after_refresh(self._show_header)
         self.stats = message.stats
         self.error = message.error
         self.with_files = message.with_files
@@ -463,6 +477,14 @@ class LogsScreen(SignalScreen):
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         super().__init__(capacity)
         self.min_level: int | None = None
+        self.server_want = SERVER_WANT  # the longest server name held (capped)
+
+    def note_records(self, records: list[LogRecord]) -> bool:
+        want = max((len(r.server) for r in records), default=0)
+        if want <= self.server_want:
+            return False
+        self.server_want = min(SERVER_CAP, want)
+        return True
 
     parse = staticmethod(parse_lines)
 
@@ -471,7 +493,8 @@ class LogsScreen(SignalScreen):
         return record.ns
 
     def render_row(self, record: LogRecord, width: int) -> Text:
-        return render_log_row(record, width, show_server=self.server is None)
+        return render_log_row(record, width, show_server=self.server is None,
+                              server_want=self.server_want)
 
     def keep(self, record: LogRecord) -> bool:
         return self.min_level is None or record.level_no >= self.min_level

@@ -1,0 +1,35 @@
+"""Names fitted to a column: whole when they fit, else cut with ``…`` (never silently).
+
+Issue 17: ``prod/filesyste`` read as a different server, and a tool column of 20 cells
+beside 25 free ones hid ``get_pull_request_diff``. The Logs and Spans rows size their
+name columns with ``share`` (each column its widest name, shrunk only when the row is
+really short) and cut with ``fit``. Numbers are never passed here: they are formatted
+whole or abbreviated by ``tokentop.tui.format``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def fit(name: str, width: int) -> str:
+    """``name`` padded to ``width`` cells, or cut to ``width - 1`` and ``…``."""
+    if width <= 0:
+        return ""
+    if len(name) <= width:
+        return name.ljust(width)
+    return name[: width - 1] + "…"
+
+
+def share(wants: Sequence[int], mins: Sequence[int], room: int) -> list[int]:
+    """Widths for columns wanting ``wants`` cells within ``room``: each its want when all
+    fit; else the widest shrinks first, never below its ``min``."""
+    widths = [max(w, m) for w, m in zip(wants, mins, strict=True)]
+    over = sum(widths) - max(room, sum(mins))
+    while over > 0:
+        i = max(range(len(widths)), key=lambda k: widths[k] - mins[k])
+        if widths[i] <= mins[i]:
+            break
+        widths[i] -= 1
+        over -= 1
+    return widths
