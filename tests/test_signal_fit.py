@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from gridctl.gridlog_lines import T0, append, envelope, local_ts, slog, tool_span, write_fixed_tree
-from test_logs_screen import gridlogs_app, open_screen
+from test_logs_screen import gridlogs_app, open_screen, wait_for
 from textual.widgets import Input
 
 from tokentop.tui.screens.logs import SignalScreen
@@ -88,3 +88,26 @@ async def test_all_spans_keeps_the_selected_span(root: Path) -> None:
         assert log.selected is not None and log.selected.start_ns <= before
         top, height = log.scroll_offset.y, log.scrollable_content_region.height
         assert top <= log.cursor < top + height
+
+
+async def test_a_filter_while_paused_keeps_to_what_was_there(root: Path) -> None:
+    """As on the Events screen: paused, a new search picks from the records there were
+    at the pause; ``end`` follows again, so it unpauses."""
+    app = gridlogs_app(follow=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, "7")
+        log = screen.query_one(RecordList)
+        await pilot.press("space", "up")
+        slack = root / "prod" / "slack" / "logs.jsonl"
+        append(slack, slog(local_ts(T0 + 60 * NS, 120), "INFO", "late arrival",
+                           tool="search_code") + "\n")
+        await wait_for(pilot, lambda: screen.new_while_paused == 1, "the new record")
+        await pilot.press("slash", *"late", "enter")
+        await pilot.pause()
+        assert log.records == []
+        await pilot.press("escape", "end")
+        await pilot.pause()
+        assert not app.paused
+        await pilot.press("slash", *"late", "enter")
+        await pilot.pause()
+        assert len(log.records) == 1

@@ -363,6 +363,11 @@ class EventsScreen(Screen[None]):
         log.freeze(paused)
         self._show_paused()
 
+    def on_virtual_list_followed(self) -> None:
+        """``end`` while paused: following means live again."""
+        if self.host.paused:
+            self.host.paused = False
+
     def _show_paused(self) -> None:
         label = self.query_one("#events-paused", Label)
         label.display = self.host.paused

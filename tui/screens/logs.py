@@ -121,6 +121,8 @@ class SignalScreen(Screen[None]):
         self.error: str | None = None
         self.loaded = False
         self.new_while_paused = 0
+        self.last_seq = 0  # the newest record's arrival number
+        self.paused_seq: int | None = None  # while paused: the last one there was then
         self.detail_record: Any = None
         self.rebuilding = False  # a view is being computed in a worker
         self._generation = 0
@@ -216,6 +218,8 @@ class SignalScreen(Screen[None]):
     # -- reading --------------------------------------------------------------------------
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = self.buffers.add(message.records)
+        if batch:
+            self.last_seq = max(self.last_seq, batch[-1].seq, batch[0].seq)
         if self.note_records(batch):
             self.record_list.invalidate()
             self.call_after_refresh(self._show_header)
@@ -256,9 +260,11 @@ class SignalScreen(Screen[None]):
         self._generation += 1
         needle = self.query_text.lower()
         keep_own = self.keep_fn()
+        upto = self.paused_seq if self.host.paused else None  # paused: what was there
 
         def keep(r: Any) -> bool:
-            return (not needle or needle in r.search_text) and keep_own(r)
+            return ((upto is None or r.seq <= upto)
+                    and (not needle or needle in r.search_text) and keep_own(r))
 
         parts = self.buffers.snapshot(self.server)
         if sum(len(p) for p in parts) <= SYNC_VIEW_RECORDS:
@@ -361,7 +367,9 @@ class SignalScreen(Screen[None]):
     def _paused_changed(self, paused: bool) -> None:
         if paused:
             self.new_while_paused = 0
+            self.paused_seq = self.last_seq
         else:
+            self.paused_seq = None
             self.rebuild()
         self._show_paused()
         self._show_status()
@@ -448,6 +456,11 @@ class SignalScreen(Screen[None]):
             self.query_text = ""
             self.rebuild()
             self.record_list.focus()
+
+    def on_virtual_list_followed(self) -> None:
+        """``end`` while paused: following means live again."""
+        if self.host.paused:
+            self.host.paused = False
 
     def on_key(self) -> None:
         # The cursor moved (or follow resumed): the status line says so.
