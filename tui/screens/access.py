@@ -36,6 +36,7 @@ from tokentop.tui.widgets.access_text import (
     tail_text,
     timings_text,
 )
+from tokentop.tui.widgets.cells import fit
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -288,11 +289,28 @@ class AccessScreen(Screen[None]):
         panel.update(tail_text(log.recent(height), max(20, panel.content_size.width)))
 
     def _show_scope(self) -> None:
+        """``access · cards: all reads · chart: last hour · NAME``: ``r`` moves the
+        chart only (airstore's summary, like ``GetSummary``, covers the whole log), and
+        the top bar says so before the source's name (cut first on a short line)."""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("access")
+        if self.host.access_path is not None:
+            text.append(" · ", style="dim")
+            if self.range_name == "all":
+                text.append("cards, chart: all reads", style="bold")
+            else:
+                text.append("cards: all reads", style="bold")
+                text.append(" · ", style="dim")
+                text.append(f"chart: {fmt.range_label(self.range_name)}", style="bold")
         if self.access_log is not None:  # a URL without its credentials or query
-            text.append(f" · {fmt.clean(self.access_log.name)}", style="dim")
+            room = self.size.width - len(" tokentop ") - 2 - len(text) - 3
+            name = fmt.clean(self.access_log.name)
+            if room >= min(len(name), 8):  # whole, or cut with … (never mid-word bare)
+                text.append(f" · {fit(name, room).rstrip()}", style="dim")
         self.query_one("#access-scope", Label).update(text)
+
+    def on_resize(self) -> None:
+        self._show_scope()
 
     def _show_status(self) -> None:
         label = self.query_one("#access-status", Label)
@@ -353,6 +371,7 @@ class AccessScreen(Screen[None]):
         self.redraw(force=True)
 
     def watch_range_name(self) -> None:
+        self._show_scope()
         self.redraw(force=True)
 
     def action_cycle_breakdown(self, step: int) -> None:
