@@ -368,3 +368,22 @@ async def test_a_filter_while_paused_keeps_to_what_was_there(tmp_path: Path) -> 
         await pilot.pause()
         assert not app.paused and log.following
         assert len(log.shown) == 8
+
+
+@pytest.mark.parametrize("width", [60, 70, 80])
+async def test_counters_are_whole_at_the_edge(tmp_path: Path, width: int) -> None:
+    """Issue 17: at 60 columns the counter line was cut at the edge (a number could lose
+    its last digits, a ``·`` dangled); now whole items only, then ``…``."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(envelopes(sample_events()))
+    app = events_app(path, capacity=16)
+    async with app.run_test(size=(width, 24)) as pilot:
+        screen = await open_events(pilot)
+        line = label_text(screen, "#events-counters")
+        assert len(line) <= width - 2
+        assert not line.rstrip().endswith("·")
+        full = ["recv ", "lost up 37", "viewer ", "rst 1", "dup ", "trunc "]
+        shown = [f for f in full if f in line]
+        assert shown == full[:len(shown)]  # whole items, in order
+        if len(shown) < len(full):
+            assert line.endswith("…")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
+
 
 def fit(name: str, width: int) -> str:
     """``name`` padded to ``width`` cells, or cut to ``width - 1`` and ``…``."""
@@ -33,3 +35,25 @@ def share(wants: Sequence[int], mins: Sequence[int], room: int) -> list[int]:
         widths[i] -= 1
         over -= 1
     return widths
+
+
+def whole_items(items: Sequence[Text], width: int, sep: str = " · ",
+                sep_style: str = "dim") -> Text:
+    """``items`` joined by ``sep``, as many whole ones as fit in ``width`` cells, then
+    ``…`` if any were left out: a status line never ends in a cut number (``viewer 1``
+    for ``viewer 12``) or a dangling separator."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    for i, item in enumerate(items):
+        gap = len(sep) if i else 0
+        rest = len(items) - i - 1
+        if line.cell_len + gap + item.cell_len + (2 if rest else 0) > width:
+            if i:
+                line.append(" …", style=sep_style)
+            else:  # not even the first: cut it, marked
+                line.append_text(item)
+                line.truncate(width, overflow="ellipsis")
+            break
+        if gap:
+            line.append(sep, style=sep_style)
+        line.append_text(item)
+    return line
