@@ -198,8 +198,8 @@ async def test_pause_freezes_the_screen(tmp_path: Path) -> None:
 
 
 async def test_missing_file_says_so(tmp_path: Path) -> None:
-    app = access_app(tmp_path / "nope.jsonl")
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = access_app(tmp_path / "nope.jsonl")  # a long temporary path: 120 columns
+    async with app.run_test(size=(120, 24)) as pilot:
         screen = await open_access(pilot)
         status = str(screen.query_one("#access-status", Label).render())
         assert "failed" in status and "nope.jsonl" in status

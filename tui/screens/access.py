@@ -36,7 +36,7 @@ from tokentop.tui.widgets.access_text import (
     tail_text,
     timings_text,
 )
-from tokentop.tui.widgets.cells import fit
+from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -330,28 +330,28 @@ class AccessScreen(Screen[None]):
             "reconnecting": ("retrying" + ("" if st.retry_in is None
                                            else f" in {st.retry_in:.0f} s"), "bold #e5c07b"),
         }.get(st.state, ("connecting" if is_api else "waiting for the file", "bold #e5c07b"))
-        text.append("● ", style=style)
-        text.append(words, style=style)
+        items = [Text.assemble(("● ", style), (words, style))]
         snap = self.snap
         if snap is not None:
-            text.append(f" · {fmt.count(snap.reads)} reads", style="dim")
+            items.append(Text(f"{fmt.count(snap.reads)} reads", style="dim"))
             if snap.last_ts is not None:
                 ago = self.host.clock() - snap.last_ts / 1000
-                text.append(f" · last {fmt.ago(ago)}", style="dim")
+                items.append(Text(f"last {fmt.ago(ago)}", style="dim"))
         if snap is not None and snap.duplicates:
             dups = snap.duplicates
-            text.append(f" · {fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim")
+            items.append(Text(f"{fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim"))
         if st.malformed:
-            text.append(" · ", style="dim")
-            text.append(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75")
+            items.append(Text(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75"))
         if log.resets:
-            text.append(f" · rewritten ×{log.resets}", style="dim")
+            items.append(Text(f"rewritten ×{log.resets}", style="dim"))
+        tail = None
         if st.last_error and st.state != "connected":
-            text.append(" · ", style="dim")
-            text.append(fmt.clean(st.last_error), style="#e06c75")
+            tail = Text(fmt.clean(st.last_error), style="#e06c75")
         elif st.last_malformed:
-            text.append(" · last bad line: ", style="dim")
-            text.append(fmt.clean(st.last_malformed), style="dim")
+            tail = Text.assemble(("last bad line: ", "dim"),
+                                 (fmt.clean(st.last_malformed), "dim"))
+        # Whole counts only at the edge; the message last, cut with … if need be.
+        text = whole_items(items, max(20, self.size.width - 2), tail=tail)
         label.update(text)
 
     def _set_titles(self) -> None:

@@ -37,23 +37,36 @@ def share(wants: Sequence[int], mins: Sequence[int], room: int) -> list[int]:
     return widths
 
 
+TAIL_MIN = 20  # cells a message needs to say anything; less, and the counts stay
+
+
 def whole_items(items: Sequence[Text], width: int, sep: str = " · ",
-                sep_style: str = "dim") -> Text:
+                sep_style: str = "dim", *, tail: Text | None = None) -> Text:
     """``items`` joined by ``sep``, as many whole ones as fit in ``width`` cells, then
     ``…`` if any were left out: a status line never ends in a cut number (``viewer 1``
-    for ``viewer 12``) or a dangling separator."""
+    for ``viewer 12``) or a dangling separator. ``tail`` (words: an error message) comes
+    after the items that fit, in place of those that do not if it gets ``TAIL_MIN``
+    cells, cut with ``…``."""
     line = Text(no_wrap=True, overflow="ellipsis")
     for i, item in enumerate(items):
         gap = len(sep) if i else 0
         rest = len(items) - i - 1
         if line.cell_len + gap + item.cell_len + (2 if rest else 0) > width:
+            if i and tail is not None and (
+                    width - line.cell_len - len(sep) >= min(tail.cell_len, TAIL_MIN)):
+                break  # the message says more than the counts left out
             if i:
                 line.append(" …", style=sep_style)
             else:  # not even the first: cut it, marked
                 line.append_text(item)
                 line.truncate(width, overflow="ellipsis")
-            break
+            return line
         if gap:
             line.append(sep, style=sep_style)
         line.append_text(item)
+    if tail is not None and tail.cell_len and line.cell_len + len(sep) + 2 <= width:
+        if line.cell_len:
+            line.append(sep, style=sep_style)
+        line.append_text(tail)
+        line.truncate(width, overflow="ellipsis")  # a Label cuts without a mark
     return line
