@@ -25,7 +25,7 @@ from tokentop.store.gridctl.spans import Span, parse_lines, waterfall
 from tokentop.tui import format as fmt
 from tokentop.tui.screens.logs import SignalScreen
 from tokentop.tui.widgets.span_text import (
-    DEFAULT_WANTS,
+    HEADER_WANTS,
     Waterfall,
     name_wants,
     span_detail_lines,
@@ -59,7 +59,7 @@ class SpansScreen(SignalScreen):
     def __init__(self) -> None:
         super().__init__()
         self.all_spans = False  # False: tool calls and roots only
-        self.wants = DEFAULT_WANTS  # the longest server, tool, client names held
+        self.wants = HEADER_WANTS  # the longest server, tool, client names held
 
     def note_records(self, records: list[Span]) -> bool:
         wants = name_wants(records, self.wants)

@@ -24,7 +24,8 @@ KIND_COLORS = {2: "#61afef", 3: "#98c379", 1: "#c678dd"}  # server, client, inte
 
 # The widest names a row is sized for until the screen has seen longer ones (the
 # screen passes what it holds: ``NameWants``).
-DEFAULT_WANTS = (14, 20, 11)  # server, tool, client
+DEFAULT_WANTS = (14, 20, 11)  # server, tool, client: a row drawn on its own
+HEADER_WANTS = (6, 8, 6)  # the screen's start: its headers, until names arrive
 MIN_NAMES = (6, 8, 5)  # at 60 columns every number still fits whole
 STATUS_W = 5  # ``ERROR``
 DURATION_W = 8  # ``12.5 min``
@@ -101,7 +102,8 @@ def span_row(span: Span, width: int, *, show_server: bool = True,
         text.append("—", style="dim")
         used = 1
     if span.is_error and span.status_message:
-        text.append(" " * max(2, TOKENS_W - used + 1))
+        # Aligned in a column on a wide row; right after the tokens on a short one.
+        text.append(" " * (max(2, TOKENS_W - used + 1) if width >= 90 else 2))
         text.append(fmt.clean(span.status_message), style="#e06c75")
     return text
 
