@@ -32,7 +32,7 @@ from tokentop.store.events.model import Marker
 from tokentop.store.events.tracker import SourceStats
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
-from tokentop.tui.widgets.cells import whole_items
+from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.event_log import EventLog
 from tokentop.tui.widgets.event_text import (
@@ -314,7 +314,13 @@ class EventsScreen(Screen[None]):
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("events")
-        text.append(f" · {fmt.clean(self.feed.shown_name if self.feed else '')}", style="dim")
+        name = fmt.clean(self.feed.shown_name if self.feed else "")
+        # The top bar's label does not mark a cut: fit the name (… where short) or
+        # leave it out, never a dangling ``·``.
+        room = self.size.width - len(" tokentop ") - 2 - len(text) - 3 - (
+            len(" paused, 00,000 new ") if self.host.paused else 0)
+        if name and room >= min(len(name), 8):
+            text.append(f" · {fit(name, room).rstrip()}", style="dim")
         self.query_one("#events-scope", Label).update(text, layout=False)
 
     def _show_status(self) -> None:
