@@ -198,8 +198,8 @@ async def test_pause_freezes_the_screen(tmp_path: Path) -> None:
 
 
 async def test_missing_file_says_so(tmp_path: Path) -> None:
-    app = access_app(tmp_path / "nope.jsonl")
-    async with app.run_test(size=(80, 24)) as pilot:
+    app = access_app(tmp_path / "nope.jsonl")  # a long temporary path: 120 columns
+    async with app.run_test(size=(120, 24)) as pilot:
         screen = await open_access(pilot)
         status = str(screen.query_one("#access-status", Label).render())
         assert "failed" in status and "nope.jsonl" in status
@@ -286,3 +286,29 @@ async def test_a_url_that_names_no_workspace_on_screen() -> None:
         scope = str(screen.query_one("#access-scope", Label).render())
         assert "failed" in status and "not an airstore workspace URL" in status
         assert "pw" not in scope + status
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (200, 60)])
+async def test_the_range_says_it_moves_the_chart_not_the_cards(
+        tmp_path: Path, size: tuple[int, int]) -> None:
+    """Issue 17: ``r`` changed the chart but not the cards, without saying so. The top
+    bar says what each covers; every card's value is shown whole at every size."""
+    path = tmp_path / "access.jsonl"
+    write(path)
+    app = access_app(path)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_access(pilot)
+        scope = text_of(screen, "access-scope")
+        assert "cards: all reads" in scope and "chart: last hour" in scope
+        reads = kpi(screen, "akpi-reads")
+        await pilot.press("r")
+        await pilot.pause()
+        scope = text_of(screen, "access-scope")
+        assert "cards: all reads · chart: last 6 hours" in scope
+        assert kpi(screen, "akpi-reads") == reads
+        await pilot.press("r", "r")
+        await pilot.pause()
+        assert "cards, chart: all reads" in text_of(screen, "access-scope")
+        for card in screen.query(KpiCard):
+            value = card.query_one(".kpi-value", Label)
+            assert value.content_size.width >= len(card.value), card.id

@@ -340,3 +340,50 @@ def test_summary_shapes(type_: str, data: Any, expected: str) -> None:
 
     env = Envelope(Event(ts=1, type=type_, category="x", data=msgspec.Raw(raw)), seq=1)
     assert expected in EventSummarizer().event_row(env).summary.plain
+
+
+async def test_a_filter_while_paused_keeps_to_what_was_there(tmp_path: Path) -> None:
+    """Issue 17: a filter while paused showed rows from after the pause; ``end`` jumped
+    to the tail but stayed paused (it follows again: it unpauses)."""
+    path = tmp_path / "events.jsonl"
+    first = [(i, ev(i, "console_log", "console", {"level": "log", "text": f"a{i}"}))
+             for i in range(1, 4)]
+    path.write_text(envelopes(first))
+    app = events_app(path, follow=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_events(pilot, received=3)
+        log = screen.query_one(EventLog)
+        await pilot.press("space", "up")
+        more = [(i, ev(i, "console_log", "console", {"level": "log", "text": f"b{i}"}))
+                for i in range(4, 9)]
+        with path.open("a") as f:
+            f.write(envelopes(more))
+        await wait_for(pilot, lambda: screen.new_while_paused == 5, "5 new while paused")
+        await pilot.press("slash", "l", "o", "g", "enter")
+        await pilot.pause()
+        assert len(log.shown) == 3  # still what was there at the pause
+        await pilot.press("x")
+        assert len(log.shown) == 3
+        await pilot.press("end")
+        await pilot.pause()
+        assert not app.paused and log.following
+        assert len(log.shown) == 8
+
+
+@pytest.mark.parametrize("width", [60, 70, 80])
+async def test_counters_are_whole_at_the_edge(tmp_path: Path, width: int) -> None:
+    """Issue 17: at 60 columns the counter line was cut at the edge (a number could lose
+    its last digits, a ``·`` dangled); now whole items only, then ``…``."""
+    path = tmp_path / "events.jsonl"
+    path.write_text(envelopes(sample_events()))
+    app = events_app(path, capacity=16)
+    async with app.run_test(size=(width, 24)) as pilot:
+        screen = await open_events(pilot)
+        line = label_text(screen, "#events-counters")
+        assert len(line) <= width - 2
+        assert not line.rstrip().endswith("·")
+        full = ["recv ", "lost up 37", "viewer ", "rst 1", "dup ", "trunc "]
+        shown = [f for f in full if f in line]
+        assert shown == full[:len(shown)]  # whole items, in order
+        if len(shown) < len(full):
+            assert line.endswith("…")

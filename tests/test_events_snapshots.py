@@ -19,7 +19,8 @@ from textual.pilot import Pilot
 
 from tokentop.tui.app import TokentopApp
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((60, 20), id="60x20"), pytest.param((80, 24), id="80x24"),
+         pytest.param((120, 40), id="120x40"), pytest.param((200, 60), id="200x60")]
 
 SnapCompare = Callable[..., bool]
 

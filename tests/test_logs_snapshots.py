@@ -17,7 +17,8 @@ from textual.pilot import Pilot
 
 from tokentop.tui.app import TokentopApp
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param((60, 20), id="60x20"), pytest.param((80, 24), id="80x24"),
+         pytest.param((120, 40), id="120x40"), pytest.param((200, 60), id="200x60")]
 
 SnapCompare = Callable[..., bool]
 
@@ -49,4 +50,10 @@ class TestLogs:
     def test_detail_warn_and_up(self, snap_compare: SnapCompare, logs_app: TokentopApp,
                                 size: tuple[int, int]) -> None:
         hook = on_screen("7", "s", "s", "s", "w", "up", "up", "enter")
+        assert snap_compare(logs_app, terminal_size=size, run_before=hook)
+
+    def test_search_typed(self, snap_compare: SnapCompare, logs_app: TokentopApp,
+                          size: tuple[int, int]) -> None:
+        """The search box: one row, the typed text visible (issue 17, defect 2)."""
+        hook = on_screen("7", "slash", *"slack")
         assert snap_compare(logs_app, terminal_size=size, run_before=hook)

@@ -36,6 +36,7 @@ from tokentop.tui.widgets.access_text import (
     tail_text,
     timings_text,
 )
+from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -288,11 +289,28 @@ class AccessScreen(Screen[None]):
         panel.update(tail_text(log.recent(height), max(20, panel.content_size.width)))
 
     def _show_scope(self) -> None:
+        """``access · cards: all reads · chart: last hour · NAME``: ``r`` moves the
+        chart only (airstore's summary, like ``GetSummary``, covers the whole log), and
+        the top bar says so before the source's name (cut first on a short line)."""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("access")
+        if self.host.access_path is not None:
+            text.append(" · ", style="dim")
+            if self.range_name == "all":
+                text.append("cards, chart: all reads", style="bold")
+            else:
+                text.append("cards: all reads", style="bold")
+                text.append(" · ", style="dim")
+                text.append(f"chart: {fmt.range_label(self.range_name)}", style="bold")
         if self.access_log is not None:  # a URL without its credentials or query
-            text.append(f" · {fmt.clean(self.access_log.name)}", style="dim")
+            room = self.size.width - len(" tokentop ") - 2 - len(text) - 3
+            name = fmt.clean(self.access_log.name)
+            if room >= min(len(name), 8):  # whole, or cut with … (never mid-word bare)
+                text.append(f" · {fit(name, room).rstrip()}", style="dim")
         self.query_one("#access-scope", Label).update(text)
+
+    def on_resize(self) -> None:
+        self._show_scope()
 
     def _show_status(self) -> None:
         label = self.query_one("#access-status", Label)
@@ -312,28 +330,28 @@ class AccessScreen(Screen[None]):
             "reconnecting": ("retrying" + ("" if st.retry_in is None
                                            else f" in {st.retry_in:.0f} s"), "bold #e5c07b"),
         }.get(st.state, ("connecting" if is_api else "waiting for the file", "bold #e5c07b"))
-        text.append("● ", style=style)
-        text.append(words, style=style)
+        items = [Text.assemble(("● ", style), (words, style))]
         snap = self.snap
         if snap is not None:
-            text.append(f" · {fmt.count(snap.reads)} reads", style="dim")
+            items.append(Text(f"{fmt.count(snap.reads)} reads", style="dim"))
             if snap.last_ts is not None:
                 ago = self.host.clock() - snap.last_ts / 1000
-                text.append(f" · last {fmt.ago(ago)}", style="dim")
+                items.append(Text(f"last {fmt.ago(ago)}", style="dim"))
         if snap is not None and snap.duplicates:
             dups = snap.duplicates
-            text.append(f" · {fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim")
+            items.append(Text(f"{fmt.count(dups)} duplicate{'s' * (dups != 1)}", style="dim"))
         if st.malformed:
-            text.append(" · ", style="dim")
-            text.append(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75")
+            items.append(Text(f"{fmt.count(st.malformed)} malformed", style="bold #e06c75"))
         if log.resets:
-            text.append(f" · rewritten ×{log.resets}", style="dim")
+            items.append(Text(f"rewritten ×{log.resets}", style="dim"))
+        tail = None
         if st.last_error and st.state != "connected":
-            text.append(" · ", style="dim")
-            text.append(fmt.clean(st.last_error), style="#e06c75")
+            tail = Text(fmt.clean(st.last_error), style="#e06c75")
         elif st.last_malformed:
-            text.append(" · last bad line: ", style="dim")
-            text.append(fmt.clean(st.last_malformed), style="dim")
+            tail = Text.assemble(("last bad line: ", "dim"),
+                                 (fmt.clean(st.last_malformed), "dim"))
+        # Whole counts only at the edge; the message last, cut with … if need be.
+        text = whole_items(items, max(20, self.size.width - 2), tail=tail)
         label.update(text)
 
     def _set_titles(self) -> None:
@@ -353,6 +371,7 @@ class AccessScreen(Screen[None]):
         self.redraw(force=True)
 
     def watch_range_name(self) -> None:
+        self._show_scope()
         self.redraw(force=True)
 
     def action_cycle_breakdown(self, step: int) -> None:

@@ -32,6 +32,7 @@ from tokentop.store.events.model import Marker
 from tokentop.store.events.tracker import SourceStats
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.event_log import EventLog
 from tokentop.tui.widgets.event_text import (
@@ -245,19 +246,16 @@ class EventsScreen(Screen[None]):
         self._header_key = key
         wide = self.size.width >= 110
         colors = palette(self.app)
-        line = Text(no_wrap=True, overflow="ellipsis")
+        items: list[Text] = []
 
         def item(label: str, value: str, style: str = "bold") -> None:
-            if line:
-                line.append(" · ", style="dim")
-            line.append(f"{label} ", style="dim")
-            line.append(value, style=style)
+            items.append(Text.assemble((f"{label} ", "dim"), (value, style)))
 
         item("received" if wide else "recv", fmt.count(stats.received))
-        line.append(" · ", style="dim")
-        line.append("—" if rate is None else f"{rate:,.1f}", style="bold")
-        line.append("/s ", style="dim")
-        line.append_text(spark_text(series, 16 if wide else 8, colors.input, "dim"))
+        rate_item = Text.assemble(("—" if rate is None else f"{rate:,.1f}", "bold"),
+                                  ("/s ", "dim"))
+        rate_item.append_text(spark_text(series, 16 if wide else 8, colors.input, "dim"))
+        items.append(rate_item)
         item("dropped upstream" if wide else "lost up", fmt.count(stats.upstream_dropped),
              "bold #e06c75" if stats.upstream_dropped else "bold")
         item("in viewer" if wide else "viewer", fmt.count(reader.dropped_total),
@@ -270,6 +268,8 @@ class EventsScreen(Screen[None]):
         item("truncated" if wide else "trunc", fmt.count(stats.truncated))
         if stats.malformed:
             item("malformed" if wide else "bad", fmt.count(stats.malformed), "bold #e06c75")
+        # Whole items only: a counter is never cut mid-number at the edge.
+        line = whole_items(items, max(20, self.size.width - 2))
         # Fixed-size labels: no layout pass per update (one per tick under load).
         self.query_one("#events-counters", Label).update(line, layout=False)
         chips = self._categories_text(per_category, wide)
@@ -314,7 +314,13 @@ class EventsScreen(Screen[None]):
     def _show_scope(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("events")
-        text.append(f" · {fmt.clean(self.feed.shown_name if self.feed else '')}", style="dim")
+        name = fmt.clean(self.feed.shown_name if self.feed else "")
+        # The top bar's label does not mark a cut: fit the name (… where short) or
+        # leave it out, never a dangling ``·``.
+        room = self.size.width - len(" tokentop ") - 2 - len(text) - 3 - (
+            len(" paused, 00,000 new ") if self.host.paused else 0)
+        if name and room >= min(len(name), 8):
+            text.append(f" · {fit(name, room).rstrip()}", style="dim")
         self.query_one("#events-scope", Label).update(text, layout=False)
 
     def _show_status(self) -> None:
@@ -362,6 +368,11 @@ class EventsScreen(Screen[None]):
             self.new_while_paused = 0
         log.freeze(paused)
         self._show_paused()
+
+    def on_virtual_list_followed(self) -> None:
+        """``end`` while paused: following means live again."""
+        if self.host.paused:
+            self.host.paused = False
 
     def _show_paused(self) -> None:
         label = self.query_one("#events-paused", Label)

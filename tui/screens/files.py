@@ -37,6 +37,7 @@ from tokentop.store.gridctl.wipe import WipePlan, WipeReport, execute
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.files import SCAN_SECONDS, InventoryScanned
+from tokentop.tui.widgets.cells import whole_items
 from tokentop.tui.widgets.files_table import FilesTable, local_time, span
 from tokentop.tui.widgets.files_wipe import WipeModal
 from tokentop.tui.widgets.palette import palette
@@ -306,23 +307,20 @@ class FilesScreen(Screen[None]):
             self._put("#files-totals", line)
             return
         now = self.host.clock()
-        if not self.complete:
-            line.append("listing files … ", style="dim")
-        line.append("total ", style="dim")
-        line.append(fmt.nbytes(t.size_bytes), style="bold")
-        line.append(" · ", style="dim")
-        line.append(_plural(t.files, "file"))
-        line.append(" · ", style="dim")
-        line.append(_plural(t.servers, "server"))
-        line.append(" · ", style="dim")
-        line.append(_plural(t.records, "signal"))
+        items = [Text.assemble(("listing files … " if not self.complete else "", "dim"),
+                               ("total ", "dim"), (fmt.nbytes(t.size_bytes), "bold")),
+                 Text(_plural(t.files, "file")), Text(_plural(t.servers, "server")),
+                 Text(_plural(t.records, "signal"))]
         if t.oldest is not None and t.newest is not None:
-            line.append(" · oldest ", style="dim")
-            line.append(local_time(t.oldest, now))
+            oldest = Text.assemble(("oldest ", "dim"), local_time(t.oldest, now))
             if self.size.width >= 100:
-                line.append(f" ({fmt.ago(now - t.oldest)})")
-                line.append(" · span ", style="dim")
-                line.append(span(min(t.newest, now) - t.oldest))
+                oldest.append(f" ({fmt.ago(now - t.oldest)})")
+            items.append(oldest)
+            if self.size.width >= 100:
+                items.append(Text.assemble(("span ", "dim"),
+                                           span(min(t.newest, now) - t.oldest)))
+        # Whole items only: never ``· oldest`` without its date, or a cut size.
+        line = whole_items(items, max(20, self.size.width - 2))
         self._put("#files-totals", line)
 
     def _show_status(self) -> None:

@@ -32,7 +32,13 @@ from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_li
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.gridlog import RecordsArrived
-from tokentop.tui.widgets.log_text import LEVEL_STYLES, detail_text, render_log_row
+from tokentop.tui.widgets.log_text import (
+    LEVEL_STYLES,
+    SERVER_CAP,
+    SERVER_WANT,
+    detail_text,
+    render_log_row,
+)
 from tokentop.tui.widgets.log_view import RecordList
 
 ALL = "all"
@@ -84,7 +90,9 @@ class SignalScreen(Screen[None]):
     }
     SignalScreen.-narrow .sig-servers { display: none; }
     SignalScreen .sig-main { width: 1fr; height: 1fr; }
-    SignalScreen .sig-filter { height: 1; border: none; padding: 0 1; background: $boost; }
+    SignalScreen Input.sig-filter, SignalScreen Input.sig-filter:focus {
+        height: 1; border: none; padding: 0 1; background: $boost;
+    }
     SignalScreen .sig-header { height: 1; width: 1fr; background: $surface; }
     SignalScreen .sig-list { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     SignalScreen .sig-detail {
@@ -113,6 +121,8 @@ class SignalScreen(Screen[None]):
         self.error: str | None = None
         self.loaded = False
         self.new_while_paused = 0
+        self.last_seq = 0  # the newest record's arrival number
+        self.paused_seq: int | None = None  # while paused: the last one there was then
         self.detail_record: Any = None
         self.rebuilding = False  # a view is being computed in a worker
         self._generation = 0
@@ -141,6 +151,11 @@ class SignalScreen(Screen[None]):
     def header(self, width: int) -> Text | None:
         """A column header above the list (None: no header line)."""
         return None
+
+    def note_records(self, records: list[Any]) -> bool:
+        """Grow the name columns to fit ``records``; True if a column grew (the rows
+        already drawn are then drawn again)."""
+        return False
 
     # -- layout ---------------------------------------------------------------------------
     def _wid(self, name: str) -> str:
@@ -203,6 +218,11 @@ class SignalScreen(Screen[None]):
     # -- reading --------------------------------------------------------------------------
     def on_records_arrived(self, message: RecordsArrived) -> None:
         batch = self.buffers.add(message.records)
+        if batch:
+            self.last_seq = max(self.last_seq, batch[-1].seq, batch[0].seq)
+        if self.note_records(batch):
+            self.record_list.invalidate()
+            self.call_after_refresh(self._show_header)
         self.stats = message.stats
         self.error = message.error
         self.with_files = message.with_files
@@ -240,9 +260,11 @@ class SignalScreen(Screen[None]):
         self._generation += 1
         needle = self.query_text.lower()
         keep_own = self.keep_fn()
+        upto = self.paused_seq if self.host.paused else None  # paused: what was there
 
         def keep(r: Any) -> bool:
-            return (not needle or needle in r.search_text) and keep_own(r)
+            return ((upto is None or r.seq <= upto)
+                    and (not needle or needle in r.search_text) and keep_own(r))
 
         parts = self.buffers.snapshot(self.server)
         if sum(len(p) for p in parts) <= SYNC_VIEW_RECORDS:
@@ -269,7 +291,7 @@ class SignalScreen(Screen[None]):
             else (f"reading {self.SIGNAL}…" if not self.loaded else f"no {self.NOUN}s yet"),
             style="italic dim")
         log.invalidate()  # the server column comes and goes with the selection
-        log.set_records(records, keep=log.selected)
+        log.set_records(records, keep=log.selected, near=self.time_of)
         self._show_header()
         self._show_scope()
         self._show_status()
@@ -345,7 +367,9 @@ class SignalScreen(Screen[None]):
     def _paused_changed(self, paused: bool) -> None:
         if paused:
             self.new_while_paused = 0
+            self.paused_seq = self.last_seq
         else:
+            self.paused_seq = None
             self.rebuild()
         self._show_paused()
         self._show_status()
@@ -433,6 +457,11 @@ class SignalScreen(Screen[None]):
             self.rebuild()
             self.record_list.focus()
 
+    def on_virtual_list_followed(self) -> None:
+        """``end`` while paused: following means live again."""
+        if self.host.paused:
+            self.host.paused = False
+
     def on_key(self) -> None:
         # The cursor moved (or follow resumed): the status line says so.
         self.call_after_refresh(self._show_status)
@@ -461,6 +490,14 @@ class LogsScreen(SignalScreen):
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         super().__init__(capacity)
         self.min_level: int | None = None
+        self.server_want = SERVER_WANT  # the longest server name held (capped)
+
+    def note_records(self, records: list[LogRecord]) -> bool:
+        want = max((len(r.server) for r in records), default=0)
+        if want <= self.server_want:
+            return False
+        self.server_want = min(SERVER_CAP, want)
+        return True
 
     parse = staticmethod(parse_lines)
 
@@ -469,7 +506,8 @@ class LogsScreen(SignalScreen):
         return record.ns
 
     def render_row(self, record: LogRecord, width: int) -> Text:
-        return render_log_row(record, width, show_server=self.server is None)
+        return render_log_row(record, width, show_server=self.server is None,
+                              server_want=self.server_want)
 
     def keep(self, record: LogRecord) -> bool:
         return self.min_level is None or record.level_no >= self.min_level

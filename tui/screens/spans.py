@@ -25,7 +25,9 @@ from tokentop.store.gridctl.spans import Span, parse_lines, waterfall
 from tokentop.tui import format as fmt
 from tokentop.tui.screens.logs import SignalScreen
 from tokentop.tui.widgets.span_text import (
+    HEADER_WANTS,
     Waterfall,
+    name_wants,
     span_detail_lines,
     span_header,
     span_row,
@@ -57,6 +59,14 @@ class SpansScreen(SignalScreen):
     def __init__(self) -> None:
         super().__init__()
         self.all_spans = False  # False: tool calls and roots only
+        self.wants = HEADER_WANTS  # the longest server, tool, client names held
+
+    def note_records(self, records: list[Span]) -> bool:
+        wants = name_wants(records, self.wants)
+        if wants == self.wants:
+            return False
+        self.wants = wants
+        return True
 
     parse = staticmethod(parse_lines)
 
@@ -65,10 +75,11 @@ class SpansScreen(SignalScreen):
         return record.start_ns
 
     def render_row(self, record: Span, width: int) -> Text:
-        return span_row(record, width, show_server=self.server is None)
+        return span_row(record, width, show_server=self.server is None, wants=self.wants)
 
     def header(self, width: int) -> Text | None:
-        return span_header(max(20, width), show_server=self.server is None)
+        return span_header(max(20, width), show_server=self.server is None,
+                           wants=self.wants)
 
     def keep(self, record: Span) -> bool:
         return self.all_spans or record.is_call

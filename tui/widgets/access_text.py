@@ -90,7 +90,9 @@ def paths_text(paths: Sequence[PathStat], width: int) -> Text:
 
 
 def timings_text(timings: Sequence[Timing], width: int) -> Text:
-    """``latency      104 ms avg  420 ms max  1,204 timed``: one row per duration."""
+    """``latency      104 ms avg  420 ms max  1,204 timed``: one row per duration; a
+    narrow panel (60 columns) keeps the averages (the max would wrap to a row of its
+    own and push the last duration out)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, t in enumerate(timings):
         if i:
@@ -100,8 +102,10 @@ def timings_text(timings: Sequence[Timing], width: int) -> Text:
             text.append("not recorded", style="italic dim")
             continue
         text.append(f"{duration(t.mean or 0.0):>7}", style="bold")
-        text.append(" avg ", style="dim")
-        text.append(f"{duration(t.max):>7}")
+        text.append(" avg", style="dim")
+        if width < 35:
+            continue
+        text.append(f" {duration(t.max):>7}")
         text.append(" max", style="dim")
         if width >= 50:
             text.append(f"  {fmt.count(t.count)} timed", style="dim")

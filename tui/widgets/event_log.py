@@ -50,6 +50,7 @@ class EventLog(VirtualList[LogRow]):
         super().__init__(256, id=id)
         self.backlog: deque[LogRow] = deque(maxlen=backlog)
         self.frozen = False
+        self.frozen_upto = -1  # while frozen: the last row id there was at the freeze
         self.empty_text = Text("waiting for events…", style="italic dim")
         self._filter: RowFilter = lambda _row: True
 
@@ -78,7 +79,10 @@ class EventLog(VirtualList[LogRow]):
         self._rebuild()
 
     def freeze(self, frozen: bool) -> None:
+        """Hold the display still (paused): rows that arrive meanwhile wait in the
+        backlog, and a new filter picks only from the rows there were at the freeze."""
         self.frozen = frozen
+        self.frozen_upto = self.backlog[-1].id if frozen and self.backlog else -1
         if not frozen:
             self._rebuild()
 
@@ -91,7 +95,11 @@ class EventLog(VirtualList[LogRow]):
     def _rebuild(self) -> None:
         picked = self.selected
         keep = self._filter
-        self.rows = [row for row in self.backlog if keep(row)]
+        if self.frozen:
+            upto = self.frozen_upto
+            self.rows = [row for row in self.backlog if row.id <= upto and keep(row)]
+        else:
+            self.rows = [row for row in self.backlog if keep(row)]
         if picked is not None:
             ids = [row.id for row in self.rows]
             i = bisect.bisect_left(ids, picked.id)

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from tokentop.store.gridctl.logs import LogRecord, human_duration
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.cells import fit
 
 LEVEL_STYLES = {
     "DEBUG": "#9da5b4",
@@ -28,6 +29,9 @@ MSG_STYLES = {"DEBUG": "dim", "INFO": "", "WARN": "#e5c07b", "ERROR": "bold #e06
 # Attributes shown on the line, in this order, before the others; the routing keys are
 # already in their own column.
 KEY_ATTRS = ("tool", "duration", "error", "trace_id")
+ERROR_FIRST = ("error", "tool", "duration", "trace_id")  # a failure says why first
+SERVER_WANT = 12  # the server column until longer names arrive
+SERVER_CAP = 32
 HIDDEN_ON_LINE = {"component", "server"}
 
 
@@ -63,10 +67,14 @@ def short_id(trace_id: str) -> str:
     return trace_id[:8] + "…" if len(trace_id) > 9 else trace_id
 
 
-def render_log_row(record: LogRecord, width: int, *, show_server: bool = True) -> Text:
+def render_log_row(record: LogRecord, width: int, *, show_server: bool = True,
+                   server_want: int = 19) -> Text:
     """``12:01:00.123 INFO  prod/github  tool call completed  tool=… duration=1.25 s``.
 
-    ``show_server`` is off when the view is one server: the column would repeat it.
+    ``show_server`` is off when the view is one server: the column would repeat it. The
+    server column is ``server_want`` wide (the longest name held), cut with ``…`` only
+    past a third of the row (a quarter under 90 cells); an ``error`` attribute comes
+    right after the message, so a narrow row still says why a call failed.
     """
     wide = width >= 90
     badge = record.badge
@@ -77,12 +85,12 @@ def render_log_row(record: LogRecord, width: int, *, show_server: bool = True) -
     text.append(f" {badge:<5} ", style=LEVEL_STYLES[badge])
     text.append(" ")
     if show_server:
-        size = 19 if wide else 16
-        text.append(f"{fmt.clean(record.server)[:size]:<{size}}", style="#56b6c2")
+        size = max(8, min(server_want, width // (3 if wide else 4)))
+        text.append(fit(fmt.clean(record.server), size), style="#56b6c2")
         text.append(" ")
     component = record.component
     if wide and component and component != record.server.rsplit("/", 1)[-1]:
-        text.append(fmt.clean(component)[:14], style="#c678dd")
+        text.append(fit(fmt.clean(component), min(14, len(component))), style="#c678dd")
         text.append(" ")
     text.append(fmt.clean(record.msg), style=MSG_STYLES[badge])
     for key, value in key_attrs(record):
@@ -97,7 +105,8 @@ def render_log_row(record: LogRecord, width: int, *, show_server: bool = True) -
 
 def key_attrs(record: LogRecord) -> list[tuple[str, Any]]:
     attrs = record.attrs
-    out = [(k, attrs[k]) for k in KEY_ATTRS if k in attrs]
+    order = ERROR_FIRST if "error" in attrs else KEY_ATTRS
+    out = [(k, attrs[k]) for k in order if k in attrs]
     out.extend((k, v) for k, v in attrs.items() if k not in KEY_ATTRS and k not in
                HIDDEN_ON_LINE)
     return out

@@ -10,6 +10,7 @@ records and hands the whole list over again (``set_records``) when unfrozen.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, ClassVar, Protocol
@@ -57,15 +58,31 @@ class RecordList(VirtualList[Any]):
         return self.rows
 
     # -- records ------------------------------------------------------------------------
-    def set_records(self, records: Sequence[Any], *, keep: Any = None) -> None:
-        """Show ``records`` (oldest first); the cursor stays on ``keep`` if it is there."""
+    def set_records(self, records: Sequence[Any], *, keep: Any = None,
+                    near: Callable[[Any], int] | None = None) -> None:
+        """Show ``records`` (oldest first); the cursor stays on ``keep`` if it is there,
+        else (with ``near``, the records' order key) on the last record at or before it,
+        and at the same height on screen: a filter change never loses the place."""
+        was = self.cursor
+        line = (was - self.scroll_offset.y) if was is not None else 0
         self.rows = list(records)
-        if self.cursor is not None:
+        if was is not None:
             self.cursor = None
             if keep is not None:
                 self.cursor = next(
                     (i for i, r in enumerate(self.rows) if r is keep), None)
+                if self.cursor is None and near is not None and self.rows:
+                    at = bisect_right(self.rows, near(keep), key=near)
+                    self.cursor = max(0, at - 1)
         self._changed()
+        if self.cursor is not None:
+            self.call_after_refresh(self._hold_place, max(0, line))
+
+    def _hold_place(self, line: int) -> None:
+        """Scroll so the cursor's row is ``line`` rows from the top (as it was)."""
+        if self.cursor is not None:
+            self.scroll_to(y=max(0, self.cursor - line), animate=False, immediate=True)
+            self.keep_cursor_visible()
 
     def extend(self, records: Sequence[Any], limit: int) -> None:
         """Append new records, dropping the oldest beyond ``limit``."""

@@ -6,70 +6,117 @@ the files and are only appended after ``format.clean``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import lru_cache
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from tokentop.store.gridctl.logs import human_duration
 from tokentop.store.gridctl.spans import Span, SpanEvent, WaterfallRow
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.cells import fit, share
 from tokentop.tui.widgets.log_text import local_clock
 
 STATUS_STYLES = {0: "dim", 1: "#98c379", 2: "bold #e06c75"}
 KIND_COLORS = {2: "#61afef", 3: "#98c379", 1: "#c678dd"}  # server, client, internal
 
 
-def _columns(width: int, show_server: bool) -> tuple[int, int, int, int]:
-    """(server, tool, client, time) widths for a row of ``width`` cells."""
-    wide = width >= 90
-    server = (18 if wide else 14) if show_server else 0
-    time_w = 12 if wide else 8
-    client = 12 if wide else 10
-    fixed = time_w + 1 + server + (1 if server else 0) + client + 1 + 9 + 1 + 6 + 1 + 13
-    tool = max(8, min(32, width - fixed))
+# The widest names a row is sized for until the screen has seen longer ones (the
+# screen passes what it holds: ``NameWants``).
+DEFAULT_WANTS = (14, 20, 11)  # server, tool, client: a row drawn on its own
+HEADER_WANTS = (6, 8, 6)  # the screen's start: its headers, until names arrive
+MIN_NAMES = (6, 8, 5)  # at 60 columns every number still fits whole
+STATUS_W = 5  # ``ERROR``
+DURATION_W = 8  # ``12.5 min``
+TOKENS_W = 11  # ``10.3k→2.9k``
+NARROW = 70  # under this, a row of every server drops the client column
+
+
+@lru_cache(maxsize=256)
+def _columns(width: int, show_server: bool,
+             wants: tuple[int, int, int] = DEFAULT_WANTS) -> tuple[int, int, int, int]:
+    """(server, tool, client, time) widths for a row of ``width`` cells: each name column
+    as wide as its widest name, shrunk (widest first) only when the row is short."""
+    time_w = 12 if width >= 90 else 8
+    fixed = time_w + 1 + DURATION_W + 1 + STATUS_W + 1 + TOKENS_W
+    server_want = wants[0] if show_server else 0
+    server_min = MIN_NAMES[0] if show_server else 0
+    # Too short for three names: the client goes (the waterfall shows it), so the
+    # servers stay told apart.
+    client_want = 0 if show_server and width < NARROW else wants[2]
+    client_min = MIN_NAMES[2] if client_want else 0
+    gaps = 1 + bool(server_want) + bool(client_want)
+    server, tool, client = share((server_want, wants[1], client_want),
+                                 (server_min, MIN_NAMES[1], client_min),
+                                 width - fixed - gaps)
     return server, tool, client, time_w
 
 
-def span_header(width: int, *, show_server: bool = True) -> Text:
-    server, tool, client, time_w = _columns(width, show_server)
+def span_header(width: int, *, show_server: bool = True,
+                wants: tuple[int, int, int] = DEFAULT_WANTS) -> Text:
+    server, tool, client, time_w = _columns(width, show_server, wants)
     text = Text(no_wrap=True, overflow="ellipsis", style="bold dim")
     text.append(f"{'time':<{time_w}} ")
     if server:
         text.append(f"{'server':<{server}} ")
-    text.append(f"{'tool':<{tool}} {'client':<{client}} {'duration':>9} {'status':<6} tokens")
+    text.append(f"{fit('tool', tool)} ")
+    if client:
+        text.append(f"{fit('client', client)} ")
+    text.append(f"{'duration':>{DURATION_W}} {'status':<{STATUS_W}} tokens")
     return text
 
 
-def span_row(span: Span, width: int, *, show_server: bool = True) -> Text:
+def span_row(span: Span, width: int, *, show_server: bool = True,
+             wants: tuple[int, int, int] = DEFAULT_WANTS) -> Text:
     """``12:01:00.123 search_code  claude-code  1.25 s  OK  1.4k→350``."""
-    server, tool, client, time_w = _columns(width, show_server)
+    server, tool, client, time_w = _columns(width, show_server, wants)
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(local_clock(span.start_ns)[:time_w], style="dim")
     text.append(" ")
     if server:
-        text.append(f"{fmt.clean(span.server)[:server]:<{server}}", style="#56b6c2")
+        text.append(fit(fmt.clean(span.server), server), style="#56b6c2")
         text.append(" ")
     name = span.tool or span.name
-    text.append(f"{fmt.clean(name)[:tool]:<{tool}}", style="bold" if span.tool else "")
+    text.append(fit(fmt.clean(name), tool), style="bold" if span.tool else "")
     text.append(" ")
-    text.append(f"{fmt.clean(span.client)[:client]:<{client}}", style="#c678dd")
-    text.append(" ")
-    text.append(f"{human_duration(span.duration_ns):>9}",
+    if client:
+        text.append(fit(fmt.clean(span.client), client), style="#c678dd")
+        text.append(" ")
+    text.append(f"{human_duration(span.duration_ns):>{DURATION_W}}",
                 style="#e5c07b" if span.duration_ns >= 5_000_000_000 else "")
     text.append(" ")
     status = {0: "-", 1: "OK", 2: "ERROR"}.get(span.status_code, "?")
-    text.append(f"{status:<6}", style=STATUS_STYLES.get(span.status_code, ""))
+    text.append(f"{status:<{STATUS_W}}", style=STATUS_STYLES.get(span.status_code, ""))
     text.append(" ")
     tokens = span.tokens
+    used = 0
     if tokens:
-        text.append(fmt.tokens(tokens.get("input_tokens", 0)))
+        shown = (fmt.tokens(tokens.get("input_tokens", 0)), fmt.tokens(
+            tokens.get("output_tokens", 0)))
+        text.append(shown[0])
         text.append("→", style="dim")
-        text.append(fmt.tokens(tokens.get("output_tokens", 0)))
+        text.append(shown[1])
+        used = len(shown[0]) + 1 + len(shown[1])
     else:
         text.append("—", style="dim")
+        used = 1
     if span.is_error and span.status_message:
-        text.append("  ")
+        # Aligned in a column on a wide row; right after the tokens on a short one.
+        text.append(" " * (max(2, TOKENS_W - used + 1) if width >= 90 else 2))
         text.append(fmt.clean(span.status_message), style="#e06c75")
     return text
+
+
+def name_wants(spans: Iterable[Span], wants: tuple[int, int, int],
+               cap: int = 40) -> tuple[int, int, int]:
+    """``wants`` grown to the longest server, tool and client names of ``spans``."""
+    server, tool, client = wants
+    for span in spans:
+        server = max(server, min(cap, len(span.server)))
+        tool = max(tool, min(cap, len(span.tool or span.name)))
+        client = max(client, min(cap, len(span.client)))
+    return server, tool, client
 
 
 def waterfall_text(rows: list[WaterfallRow], width: int) -> Text:

@@ -177,9 +177,14 @@ class VirtualList(ScrollView, Generic[Row], can_focus=True):
     def action_first(self) -> None:
         self._move_to(0)
 
+    class Followed(Message):
+        """``end``: the user asked to follow the tail (a paused screen unpauses: a frozen
+        list cannot follow anything)."""
+
     def action_follow(self) -> None:
         self.cursor = None
         self._changed()
+        self.post_message(self.Followed())
 
     def select(self) -> None:
         """Post ``Selected`` for the row under the cursor (the last row when following)."""
