@@ -75,8 +75,8 @@ def test_named_ranges(name: str, length: int, interval: int) -> None:
     w = window(ring, name, until)
     assert w.interval == interval
     assert w.end - w.start + 1 == length
-    assert w.start % interval == 0
-    assert w.start <= until <= w.end
+    # every range is rolling (issue 17): the last ``length`` minutes up to and with ``until``
+    assert w.end == until
 
 
 def test_all_range_covers_every_retained_minute() -> None:

@@ -37,6 +37,7 @@ KEYS: tuple[tuple[str, str], ...] = (
              "(calls), sessions; enter on a session opens its models and messages"),
     ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
     ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
+    ("end", "Events, Logs, Spans: follow the tail again (and unpause)"),
     ("] [", "Traces: next / previous page (newest first)"),
     ("f m s x", "Traces: filter by provider, model, status; the cards and analytics follow "
                 "provider and model; x clears every filter and the search"),
