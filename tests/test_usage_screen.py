@@ -239,11 +239,11 @@ async def test_a_new_claude_message_is_collected_and_shown(
         await pilot.press("2")
         await settle_usage(pilot)
         assert kpis(app)[0] == "0"
-        # Let the watcher start, then append a line as Claude Code would.
+        # Append a line as Claude Code would; whether the watcher is armed yet or not
+        # (a line written before it starts is read by the pass that arms it).
         for worker in app.workers:
             if worker.group == "collect":
                 assert worker.is_running
-        await pilot.pause(0.3)
         with (project / "session.jsonl").open("a") as fh:
             fh.write(json.dumps(line, separators=(",", ":")) + "\n")
         await settle_usage(pilot, lambda: kpis(app)[0] == "4.3k")

@@ -167,6 +167,10 @@ class MetricsSource:
             self.progress.replayed = True
             return lines
 
+    def _note(self, message: str) -> None:
+        """The watcher polls instead of using inotify: shown where errors show."""
+        self.error = message
+
     def rescan(self, changed: Iterable[Path] | None = None) -> int:
         """Read what is new; only in the servers of ``changed`` paths when given."""
         with self._scan_lock:
@@ -198,7 +202,7 @@ class MetricsSource:
         on_change: Callable[[int], None] | None = None,
     ) -> None:
         """Block, following the files, until ``stop`` is set."""
-        import watchfiles  # imported here: the headless replay path does not need it
+        from tokentop.store.tail import watching  # the headless replay never watches
 
         last_full = time.monotonic()
         while not stop.is_set():
@@ -211,16 +215,16 @@ class MetricsSource:
             if n and on_change:
                 on_change(n)
             try:
-                for changes in watchfiles.watch(
+                for changes in watching.watch(
                     self.layout.path,
-                    stop_event=stop,
-                    force_polling=poll,
+                    stop=stop,
+                    poll=poll,
                     poll_delay_ms=250,
+                    on_fallback=self._note,
                     debounce=WATCH_DEBOUNCE_MS,
                     step=WATCH_STEP_MS,
                     rust_timeout=1000,
                     yield_on_timeout=True,
-                    raise_interrupt=False,
                 ):
                     now = time.monotonic()
                     if now - last_full >= FULL_RESCAN_S:

@@ -155,7 +155,7 @@ class FileFollower(abc.ABC):
         self.status.state = "ended"
 
     def _run_follow(self, stop: threading.Event, on_batch: OnBatch | None) -> None:
-        import watchfiles  # imported here: a one-shot read does not need it
+        from tokentop.store.tail import watching  # a one-shot read never watches
 
         directory = self.path.parent
         while not stop.is_set():
@@ -166,16 +166,16 @@ class FileFollower(abc.ABC):
                 continue
             self.check(on_batch)  # whatever happened while nobody watched
             try:
-                for _changes in watchfiles.watch(
+                for _changes in watching.watch(
                     directory,
-                    stop_event=stop,
-                    force_polling=self.poll,
+                    stop=stop,
+                    poll=self.poll,
                     poll_delay_ms=250,
+                    on_fallback=self._note,
                     debounce=WATCH_DEBOUNCE_MS,
                     step=WATCH_STEP_MS,
                     rust_timeout=RECHECK_MS,
                     yield_on_timeout=True,
-                    raise_interrupt=False,
                     recursive=False,
                 ):
                     # Any change in the directory, or a timeout: checking is one fstat
@@ -274,6 +274,10 @@ class FileFollower(abc.ABC):
         self._offset = offset
         if len(self._head) < HEAD_BYTES and self._fd is not None:
             self._head = os.pread(self._fd, min(HEAD_BYTES, offset), 0)
+
+    def _note(self, message: str) -> None:
+        """The watcher polls instead of using inotify: shown where errors show."""
+        self.status.last_error = message
 
     def _fail(self, exc: OSError) -> None:
         self.status.state = "failed"

@@ -539,6 +539,7 @@ def watch(
     debounce_ms: int = 150,
     on_error: Callable[[str | None], None] | None = None,
     retry_s: float = 5.0,
+    on_note: Callable[[str], None] | None = None,
 ) -> None:
     """Collect once, then on every change under the log directories until ``stop`` is set.
 
@@ -551,10 +552,12 @@ def watch(
     its offsets were not committed either, so nothing is lost. ``on_error`` gets the
     one-line reason (and None once a pass succeeds again); whole passes are retried
     every ``retry_s`` seconds, and on every change, until one lands. Without
-    ``on_error`` the error is raised, as before.
+    ``on_error`` the error is raised, as before. ``on_note`` hears when the kernel
+    refuses a file watcher and the directories are polled instead.
     """
     import watchfiles
 
+    from tokentop.store.tail import watching
     from tokentop.store.usage.db import UsageStoreError
 
     if callable(store) and not hasattr(store, "ingest"):
@@ -589,14 +592,15 @@ def watch(
             stop.wait(1.0)
             continue
         armed = False
-        for changes in watchfiles.watch(
+        for changes in watching.watch(
             *dirs,
-            stop_event=stop,
+            stop=stop,
+            poll_delay_ms=1000,
+            on_fallback=on_note,
             debounce=debounce_ms,
             step=20,
             rust_timeout=500,
             yield_on_timeout=True,
-            raise_interrupt=False,
         ):
             if not armed:
                 # The watcher is running now; what was written before it started shows

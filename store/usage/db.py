@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -87,6 +88,9 @@ class UsageStore:
             except sqlite3.Error as exc:
                 raise UsageStoreError(describe(exc, target)) from None
         else:
+            if not target.exists():
+                cls._create(target, create_parent=target == default_db_path(),
+                            busy_timeout_ms=busy_timeout_ms)
             try:
                 foreign = nonempty(target) and not owned(target)
             except UnreadableStore as exc:
@@ -107,6 +111,59 @@ class UsageStore:
             conn.close()
             raise UsageStoreError(describe(exc, target)) from None
         return store
+
+    @classmethod
+    def _create(cls, target: Path, *, create_parent: bool, busy_timeout_ms: int) -> None:
+        """Make a new store whole before it has its name, so nobody sees it half made.
+
+        The dashboard's reader and its collector start together, and each creates the
+        store if it is missing. Created in place, the second one could find the file
+        already a database but without tokentop's mark yet, and refuse it as foreign
+        (the collector then stopped for the session). Here the schema is written to a
+        private file, which is then hard-linked to ``target``: the link either makes
+        the finished store appear at once or fails because someone else's did.
+        """
+        if not target.parent.is_dir():
+            if not create_parent:
+                raise UsageStoreError(f"no such directory: {target.parent}")
+            try:
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageStoreError(f"cannot create {target.parent}: {exc.strerror}") from None
+        draft = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.new")
+        try:
+            try:
+                os.close(os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                conn = sqlite3.connect(draft, isolation_level=None, check_same_thread=False)
+            except OSError as exc:
+                raise UsageStoreError(f"cannot create {target}: {exc.strerror}") from None
+            except sqlite3.Error as exc:
+                raise UsageStoreError(describe(exc, target)) from None
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                cls(draft, conn, False)._prepare()
+            except sqlite3.Error as exc:
+                raise UsageStoreError(describe(exc, target)) from None
+            finally:
+                conn.close()  # the last connection: SQLite folds the WAL back in
+            try:
+                os.link(draft, target)
+            except FileExistsError:
+                pass  # another process or thread made it first: theirs is used
+            except OSError:
+                # a filesystem without hard links: a rename is atomic too, only not
+                # exclusive (checked just before, so the window is tiny)
+                if not target.exists():
+                    try:
+                        os.replace(draft, target)
+                    except OSError as exc:
+                        raise UsageStoreError(
+                            f"cannot create {target}: {exc.strerror}") from None
+        finally:
+            for leftover in (draft, draft.with_name(draft.name + "-wal"),
+                             draft.with_name(draft.name + "-shm")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
     @staticmethod
     def _open_rw(target: Path, create_parent: bool) -> sqlite3.Connection:

@@ -201,3 +201,50 @@ def test_has_collector_offsets_tells_ours_from_foreign(tmp_path: Path) -> None:
     assert not has_collector_offsets(foreign)
     assert not has_collector_offsets(garbage)
     assert not has_collector_offsets(tmp_path / "missing.db")
+
+
+def test_stores_created_at_once_are_one_store_never_foreign(tmp_path: Path) -> None:
+    """The dashboard's reader and collector create a missing store together. Created in
+    place, one could see the other's file as a database without tokentop's mark and
+    refuse it as foreign ("not tokentop's store"), which stopped the collector for the
+    whole session. Here one thread creates each store while this one keeps opening it
+    until the creator is done: every open must succeed."""
+
+    import sys
+
+    from tokentop.store.usage.ownership import is_own_store
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the two threads as finely as CPython allows
+    try:
+        _open_while_created(tmp_path)
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(is_own_store(p) for p in tmp_path.glob("usage-*.db"))
+    # no draft is left behind
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def _open_while_created(tmp_path: Path) -> None:
+    import threading
+
+    for round_ in range(30):
+        target = tmp_path / f"usage-{round_}.db"
+        errors: list[BaseException] = []
+
+        def create(target: Path = target, errors: list[BaseException] = errors) -> None:
+            try:
+                UsageStore.open(target).close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        creator = threading.Thread(target=create)
+        creator.start()
+        while creator.is_alive():
+            if target.exists():
+                try:
+                    UsageStore.open(target).close()
+                except UsageStoreError as exc:
+                    errors.append(exc)
+        creator.join()
+        assert [str(e) for e in errors] == []

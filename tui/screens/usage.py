@@ -513,6 +513,10 @@ class UsageScreen(Screen[None]):
             if not_storing:
                 text.append(f" · not storing: {fmt.clean(not_storing)}",
                             style=f"not dim {palette(self.app).warning}")
+            elif getattr(collect, "polling", None):
+                # inotify refused (a per-user kernel limit): slower, still collecting
+                text.append(" · collecting agent logs (polling: file watcher refused)",
+                            style=f"not dim {palette(self.app).warning}")
             else:
                 text.append(" · collecting agent logs" if self.host.usage_collect
                             else " · read-only")

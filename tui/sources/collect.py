@@ -18,6 +18,8 @@ class CollectFeed(ThreadSource):
     # Why passes are not landing (disk full, store locked), None while they do: the
     # usage status line says "not storing: ..." instead of "collecting agent logs".
     not_storing: str | None = None
+    # Why the log directories are polled (the kernel refused a file watcher), or None.
+    polling: str | None = None
 
     def run(self, stop: threading.Event) -> None:
         from tokentop.store.usage.collect import watch
@@ -32,8 +34,12 @@ class CollectFeed(ThreadSource):
             self.not_storing = message
             usage.wake()  # the status line is redrawn with the next read
 
+        def on_note(message: str) -> None:
+            self.polling = message
+            usage.wake()
+
         watch(lambda: UsageStore.open(path), stop, lambda _report: usage.wake(),
-              on_error=on_error)
+              on_error=on_error, on_note=on_note)
 
     def fail(self, message: str) -> None:
         super().fail(message)
