@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 
 from tokentop.tui.widgets.cells import fit, share, whole_items
@@ -33,3 +34,25 @@ def test_whole_items_never_cut_a_number() -> None:
     assert told == "recv 1,234 · lost up 37 · viewer 12 · duplicates 3 …"  # 7 cells: counts
     kept = whole_items(items, 30, tail=Text("connection refused by host")).plain
     assert kept == "recv 1,234 · lost up 37 …"  # too little room for words: counts stay
+
+
+@pytest.mark.parametrize(("line", "width", "shown"), [
+    # the cut falls in a number: the word goes, "…" after the words before it
+    ("tool=list_directory  duration=2330 ms", 34, "tool=list_directory …"),
+    # the number is whole but its unit would be lost: it goes too
+    ("tool=list_directory  duration=233 ms", 34, "tool=list_directory …"),
+    # words without digits are cut where they are
+    ("tool call completed for a directory", 20, "tool call completed…"),
+    # one long word: cut as before, marked
+    ("1234567890123", 6, "12345…"),
+    ("short 12", 20, "short 12"),
+])
+def test_cut_line_never_leaves_a_number_beside_the_ellipsis(
+        line: str, width: int, shown: str) -> None:
+    from rich.text import Text
+
+    from tokentop.tui.widgets.cells import cut_line
+
+    out = cut_line(Text(line, overflow="ellipsis"), width)
+    assert out.plain == shown
+    assert out.cell_len <= width

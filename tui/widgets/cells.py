@@ -70,3 +70,43 @@ def whole_items(items: Sequence[Text], width: int, sep: str = " · ",
         line.append_text(tail)
         line.truncate(width, overflow="ellipsis")  # a Label cuts without a mark
     return line
+
+
+def cut_line(line: Text, width: int, *, pad: bool = False) -> Text:
+    """``line`` cut to ``width`` cells with ``…``, never right after a number.
+
+    Log messages and event summaries are free text; a plain cut there left
+    ``duration=233…`` for 2,330 ms (or for 233 ms, its unit lost), which reads as a
+    value. When ``…`` would follow a standalone number (digits not glued to a name, as
+    ``v1`` or ``pass20`` are), the word holding it goes (``duration=…`` would be no
+    better) and ``…`` follows the words before it. A line that is one word is cut as
+    before; text without such a number (URLs, names) is cut where it is.
+    """
+    width = max(1, width)
+    if line.cell_len <= width:
+        if pad:
+            line.pad_right(width - line.cell_len)
+        return line
+    plain = line.plain
+    at = width - 1  # "…" goes here; plain[:at] is kept
+    if len(plain) == line.cell_len and _number_before(plain, at):
+        start = plain.rfind(" ", 0, at) + 1
+        keep = plain[:start].rstrip()
+        if keep:
+            line.truncate(len(keep), overflow="crop")
+            line.append(" …" if len(keep) + 2 <= width else "…")
+            if pad:
+                line.pad_right(width - line.cell_len)
+            return line
+    line.truncate(width, overflow="ellipsis", pad=pad)
+    return line
+
+
+def _number_before(plain: str, at: int) -> bool:
+    """Does ``plain[:at]`` end in a standalone number (``=233``, `` 1,91``, ``$3.``)?"""
+    j = at
+    while j > 0 and (plain[j - 1].isdigit() or plain[j - 1] in ".,"):
+        j -= 1
+    if not any(c.isdigit() for c in plain[j:at]):
+        return False
+    return j == 0 or not (plain[j - 1].isalpha() or plain[j - 1] in "_-/")

@@ -26,6 +26,7 @@ from rich.text import Text
 
 from tokentop.store.events.model import Envelope, Marker
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.cells import cut_line
 
 # Category -> colour of its badge: the categories kernel-images assigns
 # (server/lib/events/category_gen.go, generated from its OpenAPI spec: ``platform`` holds
@@ -209,8 +210,7 @@ def render_row(row: LogRow, width: int, *, show_type: bool = True) -> Text:
                 name = name[: type_width - 1] + "…"
             line.append(f"{name:<{type_width}} ")
         line.append_text(row.summary)
-    line.truncate(max(1, width), overflow="ellipsis", pad=True)
-    return line
+    return cut_line(line, width, pad=True)
 
 
 # -- summaries ----------------------------------------------------------------------------

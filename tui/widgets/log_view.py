@@ -21,6 +21,7 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.strip import Strip
 
+from tokentop.tui.widgets.cells import cut_line
 from tokentop.tui.widgets.virtual_list import VirtualList, cursor_bindings
 
 
@@ -109,7 +110,7 @@ class RecordList(VirtualList[Any]):
         text = self.render_record(row, width)
         text.no_wrap = True
         text.overflow = "ellipsis"
-        text.truncate(width, overflow="ellipsis")
+        cut_line(text, width)
         if on_cursor:
             # Under the row's own styles: a badge keeps its colour on the cursor row.
             text.stylize_before(self.get_component_rich_style("virtual-list--cursor"))
