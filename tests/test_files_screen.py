@@ -66,7 +66,7 @@ def label(screen: FilesScreen, selector: str) -> str:
 EXPECTED_ROWS = [
     # gridctl's Inventory lists the skill-usage directory too (pkg/telemetry/inventory.go)
     ["dev/__skills__", "metrics", "75 B", "1", "—", "12:20 · 10m ago"],
-    ["dev/search", "traces", "1.7 MB", "2", "4d 19h", "05-03 07:30 · 2d ago"],
+    ["dev/search", "traces", "1.7 MB", "2", "4d 19h", "May 03 07:30 · 2d ago"],
     ["prod/github", "logs", "157.5 kB", "3", "3d 23h", "12:29 · 1m ago"],
     ["prod/github", "metrics", "270.0 kB", "3", "23h 59m", "12:29 · 30s ago"],
     ["prod/github", "traces", "2.5 MB", "1", "—", "12:29 · 5s ago"],
@@ -80,7 +80,7 @@ async def test_table_totals_and_detail(files_app: TokentopApp) -> None:
         screen = await open_files(pilot)
         assert rows(screen) == EXPECTED_ROWS
         assert label(screen, "#files-totals") == (
-            "total 4.6 MB · 12 files · 4 servers · 7 signals · oldest 04-28 12:30 (7d ago) "
+            "total 4.6 MB · 12 files · 4 servers · 7 signals · oldest Apr 28 12:30 (7d ago) "
             "· span 6d 23h")
         status = label(screen, "#files-status")
         assert status.startswith("telemetry · scanned once")

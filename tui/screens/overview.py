@@ -571,7 +571,7 @@ class OverviewScreen(Screen[None]):
             left = Text("watching for metrics…" if self.host.follow else "", style="dim")
         else:
             stamp = fmt.local_dt(frame.oldest_minute).strftime(
-                "%Y-%m-%d %H:%M" if wide else "%m-%d %H:%M")
+                "%Y-%m-%d %H:%M" if wide else "%b %d %H:%M")
             left = Text(f"persisted from {stamp}", no_wrap=True)
         status.show(left, right)
 

@@ -1049,7 +1049,7 @@ def list_time(row: TraceRow, wide: bool) -> str:
     begun earlier is stored later, so showing ``timestamp`` put times out of order in a
     list that says newest first (issue 17, defect 8)."""
     when = row.created_at or row.timestamp
-    return when.astimezone().strftime("%m-%d %H:%M") if wide else local_time(when)
+    return when.astimezone().strftime("%b %d %H:%M") if wide else local_time(when)
 
 
 def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:

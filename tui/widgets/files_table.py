@@ -45,13 +45,13 @@ def span(seconds: float) -> str:
 
 
 def local_time(ts: float, now: float) -> str:
-    """``12:29`` today, ``05-03 07:30`` this year, ``2025-12-31`` before (local time)."""
+    """``12:29`` today, ``May 03 07:30`` this year (never ``05-03``: day or month?), ``2025-12-31`` before (local time)."""
     when = time.localtime(ts)
     today = time.localtime(now)
     if (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday):
         return time.strftime("%H:%M", when)
     if when.tm_year == today.tm_year:
-        return time.strftime("%m-%d %H:%M", when)
+        return time.strftime("%b %d %H:%M", when)
     return time.strftime("%Y-%m-%d", when)
 
 

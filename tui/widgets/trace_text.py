@@ -56,7 +56,7 @@ def status_style(status: int | None) -> str:
 def local_time(dt: datetime | None, *, date: bool = False) -> str:
     if dt is None:
         return "—"
-    return dt.astimezone().strftime("%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    return dt.astimezone().strftime("%b %d %H:%M:%S" if date else "%H:%M:%S")
 
 
 def latency_text(stats: Sequence[LatencyStats], width: int, colors: tuple[str, str, str]
