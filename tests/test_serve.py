@@ -41,8 +41,10 @@ async def test_browser_shows_dashboard_and_switches_screen(token: str | None) ->
             assert "tokentop  usage" in usage
             if token:  # the cookie took the token's place in the address bar
                 assert "token" not in await page.evaluate("location.href")
-            # Ctrl-C while a browser is connected: a clean exit, the one line only
+            # Ctrl-C while a browser is connected: a clean exit, the one line only,
+            # and no dashboard left behind
             await served.interrupt()
+            assert await served.group_gone()
     assert served.returncode == 0
     assert served.stdout.count("\n") == 1 and "(Ctrl-C stops)" in served.stdout
     assert "Traceback" not in served.stderr
@@ -119,3 +121,24 @@ def test_dashboard_options_pass_through(monkeypatch: pytest.MonkeyPatch) -> None
     assert typo.exit_code == 2
     assert "No such option '--dmo'" in typo.output and "tokentop serve" in typo.output
     assert not commands[1:]
+
+
+def test_log_lines_redact_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    """textual-serve logs a failing handler's exception; the token never shows in it."""
+    import logging
+
+    from tokentop.tui.commands.serve_http import GuardedServer
+
+    logger = logging.getLogger("textual-serve")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        GuardedServer("true", "0.0.0.0", 0, token="abc123secret").initialize_logging()
+        try:
+            raise ValueError("GET /?token=abc123secret failed")
+        except ValueError as exc:
+            logger.exception(exc)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+    err = capsys.readouterr().err
+    assert "GET /?token=[token] failed" in err and "Traceback" in err
+    assert "abc123secret" not in err

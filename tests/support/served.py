@@ -39,6 +39,18 @@ class Served:
         if self._stderr_task is not None:
             self.stderr = (await self._stderr_task).decode(errors="replace")
 
+    async def group_gone(self, timeout: float = 10.0) -> bool:
+        """Whether every process of serve's group (its dashboards) has exited."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)  # polling the condition: no event says "exited"
+
 
 @contextlib.asynccontextmanager
 async def serve(*args: str, env: dict[str, str] | None = None,

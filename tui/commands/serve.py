@@ -19,6 +19,7 @@ import secrets
 import shlex
 import socket
 import sys
+from typing import Any
 from urllib.parse import quote
 
 import click
@@ -30,10 +31,10 @@ TOKEN_ENV = "TOKENTOP_SERVE_TOKEN"
 DEFAULT_PORT = 8000
 
 
-def dashboard_args(ctx: click.Context, extra: list[str]) -> list[str]:
+def dashboard_args(ctx: click.Context, extra: list[str]) -> tuple[list[str], dict[str, Any]]:
     """The dashboard options for each tab's ``tokentop``: those given before ``serve``
     (rebuilt from the group's parsed values) then those after it, checked by the
-    dashboard's parser (a bad one raises click's UsageError)."""
+    dashboard's parser (a bad one raises click's UsageError); with their parsed values."""
     group = ctx.find_root()
     before: list[str] = []
     for param in group.command.params:
@@ -51,13 +52,13 @@ def dashboard_args(ctx: click.Context, extra: list[str]) -> list[str]:
     if parsed.args:  # a word that is not an option
         rest = " ".join(parsed.args)
         raise click.UsageError(f"serve passes on dashboard options only, not {rest!r}")
-    return args
+    return args, parsed.params
 
 
 def page_url(host: str, port: int, token: str | None) -> str:
     """The URL to open: a wildcard bind is reached by this machine's name."""
     if host in ("", "0.0.0.0", "::"):
-        host = socket.getfqdn()
+        host = socket.gethostname()
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}/" + (f"?token={quote(token, safe='')}" if token else "")
@@ -97,9 +98,13 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None,
     from tokentop.tui.commands.serve_http import GuardedServer, is_loopback
 
     try:
-        args = dashboard_args(ctx, list(dashboard_options))
+        args, values = dashboard_args(ctx, list(dashboard_options))
     except click.UsageError as exc:  # said as serve's error, with serve's usage line
         raise click.UsageError(exc.message, ctx) from None
+    if not values["demo"] and values["metrics_dir"] is None:
+        from tokentop.tui.cli import _check_home
+
+        _check_home()  # as the dashboard would, once here rather than in every tab
     if token == "":
         fail(f"--token / {TOKEN_ENV} is empty")
     if token is None and not is_loopback(host):

@@ -74,9 +74,14 @@ class GuardedServer(Server):
     def __init__(self, command: str, host: str, port: int, token: str | None) -> None:
         super().__init__(command, host=host, port=port, title="tokentop")
         self.token = token
-        self.cookie_name = "tokentop-serve"
         self._loopback_only = is_loopback(host)
         self._websockets: set[asyncio.Task[Any]] = set()
+
+    @property
+    def cookie_name(self) -> str:
+        """Per port: browsers send a host's cookies to all its ports, and two servers
+        on one machine must not overwrite each other's."""
+        return f"tokentop-serve-{self.port}"
 
     # -- logging -----------------------------------------------------------------------
 
