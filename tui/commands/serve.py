@@ -43,8 +43,8 @@ def dashboard_args(ctx: click.Context, extra: list[str]) -> tuple[list[str], dic
         if group.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
             continue
         value = group.params[param.name]
-        if param.is_flag:
-            before.append(param.opts[0])
+        if param.is_flag:  # --x, or --no-x for a --x/--no-x pair given as off
+            before += param.opts[:1] if value else param.secondary_opts[:1]
         else:
             before += [param.opts[0], str(value)]
     args = [*before, *extra]
