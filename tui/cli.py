@@ -30,7 +30,7 @@ class _LazyGroup(click.Group):
         "db": ("db", "db"), "events": ("events", "events"), "traces": ("traces", "traces"),
         "access": ("access", "access"), "inventory": ("files", "inventory"),
         "wipe": ("files", "wipe"), "logs": ("gridlogs", "logs"),
-        "spans": ("gridlogs", "spans"),
+        "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
