@@ -113,7 +113,9 @@ def x_ticks(lo: int, hi: int, columns: int) -> tuple[list[int], list[str]]:
     """Round local times between ``lo`` and ``hi`` (minutes) and their labels."""
     span = max(1, hi - lo)
     most = max(2, columns // TICK_SPACING)
-    step = next((s for s in TICK_STEPS if span / s <= most), TICK_STEPS[-1])
+    # At most ``most`` ticks, counting both ends: with one more than fits, plotext drops
+    # labels that collide, and which it dropped varied from run to run at 60 columns.
+    step = next((s for s in TICK_STEPS if span // s + 1 <= most), TICK_STEPS[-1])
     unit = min(step, 1440)  # ticks sit on multiples of this in local time
     every = max(1, step // 1440)  # and, for multi-day steps, on every n-th day
     ticks: list[int] = []
