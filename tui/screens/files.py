@@ -112,6 +112,8 @@ class FilesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "wipe_row", "Wipe row", id="files.wipe-row"),
         Binding("W", "wipe_server", "Wipe server", id="files.wipe-server"),
+        Binding("o", "sort", "Sort", id="files.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="files.sort-reverse", show=False),
     ]
 
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
@@ -347,6 +349,12 @@ class FilesScreen(Screen[None]):
         if not records:
             return None
         return WipePlan(self.host.source.layout, server, signal, records)
+
+    def action_sort(self) -> None:
+        self.query_one(FilesTable).sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self.query_one(FilesTable).sort_reverse()
 
     def action_wipe_row(self) -> None:
         record = self.query_one(FilesTable).selected

@@ -91,6 +91,8 @@ class OverviewScreen(Screen[None]):
                 show=False),
         Binding("slash", "filter", "Filter", id="overview.filter", key_display="/"),
         Binding("escape", "clear", "Clear", id="overview.clear", key_display="esc"),
+        Binding("o", "sort", "Sort", id="overview.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="overview.sort-reverse", show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -214,6 +216,12 @@ class OverviewScreen(Screen[None]):
 
     def watch_selected(self) -> None:
         self.refresh_view()
+
+    def action_sort(self) -> None:
+        self.query_one(ServerList).sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self.query_one(ServerList).sort_reverse()
 
     def watch_filter_text(self) -> None:
         self.refresh_view()

@@ -123,6 +123,8 @@ class UsageScreen(Screen[None]):
         Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
                 show=False),
         Binding("enter", "open_session", "Messages", id="usage.open-session"),
+        Binding("o", "sort", "Sort", id="usage.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="usage.sort-reverse", show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -527,6 +529,18 @@ class UsageScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------
     def action_cycle_window(self, step: int) -> None:
         self.window = step_window(self.window, step)
+
+    def _sortable(self) -> BreakdownTable | SessionTable:
+        """The table ``o`` sorts: the view ``b`` chose (the lower table keeps its order)."""
+        if self.breakdown == "session":
+            return self.query_one("#sessions", SessionTable)
+        return self.query_one("#breakdown", BreakdownTable)
+
+    def action_sort(self) -> None:
+        self._sortable().sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self._sortable().sort_reverse()
 
     def action_cycle_breakdown(self, step: int) -> None:
         i = KINDS.index(self.breakdown)
