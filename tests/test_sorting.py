@@ -2,23 +2,28 @@
 
 Pilot tests on fixed data (the fixed telemetry tree, the fixed usage store, the Files
 screen's fixed tree) press the keys and read the rows in the order shown, and the header
-that marks the sort key. The Traces list's sort across pages is in
-tests/traces/test_trace_sort.py (the store's query).
+that marks the sort key. The Traces list is sorted by the store, across pages: here on
+the demo gateway's real SQLite file, and every order on both backends in
+tests/traces/test_trace_sort.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
 import pytest
-from conftest import make_app, settle, settle_usage
+from conftest import NOW, make_app, settle, settle_usage
 from gridctl.files_tree import screen_tree
+from test_traces_screen import open_traces, traces_app, wait_for
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from tokentop.tui.app import TokentopApp
+from tokentop.tui.demo.traces import DemoTraces, build_demo_traces
 from tokentop.tui.screens.files import FilesScreen
+from tokentop.tui.screens.traces import PAGE_SIZE, TracesScreen
 from tokentop.tui.screens.usage import UsageScreen
 from tokentop.tui.widgets.breakdown import BreakdownTable
 from tokentop.tui.widgets.files_table import FilesTable
@@ -210,3 +215,47 @@ async def test_files_sort(files_app: TokentopApp) -> None:
         for _ in range(4):  # files, span, last write, then the inventory's order again
             await pilot.press("o")
         assert shown() == given and "Server▲" in "".join(headers(table))
+
+
+# -- Traces: the store sorts, every page --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTraces]:
+    demo = build_demo_traces(seed=7, now=NOW, root=tmp_path_factory.mktemp("sort") / "gw",
+                             count=300)
+    yield demo
+    demo.stop()
+
+
+async def turn(pilot: Pilot[int], screen: TracesScreen, key: str) -> None:
+    loaded = screen.pages_loaded
+    await pilot.press(key)
+    await wait_for(pilot, lambda: screen.pages_loaded > loaded, "the page")
+    await pilot.pause()
+
+
+async def test_traces_sort_runs_across_pages(gateway: DemoTraces) -> None:
+    app = traces_app(gateway.path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_traces(pilot)
+        table = screen.query_one("#traces-table", DataTable)
+        await turn(pilot, screen, "o")  # latency, slowest first
+        first = [r.latency_ms for r in screen.rows]
+        await turn(pilot, screen, "]")
+        second = [r.latency_ms for r in screen.rows]
+        known = [v for v in first + second if v is not None]
+        assert known == sorted(known, reverse=True) and len(known) > PAGE_SIZE
+        assert str(table.columns["latency"].label).endswith("▼")
+        await turn(pilot, screen, "O")  # fastest first, from the first page again
+        assert len(screen.cursors) == 1
+        fastest = [r.latency_ms for r in screen.rows if r.latency_ms is not None]
+        assert fastest == sorted(fastest) and fastest[0] <= min(known)
+        assert str(table.columns["latency"].label).endswith("▲")
+        line = str(screen.query_one("#traces-filters", Label).render())
+        assert "sort latency▲" in line and "this page" not in line
+        for _ in range(3):  # cost, tokens, then newest first (each key starts descending)
+            await turn(pilot, screen, "o")
+        await turn(pilot, screen, "O")
+        times = [r.created_at for r in screen.rows]
+        assert times == sorted(times) and "sort oldest▲" in str(
+            screen.query_one("#traces-filters", Label).render())
