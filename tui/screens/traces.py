@@ -69,6 +69,7 @@ from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
@@ -186,6 +187,7 @@ class TracesScreen(Screen[None]):
         Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
         Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
         Binding("O", "reverse_sort", "Reverse sort", id="traces.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="traces.copy", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
@@ -983,6 +985,12 @@ class TracesScreen(Screen[None]):
     def _resort(self) -> None:
         self._columns()
         self._refilter()
+
+    def action_copy(self) -> None:
+        """The id of the trace open in the detail pane, else of the row under the cursor."""
+        shown = self.detail is not None and self.query_one("#traces-detail").display
+        copy_value(self.app, "trace id", self.detail.id if shown and self.detail
+                   else self._selected_id())
 
     def action_pick(self) -> None:
         """Every filter value in a list (type to narrow): quicker than cycling."""

@@ -146,6 +146,14 @@ class ServerList(Vertical):
         self.empty_note = empty_note
         self._render_rows()
 
+    @property
+    def current(self) -> str | None:
+        """The server under the cursor (``y`` copies it), else the one picked."""
+        at = self.options.highlighted if self.is_mounted else None
+        if at is not None and 0 <= at < len(self._ids):
+            return self._ids[at]
+        return self.selected
+
     def sort_next(self) -> None:
         """``o``: the next column shown at this width, in its natural direction."""
         cols = self._columns()

@@ -75,6 +75,13 @@ class SessionTable(DataTable[Text]):
     def on_mount(self) -> None:
         self._columns()
 
+    @property
+    def selected(self) -> SessionRow | None:
+        """The session under the cursor (None: none shown)."""
+        if 0 <= self.cursor_row < len(self.rows_shown):
+            return self.rows_shown[self.cursor_row]
+        return None
+
     def sort_next(self) -> None:
         """``o``: the next column shown at this width (tui/widgets/sorting.py)."""
         self.sort.cycle({str(k.value) for k in self.columns})
