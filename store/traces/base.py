@@ -47,6 +47,14 @@ from tokentop.store.traces.model import (
     tenant_name,
 )
 from tokentop.store.traces.numbers import as_float, as_int
+from tokentop.store.traces.order import (
+    after_sql,
+    check_order,
+    decode_sort_cursor,
+    encode_sort_cursor,
+    is_gateway_order,
+    order_sql,
+)
 from tokentop.store.traces.percentile import Histogram
 from tokentop.store.traces.timefmt import Instant, floor_bucket, to_utc
 
@@ -141,6 +149,8 @@ class BaseTraceStore(TraceBackend):
             conds.append("total_tokens <= ?")
             args.append(filter.max_tokens)
         self._time_conds(filter.since, filter.until, conds, args)
+        if not is_gateway_order(filter.order, filter.ascending):
+            return await self._query_sorted(filter, conds, args, limit)
         if filter.cursor:
             created_at, trace_id = decode_cursor(filter.cursor)
             bound = await self._cursor_bound(created_at, trace_id)
@@ -159,6 +169,28 @@ class BaseTraceStore(TraceBackend):
             when = (self._instant(last[_CREATED_AT]) or self._instant(last[_TIMESTAMP])
                     or Instant.of(items[-1].timestamp))
             next_cursor = encode_cursor(when, items[-1].id)
+        return TracePage(items=items, next_cursor=next_cursor)
+
+    async def _query_sorted(self, filter: TraceFilter, conds: list[str], args: list[Any],
+                            limit: int) -> TracePage:
+        """The list in another order, keyset-paged on (value, id) (store/traces/order.py)."""
+        order, ascending = filter.order, filter.ascending
+        column = ROW_FIELDS.index(check_order(order))
+        if filter.cursor:
+            value, trace_id = decode_sort_cursor(filter.cursor, order, ascending)
+            cond, extra = after_sql(order, ascending, value)
+            conds.append(cond)
+            args.extend([*extra, trace_id])
+        where = " AND ".join(conds) or "1=1"
+        cols = ", ".join(self._select(f) for f in ROW_FIELDS)
+        rows = await self._fetch(
+            f"SELECT {cols} FROM traces WHERE {where} "
+            f"ORDER BY {order_sql(order, ascending)} LIMIT ?", [*args, limit + 1])
+        items = [TraceRow(**self._decode(ROW_FIELDS, row)) for row in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit and items:
+            last = rows[limit - 1]  # its stored value, exactly: the bound of the next page
+            next_cursor = encode_sort_cursor(order, ascending, last[column], items[-1].id)
         return TracePage(items=items, next_cursor=next_cursor)
 
     async def get_trace(self, trace_id: str) -> Trace:

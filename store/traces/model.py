@@ -43,6 +43,10 @@ class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
     and its search): ``min_status`` keeps rows whose status is at least that (400: every
     4xx and 5xx), ``text`` keeps rows whose id, group, provider, model, route or gateway
     key contains it, ignoring case.
+
+    ``order`` and ``ascending`` are tokentop's too: the list by ``created`` (the
+    gateway's order when descending, the default), ``latency``, ``cost`` or ``tokens``,
+    across every page (store/traces/order.py). A cursor belongs to one order.
     """
 
     org_id: str | None = None
@@ -60,6 +64,8 @@ class TraceFilter(msgspec.Struct, frozen=True, kw_only=True):
     text: str | None = None
     cursor: str | None = None
     limit: int = DEFAULT_LIMIT
+    order: str = "created"
+    ascending: bool = False
 
 
 class AnalyticsFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -21,6 +21,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, ClassVar, cast
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -33,6 +34,7 @@ from tokentop.store.events.tracker import SourceStats
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.widgets.cells import fit, whole_items
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.event_log import EventLog
 from tokentop.tui.widgets.event_text import (
@@ -87,6 +89,8 @@ class EventsScreen(Screen[None]):
         Binding("enter", "detail", "Detail", id="events.detail"),
         Binding("escape", "back", "Back", id="events.back", show=False, key_display="esc"),
         Binding("x", "all_categories", "All", id="events.all"),
+        # Before the category keys: ``y`` copies (the system category needs another key).
+        Binding("y", "copy", "Copy", id="events.copy", show=False),
         *(Binding(key, f"toggle_category('{cat}')", cat.capitalize(),
                   id=f"events.toggle-{cat}", show=False)
           for cat, key in CATEGORY_KEYS.items()),
@@ -451,6 +455,14 @@ class EventsScreen(Screen[None]):
         pane.scroll_home(animate=False)
         log = self.query_one(EventLog)
         self.call_after_refresh(log.keep_cursor_visible)  # the log just got shorter
+
+    def action_copy(self) -> None:
+        """The event under the cursor (the newest while following) as its JSON."""
+        log = self.query_one(EventLog)
+        row = log.selected or (log.rows[-1] if log.rows else None)
+        event = row.envelope.event if row is not None and row.envelope is not None else None
+        copy_value(self.app, "event JSON", None if event is None else
+                   msgspec.json.encode(event).decode())
 
     def _close_detail(self) -> None:
         self.query_one("#events-detail").display = False

@@ -38,6 +38,7 @@ from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.files import SCAN_SECONDS, InventoryScanned
 from tokentop.tui.widgets.cells import whole_items
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.files_table import FilesTable, local_time, span
 from tokentop.tui.widgets.files_wipe import WipeModal
 from tokentop.tui.widgets.palette import palette
@@ -112,6 +113,9 @@ class FilesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "wipe_row", "Wipe row", id="files.wipe-row"),
         Binding("W", "wipe_server", "Wipe server", id="files.wipe-server"),
+        Binding("o", "sort", "Sort", id="files.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="files.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="files.copy", show=False),
     ]
 
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
@@ -347,6 +351,16 @@ class FilesScreen(Screen[None]):
         if not records:
             return None
         return WipePlan(self.host.source.layout, server, signal, records)
+
+    def action_sort(self) -> None:
+        self.query_one(FilesTable).sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self.query_one(FilesTable).sort_reverse()
+
+    def action_copy(self) -> None:
+        record = self.query_one(FilesTable).selected
+        copy_value(self.app, "path", str(record.path) if record else None)
 
     def action_wipe_row(self) -> None:
         record = self.query_one(FilesTable).selected

@@ -45,8 +45,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "Traces: search id, group, provider, model, route or key; enter applies, esc "
           "puts it away"),
     ("p", "Traces: pick a provider, model, status or tenant from a list; type to narrow"),
-    ("o", "Traces: sort newest first, or this page by latency, cost or tokens (▼ marks "
-          "the key)"),
+    ("o  O", "sort by the next column / reverse the order (▼ ▲ mark the key): servers, "
+             "Usage's table, Files, Traces (newest, latency, cost, tokens: every page)"),
+    ("y", "copy the selected row's id or JSON (trace, session, event, log line, span, "
+          "server, path) to the clipboard: OSC 52, works over SSH"),
     ("v  b", "Traces: the list or the analytics; b cycles the bucket: hour, day, week"),
     ("t", "Traces: cycle the tenant (all, then each org/workspace, most traces first; "
           "only when the store holds more than one); x clears it"),

@@ -42,6 +42,7 @@ from tokentop.store.ring import Point
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import EmptyState
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
@@ -91,6 +92,9 @@ class OverviewScreen(Screen[None]):
                 show=False),
         Binding("slash", "filter", "Filter", id="overview.filter", key_display="/"),
         Binding("escape", "clear", "Clear", id="overview.clear", key_display="esc"),
+        Binding("o", "sort", "Sort", id="overview.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="overview.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="overview.copy", show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -214,6 +218,15 @@ class OverviewScreen(Screen[None]):
 
     def watch_selected(self) -> None:
         self.refresh_view()
+
+    def action_sort(self) -> None:
+        self.query_one(ServerList).sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self.query_one(ServerList).sort_reverse()
+
+    def action_copy(self) -> None:
+        copy_value(self.app, "server", self.query_one(ServerList).current)
 
     def watch_filter_text(self) -> None:
         self.refresh_view()

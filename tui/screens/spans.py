@@ -49,6 +49,7 @@ class SpansScreen(SignalScreen):
         Binding("s", "next_server(1)", "Server", id="spans.next-server"),
         Binding("S", "next_server(-1)", "Prev server", id="spans.prev-server", show=False),
         Binding("a", "toggle_all", "All spans", id="spans.all"),
+        Binding("y", "copy", "Copy", id="spans.copy", show=False),
         Binding("escape", "back", "Back", id="spans.back", show=False, key_display="esc"),
     ]
 
@@ -104,6 +105,11 @@ class SpansScreen(SignalScreen):
         rows = self.trace_rows(record.trace_id)
         return Text(fmt.clean(trace_title(rows))), Group(Waterfall(rows),
                                                           span_detail_lines(record))
+
+    COPY_WHAT = "span id"
+
+    def copy_of(self, record: Span) -> str:
+        return record.span_id
 
     def action_toggle_all(self) -> None:
         self.all_spans = not self.all_spans

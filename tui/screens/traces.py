@@ -14,8 +14,9 @@ Two views (``v``):
   more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
   column while more than one is in view), errors only (``e``: 4xx and 5xx), a search
   (``/``: id, group, provider, model, route or key, any case), or a value picked from a
-  list (``p``); ``o`` sorts the page by latency, cost or tokens (the sort key is marked
-  in the header and the filter line). ``enter`` opens the trace: headers
+  list (``p``); ``o`` sorts every page by latency, cost or tokens, ``O`` reverses
+  (oldest first, fastest, cheapest: the store sorts, store/traces/order.py; the sort
+  key is marked in the header and the filter line). ``enter`` opens the trace: headers
   (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
@@ -68,9 +69,11 @@ from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.sorting import SortKey, SortState
 from tokentop.tui.widgets.trace_cards import (
     count_spellings,
     fit_card,
@@ -107,9 +110,12 @@ STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502
 TENANT_WIDTH = 14
 WIDE_TABLE = 114  # a table this wide adds Provider, Key and Route (8 cells at least)
 ERROR_STATUS = 400  # errors only: every 4xx and 5xx
-# The list's orders: the store's (newest first), or this page by a column, largest first.
-SORTS = ("newest", "latency", "cost", "tokens")
-SORT_COLUMNS = {"newest": "time", "latency": "latency", "cost": "cost", "tokens": "tokens"}
+# The list's orders (``o``; ``O`` reverses), each the store's across every page: newest
+# first (the gateway's own order), then by a column, largest first.
+SORT_KEYS: tuple[SortKey[TraceRow], ...] = (
+    SortKey("time", "newest"), SortKey("latency", "latency"), SortKey("cost", "cost"),
+    SortKey("tokens", "tokens"))
+STORE_ORDERS = {"time": "created", "latency": "latency", "cost": "cost", "tokens": "tokens"}
 SEARCH_HINT = "search: id, group, provider, model, route or key · enter applies · esc"
 PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
                    "saturated": "#e06c75"}
@@ -180,6 +186,8 @@ class TracesScreen(Screen[None]):
                 key_display="/"),
         Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
         Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
+        Binding("O", "reverse_sort", "Reverse sort", id="traces.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="traces.copy", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
@@ -238,7 +246,7 @@ class TracesScreen(Screen[None]):
         self.status: int | None = None
         self.errors_only = False
         self.search: str | None = None
-        self.sort = "newest"
+        self.sort: SortState[TraceRow] = SortState(SORT_KEYS)
         # The scope given on the command line, and the tenant chosen within it (t).
         self.base_scope: tuple[str | None, str | None] = dashboard_scope()
         self.tenant: tuple[str, str] | None = None
@@ -376,7 +384,9 @@ class TracesScreen(Screen[None]):
                 org_id=org_id, workspace_id=workspace_id, provider=self.provider,
                 model=self.model, status=self.status,
                 min_status=ERROR_STATUS if self.errors_only else None, text=self.search,
-                cursor=self.cursors[-1], limit=PAGE_SIZE))
+                cursor=self.cursors[-1], limit=PAGE_SIZE,
+                order=STORE_ORDERS[self.sort.key.column],
+                ascending=not self.sort.descending))
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -385,7 +395,7 @@ class TracesScreen(Screen[None]):
             return
         self._recovered()
         self.page = page
-        self.rows = self._sorted(page.items)
+        self.rows = list(page.items)
         self.loaded_at = datetime.fromtimestamp(self.host.clock(), UTC)
         self.pages_loaded += 1
         self._show_rows(keep)
@@ -545,10 +555,9 @@ class TracesScreen(Screen[None]):
             widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
             widths += [("Key", "key", 11), ("Route", "route", 0)]
-        marked = SORT_COLUMNS[self.sort]
         for i, (label, key, cells) in enumerate(widths):
-            if key == marked:  # the sort key, visible: "Latency▼", a cell wider
-                label = Text.assemble(label, ("▼", "bold"), justify="right"
+            if self.sort.marks(key):  # the sort key, visible: "Latency▼", a cell wider
+                label = Text.assemble(label, (self.sort.arrow, "bold"), justify="right"
                                       if key != "time" else "left")
                 widths[i] = (label, key, max(cells, label.cell_len))
         # The model (narrow) or the route (wide) gets what is left: the table's inside
@@ -628,17 +637,6 @@ class TracesScreen(Screen[None]):
         return (self.provider is not None or self.model is not None
                 or self.status is not None or self.tenant is not None
                 or self.errors_only or self.search is not None)
-
-    def _sorted(self, rows: Sequence[TraceRow]) -> list[TraceRow]:
-        """The page in the order chosen with ``o``: the store's, or largest first by a
-        column (unknown values last)."""
-        if self.sort == "newest":
-            return list(rows)
-        def key(r: TraceRow) -> tuple[bool, float]:
-            value = {"latency": r.latency_ms, "cost": r.estimated_cost_usd,
-                     "tokens": r.total_tokens}[self.sort]
-            return (value is None, -(value or 0))
-        return sorted(rows, key=key)
 
     @property
     def scope(self) -> tuple[str | None, str | None]:
@@ -795,10 +793,11 @@ class TracesScreen(Screen[None]):
         sort = Text()
         sort.append("o", style="bold underline")
         sort.append(" sort ", style="dim")
-        sort.append(f"{self.sort}▼", style="bold")
+        words = self.sort.key.label
+        if self.sort.key.column == "time" and not self.sort.descending:
+            words = "oldest"
+        sort.append(f"{words}{self.sort.arrow}", style="bold")
         parts.append((sort, 0))
-        if self.sort != "newest":
-            parts.append((Text("(this page)", style="dim"), 1))
         item("p", "pick", None, 5, off="")
         more = self.page is not None and self.page.next_cursor is not None
         pages: list[Text] = [Text(f"· page {len(self.cursors)}" + (
@@ -873,7 +872,8 @@ class TracesScreen(Screen[None]):
         if action == "cycle_tenant":  # hidden while the store holds one tenant
             return len(self._tenants()) > 1 or self.tenant is not None
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
-                      "cycle_status", "toggle_errors", "search", "pick", "cycle_sort"):
+                      "cycle_status", "toggle_errors", "search", "pick", "cycle_sort",
+                      "reverse_sort"):
             return self.showing == "list"
         if action == "cycle_bucket":
             return self.showing == "analytics"
@@ -972,15 +972,25 @@ class TracesScreen(Screen[None]):
         self._refilter()
 
     def action_cycle_sort(self) -> None:
-        """Newest first (the store's order, every page), or this page by latency, cost
-        or tokens, largest first."""
-        keep = self._selected_id()
-        self.sort = _next(SORTS, self.sort)
-        if self.page is not None:
-            self.rows = self._sorted(self.page.items)
+        """Newest first, or by latency, cost or tokens, largest first: every page, in
+        the store's query (store/traces/order.py), from the first page."""
+        self.sort.cycle()
+        self._resort()
+
+    def action_reverse_sort(self) -> None:
+        """The same key the other way round: oldest, fastest, cheapest, fewest first."""
+        self.sort.reverse()
+        self._resort()
+
+    def _resort(self) -> None:
         self._columns()
-        self._show_rows(keep)
-        self._show_filters()
+        self._refilter()
+
+    def action_copy(self) -> None:
+        """The id of the trace open in the detail pane, else of the row under the cursor."""
+        shown = self.detail is not None and self.query_one("#traces-detail").display
+        copy_value(self.app, "trace id", self.detail.id if shown and self.detail
+                   else self._selected_id())
 
     def action_pick(self) -> None:
         """Every filter value in a list (type to narrow): quicker than cycling."""

@@ -21,11 +21,30 @@ from textual.widgets import DataTable
 
 from tokentop.store.usage.read import BreakdownRow
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.sorting import SortKey, SortState
 
 TITLES = {"model": "Model", "provider": "Provider", "agent": "Agent",
           "project": "Project", "tool": "Tool"}
 TOKENS_W, COST_W, SHARE_W, COUNT_W = 6, 9, 5, 7  # widest value each column shows
 MIN_NAME = 8
+
+
+def _unpriced(r: BreakdownRow) -> bool:
+    return r.sums.unpriced_tokens > 0 and r.sums.unpriced_tokens == r.sums.tokens
+
+
+def sort_keys(kind: str) -> tuple[SortKey[BreakdownRow], ...]:
+    """What ``o`` cycles in a view: first the order the rows arrive in (most tokens
+    first; tools: most calls first), then each column. An unpriced cost has no value."""
+    name: SortKey[BreakdownRow] = SortKey(
+        "name", "name", lambda r: fmt.clean(r.key).casefold(), descending=False)
+    tokens: SortKey[BreakdownRow] = SortKey("tokens", "tokens", lambda r: r.sums.tokens)
+    cost: SortKey[BreakdownRow] = SortKey(
+        "cost", "cost", lambda r: None if _unpriced(r) else r.sums.cost)
+    if kind == "tool":
+        return (SortKey("messages", "calls"), name, tokens, cost)
+    return (SortKey("tokens", "tokens"), name, cost,
+            SortKey("messages", "messages", lambda r: r.sums.messages))
 
 
 def money(usd: float, unpriced: bool = False) -> str:
@@ -77,8 +96,32 @@ class BreakdownTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=False)
         self.kind = "model"
         self.rows_shown: list[BreakdownRow] = []
+        self._given: list[BreakdownRow] = []  # as handed in, before the sort
+        self._sorts: dict[str, SortState[BreakdownRow]] = {}  # each view keeps its own
         self._wide = False
         self._tool_tokens = False
+
+    @property
+    def sort(self) -> SortState[BreakdownRow]:
+        """The sort of the view shown (``o``, ``O``; tui/widgets/sorting.py)."""
+        key = "tool" if self.kind == "tool" else "usage"
+        if key not in self._sorts:
+            self._sorts[key] = SortState(sort_keys(self.kind))
+        return self._sorts[key]
+
+    def sort_next(self) -> None:
+        self.sort.cycle({str(k.value) for k in self.columns})
+        self.show(self.kind, self._given, force=True)
+
+    def sort_reverse(self) -> None:
+        self.sort.reverse()
+        self.show(self.kind, self._given, force=True)
+
+    def _add(self, label: str | Text, key: str, width: int | None = None) -> None:
+        """A column; the sort key's header carries the arrow (a cell wider for it)."""
+        label = self.sort.header(label, key)
+        self.add_column(label, key=key, width=None if width is None else
+                        max(width, label.cell_len))
 
     def on_mount(self) -> None:
         self._columns()
@@ -91,24 +134,24 @@ class BreakdownTable(DataTable[Text]):
     def _columns(self) -> None:
         self.clear(columns=True)
         self._wide = self.wide
-        self.add_column(TITLES[self.kind], key="name")
+        self._add(TITLES[self.kind], "name")
         if self.kind == "tool":
-            self.add_column(Text("Calls", justify="right"), key="messages", width=COUNT_W)
-            self.add_column(Text("Share", justify="right"), key="share", width=SHARE_W)
+            self._add(Text("Calls", justify="right"), "messages", COUNT_W)
+            self._add(Text("Share", justify="right"), "share", SHARE_W)
             if self._tool_tokens:
-                self.add_column(Text("Tokens", justify="right"), key="tokens", width=TOKENS_W)
+                self._add(Text("Tokens", justify="right"), "tokens", TOKENS_W)
                 if self._wide:
-                    self.add_column(Text("Cost", justify="right"), key="cost", width=COST_W)
+                    self._add(Text("Cost", justify="right"), "cost", COST_W)
             return
-        self.add_column(Text("Tokens", justify="right"), key="tokens", width=TOKENS_W)
-        self.add_column(Text("Cost", justify="right"), key="cost", width=COST_W)
+        self._add(Text("Tokens", justify="right"), "tokens", TOKENS_W)
+        self._add(Text("Cost", justify="right"), "cost", COST_W)
         if self._wide:
-            self.add_column(Text("Share", justify="right"), key="share", width=SHARE_W)
-            self.add_column(Text("Msgs", justify="right"), key="messages", width=COUNT_W)
+            self._add(Text("Share", justify="right"), "share", SHARE_W)
+            self._add(Text("Msgs", justify="right"), "messages", COUNT_W)
 
     def on_resize(self) -> None:
-        if self.wide != getattr(self, "_wide", None) or self.rows_shown:
-            self.show(self.kind, self.rows_shown, force=True)
+        if self.wide != getattr(self, "_wide", None) or self._given:
+            self.show(self.kind, self._given, force=True)
 
     def show(self, kind: str, rows: Sequence[BreakdownRow], *, force: bool = False) -> None:
         tool_tokens = kind == "tool" and any(r.sums.tokens for r in rows)
@@ -119,8 +162,10 @@ class BreakdownTable(DataTable[Text]):
             self._columns()
         else:
             self.clear()
+        self._given = list(rows)
         if kind == "tool":
             rows = sorted(rows, key=lambda r: (-r.sums.messages, -r.sums.tokens, r.key))
+        rows = self.sort.apply(rows)
         self.rows_shown = list(rows)
         # Name column: what the fixed columns (and one cell of padding each side) leave.
         fixed = sum(c.width for c in list(self.columns.values())[1:]) + 2 * len(self.columns)
@@ -130,7 +175,7 @@ class BreakdownTable(DataTable[Text]):
         for r, shown in zip(rows, names, strict=True):
             s = r.sums
             name = Text(shown)
-            unpriced = s.unpriced_tokens > 0 and s.unpriced_tokens == s.tokens
+            unpriced = _unpriced(r)
             if kind == "tool":
                 cells = [name, Text(fmt.count(s.messages), justify="right"),
                          Text(f"{s.messages / calls:.0%}", justify="right", style="dim")]

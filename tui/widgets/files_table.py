@@ -21,10 +21,11 @@ from textual.widgets import DataTable
 from tokentop.store.gridctl.inventory import InventoryRecord
 from tokentop.store.metrics.layout import SKILLS_DIR
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.sorting import SortKey, SortState
 
 SIGNAL_WIDTH = 7
 SIZE_WIDTH = 9
-FILES_WIDTH = 5
+FILES_WIDTH = 6  # "Files▼": room for the sort arrow
 SPAN_WIDTH = 7
 WIDE = 100  # at least this many columns: "last write" shows the local time too
 SKILLS_SUFFIX = f"/{SKILLS_DIR}"
@@ -63,7 +64,22 @@ def record_span(record: InventoryRecord) -> str:
 
 
 def _last_width(wide: bool) -> int:
-    return 20 if wide else 10
+    return 20 if wide else 11  # "Last write▼"
+
+
+def _span_seconds(r: InventoryRecord) -> float | None:
+    return None if r.file_count < 2 else r.newest - r.oldest
+
+
+# ``o`` cycles these, ``O`` reverses; the first is the inventory's own order (gridctl's:
+# stack, server, then signal, by name), marked on the Server column.
+SORT_KEYS: tuple[SortKey[InventoryRecord], ...] = (
+    SortKey("server", "path", descending=False),
+    SortKey("size", "size", lambda r: r.size_bytes),
+    SortKey("files", "files", lambda r: r.file_count),
+    SortKey("span", "span", _span_seconds),
+    SortKey("last", "last write", lambda r: r.newest),
+)
 
 
 def _right(value: str, width: int, style: str = "") -> Text:
@@ -81,13 +97,28 @@ class FilesTable(DataTable[Text]):
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.records: list[InventoryRecord] = []
+        self.records: list[InventoryRecord] = []  # as shown (sorted)
+        self._given: list[InventoryRecord] = []  # as the inventory lists them
+        self.sort: SortState[InventoryRecord] = SortState(SORT_KEYS)
         self._cells: dict[str, tuple[str, ...]] = {}  # each row as shown, as strings
         self._layout: tuple[int, bool] | None = None  # (server width, wide)
         self._now = 0.0  # the clock of the last ``show``: a resize redraws with it
 
     def on_mount(self) -> None:
         self._columns()
+
+    def sort_next(self) -> None:
+        """``o``: the next column (tui/widgets/sorting.py); the cursor keeps its row."""
+        self.sort.cycle()
+        self._resort()
+
+    def sort_reverse(self) -> None:
+        self.sort.reverse()
+        self._resort()
+
+    def _resort(self) -> None:
+        self._columns()
+        self._rebuild(self.sort.apply(self._given), self._now)
 
     def on_resize(self) -> None:
         if self._layout != self._sizes():
@@ -105,13 +136,16 @@ class FilesTable(DataTable[Text]):
         width, wide = self._layout = self._sizes()
         self.clear(columns=True)
         self._cells = {}
-        self.add_column("Server", key="server", width=width)
+        mark = self.sort.header
+        self.add_column(mark("Server", "server"), key="server", width=width)
         self.add_column("Signal", key="signal", width=SIGNAL_WIDTH)
-        self.add_column(_right("Size", SIZE_WIDTH), key="size", width=SIZE_WIDTH)
-        self.add_column(_right("Files", FILES_WIDTH), key="files", width=FILES_WIDTH)
-        self.add_column(_right("Span", SPAN_WIDTH), key="span", width=SPAN_WIDTH)
-        last = _last_width(wide)
-        self.add_column(_right("Last write", last), key="last", width=last)
+        for label, key, cells in (("Size", "size", SIZE_WIDTH),
+                                  ("Files", "files", FILES_WIDTH),
+                                  ("Span", "span", SPAN_WIDTH),
+                                  ("Last write", "last", _last_width(wide))):
+            header = mark(label, key)
+            self.add_column(_right("", cells - header.cell_len) + header, key=key,
+                            width=cells)
 
     def _strings(self, r: InventoryRecord, now: float) -> tuple[str, ...]:
         """A row as plain strings: cheap to compare, so unchanged rows cost no ``Text``."""
@@ -156,7 +190,8 @@ class FilesTable(DataTable[Text]):
     def show(self, records: Sequence[InventoryRecord], now: float) -> None:
         """Show ``records``: cell updates when the rows are the same, else a rebuild."""
         self._now = now
-        records = list(records)
+        self._given = list(records)
+        records = self.sort.apply(self._given)
         if self._layout is None:
             self._columns()
         keys = [key_of(r) for r in records]

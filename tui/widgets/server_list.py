@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from tokentop.tui import format as fmt
 from tokentop.tui.widgets.kpi import shorter_numbers
 from tokentop.tui.widgets.palette import Palette, palette
+from tokentop.tui.widgets.sorting import SortKey, SortState
 from tokentop.tui.widgets.sparkline import spark_text
 
 MARKER = 2
@@ -83,6 +84,14 @@ class Columns:
 
 
 RESET_MARK = "↺"
+# ``o`` cycles these, ``O`` reverses (tui/widgets/sorting.py). The first is the order
+# the Overview hands the rows in: most tokens in the range first.
+SORT_KEYS: tuple[SortKey[ServerRow], ...] = (
+    SortKey("range", "range tokens"),
+    SortKey("name", "name", lambda r: fmt.clean(r.name).casefold(), descending=False),
+    SortKey("total", "total tokens", lambda r: r.total_tokens),
+    SortKey("cost", "cost", lambda r: r.total_cost_micro),
+)
 RESET_NOTE = f"{RESET_MARK} restarted in range: total since"
 
 
@@ -114,6 +123,8 @@ class ServerList(Vertical):
         self.selected: str | None = None
         self.range_label = "30m"
         self.empty_note = ""
+        self.sort: SortState[ServerRow] = SortState(SORT_KEYS)
+        self._given: list[ServerRow] = []  # the rows in the order they were handed in
         self._ids: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -128,14 +139,48 @@ class ServerList(Vertical):
     def show(self, rows: list[ServerRow], selected: str | None, range_label: str,
              empty_note: str = "") -> None:
         """Replace the rows (prompts in place when the order did not change)."""
-        self.rows = rows
+        self._given = list(rows)
+        self.rows = self.sort.apply(rows)
         self.selected = selected
         self.range_label = range_label
         self.empty_note = empty_note
         self._render_rows()
 
+    @property
+    def current(self) -> str | None:
+        """The server under the cursor (``y`` copies it), else the one picked."""
+        at = self.options.highlighted if self.is_mounted else None
+        if at is not None and 0 <= at < len(self._ids):
+            return self._ids[at]
+        return self.selected
+
+    def sort_next(self) -> None:
+        """``o``: the next column shown at this width, in its natural direction."""
+        cols = self._columns()
+        shown = {"range", "name"} | {k for k in ("total", "cost") if getattr(cols, k)}
+        self.sort.cycle(shown)
+        self._resort()
+
+    def sort_reverse(self) -> None:
+        """``O``: the same column, the other way round."""
+        self.sort.reverse()
+        self._resort()
+
+    def _resort(self) -> None:
+        """Re-order the rows; the cursor stays on the server it was on."""
+        options = self.options
+        at = options.highlighted
+        keep = self._ids[at] if at is not None and 0 <= at < len(self._ids) else None
+        self.rows = self.sort.apply(self._given)
+        self._render_rows()
+        if keep in self._ids:
+            options.highlighted = self._ids.index(keep)
+
     def _reset_note(self, cols: Columns) -> str:
-        """The legend of the ``↺`` mark, when a shown total carries it."""
+        """The legend of the ``↺`` mark, when a shown total carries it; the sort key
+        in words when its column is hidden at this width."""
+        if not getattr(cols, self.sort.key.column, 1):
+            return self.sort.describe()
         marked = any((r.reset_in_range and cols.total)
                      or (r.cost_reset_in_range and cols.cost and r.total_cost_micro is not None)
                      for r in self.rows)
@@ -152,15 +197,22 @@ class ServerList(Vertical):
 
     def _header(self, cols: Columns) -> Text:
         text = Text(" " * MARKER, no_wrap=True, style="bold")
-        text.append("server".ljust(cols.name)[: cols.name])
+        name = self.sort.header("server", "name").plain
+        text.append(name.ljust(cols.name)[: cols.name])
         if cols.spark:
             text.append(" " + "activity".ljust(cols.spark)[: cols.spark])
-        text.append(_cell(self.range_label, cols.range))
+        text.append(_cell(self._label(self.range_label, "range", cols.range), cols.range))
         if cols.total:
-            text.append(_cell("total", cols.total))
+            text.append(_cell(self._label("total", "total", cols.total), cols.total))
         if cols.cost:
-            text.append(_cell("cost", cols.cost))
+            text.append(_cell(self._label("cost", "cost", cols.cost), cols.cost))
         return text
+
+    def _label(self, label: str, column: str, width: int) -> str:
+        """A header with the sort arrow, kept whole: the label is cut, not the arrow."""
+        if not self.sort.marks(column):
+            return label
+        return label[: max(1, width - 2)] + self.sort.arrow
 
     def _row(self, row: ServerRow, cols: Columns, colors: Palette) -> Text:
         chosen = row.name == self.selected
