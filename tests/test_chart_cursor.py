@@ -10,6 +10,8 @@ usage-store source is re-read for the scrolled window in its worker.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -210,3 +212,38 @@ async def _scrolled(pilot: Pilot[int]) -> None:
                                   pytest.param(_scrolled, id="scrolled")])
 def test_snapshot(snap_compare, app: TokentopApp, keys) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before(keys))
+
+
+# -- the Access screen's chart ---------------------------------------------------------
+async def test_access_chart_cursor_and_scroll(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_access_screen import access_app, open_access, write
+
+    p = tmp_path / "access.jsonl"
+    write(p)
+    app = access_app(p)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_access(pilot)
+        assert screen.snap is not None
+        saved = {m.minute: m.tokens_saved for m in screen.snap.per_minute}
+        chart = screen.query_one("#access-chart", TimeChart)
+        await pilot.press("full_stop")
+        assert chart.cursor == NOW_MINUTE - 1  # the open minute is not the first stop
+        busiest = max(saved, key=lambda m: saved[m])
+        await pilot.press(*["comma"] * (NOW_MINUTE - 1 - busiest))
+        assert chart.cursor == busiest
+        assert [r.value for r in chart.reading()] == [saved[busiest]]
+        assert f"{saved[busiest]:,}" in subtitle(chart)
+        await pilot.press("escape")
+        assert chart.cursor is None
+        # The hour before holds nothing the summary knows of: said, not drawn as zero.
+        await pilot.press("less_than_sign")
+        assert screen.chart_end == NOW_MINUTE - 60
+        first = min(saved)
+        assert chart.data.note == f"no data before {fmt.local_stamp(first)}"
+        assert "scrolled back" in str(chart.border_title)
+        await pilot.press("less_than_sign")  # and no further
+        assert screen.chart_end == NOW_MINUTE - 60
+        await pilot.press("greater_than_sign")
+        assert screen.chart_end is None and chart.data.ending is None
+        assert "last hour" in str(chart.border_title)

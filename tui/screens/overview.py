@@ -551,7 +551,8 @@ class OverviewScreen(Screen[None]):
             ))
         rows.sort(key=lambda r: (-r.range_tokens, -r.total_tokens, r.name))
         note = f"no server matches {self.filter_text!r}" if needle else ""
-        label = "Live" if self.range_name == "30m" else self.range_name
+        label = "Live" if self.range_name == "30m" and self.chart_end is None \
+            else self.range_name  # scrolled back (<) is not live
         server_list = self.query_one(ServerList)
         server_list.show(rows, self.selected, label, note)
         shown = f"{len(rows)} of {len(servers)}" if needle else str(len(servers))

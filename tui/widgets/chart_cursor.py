@@ -170,3 +170,8 @@ CHART_BINDINGS: list[BindingType] = [
     Binding("greater_than_sign", "chart_scroll(1)", "Newer", key_display=">", show=False,
             id="chart.newer"),
 ]
+
+# For a screen whose ``esc`` means nothing else: it hides the cursor
+# (``action_chart_cursor_off``). Screens with their own ``esc`` hide it there first.
+CURSOR_ESCAPE = Binding("escape", "chart_cursor_off", "Hide cursor", key_display="esc",
+                        show=False, id="chart.cursor-off")
