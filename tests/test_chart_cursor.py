@@ -247,3 +247,63 @@ async def test_access_chart_cursor_and_scroll(tmp_path: Path) -> None:
         await pilot.press("greater_than_sign")
         assert screen.chart_end is None and chart.data.ending is None
         assert "last hour" in str(chart.border_title)
+
+
+# -- the Traces analytics' charts --------------------------------------------------------
+async def test_traces_chart_cursor_and_scroll(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import NOW
+    from test_traces_screen import open_traces, traces_app, wait_for
+
+    from tokentop.tui.demo.traces import build_demo_traces, gateway_time
+    from tokentop.tui.widgets.kpi import KpiCard
+
+    demo = build_demo_traces(seed=7, now=NOW, root=tmp_path / "gw", count=600)
+
+    def sql(query: str, *args: object) -> tuple[int, ...]:
+        conn = sqlite3.connect(demo.path)
+        try:
+            return tuple(int(v or 0) for v in conn.execute(query, args).fetchone())
+        finally:
+            conn.close()
+
+    try:
+        app = traces_app(demo.path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_traces(pilot)
+            await pilot.press("v")
+            await pilot.pause()
+            chart = screen.query_one("#traces-tokens-chart", TimeChart)
+            await pilot.press("full_stop")
+            hour = datetime(2026, 5, 5, 11, 0, tzinfo=UTC)  # the last whole hour
+            assert chart.cursor == int(hour.timestamp()) // 60
+            inp, out = sql("SELECT SUM(input_tokens), SUM(output_tokens) FROM traces "
+                           "WHERE timestamp >= ? AND timestamp < ?", gateway_time(hour),
+                           gateway_time(hour + timedelta(hours=1)))
+            assert inp and [r.value for r in chart.reading()] == [inp, out]
+            assert f"{inp:,}" in subtitle(chart)
+            await pilot.press("escape")
+            assert chart.cursor is None
+            # Back 48 hours: the cards and charts are read again for that window.
+            await pilot.press("less_than_sign")
+            end = NOW - timedelta(hours=48)
+            assert screen.chart_end == end
+            await wait_for(pilot, lambda: screen.analytics is not None
+                           and screen.analytics.ending == end, "the earlier window")
+            await pilot.pause()
+            since = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+            (count,) = sql("SELECT COUNT(*) FROM traces WHERE timestamp >= ? AND "
+                           "timestamp <= ?", gateway_time(since), gateway_time(end))
+            assert screen.query_one("#tkpi-requests", KpiCard).value == f"{count:,}"
+            assert chart.data.ending == int(end.timestamp()) // 60
+            assert "scrolled back" in str(chart.border_title)
+            await pilot.press("greater_than_sign")
+            assert screen.chart_end is None
+            await wait_for(pilot, lambda: screen.analytics is not None
+                           and screen.analytics.ending is None, "the window ending now")
+            await pilot.pause()
+            assert chart.data.ending is None and "last 48 hours" in str(chart.border_title)
+    finally:
+        demo.stop()
