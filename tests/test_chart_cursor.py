@@ -58,8 +58,10 @@ def test_readout_is_exact_and_gives_way_without_cutting_a_number() -> None:
     assert wide == "▏12:25 (5 min)  ━ input 1,234,567  ━ output 89,012"
     assert readout(NOW_MINUTE - 5, 5, r, whole, NOW_MINUTE, width=30).plain == \
         "▏12:25 ━ 1,234,567 ━ 89,012"
-    assert readout(NOW_MINUTE - 5, 5, r, whole, NOW_MINUTE, width=20).plain == \
+    assert readout(NOW_MINUTE - 5, 5, r, whole, NOW_MINUTE, width=21).plain == \
         "▏12:25 ━ 1.2M ━ 89.0k"  # the cards' abbreviations, never a cut number
+    assert readout(NOW_MINUTE - 5, 5, r, whole, NOW_MINUTE, width=16).plain == \
+        "━ 1.2M ━ 89.0k"  # the marker on the chart says when
     other_day = readout(NOW_MINUTE - DAY, 60, r[:1], whole, NOW_MINUTE, width=200).plain
     assert other_day.startswith("▏2026-05-04 12:30 (1 h)")  # ISO date when not today
 

@@ -66,15 +66,16 @@ def readout(start: int, span: int, readings: Sequence[Reading],
             *, open_bucket: bool = False, width: int = 1000) -> Text:
     """``▏12:05 (5 min) ━ input 1,234 ━ output 567``: the row under a chart, in
     ``width`` cells. Narrower, the span goes first, then the labels (the colours name
-    the series), then exact counts give way to the cards' abbreviations (``17.6k``):
-    a number is never cut."""
-    variants = [(True, True, exact), (False, True, exact), (False, False, exact)]
-    if exact is whole:
-        variants.append((False, False, fmt.tokens))
+    the series), then exact counts give way to the cards' abbreviations (``17.6k``),
+    last the time (the marker and the x axis still place it): a number is never cut."""
+    short = fmt.tokens if exact is whole else exact
+    variants = [(True, True, exact, True), (False, True, exact, True),
+                (False, False, exact, True), (False, False, short, True),
+                (False, False, short, False)]
     text = Text()
-    for with_span, labels, spell in variants:
+    for with_span, labels, spell, when in variants:
         text = _readout(start, span, readings, spell, now_minute, open_bucket,
-                        with_span, labels)
+                        with_span, labels, when)
         if text.cell_len <= width:
             break
     return text
@@ -82,17 +83,18 @@ def readout(start: int, span: int, readings: Sequence[Reading],
 
 def _readout(start: int, span: int, readings: Sequence[Reading],
              spell: Callable[[int], str], now_minute: float | None, open_bucket: bool,
-             with_span: bool, labels: bool) -> Text:
+             with_span: bool, labels: bool, when: bool = True) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("▏", style="bold")
-    text.append(stamp(start, now_minute), style="bold")
+    if when:
+        text.append("▏", style="bold")
+        text.append(stamp(start, now_minute), style="bold")
     if with_span:
         text.append(f" ({span_words(span)}{', so far' if open_bucket else ''})",
                     style="dim")
     elif open_bucket:
         text.append(" so far", style="dim")
     for r in readings:
-        text.append("  ━ " if with_span else " ━ ", style=r.color)
+        text.append("  ━ " if with_span else " ━ " if len(text) else "━ ", style=r.color)
         if labels:
             text.append(f"{fmt.clean(r.label)} ")
         text.append(spell(r.value), style="bold")
