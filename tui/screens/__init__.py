@@ -56,9 +56,10 @@ class UsageSeriesLoaded(Message):
     """
 
     def __init__(self, range_name: str, interval: int, minutes: list[int],
-                 tokens: list[int], cost: list[int]) -> None:
+                 tokens: list[int], cost: list[int], ending: int | None = None) -> None:
         super().__init__()
         self.range_name = range_name
+        self.ending = ending  # scrolled back: the window's last minute (None: now)
         self.interval = interval
         self.minutes = minutes
         self.tokens = tokens
@@ -67,7 +68,7 @@ class UsageSeriesLoaded(Message):
     def copy(self) -> UsageSeriesLoaded:
         """A fresh message with the same read: a message is posted to one screen only."""
         return UsageSeriesLoaded(self.range_name, self.interval, self.minutes, self.tokens,
-                                 self.cost)
+                                 self.cost, self.ending)
 
 
 class DashboardHost(Protocol):

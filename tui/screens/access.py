@@ -38,6 +38,13 @@ from tokentop.tui.widgets.access_text import (
 )
 from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.chart_cursor import (
+    CHART_BINDINGS,
+    CURSOR_ESCAPE,
+    can_scroll_back,
+    hide_cursor,
+    move_cursor,
+)
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
@@ -94,6 +101,7 @@ class AccessScreen(Screen[None]):
                 show=False),
         Binding("r", "cycle_range(1)", "Range", id="access.range-next"),
         Binding("R", "cycle_range(-1)", "Range back", id="access.range-prev", show=False),
+        *CHART_BINDINGS, CURSOR_ESCAPE,
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
@@ -138,6 +146,7 @@ class AccessScreen(Screen[None]):
         self.snap: AccessSnapshot | None = None
         self.drawn_version: object = None
         self.redraws = 0  # for tests: redraws are batched, never one per line
+        self.chart_end: int | None = None  # the chart scrolled back (< >): its last minute
 
     @property
     def host(self) -> DashboardHost:
@@ -262,6 +271,8 @@ class AccessScreen(Screen[None]):
         now = self.host.now_minute()
         last = snap.last_ts // 60_000 if snap.last_ts is not None else now
         end = now if last >= now - RANGE_MINUTES.get(self.range_name, 0) else last
+        if self.chart_end is not None and self.range_name != "all":
+            end = self.chart_end
         if self.range_name == "all":
             first = snap.first_ts // 60_000 if snap.first_ts is not None else end - 59
             end = max(end, last)
@@ -277,11 +288,17 @@ class AccessScreen(Screen[None]):
         colors = palette(self.app)
         chart = self.query_one("#access-chart", TimeChart)
         words = fmt.range_label(self.range_name)
-        if last < self.host.now_minute() and self.range_name != "all":
+        if self.chart_end is not None:
+            words = "scrolled back"
+        elif last < self.host.now_minute() and self.range_name != "all":
             words = words.replace("last", "the log's last")  # an old log ends where it ends
         chart.border_title = f"Saved (tokentop) · {words}"
+        # Scrolled back, the minutes before the oldest the summary keeps are unknown.
+        known = snap.per_minute[0].minute if snap.per_minute else self.host.now_minute()
         chart.show(ChartData(minutes, 1, [Series("tokens saved", values, colors.cost)],
-                             quiet="no reads in this range"))
+                             quiet="no reads in this range",
+                             ending=self.chart_end,
+                             history_from=None if self.chart_end is None else known))
 
     def _show_tail(self, log: AccessSource) -> None:
         panel = self.query_one("#access-tail", AccessPanel)
@@ -301,7 +318,9 @@ class AccessScreen(Screen[None]):
             else:
                 text.append("cards: all reads", style="bold")
                 text.append(" · ", style="dim")
-                text.append(f"chart: {fmt.range_label(self.range_name)}", style="bold")
+                text.append(f"chart: {fmt.range_label(self.range_name)}"
+                            if self.chart_end is None else
+                            f"chart: {self.range_name} scrolled back", style="bold")
         if self.access_log is not None:  # a URL without its credentials or query
             room = self.size.width - len(" tokentop ") - 2 - len(text) - 3
             name = fmt.clean(self.access_log.name)
@@ -364,6 +383,8 @@ class AccessScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("cycle_breakdown", "cycle_range"):
             return self.host.access_path is not None  # nothing to break down without a log
+        if action == "chart_scroll":
+            return self._can_scroll(cast(int, parameters[0]))
         return True
 
     def watch_breakdown(self) -> None:
@@ -377,6 +398,34 @@ class AccessScreen(Screen[None]):
     def action_cycle_breakdown(self, step: int) -> None:
         i = BREAKDOWNS.index(self.breakdown)
         self.breakdown = BREAKDOWNS[(i + step) % len(BREAKDOWNS)]
+
+    # -- the chart cursor and scrolling back (chart_cursor.py); the cards stay "all
+    # reads" (airstore's summary covers the whole log) and the scope says so.
+    def action_chart_cursor(self, step: int) -> None:
+        move_cursor(list(self.query(TimeChart)), step)
+
+    def action_chart_cursor_off(self) -> None:
+        hide_cursor(list(self.query(TimeChart)))
+
+    def _can_scroll(self, step: int) -> bool:
+        if self.snap is None or self.range_name not in RANGE_MINUTES:
+            return False
+        if step > 0:
+            return self.chart_end is not None
+        known = self.snap.per_minute[0].minute if self.snap.per_minute else None
+        return can_scroll_back(self._chart_span(self.snap)[1], known)
+
+    def action_chart_scroll(self, step: int) -> None:
+        if self.snap is None or self.range_name not in RANGE_MINUTES:
+            return
+        shown = self._chart_span(self.snap)[1]  # where the chart ends (scrolled or not)
+        self.chart_end = None
+        live = self._chart_span(self.snap)[1]  # now, or the old log's last read
+        end = shown + step * RANGE_MINUTES[self.range_name]
+        self.chart_end = None if end >= live else end
+        self._show_scope()
+        self.redraw(force=True)
+        self.refresh_bindings()
 
     def action_cycle_range(self, step: int) -> None:
         i = RANGES.index(self.range_name)

@@ -36,12 +36,18 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label
 
-from tokentop.store.metrics import MetricsSource, Window, window
+from tokentop.store.metrics import RANGES, MetricsSource, Window, window
 from tokentop.store.metrics.query import skill_rows, tool_rows
 from tokentop.store.ring import Point
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.chart_cursor import (
+    CHART_BINDINGS,
+    can_scroll_back,
+    hide_cursor,
+    move_cursor,
+)
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import EmptyState
 from tokentop.tui.widgets.kpi import KpiCard
@@ -95,6 +101,7 @@ class OverviewScreen(Screen[None]):
         Binding("o", "sort", "Sort", id="overview.sort", show=False),
         Binding("O", "sort_reverse", "Reverse sort", id="overview.sort-reverse", show=False),
         Binding("y", "copy", "Copy", id="overview.copy", show=False),
+        *CHART_BINDINGS,
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -112,6 +119,7 @@ class OverviewScreen(Screen[None]):
         self.usage_series: UsageSeriesLoaded | None = None  # the latest read, any range
         self.usage_error: str | None = None
         self.cost_from_usage = False  # the metrics view's cost comes from the usage store
+        self.chart_end: int | None = None  # scrolled back (< >): the window's last minute
 
     @property
     def host(self) -> DashboardHost:
@@ -199,7 +207,7 @@ class OverviewScreen(Screen[None]):
     def _request_series(self) -> None:
         if self.usage is not None:
             wanted = self.data_source != "metrics" or self.cost_from_usage
-            self.usage.request_series(self.range_name if wanted else None)
+            self.usage.request_series(self.range_name if wanted else None, self.chart_end)
 
     def watch_range_name(self, value: str) -> None:
         self.query_one(RangeBar).value = value
@@ -262,7 +270,7 @@ class OverviewScreen(Screen[None]):
         if self.selected is not None and self.selected not in servers:
             self.selected = None  # its directory went away; the watcher redraws
             return
-        win = window(ring, self.range_name, self.host.now_minute())
+        win = window(ring, self.range_name, self.window_end())
         self._show_scope()
         self._show_message()
         if self.data_source == "metrics":
@@ -311,7 +319,9 @@ class OverviewScreen(Screen[None]):
         last 1,440 minutes, as on the Usage screen, not 23 whole hours and this one)."""
         if self.range_name == "all":
             return fmt.range_label("all")
-        win = window(self.source.ring, self.range_name, self.host.now_minute())
+        win = window(self.source.ring, self.range_name, self.window_end())
+        if self.chart_end is not None:  # the chart says where it ends; the scope, from when
+            return f"scrolled back, from {fmt.local_stamp(win.start)}"
         start = fmt.local_dt(win.start)
         if start.date() == fmt.local_dt(win.end).date():
             since = start.strftime("%H:%M")
@@ -344,7 +354,7 @@ class OverviewScreen(Screen[None]):
         for this range (or when there is no store)."""
         loaded = self.usage_series
         if (self.host.usage_path is None or loaded is None
-                or loaded.range_name != self.range_name):
+                or loaded.range_name != self.range_name or loaded.ending != self.chart_end):
             return None
         tokens = dict(zip(loaded.minutes, loaded.tokens, strict=True))
         cost = dict(zip(loaded.minutes, loaded.cost, strict=True))
@@ -409,10 +419,11 @@ class OverviewScreen(Screen[None]):
         for card_id, value in cards.items():
             self.query_one(card_id, KpiCard).set_value(value)
         quiet = "no activity" if usage is not None else self._usage_quiet()
+        ending, known = self._scrolled()
         self.query_one("#tokens-chart", TimeChart).show(
-            ChartData(minutes, win.interval, token_series, quiet))
+            ChartData(minutes, win.interval, token_series, quiet, "", ending, known))
         self.query_one("#cost-chart", TimeChart).show(
-            ChartData(minutes, win.interval, cost_series, quiet))
+            ChartData(minutes, win.interval, cost_series, quiet, "", None, known))
 
     def _cost_missing(self, total: Point) -> bool:
         """Tokens but no cost, or no cost in any file (or none from the selected server):
@@ -501,10 +512,35 @@ class OverviewScreen(Screen[None]):
         total = ring.total(self.selected, win.start, win.end)
         if self._cost_missing(total):
             cost_series, cost_quiet, cost_note = self._missing_cost_series(minutes)
+        ending, known = self._scrolled()
         self.query_one("#tokens-chart", TimeChart).show(
-            ChartData(minutes, win.interval, token_series))
+            ChartData(minutes, win.interval, token_series, ending=ending, history_from=known))
         self.query_one("#cost-chart", TimeChart).show(
-            ChartData(minutes, win.interval, cost_series, cost_quiet, cost_note))
+            ChartData(minutes, win.interval, cost_series, cost_quiet, cost_note, None, known))
+
+    # -- the chart cursor and scrolling back (chart_cursor.py) ---------------------
+    def window_end(self) -> int:
+        """The last minute shown: now, or where ``<`` scrolled back to."""
+        return self.host.now_minute() if self.chart_end is None else self.chart_end
+
+    def _scrolled(self) -> tuple[int | None, int | None]:
+        """(where a scrolled-back window ends, the ring's oldest minute) for the charts;
+        (None, None) live. Every card and the server list follow the window shown."""
+        if self.chart_end is None:
+            return None, None
+        return self.chart_end, self.source.ring.oldest_minute()
+
+    def action_chart_cursor(self, step: int) -> None:
+        move_cursor(list(self.query(TimeChart)), step)
+        self.refresh_bindings()
+
+    def action_chart_scroll(self, step: int) -> None:
+        length = RANGES.get(self.range_name, (0, 1))[0]
+        end = self.window_end() + step * length
+        self.chart_end = None if end >= self.host.now_minute() else end
+        self._request_series()
+        self.refresh_view()
+        self.refresh_bindings()
 
     def _show_servers(self, win: Window, servers: list[str]) -> None:
         ring = self.source.ring
@@ -528,7 +564,8 @@ class OverviewScreen(Screen[None]):
             ))
         rows.sort(key=lambda r: (-r.range_tokens, -r.total_tokens, r.name))
         note = f"no server matches {self.filter_text!r}" if needle else ""
-        label = "Live" if self.range_name == "30m" else self.range_name
+        label = "Live" if self.range_name == "30m" and self.chart_end is None \
+            else self.range_name  # scrolled back (<) is not live
         server_list = self.query_one(ServerList)
         server_list.show(rows, self.selected, label, note)
         shown = f"{len(rows)} of {len(servers)}" if needle else str(len(servers))
@@ -615,6 +652,9 @@ class OverviewScreen(Screen[None]):
         box.focus()
 
     def action_clear(self) -> None:
+        if hide_cursor(list(self.query(TimeChart))):
+            self.refresh_bindings()
+            return
         box = self.query_one("#server-filter", Input)
         if box.display or self.filter_text:
             box.value = ""
@@ -624,6 +664,15 @@ class OverviewScreen(Screen[None]):
         else:
             self.selected = None
 
+    def _can_scroll(self, step: int) -> bool:
+        """``>`` while scrolled back; ``<`` over a range (``all`` holds everything) while
+        the window still holds history (one step more says "no data before ...")."""
+        if self.showing_empty or self.range_name not in RANGES:
+            return False
+        if step > 0:
+            return self.chart_end is not None
+        return can_scroll_back(self.window_end(), self.source.ring.oldest_minute())
+
     @property
     def showing_empty(self) -> bool:
         return self.query_one("#body", ContentSwitcher).current == "empty"
@@ -631,6 +680,10 @@ class OverviewScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("cycle_range", "filter", "clear") and self.showing_empty:
             return False  # nothing to range over or filter: keep the footer honest
+        if action == "chart_scroll":
+            return self._can_scroll(cast(int, parameters[0]))
+        if action == "clear" and any(c.cursor is not None for c in self.query(TimeChart)):
+            return True  # esc hides the chart cursor first
         if action in ("filter", "clear") and self.data_source == "usage":
             return False  # no server list to filter or pick from
         if action == "clear":

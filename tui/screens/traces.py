@@ -69,6 +69,7 @@ from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.chart_cursor import CHART_BINDINGS, hide_cursor, move_cursor
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.kpi import KpiCard
@@ -151,6 +152,7 @@ class Analytics:
     models: list[str]
     tenants: list[TenantStats]  # all time, within the --org/--workspace scope
     filters: tuple[str | None, str | None] = (None, None)  # (provider, model) of the read
+    ending: datetime | None = None  # scrolled back (<): where the window ends (None: now)
 
 
 def bucket_floor(dt: datetime, bucket: str) -> datetime:
@@ -192,6 +194,7 @@ class TracesScreen(Screen[None]):
         Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
                 key_display="esc"),
+        *CHART_BINDINGS,
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
@@ -255,6 +258,7 @@ class TracesScreen(Screen[None]):
         self.rows: list[TraceRow] = []
         self.detail: Trace | None = None
         self.analytics: Analytics | None = None
+        self.chart_end: datetime | None = None  # analytics scrolled back (< >): its end
         self.diagnostics: object | None = None
         self.diagnostics_error: str | None = None
         self.error: str | None = None
@@ -408,7 +412,8 @@ class TracesScreen(Screen[None]):
     async def load_analytics(self) -> None:
         """KPIs, latency, errors and the series over the bucket's window, one update."""
         bucket = self.bucket
-        until = datetime.fromtimestamp(self.host.clock(), UTC)
+        ending = self.chart_end
+        until = ending or datetime.fromtimestamp(self.host.clock(), UTC)
         since = bucket_floor(until - WINDOWS[bucket], bucket)
         org_id, workspace_id = self.scope
         provider, model = self.provider, self.model
@@ -450,7 +455,7 @@ class TracesScreen(Screen[None]):
             bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
             overall_latency[0] if overall_latency else None, latency, errors, usage_series,
             cost_series, sorted(p for p in providers if p), models, tenants,
-            (provider, model))
+            (provider, model), ending)
         if self._tenant_column() != self._columns_tenant:
             keep = self._selected_id()
             self._columns()
@@ -520,7 +525,8 @@ class TracesScreen(Screen[None]):
     def _refresh_analytics(self) -> None:
         """Re-read when traces arrived, and every few minutes anyway (the window slides)."""
         a = self.analytics
-        old = a is not None and self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
+        old = a is not None and a.ending is None and \
+            self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
         if not self.host.paused and (self._analytics_stale or old):
             self._analytics_stale = False
             self.load_analytics()
@@ -656,7 +662,7 @@ class TracesScreen(Screen[None]):
 
     def _show_analytics(self) -> None:
         a = self.analytics
-        if a is None or a.bucket != self.bucket:
+        if a is None or a.bucket != self.bucket or a.ending != self.chart_end:
             return
         colors = palette(self.app)
         rate = a.overall_errors.error_rate if a.overall_errors else None
@@ -687,12 +693,13 @@ class TracesScreen(Screen[None]):
             i = index.get(int(c.bucket_start.timestamp()) // 60)
             if i is not None:
                 cost[i] += round(c.total_cost_usd * 1_000_000)
-        words = WINDOW_WORDS[a.bucket]
+        words = WINDOW_WORDS[a.bucket] if a.ending is None else "scrolled back"
+        ending = None if a.ending is None else int(a.ending.timestamp()) // 60
         tokens_chart = self.query_one("#traces-tokens-chart", TimeChart)
         tokens_chart.border_title = f"Tokens per {a.bucket} · {words}"
         tokens_chart.show(ChartData(minutes, step, [Series("input", inp, colors.input),
                                                     Series("output", out, colors.output)],
-                                    quiet="no traces in this window"))
+                                    quiet="no traces in this window", ending=ending))
         cost_chart = self.query_one("#traces-cost-chart", TimeChart)
         cost_chart.border_title = f"Cost per {a.bucket} · b: hour·day·week"
         cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
@@ -739,6 +746,9 @@ class TracesScreen(Screen[None]):
                          (("org", org_id), ("workspace", workspace_id)) if v)
         chosen = " ".join(fmt.clean(v) for v in (self.provider, self.model) if v is not None)
         window = WINDOW_WORDS[self.analytics.bucket] if self.analytics is not None else ""
+        if self.chart_end is not None:  # the cards and charts follow the window shown
+            window = f"{WINDOW_WORDS[self.bucket].removeprefix('last ')} to " \
+                f"{fmt.local_stamp(int(self.chart_end.timestamp()) // 60)}"
         target = self.store.display if self.store is not None else self.host.traces_target
         where = fmt.clean(target) if target is not None else ""
 
@@ -849,6 +859,8 @@ class TracesScreen(Screen[None]):
         self.load_detail(key)
 
     def action_close_detail(self) -> None:
+        if hide_cursor(list(self.query(TimeChart))):
+            return
         search = self.query_one("#traces-search", Input)
         if search.display:  # esc while typing a search: put it away unapplied
             search.display = False
@@ -877,6 +889,10 @@ class TracesScreen(Screen[None]):
             return self.showing == "list"
         if action == "cycle_bucket":
             return self.showing == "analytics"
+        if action in ("chart_cursor", "chart_scroll"):
+            if self.showing != "analytics":
+                return False
+            return parameters[0] == -1 or action == "chart_cursor" or self.chart_end is not None
         return True
 
     def watch_showing(self, showing: str) -> None:
@@ -892,6 +908,19 @@ class TracesScreen(Screen[None]):
             self.query_one("#traces-table", DataTable).focus()
 
     def watch_bucket(self) -> None:
+        self.load_analytics()
+
+    # -- the chart cursor and scrolling back (chart_cursor.py): the cards and both
+    # charts are read again, in the worker, for the window shown (the scope says which).
+    def action_chart_cursor(self, step: int) -> None:
+        move_cursor(list(self.query(TimeChart)), step)
+
+    def action_chart_scroll(self, step: int) -> None:
+        now = datetime.fromtimestamp(self.host.clock(), UTC)
+        end = (self.chart_end or now) + step * WINDOWS[self.bucket]
+        self.chart_end = None if end >= now else end
+        self.refresh_bindings()
+        self._show_scope()
         self.load_analytics()
 
     def action_show(self, showing: str) -> None:

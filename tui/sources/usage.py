@@ -36,6 +36,7 @@ class UsageFeed(ThreadSource):
         self.window = "1d"
         self.loaded: UsageLoaded | None = None  # the last read (or why it failed)
         self.series_range: str | None = None  # the Overview's range (None: not shown)
+        self.series_ending: int | None = None  # its last minute, scrolled back (None: now)
         self.series: UsageSeriesLoaded | None = None  # the last series read
         self._new_loaded = False
         self._new_series = False
@@ -47,10 +48,11 @@ class UsageFeed(ThreadSource):
             self.window = window
         self.wake()
 
-    def request_series(self, range_name: str | None) -> None:
-        """Read the series over ``range_name`` too (None: stop reading it)."""
-        if range_name != self.series_range:
-            self.series_range = range_name
+    def request_series(self, range_name: str | None, ending: int | None = None) -> None:
+        """Read the series over ``range_name`` too (None: stop reading it), ending now or,
+        scrolled back (``<``), at minute ``ending``: read here, in the worker."""
+        if (range_name, ending) != (self.series_range, self.series_ending):
+            self.series_range, self.series_ending = range_name, ending
             self.wake()
 
     # -- the worker ----------------------------------------------------------------
@@ -85,14 +87,14 @@ class UsageFeed(ThreadSource):
                     view = None
                     if key != seen or retry:
                         view = read_usage(store.conn, self.window, now)
-                    wanted = self.series_range
+                    wanted, ending = self.series_range, self.series_ending
                     series_key: tuple[object, ...] | None = None
                     loaded = None
                     if wanted is not None:
-                        span = self._series_span(wanted, now)
+                        span = self._series_span(wanted, now, ending)
                         series_key = (version, wanted, span)
                         if series_key != seen_series or retry:
-                            loaded = self._read_series(store.conn, wanted, span)
+                            loaded = self._read_series(store.conn, wanted, span, ending)
                     # Both reads succeeded: only now is an earlier error over.
                     self.error = None
                     if view is not None:
@@ -117,23 +119,27 @@ class UsageFeed(ThreadSource):
             if store is not None:
                 store.close()
 
-    def _series_span(self, range_name: str, now: datetime) -> tuple[int, int, int]:
+    def _series_span(self, range_name: str, now: datetime,
+                     ending: int | None = None) -> tuple[int, int, int]:
         """(first minute, last minute, interval): the very window the ring's charts use,
-        so both sources share one x axis (``all`` is every minute the ring retains)."""
+        so both sources share one x axis (``all`` is every minute the ring retains);
+        ending at ``ending`` when scrolled back."""
         from tokentop.store.metrics import window
 
-        win = window(self.host.source.ring, range_name, int(now.timestamp()) // 60)
+        end = int(now.timestamp()) // 60 if ending is None else ending
+        win = window(self.host.source.ring, range_name, end)
         return win.start, win.end, win.interval
 
     @staticmethod
     def _read_series(conn: sqlite3.Connection, range_name: str,
-                     span: tuple[int, int, int]) -> UsageSeriesLoaded:
+                     span: tuple[int, int, int], ending: int | None = None
+                     ) -> UsageSeriesLoaded:
         from tokentop.store.usage.read import series
 
         first, last, interval = span
         minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
                                        datetime.fromtimestamp((last + 1) * 60, UTC), interval)
-        return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost)
+        return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost, ending)
 
     def report(self, message: str) -> None:
         """A failure to read (or to collect): said once, until it changes."""

@@ -14,6 +14,11 @@ and read as "activity stopped" (issue 17). So the chart asks the app's clock how
 the last point has elapsed and draws that point apart, dimmed: its rate so far scaled
 to the whole bucket, or nothing while too little of it has passed to say (and nothing
 for a single open minute: gridctl flushes a minute's counts once, at a phase of its own).
+
+The cursor (``set_cursor``/``step_cursor``) marks one drawn point with a vertical line
+and reads it exactly in the legend's row; a window scrolled back (``ChartData.ending``)
+says where it ends on a row over the plot; ``history_from`` drops the buckets before
+what the source holds, and a window wholly before it says so (``chart_cursor.py``).
 """
 
 from __future__ import annotations
@@ -24,11 +29,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.align import Align
+from rich.console import Group
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from tokentop.tui import format as fmt
+from tokentop.tui.widgets.chart_cursor import (
+    CURSOR_RGB,
+    Reading,
+    no_data_note,
+    readout,
+    scroll_label,
+    trim,
+    whole,
+)
 
 MINUTE_FACTORS = (1, 2, 3, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 HOUR_FACTORS = (1, 2, 3, 4, 6, 12, 24, 48, 168)
@@ -57,6 +72,25 @@ class ChartData:
     series: Sequence[Series]
     quiet: str = "no activity"  # the legend's word when nothing is drawn (or no source)
     note: str = ""  # with no series: said in the chart's body instead of empty axes
+    ending: int | None = None  # scrolled back: the window's last minute (None: now)
+    history_from: int | None = None  # the source's oldest minute: nothing known before
+
+
+def known(data: ChartData) -> ChartData:
+    """``data`` without the buckets before ``history_from``; wholly before it, no series
+    and a note that says so (empty axes would read as zero)."""
+    if data.history_from is None:
+        return data
+    cut = trim(data.minutes, data.interval, data.history_from)
+    if cut == 0:
+        return data
+    if cut >= len(data.minutes):
+        words = no_data_note(data.history_from)
+        return ChartData(data.minutes, data.interval, [], words, words, data.ending,
+                         data.history_from)
+    return ChartData(data.minutes[cut:], data.interval,
+                     [Series(s.label, s.values[cut:], s.color) for s in data.series],
+                     data.quiet, data.note, data.ending, data.history_from)
 
 
 def merge_factor(n: int, interval: int, columns: int) -> int:
@@ -231,11 +265,15 @@ def _dim(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
 class TimeChart(PlotextPlot):
     """Lines over time; ``value_format`` formats the y axis (token counts or USD)."""
 
-    def __init__(self, title: str, value_format: Callable[[float], str], *, id: str) -> None:
+    def __init__(self, title: str, value_format: Callable[[float], str], *, id: str,
+                 exact: Callable[[int], str] | None = None) -> None:
         super().__init__(id=id)
         self.value_format = value_format
+        # The cursor's readout: exact values (a USD axis reads dollars, any other whole).
+        self.exact = exact or (fmt.usd if value_format is fmt.usd_axis else whole)
         self.data = ChartData((), 1, ())
         self.plot_layout: PlotLayout | None = None
+        self.cursor: int | None = None  # start minute of the point under the cursor
         self.border_title = title
 
     @property
@@ -248,8 +286,51 @@ class TimeChart(PlotextPlot):
 
     def show(self, data: ChartData) -> None:
         """Replace what is drawn."""
-        self.data = data
+        self.data = known(data)
         self._relayout()
+
+    # -- the cursor ------------------------------------------------------------------
+    def cursor_index(self) -> int | None:
+        """The drawn point under the cursor: the one whose span holds its minute."""
+        layout = self.plot_layout
+        if self.cursor is None or layout is None or not self.data.series:
+            return None
+        xs = layout.xs
+        return max(0, max((i for i, x in enumerate(xs) if x <= self.cursor), default=0))
+
+    def step_cursor(self, step: int) -> int | None:
+        """Move the cursor ``step`` points (the first press: the last complete point);
+        returns the minute it is on, for the charts beside it."""
+        layout = self.plot_layout
+        if layout is None or not self.data.series:
+            return None
+        last = len(layout.xs) - 1
+        index = self.cursor_index()
+        if index is None:
+            index = last - 1 if layout.open_end and last > 0 else last
+        else:
+            index = min(last, max(0, index + step))
+        self.set_cursor(layout.xs[index])
+        return self.cursor
+
+    def set_cursor(self, minute: int | None) -> None:
+        """Put the cursor on the point holding ``minute`` (None: hide it)."""
+        self.cursor = minute
+        self.border_subtitle = self._legend(self.plot_layout)
+        self.refresh()
+
+    def reading(self) -> list[Reading]:
+        """Every series' exact value at the cursor (empty: no cursor)."""
+        index = self.cursor_index()
+        if index is None or self.plot_layout is None:
+            return []
+        return [Reading(s.label, s.color, v[index])
+                for s, v in zip(self.data.series, self.plot_layout.ys, strict=True)]
+
+    @property
+    def header_rows(self) -> int:
+        """A row over the plot while scrolled back: where the window ends."""
+        return 1 if self.data.ending is not None else 0
 
     def on_resize(self) -> None:
         self._relayout()
@@ -258,8 +339,8 @@ class TimeChart(PlotextPlot):
         # Done here, not in render(): the legend (border subtitle) names the merge
         # factor, and a border set while rendering would show one frame late.
         size = self.content_size
-        self.plot_layout = layout_plot(self.data, size.width, size.height, self.value_format,
-                                       self._now_minute())
+        self.plot_layout = layout_plot(self.data, size.width, size.height - self.header_rows,
+                                       self.value_format, self._now_minute())
         self.border_subtitle = self._legend(self.plot_layout)
         self.refresh()
 
@@ -269,6 +350,12 @@ class TimeChart(PlotextPlot):
         return clock() / 60
 
     def _legend(self, layout: PlotLayout | None) -> Text:
+        index = self.cursor_index()
+        if index is not None and layout is not None:
+            open_bucket = layout.open_end and index == len(layout.xs) - 1
+            return readout(layout.xs[index], self.data.interval * layout.factor,
+                           self.reading(), self.exact, self._now_minute(),
+                           open_bucket=open_bucket, width=max(10, self.size.width - 4))
         factor = layout.factor if layout else 1
         legend = Text(no_wrap=True)
         for s in self.data.series:
@@ -283,12 +370,21 @@ class TimeChart(PlotextPlot):
         return legend
 
     def render(self) -> RenderResult:
+        size = self.content_size
+        if self.data.ending is None:
+            return self._render_plot(size.width, size.height)
+        label = scroll_label(self.data.ending, size.width)
+        plot = self._render_plot(size.width, size.height - 1)
+        if not plot:
+            return label
+        return Group(label, plot)
+
+    def _render_plot(self, width: int, height: int) -> RenderResult:
         plt = self.plt
         plt.clear_figure()
-        size = self.content_size
         layout = self.plot_layout
-        if layout is None or (layout.width, layout.height) != (size.width, size.height):
-            layout = self.plot_layout = layout_plot(self.data, size.width, size.height,
+        if layout is None or (layout.width, layout.height) != (width, height):
+            layout = self.plot_layout = layout_plot(self.data, width, height,
                                                     self.value_format, self._now_minute())
         if layout is None:
             return ""
@@ -296,7 +392,7 @@ class TimeChart(PlotextPlot):
             # Nothing can be drawn, and empty axes would read as "zero": say why instead.
             note = "\n".join(fmt.clean(line) for line in self.data.note.splitlines())
             return Align.center(Text(note, style="italic dim", justify="center"),
-                                vertical="middle")
+                                vertical="middle", height=height)
         xs = layout.xs[:-1] if layout.open_end else layout.xs
         for i, (s, values) in enumerate(zip(self.data.series, layout.ys, strict=True)):
             color = _rgb(s.color)
@@ -307,10 +403,17 @@ class TimeChart(PlotextPlot):
                 tail_x = layout.xs[-2:] if xs else layout.xs[-1:]
                 tail_y = [*values[len(xs) - 1: len(xs)], layout.projected[i]]
                 plt.plot(tail_x, tail_y[-len(tail_x):], marker="braille", color=_dim(color))
+        index = self.cursor_index()
+        if index is not None:
+            plt.vline(layout.xs[index], color=CURSOR_RGB)
         plt.xaxes(True, False)  # the widget's border is the frame: keep only the axes
         plt.yaxes(True, False)
         plt.xlim(layout.xs[0], max(layout.xs[-1], layout.xs[0] + 1))
         plt.ylim(0, layout.y_ticks[-1])
         plt.xticks(layout.x_ticks, layout.x_labels)
         plt.yticks(layout.y_ticks, layout.y_labels)
-        return super().render()
+        # PlotextPlot.render, at the height left under the row over the plot.
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return Text.from_ansi(plt.build())

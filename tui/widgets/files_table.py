@@ -46,7 +46,8 @@ def span(seconds: float) -> str:
 
 
 def local_time(ts: float, now: float) -> str:
-    """``12:29`` today, ``May 03 07:30`` this year (never ``05-03``: day or month?), ``2025-12-31`` before (local time)."""
+    """``12:29`` today, ``May 03 07:30`` this year (never ``05-03``: day or month?),
+    ``2025-12-31`` before (local time)."""
     when = time.localtime(ts)
     today = time.localtime(now)
     if (when.tm_year, when.tm_yday) == (today.tm_year, today.tm_yday):
