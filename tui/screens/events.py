@@ -84,6 +84,10 @@ def empty_events_message() -> Text:
 class EventsScreen(Screen[None]):
     """Header counters, category toggles, the log, a detail pane, the connection line."""
 
+    # The list, not Textual's default (the first focusable widget: the search box,
+    # hidden until ``/``): keys typed before on_mount ran went into it.
+    AUTO_FOCUS = "#events-log"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="events.filter", key_display="/"),
         Binding("enter", "detail", "Detail", id="events.detail"),

@@ -74,6 +74,10 @@ class SignalScreen(Screen[None]):
     lines, how a record looks and what the detail pane shows for it.
     """
 
+    # The record list, not Textual's default (the first focusable widget: the search
+    # box, hidden until ``/``): keys typed before on_mount ran went into it.
+    AUTO_FOCUS = ".sig-list"
+
     SIGNAL = "logs"
     PREFIX = "logs"
     NOUN = "record"

@@ -90,6 +90,11 @@ class Frame:
 class OverviewScreen(Screen[None]):
     """KPI cards, two charts, the server list and a status line."""
 
+    # Not Textual's default (the first focusable widget): that is the server filter box,
+    # hidden until ``/``, and keys typed in the first second went into it ("no server
+    # matches 'rrr'").
+    AUTO_FOCUS = "#server-options"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "cycle_range(1)", "Range", id="overview.range-next"),
         Binding("R", "cycle_range(-1)", "Range back", id="overview.range-prev", show=False),

@@ -171,6 +171,10 @@ def token_axis(value: float) -> str:
 class TracesScreen(Screen[None]):
     """KPIs; the trace table with a detail pane, or the analytics; the status line."""
 
+    # The list, not Textual's default (the first focusable widget: the search box,
+    # hidden until ``/``): keys typed before on_mount ran went into it.
+    AUTO_FOCUS = "#traces-table"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # One key, two bindings: the footer names the view ``v`` leads to.
         Binding("v", "show('analytics')", "Analytics", id="traces.analytics"),
