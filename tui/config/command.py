@@ -1,6 +1,7 @@
 """``tokentop config``: where the preferences file is, and the settings in effect.
 
-The settings are resolved exactly as the dashboard resolves them (``settings.resolve``
+Only click is imported up front (``tokentop --help`` imports every command to list
+it). The settings are resolved exactly as the dashboard resolves them (``settings.resolve``
 over the parsed dashboard options), so ``tokentop --store X config`` shows ``store`` from
 the command line. Values are printed through ``redact_text``: a postgresql:// URL with a
 password in the file is shown with ``***``.
@@ -9,19 +10,14 @@ password in the file is shown with ``***``.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from tokentop.store.redact import redact_text
 from tokentop.tui.commands.common import fail
-from tokentop.tui.config.settings import (
-    PREFS,
-    ConfigError,
-    Settings,
-    config_path,
-    option_params,
-    resolve,
-)
+
+if TYPE_CHECKING:
+    from tokentop.tui.config.settings import Settings
 
 
 @click.command("config", context_settings={"help_option_names": ["-h", "--help"],
@@ -34,6 +30,8 @@ from tokentop.tui.config.settings import (
 def config(ctx: click.Context, path_only: bool, init: bool) -> None:
     """Show where the preferences file is and every setting in effect, with where each
     came from (command line, environment, config file, default)."""
+    from tokentop.tui.config.settings import ConfigError, config_path, resolve
+
     root = ctx.find_root()
     path = config_path()
     if path_only:
@@ -54,6 +52,8 @@ def config(ctx: click.Context, path_only: bool, init: bool) -> None:
 
 def report(settings: Settings, command: click.Command) -> list[str]:
     """The file's place, then one line per key: its value and where it came from."""
+    from tokentop.tui.config.settings import PREFS, option_params
+
     state = "" if settings.found else "  (none yet: tokentop config --init writes one)"
     rows: list[tuple[str, str, str]] = []
     for pref in PREFS:
@@ -70,6 +70,8 @@ def report(settings: Settings, command: click.Command) -> list[str]:
 
 
 def _shown(value: object) -> str:
+    from tokentop.store.redact import redact_text
+
     if value is None:
         return "-"
     if isinstance(value, bool):
