@@ -102,7 +102,7 @@ def test_every_preference_is_settable_in_the_file(config_file: Path) -> None:
     assert settings.app_prefs() == {
         "start_screen": "traces", "theme": "nord", "refresh_seconds": 2.0,
         "start_values": {"overview": {"range_name": "7d"}, "usage": {"window": "month"},
-                         "access": {"range_name": "all"}}}
+                         "access": {"range_name": "all"}}, "notices": []}
 
 
 def test_command_line_beats_environment_beats_file_beats_default(
@@ -265,7 +265,7 @@ async def test_the_app_starts_at_the_configured_screen_range_and_theme(
 
     config_file.write_text('screen = "usage"\ntheme = "nord"\nrefresh = 1.5\n'
                            'usage-window = "7d"\noverview-range = "24h"\n'
-                           'access-range = "6h"\n')
+                           'access-range = "6h"\nring-days = 0\n')
     prefs = resolve(parsed()).app_prefs()
     monkeypatch.chdir(tree.root.parent)
     app = TokentopApp(MetricsSource(tree.root.name, clock=fixed_clock), clock=fixed_clock,
@@ -274,6 +274,8 @@ async def test_the_app_starts_at_the_configured_screen_range_and_theme(
         await pilot.pause()
         assert app.current_mode == "usage" and app.theme == "nord"
         assert app.refresh_seconds == 1.5
+        (note,) = app._notifications  # the ignored key, said on screen too (not markup)
+        assert "ring-days: expected an integer from 1 to 90, got 0; ignored" in note.message
         assert app.screen.window == "7d"
         assert app.screen.query_one(WindowBar).value == "7d"
         await pilot.press("1")

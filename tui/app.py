@@ -19,7 +19,7 @@ import gc
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -88,11 +88,14 @@ class TokentopApp(App[int]):
         start_values: Mapping[str, Mapping[str, object]] | None = None,
         theme: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
         # Preferences (tui/config): the screen shown first, each screen's start values
         # (mode -> reactive name -> value, e.g. the Overview's range), the theme, and how
-        # often the metrics feed looks for change.
+        # often the metrics feed looks for change; ``notices``: the keys it ignored, also
+        # said on stderr, which the dashboard's screen hides until it exits.
+        self.notices = tuple(notices)
         self.start_screen = start_screen
         self.start_values = start_values or {}
         self.refresh_seconds = refresh_seconds
@@ -154,6 +157,9 @@ class TokentopApp(App[int]):
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="tokentop"))
         modes = [spec.mode for spec in self.specs]
         self.switch_mode(self.start_screen if self.start_screen in modes else modes[0])
+        for line in self.notices:  # a path and the user's text: never markup
+            self.notify(line, title="config ignored", severity="warning", timeout=20,
+                        markup=False)
         # Replay after the first paint: the dashboard (and its progress) shows at once.
         self.call_after_refresh(self.sources.start_eager)
         self.call_after_refresh(self._freeze_heap)

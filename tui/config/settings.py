@@ -108,7 +108,8 @@ class Settings:
         theme only when set, so Textual's own default stays Textual's."""
         theme = self.prefs["theme"] if self.origins.get("theme") == "config file" else None
         return {"start_screen": self.prefs["screen"], "start_values": self.start_values(),
-                "theme": theme, "refresh_seconds": self.prefs["refresh"]}
+                "theme": theme, "refresh_seconds": self.prefs["refresh"],
+                "notices": list(self.warnings)}
 
     def start_values(self) -> dict[str, dict[str, object]]:
         """Each screen's start values, by mode (for ``TokentopApp(start_values=...)``)."""
