@@ -166,6 +166,8 @@ def own_state_dir(tmp_path_factory: pytest.TempPathFactory,
     """tokentop's state (the latency cache, a default usage store) never lands in the
     real home; a test that cares sets its own XDG_STATE_HOME over this one."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    # Nor is the developer's own config.toml (or pricing.toml) read by a test.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 
 
 @pytest.fixture(autouse=True)

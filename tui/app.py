@@ -19,7 +19,7 @@ import gc
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -33,6 +33,7 @@ from tokentop.store.metrics import MetricsSource
 from tokentop.tui.screens import screen_specs
 from tokentop.tui.screens.help import HelpScreen
 from tokentop.tui.sources import Sources, SourceUpdated
+from tokentop.tui.sources.metrics import POLL_SECONDS as REFRESH_SECONDS
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -83,8 +84,23 @@ class TokentopApp(App[int]):
         latency_cache: str = "auto",
         diagnostics: str | None = None,
         access: str | None = None,
+        start_screen: str | None = None,
+        start_values: Mapping[str, Mapping[str, object]] | None = None,
+        theme: str | None = None,
+        refresh_seconds: float = REFRESH_SECONDS,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        # Preferences (tui/config): the screen shown first, each screen's start values
+        # (mode -> reactive name -> value, e.g. the Overview's range), the theme, and how
+        # often the metrics feed looks for change; ``notices``: the keys it ignored, also
+        # said on stderr, which the dashboard's screen hides until it exits.
+        self.notices = tuple(notices)
+        self.start_screen = start_screen
+        self.start_values = start_values or {}
+        self.refresh_seconds = refresh_seconds
+        if theme is not None:
+            self.theme = theme
         self.source = source
         self.clock = clock
         self.poll = poll
@@ -105,24 +121,28 @@ class TokentopApp(App[int]):
         self.sources = Sources(self)
         self.specs = screen_specs()
         for spec in self.specs:
-            self.add_mode(spec.mode, self._fresh(spec.factory))
+            self.add_mode(spec.mode, self._fresh(spec.factory, spec.mode))
         self._frozen_minute: int | None = None
         self._signals: list[int] = []
         self._gc_threshold: tuple[int, int, int] | None = None  # while the heap is frozen
 
-    def _fresh(self, factory: Callable[[], Screen[None]]) -> Callable[[], Screen[None]]:
+    def _fresh(self, factory: Callable[[], Screen[None]],
+               mode: str) -> Callable[[], Screen[None]]:
         """The screen, marked as styled with the current theme.
 
         Textual restyles the whole app (re-parsing every stylesheet, 50-75 ms here)
         the first time it switches to a screen whose style generation is behind the
         app's, and a new screen starts behind. A screen built now is styled as it
         mounts, with the current theme; a later theme change still bumps the app's
-        generation and restyles it on its next switch.
+        generation and restyles it on its next switch. Its start values (the
+        preferences) are set before it mounts, so it reads them as its own.
         """
 
         def build() -> Screen[None]:
             screen = factory()
             screen._css_update_count = self._css_update_count
+            for name, value in self.start_values.get(mode, {}).items():
+                screen.set_reactive(getattr(type(screen), name), value)
             return screen
 
         return build
@@ -135,7 +155,11 @@ class TokentopApp(App[int]):
         # logs, spans, ...), so a seventh would wait forever.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="tokentop"))
-        self.switch_mode(self.specs[0].mode)
+        modes = [spec.mode for spec in self.specs]
+        self.switch_mode(self.start_screen if self.start_screen in modes else modes[0])
+        for line in self.notices:  # a path and the user's text: never markup
+            self.notify(line, title="config ignored", severity="warning", timeout=20,
+                        markup=False)
         # Replay after the first paint: the dashboard (and its progress) shows at once.
         self.call_after_refresh(self.sources.start_eager)
         self.call_after_refresh(self._freeze_heap)

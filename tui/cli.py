@@ -31,6 +31,7 @@ class _LazyGroup(click.Group):
         "access": ("access", "access"), "inventory": ("files", "inventory"),
         "wipe": ("files", "wipe"), "logs": ("gridlogs", "logs"),
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
+        "config": ("tokentop.tui.config.command", "config"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -41,7 +42,9 @@ class _LazyGroup(click.Group):
             import importlib
 
             module, attr = self.LAZY[cmd_name]
-            found = importlib.import_module(f"tokentop.tui.commands.{module}")
+            if "." not in module:
+                module = f"tokentop.tui.commands.{module}"
+            found = importlib.import_module(module)
             self.add_command(getattr(found, attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
@@ -104,31 +107,34 @@ def _check_home() -> None:
                    "or a JSONL file of events or saved API pages, followed live.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
-def main(ctx: click.Context, demo: bool, metrics_dir: str | None, poll: bool,
-         ring_days: int, store: str | None, events: str | None, events_replay: bool,
-         traces: str | None, org_id: str | None, workspace_id: str | None,
-         latency_cache: str, diagnostics: str | None, access: str | None) -> None:
+def main(ctx: click.Context, **_given: object) -> None:
     """top for AI agent usage: a live dashboard of tokens and cost.
 
-    Run without a command to open the dashboard. Keys: ? help, q quit.
+    Run without a command to open the dashboard. Keys: ? help, q quit. Every option can
+    be set in $XDG_CONFIG_HOME/tokentop/config.toml (see tokentop config).
     """
     if ctx.invoked_subcommand is not None:
         from tokentop.tui.output import install
 
         install()  # every line a headless command prints goes through one escaping rule
         return
-    if not demo and metrics_dir is None:
+    from tokentop.tui.config.settings import dashboard_settings
+
+    settings = dashboard_settings(ctx)  # the command line over the config file
+    opt = settings.options
+    if not opt["demo"] and opt["metrics_dir"] is None:
         _check_home()
     from tokentop.tui.run import run_dashboard
     from tokentop.tui.sources.traces import set_dashboard_scope
 
-    set_dashboard_scope(org_id, workspace_id)
+    set_dashboard_scope(opt["org_id"], opt["workspace_id"])
 
-    sys.exit(run_dashboard(demo=demo, metrics_dir=metrics_dir, poll=poll,
-                           capacity_minutes=ring_days * 24 * 60, store=store,
-                           events=events, events_replay=events_replay, traces=traces,
-                           latency_cache=latency_cache, diagnostics=diagnostics,
-                           access=access))
+    sys.exit(run_dashboard(demo=opt["demo"], metrics_dir=opt["metrics_dir"], poll=opt["poll"],
+                           capacity_minutes=opt["ring_days"] * 24 * 60, store=opt["store"],
+                           events=opt["events"], events_replay=opt["events_replay"],
+                           traces=opt["traces"], latency_cache=opt["latency_cache"],
+                           diagnostics=opt["diagnostics"], access=opt["access"],
+                           prefs=settings.app_prefs()))
 
 
 @main.command("metrics", context_settings=CONTEXT)

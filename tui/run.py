@@ -7,7 +7,9 @@ imported inside ``run_dashboard`` so this module stays cheap to import too.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from tokentop.store.ring import DEFAULT_CAPACITY_MINUTES
 
@@ -25,8 +27,12 @@ def run_dashboard(
     latency_cache: str = "auto",
     diagnostics: str | None = None,
     access: str | None = None,
+    prefs: Mapping[str, Any] | None = None,
 ) -> int:
-    """Run the dashboard until the user quits; returns the process exit code."""
+    """Run the dashboard until the user quits; returns the process exit code.
+
+    ``prefs``: the app's preference arguments from the config file (start screen, start
+    ranges, theme, refresh: ``Settings.app_prefs``)."""
     from tokentop.store.metrics import MetricsSource
 
     tree = None
@@ -77,7 +83,7 @@ def run_dashboard(
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
                           events=events, events_replay=events_replay, traces=traces,
                           latency_cache=latency_cache, diagnostics=diagnostics,
-                          access=access)
+                          access=access, **(prefs or {}))
         try:
             app.run()
         finally:

@@ -19,7 +19,7 @@ from tokentop.tui.sources.base import ThreadSource
 if TYPE_CHECKING:
     from tokentop.tui.app import TokentopApp
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25  # the default; the config file's ``refresh`` (app.refresh_seconds)
 
 
 class MetricsFeed(ThreadSource):
@@ -31,7 +31,7 @@ class MetricsFeed(ThreadSource):
 
     def start(self) -> None:
         if self.worker is None:
-            self.host.set_interval(POLL_SECONDS, self.poll)
+            self.host.set_interval(self.host.refresh_seconds, self.poll)
         super().start()
 
     def run(self, stop: threading.Event) -> None:
