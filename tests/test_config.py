@@ -82,12 +82,17 @@ def test_every_cli_option_is_settable_in_the_file(config_file: Path) -> None:
     wanted = {p.name for p in main.params if isinstance(p, click.Option) and p.expose_value}
     assert {p.name for p in params.values()} == wanted  # not one option without a key
     values = {key: sample(param) for key, param in params.items()}
+    # (``demo`` on its own: with it on, the file's sources give way to the demo's)
+    demo = values.pop("demo")
     config_file.write_text("".join(f"{key} = {_toml(v)}\n" for key, v in values.items()))
     settings = resolve(parsed())
     assert settings.warnings == []
-    for key, param in params.items():
-        assert settings.options[param.name] == values[key], key
+    for key, value in values.items():
+        assert settings.options[params[key].name] == value, key
         assert settings.origins[key] == "config file", key
+    config_file.write_text(f"demo = {_toml(demo)}\n")
+    settings = resolve(parsed())
+    assert (settings.options["demo"], settings.origins["demo"]) == (demo, "config file")
 
 
 def test_every_preference_is_settable_in_the_file(config_file: Path) -> None:
@@ -122,6 +127,19 @@ def test_command_line_beats_environment_beats_file_beats_default(
     assert settings.options["metrics_dir"] is None
     assert settings.origins["metrics-dir"] == "environment (GRIDCTL_HOME)"
     assert resolve(parsed("--metrics-dir", "/cli")).options["metrics_dir"] == "/cli"
+
+
+def test_the_demo_never_mixes_in_the_files_sources(config_file: Path) -> None:
+    """``tokentop --demo`` shows the demo's own sources: a real trace store named in the
+    file would put real traces beside demo data. The command line still may name one."""
+    config_file.write_text('traces = "/srv/real.db"\nstore = "/srv/usage.db"\n'
+                           'ring-days = 3\n')
+    settings = resolve(parsed("--demo"))
+    assert settings.options["traces"] is None and settings.options["store"] is None
+    assert settings.origins["traces"].startswith("default")
+    assert settings.options["ring_days"] == 3  # not a source: the file still applies
+    assert resolve(parsed("--demo", "--traces", "/cli.db")).options["traces"] == "/cli.db"
+    assert resolve(parsed()).options["traces"] == "/srv/real.db"
 
 
 def test_the_dashboard_runs_with_the_file(config_file: Path,

@@ -225,6 +225,11 @@ def _shown(value: object) -> str:
     return type(value).__name__
 
 
+# The options naming a data source: the demo replaces them all.
+DEMO_SOURCES = frozenset({"metrics-dir", "store", "events", "events-replay", "traces", "org",
+                          "workspace", "diagnostics", "access"})
+
+
 def resolve(ctx: click.Context, path: Path | None = None,
             environ: Mapping[str, str] | None = None) -> Settings:
     """The dashboard's settings: ``ctx`` (the parsed dashboard command) over the file
@@ -233,6 +238,7 @@ def resolve(ctx: click.Context, path: Path | None = None,
     environ = os.environ if environ is None else environ
     params = option_params(ctx.command)
     flat = read_file(path)
+    given = dict(ctx.params)
     settings = Settings(path=path, options=dict(ctx.params),
                         prefs={pref.key: pref.default for pref in PREFS},
                         found=flat is not None)
@@ -265,6 +271,15 @@ def resolve(ctx: click.Context, path: Path | None = None,
             settings.origins[key] = "config file"
         else:
             settings.origins[key] = "default"
+    if settings.options.get("demo"):
+        # The demo brings every source of its own: a trace store or usage store named in
+        # the file must not mix real data into it (the command line still may).
+        for key in DEMO_SOURCES & from_file.keys():
+            param = params.get(key)
+            if param is not None and settings.origins.get(key) == "config file":
+                name = param.name or key
+                settings.options[name] = given.get(name)
+                settings.origins[key] = "default (the file's value is not used with --demo)"
     for pref in PREFS:
         if pref.key in from_file:
             settings.prefs[pref.key] = from_file[pref.key]
