@@ -54,6 +54,11 @@ def test_droid_restores_version_dots_of_a_name_the_table_lacks(table: PriceTable
     assert price is not None and (price.input, price.output) == (1.25, 10.0)
     # before: the dashed name's longest fuzzy match, at a fifth of the price
     assert table.lookup("gpt-5-1-codex").model == "openrouter/openai/gpt-5.1-codex-mini"
+    # Gemini's dashed names keep their own match, as ccusage prices them
+    # (gemini-2-5-flash: $0.10/$0.40 per M in ccusage, not gemini-2.5-flash's $0.30/$2.50)
+    gemini = price_names(table, "droid", "google", "gemini-2-5-flash", "")
+    assert gemini is not None and gemini.names[0] == "gemini-2-5-flash"
+    assert table.lookup_first(gemini.names)[1].input == pytest.approx(0.10)
     # a row of the table keeps its own name first
     assert price_names(table, "droid", "anthropic", "claude-opus-4-5", "").names == (
         "claude-opus-4-5", "anthropic/claude-opus-4-5", "openrouter/anthropic/claude-opus-4-5")

@@ -13,13 +13,18 @@ name shown stays the model id; only the price differs. The rules, per agent:
   stored ``gpt-5-1-codex``), then ``<prefix><model>`` for the provider's prefixes
   (``openai/``, ``openrouter/openai/``; ``anthropic/``, ``openrouter/anthropic/``;
   ``google/``, ``vertex_ai/``, ``openrouter/google/``; ``xai/``, ``openrouter/x-ai/``;
-  else ``<provider>/``, ``openrouter/<provider>/``). The pinned 20.0.24 binary prices
-  a normalized name that is not a table row by its version dots restored
-  (``gpt-5-1-codex`` as ``gpt-5.1-codex`` $1.25/$10 per M, ``gpt-5-2`` as ``gpt-5.2``,
-  ``gemini-2-5-pro`` as ``gemini-2.5-pro``, ``grok-4-3`` as ``grok-4.3``; measured one
-  session per name), where a fuzzy match of the dashed name would find
-  ``openrouter/openai/gpt-5.1-codex-mini`` ($0.25/$2): so a table row first, then the
-  dotted name, then the rest.
+  else ``<provider>/``, ``openrouter/<provider>/``). The pinned 20.0.24 binary prices a
+  normalized OpenAI ``gpt-`` name that is not a table row at its dotted version's rates
+  (``gpt-5-1-codex`` $1.25/$10 per M as ``gpt-5.1-codex``, ``gpt-4-1`` $2/$8 as
+  ``gpt-4.1``, ``gpt-5-4-mini``, ``gpt-5-5``, ``gpt-5-2-pro`` likewise), where the
+  dashed name's longest fuzzy match is ``openrouter/openai/gpt-5.1-codex-mini`` ($0.25/$2)
+  or a ``:batch`` row at half price; its Gemini names keep the dashed match
+  (``gemini-2-5-flash`` is $0.10/$0.40 in ccusage, not ``gemini-2.5-flash``'s $0.30/$2.50).
+  So: a table row first, then (``gpt-`` only) the dotted name, then the rest. Measured
+  on 28 Droid model names, one message per token kind: 25 equal; ``gpt-5-1-codex``,
+  ``gpt-5-2`` and ``gpt-5-2-codex`` differ in the cache-write rate only (ccusage $1.5625,
+  $2.1875, $2.1875 per M; tokentop the built-in rows' $1.25, $1.75, $1.75), which
+  OpenAI's usage does not report (Droid's OpenAI sessions write no cache).
 - Kimi (``adapter/kimi/parser.rs``): ``kimi-for-coding`` (Kimi's default, which no table
   lists) is ``moonshot/kimi-k2.5`` before 2026-04-20T15:28:10.072Z and
   ``moonshot/kimi-k2.6`` from then on (``KIMI_FOR_CODING_K2_6_CUTOFF_MS``); then
@@ -80,7 +85,7 @@ def droid(table: PriceTable, provider: str, model: str, at: str) -> PriceNames:
     prefixes = _DROID_PREFIXES.get(provider or "unknown",
                                    (f"{provider}/", f"openrouter/{provider}/"))
     rest = [model, *(p + model for p in prefixes)]
-    if table.has_exact(model):
+    if table.has_exact(model) or not model.startswith("gpt-"):
         return PriceNames(_unique(rest))
     return PriceNames(_unique([_VERSION_DASH.sub(".", model), *rest]))
 
