@@ -384,6 +384,21 @@ class PriceTable:
         self._memo[model] = found
         return found
 
+    def lookup_first(self, names: tuple[str, ...] | list[str]) -> tuple[str, Price] | None:
+        """The first of ``names`` the table prices, with its price: ccusage's loop over an
+        agent's candidate names (``adapter/<agent>/parser.rs`` ``model_candidates``),
+        each resolved as ``lookup`` resolves one id. ``None`` when none is priced."""
+        for name in names:
+            found = self.lookup(name)
+            if found is not None:
+                return name, found
+        return None
+
+    def has_exact(self, name: str) -> bool:
+        """Whether ``name`` is a row of the table itself (no fuzzy match): ccusage's
+        ``find_exact``, which some agents ask before their candidate names."""
+        return name in self.prices
+
     @property
     def context_thresholds(self) -> tuple[int, ...]:
         """Every long-context threshold in the table, ascending: readers group messages

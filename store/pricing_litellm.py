@@ -69,6 +69,11 @@ CCUSAGE_BUILTINS: dict[str, dict[str, Any]] = {
     "claude-3-haiku": _builtin(0.25e-6, 1.25e-6, 0.3e-6, 0.03e-6, "anthropic"),
     "gpt-5": _builtin(1.25e-6, 10.0e-6, 1.5625e-6, 0.125e-6, "openai"),
     "gpt-5.5": _builtin(5.0e-6, 30.0e-6, 6.25e-6, 0.5e-6, "openai"),
+    # Grok 4.3: the bundled LiteLLM has no xAI row for it and models.dev's reads cache at
+    # $0.20/M; the pinned binary charges $1.25 in, $2.50 out, $1.25 cache write, $0.125
+    # cache read per M (``ccusage grok`` and ``ccusage hermes``, one message per kind),
+    # and models.dev's whole-message tier above 200k (context_tiers) on top.
+    "grok-4.3": _builtin(1.25e-6, 2.5e-6, 1.25e-6, 0.125e-6, "xai"),
     "moonshot/kimi-k2.5": _builtin(0.6e-6, 3.0e-6, 0.75e-6, 0.1e-6, "moonshot"),
     "moonshot/kimi-k2.6": _builtin(0.95e-6, 4.0e-6, 1.1875e-6, 0.16e-6, "moonshot"),
     "gpt-5.1": _builtin(1.25e-6, 10.0e-6, 1.5625e-6, 0.125e-6, "openai"),

@@ -9,6 +9,13 @@ the row ``tokentop_cost_computed = 1``; tokentop's own readers treat a marked co
 so a ``pricing update`` or an override still re-prices history. A cost the agent wrote
 is never marked and never replaced.
 
+An agent whose messages ccusage prices by names of its own (Hermes, Droid, Kimi, ZCode:
+``agents.pricenames``) is priced here per message with those names and marked
+``tokentop_cost_computed = 2``; readers take that cost as stored, because the hourly
+rollups they re-price from are keyed by model id, which neither carries the agent's
+names nor (Kimi's ``kimi-for-coding``) the message's time. Such a message is re-priced
+with the table in force when it is ingested again, not by a report.
+
 The model key is the reports' (``rollup.MODEL_EXPR``): ``<model>-fast`` is a fast-mode
 message, priced at the model's rates times its fast multiplier.
 """
@@ -24,6 +31,10 @@ from tokentop.store.usage.semantics import input_tokens
 SYNTHETIC = "<synthetic>"  # Claude Code's placeholder model; not a model anyone pays for
 FAST_SUFFIX = "-fast"  # ccusage's name for a fast-mode message's model
 PRICED_EVENT_TYPE = "message_usage"  # tool calls and quota snapshots carry no cost
+# ``tokentop_cost_computed``: 1 = priced by model id, re-priced by every reader with the
+# table in force; 2 = priced at ingest by the agent's own names (``row_cost``), which
+# readers take as stored (a ``pricing update`` re-prices it on the message's next ingest).
+COMPUTED, AGENT_PRICED = 1, 2
 
 
 class Pricer:
@@ -78,17 +89,32 @@ class Pricer:
             return None
         return price.cost(i, o, cw - cw1h, cr, cache_write_1h=cw1h, fast=fast)
 
-    def row_cost(self, row: Sequence) -> float | None:
-        """USD for one ``usage_events`` row in ingest's column order, or None when it
-        is not a priced message or its model is unknown."""
+    def row_cost(self, row: Sequence) -> tuple[float, int] | None:
+        """(USD, ``tokentop_cost_computed`` marker) for one ``usage_events`` row in
+        ingest's column order, or None when it is not a priced message or its model is
+        unknown. An agent priced by names of its own (``agents.pricenames``) is priced
+        here, per message, and marked ``AGENT_PRICED``: the readers' re-pricing by model
+        id could not find those names (Kimi's even depends on the message's time)."""
         if row[10] != PRICED_EVENT_TYPE:
             return None
         model = row[11] or row[12] or "unknown"
+        cr = row[17] or 0
+        i = input_tokens(row[2], row[14], cr)
+        o, cw, cw1h = row[15] or 0, row[18] or 0, row[27] or 0
+        from tokentop.store.usage.agents.pricenames import price_names
+
+        names = price_names(self.table, row[3], row[2], model, row[1] or "")
+        if names is not None:
+            found = self.table.lookup_first(names.names)
+            if found is None:
+                return None
+            if names.cache_write_as_input:
+                i, cw, cw1h = i + cw, 0, 0
+            return found[1].cost(i, o, cw - cw1h, cr, cache_write_1h=cw1h), AGENT_PRICED
         if row[28] == "fast":
             model += FAST_SUFFIX
-        cr = row[17] or 0
-        return self.cost_one(model, input_tokens(row[2], row[14], cr), row[15] or 0,
-                             row[18] or 0, cr, row[27] or 0)
+        cost = self.cost_one(model, i, o, cw, cr, cw1h)
+        return None if cost is None else (cost, COMPUTED)
 
 
 def backfill(conn: sqlite3.Connection) -> int:

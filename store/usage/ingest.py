@@ -436,9 +436,9 @@ def ingest_batch(
         if e[2] != "stored" and row[COST] is None:
             if pricer is None:
                 pricer = Pricer()
-            cost = pricer.row_cost(row)
-            if cost is not None:
-                row[COST], row[COST_COMPUTED] = cost, 1
+            priced = pricer.row_cost(row)
+            if priced is not None:
+                row[COST], row[COST_COMPUTED] = priced
     inserts = [tuple(e[0]) for e in seen.values() if e[2] == "new"]
     updates = [
         (*e[0][1:DEDUP_KEY], *e[0][RAW_EVENT_ID:], e[0][EVENT_ID])

@@ -12,8 +12,9 @@ from every token and cost sum (internal/telemetry/usage_view_query_*.go:
 ``AND status != 'error'``); so does tokentop (see :data:`COUNTED_SQL`).
 
 ``cost_usd`` is openusage's column, so tokentop fills it for openusage's readers with
-the cost it computes from its price table (``tokentop_cost_computed = 1`` marks those;
-see ``tokentop.store.usage.costing``). tokentop's own readers price such a row afresh
+the cost it computes from its price table (``tokentop_cost_computed = 1`` marks those,
+``= 2`` the ones priced per message by an agent's own price names; see
+``tokentop.store.usage.costing``). tokentop's own readers price a row marked 1 afresh
 with the table in force (a ``pricing update`` or an override re-prices history) and
 take ``cost_usd`` as given only when the agent wrote it (:func:`calc_sql`,
 :data:`GIVEN_COST_SQL`). In a foreign store the marker column does not exist and reads
@@ -44,7 +45,8 @@ COUNTED_SQL = (
     " AND COALESCE(cost_usd, 0) = 0)"
 )
 
-# The cost the source gave (NULL when there is none or tokentop computed it).
+# The cost the source gave, or tokentop's per-message agent-priced one (marker 2); NULL
+# when there is none or tokentop computed it by model id (marker 1), which readers redo.
 GIVEN_COST_SQL = "(CASE WHEN COALESCE(tokentop_cost_computed, 0) = 1 THEN NULL ELSE cost_usd END)"
 # A message's prompt: what a long-context threshold is compared with (ccusage 20.0.24:
 # input + cache writes + cache reads; Codex's input already holds its cached part).
@@ -88,5 +90,6 @@ def counted(status: str | None, input_: int | None, output: int | None,
 
 
 def given_cost(cost: float | None, computed: int | None) -> float | None:
-    """:data:`GIVEN_COST_SQL` for one row: None when tokentop computed the cost."""
-    return None if computed else cost
+    """:data:`GIVEN_COST_SQL` for one row: None when tokentop computed the cost by model
+    id (marker 1); an agent-priced cost (marker 2, ``costing``) is read as stored."""
+    return None if computed == 1 else cost

@@ -210,15 +210,9 @@ def test_parity_days_and_tokens_per_day(both: tuple[dict, dict]) -> None:
     assert ours["totals"]["outputTokens"] - theirs["totals"]["outputTokens"] == 10_681
 
 
-PRICE_TABLE_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "price table: tokentop's lookup of gpt-5-1-codex (ccusage's normalized name of "
-    "Droid's gpt-5.1-codex) finds openrouter/openai/gpt-5.1-codex-mini ($0.25/$2 per M); "
-    "ccusage prices gpt-5.1-codex ($1.25/$10): $0.1044 against $0.3205 on 2026-05-03"))
-
-
 @pytest.mark.parametrize("day", [
     "2025-11-04", "2026-05-01", "2026-05-02",
-    pytest.param("2026-05-03", marks=PRICE_TABLE_XFAIL),
+    "2026-05-03",
 ])
 def test_parity_cost_per_day(both: tuple[dict, dict], day: str) -> None:
     ours, theirs = both

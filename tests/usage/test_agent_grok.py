@@ -204,15 +204,9 @@ def test_parity_tokens_per_day(both: tuple[dict, dict]) -> None:
         assert sorted(a["modelsUsed"]) == sorted(b["modelsUsed"]), a["date"]
 
 
-PRICE_TABLE_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "price table: tokentop's table has no grok-4.3; ccusage prices the 2026-07-22 turn "
-    "whose costUsdTicks Grok dropped (costIsPartial) at $0.03091 (7,620 in, 122,880 "
-    "cached, 2,410 out), tokentop leaves it unpriced ($0.04029 for the day vs $0.0712)"))
-
-
 @pytest.mark.parametrize("day", [
     "2026-07-21",
-    pytest.param("2026-07-22", marks=PRICE_TABLE_XFAIL),
+    "2026-07-22",
     "2026-07-23",
 ])
 def test_parity_cost_per_day(both: tuple[dict, dict], day: str) -> None:

@@ -240,11 +240,6 @@ def test_parity_tokens_per_day(reports: tuple[dict, dict]) -> None:
         assert tuple(theirs[day][k] for k in TOKENS) == want, day
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "price table: ccusage prices kimi-for-coding as moonshot/kimi-k2.5 before "
-    "2026-04-20T15:28:10.072Z and moonshot/kimi-k2.6 after, and kimi-k2 through its "
-    "moonshot/ kimi/ candidates; tokentop's table leaves kimi-for-coding unpriced and "
-    "prices kimi-k2 27% higher (kimi-k2.6 agrees)"))
 def test_parity_cost_per_day(reports: tuple[dict, dict]) -> None:
     ours, theirs = ({d["date"]: d for d in r["daily"]} for r in reports)
     for day in EXPECTED:

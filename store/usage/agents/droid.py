@@ -46,7 +46,9 @@ Fields, as tokentop reads them (ccusage's rules, so the daily report agrees):
   (``claude-unknown``, ``gpt-unknown``, ...).
 - ``providerLock`` is ``provider_id``, normalized as ccusage does (``claude`` ->
   ``anthropic``, ``vertex`` -> ``google``, ``-`` -> ``_``); missing, it is inferred
-  from the model name. Droid records no cost: tokentop prices the tokens.
+  from the model name. Droid records no cost: tokentop prices the tokens by ccusage's
+  names for Droid (``pricenames.droid``: ``gpt-5-1-codex`` is priced as
+  ``gpt-5.1-codex``).
 - No workspace: the settings file does not name one, and the dedup key includes the
   workspace, so one taken from a directory or the transcript could make an archive copy
   a second event. (ccusage's project is the constant ``droid`` too.)

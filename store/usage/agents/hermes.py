@@ -26,7 +26,8 @@ cost Hermes computed for them. What tokentop reads is ccusage's query and rules
   ``reasoning_tokens`` as the part, so totals and cost agree and tokentop's
   ``outputTokens`` is ccusage's plus reasoning;
 - cost: ``actual_cost_usd`` (negative as 0) is the agent's own cost when > 0, else
-  tokentop prices the tokens (ccusage's ``calculate_hermes_cost``). ccusage's code
+  tokentop prices the tokens (ccusage's ``calculate_hermes_cost``: ``<provider>/<model>``
+  first, ``pricenames.hermes``). ccusage's code
   falls back to ``estimated_cost_usd`` only when ``actual_cost_usd`` cannot be read as
   a real, but its SQLite reader reads NULL as 0.0, so in effect Hermes's estimate is
   never used (checked against the binary: a row with only an estimate is priced from

@@ -24,7 +24,7 @@ is no usage. The model is not in the log: like ccusage, tokentop takes ``model``
 ``<share dir>/config.json``, else ``kimi-for-coding`` (kimi's current ``config.toml`` is
 not read by ccusage, so neither is it here); ``provider_id`` is ccusage's ``moonshot``.
 ccusage prices ``kimi-for-coding`` as ``moonshot/kimi-k2.5`` before 2026-04-20T15:28:10Z
-and ``kimi-k2.6`` after; tokentop's price table decides for itself.
+and ``kimi-k2.6`` after; so does tokentop, per message at ingest (``pricenames.kimi``).
 
 Counted as ccusage counts (``parser.rs``): token counts that are non-negative integers
 (else 0); a ``total`` above the parts fills a zero output, else is extra total tokens;

@@ -38,7 +38,8 @@ Counting, probed on the binary with generated databases (each rule checked):
   in ccusage's total and priced as output but not in its ``outputTokens``; tokentop
   stores it inside ``output_tokens`` with ``reasoning_tokens`` as the part, so totals and
   cost agree and tokentop's ``outputTokens`` is ccusage's plus reasoning;
-- no cost is recorded: tokentop prices the tokens. ccusage prices only rows whose
+- no cost is recorded: tokentop prices the tokens by ccusage's names for ZCode, cache
+  writes as input (``pricenames.zcode``). ccusage prices only rows whose
   ``provider_id`` is NULL or one of Z.ai's four above and gives $0 to any other provider
   (ZCode's third-party channels: a UUID, ``openrouter``, ...); tokentop prices those by
   model too (a deliberate difference, in the cost only);
