@@ -132,7 +132,7 @@ async def test_the_window_is_defined_on_screen(fit_app: TokentopApp, size: tuple
         assert words in top, top
         if size[0] >= 120:
             for _ in range(4):
-                await pilot.press("w")
+                await pilot.press("r")
             await settle_usage(pilot)
             top = screen_lines(fit_app)[0]
             assert "this month (UTC) to date · since 2026-05-01 00:00" in top, top

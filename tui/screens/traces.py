@@ -45,7 +45,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tokentop.store.traces import (
     AnalyticsFilter,
@@ -69,8 +69,11 @@ from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.empty import howto_message
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.screen_bar import ScreenBar
+from tokentop.tui.widgets.status import StatusLine
 from tokentop.tui.widgets.trace_cards import (
     count_spellings,
     fit_card,
@@ -173,7 +176,7 @@ class TracesScreen(Screen[None]):
                 key_display="["),
         Binding("f", "cycle_provider", "Provider", id="traces.provider"),
         Binding("m", "cycle_model", "Model", id="traces.model"),
-        Binding("s", "cycle_status", "Status", id="traces.status"),
+        Binding("c", "cycle_status", "Status", id="traces.status"),
         Binding("t", "cycle_tenant", "Tenant", id="traces.tenant"),
         Binding("e", "toggle_errors", "Errors only", id="traces.errors", show=False),
         Binding("slash", "search", "Search", id="traces.search", show=False,
@@ -181,7 +184,7 @@ class TracesScreen(Screen[None]):
         Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
         Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
-        Binding("b", "cycle_bucket", "Bucket", id="traces.bucket"),
+        Binding("g", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
                 key_display="esc"),
     ]
@@ -265,8 +268,8 @@ class TracesScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="traces-scope")
             yield Label(id="traces-queue")
             yield Label(" PAUSED ", id="traces-paused")
@@ -291,8 +294,8 @@ class TracesScreen(Screen[None]):
                 yield TimeChart("Tokens", token_axis, id="traces-tokens-chart")
                 yield TimeChart("Cost", fmt.usd_axis, id="traces-cost-chart")
         yield Static(empty_traces_message(), id="traces-empty")
-        yield Label(id="traces-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id="traces-status")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         has_store = self.host.traces_target is not None
@@ -696,7 +699,7 @@ class TracesScreen(Screen[None]):
                                                     Series("output", out, colors.output)],
                                     quiet="no traces in this window"))
         cost_chart = self.query_one("#traces-cost-chart", TimeChart)
-        cost_chart.border_title = f"Cost per {a.bucket} · b: hour·day·week"
+        cost_chart.border_title = f"Cost per {a.bucket} · g: hour·day·week"
         cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
                                   quiet="no traces in this window"))
         self._show_scope()
@@ -783,7 +786,7 @@ class TracesScreen(Screen[None]):
 
         item("f", "provider", self.provider, 2)
         item("m", "model", self.model, 2)
-        item("s", "status", None if self.status is None else str(self.status), 2)
+        item("c", "status", None if self.status is None else str(self.status), 2)
         if len(self._tenants()) > 1 or self.tenant is not None:
             item("t", "tenant", None if self.tenant is None else
                  tenant_label(*self.tenant, one_org=self._one_org()), 2)
