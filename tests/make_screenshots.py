@@ -119,7 +119,7 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...]], ...] = (
     ("events.svg", (120, 40), ("3",)),
     ("events-80x24.svg", (80, 24), ("3",)),
     ("logs.svg", (120, 40), ("7",)),
-    ("logs-80x24.svg", (80, 24), ("7", "w")),
+    ("logs-80x24.svg", (80, 24), ("7", "l", "l")),
     ("spans.svg", (120, 40), ("8", "s", "s", "s", "up", "up", "enter")),
     ("spans-80x24.svg", (80, 24), ("8",)),
     ("traces.svg", (120, 40), ("4",)),

@@ -220,12 +220,12 @@ async def test_category_toggle_and_filter(tmp_path: Path) -> None:
     app = events_app(path)
     async with app.run_test(size=(160, 40)) as pilot:
         screen = await open_events(pilot)
-        await pilot.press("n")  # network off
+        await pilot.press("K")  # network off
         got = lines(screen)
         assert not any(" network " in line for line in got)
         assert any("dropped upstream" in line for line in got)  # markers stay
         assert "hidden: network" in label_text(screen, "#events-status")
-        await pilot.press("n", "e")  # network back on, "other" (unknown categories) off
+        await pilot.press("K", "H")  # network back on, "other" (unknown categories) off
         got = lines(screen)
         assert any(" network " in line for line in got)
         assert not any("hologram_projected" in line for line in got)

@@ -307,22 +307,107 @@ async def test_a_new_screen_is_not_restyled_from_scratch(tmp_path: Path) -> None
         assert calls  # the Overview, built before the change, is restyled on its switch
 
 
-async def test_the_overview_first_focuses_the_server_list(app: TokentopApp) -> None:
-    """Issue 17 walk-through: in the first second of ``tokentop --demo`` keys went into
-    the Overview's hidden server filter ("no server matches 'rrr'"). Textual focuses a
-    screen's ``AUTO_FOCUS`` match (by default the first focusable widget: the filter box,
-    not yet hidden then) when the screen is first shown, before ``on_mount`` moves the
-    focus, and keys typed in between landed there. The timing cannot be reproduced
-    under a pilot, so this checks what AUTO_FOCUS picks, on every screen: never a
-    text box."""
-    from textual.widgets import Input
+# -- one meaning per key ---------------------------------------------------------------
+# Actions that are one meaning under two names (the screens predate the rule).
+SAME_MEANING = {
+    "cycle_window": "cycle_range",  # Usage calls its range a window: r/R on every screen
+    "all_categories": "clear_filters",  # Events' x shows every category, as Traces' x
+}
+# Keys whose action depends on the screen by design, each with its one reading.
+SCREEN_LOCAL = {
+    "enter": "open the selected row (detail, waterfall, session) or close help",
+    "escape": "close / back: the detail, then the search, then the selection",
+    "slash": "search or filter the screen's list",
+}
 
-    async with app.run_test(size=(80, 24)) as pilot:
-        for key in "12345678":
-            await pilot.press(key)
-            await pilot.pause()
-            screen = app.screen
-            selector = screen.AUTO_FOCUS or app.AUTO_FOCUS or ""
-            first = next((w for w in screen.query(selector) if w.can_focus), None) \
-                if selector else None
-            assert not isinstance(first, Input), f"{type(screen).__name__}: {first!r}"
+
+def meaning(action: str) -> str:
+    """The action without its arguments, under its one name."""
+    name = action.split("(", 1)[0]
+    return SAME_MEANING.get(name, name)
+
+
+def every_binding() -> list[tuple[str, str, str]]:
+    """(owner, key, action) for the app, every screen and the modal screens."""
+    from textual.binding import Binding
+
+    from tokentop.tui.screens import screen_specs
+    from tokentop.tui.screens.usage_session import SessionScreen
+
+    owners: list[tuple[str, type]] = [("app", TokentopApp), ("help", HelpScreen),
+                                      ("session", SessionScreen)]
+    owners += [(spec.mode, spec.factory) for spec in screen_specs()]  # type: ignore[misc]
+    found = []
+    for owner, cls in owners:
+        for b in cls.BINDINGS:
+            key, action = (b.key, b.action) if isinstance(b, Binding) else (b[0], b[1])
+            for one in key.split(","):
+                found.append((owner, one.strip(), action))
+    return found
+
+
+def key_meanings(bindings: list[tuple[str, str, str]]) -> dict[str, dict[str, set[str]]]:
+    """key -> meaning -> the owners binding it so (screen-local keys left out)."""
+    meanings: dict[str, dict[str, set[str]]] = {}
+    for owner, key, action in bindings:
+        if key in SCREEN_LOCAL:
+            continue
+        # ? on the open help closes it: the same key toggling the same help.
+        what = "help" if (owner, key) == ("help", "question_mark") else meaning(action)
+        meanings.setdefault(key, {}).setdefault(what, set()).add(owner)
+    return meanings
+
+
+def clashes(bindings: list[tuple[str, str, str]]) -> dict[str, dict[str, set[str]]]:
+    return {k: seen for k, seen in key_meanings(bindings).items() if len(seen) > 1}
+
+
+def test_every_key_means_one_thing_on_every_screen() -> None:
+    bindings = every_binding()
+    assert clashes(bindings) == {}
+    meanings = key_meanings(bindings)
+    # The rebinding of issue 17, spelled out: one letter, one meaning.
+    assert meanings["r"] == {"cycle_range": {"overview", "usage", "access"}}
+    assert meanings["s"] == {"next_server": {"logs", "spans"}}
+    assert meanings["w"] == {"wipe_row": {"files"}}
+    assert meanings["e"] == {"toggle_errors": {"traces", "logs"}}
+    assert meanings["u"] == {"cycle_source": {"overview"}}
+    assert "d" not in meanings and "i" not in meanings  # Logs' hidden level keys are gone
+
+
+def test_the_check_catches_a_clash() -> None:
+    """The old map fails it: w was window, wipe and warn level."""
+    old = [("usage", "w", "cycle_window(1)"), ("files", "w", "wipe_row"),
+           ("logs", "w", "set_level('WARN')"), ("logs", "enter", "detail"),
+           ("usage", "enter", "open_session")]
+    assert clashes(old) == {"w": {"cycle_range": {"usage"}, "wipe_row": {"files"},
+                                  "set_level": {"logs"}}}
+
+
+def test_events_category_keys_are_letters_of_their_names() -> None:
+    from tokentop.tui.screens.events import CATEGORY_KEYS
+
+    keys = list(CATEGORY_KEYS.values())
+    assert len(set(keys)) == len(keys)
+    for cat, key in CATEGORY_KEYS.items():
+        assert key.isupper() and key.lower() in cat, (cat, key)
+
+
+def test_help_names_every_key() -> None:
+    """Every key a screen binds is in the help's key column (a category key beside its
+    category's name)."""
+    from tokentop.tui.screens.events import CATEGORY_KEYS
+    from tokentop.tui.screens.help import KEYS
+
+    column = {token for key, _ in KEYS for token in key.split()}
+    prose = " ".join(what for _, what in KEYS)
+    displays = {"slash": "/", "escape": "esc", "question_mark": "?",
+                "right_square_bracket": "]", "left_square_bracket": "["}
+    for owner, key, _ in every_binding():
+        if owner in ("help", "session") or key.isdigit():
+            continue
+        if owner == "events" and key in CATEGORY_KEYS.values():
+            cat = next(c for c, k in CATEGORY_KEYS.items() if k == key)
+            assert f"{key} {cat}" in prose, (owner, key)
+            continue
+        assert displays.get(key, key) in column, (owner, key)

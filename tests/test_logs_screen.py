@@ -78,7 +78,7 @@ async def test_level_keys_server_cycle_and_search(root: Path) -> None:
     app = gridlogs_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(pilot, "7")
-        await pilot.press("w")
+        await pilot.press("l", "l")  # info and up, then warn and up
         assert {r.badge for r in shown(screen)} == {"WARN", "ERROR"}  # type: ignore[attr-defined]
         await pilot.press("l")  # cycles on: errors only
         assert {r.badge for r in shown(screen)} == {"ERROR"}  # type: ignore[attr-defined]
@@ -164,7 +164,7 @@ async def test_large_views_are_built_off_the_ui_thread(
         await wait_for(pilot, lambda: not screen.rebuilding, "the worker's view")
         assert len(shown(screen)) == 10 and {r.badge for r in shown(screen)} == {
             "ERROR"}  # type: ignore[attr-defined]
-        await pilot.press("d", "slash", *"slack", "enter")
+        await pilot.press("e", "slash", *"slack", "enter")
         await wait_for(pilot, lambda: not screen.rebuilding, "the worker's view")
         assert len(shown(screen)) == 15  # every slack record (component=slack)
 

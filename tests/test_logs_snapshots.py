@@ -49,7 +49,7 @@ class TestLogs:
 
     def test_detail_warn_and_up(self, snap_compare: SnapCompare, logs_app: TokentopApp,
                                 size: tuple[int, int]) -> None:
-        hook = on_screen("7", "s", "s", "s", "w", "up", "up", "enter")
+        hook = on_screen("7", "s", "s", "s", "l", "l", "up", "up", "enter")
         assert snap_compare(logs_app, terminal_size=size, run_before=hook)
 
     def test_search_typed(self, snap_compare: SnapCompare, logs_app: TokentopApp,

@@ -89,12 +89,12 @@ def on_source(*keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
 class TestSource:
     def test_usage_6h(self, snap_compare: SnapCompare, usage_app: TokentopApp,
                       size: tuple[int, int]) -> None:
-        hook = on_source("s", "r", "r")
+        hook = on_source("u", "r", "r")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)
 
     def test_both_1h(self, snap_compare: SnapCompare, usage_app: TokentopApp,
                      size: tuple[int, int]) -> None:
-        hook = on_source("s", "s", "r")
+        hook = on_source("u", "u", "r")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)
 
 

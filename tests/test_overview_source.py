@@ -98,7 +98,7 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
         assert labels(usage_app, "#tokens-chart") == ["input", "output"]
         assert usage_app.sources.usage.series_range is None  # nothing read that nobody shows
 
-        await pilot.press("s")
+        await pilot.press("u")
         await settle_series(pilot)
         assert screen.data_source == "usage"
         assert usage_app.sources.usage.series_range == "30m"
@@ -132,7 +132,7 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
         assert cards(usage_app) == [("Tokens", "5.7k"), ("Cost", "$1.00"),
                                     ("Peak", "4.0k/h"), ("Active", "2 of 24 h")]
 
-        await pilot.press("s")  # both: the fleet and the usage store on one set of axes
+        await pilot.press("u")  # both: the fleet and the usage store on one set of axes
         await settle_series(pilot)
         assert screen.data_source == "both"
         assert labels(usage_app, "#tokens-chart") == ["fleet", "usage store"]
@@ -149,7 +149,7 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
                                     ("Usage tokens", "5.7k"), ("Usage cost", "$1.00")]
         assert screen.query_one(ServerList).display
 
-        await pilot.press("s")  # back to the metrics files
+        await pilot.press("u")  # back to the metrics files
         await pilot.pause()
         assert screen.data_source == "metrics"
         assert usage_app.sources.usage.series_range is None
@@ -160,7 +160,7 @@ async def test_s_cycles_sources_and_charts_plot_the_usage_store(
 async def test_a_new_message_reaches_the_usage_chart(usage_app: TokentopApp) -> None:
     async with usage_app.run_test(size=(80, 24)) as pilot:
         await settle_overview(pilot)
-        await pilot.press("s")
+        await pilot.press("u")
         await settle_series(pilot)
         with UsageStore.open(Path("usage.db")) as store:
             store.ingest([IngestRequest(
@@ -201,7 +201,7 @@ async def test_both_draws_the_picked_server_against_the_usage_store(
 async def test_without_a_usage_store_the_switch_says_so(app: TokentopApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("s")
+        await pilot.press("u")
         await pilot.pause()
         assert overview(app).data_source == "usage"
         assert "no usage store" in message(app)
@@ -209,11 +209,11 @@ async def test_without_a_usage_store_the_switch_says_so(app: TokentopApp) -> Non
         assert chart(app, "#tokens-chart").quiet == "no usage store"
         assert "no usage store" in str(
             overview(app).query_one("#tokens-chart", TimeChart).border_subtitle)
-        await pilot.press("s")
+        await pilot.press("u")
         await pilot.pause()
         assert labels(app, "#tokens-chart") == ["fleet"]  # the metrics side still draws
         assert "no usage store" in message(app)
-        await pilot.press("s")
+        await pilot.press("u")
         await pilot.pause()
         assert message(app) == ""
 
@@ -226,12 +226,12 @@ async def test_a_corrupt_store_shows_its_error_line(usage_app: TokentopApp,
     async with usage_app.run_test(size=(80, 24)) as pilot:
         await settle_overview(pilot)
         metrics_cards = cards(usage_app)
-        await pilot.press("s")
+        await pilot.press("u")
         await settle_series(pilot, lambda: bool(message(usage_app)))
         assert "not a SQLite database" in message(usage_app)
         assert "\n" not in message(usage_app)
         assert chart(usage_app, "#tokens-chart").quiet == "usage store unreadable"
-        await pilot.press("s", "s")
+        await pilot.press("u", "u")
         await pilot.pause()
         assert message(usage_app) == ""
         assert cards(usage_app) == metrics_cards
@@ -241,7 +241,7 @@ async def test_paused_range_change_is_still_answered(usage_app: TokentopApp) -> 
     """Pausing freezes the store's data, not the controls: a new range is still read."""
     async with usage_app.run_test(size=(80, 24)) as pilot:
         await settle_overview(pilot)
-        await pilot.press("space", "s")
+        await pilot.press("space", "u")
         await settle_series(pilot)
         assert plotted(usage_app, "#tokens-chart", "tokens (usage store)") == {minute(12, 10): 200}
         await pilot.press("r")
@@ -251,4 +251,4 @@ async def test_paused_range_change_is_still_answered(usage_app: TokentopApp) -> 
 
 
 def test_help_lists_the_source_key() -> None:
-    assert any(key.split()[0] == "s" and "usage store" in what for key, what in KEYS)
+    assert any(key.split()[0] == "u" and "usage store" in what for key, what in KEYS)

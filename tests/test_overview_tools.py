@@ -132,7 +132,7 @@ async def test_both_sources_without_gridctl_cost(current: Path) -> None:
     app = current_app(usage=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_overview(pilot)
-        await pilot.press("s", "s")
+        await pilot.press("u", "u")
         await settle_series(pilot)
         assert overview(app).data_source == "both"
         assert cards(app)[1] == ("Fleet cost", "not in files")

@@ -143,7 +143,7 @@ async def test_filters(gateway: DemoTraces) -> None:
                                       "'anthropic' ORDER BY created_at DESC, id DESC LIMIT ?",
                                       PAGE_SIZE)]
         assert shown_ids(screen) == expected
-        await press("s")
+        await press("c")
         assert screen.status == 200
         assert {r.response_status for r in screen.rows} == {200}
         assert {r.provider for r in screen.rows} == {"anthropic"}
@@ -206,7 +206,7 @@ async def test_analytics_view_matches_sql(gateway: DemoTraces) -> None:
         (tokens,), = sql(gateway.path, "SELECT SUM(total_tokens) FROM traces WHERE "
                          "timestamp >= ? AND timestamp <= ?", since, until)
         assert sum(sum(s.values) for s in chart.data.series) == tokens  # type: ignore[attr-defined]
-        await pilot.press("b")
+        await pilot.press("g")
         await wait_for(pilot, lambda: screen.analytics is not None and
                        screen.analytics.bucket == "day", "the daily analytics")
         assert len(chart.data.minutes) == 15  # type: ignore[attr-defined]

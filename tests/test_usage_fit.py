@@ -128,13 +128,13 @@ async def test_the_window_is_defined_on_screen(fit_app: TokentopApp, size: tuple
     async with fit_app.run_test(size=size) as pilot:
         await pilot.press("2")
         await settle_usage(pilot)
-        top = screen_lines(fit_app)[0]
+        top = screen_lines(fit_app)[1]  # row 0: the screen bar
         assert words in top, top
         if size[0] >= 120:
             for _ in range(4):
-                await pilot.press("w")
+                await pilot.press("r")
             await settle_usage(pilot)
-            top = screen_lines(fit_app)[0]
+            top = screen_lines(fit_app)[1]  # row 0: the screen bar
             assert "this month (UTC) to date · since 2026-05-01 00:00" in top, top
 
 

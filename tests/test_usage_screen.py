@@ -103,7 +103,7 @@ async def test_w_cycles_windows_and_kpis_follow(usage_app: TokentopApp) -> None:
         for window in ("1d", "3d", "7d", "30d", "month", "all"):
             assert usage(usage_app).window == window
             assert kpis(usage_app) == EXPECTED[window], window
-            await pilot.press("w")
+            await pilot.press("r")
             await settle_usage(pilot)
         assert usage(usage_app).window == "1d"
         assert kpis(usage_app) == EXPECTED["1d"]

@@ -41,10 +41,10 @@ class TestUsage:
 
     def test_week_by_project(self, snap_compare: SnapCompare, usage_app: TokentopApp,
                              size: tuple[int, int]) -> None:
-        hook = on_usage("w", "w", "b", "b", "b")
+        hook = on_usage("r", "r", "b", "b", "b")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)
 
     def test_month_by_tool(self, snap_compare: SnapCompare, usage_app: TokentopApp,
                            size: tuple[int, int]) -> None:
-        hook = on_usage("w", "w", "w", "w", "b", "b", "b", "b")
+        hook = on_usage("r", "r", "r", "r", "b", "b", "b", "b")
         assert snap_compare(usage_app, terminal_size=size, run_before=hook)

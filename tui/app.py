@@ -251,7 +251,7 @@ class TokentopApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(section=self.current_mode))
 
     def action_next_screen(self) -> None:
         modes = [spec.mode for spec in self.specs]

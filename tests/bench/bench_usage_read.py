@@ -123,7 +123,7 @@ def dashboard_child(db: Path) -> int:
                         usage.loaded.view.window != usage.window):
                     await pilot.pause(0.05)
                 seen.append(usage.loaded.view.window)
-                await pilot.press("w")
+                await pilot.press("r")
         return seen
 
     seen = asyncio.run(run())

@@ -24,7 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tokentop.store.access import AccessApi, AccessSnapshot, AccessSource, Group
 from tokentop.tui import format as fmt
@@ -46,8 +46,11 @@ from tokentop.tui.widgets.chart_cursor import (
     move_cursor,
 )
 from tokentop.tui.widgets.empty import howto_message
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.screen_bar import ScreenBar
+from tokentop.tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from tokentop.tui.sources.access import AccessFeed
@@ -154,8 +157,8 @@ class AccessScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="access-scope")
             yield Label(" PAUSED ", id="access-paused")
         with Horizontal(id="kpis"):
@@ -173,8 +176,8 @@ class AccessScreen(Screen[None]):
                 yield TimeChart("Tokens saved", token_axis, id="access-chart")
         yield AccessPanel(id="access-tail")
         yield Static(empty_access_message(), id="access-empty")
-        yield Label(id="access-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id="access-status")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         path = self.host.access_path

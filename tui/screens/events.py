@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from tokentop.store.events.model import Marker
 from tokentop.store.events.tracker import SourceStats
@@ -47,8 +47,11 @@ from tokentop.tui.widgets.event_text import (
     local_time,
     marker_text,
 )
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.screen_bar import ScreenBar
 from tokentop.tui.widgets.sparkline import spark_text
+from tokentop.tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from tokentop.store.events.stream import Reader
@@ -61,11 +64,13 @@ TICK_BUDGET = 0.02  # seconds of row-making per tick; the rest of a burst waits 
 RATE_SECONDS = 60  # the sparkline's span
 RATE_AVERAGE = 5  # rate/s: the mean of the last complete seconds
 
-# Category -> its toggle key (a letter of its name, underlined in the category bar).
+# Category -> its toggle key: shift + a letter of its name (underlined in the category
+# bar). Capitals, because every lowercase letter of these names already means something
+# on another screen (tests/test_keys.py holds each key to one meaning).
 CATEGORY_KEYS: dict[str, str] = {
-    "console": "c", "network": "n", "page": "p", "interaction": "i", "control": "t",
-    "connection": "o", "system": "y", "screenshot": "s", "captcha": "h", "monitor": "m",
-    "platform": "l", "other": "e",
+    "console": "C", "network": "K", "page": "G", "interaction": "A", "control": "T",
+    "connection": "I", "system": "E", "screenshot": "N", "captcha": "P", "monitor": "M",
+    "platform": "F", "other": "H",
 }
 
 NO_STREAM = "no event stream: tokentop --events URL|FILE"
@@ -124,8 +129,8 @@ class EventsScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="events-scope")
             yield Label(" PAUSED ", id="events-paused")
         yield Label(id="events-counters")
@@ -136,8 +141,8 @@ class EventsScreen(Screen[None]):
         with VerticalScroll(id="events-detail"):
             yield Static(id="events-detail-body")
         yield Static(empty_events_message(), id="events-empty")
-        yield Label(id="events-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id="events-status")
+        yield KeyFooter()
 
     @property
     def feed(self) -> EventsFeed | None:
@@ -301,7 +306,7 @@ class EventsScreen(Screen[None]):
             off = cat in self.hidden
             color = category_color(cat if cat != "other" else "?")
             key = CATEGORY_KEYS[cat]
-            at = cat.index(key)
+            at = cat.index(key.lower())
             count = f" {fmt.tokens(counts[cat])}"
             chip = len(cat) + len(count)
             if used:  # chips wrap whole, never between a name and its count

@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tokentop.store.gridctl.inventory import InventoryRecord, totals
 from tokentop.store.gridctl.wipe import WipePlan, WipeReport, execute
@@ -41,7 +41,10 @@ from tokentop.tui.widgets.cells import whole_items
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.files_table import FilesTable, local_time, span
 from tokentop.tui.widgets.files_wipe import WipeModal
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.screen_bar import ScreenBar
+from tokentop.tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from tokentop.tui.sources.files import FilesFeed
@@ -144,8 +147,8 @@ class FilesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # The first scan: right away, while the widgets mount.
         self.feed = cast("FilesFeed", self.host.sources.use("files", self))
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="files-scope")
             yield Label(" PAUSED ", id="files-paused")
         yield Label(id="files-message")
@@ -153,8 +156,8 @@ class FilesScreen(Screen[None]):
         yield Static(id="files-empty")
         yield Static(id="files-detail")
         yield Label(id="files-totals")
-        yield Label(id="files-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id="files-status")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#files-paused", Label).display = False

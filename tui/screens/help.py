@@ -20,48 +20,30 @@ from textual.widgets import Static
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 
-KEYS: tuple[tuple[str, str], ...] = (
+Rows = tuple[tuple[str, str], ...]
+
+# Each key means one thing on every screen (tests/test_keys.py checks the bindings).
+EVERYWHERE: Rows = (
     ("q", "quit"),
-    ("?", "this help; esc closes it"),
-    ("space", "pause / follow: freeze the display, keep reading files"),
-    ("r  R", "next / previous range: Live (30 min), 1h, 6h, 24h, 7d; or click one"),
-    ("s  S", "chart source: metrics files, usage store, both; or click one"),
-    ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
-    ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
-    ("esc", "clear the filter, then the picked server"),
+    ("?", "this help, opened at the current screen's section; esc closes it"),
+    ("space", "pause / follow: freeze the display, keep reading"),
     ("tab  1 … 8", "next screen; 1 Overview, 2 Usage, 3 Events, 4 Traces, 5 Access, "
-                   "6 Files, 7 Logs, 8 Spans"),
-    ("w  W", "Usage: next / previous window: 1d, 3d, 7d, 30d (rolling: the N x 24 h up "
-             "to now), month (calendar month to date, UTC), all; or click one"),
-    ("b  B", "Usage: next / previous view: by model, provider, agent, project, tool "
-             "(calls), sessions; enter on a session opens its models and messages"),
-    ("/  enter", "Events: filter by text; enter opens the detail pane of the row"),
-    ("c n p i …", "Events: show / hide a category (its underlined letter); x shows all"),
-    ("end", "Events, Logs, Spans: follow the tail again (and unpause)"),
-    ("] [", "Traces: next / previous page (newest first)"),
-    ("f m s x", "Traces: filter by provider, model, status; the cards and analytics follow "
-                "provider and model; x clears every filter and the search"),
-    ("e", "Traces: errors only (every 4xx and 5xx)"),
-    ("/", "Traces: search id, group, provider, model, route or key; enter applies, esc "
-          "puts it away"),
-    ("p", "Traces: pick a provider, model, status or tenant from a list; type to narrow"),
-    ("o  O", "sort by the next column / reverse the order (▼ ▲ mark the key): servers, "
-             "Usage's table, Files, Traces (newest, latency, cost, tokens: every page)"),
-    ("y", "copy the selected row's id or JSON (trace, session, event, log line, span, "
-          "server, path) to the clipboard: OSC 52, works over SSH"),
-    ("v  b", "Traces: the list or the analytics; b cycles the bucket: hour, day, week"),
-    ("t", "Traces: cycle the tenant (all, then each org/workspace, most traces first; "
-          "only when the store holds more than one); x clears it"),
-    ("b B  r R", "Access: next / previous breakdown; next / previous range"),
-    ("w  W", "Files: wipe the row's files / every signal of its server (asks first)"),
-    ("l  d i w e", "Logs: cycle / set the minimum level (debug = all)"),
-    ("s  S", "Logs, Spans: next / previous server (or click one on the left)"),
-    ("/  enter", "Logs, Spans: search; enter opens the detail / the trace waterfall"),
-    ("a", "Spans: tool calls only / every span"),
+                   "6 Files, 7 Logs, 8 Spans; or click one in the screen bar"),
+    ("r  R", "next / previous range (Overview, Access) or window (Usage); or click one"),
+    ("b  B", "next / previous breakdown (Usage, Access)"),
+    ("s  S", "next / previous server (Logs, Spans)"),
+    ("e", "errors only, or everything again (Traces, Logs)"),
+    ("x", "clear the filters: show everything (Traces, Events)"),
+    ("/", "search or filter; enter keeps it, esc clears it"),
+    ("enter  esc", "open the selected row's detail; close it (then clear the search)"),
     ("ctrl+p", "command palette: themes, screenshots"),
 )
 
-SHOWS: tuple[tuple[str, str], ...] = (
+SHOWS: Rows = (
+    ("u  U", "chart source: metrics files, usage store, both; or click one"),
+    ("/", "filter servers by substring; enter keeps the filter, esc clears it"),
+    ("↑ ↓ enter", "pick a server (or click it): the charts draw it against the fleet"),
+    ("esc", "clear the filter, then the picked server"),
     ("cards", "input, output, total tokens and cost over the range, for the fleet "
               "or the picked server"),
     ("charts", "tokens and USD per bucket: minutes for Live/1h/6h, hours for 24h/7d, "
@@ -70,12 +52,17 @@ SHOWS: tuple[tuple[str, str], ...] = (
                 "are gridctl's cumulative counters"),
     ("status", "oldest retained data, files followed, lines read, malformed lines "
                "skipped, time since the last line"),
-    ("source", "s: gridctl's metrics files; the usage store (cards: tokens, cost, the "
+    ("source", "u: gridctl's metrics files; the usage store (cards: tokens, cost, the "
                "busiest bucket, active buckets; no server list); or both on one chart"),
 )
 
 
-USAGE: tuple[tuple[str, str], ...] = (
+USAGE: Rows = (
+    ("r  R", "next / previous window: 1d, 3d, 7d, 30d (rolling: the N x 24 h up to "
+             "now), month (calendar month to date, UTC), all; or click one"),
+    ("b  B", "next / previous view: by model, provider, agent, project, tool (calls), "
+             "sessions"),
+    ("enter", "on a session: its models and messages (esc closes)"),
     ("cards", "tokens (input + output + cache), cost, burn rate over the last hour, "
               "sessions and messages in the window"),
     ("cost", "the source's cost when it gave one, else the bundled price table; a "
@@ -86,22 +73,37 @@ USAGE: tuple[tuple[str, str], ...] = (
 )
 
 
-EVENTS: tuple[tuple[str, str], ...] = (
+EVENTS: Rows = (
+    ("/  enter", "filter by text; enter opens the detail pane of the row"),
+    ("C K G A …", "show / hide a category: shift + its underlined letter (C console, "
+                  "K network, G page, A interaction, T control, I connection, E system, "
+                  "N screenshot, P captcha, M monitor, F platform, H other); x shows all"),
+    ("↑ ↓  end", "pick a row (the log holds still); end follows the tail again and "
+                 "unpauses"),
     ("log", "local time, seq, category, type and a one-line summary per event; "
             "markers where events are missing: dropped upstream (a gap in seq), not "
             "shown (the viewer fell behind), stream restarted"),
     ("header", "received, rate/s over the last minute, dropped upstream and in the "
                "viewer, duplicates, truncated (payloads above 1 MB), per category"),
-    ("keys", "space pauses the log (counting goes on); ↑ ↓ pick a row, end follows "
-             "again; c console, n network, p page, i interaction, t control, "
-             "o connection, y system, s screenshot, h captcha, m monitor, e other"),
     ("detail", "enter: the event as JSON, decoded only then; base64 blobs collapsed"),
     ("source", "--events URL (SSE; --events-replay from the server's buffer) or a "
                "JSONL file, followed"),
 )
 
 
-TRACES: tuple[tuple[str, str], ...] = (
+TRACES: Rows = (
+    ("] [", "next / previous page (newest first)"),
+    ("f m c", "filter by provider, model, status code; the cards and analytics follow "
+              "provider and model"),
+    ("t", "cycle the tenant (all, then each org/workspace, most traces first; only "
+          "when the store holds more than one)"),
+    ("e", "errors only (every 4xx and 5xx)"),
+    ("x", "clear every filter, the tenant and the search"),
+    ("/", "search id, group, provider, model, route or key; enter applies, esc puts "
+          "it away"),
+    ("p", "pick a provider, model, status or tenant from a list; type to narrow"),
+    ("o", "sort newest first, or this page by latency, cost or tokens (▼ marks the key)"),
+    ("v  g", "the list or the analytics; g cycles the analytics bucket: hour, day, week"),
     ("cards", "requests, tokens, cost, error rate and p95 latency over the window"),
     ("list", "the gateway's traces, newest first, paged by its own cursor; enter: "
              "headers (credentials redacted) and bodies"),
@@ -109,20 +111,52 @@ TRACES: tuple[tuple[str, str], ...] = (
                   "time; the queue-pressure badge from --diagnostics"),
 )
 
-ACCESS: tuple[tuple[str, str], ...] = (
+ACCESS: Rows = (
+    ("b  B", "next / previous breakdown: outcome, integration, cache source"),
+    ("r  R", "next / previous range of the chart (the cards cover every read)"),
     ("cards", "reads, share served from cache, tokens saved, delivered / original"),
     ("below", "breakdown by outcome, integration or cache source; tokens saved per "
               "minute; top paths; the last reads"),
 )
 
-GRIDCTL: tuple[tuple[str, str], ...] = (
-    ("Files", "what gridctl keeps per server and signal: size, files, span, last "
-              "write; wipe with a confirmation that lists every file"),
-    ("Logs", "logs.jsonl: local time, level, server, component, message; enter: "
-             "every attribute, ts as written"),
-    ("Spans", "traces.jsonl (OTLP): tool calls with client, duration, status, tokens; "
-              "enter: the trace as a waterfall"),
+FILES: Rows = (
+    ("w  W", "wipe the row's files / every signal of its server (asks first, listing "
+             "every file)"),
+    ("table", "what gridctl keeps per server and signal: size, files, span, last write"),
 )
+
+LOGS: Rows = (
+    ("l", "cycle the minimum level: all, info, warn, error"),
+    ("e", "errors only, or everything again"),
+    ("s  S", "next / previous server (or click one on the left)"),
+    ("/  enter", "search; enter opens the record's detail"),
+    ("end", "follow the tail again (and unpause)"),
+    ("list", "logs.jsonl: local time, level, server, component, message; enter: every "
+             "attribute, ts as written"),
+)
+
+SPANS: Rows = (
+    ("s  S", "next / previous server (or click one on the left)"),
+    ("a", "tool calls only / every span (the selection stays on its span)"),
+    ("/  enter", "search; enter opens the trace as a waterfall"),
+    ("end", "follow the tail again (and unpause)"),
+    ("list", "traces.jsonl (OTLP): tool calls with client, duration, status, tokens"),
+)
+
+# Mode name -> the section's title and rows, in the screen bar's order.
+SECTIONS: dict[str, tuple[str, Rows]] = {
+    "overview": ("1 Overview", SHOWS),
+    "usage": ("2 Usage", USAGE),
+    "events": ("3 Events", EVENTS),
+    "traces": ("4 Traces", TRACES),
+    "access": ("5 Access", ACCESS),
+    "files": ("6 Files", FILES),
+    "logs": ("7 Logs", LOGS),
+    "spans": ("8 Spans", SPANS),
+}
+
+# Every key row of the help, for tests that look a key up.
+KEYS: Rows = EVERYWHERE + tuple(row for _, rows in SECTIONS.values() for row in rows)
 
 
 def _grid(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> Table:
@@ -181,23 +215,17 @@ def _target(target: str | None, missing: str) -> str:
     return fmt.clean(target)
 
 
-def help_body(host: DashboardHost) -> Group:
-    """The whole help: three titled two-column sections."""
-    title = "bold underline"
-    return Group(
-        Text("Keys", style=title), _grid(KEYS), Text(),
-        Text("Overview", style=title), _grid(SHOWS), Text(),
-        Text("Usage", style=title), _grid(USAGE), Text(),
-        Text("Events", style=title), _grid(EVENTS), Text(),
-        Text("Traces", style=title), _grid(TRACES), Text(),
-        Text("Access", style=title), _grid(ACCESS), Text(),
-        Text("gridctl files", style=title), _grid(GRIDCTL), Text(),
-        Text("Data", style=title), _grid(data_rows(host)),
-    )
+def section_body(title: str, rows: Rows | list[tuple[str, str]]) -> Group:
+    """One titled two-column section."""
+    return Group(Text(title, style="bold underline"), _grid(rows), Text())
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and data sources; any of esc, ?, enter closes it."""
+    """Keys and data sources, one section per screen; any of esc, ?, enter closes it.
+
+    Opened from a screen (``section``: its mode name), it starts at that screen's
+    section: the keys a user wants are the ones of the screen they are looking at.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="help.close", key_display="esc"),
@@ -205,16 +233,33 @@ class HelpScreen(ModalScreen[None]):
         Binding("enter", "close", "Close", id="help.close-enter", show=False),
     ]
 
+    def __init__(self, section: str | None = None) -> None:
+        super().__init__()
+        self.section = section
+
     def compose(self) -> ComposeResult:
         host = cast(DashboardHost, self.app)
         with Vertical(id="help-dialog") as dialog:
             dialog.border_title = "tokentop help"
-            dialog.border_subtitle = "esc closes"
+            dialog.border_subtitle = "↑ ↓ scroll · esc closes"
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_body(host), id="help-body")
+                yield Static(section_body("Keys on every screen", EVERYWHERE),
+                             id="help-everywhere")
+                for mode, (title, rows) in SECTIONS.items():
+                    yield Static(section_body(title, rows), id=f"help-{mode}")
+                yield Static(section_body("Data", data_rows(host)), id="help-data")
 
     def on_mount(self) -> None:
-        self.query_one("#help-scroll").focus()
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        scroll.focus()
+        if self.section in SECTIONS:
+            self.call_after_refresh(self._open_at, f"#help-{self.section}")
+
+    def _open_at(self, selector: str) -> None:
+        """Scroll the screen's section to the top (no animation: it opens there)."""
+        scroll = self.query_one("#help-scroll", VerticalScroll)
+        scroll.scroll_to_widget(self.query_one(selector), top=True, animate=False,
+                                immediate=True)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tokentop.store.gridctl.buffer import ServerBuffers, merge_view
@@ -32,7 +32,7 @@ from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_li
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.gridlog import RecordsArrived
-from tokentop.tui.widgets.copy import as_json, copy_value
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.log_text import (
     LEVEL_STYLES,
     SERVER_CAP,
@@ -41,6 +41,8 @@ from tokentop.tui.widgets.log_text import (
     render_log_row,
 )
 from tokentop.tui.widgets.log_view import RecordList
+from tokentop.tui.widgets.screen_bar import ScreenBar
+from tokentop.tui.widgets.status import StatusLine
 
 ALL = "all"
 LEVEL_CYCLE = (None, LEVELS["INFO"], LEVELS["WARN"], LEVELS["ERROR"])
@@ -73,10 +75,6 @@ class SignalScreen(Screen[None]):
     Subclasses name the signal (``SIGNAL``), their widget ids (``PREFIX``), how to parse
     lines, how a record looks and what the detail pane shows for it.
     """
-
-    # The record list, not Textual's default (the first focusable widget: the search
-    # box, hidden until ``/``): keys typed before on_mount ran went into it.
-    AUTO_FOCUS = ".sig-list"
 
     SIGNAL = "logs"
     PREFIX = "logs"
@@ -174,8 +172,8 @@ class SignalScreen(Screen[None]):
         return self.query_one(f"#{self._wid('list')}", RecordList)
 
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id=self._wid("scope"), classes="sig-scope")
             yield Label(" PAUSED ", id=self._wid("paused"), classes="sig-paused")
         with Horizontal(classes="sig-body"):
@@ -188,8 +186,8 @@ class SignalScreen(Screen[None]):
                 with VerticalScroll(id=self._wid("detail"), classes="sig-detail"):
                     yield Static(id=self._wid("detail-body"))
                 yield Static(id=self._wid("empty"), classes="sig-empty")
-        yield Label(id=self._wid("status"), classes="sig-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id=self._wid("status"), classes="sig-status")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._q("filter").display = False
@@ -444,19 +442,6 @@ class SignalScreen(Screen[None]):
         self.call_after_refresh(self.record_list.keep_cursor_visible)
         self._show_status()
 
-    COPY_WHAT = "log line"
-
-    def copy_of(self, record: Any) -> str:
-        """What ``y`` copies of a record: the log line, as slog's JSON handler writes it."""
-        return as_json({"time": record.ts, "level": record.level, "msg": record.msg,
-                        **record.attrs})
-
-    def action_copy(self) -> None:
-        """The record under the cursor (the newest while following)."""
-        log = self.record_list
-        record = log.selected or (log.rows[-1] if log.rows else None)
-        copy_value(self.app, self.COPY_WHAT, None if record is None else self.copy_of(record))
-
     def close_detail(self) -> None:
         self._q("detail").display = False
         self._q("detail-body").update("")
@@ -496,13 +481,9 @@ class LogsScreen(SignalScreen):
         Binding("slash", "search", "Search", id="logs.search", key_display="/"),
         Binding("enter", "detail", "Detail", id="logs.detail"),
         Binding("l", "cycle_level", "Level", id="logs.level"),
-        Binding("y", "copy", "Copy", id="logs.copy", show=False),
         Binding("s", "next_server(1)", "Server", id="logs.next-server"),
         Binding("S", "next_server(-1)", "Prev server", id="logs.prev-server", show=False),
-        Binding("d", "set_level('DEBUG')", "Debug+", id="logs.level-debug", show=False),
-        Binding("i", "set_level('INFO')", "Info+", id="logs.level-info", show=False),
-        Binding("w", "set_level('WARN')", "Warn+", id="logs.level-warn", show=False),
-        Binding("e", "set_level('ERROR')", "Errors", id="logs.level-error", show=False),
+        Binding("e", "toggle_errors", "Errors only", id="logs.errors", show=False),
         Binding("escape", "back", "Back", id="logs.back", show=False, key_display="esc"),
     ]
 
@@ -556,9 +537,9 @@ class LogsScreen(SignalScreen):
         self.min_level = LEVEL_CYCLE[(i + 1) % len(LEVEL_CYCLE)]
         self.rebuild()
 
-    def action_set_level(self, name: str) -> None:
-        level = LEVELS[name]
-        self.min_level = None if level == LEVELS["DEBUG"] else level
+    def action_toggle_errors(self) -> None:
+        """``e``: errors only, or everything again (as ``e`` on Traces)."""
+        self.min_level = None if self.min_level == LEVELS["ERROR"] else LEVELS["ERROR"]
         self.rebuild()
 
 

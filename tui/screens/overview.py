@@ -34,7 +34,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Label
+from textual.widgets import ContentSwitcher, Input, Label
 
 from tokentop.store.metrics import RANGES, MetricsSource, Window, window
 from tokentop.store.metrics.query import skill_rows, tool_rows
@@ -50,9 +50,11 @@ from tokentop.tui.widgets.chart_cursor import (
 )
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import EmptyState
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
 from tokentop.tui.widgets.range_bar import RangeBar, step_range
+from tokentop.tui.widgets.screen_bar import ScreenBar
 from tokentop.tui.widgets.server_list import ServerList, ServerRow
 from tokentop.tui.widgets.source_bar import SOURCE_WORDS, SourceBar, step_source
 from tokentop.tui.widgets.status import StatusBar
@@ -98,8 +100,8 @@ class OverviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "cycle_range(1)", "Range", id="overview.range-next"),
         Binding("R", "cycle_range(-1)", "Range back", id="overview.range-prev", show=False),
-        Binding("s", "cycle_source(1)", "Source", id="overview.source-next"),
-        Binding("S", "cycle_source(-1)", "Source back", id="overview.source-prev",
+        Binding("u", "cycle_source(1)", "Source", id="overview.source-next"),
+        Binding("U", "cycle_source(-1)", "Source back", id="overview.source-prev",
                 show=False),
         Binding("slash", "filter", "Filter", id="overview.filter", key_display="/"),
         Binding("escape", "clear", "Clear", id="overview.clear", key_display="esc"),
@@ -136,8 +138,8 @@ class OverviewScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="scope")
             yield SourceBar(id="source-bar")
             yield RangeBar(id="range-bar")
@@ -159,7 +161,7 @@ class OverviewScreen(Screen[None]):
                         yield ToolPanel(id="tools")
             yield EmptyState(id="empty")
         yield StatusBar(id="status")
-        yield Footer(show_command_palette=False, compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#paused", Label).display = False
@@ -317,7 +319,7 @@ class OverviewScreen(Screen[None]):
         if wide or text.cell_len + len(words) <= self.size.width - SCOPE_FIXED:
             text.append(words, style="dim")
         self.query_one("#scope", Label).update(text)
-        self.query_one(SourceBar).tooltip = f"source: {SOURCE_WORDS[self.data_source]} (s)"
+        self.query_one(SourceBar).tooltip = f"source: {SOURCE_WORDS[self.data_source]} (u)"
 
     def _window_words(self, wide: bool) -> str:
         """What the range covers, stated: every range is rolling, up to now (24 h is the

@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tokentop.store.usage.agents import locations
 from tokentop.store.usage.read import BREAKDOWNS, WINDOWS, BlockView, Quota, Sums, UsageView
@@ -26,10 +26,12 @@ from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
 from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
-from tokentop.tui.widgets.copy import copy_value
+from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
+from tokentop.tui.widgets.screen_bar import ScreenBar
 from tokentop.tui.widgets.session_table import SessionTable
+from tokentop.tui.widgets.status import StatusLine
 from tokentop.tui.widgets.window_bar import WindowBar, step_window
 
 if TYPE_CHECKING:
@@ -118,15 +120,12 @@ class UsageScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("w", "cycle_window(1)", "Window", id="usage.window-next"),
-        Binding("W", "cycle_window(-1)", "Window back", id="usage.window-prev", show=False),
+        Binding("r", "cycle_window(1)", "Window", id="usage.window-next"),
+        Binding("R", "cycle_window(-1)", "Window back", id="usage.window-prev", show=False),
         Binding("b", "cycle_breakdown(1)", "Breakdown", id="usage.breakdown-next"),
         Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
                 show=False),
         Binding("enter", "open_session", "Messages", id="usage.open-session"),
-        Binding("o", "sort", "Sort", id="usage.sort", show=False),
-        Binding("O", "sort_reverse", "Reverse sort", id="usage.sort-reverse", show=False),
-        Binding("y", "copy", "Copy", id="usage.copy", show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -150,8 +149,8 @@ class UsageScreen(Screen[None]):
 
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield ScreenBar()
         with Horizontal(id="topbar"):
-            yield Label("tokentop", id="app-title")
             yield Label(id="usage-scope")
             yield WindowBar(id="window-bar")
             yield Label(" PAUSED ", id="usage-paused")
@@ -174,8 +173,8 @@ class UsageScreen(Screen[None]):
         yield Static(id="usage-empty")
         yield Label(id="usage-detail")
         yield Label(id="unpriced")
-        yield Label(id="usage-status")
-        yield Footer(show_command_palette=False)
+        yield StatusLine(id="usage-status")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < SLIM, "-slim")
@@ -396,7 +395,7 @@ class UsageScreen(Screen[None]):
         """The empty window: every agent tokentop reads, where it looked, what it found."""
         text = Text()
         text.append("Nothing in " + WINDOW_WORDS.get(self.window, self.window)
-                    + ". tokentop reads these agents' logs (press w for a longer window).\n")
+                    + ". tokentop reads these agents' logs (press r for a longer window).\n")
         if self.locations:  # first: the list below is longer than a screen
             have = [loc.label for loc, paths in self.locations
                     if any(exists for _, exists in paths)]
@@ -531,24 +530,6 @@ class UsageScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------
     def action_cycle_window(self, step: int) -> None:
         self.window = step_window(self.window, step)
-
-    def _sortable(self) -> BreakdownTable | SessionTable:
-        """The table ``o`` sorts: the view ``b`` chose (the lower table keeps its order)."""
-        if self.breakdown == "session":
-            return self.query_one("#sessions", SessionTable)
-        return self.query_one("#breakdown", BreakdownTable)
-
-    def action_sort(self) -> None:
-        self._sortable().sort_next()
-
-    def action_sort_reverse(self) -> None:
-        self._sortable().sort_reverse()
-
-    def action_copy(self) -> None:
-        """The session id under the cursor (the breakdowns have no cursor: b, sessions)."""
-        row = (self.query_one("#sessions", SessionTable).selected
-               if self.breakdown == "session" else None)
-        copy_value(self.app, "session id", row.session_id if row else None)
 
     def action_cycle_breakdown(self, step: int) -> None:
         i = KINDS.index(self.breakdown)
