@@ -155,6 +155,10 @@ class TokentopApp(App[int]):
         # logs, spans, ...), so a seventh would wait forever.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="tokentop"))
+        if self.console.color_system in ("standard", "windows"):
+            # 16 colours (TERM=xterm, a plain console): the themes' orange key hints
+            # become bright red there and read as errors; app.tcss gives them yellow.
+            self.add_class("-few-colors")
         modes = [spec.mode for spec in self.specs]
         self.switch_mode(self.start_screen if self.start_screen in modes else modes[0])
         for line in self.notices:  # a path and the user's text: never markup
