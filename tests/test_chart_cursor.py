@@ -177,7 +177,7 @@ async def test_usage_series_is_read_again_for_the_earlier_span(
     app = usage_app
     async with app.run_test(size=SIZE) as pilot:
         await settle_overview(pilot)
-        await pilot.press("s", "r", "r", "r")  # the usage store alone, 24h
+        await pilot.press("u", "r", "r", "r")  # the usage store alone, 24h
         screen = overview(app)
         await pilot.press("less_than_sign", "less_than_sign")  # ends May 3 12:30
         want = NOW_MINUTE - 2 * DAY

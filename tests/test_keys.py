@@ -307,6 +307,27 @@ async def test_a_new_screen_is_not_restyled_from_scratch(tmp_path: Path) -> None
         assert calls  # the Overview, built before the change, is restyled on its switch
 
 
+async def test_the_overview_first_focuses_the_server_list(app: TokentopApp) -> None:
+    """Issue 17 walk-through: in the first second of ``tokentop --demo`` keys went into
+    the Overview's hidden server filter ("no server matches 'rrr'"). Textual focuses a
+    screen's ``AUTO_FOCUS`` match (by default the first focusable widget: the filter box,
+    not yet hidden then) when the screen is first shown, before ``on_mount`` moves the
+    focus, and keys typed in between landed there. The timing cannot be reproduced
+    under a pilot, so this checks what AUTO_FOCUS picks, on every screen: never a
+    text box."""
+    from textual.widgets import Input
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in "12345678":
+            await pilot.press(key)
+            await pilot.pause()
+            screen = app.screen
+            selector = screen.AUTO_FOCUS or app.AUTO_FOCUS or ""
+            first = next((w for w in screen.query(selector) if w.can_focus), None) \
+                if selector else None
+            assert not isinstance(first, Input), f"{type(screen).__name__}: {first!r}"
+
+
 # -- one meaning per key ---------------------------------------------------------------
 # Actions that are one meaning under two names (the screens predate the rule).
 SAME_MEANING = {
@@ -402,7 +423,9 @@ def test_help_names_every_key() -> None:
     column = {token for key, _ in KEYS for token in key.split()}
     prose = " ".join(what for _, what in KEYS)
     displays = {"slash": "/", "escape": "esc", "question_mark": "?",
-                "right_square_bracket": "]", "left_square_bracket": "["}
+                "right_square_bracket": "]", "left_square_bracket": "[",
+                "comma": ",", "full_stop": ".", "less_than_sign": "<",
+                "greater_than_sign": ">"}
     for owner, key, _ in every_binding():
         if owner in ("help", "session") or key.isdigit():
             continue

@@ -36,6 +36,13 @@ EVERYWHERE: Rows = (
     ("x", "clear the filters: show everything (Traces, Events)"),
     ("/", "search or filter; enter keeps it, esc clears it"),
     ("enter  esc", "open the selected row's detail; close it (then clear the search)"),
+    ("o  O", "sort by the next column / reverse the order (▼ ▲ mark the key): servers, "
+             "Usage's table, Files, Traces (newest, latency, cost, tokens: every page)"),
+    ("y", "copy the selected row's id or JSON (trace, session, event, log line, span, "
+          "server, path) to the clipboard: OSC 52, works over SSH"),
+    (",  .", "chart cursor one bucket back / forward: reads the bucket's exact values "
+             "(Overview, Access, Traces analytics); esc hides it"),
+    ("<  >", "scroll the charts one range back in time / forward again, up to now"),
     ("ctrl+p", "command palette: themes, screenshots"),
 )
 
@@ -102,7 +109,8 @@ TRACES: Rows = (
     ("/", "search id, group, provider, model, route or key; enter applies, esc puts "
           "it away"),
     ("p", "pick a provider, model, status or tenant from a list; type to narrow"),
-    ("o", "sort newest first, or this page by latency, cost or tokens (▼ marks the key)"),
+    ("o  O", "sort newest first, or by latency, cost or tokens across every page; O "
+             "reverses (oldest, fastest, cheapest, fewest)"),
     ("v  g", "the list or the analytics; g cycles the analytics bucket: hour, day, week"),
     ("cards", "requests, tokens, cost, error rate and p95 latency over the window"),
     ("list", "the gateway's traces, newest first, paged by its own cursor; enter: "

@@ -32,6 +32,7 @@ from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_li
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.gridlog import RecordsArrived
+from tokentop.tui.widgets.copy import as_json, copy_value
 from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.log_text import (
     LEVEL_STYLES,
@@ -75,6 +76,10 @@ class SignalScreen(Screen[None]):
     Subclasses name the signal (``SIGNAL``), their widget ids (``PREFIX``), how to parse
     lines, how a record looks and what the detail pane shows for it.
     """
+
+    # The record list, not Textual's default (the first focusable widget: the search
+    # box, hidden until ``/``): keys typed before on_mount ran went into it.
+    AUTO_FOCUS = ".sig-list"
 
     SIGNAL = "logs"
     PREFIX = "logs"
@@ -442,6 +447,19 @@ class SignalScreen(Screen[None]):
         self.call_after_refresh(self.record_list.keep_cursor_visible)
         self._show_status()
 
+    COPY_WHAT = "log line"
+
+    def copy_of(self, record: Any) -> str:
+        """What ``y`` copies of a record: the log line, as slog's JSON handler writes it."""
+        return as_json({"time": record.ts, "level": record.level, "msg": record.msg,
+                        **record.attrs})
+
+    def action_copy(self) -> None:
+        """The record under the cursor (the newest while following)."""
+        log = self.record_list
+        record = log.selected or (log.rows[-1] if log.rows else None)
+        copy_value(self.app, self.COPY_WHAT, None if record is None else self.copy_of(record))
+
     def close_detail(self) -> None:
         self._q("detail").display = False
         self._q("detail-body").update("")
@@ -481,6 +499,7 @@ class LogsScreen(SignalScreen):
         Binding("slash", "search", "Search", id="logs.search", key_display="/"),
         Binding("enter", "detail", "Detail", id="logs.detail"),
         Binding("l", "cycle_level", "Level", id="logs.level"),
+        Binding("y", "copy", "Copy", id="logs.copy", show=False),
         Binding("s", "next_server(1)", "Server", id="logs.next-server"),
         Binding("S", "next_server(-1)", "Prev server", id="logs.prev-server", show=False),
         Binding("e", "toggle_errors", "Errors only", id="logs.errors", show=False),

@@ -14,8 +14,9 @@ Two views (``v``):
   more than one, tenant (``t``: the gateway's org_id/workspace_id, shown in a Tenant
   column while more than one is in view), errors only (``e``: 4xx and 5xx), a search
   (``/``: id, group, provider, model, route or key, any case), or a value picked from a
-  list (``p``); ``o`` sorts the page by latency, cost or tokens (the sort key is marked
-  in the header and the filter line). ``enter`` opens the trace: headers
+  list (``p``); ``o`` sorts every page by latency, cost or tokens, ``O`` reverses
+  (oldest first, fastest, cheapest: the store sorts, store/traces/order.py; the sort
+  key is marked in the header and the filter line). ``enter`` opens the trace: headers
   (credentials redacted) and bodies, pretty-printed. The first page
   refreshes itself every few seconds, so new traces appear at the top.
 - **analytics**: latency percentile bars and error rates per model, tokens and cost
@@ -68,11 +69,14 @@ from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
+from tokentop.tui.widgets.chart_cursor import CHART_BINDINGS, hide_cursor, move_cursor
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
 from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
 from tokentop.tui.widgets.screen_bar import ScreenBar
+from tokentop.tui.widgets.sorting import SortKey, SortState
 from tokentop.tui.widgets.status import StatusLine
 from tokentop.tui.widgets.trace_cards import (
     count_spellings,
@@ -110,9 +114,12 @@ STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502
 TENANT_WIDTH = 14
 WIDE_TABLE = 114  # a table this wide adds Provider, Key and Route (8 cells at least)
 ERROR_STATUS = 400  # errors only: every 4xx and 5xx
-# The list's orders: the store's (newest first), or this page by a column, largest first.
-SORTS = ("newest", "latency", "cost", "tokens")
-SORT_COLUMNS = {"newest": "time", "latency": "latency", "cost": "cost", "tokens": "tokens"}
+# The list's orders (``o``; ``O`` reverses), each the store's across every page: newest
+# first (the gateway's own order), then by a column, largest first.
+SORT_KEYS: tuple[SortKey[TraceRow], ...] = (
+    SortKey("time", "newest"), SortKey("latency", "latency"), SortKey("cost", "cost"),
+    SortKey("tokens", "tokens"))
+STORE_ORDERS = {"time": "created", "latency": "latency", "cost": "cost", "tokens": "tokens"}
 SEARCH_HINT = "search: id, group, provider, model, route or key · enter applies · esc"
 PRESSURE_STYLES = {"ok": "#98c379", "elevated": "#e5c07b", "high": "#d19a66",
                    "saturated": "#e06c75"}
@@ -148,6 +155,7 @@ class Analytics:
     models: list[str]
     tenants: list[TenantStats]  # all time, within the --org/--workspace scope
     filters: tuple[str | None, str | None] = (None, None)  # (provider, model) of the read
+    ending: datetime | None = None  # scrolled back (<): where the window ends (None: now)
 
 
 def bucket_floor(dt: datetime, bucket: str) -> datetime:
@@ -166,6 +174,10 @@ def token_axis(value: float) -> str:
 class TracesScreen(Screen[None]):
     """KPIs; the trace table with a detail pane, or the analytics; the status line."""
 
+    # The list, not Textual's default (the first focusable widget: the search box,
+    # hidden until ``/``): keys typed before on_mount ran went into it.
+    AUTO_FOCUS = "#traces-table"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # One key, two bindings: the footer names the view ``v`` leads to.
         Binding("v", "show('analytics')", "Analytics", id="traces.analytics"),
@@ -182,11 +194,14 @@ class TracesScreen(Screen[None]):
         Binding("slash", "search", "Search", id="traces.search", show=False,
                 key_display="/"),
         Binding("p", "pick", "Pick filter", id="traces.pick", show=False),
-        Binding("o", "cycle_sort", "Sort", id="traces.sort", show=False),
+        Binding("o", "sort", "Sort", id="traces.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="traces.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="traces.copy", show=False),
         Binding("x", "clear_filters", "Clear filters", id="traces.clear", show=False),
         Binding("g", "cycle_bucket", "Bucket", id="traces.bucket"),
         Binding("escape", "close_detail", "Close", id="traces.close", show=False,
                 key_display="esc"),
+        *CHART_BINDINGS,
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
@@ -241,7 +256,7 @@ class TracesScreen(Screen[None]):
         self.status: int | None = None
         self.errors_only = False
         self.search: str | None = None
-        self.sort = "newest"
+        self.sort: SortState[TraceRow] = SortState(SORT_KEYS)
         # The scope given on the command line, and the tenant chosen within it (t).
         self.base_scope: tuple[str | None, str | None] = dashboard_scope()
         self.tenant: tuple[str, str] | None = None
@@ -250,6 +265,7 @@ class TracesScreen(Screen[None]):
         self.rows: list[TraceRow] = []
         self.detail: Trace | None = None
         self.analytics: Analytics | None = None
+        self.chart_end: datetime | None = None  # analytics scrolled back (< >): its end
         self.diagnostics: object | None = None
         self.diagnostics_error: str | None = None
         self.error: str | None = None
@@ -379,7 +395,9 @@ class TracesScreen(Screen[None]):
                 org_id=org_id, workspace_id=workspace_id, provider=self.provider,
                 model=self.model, status=self.status,
                 min_status=ERROR_STATUS if self.errors_only else None, text=self.search,
-                cursor=self.cursors[-1], limit=PAGE_SIZE))
+                cursor=self.cursors[-1], limit=PAGE_SIZE,
+                order=STORE_ORDERS[self.sort.key.column],
+                ascending=not self.sort.descending))
         except TraceStoreError as exc:
             self._failed(str(exc))
             return
@@ -388,7 +406,7 @@ class TracesScreen(Screen[None]):
             return
         self._recovered()
         self.page = page
-        self.rows = self._sorted(page.items)
+        self.rows = list(page.items)
         self.loaded_at = datetime.fromtimestamp(self.host.clock(), UTC)
         self.pages_loaded += 1
         self._show_rows(keep)
@@ -401,7 +419,8 @@ class TracesScreen(Screen[None]):
     async def load_analytics(self) -> None:
         """KPIs, latency, errors and the series over the bucket's window, one update."""
         bucket = self.bucket
-        until = datetime.fromtimestamp(self.host.clock(), UTC)
+        ending = self.chart_end
+        until = ending or datetime.fromtimestamp(self.host.clock(), UTC)
         since = bucket_floor(until - WINDOWS[bucket], bucket)
         org_id, workspace_id = self.scope
         provider, model = self.provider, self.model
@@ -443,7 +462,7 @@ class TracesScreen(Screen[None]):
             bucket, since, until, usage, cost, overall_errors[0] if overall_errors else None,
             overall_latency[0] if overall_latency else None, latency, errors, usage_series,
             cost_series, sorted(p for p in providers if p), models, tenants,
-            (provider, model))
+            (provider, model), ending)
         if self._tenant_column() != self._columns_tenant:
             keep = self._selected_id()
             self._columns()
@@ -513,7 +532,8 @@ class TracesScreen(Screen[None]):
     def _refresh_analytics(self) -> None:
         """Re-read when traces arrived, and every few minutes anyway (the window slides)."""
         a = self.analytics
-        old = a is not None and self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
+        old = a is not None and a.ending is None and \
+            self.host.clock() - a.until.timestamp() >= ANALYTICS_MAX_AGE
         if not self.host.paused and (self._analytics_stale or old):
             self._analytics_stale = False
             self.load_analytics()
@@ -548,10 +568,9 @@ class TracesScreen(Screen[None]):
             widths.append(("Tenant", "tenant", tenant_width - 2))
         if wide:
             widths += [("Key", "key", 11), ("Route", "route", 0)]
-        marked = SORT_COLUMNS[self.sort]
         for i, (label, key, cells) in enumerate(widths):
-            if key == marked:  # the sort key, visible: "Latency▼", a cell wider
-                label = Text.assemble(label, ("▼", "bold"), justify="right"
+            if self.sort.marks(key):  # the sort key, visible: "Latency▼", a cell wider
+                label = Text.assemble(label, (self.sort.arrow, "bold"), justify="right"
                                       if key != "time" else "left")
                 widths[i] = (label, key, max(cells, label.cell_len))
         # The model (narrow) or the route (wide) gets what is left: the table's inside
@@ -632,17 +651,6 @@ class TracesScreen(Screen[None]):
                 or self.status is not None or self.tenant is not None
                 or self.errors_only or self.search is not None)
 
-    def _sorted(self, rows: Sequence[TraceRow]) -> list[TraceRow]:
-        """The page in the order chosen with ``o``: the store's, or largest first by a
-        column (unknown values last)."""
-        if self.sort == "newest":
-            return list(rows)
-        def key(r: TraceRow) -> tuple[bool, float]:
-            value = {"latency": r.latency_ms, "cost": r.estimated_cost_usd,
-                     "tokens": r.total_tokens}[self.sort]
-            return (value is None, -(value or 0))
-        return sorted(rows, key=key)
-
     @property
     def scope(self) -> tuple[str | None, str | None]:
         """(org_id, workspace_id) every query is scoped to: the tenant chosen with t,
@@ -661,7 +669,7 @@ class TracesScreen(Screen[None]):
 
     def _show_analytics(self) -> None:
         a = self.analytics
-        if a is None or a.bucket != self.bucket:
+        if a is None or a.bucket != self.bucket or a.ending != self.chart_end:
             return
         colors = palette(self.app)
         rate = a.overall_errors.error_rate if a.overall_errors else None
@@ -692,12 +700,13 @@ class TracesScreen(Screen[None]):
             i = index.get(int(c.bucket_start.timestamp()) // 60)
             if i is not None:
                 cost[i] += round(c.total_cost_usd * 1_000_000)
-        words = WINDOW_WORDS[a.bucket]
+        words = WINDOW_WORDS[a.bucket] if a.ending is None else "scrolled back"
+        ending = None if a.ending is None else int(a.ending.timestamp()) // 60
         tokens_chart = self.query_one("#traces-tokens-chart", TimeChart)
         tokens_chart.border_title = f"Tokens per {a.bucket} · {words}"
         tokens_chart.show(ChartData(minutes, step, [Series("input", inp, colors.input),
                                                     Series("output", out, colors.output)],
-                                    quiet="no traces in this window"))
+                                    quiet="no traces in this window", ending=ending))
         cost_chart = self.query_one("#traces-cost-chart", TimeChart)
         cost_chart.border_title = f"Cost per {a.bucket} · g: hour·day·week"
         cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
@@ -744,6 +753,9 @@ class TracesScreen(Screen[None]):
                          (("org", org_id), ("workspace", workspace_id)) if v)
         chosen = " ".join(fmt.clean(v) for v in (self.provider, self.model) if v is not None)
         window = WINDOW_WORDS[self.analytics.bucket] if self.analytics is not None else ""
+        if self.chart_end is not None:  # the cards and charts follow the window shown
+            window = f"{WINDOW_WORDS[self.bucket].removeprefix('last ')} to " \
+                f"{fmt.local_stamp(int(self.chart_end.timestamp()) // 60)}"
         target = self.store.display if self.store is not None else self.host.traces_target
         where = fmt.clean(target) if target is not None else ""
 
@@ -798,10 +810,11 @@ class TracesScreen(Screen[None]):
         sort = Text()
         sort.append("o", style="bold underline")
         sort.append(" sort ", style="dim")
-        sort.append(f"{self.sort}▼", style="bold")
+        words = self.sort.key.label
+        if self.sort.key.column == "time" and not self.sort.descending:
+            words = "oldest"
+        sort.append(f"{words}{self.sort.arrow}", style="bold")
         parts.append((sort, 0))
-        if self.sort != "newest":
-            parts.append((Text("(this page)", style="dim"), 1))
         item("p", "pick", None, 5, off="")
         more = self.page is not None and self.page.next_cursor is not None
         pages: list[Text] = [Text(f"· page {len(self.cursors)}" + (
@@ -853,6 +866,8 @@ class TracesScreen(Screen[None]):
         self.load_detail(key)
 
     def action_close_detail(self) -> None:
+        if hide_cursor(list(self.query(TimeChart))):
+            return
         search = self.query_one("#traces-search", Input)
         if search.display:  # esc while typing a search: put it away unapplied
             search.display = False
@@ -876,10 +891,15 @@ class TracesScreen(Screen[None]):
         if action == "cycle_tenant":  # hidden while the store holds one tenant
             return len(self._tenants()) > 1 or self.tenant is not None
         if action in ("next_page", "prev_page", "cycle_provider", "cycle_model",
-                      "cycle_status", "toggle_errors", "search", "pick", "cycle_sort"):
+                      "cycle_status", "toggle_errors", "search", "pick", "sort",
+                      "sort_reverse"):
             return self.showing == "list"
         if action == "cycle_bucket":
             return self.showing == "analytics"
+        if action in ("chart_cursor", "chart_scroll"):
+            if self.showing != "analytics":
+                return False
+            return parameters[0] == -1 or action == "chart_cursor" or self.chart_end is not None
         return True
 
     def watch_showing(self, showing: str) -> None:
@@ -895,6 +915,19 @@ class TracesScreen(Screen[None]):
             self.query_one("#traces-table", DataTable).focus()
 
     def watch_bucket(self) -> None:
+        self.load_analytics()
+
+    # -- the chart cursor and scrolling back (chart_cursor.py): the cards and both
+    # charts are read again, in the worker, for the window shown (the scope says which).
+    def action_chart_cursor(self, step: int) -> None:
+        move_cursor(list(self.query(TimeChart)), step)
+
+    def action_chart_scroll(self, step: int) -> None:
+        now = datetime.fromtimestamp(self.host.clock(), UTC)
+        end = (self.chart_end or now) + step * WINDOWS[self.bucket]
+        self.chart_end = None if end >= now else end
+        self.refresh_bindings()
+        self._show_scope()
         self.load_analytics()
 
     def action_show(self, showing: str) -> None:
@@ -974,16 +1007,26 @@ class TracesScreen(Screen[None]):
         self.query_one("#traces-table", DataTable).focus()
         self._refilter()
 
-    def action_cycle_sort(self) -> None:
-        """Newest first (the store's order, every page), or this page by latency, cost
-        or tokens, largest first."""
-        keep = self._selected_id()
-        self.sort = _next(SORTS, self.sort)
-        if self.page is not None:
-            self.rows = self._sorted(self.page.items)
+    def action_sort(self) -> None:
+        """Newest first, or by latency, cost or tokens, largest first: every page, in
+        the store's query (store/traces/order.py), from the first page."""
+        self.sort.cycle()
+        self._resort()
+
+    def action_sort_reverse(self) -> None:
+        """The same key the other way round: oldest, fastest, cheapest, fewest first."""
+        self.sort.reverse()
+        self._resort()
+
+    def _resort(self) -> None:
         self._columns()
-        self._show_rows(keep)
-        self._show_filters()
+        self._refilter()
+
+    def action_copy(self) -> None:
+        """The id of the trace open in the detail pane, else of the row under the cursor."""
+        shown = self.detail is not None and self.query_one("#traces-detail").display
+        copy_value(self.app, "trace id", self.detail.id if shown and self.detail
+                   else self._selected_id())
 
     def action_pick(self) -> None:
         """Every filter value in a list (type to narrow): quicker than cycling."""
@@ -1052,7 +1095,7 @@ def list_time(row: TraceRow, wide: bool) -> str:
     begun earlier is stored later, so showing ``timestamp`` put times out of order in a
     list that says newest first (issue 17, defect 8)."""
     when = row.created_at or row.timestamp
-    return when.astimezone().strftime("%m-%d %H:%M") if wide else local_time(when)
+    return when.astimezone().strftime("%b %d %H:%M") if wide else local_time(when)
 
 
 def tenant_label(org_id: str, workspace_id: str, one_org: bool) -> str:

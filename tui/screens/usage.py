@@ -26,6 +26,7 @@ from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
 from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
+from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.kpi import KpiCard
 from tokentop.tui.widgets.palette import palette
@@ -126,6 +127,9 @@ class UsageScreen(Screen[None]):
         Binding("B", "cycle_breakdown(-1)", "Breakdown back", id="usage.breakdown-prev",
                 show=False),
         Binding("enter", "open_session", "Messages", id="usage.open-session"),
+        Binding("o", "sort", "Sort", id="usage.sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", id="usage.sort-reverse", show=False),
+        Binding("y", "copy", "Copy", id="usage.copy", show=False),
     ]
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
@@ -530,6 +534,24 @@ class UsageScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------
     def action_cycle_window(self, step: int) -> None:
         self.window = step_window(self.window, step)
+
+    def _sortable(self) -> BreakdownTable | SessionTable:
+        """The table ``o`` sorts: the view ``b`` chose (the lower table keeps its order)."""
+        if self.breakdown == "session":
+            return self.query_one("#sessions", SessionTable)
+        return self.query_one("#breakdown", BreakdownTable)
+
+    def action_sort(self) -> None:
+        self._sortable().sort_next()
+
+    def action_sort_reverse(self) -> None:
+        self._sortable().sort_reverse()
+
+    def action_copy(self) -> None:
+        """The session id under the cursor (the breakdowns have no cursor: b, sessions)."""
+        row = (self.query_one("#sessions", SessionTable).selected
+               if self.breakdown == "session" else None)
+        copy_value(self.app, "session id", row.session_id if row else None)
 
     def action_cycle_breakdown(self, step: int) -> None:
         i = KINDS.index(self.breakdown)
