@@ -102,6 +102,19 @@ async def test_narrow_table_shows_ages_only(files_app: TokentopApp) -> None:
             "#files-detail").region.height == 0
 
 
+async def test_at_60_columns_the_span_gives_way_and_last_write_stays_whole(
+        files_app: TokentopApp) -> None:
+    """Issue 17 walk-through at 60x20: the table was 62 cells wide, so "Last write" lost
+    its last cells ("just" for "just now", "Last wr")."""
+    async with files_app.run_test(size=(60, 20)) as pilot:
+        screen = await open_files(pilot)
+        table = screen.query_one(FilesTable)
+        assert [str(c.label).strip() for c in table.columns.values()][-1] == "Last write"
+        assert "span" not in {str(k.value) for k in table.columns}
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert [r[-1] for r in rows(screen)][:2] == ["10m ago", "2d ago"]
+
+
 async def test_wipe_row_after_typing_wipe(files_app: TokentopApp) -> None:
     before = on_disk()
     async with files_app.run_test(size=(120, 40)) as pilot:

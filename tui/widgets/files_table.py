@@ -28,7 +28,13 @@ SIZE_WIDTH = 9
 FILES_WIDTH = 6  # "Files▼": room for the sort arrow
 SPAN_WIDTH = 7
 WIDE = 100  # at least this many columns: "last write" shows the local time too
+# Below this many columns the Span column gives way: at 60 the table was 62 wide and
+# "Last write" lost its last cells ("just" for "just now").
+COMPACT = 66
 SKILLS_SUFFIX = f"/{SKILLS_DIR}"
+
+
+COLUMNS = ("server", "signal", "size", "files", "span", "last")
 
 
 def span(seconds: float) -> str:
@@ -102,7 +108,7 @@ class FilesTable(DataTable[Text]):
         self._given: list[InventoryRecord] = []  # as the inventory lists them
         self.sort: SortState[InventoryRecord] = SortState(SORT_KEYS)
         self._cells: dict[str, tuple[str, ...]] = {}  # each row as shown, as strings
-        self._layout: tuple[int, bool] | None = None  # (server width, wide)
+        self._layout: tuple[int, bool, bool] | None = None  # (server width, wide, compact)
         self._now = 0.0  # the clock of the last ``show``: a resize redraws with it
 
     def on_mount(self) -> None:
@@ -125,16 +131,25 @@ class FilesTable(DataTable[Text]):
         if self._layout != self._sizes():
             self._rebuild(self.records, self._now)
 
-    def _sizes(self, records: Sequence[InventoryRecord] | None = None) -> tuple[int, bool]:
-        """(server column width, wide): names as long as the longest, within the room."""
+    def _sizes(self, records: Sequence[InventoryRecord] | None = None
+               ) -> tuple[int, bool, bool]:
+        """(server column width, wide, compact): names as long as the longest, within
+        the room; ``compact`` leaves the Span column out."""
         wide = self.size.width >= WIDE
-        fixed = SIGNAL_WIDTH + SIZE_WIDTH + FILES_WIDTH + SPAN_WIDTH + _last_width(wide) + 2 * 6
+        compact = 0 < self.size.width < COMPACT
+        fixed = SIGNAL_WIDTH + SIZE_WIDTH + FILES_WIDTH + _last_width(wide) + 2 * 5
+        if not compact:
+            fixed += SPAN_WIDTH + 2
         records = self.records if records is None else records
         longest = max((len(fmt.clean(r.server)) for r in records), default=0)
-        return max(10, min(self.size.width - fixed - 2, max(longest, 16))), wide
+        return max(10, min(self.size.width - fixed - 2, max(longest, 16))), wide, compact
+
+    def _shown_columns(self) -> tuple[str, ...]:
+        compact = self._layout is not None and self._layout[2]
+        return tuple(c for c in COLUMNS if not (compact and c == "span"))
 
     def _columns(self) -> None:
-        width, wide = self._layout = self._sizes()
+        width, wide, compact = self._layout = self._sizes()
         self.clear(columns=True)
         self._cells = {}
         mark = self.sort.header
@@ -144,6 +159,8 @@ class FilesTable(DataTable[Text]):
                                   ("Files", "files", FILES_WIDTH),
                                   ("Span", "span", SPAN_WIDTH),
                                   ("Last write", "last", _last_width(wide))):
+            if compact and key == "span":
+                continue
             header = mark(label, key)
             self.add_column(_right("", cells - header.cell_len) + header, key=key,
                             width=cells)
@@ -167,12 +184,12 @@ class FilesTable(DataTable[Text]):
 
     def _cells_of(self, strings: tuple[str, ...]) -> tuple[Text, ...]:
         assert self._layout is not None
-        width, wide = self._layout
+        width, wide, compact = self._layout
         server = fmt.safe(strings[0])
         if strings[0].endswith(SKILLS_SUFFIX):  # skill usage: files, not a server
             server.stylize("italic dim")
         server.truncate(width, overflow="ellipsis")
-        return (
+        cells = (
             server,
             Text(strings[1]),
             _right(strings[2], SIZE_WIDTH),
@@ -180,6 +197,7 @@ class FilesTable(DataTable[Text]):
             _right(strings[4], SPAN_WIDTH),
             _right(strings[5], _last_width(wide), strings[6]),
         )
+        return cells[:4] + cells[5:] if compact else cells
 
     @property
     def selected(self) -> InventoryRecord | None:
@@ -206,16 +224,18 @@ class FilesTable(DataTable[Text]):
         for r, key in zip(records[shown:], keys[shown:], strict=True):
             self._cells[key] = strings = self._strings(r, now)
             self.add_row(*self._cells_of(strings), key=key)
-        columns = ("server", "signal", "size", "files", "span", "last")
+        columns = self._shown_columns()
+        at = {c: COLUMNS.index(c) for c in columns}  # a column's place in the strings
         for r, key in zip(records[:shown], keys[:shown], strict=True):
             strings = self._strings(r, now)
             old = self._cells.get(key)
             if old == strings:
                 continue
             cells = self._cells_of(strings)
-            for i, column in enumerate(columns):
+            for shown_at, column in enumerate(columns):
+                i = at[column]
                 if old is None or old[i] != strings[i] or (i == 5 and old[6] != strings[6]):
-                    self.update_cell(key, column, cells[i])
+                    self.update_cell(key, column, cells[shown_at])
             self._cells[key] = strings
 
     def _rebuild(self, records: list[InventoryRecord], now: float) -> None:
