@@ -16,14 +16,15 @@ from typing import cast
 import pytest
 from conftest import NOW, make_app, settle, settle_usage
 from gridctl.files_tree import screen_tree
-from test_traces_screen import open_traces, traces_app, wait_for
+from test_traces_screen import open_traces, traces_app
+from test_traces_wishes import reload
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Label
 
 from tokentop.tui.app import TokentopApp
 from tokentop.tui.demo.traces import DemoTraces, build_demo_traces
 from tokentop.tui.screens.files import FilesScreen
-from tokentop.tui.screens.traces import PAGE_SIZE, TracesScreen
+from tokentop.tui.screens.traces import PAGE_SIZE
 from tokentop.tui.screens.usage import UsageScreen
 from tokentop.tui.widgets.breakdown import BreakdownTable
 from tokentop.tui.widgets.files_table import FilesTable
@@ -227,26 +228,19 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTraces]:
     demo.stop()
 
 
-async def turn(pilot: Pilot[int], screen: TracesScreen, key: str) -> None:
-    loaded = screen.pages_loaded
-    await pilot.press(key)
-    await wait_for(pilot, lambda: screen.pages_loaded > loaded, "the page")
-    await pilot.pause()
-
-
 async def test_traces_sort_runs_across_pages(gateway: DemoTraces) -> None:
     app = traces_app(gateway.path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_traces(pilot)
         table = screen.query_one("#traces-table", DataTable)
-        await turn(pilot, screen, "o")  # latency, slowest first
+        await reload(pilot, screen, "o")  # latency, slowest first
         first = [r.latency_ms for r in screen.rows]
-        await turn(pilot, screen, "]")
+        await reload(pilot, screen, "]")
         second = [r.latency_ms for r in screen.rows]
         known = [v for v in first + second if v is not None]
         assert known == sorted(known, reverse=True) and len(known) > PAGE_SIZE
         assert str(table.columns["latency"].label).endswith("▼")
-        await turn(pilot, screen, "O")  # fastest first, from the first page again
+        await reload(pilot, screen, "O")  # fastest first, from the first page again
         assert len(screen.cursors) == 1
         fastest = [r.latency_ms for r in screen.rows if r.latency_ms is not None]
         assert fastest == sorted(fastest) and fastest[0] <= min(known)
@@ -254,8 +248,8 @@ async def test_traces_sort_runs_across_pages(gateway: DemoTraces) -> None:
         line = str(screen.query_one("#traces-filters", Label).render())
         assert "sort latency▲" in line and "this page" not in line
         for _ in range(3):  # cost, tokens, then newest first (each key starts descending)
-            await turn(pilot, screen, "o")
-        await turn(pilot, screen, "O")
+            await reload(pilot, screen, "o")
+        await reload(pilot, screen, "O")
         times = [r.created_at for r in screen.rows]
         assert times == sorted(times) and "sort oldest▲" in str(
             screen.query_one("#traces-filters", Label).render())

@@ -54,6 +54,20 @@ class ForeignStoreError(UsageStoreError):
     """A writer was pointed at a database tokentop did not create (openusage's, ...)."""
 
 
+def _parent_dir(target: Path, create: bool) -> None:
+    """``create``: only tokentop's own state directory is made; a path the user named
+    must be in a directory that exists (``--store /nonexistent/x.db`` once made
+    ``/nonexistent``)."""
+    if target.parent.is_dir():
+        return
+    if not create:
+        raise UsageStoreError(f"no such directory: {target.parent}")
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageStoreError(f"cannot create {target.parent}: {exc.strerror}") from None
+
+
 class UsageStore:
     """A connection to a usage database and the operations writers and readers need."""
 
@@ -123,13 +137,7 @@ class UsageStore:
         private file, which is then hard-linked to ``target``: the link either makes
         the finished store appear at once or fails because someone else's did.
         """
-        if not target.parent.is_dir():
-            if not create_parent:
-                raise UsageStoreError(f"no such directory: {target.parent}")
-            try:
-                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageStoreError(f"cannot create {target.parent}: {exc.strerror}") from None
+        _parent_dir(target, create_parent)
         draft = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.new")
         try:
             try:
@@ -170,13 +178,7 @@ class UsageStore:
         """``create_parent``: only tokentop's own state directory is made; a path the
         user named must be in a directory that exists (``--store /nonexistent/x.db``
         once made ``/nonexistent``)."""
-        if not target.parent.is_dir():
-            if not create_parent:
-                raise UsageStoreError(f"no such directory: {target.parent}")
-            try:
-                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageStoreError(f"cannot create {target.parent}: {exc.strerror}") from None
+        _parent_dir(target, create_parent)
         try:
             if not target.exists():
                 # SQLite gives -wal and -shm the main file's mode, so 0600 covers all.
