@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from conftest import NOW_MINUTE, Tree, run_before, settle, settle_overview
+from conftest import NOW, NOW_MINUTE, Tree, run_before, settle, settle_overview
 from rich.text import Text
+from test_traces_screen import open_traces, traces_app, wait_for
 from textual.pilot import Pilot
 
 from tokentop.tui import format as fmt
@@ -255,9 +256,6 @@ async def test_access_chart_cursor_and_scroll(tmp_path: Path) -> None:
 async def test_traces_chart_cursor_and_scroll(tmp_path: Path) -> None:
     import sqlite3
     from datetime import UTC, datetime, timedelta
-
-    from conftest import NOW
-    from test_traces_screen import open_traces, traces_app, wait_for
 
     from tokentop.tui.demo.traces import build_demo_traces, gateway_time
     from tokentop.tui.widgets.kpi import KpiCard
