@@ -28,6 +28,8 @@ SCREENS = {"1": "Overview", "2": "Usage", "3": "Events", "4": "Traces", "5": "Ac
 ELLIPSIS = re.compile(r"(?<![\w./-])[$]?\d[\d,.]*…")
 # A digit touching a border drawn by a panel: "1,91│". Borders have padding inside.
 BORDER = re.compile(r"(?<![\w./-])[$]?\d[\d,.]*[│┃║]")
+# A clock time missing its last digit: "07:3" (a column one cell short of "Dec 06 07:30").
+CUT_TIME = re.compile(r"(?<![\d:])\d{1,2}:\d(?![\d])")
 # Not numbers: a trace id shortened to its first eight hex digits on purpose.
 IDS = re.compile(r"trace_id=[0-9a-f]{8}…")
 
@@ -38,6 +40,8 @@ def cut_numbers(lines: list[str], width: int) -> list[str]:
         line = IDS.sub("trace_id=ID", line)
         for match in ELLIPSIS.finditer(line):
             found.append(f"row {y}: {match.group()!r} in {line.strip()!r}")
+        for match in CUT_TIME.finditer(line):
+            found.append(f"row {y}: a cut time {match.group()!r} in {line.strip()!r}")
         for match in BORDER.finditer(line):
             found.append(f"row {y}: {match.group()!r} at a border in {line.strip()!r}")
         if len(line) >= width and line[width - 1].isdigit():

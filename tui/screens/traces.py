@@ -112,7 +112,7 @@ WINDOWS = {"hour": timedelta(hours=48), "day": timedelta(days=14), "week": timed
 WINDOW_WORDS = {"hour": "last 48 hours", "day": "last 14 days", "week": "last 12 weeks"}
 STATUSES: tuple[int | None, ...] = (None, 200, 400, 401, 403, 404, 429, 500, 502, 503, 529)
 TENANT_WIDTH = 14
-WIDE_TABLE = 114  # a table this wide adds Provider, Key and Route (8 cells at least)
+WIDE_TABLE = 115  # a table this wide adds Provider, Key and Route (8 cells at least)
 ERROR_STATUS = 400  # errors only: every 4xx and 5xx
 # The list's orders (``o``; ``O`` reverses), each the store's across every page: newest
 # first (the gateway's own order), then by a column, largest first.
@@ -556,7 +556,7 @@ class TracesScreen(Screen[None]):
             one_org = self._one_org()
             tenant_width = 2 + min(TENANT_WIDTH, max(len("Tenant"), *(
                 len(tenant_label(t.org_id, t.workspace_id, one_org)) for t in self._tenants())))
-        widths: list[tuple[str | Text, str, int]] = [("Time", "time", 11 if wide else 8)]
+        widths: list[tuple[str | Text, str, int]] = [("Time", "time", 12 if wide else 8)]
         if wide and not tenant:  # the tenant takes the provider's place (the model says it)
             widths.append(("Provider", "provider", 9))
         widths += [("Model", "model", 26 if wide else 0),

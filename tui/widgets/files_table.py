@@ -71,7 +71,7 @@ def record_span(record: InventoryRecord) -> str:
 
 
 def _last_width(wide: bool) -> int:
-    return 20 if wide else 11  # "Last write▼"
+    return 21 if wide else 11  # "May 03 07:30 · 2d ago", "Last write▼"
 
 
 def _span_seconds(r: InventoryRecord) -> float | None:
