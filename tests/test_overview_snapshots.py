@@ -127,7 +127,7 @@ class TestEmptyState:
         assert snap_compare(app, terminal_size=size, run_before=hook)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", ALL_SIZES)
 class TestHelp:
     def test_help(self, snap_compare: SnapCompare, app: TokentopApp,
                   size: tuple[int, int]) -> None:
