@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
@@ -102,6 +103,21 @@ async def test_port_in_use_is_one_line() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"tokentop: cannot serve on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_broken_config_file_is_one_line_before_serving(tmp_path: Path) -> None:
+    """Checked once, up front: not an error page in every browser tab."""
+    import os
+
+    (tmp_path / "tokentop").mkdir()
+    (tmp_path / "tokentop" / "config.toml").write_text("screen = \n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    result = subprocess.run([str(TOKENTOP), "serve", "--port", "0", "--demo"], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "config.toml: not valid TOML" in result.stderr
     assert result.stderr.count("\n") == 1
 
 

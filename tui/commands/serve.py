@@ -101,6 +101,11 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None,
         args, values = dashboard_args(ctx, list(dashboard_options))
     except click.UsageError as exc:  # said as serve's error, with serve's usage line
         raise click.UsageError(exc.message, ctx) from None
+    from tokentop.tui.config.settings import dashboard_settings
+
+    # config.toml once here: a broken file is one line and exit 2 now, not an error in
+    # every tab; an ignored key is one warning here (each tab shows it too).
+    dashboard_settings(ctx.find_root().command.make_context("tokentop", list(args)))
     if not values["demo"] and values["metrics_dir"] is None:
         from tokentop.tui.cli import _check_home
 
