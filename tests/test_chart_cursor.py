@@ -305,5 +305,21 @@ async def test_traces_chart_cursor_and_scroll(tmp_path: Path) -> None:
                            and screen.analytics.ending is None, "the window ending now")
             await pilot.pause()
             assert chart.data.ending is None and "last 48 hours" in str(chart.border_title)
+            # Back until a window holds no trace: there < stops, and the chart says so.
+            (first,) = sql("SELECT COUNT(*) FROM traces")
+            for _ in range(10):
+                before = screen.chart_end
+                await pilot.press("less_than_sign")
+                if screen.chart_end == before:
+                    break
+                await wait_for(pilot, lambda: screen.analytics is not None
+                               and screen.analytics.ending == screen.chart_end,
+                               "the earlier window")
+                await pilot.pause()
+            else:  # pragma: no cover
+                raise AssertionError("< never stopped")
+            assert first and screen.analytics is not None
+            assert screen.analytics.usage.request_count == 0
+            assert chart.data.quiet == "no traces in this window: < stops here"
     finally:
         demo.stop()

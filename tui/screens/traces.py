@@ -706,7 +706,9 @@ class TracesScreen(Screen[None]):
         tokens_chart.border_title = f"Tokens per {a.bucket} · {words}"
         tokens_chart.show(ChartData(minutes, step, [Series("input", inp, colors.input),
                                                     Series("output", out, colors.output)],
-                                    quiet="no traces in this window", ending=ending))
+                                    quiet="no traces in this window" if a.ending is None
+                                    else "no traces in this window: < stops here",
+                                    ending=ending))
         cost_chart = self.query_one("#traces-cost-chart", TimeChart)
         cost_chart.border_title = f"Cost per {a.bucket} · g: hour·day·week"
         cost_chart.show(ChartData(minutes, step, [Series("cost (USD)", cost, colors.cost)],
@@ -899,7 +901,9 @@ class TracesScreen(Screen[None]):
         if action in ("chart_cursor", "chart_scroll"):
             if self.showing != "analytics":
                 return False
-            return parameters[0] == -1 or action == "chart_cursor" or self.chart_end is not None
+            if action == "chart_scroll" and parameters[0] == -1:
+                return not self._before_the_first_trace()
+            return action == "chart_cursor" or self.chart_end is not None
         return True
 
     def watch_showing(self, showing: str) -> None:
@@ -921,6 +925,14 @@ class TracesScreen(Screen[None]):
     # charts are read again, in the worker, for the window shown (the scope says which).
     def action_chart_cursor(self, step: int) -> None:
         move_cursor(list(self.query(TimeChart)), step)
+
+    def _before_the_first_trace(self) -> bool:
+        """Scrolled back to a window without a single trace: ``<`` stops there. (The
+        store's windows are 48 h, 14 d or 12 w: a gateway quiet for that long before
+        holding traces again is not what an empty window far back means.)"""
+        a = self.analytics
+        return (a is not None and a.ending is not None and a.ending == self.chart_end
+                and a.usage.request_count == 0)
 
     def action_chart_scroll(self, step: int) -> None:
         now = datetime.fromtimestamp(self.host.clock(), UTC)
