@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +47,19 @@ def test_store_and_cli_do_not_load_textual() -> None:
 
 
 def test_help_answers_fast() -> None:
+    """``--help`` imports no UI and no store: measured as the child's CPU time, which
+    other work on the machine (the suite runs on every core) does not inflate the way it
+    inflates wall time."""
+    import resource
+
     best = float("inf")
     for _ in range(3):
-        t = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "--help"],
                              capture_output=True, text=True, cwd=ROOT)
-        best = min(best, time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best = min(best, cpu)
         assert res.returncode == 0
         assert "--demo" in res.stdout and "metrics" in res.stdout
-    assert best < 0.3, f"tokentop --help took {best:.3f}s"
+    assert best < 0.3, f"tokentop --help took {best:.3f}s of CPU"
