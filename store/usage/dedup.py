@@ -32,8 +32,8 @@ from tokentop.store.usage.timefmt import epoch_ms
 CLAUDE_CODE = "claude_code"
 
 
-def copy_rank(priority: int, sidechain: object, tokens: int, speed: object
-              ) -> tuple[int, int, int, int]:
+def copy_rank(priority: int, sidechain: object, tokens: int, speed: object,
+              revision: int | None = None) -> tuple[int, int, int, int, int]:
     """Which of two copies of one event wins: the higher rank; the stored one on a tie.
 
     ccusage's order (``should_replace_deduped_entry`` in
@@ -42,8 +42,15 @@ def copy_rank(priority: int, sidechain: object, tokens: int, speed: object
     then a copy that states its ``speed``. It depends only on the copies, never on which
     was ingested first, so a sidechain file read before the main one cannot move a
     message into the sidechain's session.
+
+    A ``revision`` (a source that rewrites one record in place and says when: OpenCode's
+    ``time_updated``) goes before the tokens: the later revision is the record as it
+    stands, even when its latest step carries fewer tokens than an earlier one (OpenCode
+    REPLACES a message's tokens at every step). A copy without one ranks below any copy
+    with one: a row re-read from the database replaces what was stored before.
     """
-    return (priority, 0 if sidechain else 1, tokens, 0 if speed is None else 1)
+    return (priority, 0 if sidechain else 1, -1 if revision is None else revision,
+            tokens, 0 if speed is None else 1)
 
 
 def copy_tiebreak(occurred: object, session: object, workspace: object) -> tuple:

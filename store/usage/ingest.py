@@ -66,9 +66,11 @@ COLUMNS = (
     "tokentop_inference_geo",
     # 1 when cost_usd is tokentop's computed cost (schema migration 5, ``costing``)
     "tokentop_cost_computed",
+    # the source's revision of a record it rewrites in place (schema migration 7)
+    "tokentop_revision",
 )
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
-COST, COST_COMPUTED = 20, 34
+COST, COST_COMPUTED, REVISION = 20, 34, 35
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
 WORKSPACE, SESSION = 5, 6
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
@@ -142,6 +144,15 @@ def _count(value: Any) -> int | None:
     if value > MAX_TOKENS:
         raise Rejected("token count out of range")
     return int(value)
+
+
+def _revision(value: Any) -> int | None:
+    """A revision is a time or a counter: any whole number that fits an INTEGER column."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value < 1 << 62:
+        raise Rejected("invalid revision")
+    return value
 
 
 def tokens_of(row: list) -> int:
@@ -285,7 +296,8 @@ def _extras(req: IngestRequest) -> tuple:
     side = req.is_sidechain
     return (cw1h, _text(req.speed), None if side is None else int(bool(side)),
             _count(req.web_search_requests), _count(req.web_fetch_requests),
-            _text(req.service_tier), _text(req.inference_geo), None)
+            _text(req.service_tier), _text(req.inference_geo), None,
+            _revision(req.revision))
 
 
 def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:
@@ -296,8 +308,10 @@ def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[l
     loser only fills the winner's NULL fields (and an ``unknown`` status). The stored
     event keeps its event_id.
     """
-    new_rank = copy_rank(new_priority, new[SIDECHAIN], tokens_of(new), new[SPEED])
-    cur_rank = copy_rank(cur_priority, cur[SIDECHAIN], tokens_of(cur), cur[SPEED])
+    new_rank = copy_rank(new_priority, new[SIDECHAIN], tokens_of(new), new[SPEED],
+                         new[REVISION])
+    cur_rank = copy_rank(cur_priority, cur[SIDECHAIN], tokens_of(cur), cur[SPEED],
+                         cur[REVISION])
     if new_rank > cur_rank or (new_rank == cur_rank and copy_tiebreak(
             new[OCCURRED_AT], new[SESSION], new[WORKSPACE]) < copy_tiebreak(
             cur[OCCURRED_AT], cur[SESSION], cur[WORKSPACE])):

@@ -90,6 +90,9 @@ class IngestRequest(msgspec.Struct, kw_only=True):
     web_fetch_requests: int | None = None
     service_tier: str | None = None
     inference_geo: str | None = None
+    # when the source rewrote this record (ms; OpenCode's ``time_updated``): a later
+    # revision of one event replaces an earlier one (``dedup.copy_rank``)
+    revision: int | None = None
 
 
 class IngestResult(msgspec.Struct):

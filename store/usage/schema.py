@@ -27,6 +27,8 @@ tokentop's store no longer sees them as free. The rollup is unchanged by 5: its 
 sums hold only costs the agents gave, as before. 6 adds ``tokentop_row_marks``: a digest
 of each row read from an agent database of running totals
 (``tokentop.store.usage.rowmarks``), so a re-read parses only the rows that changed.
+7 adds ``tokentop_revision``: when a source rewrote a record in place, so the later
+revision of an OpenCode or Kilo message replaces the earlier one whatever its tokens.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -150,6 +152,9 @@ TOKENTOP_COLUMNS = (
     ("tokentop_inference_geo", "TEXT"),
     # migration 5: 1 when ``cost_usd`` is tokentop's computed cost, not the agent's own
     ("tokentop_cost_computed", "INTEGER"),
+    # migration 7: the source's revision of a record it rewrites in place (OpenCode's
+    # ``time_updated``): the later revision wins a dedup (``dedup.copy_rank``)
+    ("tokentop_revision", "INTEGER"),
 )
 
 
@@ -309,6 +314,9 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (5, ?)", (now,))
     if have < 6:  # tokentop_row_marks: made by _create_each above
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (6, ?)", (now,))
+    if have < 7:
+        _add_tokentop_columns(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (7, ?)", (now,))
     _details_index(conn)
     if rebuild:
         rollup.rebuild(conn, threshold)

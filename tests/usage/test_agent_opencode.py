@@ -308,3 +308,46 @@ def test_odd_field_types_read_as_ccusage_reads_them() -> None:
             req.workspace_id) == (0, 0, 7, 0, None, "gpt-5", "unknown", None)
     with pytest.raises(msgspec.DecodeError):
         decode(b"[1, 2]")
+
+
+def test_a_later_step_with_fewer_tokens_replaces_the_earlier_read(
+        tmp_path: Path, home) -> None:  # type: ignore[no-untyped-def]
+    """OpenCode REPLACES a message's tokens at every step (processor.ts ``finish-step``)
+    while its cost adds up: the row as it stands is the truth. A live read mid-turn
+    stored the first step; the next step's usage is smaller (a shorter cached prefix),
+    and the store must take it, not keep the copy with more tokens."""
+    data, conn = home
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect(store, tmp_path, data)
+        assert events(store)["msg_02"] == EXPECTED["msg_02"]
+        conn.execute(
+            "UPDATE message SET time_updated = ?, data = json_set(data,"
+            " '$.tokens.cache.read', 5000, '$.cost', 0.0246) WHERE id = 'msg_02'",
+            (int(time.time() * 1000),))
+        conn.commit()
+        r = collect(store, tmp_path, data)
+        assert r.ingest.enriched == 1
+        assert events(store)["msg_02"] == (1200, 250, 5000, 300, 0, 6750, 0.0246)
+
+
+def test_an_older_revision_read_after_a_newer_one_does_not_win(tmp_path: Path) -> None:
+    """Which revision stays depends on the revisions, never on the order they arrive."""
+    from datetime import UTC, datetime
+
+    from tokentop.store.usage.model import IngestRequest
+
+    def step(revision: int, cache_read: int) -> IngestRequest:
+        return IngestRequest(
+            source_system="opencode", source_channel="sqlite", agent_name="opencode",
+            occurred_at=datetime(2026, 5, 1, 12, tzinfo=UTC), session_id="ses",
+            message_id="msg_r", model_raw="gpt-5", provider_id="openai",
+            input_tokens=10, output_tokens=5, cache_read_tokens=cache_read,
+            total_tokens=15 + cache_read, revision=revision)
+
+    for order in ((step(1, 9000), step(2, 100)), (step(2, 100), step(1, 9000))):
+        with UsageStore.open(tmp_path / f"u{order[0].revision}.db") as store:
+            for req in order:
+                store.ingest([req])
+            assert store.conn.execute(
+                "SELECT cache_read_tokens, tokentop_revision FROM usage_events"
+                " WHERE message_id = 'msg_r'").fetchall() == [(100, 2)]

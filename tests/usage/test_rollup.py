@@ -119,9 +119,9 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     ro.close()
     with UsageStore.open(path) as s:
         conn = s.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 6
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 7
         assert [r[0] for r in conn.execute(
-            "SELECT version FROM tokentop_migrations")] == [1, 2, 3, 4, 5, 6]
+            "SELECT version FROM tokentop_migrations")] == list(range(1, schema.SCHEMA_VERSION + 1))
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert "idx_usage_events_message_id" not in names
         assert table(conn) and table(conn) == rebuilt(conn)

@@ -48,6 +48,10 @@ Copies and rewrites: OpenCode rewrites a message row in place (``INSERT ... ON C
 (id) DO UPDATE SET data``) at every step of its turn. ``tokens`` is REPLACED by the
 latest step's usage while ``cost`` ADDS UP (processor.ts, ``finish-step``); the row as
 it stands is the truth. Re-reading a row is harmless: its id makes it the same event.
+Each row's ``time_updated`` goes with its event as the ``revision``, so the store keeps
+the latest revision, not the copy with the most tokens: a read mid-turn is replaced by
+the next read of the same row even when its last step carried fewer tokens. The JSON
+files carry no revision (they have no such time), so a database copy, which does, wins.
 
 The watermark (``read``): an update in place keeps the row's ``rowid`` but moves
 ``time_updated``; a row synced or imported from elsewhere (OpenCode's session sync
@@ -352,6 +356,8 @@ def read_messages(conn: sqlite3.Connection, watermark: int, counts: Counts,
             continue
         req = convert(msg, text(row_id), text(row_session))
         if req is not None:
+            if isinstance(updated_ms, int) and 0 <= updated_ms < 1 << 62:
+                req.revision = updated_ms  # the row as it stands replaces older reads
             counts.usage_lines += 1
             out.append(req)
     return out, pack(top_ms // 1000, top_row)
