@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import click
 
-from tokentop.store.metrics.query import RANGE_NAMES
+from tokentop.store.chartranges import RANGE_NAMES
 from tokentop.tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

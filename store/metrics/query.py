@@ -12,20 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokentop.store.chartranges import RANGE_NAMES, RANGES
 from tokentop.store.metrics.source import MetricsSource
 from tokentop.store.metrics.tools import ToolRow, ToolStat, usage_json
 from tokentop.store.ring import MinuteRing, Point
 from tokentop.store.timeparse import minute_to_iso
-
-RANGES: dict[str, tuple[int, int]] = {
-    # name: (length in minutes, bucket in minutes)
-    "30m": (30, 1),
-    "1h": (60, 1),
-    "6h": (6 * 60, 1),
-    "24h": (24 * 60, 60),
-    "7d": (7 * 24 * 60, 60),
-}
-RANGE_NAMES = (*RANGES, "all")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ import click
 import platformdirs
 from click.core import ParameterSource
 
-from tokentop.store.metrics.query import RANGES as OVERVIEW_RANGES
+from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
 from tokentop.store.redact import redact_text
 
 FILE_NAME = "config.toml"
