@@ -40,6 +40,17 @@ class Counts:
         if len(self.unreadable) < UNREADABLE_NAMED:
             self.unreadable.append(f"{path}: {(exc.strerror or str(exc)).lower()}")
 
+    def merge(self, other: Counts) -> None:
+        """Add what another pass over part of the same collector's files counted (a
+        database read in a worker thread)."""
+        for name in ("files", "files_read", "bytes_read", "lines", "usage_lines",
+                     "requests", "malformed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.skipped.items():
+            self.skip(reason, n)
+        room = UNREADABLE_NAMED - len(self.unreadable)
+        self.unreadable.extend(other.unreadable[:max(room, 0)])
+
     def as_dict(self) -> dict:
         return {
             "files": self.files,
