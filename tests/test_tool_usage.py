@@ -155,6 +155,25 @@ def test_skills_prompt_usage_latest_wins_and_is_no_server(tmp_path: Path) -> Non
     assert src.skills_snapshot()["prod"]["code-review"].calls == 5
 
 
+def test_skills_line_whose_map_go_rejects_falls_back_to_the_line_before(
+        tmp_path: Path) -> None:
+    """SeedPromptUsageFromFile (pkg/telemetry/metrics.go) unmarshals each line whole: a
+    ``prompt_usage`` of a shape ToolStat cannot take drops that line, so the map of the
+    line before it is the one restored, read in one batch or followed."""
+    writer = GridctlWriter(tmp_path)
+    path = writer.skills("prod", T0, {"code-review": ToolStat(2, T0)})
+    with path.open("a") as fh:
+        fh.write('{"ts":"2026-05-05T12:01:00Z","server":"__skills__",'
+                 '"prompt_usage":{"code-review":"lots"}}\n')
+    src = replay(tmp_path)
+    assert src.skills_snapshot()["prod"]["code-review"].calls == 2
+    with path.open("a") as fh:
+        fh.write('{"ts":"2026-05-05T12:02:00Z","server":"__skills__",'
+                 '"prompt_usage":{"code-review":{"calls":"x"}}}\n')
+    assert src.rescan([path]) == 1
+    assert src.skills_snapshot()["prod"]["code-review"].calls == 2
+
+
 # -- headless --------------------------------------------------------------------------
 
 

@@ -81,6 +81,10 @@ def _state_seq(resp: httpx.Response) -> int | None:
 
 async def _events_seq(client: httpx.AsyncClient, url: httpx.URL,
                       headers: dict[str, str]) -> int | None:
+    """The last envelope's seq on the archive's last page. Pages run upward from the
+    oldest record of the window, so a walk cut short (``MAX_PAGES``, an error, a reply
+    that is not a page) holds a seq *below* the newest, which the caller would take for
+    a restart: only a walk that reached ``X-Has-More: false`` gives a number."""
     newest: int | None = None
     offset: str | None = None
     for _ in range(MAX_PAGES):
@@ -89,19 +93,21 @@ async def _events_seq(client: httpx.AsyncClient, url: httpx.URL,
             params["offset"] = offset
         resp = await client.get(url, params=params, headers=headers, timeout=PROBE_TIMEOUT)
         if resp.status_code != 200:
-            return newest
+            return None
         try:
             page = _page.decode(resp.content)
         except msgspec.DecodeError:
-            return newest
+            return None
         items = page.events if isinstance(page, _Wrapped) else page
         if items:
             newest = items[-1].seq
-        nxt = resp.headers.get("x-next-offset", "")
-        if resp.headers.get("x-has-more", "").lower() != "true" or not nxt.isdigit():
+        if resp.headers.get("x-has-more", "").lower() != "true":
             return newest
+        nxt = resp.headers.get("x-next-offset", "")
+        if not nxt.isdigit():
+            return None  # more to read but no way to ask for it
         offset = nxt
-    return newest
+    return None  # MAX_PAGES read and the archive goes on
 
 
 async def newest_seq(client: httpx.AsyncClient, stream_url: str,

@@ -31,7 +31,7 @@ class SkillsSink:
 
     def apply(self, stack: str, lines: list[bytes]) -> int:
         malformed = blank = 0
-        latest: msgspec.Raw | None = None
+        maps: list[msgspec.Raw] = []  # non-null prompt_usage maps, decoded lazily
         for raw in lines:
             try:
                 line = decoder.decode(raw)
@@ -46,8 +46,10 @@ class SkillsSink:
                 continue
             pu = line.prompt_usage
             if pu and (len(pu) != 4 or bytes(pu) != b"null"):
-                latest = pu
-        usage = decode_usage(latest) if latest is not None else None
+                maps.append(pu)
+        # The latest map that decodes: Go's unmarshal drops a line whose map does not, so
+        # SeedPromptUsageFromFile falls back to the line before it.
+        usage = next((u for u in map(decode_usage, reversed(maps)) if u is not None), None)
         with self.lock:
             st = self.state.stats
             st.lines += len(lines)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import pytest
 from sse_server import SseServer
 
+from tokentop.store.events import restart
 from tokentop.store.events.model import Envelope, Marker
 from tokentop.store.events.sse import SseSource
 from tokentop.store.events.stream import EventStream
@@ -187,3 +188,29 @@ def test_no_restart_resumes_by_id_and_the_probe_carries_the_key() -> None:
     assert server.probes[0].authorization == f"Bearer {SECRET}"
     assert src.stats.restarts == 0 and src.restart_check_ok is True
     assert SECRET not in repr(src) and SECRET not in str(src.stats)
+
+
+def test_an_archive_longer_than_the_pages_followed_is_no_newest_seq(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ReadTelemetryEvents`` pages upward from the oldest record of its window, so
+    when the probe stops at ``MAX_PAGES`` with ``X-Has-More: true`` the last envelope
+    it holds is not the newest: taken as the newest, it is below the last seq seen and
+    a connection that merely dropped was called a restart and replayed whole. An
+    unfinished walk knows nothing: the client resumes by id, as with no endpoint."""
+    monkeypatch.setattr(restart, "MAX_PAGES", 2)
+    stream = EventStream()
+    with SseServer(keepalive=0.05, state_status=404, page_max=3) as server:
+        server.publish(10)  # the archive: 4 pages of at most 3
+        src = source_for(server, stream)
+        with running(src):
+            wait_until(lambda: stream.seq == 10, "the first connection")
+            for sock in list(server._socks):  # the connection drops; the server lives on
+                sock.shutdown(2)
+            reqs = server.wait_requests(2)
+            server.publish(2)
+            wait_until(lambda: stream.seq == 12, "resumed")
+        probes = server.probes
+    assert [p.path for p in probes] == ["/telemetry", *["/telemetry/events"] * 2]
+    assert reqs[1].last_event_id == "10" and reqs[1].replay is None
+    assert src.restart_check_ok is False
+    assert src.stats.restarts == 0 and src.stats.duplicates == 0
