@@ -228,3 +228,35 @@ def test_follow_tool_only_line_is_no_activity(
     assert following.wait_for(lambda: "stack-a/github" in src.tools_snapshot())
     assert src.tools_snapshot()["stack-a/github"]["create_issue"].calls == 1
     assert (src.ring.head, src.ring.version, tokens(src)) == (head, version, 1)
+
+
+def test_a_line_written_while_the_watch_is_being_set_up_is_read(
+    tmp_path: Path, active: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``follow`` rescans, then sets up its watcher: a line appended in between shows in
+    no event. It is read on the watcher's first wake-up (within a second), not at the
+    next full rescan (the safety net, made a minute here so only the fix can pass)."""
+    from tokentop.store.metrics import source as source_mod
+
+    monkeypatch.setattr(source_mod, "FULL_RESCAN_S", 60.0)
+    s = MetricsSource(tmp_path)
+    s.replay()
+    real = s.rescan
+    calls = 0
+
+    def rescan_then_append(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        n = real(*args, **kwargs)
+        calls += 1
+        if calls == 1:  # the rescan before the watch: the append lands in the gap
+            append(active, line(1, 10) + "\n")
+        return n
+
+    monkeypatch.setattr(s, "rescan", rescan_then_append)
+    f = Following(s, poll=False)
+    f.thread.start()
+    try:
+        assert f.wait_for(lambda: tokens(s) == 11, timeout=20.0)
+    finally:
+        f.stop.set()
+        f.thread.join(timeout=10)

@@ -214,6 +214,7 @@ class MetricsSource:
             n = self.rescan()  # anything that happened while we were not watching
             if n and on_change:
                 on_change(n)
+            armed = False
             try:
                 for changes in watching.watch(
                     self.layout.path,
@@ -227,7 +228,13 @@ class MetricsSource:
                     yield_on_timeout=True,
                 ):
                     now = time.monotonic()
-                    if now - last_full >= FULL_RESCAN_S:
+                    if not armed:
+                        # The watcher is running now. A line appended between the rescan
+                        # above and the watch being set up shows in no event: read
+                        # everything once more (the first yield comes within a second).
+                        armed = True
+                        n = self.rescan()
+                    elif now - last_full >= FULL_RESCAN_S:
                         last_full = now
                         n = self.rescan()
                     elif changes:
