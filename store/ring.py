@@ -114,19 +114,26 @@ class MinuteRing:
                     so[slot] = out
                     sc[slot] = cost
                 else:
-                    # a sum saturates rather than overflow the 64-bit slot
-                    si[slot] = min(si[slot] + inp, SATURATED)
-                    so[slot] = min(so[slot] + out, SATURATED)
-                    sc[slot] = min(sc[slot] + cost, SATURATED)
+                    # a sum saturates rather than overflow the 64-bit slot (a conditional,
+                    # not min(): this runs for every point of a replay)
+                    v = si[slot] + inp
+                    si[slot] = v if v < SATURATED else SATURATED
+                    v = so[slot] + out
+                    so[slot] = v if v < SATURATED else SATURATED
+                    v = sc[slot] + cost
+                    sc[slot] = v if v < SATURATED else SATURATED
                 if fk[slot] != minute:
                     fk[slot] = minute
                     fi[slot] = inp
                     fo[slot] = out
                     fc[slot] = cost
                 else:
-                    fi[slot] = min(fi[slot] + inp, SATURATED)
-                    fo[slot] = min(fo[slot] + out, SATURATED)
-                    fc[slot] = min(fc[slot] + cost, SATURATED)
+                    v = fi[slot] + inp
+                    fi[slot] = v if v < SATURATED else SATURATED
+                    v = fo[slot] + out
+                    fo[slot] = v if v < SATURATED else SATURATED
+                    v = fc[slot] + cost
+                    fc[slot] = v if v < SATURATED else SATURATED
             self._head, self._first = head, first
             self.version += 1
 

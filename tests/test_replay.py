@@ -258,3 +258,19 @@ def test_stacks_servers_and_skills(tmp_path: Path) -> None:
     one = replay(tmp_path / "stack-b")
     assert Layout.resolve(tmp_path / "stack-b").stack == "stack-b"
     assert one.ring.servers() == ["stack-b/empty", "stack-b/github"]
+
+
+def test_minutes_cached_by_prefix_never_serve_an_offset_time(tmp_path: Path) -> None:
+    """Minutes are cached by their "YYYY-MM-DDTHH:MM" prefix, for UTC ("Z") times only:
+    a time with an offset that shares the prefix is its own minute (10:01 UTC here)."""
+    d = server_dir(tmp_path)
+    write(d / "metrics.jsonl", [
+        metrics_line("2026-05-05T12:01:00Z", diff=(5, 0), total=(5, 0)),
+        metrics_line("2026-05-05T12:01:30+02:00", diff=(7, 0), total=(12, 0)),
+        metrics_line("2026-05-05T12:01:59.999999999Z", diff=(1, 0), total=(13, 0)),
+        metrics_line("2026-05-05T12:61:00Z", diff=(100, 0), total=(113, 0)),
+    ])
+    src = replay(tmp_path)
+    assert series(src) == [("2026-05-05T10:01:00Z", 7, 0, 0.0),
+                           ("2026-05-05T12:01:00Z", 6, 0, 0.0)]
+    assert src.state.stats.malformed == 1  # minute 61

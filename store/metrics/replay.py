@@ -124,6 +124,8 @@ class MetricsState:
         reset_at: int | None = None  # the latest reset line's minute in this batch
         cost_reset_at: int | None = None
         tools_seen: list[msgspec.Raw] = []  # tool_usage maps since, decoded lazily
+        last_key: str | None = None
+        last_minute = 0
         for raw in lines:
             try:
                 line = decode(raw)
@@ -137,22 +139,30 @@ class MetricsState:
                 malformed += 1
                 continue
             ts = line.ts
-            try:
-                hour = hours.get(ts[:13]) if ts[-1:] == "Z" and ts[13:14] == ":" else None
-                if hour is not None:
-                    mm = int(ts[14:16])
-                    if not 0 <= mm < 60:
-                        raise ValueError(ts)
-                    minute = hour + mm
-                else:
-                    minute = utc_minute(ts)
-                    if ts[-1:] == "Z":
-                        if len(hours) > 100_000:
-                            hours.clear()
-                        hours[ts[:13]] = minute - minute % 60
-            except (ValueError, IndexError):
-                malformed += 1
-                continue
+            # lines of one server come in time order, several often in one minute: the
+            # last line's "YYYY-MM-DDTHH:MM" is compared first (UTC "Z" times only)
+            key = ts[:16]
+            if key == last_key and ts[-1:] == "Z":
+                minute = last_minute
+            else:
+                utc = ts[-1:] == "Z" and ts[13:14] == ":"
+                try:
+                    hour = hours.get(ts[:13]) if utc else None
+                    if hour is not None:
+                        mm = int(ts[14:16])
+                        if not 0 <= mm < 60:
+                            raise ValueError(ts)
+                        minute = hour + mm
+                    else:
+                        minute = utc_minute(ts)
+                        if ts[-1:] == "Z":
+                            if len(hours) > 100_000:
+                                hours.clear()
+                            hours[ts[:13]] = minute - minute % 60
+                except (ValueError, IndexError):
+                    malformed += 1
+                    continue
+                last_key, last_minute = (key, minute) if utc and ts[16:17] == ":" else (None, 0)
             last = line
             if line.cost_total is not None:
                 last_cost = line.cost_total
