@@ -16,11 +16,15 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.read import (
+    HOUR,
     BlockView,
     Burn,
     Quota,
     Sums,
+    _block_view,
     _group_rows,
+    _hour_entry,
+    _rollup_blocks,
     _sums,
     burn_rate,
     current_block,
@@ -59,15 +63,34 @@ def local_day_start(now: datetime, tz: tzinfo) -> datetime:
 
 def read_glance(conn: sqlite3.Connection, now: datetime, tz: tzinfo | None = None) -> Glance:
     """Today (midnight in ``tz`` to ``now``), the active block, the last hour's burn and
-    the latest quotas. In tokentop's own store every whole hour comes from the rollup and
-    only the partial hours at the edges from the events (an index range of minutes)."""
+    the latest quotas. In tokentop's own store every whole hour comes from the rollup,
+    and the events of the current hour are summed once, for all three."""
     now = now.astimezone(UTC)
-    rolled = uses_rollup(conn)
     end = now + timedelta(seconds=1)
+    day_start = local_day_start(now, tz or UTC)
     price_of = Pricer()
-    today = Sums()
-    for row in _group_rows(conn, ("one",), local_day_start(now, tz or UTC), end, rolled):
-        today.add(_sums(row, 1, price_of, set()))
+    today, burn = Sums(), Sums()
+    if not uses_rollup(conn):  # a foreign store (openusage's): from its events
+        for row in _group_rows(conn, ("one",), day_start, end, False):
+            today.add(_sums(row, 1, price_of, set()))
+        return Glance(now, today.cost, today.tokens, current_block(conn, now),
+                      burn_rate(conn, now), tuple(quotas(conn)))
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    current = _hour_entry(conn, this_hour, end)
+    current_rows = current[2] if current is not None else []
+    if day_start < this_hour:
+        for row in _group_rows(conn, ("one",), day_start, this_hour, True):
+            today.add(_sums(row, 1, price_of, set()))
+        for row in current_rows:
+            today.add(_sums(row, 0, price_of, set()))
+    else:  # the day began within this hour (a zone offset of :30 or :45)
+        for row in _group_rows(conn, ("one",), day_start, end, True):
+            today.add(_sums(row, 1, price_of, set()))
+    for row in _group_rows(conn, ("one",), now - HOUR, this_hour, True):
+        burn.add(_sums(row, 1, price_of, set()))
+    for row in current_rows:
+        burn.add(_sums(row, 0, price_of, set()))
     return Glance(now=now, today_cost=today.cost, today_tokens=today.tokens,
-                  block=current_block(conn, now, rolled=rolled),
-                  burn=burn_rate(conn, now, rolled=rolled), quotas=tuple(quotas(conn)))
+                  block=_block_view(_rollup_blocks(conn, now, current)),
+                  burn=Burn(burn.cost, burn.tokens / 60, burn.tokens),
+                  quotas=tuple(quotas(conn)))

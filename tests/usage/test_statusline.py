@@ -214,3 +214,34 @@ def test_real_process_reads_claude_codes_json(store: Path) -> None:
         check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"Opus $0.01 5h 42%\n"
+
+
+def test_block_found_from_hours_long_before_it(tmp_path: Path) -> None:
+    """Events every 40 minutes from 20:10 the day before: blocks start 20:00, 01:00,
+    06:00 and 11:00 (each event more than 5 h after its block's start opens the next),
+    so the active block at NOW starts at 11:00 and holds the 11:30 event alone. Where the
+    walk began decides that: begun at 07:00 it would find 07:00-12:00, over at NOW.
+    The rollup's walk must give the block the reports' event-by-event walk gives."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from tokentop.store.usage import reports
+    from tokentop.store.usage.glance import read_glance
+    from tokentop.store.usage.timefmt import format_ts
+
+    c = sqlite3.connect(tmp_path / "usage.db", isolation_level=None)
+    create(c)
+    at = datetime(2026, 11, 19, 20, 10, tzinfo=UTC)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    while at < now:
+        insert(c, format_ts(at), model=SONNET, i=1000, o=100)
+        at += timedelta(minutes=40)
+    rebuild_rollup(c)
+    glance = read_glance(c, now)
+    (active,) = reports.blocks(c, reports.ReportOptions(now=now), active_only=True)["blocks"]
+    assert glance.block is not None
+    assert glance.block.start == datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    assert active["startTime"] == "2026-11-20T11:00:00.000Z"
+    assert glance.block.entries == active["entries"] == 1
+    assert glance.block.cost == pytest.approx(active["costUSD"]) == pytest.approx(0.0045)
+    c.close()
