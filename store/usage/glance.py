@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.read import (
@@ -44,15 +45,25 @@ class Glance:
     burn: Burn
     quotas: tuple[Quota, ...]
 
-    @property
-    def nearest_quota(self) -> Quota | None:
-        """The quota closest to its limit (then the one projected full first)."""
-        return nearest(self.quotas)
+
+def _epoch(at: datetime | None) -> float | None:
+    return None if at is None else at.timestamp()
 
 
-def nearest(found: tuple[Quota, ...] | list[Quota]) -> Quota | None:
-    far = datetime.max.replace(tzinfo=UTC)
-    return min(found, key=lambda q: (-q.fraction, q.full_at or far), default=None)
+def snapshot(g: Glance) -> dict[str, Any]:
+    """The glance as plain JSON values: what the status line renders, and keeps for a
+    few seconds (``tokentop.tui.commands.statusline_cache``) so the next call within
+    them loads neither the read model nor the price table. Times are epoch seconds;
+    time left is worked out when the line is printed."""
+    block = None
+    if g.block is not None:
+        block = {"end": g.block.end.timestamp(), "cost": g.block.cost}
+    return {
+        "today": g.today_cost, "block": block, "burn": g.burn.cost_per_hour,
+        "quotas": [{"name": f"{q.provider} {q.metric}".strip(), "fraction": q.fraction,
+                    "resets_at": _epoch(q.resets_at), "full_at": _epoch(q.full_at)}
+                   for q in g.quotas],
+    }
 
 
 def local_day_start(now: datetime, tz: tzinfo) -> datetime:

@@ -8,8 +8,10 @@ opens it read-write once as tokentop does (the rollup is built), adds a quota sn
 then runs the real command as Claude Code does: a new process, Claude Code's status
 JSON on stdin, ``--at`` pinned mid-hour so both edges of "today" and of the last hour
 are partial hours read from the events. Prints the median wall time and the median
-CPU time (user + system) of the process, and, for reference, the median time of
-``read_glance`` itself in one warm process. Target: median wall <= 50 ms.
+CPU time (user + system) of the process, cold (every run reads the store) and warm
+(the snapshot kept for ``--cache-seconds`` while the store is unchanged), and, for
+reference, ``read_glance`` itself in one warm process and a bare ``python -c pass``.
+Target: median wall <= 50 ms.
 """
 
 from __future__ import annotations
@@ -43,10 +45,14 @@ CLAUDE_INPUT = json.dumps({
 }).encode()
 
 
-def command(db: Path) -> list[str]:
+def command(db: Path, cold: bool) -> list[str]:
+    """Cold: ``--at`` pins the clock at the data's end and skips the kept snapshot, so
+    every run reads the store. Warm: the real clock; after the first run the line
+    comes from the snapshot kept in the state directory (the store is unchanged)."""
     exe = Path(sys.executable).with_name("tokentop")
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "tokentop.tui.cli"]
-    return [*head, "statusline", "--store", str(db), "--at", NOW.isoformat(), "--tz", "UTC"]
+    pin = ["--at", NOW.isoformat()] if cold else []
+    return [*head, "statusline", "--store", str(db), *pin, "--tz", "UTC"]
 
 
 def add_quota(db: Path) -> None:
@@ -57,9 +63,9 @@ def add_quota(db: Path) -> None:
     conn.close()
 
 
-def run_process(db: Path, runs: int) -> tuple[float, float, str]:
-    cmd = command(db)
-    env = {**os.environ, "NO_COLOR": "1"}
+def run_process(db: Path, runs: int, cold: bool, state: Path) -> tuple[float, float, str]:
+    cmd = command(db, cold)
+    env = {**os.environ, "NO_COLOR": "1", "XDG_STATE_HOME": str(state)}
     walls, cpus, line = [], [], ""
     for i in range(runs + 2):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -109,16 +115,30 @@ def main() -> int:
     total = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True).execute(
         "SELECT COUNT(*) FROM usage_events").fetchone()[0]
     print(f"store: {total:,} events; statusline at {NOW:%Y-%m-%d %H:%M:%S} UTC")
-    wall, cpu, line = run_process(args.db, args.runs)
-    print(f"line: {line}")
-    print(f"process, median of {args.runs}: wall {wall:.1f} ms, cpu {cpu:.1f} ms")
+    with tempfile.TemporaryDirectory(prefix="tokentop-bench-state-") as state:
+        (Path(state) / "tokentop").mkdir()
+        cold, cold_cpu, line = run_process(args.db, args.runs, True, Path(state))
+        print(f"line: {line}")
+        print(f"cold (reads the store), median of {args.runs}: wall {cold:.1f} ms, "
+              f"cpu {cold_cpu:.1f} ms")
+        warm, warm_cpu, line = run_process(args.db, args.runs, False, Path(state))
+        print(f"warm (kept snapshot, store unchanged), median of {args.runs}: wall "
+              f"{warm:.1f} ms, cpu {warm_cpu:.1f} ms  [{line}]")
     inner = in_process(args.db, args.runs)
     print(f"read_glance in a warm process, median: {inner:.1f} ms")
+    bare = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t0)
+    print(f"python -c pass (this interpreter's floor), median: "
+          f"{statistics.median(bare) * 1000:.1f} ms")
     print()
-    print(f"{'PASS' if wall <= 50 else 'FAIL'}  statusline median wall {wall:.1f} ms (<= 50)")
+    print(f"{'PASS' if warm <= 50 else 'FAIL'}  statusline median wall, warm {warm:.1f} ms (<= 50)")
+    print(f"{'PASS' if cold <= 50 else 'FAIL'}  statusline median wall, cold {cold:.1f} ms (<= 50)")
     if tmp is not None:
         tmp.cleanup()
-    return 0 if wall <= 50 else 1
+    return 0 if warm <= 50 and cold <= 50 else 1
 
 
 if __name__ == "__main__":

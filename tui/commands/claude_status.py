@@ -16,11 +16,7 @@ from __future__ import annotations
 import json
 import os
 import select
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import IO, Any
-
-from tokentop.store.usage.read import Quota
 
 MAX_INPUT = 1 << 20  # Claude Code's object is a few KB; a runaway writer is cut off here
 WAIT_S = 0.05  # an open stdin nobody writes to (a tmux job, a cron line) is not waited on
@@ -31,14 +27,20 @@ class StatusInputError(ValueError):
     """stdin held something that is not Claude Code's JSON object."""
 
 
-@dataclass(frozen=True)
 class ClaudeStatus:
-    """The fields of Claude Code's status input tokentop shows."""
+    """The fields of Claude Code's status input tokentop shows. A plain class, not a
+    dataclass: the status line's warm path does not load ``dataclasses`` (~5 ms)."""
 
-    session_id: str = ""
-    model: str = ""  # model.display_name, else model.id
-    session_cost: float | None = None  # cost.total_cost_usd
-    rate_limits: tuple[Quota, ...] = field(default_factory=tuple)
+    __slots__ = ("model", "rate_limits", "session_cost", "session_id")
+
+    def __init__(self, session_id: str = "", model: str = "",
+                 session_cost: float | None = None,
+                 rate_limits: tuple[dict[str, Any], ...] = ()) -> None:
+        self.session_id = session_id
+        self.model = model  # model.display_name, else model.id
+        self.session_cost = session_cost  # cost.total_cost_usd
+        # as the status line's quotas (``glance.snapshot``): name, fraction, resets_at
+        self.rate_limits = rate_limits
 
 
 def read_input(stream: IO[bytes] | None) -> bytes:
@@ -78,7 +80,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def parse_status(data: bytes, now: datetime) -> ClaudeStatus:
+def parse_status(data: bytes) -> ClaudeStatus:
     """Claude Code's object (empty input: no fields). Raises :class:`StatusInputError`
     for input that is not a JSON object."""
     if not data.strip():
@@ -100,15 +102,8 @@ def parse_status(data: bytes, now: datetime) -> ClaudeStatus:
         used = _number(window.get("used_percentage"))
         if used is None:
             continue
-        resets = _number(window.get("resets_at"))
-        resets_at = None
-        if resets is not None:
-            try:
-                resets_at = datetime.fromtimestamp(resets, UTC)
-            except (OverflowError, OSError, ValueError):
-                resets_at = None
-        found.append(Quota("claude", "", label, 100.0, used, "%", label, now, resets_at,
-                           None))
+        found.append({"name": label, "fraction": used / 100,
+                      "resets_at": _number(window.get("resets_at"))})
     return ClaudeStatus(
         session_id=_text(doc.get("session_id")),
         model=_text(model.get("display_name")) or _text(model.get("id")),

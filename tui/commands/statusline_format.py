@@ -1,20 +1,22 @@
 """The status line's text: one line, its placeholders, and its colors.
 
-Kept apart from the command so tests can render a :class:`Glance` without a store, and
-so ``--format`` has one list of placeholders (``FIELDS``) the help, the checks and the
-renderer share. A template is only ever filled with these fields' strings: no
-attribute or index lookups (``{today.__class__}`` is refused), so a format string in a
-config file cannot reach into the program.
+It renders a snapshot of plain values (``tokentop.store.usage.glance.snapshot``), not
+the read model's objects, so a line served from the few-seconds cache
+(``statusline_cache``) imports neither the read model nor the price table. ``--format``
+has one list of placeholders (``FIELDS``) the help, the checks and the renderer
+share. A template is only ever filled with these fields' strings: no attribute or
+index lookups (``{today.__class__}`` is refused), so a format string in a config file
+cannot reach into the program.
 """
 
 from __future__ import annotations
 
+import math
 import string
+import time
+from typing import Any
 
-from tokentop.store.usage.glance import Glance, nearest
-from tokentop.store.usage.read import Quota
 from tokentop.tui.commands.claude_status import ClaudeStatus
-from tokentop.tui.output import escape_output
 
 FIELDS: dict[str, str] = {
     "today": "today's cost (since local midnight)",
@@ -53,6 +55,19 @@ def check_template(template: str) -> None:
             raise FormatError(f"placeholder {{{name}}} takes no conversion in --format")
 
 
+def safe(text: str) -> str:
+    """``tokentop.tui.output.escape_output(text)``. Printable ASCII with nothing the
+    redaction looks for (a URL, a password) comes out unchanged, so it is returned as
+    it is without loading the output module (~5 ms of a warm status line), the same
+    shortcut ``output.SafeBinary`` takes."""
+    if text.isascii() and text.isprintable() and "://" not in text and (
+            "assword" not in text.lower()):
+        return text
+    from tokentop.tui.output import escape_output
+
+    return escape_output(text)
+
+
 def money(value: float) -> str:
     return f"${value:,.2f}"
 
@@ -67,75 +82,78 @@ def duration(minutes: float) -> str:
     return f"{m}m"
 
 
-def _percent(q: Quota) -> str:
-    return f"{q.fraction * 100:.0f}%"
+def nearest(quotas: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The quota closest to its limit, then the one projected full first."""
+    return min(quotas, key=lambda q: (-q["fraction"], q.get("full_at") or math.inf),
+               default=None)
 
 
-def quota_name(q: Quota) -> str:
-    """``5h``, ``7d`` for Claude's own windows; ``provider metric`` otherwise."""
-    if q.provider == "claude" and q.unit == "%":
-        return q.metric
-    return f"{q.provider} {q.metric}".strip()
+def active_block(snap: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """The snapshot's block while it lasts (a kept snapshot can outlive it)."""
+    block = snap.get("block")
+    return block if block is not None and block["end"] > now else None
 
 
-def values(glance: Glance, status: ClaudeStatus) -> tuple[dict[str, str], Quota | None]:
-    """Every placeholder's text (untrusted text escaped), and the quota shown."""
-    block = glance.block
-    quota = nearest((*status.rate_limits, *glance.quotas))
+def values(snap: dict[str, Any], status: ClaudeStatus,
+           now: float) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """Every placeholder's text (untrusted text escaped), and the quota shown.
+    ``now``: epoch seconds."""
+    block = active_block(snap, now)
+    quota = nearest([*status.rate_limits, *snap["quotas"]])
     left = block_end = "-"
     if block is not None:
-        minutes = block.remaining_minutes
-        if minutes is None:
-            minutes = (block.end - glance.now).total_seconds() / 60
-        left = duration(minutes)
-        block_end = block.end.astimezone().strftime("%H:%M")
+        left = duration(math.floor((block["end"] - now) / 60))
+        block_end = time.strftime("%H:%M", time.localtime(block["end"]))
     reset = ""
-    if quota is not None and quota.resets_at is not None:
-        reset = duration((quota.resets_at - glance.now).total_seconds() / 60)
+    if quota is not None and quota.get("resets_at") is not None:
+        reset = duration((quota["resets_at"] - now) / 60)
     out = {
-        "today": money(glance.today_cost),
-        "block": money(block.cost) if block is not None else "-",
+        "today": money(snap["today"]),
+        "block": money(block["cost"]) if block is not None else "-",
         "left": left,
         "block_end": block_end,
-        "burn": f"{money(glance.burn.cost_per_hour)}/h",
-        "quota": escape_output(f"{quota_name(quota)} {_percent(quota)}") if quota else "",
+        "burn": f"{money(snap['burn'])}/h",
+        "quota": (safe(f"{quota['name']} {quota['fraction'] * 100:.0f}%")
+                  if quota else ""),
         "quota_reset": reset,
         "session": money(status.session_cost) if status.session_cost is not None else "",
-        "model": escape_output(" ".join(status.model.split())),
+        "model": safe(" ".join(status.model.split())),
     }
     return out, quota
 
 
-def render_template(template: str, glance: Glance, status: ClaudeStatus) -> str:
+def render_template(template: str, snap: dict[str, Any], status: ClaudeStatus,
+                    now: float) -> str:
     """``template`` filled in (checked first: see :func:`check_template`)."""
     check_template(template)
-    filled, _ = values(glance, status)
+    filled, _ = values(snap, status, now)
     return " ".join(template.format_map(filled).splitlines())
 
 
-def _quota_color(q: Quota) -> str:
-    f = q.fraction
+def _quota_color(q: dict[str, Any]) -> str:
+    f = q["fraction"]
     return RED if f >= 0.9 else YELLOW if f >= 0.7 else GREEN
 
 
-def render_default(glance: Glance, status: ClaudeStatus, color: bool) -> str:
+def render_default(snap: dict[str, Any], status: ClaudeStatus, now: float,
+                   color: bool) -> str:
     """``Opus | session $0.53 | today $12.34 | block $3.21 (2h05m left) | $4.10/h |
     5h 42% (resets 1h10m)``: segments without data are left out."""
-    v, quota = values(glance, status)
+    v, quota = values(snap, status, now)
 
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if color else text
 
     parts = []
     if v["model"]:
-        parts.append(paint(DIM, v["model"]) if color else v["model"])
+        parts.append(paint(DIM, v["model"]))
     if v["session"]:
         parts.append(f"session {v['session']}")
     parts.append(f"today {v['today']}")
-    if glance.block is not None:
+    block = active_block(snap, now)
+    if block is not None:
         left = v["left"]
-        minutes = glance.block.remaining_minutes
-        if minutes is not None and minutes < 30:
+        if block["end"] - now < 30 * 60:
             left = paint(YELLOW, left)
         parts.append(f"block {v['block']} ({left} left)")
     else:
@@ -145,4 +163,3 @@ def render_default(glance: Glance, status: ClaudeStatus, color: bool) -> str:
         text = v["quota"] + (f" (resets {v['quota_reset']})" if v["quota_reset"] else "")
         parts.append(paint(_quota_color(quota), text))
     return DEFAULT_SEPARATOR.join(parts)
-
