@@ -245,3 +245,71 @@ def test_block_found_from_hours_long_before_it(tmp_path: Path) -> None:
     assert glance.block.entries == active["entries"] == 1
     assert glance.block.cost == pytest.approx(active["costUSD"]) == pytest.approx(0.0045)
     c.close()
+
+
+def test_kept_snapshot_served_until_the_store_changes(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --at the line is kept in the state directory: a repeat call within
+    --cache-seconds, with the store unchanged, prints it without reading the store; a
+    write to the store (any ingest) makes the next call read it again."""
+    import sqlite3
+
+    state = tmp_path / "state"
+    (state / "tokentop").mkdir(parents=True)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    kept = state / "tokentop" / "statusline.json"
+
+    def line(*args: str) -> str:
+        r = CliRunner().invoke(main, ["statusline", "--store", str(store), "--no-color",
+                                      "--format", "{today}", *args])
+        assert r.exit_code == 0, r.stderr
+        return r.stdout
+
+    assert line() == "$0.00\n"  # the real clock: nothing in the store today
+    doc = json.loads(kept.read_text())
+    assert doc["snapshot"]["today"] == 0.0 and doc["key"]["store"] == str(store)
+    doc["snapshot"]["today"] = 99.0  # what a kept line looks like, told apart
+    kept.write_text(json.dumps(doc))
+    assert line() == "$99.00\n"  # served from the file
+    assert line("--cache-seconds", "0") == "$0.00\n"  # asked not to
+    c = sqlite3.connect(store, isolation_level=None)
+    c.execute("INSERT INTO tokentop_meta VALUES ('bump', '1')")  # the store moves on
+    c.close()
+    assert line() == "$0.00\n"
+    assert json.loads(kept.read_text())["snapshot"]["today"] == 0.0
+
+
+def test_the_executable_answers_without_click_as_click_does(store: Path) -> None:
+    """tokentop.tui.entry runs a plain statusline command line itself; the same line
+    as through click, and anything it does not know goes to click."""
+    from tokentop.tui.commands.statusline_run import parse_plain
+
+    base = ["--store", str(store), "--at", AT, "--tz", "UTC"]
+    entry = [sys.executable, "-c", "from tokentop.tui.entry import main; main()"]
+    fast = subprocess.run([*entry, "statusline", *base, "--no-color"], capture_output=True,
+                          timeout=60, check=False)
+    _, via_click, _ = run(store, "--no-color", "--tz", "UTC")
+    assert fast.returncode == 0 and fast.stdout.decode() == via_click
+    assert parse_plain([*base, "--format={today}", "--color"]) == {
+        "store_path": str(store), "template": "{today}", "color": True, "tz_name": "UTC",
+        "at": AT, "cache_seconds": None}
+    for args in (["--help"], ["--store"], ["--bogus"], ["--cache-seconds", "x"]):
+        assert parse_plain(args) is None
+    helped = subprocess.run([*entry, "statusline", "--help"], capture_output=True,
+                            timeout=60, check=False)
+    assert helped.returncode == 0 and b"--cache-seconds" in helped.stdout
+    bad = subprocess.run([*entry, "statusline", *base, "--tz", "Mars/Olympus"],
+                         capture_output=True, timeout=60, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr == b"tokentop: unknown timezone 'Mars/Olympus'\n"
+
+
+@pytest.mark.parametrize("text", [
+    "Opus 4.1", "Sonnet (1M context)", "https://u:secret@h/x", "password=hunter2",
+    "caf\u00e9", "a\tb", "x\x1b[31m", "PASSWORD=x",
+])
+def test_safe_is_the_output_rule(text: str) -> None:
+    from tokentop.tui.commands.statusline_format import safe
+    from tokentop.tui.output import escape_output
+
+    assert safe(text) == escape_output(text)
