@@ -313,3 +313,25 @@ def test_safe_is_the_output_rule(text: str) -> None:
     from tokentop.tui.output import escape_output
 
     assert safe(text) == escape_output(text)
+
+
+def test_day_that_began_within_the_current_hour(tmp_path: Path) -> None:
+    """Asia/Kathmandu is UTC+5:45: at 18:20Z local midnight was 18:15Z, inside the
+    current hour, so "today" is that hour's events after 18:15 only (18:17, not 18:10)."""
+    import sqlite3
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tokentop.store.usage.glance import read_glance
+
+    c = sqlite3.connect(tmp_path / "usage.db", isolation_level=None)
+    create(c)
+    insert(c, "2026-11-20T17:30:00Z", model=SONNET, cost=4.0)
+    insert(c, "2026-11-20T18:10:00Z", model=SONNET, cost=2.0)
+    insert(c, "2026-11-20T18:17:00Z", model=SONNET, cost=1.0)
+    rebuild_rollup(c)
+    g = read_glance(c, datetime(2026, 11, 20, 18, 20, tzinfo=UTC), ZoneInfo("Asia/Kathmandu"))
+    assert g.today_cost == pytest.approx(1.0)
+    assert g.burn.cost_per_hour == pytest.approx(7.0)  # 17:20-18:20: all three
+    assert g.block is not None and g.block.cost == pytest.approx(7.0)
+    c.close()
