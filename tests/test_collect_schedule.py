@@ -218,3 +218,21 @@ def test_status_says_when_ingest_last_ran(box: Box) -> None:
     last = out.splitlines()[-1]
     assert last.startswith("last ingest: 20") and " UTC (" in last
     assert "s ago), 0 events inserted" in last
+
+
+def test_scheduler_quoting() -> None:
+    """A path with a space, %, $ or a quote reaches the job as it was: systemd reads
+    % as a specifier and $ as a variable on ExecStart; cron ends the command at %."""
+    from tokentop.tui.commands import collect_schedule as sched
+
+    argv = ["/opt/my py/python", "-m", "tokentop.tui.cli", "ingest", "--store",
+            "/d/100%/$HOME/it's.db"]
+    service = sched.systemd_plan(argv, {"XDG_STATE_HOME": "/s/50%"}, 5).files
+    text = next(t for p, t in service.items() if p.suffix == ".service")
+    assert ('ExecStart="/opt/my py/python" -m tokentop.tui.cli ingest --store'
+            ' "/d/100%%/$$HOME/it\'s.db"\n') in text
+    assert "Environment=XDG_STATE_HOME=/s/50%%\n" in text
+    line = sched.cron_line(argv, {}, 5)
+    assert "/d/100\\%/" in line and "%" not in line.replace("\\%", "")
+    assert shlex.split(line[len("*/5 * * * * "):].split(" >/dev/null")[0].replace(
+        "\\%", "%")) == argv

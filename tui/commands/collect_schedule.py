@@ -109,11 +109,15 @@ def launchd_path() -> Path:
     return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
 
 
-def _systemd_quote(word: str) -> str:
-    """One ExecStart/Environment word, quoted as systemd.syntax(7) reads it."""
-    if word and all(c.isalnum() or c in "/._-+=:@,%" for c in word):
-        return word.replace("%", "%%")
-    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
+def _systemd_quote(word: str, exec_line: bool = False) -> str:
+    """One ExecStart/Environment word, quoted as systemd.syntax(7) reads it: ``%`` is
+    a specifier (``%%``), and on an ExecStart line ``$`` a variable (``$$``)."""
+    word = word.replace("%", "%%")
+    if exec_line:
+        word = word.replace("$", "$$")
+    if word and all(c.isalnum() or c in "/._-+=:@,%$" for c in word):
+        return word
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
@@ -126,7 +130,8 @@ def systemd_plan(argv: list[str], env: dict[str, str], minutes: int) -> Plan:
         " removes it.\n"
         "[Unit]\nDescription=tokentop: collect AI agent usage into the usage store\n\n"
         "[Service]\nType=oneshot\n"
-        f"ExecStart={' '.join(_systemd_quote(w) for w in argv)}\n{environment}"
+        f"ExecStart={' '.join(_systemd_quote(w, exec_line=True) for w in argv)}\n"
+        f"{environment}"
         "Nice=10\nIOSchedulingClass=idle\n")
     timer = (
         f"# Written by tokentop collect --install ({MARK}); tokentop collect --uninstall"
@@ -161,6 +166,7 @@ def cron_line(argv: list[str], env: dict[str, str], minutes: int) -> str:
     command = shlex.join(argv)
     if assigns:
         command = f"env {assigns} {command}"
+    command = command.replace("%", "\\%")  # crontab(5): an unescaped % ends the command
     return f"*/{minutes} * * * * {command} >/dev/null 2>&1 # {MARK}"
 
 

@@ -35,8 +35,11 @@ def statusline(store_path: str | None, template: str | None, color: bool | None,
     rate and the nearest quota. Reads Claude Code's status JSON on stdin when given
     (its session cost, model and rate limits join the line); works without it.
 
+    \b
     Claude Code (~/.claude/settings.json):
-    {"statusLine": {"type": "command", "command": "tokentop statusline"}}
+      {"statusLine": {"type": "command", "command": "tokentop statusline"}}
+    tmux (~/.tmux.conf):
+      set -g status-right '#(tokentop statusline --format "{today} {block} {left}")'
     """
     from tokentop.tui.commands.statusline_run import run_statusline
 
