@@ -698,7 +698,8 @@ _NO_ENTRY: Any = object()
 def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
                    current: Any = _NO_ENTRY) -> list[dict[str, Any]]:
     """``block_list`` over the rollup's whole hours before ``now``'s hour, then the
-    events of ``now``'s own hour up to ``now`` (see ``hour_block_list``)."""
+    events of ``now``'s own hour up to ``now`` (see ``hour_block_list``). Every block's
+    start and end are exact; only the active one's sums are (what callers show)."""
     from tokentop.store.usage.reports import hour_block_list
 
     this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

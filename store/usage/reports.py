@@ -76,6 +76,7 @@ def __getattr__(name: str) -> Any:
         return source_names()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 USAGE_EVENT_TYPES = ("message_usage",)
 
 
