@@ -268,6 +268,7 @@ def test_kept_snapshot_served_until_the_store_changes(
     assert line() == "$0.00\n"  # the real clock: nothing in the store today
     doc = json.loads(kept.read_text())
     assert doc["snapshot"]["today"] == 0.0 and doc["key"]["store"] == str(store)
+    assert kept.stat().st_mode & 0o777 == 0o600
     doc["snapshot"]["today"] = 99.0  # what a kept line looks like, told apart
     kept.write_text(json.dumps(doc))
     assert line() == "$99.00\n"  # served from the file

@@ -68,9 +68,12 @@ def save(path: Path, key: dict[str, Any], now: float, snap: dict[str, Any]) -> N
     """Keep ``snap`` (write to a temporary name, then rename: a reader never sees half
     a file). Errors are ignored: the cache is only a shortcut."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = json.dumps({"key": key, "at": now, "snapshot": snap}, separators=(",", ":"))
     try:
-        tmp.write_text(json.dumps({"key": key, "at": now, "snapshot": snap},
-                                  separators=(",", ":")), encoding="utf-8")
+        # 0600 like the store it summarises: costs are the user's business
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
