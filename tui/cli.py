@@ -32,6 +32,7 @@ class _LazyGroup(click.Group):
         "wipe": ("files", "wipe"), "logs": ("gridlogs", "logs"),
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
         "config": ("tokentop.tui.config.command", "config"),
+        "statusline": ("statusline", "statusline"), "collect": ("collect", "collect"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

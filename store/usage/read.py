@@ -35,6 +35,7 @@ from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import rollup
 from tokentop.store.usage.costing import FAST_SUFFIX
 from tokentop.store.usage.reports import (
+    BLOCK,
     BLOCK_ROW_SQL,
     MODEL_SQL,
     SYNTHETIC,
@@ -697,10 +698,21 @@ _NO_ENTRY: Any = object()
 def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
                    current: Any = _NO_ENTRY) -> list[dict[str, Any]]:
     """``block_list`` over the rollup's whole hours before ``now``'s hour, then the
-    events of ``now``'s own hour up to ``now`` (see ``hour_block_list``)."""
+    events of ``now``'s own hour up to ``now`` (see ``hour_block_list``). Every block's
+    start and end are exact; only the active one's sums are (what callers show)."""
     from tokentop.store.usage.reports import hour_block_list
 
     this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    # Only the block holding ``now`` is shown, and it began after now - 5 h: the hours
+    # before that decide where blocks split (their first and last event) but not what
+    # the active one holds, so they are read without their sums (no pricing).
+    priced_from = _hour_text(now - BLOCK)
+    spans = conn.execute(
+        "SELECT hour, MIN(first_at), MAX(last_at)"
+        f" FROM {rollup.HOUR_MODEL.table} WHERE event_type IN ({USAGE_TYPES})"
+        " AND hour >= ? AND hour < ? GROUP BY hour ORDER BY hour",
+        (_hour_text(now - ROLLUP_BLOCK_LOOKBACK), min(priced_from, _hour_text(this_hour)))
+    ).fetchall()
     rows = conn.execute(
         "SELECT hour, MIN(first_at), MAX(last_at), model, calc, SUM(input), SUM(output),"
         " SUM(cache_write), SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),"
@@ -708,8 +720,9 @@ def _rollup_blocks(conn: sqlite3.Connection, now: datetime,
         " SUM(cache_write_1h), SUM(cache_write_1h_over)"
         f" FROM {rollup.HOUR_MODEL.table} WHERE event_type IN ({USAGE_TYPES})"
         " AND hour >= ? AND hour < ? GROUP BY hour, model, calc ORDER BY hour, 2",
-        (_hour_text(now - ROLLUP_BLOCK_LOOKBACK), _hour_text(this_hour))).fetchall()
-    entries = []
+        (priced_from, _hour_text(this_hour))).fetchall()
+    entries: list[tuple[datetime, datetime, list[tuple]]] = [
+        (_fast_ts(first), _fast_ts(last), []) for _, first, last in spans]
     for _, group in itertools.groupby(rows, key=lambda r: r[0]):
         part = list(group)
         entries.append((min(_fast_ts(r[1]) for r in part), max(_fast_ts(r[2]) for r in part),

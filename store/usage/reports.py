@@ -19,6 +19,7 @@ by one, because a block boundary depends on the gap between consecutive events.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -33,7 +34,6 @@ from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import rollup
-from tokentop.store.usage.agents import AGENTS
 from tokentop.store.usage.bounds import EARLIEST, latest
 from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.localtime import local_key_sql, offset_segments
@@ -51,10 +51,32 @@ from tokentop.store.usage.semantics import COUNTED_SQL, GIVEN_COST_SQL, INPUT_SQ
 from tokentop.store.usage.timefmt import bound, parse_ts
 
 BLOCK = timedelta(hours=5)  # a Claude billing block
-# ``--source`` values (ccusage's subcommand names) -> the agent_name of their events.
-SOURCES: dict[str, str | None] = {"all": None, "claude": "claude_code", "codex": "codex",
-                                  **{a.name: a.system for a in AGENTS}}
-SOURCE_NAMES = ", ".join(n for n in SOURCES if n != "all") + " or all"
+
+
+@functools.cache
+def sources() -> dict[str, str | None]:
+    """``--source`` values (ccusage's subcommand names) -> the agent_name of their
+    events. Built on first use: the agents' modules cost ~15 ms to import, which the
+    read model's other users (``tokentop statusline``) need not pay."""
+    from tokentop.store.usage.agents import AGENTS
+
+    return {"all": None, "claude": "claude_code", "codex": "codex",
+            **{a.name: a.system for a in AGENTS}}
+
+
+def source_names() -> str:
+    return ", ".join(n for n in sources() if n != "all") + " or all"
+
+
+def __getattr__(name: str) -> Any:
+    """``SOURCES`` and ``SOURCE_NAMES``, the names callers know, built lazily."""
+    if name == "SOURCES":
+        return sources()
+    if name == "SOURCE_NAMES":
+        return source_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 USAGE_EVENT_TYPES = ("message_usage",)
 
 
@@ -176,9 +198,9 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
     clauses = [f"+event_type IN ({types})", COUNTED_SQL, "+occurred_at >= ?",
                "+occurred_at < ?"]
     args: list[Any] = [*USAGE_EVENT_TYPES, bound(EARLIEST), bound(latest())]
-    if opts.source not in SOURCES:
-        raise ReportError(f"unknown source {opts.source!r}: use {SOURCE_NAMES}")
-    agent = SOURCES[opts.source]
+    if opts.source not in sources():
+        raise ReportError(f"unknown source {opts.source!r}: use {source_names()}")
+    agent = sources()[opts.source]
     if agent:
         clauses.append("agent_name = ?")
         args.append(agent)
@@ -340,7 +362,7 @@ def _rolled_sql(opts: ReportOptions, key: str = "hour") -> tuple[str, list[Any]]
     (thousands of rows, not millions of events). The hour-and-model grain unless one
     agent is asked for."""
     _where(opts)  # the same checks (unknown source) as the events path
-    agent = SOURCES[opts.source]
+    agent = sources()[opts.source]
     table = rollup.HOUR.table if agent else rollup.HOUR_MODEL.table
     clauses = ["event_type IN (" + ",".join("?" * len(USAGE_EVENT_TYPES)) + ")",
                "+hour >= ?", "+hour < ?"]
@@ -384,7 +406,7 @@ def _by_period(conn: sqlite3.Connection, opts: ReportOptions, fmt: str,
     _where(opts)  # an unknown source is an error even on an empty store
     if rolled is None:
         rolled = _whole_hour_zone(opts.tz) and _rollup_current(conn)
-    table = rollup.HOUR.table if SOURCES.get(opts.source) else rollup.HOUR_MODEL.table
+    table = rollup.HOUR.table if sources().get(opts.source) else rollup.HOUR_MODEL.table
     span = _span(conn, opts, table if rolled else None)
     if span is None:
         return {}

@@ -116,6 +116,26 @@ def rejected_text(rejected: dict[str, int]) -> str:
                      sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _record(store: object, d: dict) -> None:
+    """When this ingest finished, for ``tokentop collect --status``."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from tokentop.store.usage.runs import record_ingest
+
+    conn = getattr(store, "conn", None)
+    if conn is None or getattr(store, "read_only", False):
+        return
+    try:
+        record_ingest(conn, datetime.now(UTC), {"inserted": d["inserted"],
+                                                "elapsed_s": round(d["elapsed_s"], 3)})
+        commit = getattr(store, "commit", None)
+        if commit is not None:
+            commit()
+    except sqlite3.Error as e:  # the events are stored; only the note is missing
+        click.echo(f"tokentop: cannot record the ingest time: {e}", err=True)
+
+
 @click.command("ingest")
 @click.option("--store", "store_path", metavar="PATH",
               help="Usage store [default: $XDG_STATE_HOME/tokentop/usage.db].")
@@ -146,6 +166,7 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     progress = _Percent() if sys.stderr.isatty() else None
     try:
         report = collect_once(store, claude_roots=roots, codex_dir=codex, progress=progress)
+        _record(store, report.as_dict())
     except (UsageStoreError, OSError) as e:
         fail(f"ingest failed: {e}")
     finally:
