@@ -32,6 +32,7 @@ class _LazyGroup(click.Group):
         "wipe": ("files", "wipe"), "logs": ("gridlogs", "logs"),
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
         "config": ("tokentop.tui.config.command", "config"),
+        "watch": ("watch", "watch"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

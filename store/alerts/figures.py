@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokentop.store.alerts.rules import Figure
@@ -62,6 +63,20 @@ def usage_figures(conn: sqlite3.Connection, now: datetime, wanted: Collection[st
                 hours = max(0.0, (quota.full_at - now).total_seconds() / 3600)
                 out.append(Figure("quota-hours-to-full", hours, subject))
     return out
+
+
+def read_store_figures(path: Path, now: datetime, wanted: Collection[str],
+                       tz: tzinfo | None = None) -> list[Figure]:
+    """``usage_figures`` through a read-only connection opened for this look (a thread
+    worker's: a connection stays in the thread that made it). No store yet: nothing
+    collected, nothing spent, no figures. Raises ``UsageStoreError`` or
+    ``sqlite3.Error`` for a store that cannot be read."""
+    from tokentop.store.usage.db import UsageStore
+
+    if not USAGE_RULES & set(wanted) or not path.exists():
+        return []
+    with UsageStore.open(path, read_only=True, busy_timeout_ms=1000) as store:
+        return usage_figures(store.conn, now, wanted, tz)
 
 
 async def trace_figures(store: TraceStore, now: datetime, wanted: Collection[str],

@@ -106,6 +106,7 @@ class Settings:
     found: bool = False  # the file exists
     # The ``[alerts]`` table (tui/config/alerts.py): thresholds and delivery.
     alerts: alert_table.AlertSettings = field(default_factory=alert_table.AlertSettings)
+    alert_warnings: list[str] = field(default_factory=list)  # also in ``warnings``
 
     def app_prefs(self) -> dict[str, object]:
         """The app's constructor arguments for the preferences (``TokentopApp``); the
@@ -253,8 +254,9 @@ def resolve(ctx: click.Context, path: Path | None = None,
             alerts[key.removeprefix(alert_table.TABLE + ".")] = value
             continue
         if key == alert_table.TABLE:
-            settings.warnings.append(f"{path}: {key}: expected a table ([alerts]), got "
-                                     f"{_shown(value)}; ignored")
+            settings.alert_warnings.append(f"{path}: {key}: expected a table ([alerts]), "
+                                           f"got {_shown(value)}; ignored")
+            settings.warnings.append(settings.alert_warnings[-1])
             continue
         param, pref = params.get(key), PREF_BY_KEY.get(key)
         if param is None and pref is None:
@@ -270,8 +272,9 @@ def resolve(ctx: click.Context, path: Path | None = None,
                 f"{path}: {key}: expected {exc}, got {_shown(value)}; ignored")
             continue
         from_file[key] = checked
-    settings.alerts, alert_warnings = alert_table.parse(alerts, path)
-    settings.warnings += alert_warnings
+    settings.alerts, table_warnings = alert_table.parse(alerts, path)
+    settings.alert_warnings += table_warnings
+    settings.warnings += table_warnings
     for key, param in params.items():
         name = param.name or key
         source = ctx.get_parameter_source(name)

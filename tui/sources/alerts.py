@@ -19,7 +19,6 @@ import contextlib
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokentop.store.alerts.figures import (
@@ -27,8 +26,8 @@ from tokentop.store.alerts.figures import (
     TRACE_RULES,
     USAGE_RULES,
     event_figures,
+    read_store_figures,
     trace_figures,
-    usage_figures,
 )
 from tokentop.store.alerts.rules import Alert, Figure, Fired, evaluate
 from tokentop.tui.sources.base import AsyncSource, one_line
@@ -38,17 +37,6 @@ if TYPE_CHECKING:
     from tokentop.tui.app import TokentopApp
 
 TICK = 0.25  # seconds between looks at the stop and wake events while waiting
-
-
-def read_usage_figures(path: Path, now: datetime, wanted: frozenset[str]) -> list[Figure]:
-    """The usage rules' figures through a read-only connection opened for this look
-    (run in a thread: a connection stays in the thread that made it)."""
-    from tokentop.store.usage.db import UsageStore
-
-    if not path.exists():
-        return []  # nothing collected yet: nothing spent
-    with UsageStore.open(path, read_only=True, busy_timeout_ms=1000) as store:
-        return usage_figures(store.conn, now, wanted)
 
 
 class AlertsFeed(AsyncSource):
@@ -80,7 +68,7 @@ class AlertsFeed(AsyncSource):
         path = self.host.usage_path
         if path is not None and self.wanted & USAGE_RULES:
             try:
-                figures += await asyncio.to_thread(read_usage_figures, path, now, self.wanted)
+                figures += await asyncio.to_thread(read_store_figures, path, now, self.wanted)
             except Exception as exc:  # a locked or broken store: said, checked again later
                 problems.append(f"usage store: {one_line(exc)}")
         if self.host.traces_target is not None and self.wanted & TRACE_RULES:
