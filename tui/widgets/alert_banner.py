@@ -59,6 +59,6 @@ class AlertBanner(Static):
     def on_resize(self) -> None:
         self._show(getattr(self.app, "alerts_shown", ()))
 
-    def on_click(self, event: Click) -> None:
+    async def on_click(self, event: Click) -> None:
         event.stop()
-        self.app.run_action("dismiss_alerts")
+        await self.app.run_action("dismiss_alerts")
