@@ -192,3 +192,30 @@ def test_a_missing_command_is_one_line() -> None:
     alert = Alert("burn-rate", "", 9.0, 5.0, "$/h", datetime(2026, 5, 5, tzinfo=UTC))
     assert deliver([alert], desktop=False, command=("/nonexistent/on-alert",)) == \
         ["alert command not found: /nonexistent/on-alert"]
+
+
+async def test_the_event_streams_drop_rate_rings_in_the_dashboard(
+        tree: Tree, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """kernel-images' envelopes (tests/events/fixtures, see its README) with seqs 11-20
+    cut: 10 of 37 lost, over the 20% threshold."""
+    fixture = Path(__file__).parent / "events" / "fixtures" / "kernel_events.jsonl"
+    kept = [line for line in fixture.read_text().splitlines()
+            if not 11 <= json.loads(line)["seq"] <= 20]
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(kept) + "\n")
+    monkeypatch.chdir(tree.root.parent)
+    app = TokentopApp(MetricsSource(tree.root.name, clock=fixed_clock), clock=fixed_clock,
+                      follow=False, events=str(events),
+                      alerts=AlertSettings(thresholds={"drop-rate": 20.0}, desktop=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        feed = app.sources.get("alerts")
+        assert feed is not None
+
+        def rang() -> bool:
+            feed.wake()  # the file may be read after the first look: look again
+            return bool(app.alerts_shown)
+
+        await wait_for(pilot, rang, "the drop-rate alert")
+        (alert,) = app.alerts_shown
+        assert alert.rule == "drop-rate" and alert.value == pytest.approx(100 * 10 / 37)
+        assert "event drops 27.0% (over 20.0%)" in str(banner(app).render())

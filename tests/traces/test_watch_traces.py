@@ -96,3 +96,31 @@ def test_too_few_requests_say_nothing(tmp_path: Path) -> None:
     write_sqlite(path, rows)
     done = watch("--traces", str(path), "--set", "error-rate=1")
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
+
+
+async def test_the_dashboard_rings_for_the_gateway(tmp_path: Path) -> None:
+    """The same store in the dashboard (the alerts source reads it through the async
+    driver): one banner line for each of the two figures."""
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
+    from tokentop.tui.config.alerts import AlertSettings
+
+    path = tmp_path / "ongoingai.db"
+    write_sqlite(path, hour_rows())
+    root = tmp_path / "no-telemetry"
+
+    def clock() -> float:
+        return AT.timestamp()
+
+    settings = AlertSettings(thresholds={"error-rate": 20.0, "p95-latency": 2000.0},
+                             desktop=False)
+    app = TokentopApp(MetricsSource(root, clock=clock), clock=clock, follow=False,
+                      traces=str(path), alerts=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(app.alerts_shown) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "no gateway alerts"
+            await pilot.pause(0.02)
+        rate, latency = expected()
+        assert {(a.rule, round(a.value, 4)) for a in app.alerts_shown} == \
+            {("error-rate", round(rate, 4)), ("p95-latency", latency)}
