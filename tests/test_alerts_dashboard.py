@@ -219,3 +219,27 @@ async def test_the_event_streams_drop_rate_rings_in_the_dashboard(
         (alert,) = app.alerts_shown
         assert alert.rule == "drop-rate" and alert.value == pytest.approx(100 * 10 / 37)
         assert "event drops 27.0% (over 20.0%)" in str(banner(app).render())
+
+
+async def test_an_unreadable_store_is_one_notice_and_the_app_keeps_running(
+        tree: Tree, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 200)
+    monkeypatch.chdir(tree.root.parent)
+    app = TokentopApp(MetricsSource(tree.root.name, clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=junk,
+                      alerts=AlertSettings(thresholds={"burn-rate": 1.0}, desktop=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: checks(app) >= 1, "a look")
+        feed = app.sources.get("alerts")
+        assert feed is not None
+        before = checks(app)
+        feed.wake()
+        await wait_for(pilot, lambda: checks(app) > before, "a second look")
+        notes = [n for n in app._notifications if n.title == "alert checks"]
+        assert len(notes) == 1 and notes[0].message.startswith("usage store: ")
+        assert "\n" not in notes[0].message and app.alerts_shown == ()
+        await pilot.press("2")  # still answering keys
+        await pilot.pause()
+        assert app.current_mode == "usage"
+    assert junk.read_bytes() == b"not a database" * 200

@@ -8,8 +8,10 @@ them against the fired set it keeps (``store.alerts.rules.evaluate``: once per
 crossing) and hands the new alerts to the app, which shows the banner, rings the bell
 and starts the notifications.
 
-A store that cannot be read is this source's ``error`` and skips its figures for that
-look; the fired set is kept, so a store that comes back does not ring again.
+A store that cannot be read is this source's ``error`` (one notification, until it
+changes) and skips its figures for that look; the fired set is kept, so a store that
+comes back does not ring again. The trace store is a connection of its own, opened at
+the first look: the Traces screen's opens only when that screen is shown.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ class AlertsFeed(AsyncSource):
         error = "; ".join(problems) or None
         if error != self.error:
             self.error = error
+            if error is not None:  # said once, until it changes (a path: never markup)
+                self.host.notify(error, title="alert checks", severity="warning",
+                                 timeout=20, markup=False)
         if alerts:
             self.host.alerts_fired(alerts)
         return alerts
@@ -95,8 +100,9 @@ class AlertsFeed(AsyncSource):
         if self._traces is None:
             target = self.host.traces_target
             assert target is not None
-            self._traces = await open_trace_store(
-                target, latency_cache=self.host.latency_cache)  # type: ignore[arg-type]
+            # No latency cache: an hour's rows are a small scan, and the cache file is
+            # the Traces screen's to keep (two writers of one file would race).
+            self._traces = await open_trace_store(target, latency_cache="off")
         org, workspace = dashboard_scope()
         return await trace_figures(self._traces, now, self.wanted, org, workspace)
 
