@@ -90,10 +90,10 @@ def _traces(src: Sources, now: datetime, wanted: frozenset[str]) -> list[Figure]
     import asyncio
 
     from tokentop.store.alerts.figures import TRACE_RULES, trace_figures
-    from tokentop.store.traces import open_trace_store
 
     if src.traces is None or not wanted & TRACE_RULES:
         return []
+    from tokentop.store.traces import open_trace_store
 
     async def read() -> list[Figure]:
         store = await open_trace_store(src.traces,  # type: ignore[arg-type]
@@ -118,11 +118,11 @@ def _events(src: Sources, wanted: frozenset[str]) -> list[Figure]:
     import threading
 
     from tokentop.store.alerts.figures import EVENT_RULES, event_figures
-    from tokentop.store.events.filesource import FileSource
-    from tokentop.store.events.stream import EventStream
 
     if src.events is None or not wanted & EVENT_RULES:
         return []
+    from tokentop.store.events.filesource import FileSource
+    from tokentop.store.events.stream import EventStream
     source = FileSource(src.events, EventStream(1024), follow=False)
     source.run(threading.Event())
     if source.stats.last_error:
