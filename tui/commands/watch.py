@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -33,16 +34,21 @@ NO_THRESHOLD = ("no alert thresholds: set them in the [alerts] table of {path} "
                 "(tokentop config --init writes one) or with --set RULE=VALUE")
 
 
+@dataclass(frozen=True)
 class Sources:
-    """Where the figures come from, resolved once."""
+    """Where the figures come from, resolved once from the options and the settings."""
 
-    def __init__(self, store: Path | None, store_given: bool, traces: str | None,
-                 events: str | None, org: str | None, workspace: str | None,
-                 latency_cache: str) -> None:
-        self.store, self.store_given = store, store_given
-        self.traces, self.events = traces, events
-        self.org, self.workspace = org, workspace
-        self.latency_cache = latency_cache
+    store: Path | None
+    store_given: bool  # named (--store, the config file): must exist
+    traces: str | None
+    events: str | None
+    org: str | None
+    workspace: str | None
+    latency_cache: str
+
+
+class WatchError(Exception):
+    """A source that could not be read this look: one line."""
 
 
 def _thresholds(settings: AlertSettings, pairs: tuple[str, ...], path: Path) -> AlertSettings:
@@ -96,7 +102,8 @@ def _traces(src: Sources, now: datetime, wanted: frozenset[str]) -> list[Figure]
     from tokentop.store.traces import open_trace_store
 
     async def read() -> list[Figure]:
-        store = await open_trace_store(src.traces,  # type: ignore[arg-type]
+        assert src.traces is not None
+        store = await open_trace_store(src.traces,
                                        latency_cache=src.latency_cache)  # type: ignore[arg-type]
         try:
             return await trace_figures(store, now, wanted, src.org, src.workspace)
@@ -128,10 +135,6 @@ def _events(src: Sources, wanted: frozenset[str]) -> list[Figure]:
     if source.stats.last_error:
         raise WatchError(source.stats.last_error)
     return event_figures(source.stats, wanted)
-
-
-class WatchError(Exception):
-    """A source that could not be read this look: one line."""
 
 
 @click.command("watch", context_settings={"help_option_names": ["-h", "--help"],
@@ -195,13 +198,18 @@ def watch(ctx: click.Context, every: float | None, count: int | None, at: str | 
             fail("--events: watch reads a saved event file; a live stream's drops are "
                  "the dashboard's")
         events_target = None  # the dashboard's stream: nothing to look at here
-    src = Sources(store_path, bool(store_text), traces or opt.get("traces"),  # type: ignore[arg-type]
-                  events_target, opt.get("org_id"), opt.get("workspace_id"),  # type: ignore[arg-type]
-                  str(opt.get("latency_cache") or "auto"))
+    src = Sources(store=store_path, store_given=bool(store_text),
+                  traces=_text(traces or opt.get("traces")), events=_text(events_target),
+                  org=_text(opt.get("org_id")), workspace=_text(opt.get("workspace_id")),
+                  latency_cache=str(opt.get("latency_cache") or "auto"))
     if store_text and not store_path.exists():  # a typo must not create a store there
         fail(f"usage store not found: {store_path}")
     ingest = not no_ingest and now_at is None
     sys.exit(_loop(src, alerts, every, count, now_at, ingest))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _loop(src: Sources, settings: AlertSettings, every: float | None, count: int | None,
