@@ -243,3 +243,11 @@ async def test_an_unreadable_store_is_one_notice_and_the_app_keeps_running(
         await pilot.pause()
         assert app.current_mode == "usage"
     assert junk.read_bytes() == b"not a database" * 200
+
+
+def test_no_threshold_no_alert_checks(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a threshold nothing is read for alerts: no source, no banner text."""
+    monkeypatch.chdir(tree.root.parent)
+    app = TokentopApp(MetricsSource(tree.root.name, clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=Path("usage.db"))
+    assert app.sources.get("alerts") is None and app.alert_settings.thresholds == {}

@@ -187,3 +187,18 @@ def test_the_store_in_the_config_file_is_used(store: Path) -> None:
     done = tokentop("watch", "--at", AT)
     assert done.returncode == 1 and lines(done.stdout)[0]["alert"] == "cost-per-day"
 
+
+
+def test_a_missing_event_file_is_one_line(tmp_path: Path) -> None:
+    config("[alerts]\ndrop-rate = 1\n")
+    done = tokentop("watch", "--events", str(tmp_path / "gone.jsonl"), "--no-ingest")
+    assert done.returncode == 2 and done.stdout == ""
+    (problem,) = done.stderr.splitlines()
+    assert problem == f"tokentop: {tmp_path / 'gone.jsonl'}: No such file or directory"
+
+
+def test_a_live_stream_is_the_dashboards(tmp_path: Path) -> None:
+    config("[alerts]\ndrop-rate = 1\n")
+    done = tokentop("watch", "--events", "http://127.0.0.1:9/telemetry/stream")
+    assert done.returncode == 2
+    assert "watch reads a saved event file" in done.stderr
