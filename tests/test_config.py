@@ -18,8 +18,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import fixed_clock
 
+from tokentop.store.alerts.rules import RULE_BY_KEY
 from tokentop.store.metrics import MetricsSource
 from tokentop.tui.cli import main
+from tokentop.tui.config.alerts import KEYS as ALERT_KEYS
+from tokentop.tui.config.alerts import AlertSettings
 from tokentop.tui.config.settings import (
     ACCESS_RANGES,
     PREFS,
@@ -107,7 +110,8 @@ def test_every_preference_is_settable_in_the_file(config_file: Path) -> None:
     assert settings.app_prefs() == {
         "start_screen": "traces", "theme": "nord", "refresh_seconds": 2.0,
         "start_values": {"overview": {"range_name": "7d"}, "usage": {"window": "month"},
-                         "access": {"range_name": "all"}}, "notices": []}
+                         "access": {"range_name": "all"}}, "notices": [],
+        "alerts": AlertSettings()}
 
 
 def test_command_line_beats_environment_beats_file_beats_default(
@@ -231,7 +235,10 @@ def test_config_shows_each_setting_and_where_it_came_from(config_file: Path) -> 
     assert rows["screen"] == ["overview", "default"]
     assert rows["traces"][0] == "postgresql://me:***@db/gw"  # never the password
     assert "hunter2" not in result.output
-    assert set(rows) == {p.key for p in PREFS} | set(option_params(main))
+    assert {k for k in rows if not k.startswith("alerts.")} == \
+        {p.key for p in PREFS} | set(option_params(main))
+    assert rows["alerts.*"] == ["-", "default", "(no", "threshold:", "no", "alerts)"]
+    assert rows["alerts.bell"] == ["true", "default"]
 
 
 def test_config_path_and_init(config_file: Path) -> None:
@@ -242,7 +249,8 @@ def test_config_path_and_init(config_file: Path) -> None:
     assert result.exit_code == 0 and str(config_file) in result.stdout
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
     written = config_file.read_text()
-    assert tomllib.loads(written) == {}  # every line a comment: it changes nothing
+    # every line a comment but the (empty) [alerts] header: it changes nothing
+    assert tomllib.loads(written) == {"alerts": {}}
     config_file.write_text(written + "# mine\n")
     again = runner.invoke(main, ["config", "--init"])
     assert again.exit_code == 2 and "exists" in again.stderr
@@ -253,12 +261,14 @@ def test_the_template_names_every_key_and_each_line_is_valid(config_file: Path) 
     """Uncomment every ``# key = value`` line of the template: the file sets every key
     there is, with no warning (the defaults and the shape of each value are right)."""
     text = template(main)
-    uncommented = re.sub(r"^# ([a-z-]+ = .*)$", r"\1", text, flags=re.MULTILINE)
+    uncommented = re.sub(r"^# ([a-z0-9-]+ = .*)$", r"\1", text, flags=re.MULTILINE)
     config_file.write_text(uncommented)
     settings = resolve(parsed())
     assert settings.warnings == []
     assert {k for k, o in settings.origins.items() if o == "config file"} == \
         {p.key for p in PREFS} | set(option_params(main))
+    assert set(settings.alerts.thresholds) == set(RULE_BY_KEY)
+    assert settings.alerts.given == set(ALERT_KEYS)
 
 
 def test_the_spelt_out_choices_match_the_screens() -> None:
@@ -319,3 +329,60 @@ def _toml(value: object) -> str:
 def test_fixture_isolates_the_real_home() -> None:
     """conftest points XDG_CONFIG_HOME away from the developer's own file."""
     assert not str(config_path()).startswith(os.path.expanduser("~/.config"))
+
+
+# -- the [alerts] table ------------------------------------------------------------------
+def test_the_alerts_table_sets_thresholds_and_delivery(config_file: Path) -> None:
+    config_file.write_text('ring-days = 3\n[alerts]\ncost-per-day = 20\nburn-rate = 4.5\n'
+                           'quota-percent = 90\nbell = false\n'
+                           'command = "notify-me --to \'ops team\'"\ncheck-seconds = 10\n')
+    settings = resolve(parsed())
+    assert settings.warnings == []
+    assert settings.options["ring_days"] == 3  # top-level keys before the table still count
+    alerts = settings.alerts
+    assert alerts.thresholds == {"cost-per-day": 20.0, "burn-rate": 4.5, "quota-percent": 90.0}
+    assert (alerts.bell, alerts.desktop, alerts.check_seconds) == (False, True, 10.0)
+    assert alerts.command == ("notify-me", "--to", "ops team")  # split, never a shell
+    assert settings.app_prefs()["alerts"] is alerts
+
+
+@pytest.mark.parametrize(("line", "warning"), [
+    ("cost-per-day = -1", "alerts.cost-per-day: expected a number above 0, got -1; ignored"),
+    ('burn-rate = "5"', 'alerts.burn-rate: expected a number above 0, got "5"; ignored'),
+    ("quota-percent = 150",
+     "alerts.quota-percent: expected a number above 0 and at most 100, got 150; ignored"),
+    ("error-rate = true",
+     "alerts.error-rate: expected a number above 0 and at most 100, got true; ignored"),
+    ("bell = 1", "alerts.bell: expected true or false, got 1; ignored"),
+    ("command = []", "alerts.command: expected a program to run, not an empty command"),
+    ("command = [1, 2]", "alerts.command: expected a list of strings"),
+    ("check-seconds = 1", "alerts.check-seconds: expected a number of seconds from 5 to 3600"),
+    ("cost-per-dya = 3", "unknown key 'alerts.cost-per-dya' ignored (did you mean "
+                         "'alerts.cost-per-day'?)"),
+])
+def test_a_bad_alert_value_is_one_warning_and_only_that_key_is_ignored(
+        config_file: Path, line: str, warning: str) -> None:
+    config_file.write_text(f"[alerts]\n{line}\np95-latency = 800\n")
+    settings = resolve(parsed())
+    (found,) = settings.warnings
+    assert found.startswith(f"{config_file}: ") and warning in found
+    assert "\n" not in found
+    assert settings.alerts.thresholds == {"p95-latency": 800.0}  # the rest still counts
+
+
+def test_alerts_that_is_not_a_table_is_one_warning(config_file: Path) -> None:
+    config_file.write_text("alerts = 5\n")
+    settings = resolve(parsed())
+    assert settings.warnings == [
+        f"{config_file}: alerts: expected a table ([alerts]), got 5; ignored"]
+    assert not settings.alerts.enabled
+
+
+def test_config_lists_the_alert_thresholds(config_file: Path) -> None:
+    config_file.write_text("[alerts]\ncost-per-block = 12.5\ncommand = ['x', '-y']\n")
+    result = CliRunner().invoke(main, ["config"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
+    assert rows["alerts.cost-per-block"] == ["12.5", "config", "file"]
+    assert rows["alerts.command"] == ["x", "-y", "config", "file"]
+    assert rows["alerts.desktop"] == ["true", "default"]

@@ -422,7 +422,7 @@ def test_help_names_every_key() -> None:
 
     column = {token for key, _ in KEYS for token in key.split()}
     prose = " ".join(what for _, what in KEYS)
-    displays = {"slash": "/", "escape": "esc", "question_mark": "?",
+    displays = {"slash": "/", "escape": "esc", "question_mark": "?", "exclamation_mark": "!",
                 "right_square_bracket": "]", "left_square_bracket": "[",
                 "comma": ",", "full_stop": ".", "less_than_sign": "<",
                 "greater_than_sign": ">"}

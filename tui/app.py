@@ -30,6 +30,7 @@ from textual.reactive import reactive
 
 from tokentop.store.events.model import DEFAULT_CAPACITY as EVENTS_CAPACITY
 from tokentop.store.metrics import MetricsSource
+from tokentop.tui.config.alerts import AlertSettings
 from tokentop.tui.screens import screen_specs
 from tokentop.tui.screens.help import HelpScreen
 from tokentop.tui.sources import Sources, SourceUpdated
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.widget import Widget
 
+    from tokentop.store.alerts.rules import Alert
+
+MAX_ALERTS_SHOWN = 20  # the banner counts the rest; older ones fall off
 WORKER_THREADS = 32  # long-lived thread workers at once (see on_mount)
 GC_YOUNG = 10_000  # allocations between young collections (CPython's default: 700)
 
@@ -63,9 +67,13 @@ class TokentopApp(App[int]):
         Binding("6", "pick_screen(5)", "Files", id="app.screen-6", show=False),
         Binding("7", "pick_screen(6)", "Logs", id="app.screen-7", show=False),
         Binding("8", "pick_screen(7)", "Spans", id="app.screen-8", show=False),
+        Binding("exclamation_mark", "dismiss_alerts", "Dismiss alerts",
+                id="app.dismiss-alerts", key_display="!", show=False),
     ]
 
     paused: reactive[bool] = reactive(False, bindings=True)
+    # The alerts not yet dismissed, oldest first: every screen's banner shows them.
+    alerts_shown: reactive[tuple[Alert, ...]] = reactive((), bindings=True)
 
     def __init__(
         self,
@@ -89,6 +97,7 @@ class TokentopApp(App[int]):
         theme: str | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
         notices: Sequence[str] = (),
+        alerts: AlertSettings | None = None,
     ) -> None:
         super().__init__()
         # Preferences (tui/config): the screen shown first, each screen's start values
@@ -96,6 +105,9 @@ class TokentopApp(App[int]):
         # often the metrics feed looks for change; ``notices``: the keys it ignored, also
         # said on stderr, which the dashboard's screen hides until it exits.
         self.notices = tuple(notices)
+        # The ``[alerts]`` table: thresholds the alerts source checks, and how to tell.
+        self.alert_settings = alerts or AlertSettings()
+        self.bells = 0  # bells rung for alerts (what a test counts)
         self.start_screen = start_screen
         self.start_values = start_values or {}
         self.refresh_seconds = refresh_seconds
@@ -229,6 +241,32 @@ class TokentopApp(App[int]):
     def on_source_updated(self, message: SourceUpdated) -> None:
         """One batch from a source: it may announce the next one, and delivers this."""
         message.source.delivered()
+
+    # -- alerts ----------------------------------------------------------------------
+    def alerts_fired(self, alerts: Sequence[Alert]) -> None:
+        """New crossings (from the alerts source, on the event loop): the banner shows
+        them until dismissed, the bell rings once for the batch, and the desktop
+        notification and the user's command run in a thread worker."""
+        self.alerts_shown = (*self.alerts_shown, *alerts)[-MAX_ALERTS_SHOWN:]
+        settings = self.alert_settings
+        if settings.bell:
+            self.bells += 1
+            self.bell()
+        if settings.desktop or settings.command:
+            batch = tuple(alerts)
+            self.run_worker(lambda: self._deliver(batch), thread=True,
+                            group="alert-delivery", exit_on_error=False)
+
+    def _deliver(self, alerts: Sequence[Alert]) -> None:
+        from tokentop.tui.alert_delivery import deliver
+
+        settings = self.alert_settings
+        for problem in deliver(alerts, settings.desktop, settings.command):
+            self.call_from_thread(self.notify, problem, title="alert", severity="warning",
+                                  timeout=20, markup=False)
+
+    def action_dismiss_alerts(self) -> None:
+        self.alerts_shown = ()
 
     # -- the clock and the pause switch ----------------------------------------------
     def now_minute(self) -> int:

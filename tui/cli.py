@@ -33,6 +33,7 @@ class _LazyGroup(click.Group):
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
         "config": ("tokentop.tui.config.command", "config"),
         "statusline": ("statusline", "statusline"), "collect": ("collect", "collect"),
+        "watch": ("watch", "watch"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

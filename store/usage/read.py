@@ -644,12 +644,19 @@ def _rollup_days(conn: sqlite3.Connection, split: _Split, tz: tzinfo,
             days.setdefault(d, Sums()).add(_sums(row, 1, price_of, set()))
 
 
-def burn_rate(conn: sqlite3.Connection, now: datetime, *, rolled: bool = False) -> Burn:
-    """$/h and tokens/min over the hour ending at ``now`` (unpriced models add no cost)."""
+def spend(conn: sqlite3.Connection, start: datetime, end: datetime, *,
+          rolled: bool = False) -> Sums:
+    """Tokens and cost of the events in [start, end) (unpriced models add no cost)."""
     price_of = Pricer()
     total = Sums()
-    for row in _group_rows(conn, ("one",), now - HOUR, now + timedelta(seconds=1), rolled):
+    for row in _group_rows(conn, ("one",), start, end, rolled):
         total.add(_sums(row, 1, price_of, set()))
+    return total
+
+
+def burn_rate(conn: sqlite3.Connection, now: datetime, *, rolled: bool = False) -> Burn:
+    """$/h and tokens/min over the hour ending at ``now`` (unpriced models add no cost)."""
+    total = spend(conn, now - HOUR, now + timedelta(seconds=1), rolled=rolled)
     return Burn(total.cost, total.tokens / 60, total.tokens)
 
 

@@ -62,11 +62,29 @@ def report(settings: Settings, command: click.Command) -> list[str]:
     for key, param in option_params(command).items():
         rows.append((key, _shown(settings.options[param.name or key]),
                      settings.origins[key]))
+    rows += alert_rows(settings)
     width = max(len(key) for key, _, _ in rows)
     value_width = min(48, max(len(value) for _, value, _ in rows))
     lines = [f"config file: {settings.path}{state}", ""]
     lines += [f"{key:<{width}}  {value:<{value_width}}  {origin}" for key, value, origin in rows]
     return lines
+
+
+def alert_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """The ``[alerts]`` keys: the thresholds set, then the delivery keys."""
+    from tokentop.tui.config.alerts import DELIVERY, TABLE
+
+    found = settings.alerts
+    rows = [(f"{TABLE}.{key}", _shown(value), "config file")
+            for key, value in found.thresholds.items()]
+    if not found.thresholds:
+        rows.append((f"{TABLE}.*", "-", "default (no threshold: no alerts)"))
+    for item in DELIVERY:
+        value = getattr(found, item.key.replace("-", "_"))
+        shown = " ".join(value) if isinstance(value, tuple) else _shown(value)
+        origin = "config file" if item.key in found.given else "default"
+        rows.append((f"{TABLE}.{item.key}", shown or "-", origin))
+    return rows
 
 
 def _shown(value: object) -> str:

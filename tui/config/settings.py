@@ -9,7 +9,8 @@ dashes (``--metrics-dir`` is ``metrics-dir``): the keys are read off the click c
 itself, so a new option is settable here the day it is added. Beside them, preferences
 that have no option: the start screen, the theme, the refresh rate, and each screen's
 start range or window (``overview-range``, ``usage-window``, ``access-range``). All keys
-are top-level: ``access`` is the --access source, so an ``[access]`` table would clash.
+are top-level (``access`` is the --access source, so an ``[access]`` table would clash)
+but one table, ``[alerts]`` (tui/config/alerts.py): no option is called ``alerts``.
 
 Precedence, per setting: the command line, then an environment variable that setting
 already reads (a click ``envvar``, or ``GRIDCTL_HOME`` for ``metrics-dir``), then this
@@ -42,6 +43,7 @@ from click.core import ParameterSource
 
 from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
 from tokentop.store.redact import redact_text
+from tokentop.tui.config import alerts as alert_table
 
 FILE_NAME = "config.toml"
 # The screens by mode, in tab order (tui/screens/__init__.py ``screen_specs``; a test
@@ -102,6 +104,9 @@ class Settings:
     origins: dict[str, str] = field(default_factory=dict)  # config key -> origin
     warnings: list[str] = field(default_factory=list)
     found: bool = False  # the file exists
+    # The ``[alerts]`` table (tui/config/alerts.py): thresholds and delivery.
+    alerts: alert_table.AlertSettings = field(default_factory=alert_table.AlertSettings)
+    alert_warnings: list[str] = field(default_factory=list)  # also in ``warnings``
 
     def app_prefs(self) -> dict[str, object]:
         """The app's constructor arguments for the preferences (``TokentopApp``); the
@@ -109,7 +114,7 @@ class Settings:
         theme = self.prefs["theme"] if self.origins.get("theme") == "config file" else None
         return {"start_screen": self.prefs["screen"], "start_values": self.start_values(),
                 "theme": theme, "refresh_seconds": self.prefs["refresh"],
-                "notices": list(self.warnings)}
+                "notices": list(self.warnings), "alerts": self.alerts}
 
     def start_values(self) -> dict[str, dict[str, object]]:
         """Each screen's start values, by mode (for ``TokentopApp(start_values=...)``)."""
@@ -192,8 +197,8 @@ def _themes() -> tuple[str, ...]:
 
 # -- reading the file --------------------------------------------------------------------
 def read_file(path: Path) -> dict[str, object] | None:
-    """The file's keys (a table's as ``table.key``: all unknown); None when there is no
-    file."""
+    """The file's keys (a table's as ``table.key``: only ``alerts.*`` is known); None
+    when there is no file."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -243,7 +248,16 @@ def resolve(ctx: click.Context, path: Path | None = None,
                         prefs={pref.key: pref.default for pref in PREFS},
                         found=flat is not None)
     from_file: dict[str, object] = {}
+    alerts: dict[str, object] = {}
     for key, value in (flat or {}).items():
+        if key.startswith(alert_table.TABLE + "."):
+            alerts[key.removeprefix(alert_table.TABLE + ".")] = value
+            continue
+        if key == alert_table.TABLE:
+            settings.alert_warnings.append(f"{path}: {key}: expected a table ([alerts]), "
+                                           f"got {_shown(value)}; ignored")
+            settings.warnings.append(settings.alert_warnings[-1])
+            continue
         param, pref = params.get(key), PREF_BY_KEY.get(key)
         if param is None and pref is None:
             known = [*params, *PREF_BY_KEY]
@@ -258,6 +272,9 @@ def resolve(ctx: click.Context, path: Path | None = None,
                 f"{path}: {key}: expected {exc}, got {_shown(value)}; ignored")
             continue
         from_file[key] = checked
+    settings.alerts, table_warnings = alert_table.parse(alerts, path)
+    settings.alert_warnings += table_warnings
+    settings.warnings += table_warnings
     for key, param in params.items():
         name = param.name or key
         source = ctx.get_parameter_source(name)

@@ -46,6 +46,29 @@ def _option_lines(key: str, param: click.Option) -> list[str]:
     return [*lines, f"# {key} = {_toml(value)}", ""]
 
 
+def _alert_lines() -> list[str]:
+    """The ``[alerts]`` table, last: in TOML every key after a table's header belongs to
+    that table."""
+    from tokentop.store.alerts.rules import RULES
+    from tokentop.tui.config.alerts import DELIVERY
+
+    lines = ["# -- alerts: a threshold per figure (none set: no alerts). Each crossing is",
+             "# said once (a banner, the bell, notify-send, your command), and again only",
+             "# after the figure came back 5% under its threshold. `tokentop watch` runs",
+             "# the same checks headless. Keep this table at the end of the file: in TOML",
+             "# every key after [alerts] belongs to it (an empty table sets nothing).", "",
+             "[alerts]"]
+    examples = {"cost-per-day": 20.0, "cost-per-block": 10.0, "burn-rate": 5.0,
+                "quota-percent": 90.0, "quota-hours-to-full": 2.0, "drop-rate": 1.0,
+                "error-rate": 5.0, "p95-latency": 5000.0}
+    for rule in RULES:
+        lines += [*_comment(f"{rule.help} Unit: {rule.unit}."),
+                  f"# {rule.key} = {_toml(examples.get(rule.key, 1.0))}", ""]
+    for item in DELIVERY:
+        lines += [*_comment(item.help), f"# {item.key} = {_toml(item.default)}", ""]
+    return lines
+
+
 def template(command: click.Command) -> str:
     """The whole file: the preferences, then the command-line options (all top-level
     keys: no tables)."""
@@ -56,4 +79,5 @@ def template(command: click.Command) -> str:
     lines += ["# -- the dashboard's command-line options, one key each", ""]
     for key, param in option_params(command).items():
         lines += _option_lines(key, param)
+    lines += _alert_lines()
     return "\n".join(lines).rstrip("\n") + "\n"

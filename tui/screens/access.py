@@ -36,6 +36,7 @@ from tokentop.tui.widgets.access_text import (
     tail_text,
     timings_text,
 )
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.chart_cursor import (
@@ -158,6 +159,7 @@ class AccessScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="access-scope")
             yield Label(" PAUSED ", id="access-paused")

@@ -33,6 +33,7 @@ from tokentop.store.events.model import Marker
 from tokentop.store.events.tracker import SourceStats
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.cells import fit, whole_items
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.empty import howto_message
@@ -130,6 +131,7 @@ class EventsScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="events-scope")
             yield Label(" PAUSED ", id="events-paused")

@@ -37,6 +37,7 @@ from tokentop.store.gridctl.wipe import WipePlan, WipeReport, execute
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.files import SCAN_SECONDS, InventoryScanned
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.cells import whole_items
 from tokentop.tui.widgets.copy import copy_value
 from tokentop.tui.widgets.files_table import FilesTable, local_time, span
@@ -148,6 +149,7 @@ class FilesScreen(Screen[None]):
         # The first scan: right away, while the widgets mount.
         self.feed = cast("FilesFeed", self.host.sources.use("files", self))
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="files-scope")
             yield Label(" PAUSED ", id="files-paused")

@@ -27,6 +27,7 @@ EVERYWHERE: Rows = (
     ("q", "quit"),
     ("?", "this help, opened at the current screen's section; esc closes it"),
     ("space", "pause / follow: freeze the display, keep reading"),
+    ("!", "dismiss the alert banner (alerts: the [alerts] table of the config file)"),
     ("tab  1 … 8", "next screen; 1 Overview, 2 Usage, 3 Events, 4 Traces, 5 Access, "
                    "6 Files, 7 Logs, 8 Spans; or click one in the screen bar"),
     ("r  R", "next / previous range (Overview, Access) or window (Usage); or click one"),

@@ -32,6 +32,7 @@ from tokentop.store.gridctl.logs import LEVEL_NAMES, LEVELS, LogRecord, parse_li
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources.gridlog import RecordsArrived
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.copy import as_json, copy_value
 from tokentop.tui.widgets.key_footer import KeyFooter
 from tokentop.tui.widgets.log_text import (
@@ -178,6 +179,7 @@ class SignalScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id=self._wid("scope"), classes="sig-scope")
             yield Label(" PAUSED ", id=self._wid("paused"), classes="sig-paused")

@@ -41,6 +41,7 @@ from tokentop.store.metrics.query import skill_rows, tool_rows
 from tokentop.store.ring import Point
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, SourceChanged, UsageLoaded, UsageSeriesLoaded
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.chart_cursor import (
     CHART_BINDINGS,
@@ -139,6 +140,7 @@ class OverviewScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="scope")
             yield SourceBar(id="source-bar")

@@ -68,6 +68,7 @@ from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost
 from tokentop.tui.sources import SourceUpdated
 from tokentop.tui.sources.traces import dashboard_scope
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.chart import ChartData, Series, TimeChart
 from tokentop.tui.widgets.chart_cursor import CHART_BINDINGS, hide_cursor, move_cursor
 from tokentop.tui.widgets.copy import copy_value
@@ -285,6 +286,7 @@ class TracesScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="traces-scope")
             yield Label(id="traces-queue")

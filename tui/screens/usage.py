@@ -24,6 +24,7 @@ from tokentop.store.usage.agents import locations
 from tokentop.store.usage.read import BREAKDOWNS, WINDOWS, BlockView, Quota, Sums, UsageView
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
+from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
 from tokentop.tui.widgets.copy import copy_value
@@ -154,6 +155,7 @@ class UsageScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ScreenBar()
+        yield AlertBanner()
         with Horizontal(id="topbar"):
             yield Label(id="usage-scope")
             yield WindowBar(id="window-bar")

@@ -87,6 +87,8 @@ def source_specs() -> tuple[SourceSpec, ...]:
         SourceSpec("collect", _build("collect", "CollectFeed"),
                    lambda app: app.usage_path is not None and app.usage_collect, eager=True),
         SourceSpec("events", _events, lambda app: app.events_target is not None, eager=True),
+        SourceSpec("alerts", _build("alerts", "AlertsFeed"),
+                   lambda app: app.alert_settings.enabled, eager=True),
         SourceSpec("traces", _build("traces", "TracesFeed"),
                    lambda app: app.traces_target is not None, eager=False),
         SourceSpec("access", _build("access", "AccessFeed"),
