@@ -42,6 +42,7 @@ from click.core import ParameterSource
 
 from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
 from tokentop.store.redact import redact_text
+from tokentop.store.tail.regular import read_regular
 
 FILE_NAME = "config.toml"
 # The screens by mode, in tab order (tui/screens/__init__.py ``screen_specs``; a test
@@ -195,7 +196,7 @@ def read_file(path: Path) -> dict[str, object] | None:
     """The file's keys (a table's as ``table.key``: all unknown); None when there is no
     file."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
