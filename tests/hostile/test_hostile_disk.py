@@ -126,20 +126,22 @@ def test_the_live_collector_says_not_storing_then_catches_up(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_dashboard_says_not_storing_disk_full(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int],
+        request: pytest.FixtureRequest) -> None:
     """The dashboard's collector on a full store: the Usage status line says "not
     storing: disk full" where it said "collecting agent logs", the app keeps running,
     and once there is room the status is back and every line is stored. The store is
     made full with SQLite's own limit on the collector's connection."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import fixed_clock, settle_usage
     from textual.widgets import Label
 
     from tokentop.store.metrics import MetricsSource
     from tokentop.tui.app import TokentopApp
     from tokentop.tui.screens.usage import UsageScreen
+
+    # tests/conftest.py by its path: a subdirectory's conftest may hold the bare name
+    shared = request.config.pluginmanager.get_plugin(
+        str(Path(__file__).resolve().parents[1] / "conftest.py"))
+    fixed_clock, settle_usage = shared.fixed_clock, shared.settle_usage
 
     claude = tmp_path / "claude"
     project = claude / "projects" / "p1"
