@@ -34,8 +34,11 @@ class _OneLineUsageError(click.UsageError):
         click.echo(f"tokentop: {where}{escape_output(text)} (see {path} --help)", err=True)
 
 
-def _one_line(exc: click.UsageError) -> _OneLineUsageError:
-    if isinstance(exc, _OneLineUsageError):
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """``exc`` as one line; a group named without its command still shows its help."""
+    from click.exceptions import NoArgsIsHelpError
+
+    if isinstance(exc, (_OneLineUsageError, NoArgsIsHelpError)):
         return exc
     return _OneLineUsageError(exc.format_message(), exc.ctx)
 

@@ -51,3 +51,10 @@ def test_the_quoted_value_is_escaped(tmp_path: Path) -> None:
     assert b"\x1b" not in out.stderr and b"\x07" not in out.stderr
     assert "\u202e".encode() not in out.stderr
     assert len(out.stderr.splitlines()) == 1
+
+
+def test_a_group_without_its_command_still_shows_its_help(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "report"],
+                         capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path)})
+    assert "Usage: tokentop report" in out.stdout + out.stderr
+    assert "daily" in out.stdout + out.stderr
