@@ -28,7 +28,8 @@ class _OneLineUsageError(click.UsageError):
         from tokentop.tui.output import escape_output
 
         path = self.ctx.command_path if self.ctx is not None else "tokentop"
-        command = path.removeprefix("tokentop").strip()  # "traces": which one refused
+        root = self.ctx.find_root().command_path if self.ctx is not None else path
+        command = path.removeprefix(root).strip()  # "traces": which one refused
         text = " ".join(self.format_message().split())
         where = f"{command}: " if command else ""
         click.echo(f"tokentop: {where}{escape_output(text)} (see {path} --help)", err=True)

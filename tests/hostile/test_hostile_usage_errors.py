@@ -38,6 +38,7 @@ def test_a_bad_value_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
     lines = out.stderr.splitlines()
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("tokentop: ") and "--help)" in lines[0], lines
+    assert "python -m" not in lines[0].partition("(see")[0]  # the command, not argv[0]
     assert "Usage:" not in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
 
@@ -56,5 +57,5 @@ def test_the_quoted_value_is_escaped(tmp_path: Path) -> None:
 def test_a_group_without_its_command_still_shows_its_help(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "tokentop.tui.cli", "report"],
                          capture_output=True, text=True, timeout=60, env={"HOME": str(tmp_path)})
-    assert "Usage: tokentop report" in out.stdout + out.stderr
+    assert "Usage: " in out.stderr and " report [OPTIONS] COMMAND" in out.stderr
     assert "daily" in out.stdout + out.stderr
