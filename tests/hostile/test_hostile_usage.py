@@ -200,3 +200,36 @@ def test_an_opencode_row_with_a_negative_count_is_named_and_the_rest_stored(
     assert good > 0 and bad == good
     assert bad_skipped.get("negative tokens") == 1
     assert "negative tokens" not in good_skipped
+
+
+@pytest.mark.parametrize(("count", "reason"), [(-5, "negative tokens"),
+                                               (1.5, "invalid tokens"),
+                                               ("12", "invalid tokens")])
+def test_a_qwen_line_with_a_count_no_reply_has_is_named(tmp_path: Path, count: object,
+                                                        reason: str) -> None:
+    """Qwen Code's chat log (the line shape of ``tests/usage/fixtures/qwen``): the bad
+    line is refused and named, the good one lands (ccusage reads the count as 0)."""
+    import dataclasses
+
+    from tokentop.store.usage.agents import qwen
+
+    chats = tmp_path / "qwen" / "projects" / "-w" / "chats"
+    chats.mkdir(parents=True)
+
+    def qline(n: int, candidates: object) -> str:
+        return json.dumps({"uuid": f"u{n}", "sessionId": "s", "type": "assistant",
+                           "timestamp": "2026-06-01T08:16:00.000Z", "cwd": "/w",
+                           "model": "qwen3-coder-plus",
+                           "usageMetadata": {"promptTokenCount": 4000,
+                                             "candidatesTokenCount": candidates,
+                                             "totalTokenCount": 4100}},
+                          separators=(",", ":"))
+
+    (chats / "c.jsonl").write_text(qline(1, 100) + "\n" + qline(2, count) + "\n")
+    agent = dataclasses.replace(qwen.QWEN, roots=lambda: [tmp_path / "qwen" / "projects"])
+    with UsageStore.open(tmp_path / "u.db") as store:
+        r = collect_once(store, claude_roots=[], codex_dir=tmp_path / "x",
+                         hook_spool=tmp_path / "y", agents=[agent])
+        rows = store.conn.execute("SELECT message_id FROM usage_events").fetchall()
+    assert [m for (m,) in rows] == ["u1"]
+    assert r.as_dict()["qwen"]["skipped"] == {reason: 1}
