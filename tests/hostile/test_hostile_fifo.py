@@ -143,3 +143,23 @@ def test_a_fifo_among_agent_logs_never_hangs_ingest(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60, env=env)
     assert "Traceback" not in out.stderr
     assert json.loads(out.stdout.splitlines()[0])["inserted"] == 1, out.stdout
+
+
+def test_an_agent_database_that_is_a_fifo_never_hangs_ingest(tmp_path: Path) -> None:
+    """OpenCode's ``opencode.db`` as a FIFO: SQLite would wait in open() for a writer.
+    The listing takes regular files only, and the open refuses anything else too
+    (``open_read_only``): the pass ends, reading nothing."""
+    import dataclasses
+
+    from tokentop.store.usage.agents.opencode import OPENCODE_DB
+    from tokentop.store.usage.collect import collect_once
+    from tokentop.store.usage.db import UsageStore
+
+    data = tmp_path / "opencode"
+    data.mkdir()
+    os.mkfifo(data / "opencode.db")
+    agent = dataclasses.replace(OPENCODE_DB, roots=lambda: [data / "opencode.db"])
+    with UsageStore.open(tmp_path / "u.db") as store:
+        r = collect_once(store, claude_roots=[], codex_dir=tmp_path / "x",
+                         hook_spool=tmp_path / "y", agents=[agent])
+    assert r.as_dict()["opencode"]["files_read"] == 0
