@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from tokentop.store.tail.regular import read_regular
+
 if TYPE_CHECKING:
     from tokentop.store.pricing import PriceTable
 
@@ -87,7 +89,7 @@ def apply_overrides(table: PriceTable, path: Path) -> Overrides | None:
     result = Overrides(path)
     table.overrides = result
     try:
-        rows = parse(path.read_text(encoding="utf-8"))
+        rows = parse(read_regular(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         result.error = str(exc)
         warn(f"ignoring {path}: {exc}")

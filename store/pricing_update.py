@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentop.store.pricing_litellm import convert
+from tokentop.store.tail.regular import read_regular
 
 DEFAULT_URL = ("https://raw.githubusercontent.com/BerriAI/litellm/main/"
                "model_prices_and_context_window.json")
@@ -50,7 +51,7 @@ def load_source(source: str) -> tuple[bytes, str]:
         return _fetch(source), source
     path = Path(source).expanduser()
     try:
-        return path.read_bytes(), str(path.resolve())
+        return read_regular(path), str(path.resolve())
     except OSError as exc:
         raise UpdateError(f"{path}: {exc.strerror or exc}") from None
 

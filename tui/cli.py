@@ -19,6 +19,31 @@ from tokentop.tui.commands.common import LATENCY_CACHE_MODES, fail, telemetry_di
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class _OneLineUsageError(click.UsageError):
+    """A usage error as one line on stderr (exit 2), like every other refusal: click's
+    three lines (usage, hint, error) for ``--status 99999999999999999999`` read as a
+    crash in a script's log, and the value quoted is the user's text, escaped."""
+
+    def show(self, file: object = None) -> None:
+        from tokentop.tui.output import escape_output
+
+        path = self.ctx.command_path if self.ctx is not None else "tokentop"
+        root = self.ctx.find_root().command_path if self.ctx is not None else path
+        command = path.removeprefix(root).strip()  # "traces": which one refused
+        text = " ".join(self.format_message().split())
+        where = f"{command}: " if command else ""
+        click.echo(f"tokentop: {where}{escape_output(text)} (see {path} --help)", err=True)
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """``exc`` as one line; a group named without its command still shows its help."""
+    from click.exceptions import NoArgsIsHelpError
+
+    if isinstance(exc, (_OneLineUsageError, NoArgsIsHelpError)):
+        return exc
+    return _OneLineUsageError(exc.format_message(), exc.ctx)
+
+
 class _LazyGroup(click.Group):
     """Subcommands imported when named: ``tokentop report`` does not pay for the
     trace store, the event stream and the rest (~100 ms of imports). ``--help`` lists
@@ -35,6 +60,19 @@ class _LazyGroup(click.Group):
         "statusline": ("statusline", "statusline"), "collect": ("collect", "collect"),
         "watch": ("watch", "watch"),
     }
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: object) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)  # type: ignore[arg-type]
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's options, at any depth
+            raise _one_line(exc) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})

@@ -14,14 +14,16 @@ from pathlib import Path
 
 from tokentop.store.access.book import TAIL, AccessBook
 from tokentop.store.access.event import decode_line, decode_page
+from tokentop.store.httpbody import MAX_BODY
+from tokentop.store.tail.regular import open_binary, read_regular
 
-MAX_PAGE_BYTES = 256 << 20  # a page holds at most 1000 reads; anything larger is not one
+MAX_PAGE_BYTES = MAX_BODY  # a page of 1000 reads is < 2 MiB: the cap of the same page fetched
 
 
 def is_page_document(path: Path) -> bool:
     """True when ``path`` holds one multi-line JSON document rather than JSONL."""
     try:
-        with path.open("rb") as f:
+        with open_binary(path) as f:
             head = f.read(1 << 20)
     except OSError:
         return False
@@ -45,9 +47,7 @@ class AccessPageFile(AccessBook):
 
     def run(self, stop: threading.Event) -> None:
         try:
-            if self.path.stat().st_size > MAX_PAGE_BYTES:
-                raise OSError("too large for an access-log page")
-            body = self.path.read_bytes()
+            body = read_regular(self.path, MAX_PAGE_BYTES)
         except OSError as exc:
             self._end("failed", f"cannot read {self.name}: {exc.strerror or exc}")
             return

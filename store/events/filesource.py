@@ -32,6 +32,7 @@ from tokentop.store.events.page import looks_like_page, parse_page
 from tokentop.store.events.stream import EventStream
 from tokentop.store.events.tracker import SeqTracker, SourceStats
 from tokentop.store.tail.follower import FileFollower
+from tokentop.store.tail.regular import open_binary, read_regular
 
 MAX_MARKERS = 1000  # recent duplicate markers kept in ``FileSource.markers``
 
@@ -187,14 +188,14 @@ class FileSource(FileFollower):
 
     def _starts_as_page(self) -> bool:
         try:
-            with self.path.open("rb") as f:
+            with open_binary(self.path) as f:
                 return looks_like_page(f.read(64))
         except OSError:
             return False  # the ordinary path reports it
 
     def _read_page(self, on_batch: Callable[[int], None] | None) -> None:
         try:
-            data = self.path.read_bytes()
+            data = read_regular(self.path)
         except OSError as exc:
             self.stats.state = "failed"
             self.stats.last_error = f"cannot read {self.name}: {exc.strerror or exc}"

@@ -12,6 +12,7 @@ event. Events come out as httpx-sse's own ``ServerSentEvent``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 
@@ -114,5 +115,8 @@ class FrameReader:
             self._event = value
         elif name == "id" and "\0" not in value:
             self._last_id = value
-        elif name == "retry" and value.isdigit():
-            self._retry = int(value)
+        elif name == "retry":
+            # as httpx-sse: what int() takes ("retry: ²" is a digit to isdigit() and
+            # raised ValueError out of the reader: a server's line made a traceback)
+            with contextlib.suppress(ValueError):
+                self._retry = int(value)

@@ -20,6 +20,9 @@ the key):
   one seen (the server restarted, and would silently skip its first events up to the
   id), start again from its oldest buffered event with ``?replay=all``; the
   ``restart`` marker on the first envelope says how many of the new run were lost.
+  A frame cut by the disconnect is neither an event nor malformed (the HTML standard
+  discards an event the stream ended inside): it was never received whole, and the
+  resume asks for it again after the last whole one (tests/events/test_sse.py).
 - Connection refused (the server may be starting), other transport errors, 5xx and
   any other unexpected status: the same backoff, retried forever.
 - 401, 403 and 404 (and a 200 that is not an event stream): ``state = "failed"`` and

@@ -24,11 +24,13 @@ from tokentop.store.metrics.replay import ReplayStats
 from tokentop.store.tail.backread import read_tail, start_after
 from tokentop.store.tail.family import list_family
 from tokentop.store.tail.family_tail import FamilyTail
+from tokentop.store.tail.reader import MAX_LINE
 
 R = TypeVar("R")
 
 DEFAULT_CAPACITY = 10_000
 POLL_SECONDS = 0.25
+PARSE_SLICE = 256  # start-up tail lines parsed at once: its bytes and records never both whole
 
 # (lines of one server in file order, server, stats) -> records; counts what it skips.
 Parser = Callable[[list[bytes], str, "SinkStats"], list[R]]
@@ -131,10 +133,15 @@ class SignalFollower(Generic[R]):
                 continue
             follower = FamilyTail(name, server_dir, self.sink, self.signal)
             tail = read_tail(server_dir, self.signal, self.capacity)
-            if tail.lines:
-                self.sink.apply(name, tail.lines)
+            lines, tail.lines = tail.lines, []
+            while lines:  # parsed a slice at a time, each let go once parsed
+                self.sink.apply(name, lines[:PARSE_SLICE])
+                del lines[:PARSE_SLICE]
             with self.sink.lock:
                 self.sink.stats.truncated_gz += tail.truncated_gz
+                if tail.oversized:  # counted as the forward read counts them
+                    self.sink.stats.malformed += tail.oversized
+                    self.sink.stats.last_error = f"line longer than {MAX_LINE >> 20} MiB"
                 self.sink.stats.unreadable.update(str(p) for p in tail.unreadable)
             start_after(follower, tail)
             self.tails[name] = follower

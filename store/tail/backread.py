@@ -22,7 +22,7 @@ from pathlib import Path
 from tokentop.store.tail.cursor import Cursor
 from tokentop.store.tail.family import Rotation, list_family
 from tokentop.store.tail.family_tail import FamilyTail
-from tokentop.store.tail.reader import HEAD_BYTES, LineReader
+from tokentop.store.tail.reader import HEAD_BYTES, MAX_LINE, LineReader
 from tokentop.store.tail.regular import open_binary
 
 BLOCK = 256 << 10
@@ -37,62 +37,107 @@ class Tail:
     cursor: Cursor | None = None  # None: there was no active file
     stamps: set[str] = field(default_factory=set)  # rotations that exist now
     truncated_gz: int = 0
+    oversized: int = 0  # lines past MAX_LINE, skipped: malformed to the reader's sink
     unreadable: list[Path] = field(default_factory=list)  # there, but not for this user
 
 
-def last_plain_lines(path: Path, n: int) -> tuple[list[bytes], Cursor]:
-    """The last ``n`` complete lines of a plain file and a cursor just past them.
+def last_plain_lines(path: Path, n: int) -> tuple[list[bytes], Cursor, int]:
+    """The last ``n`` complete lines of a plain file, a cursor just past them, and how
+    many lines longer than ``MAX_LINE`` were skipped on the way.
 
     A trailing partial line (a writer mid-append) is neither returned nor consumed.
-    Blocks are read backwards and joined once: prepending each block to the bytes in
-    hand and recounting them was quadratic (a 256 MB tail: 73 s). At most
-    ``TAIL_BYTES`` are held: lines older than that are not shown. Raises OSError if the
-    file cannot be opened.
+    Blocks are read backwards and each line is joined once, at its start: prepending
+    each block to the bytes in hand and recounting them was quadratic (a 256 MB tail:
+    73 s), and holding the blocks, their join and its split at once cost three times
+    the tail (275 MB of memory for 64 MiB of lines). At most ``TAIL_BYTES`` are read
+    back: lines older than that are not shown. A line past ``MAX_LINE`` is dropped as it
+    streams past, as the forward read drops it (``LineSplitter``), and counted. Raises
+    OSError if the file cannot be opened.
     """
     with open_binary(path) as fh:
         fd = fh.fileno()
         st = os.fstat(fd)
-        size = st.st_size
         head = os.pread(fd, HEAD_BYTES, 0)
-        blocks: list[bytes] = []  # newest first
-        newlines = held = 0
-        end = pos = size
-        # Find the end of the last complete line (a partial one after it is left).
-        while pos > 0:
+        end = _last_newline_end(fd, st.st_size)
+        back = _Backward(n)
+        pos = end - 1 if end else 0  # lines are the \n-separated pieces of [0, end - 1)
+        while pos > 0 and not back.full() and end - pos < TAIL_BYTES:
             start = max(0, pos - BLOCK)
-            data = os.pread(fd, pos - start, start)
+            back.feed(os.pread(fd, pos - start, start))
             pos = start
-            cut = data.rfind(b"\n")
-            if cut >= 0:
-                end = pos + cut + 1
-                blocks.append(data[: cut + 1])
-                newlines, held = data.count(b"\n", 0, cut + 1), cut + 1
-                break
-        else:
-            end = 0
-        # Walk back from there until n lines are in hand.
-        while newlines <= n and pos > 0 and held < TAIL_BYTES:
-            start = max(0, pos - BLOCK)
-            data = os.pread(fd, pos - start, start)
-            pos = start
-            blocks.append(data)
-            newlines += data.count(b"\n")
-            held += len(data)
-    buf = b"".join(reversed(blocks))
-    lines = buf[:-1].split(b"\n") if buf else []
-    if pos > 0 and newlines <= n:
-        lines = lines[1:]  # held bytes ran out: the first is the end of a longer line
-    if pos > 0 or len(lines) > n:
-        lines = lines[-n:] if n else []
+        if end and not back.full() and (pos == 0 or os.pread(fd, 1, pos - 1) == b"\n"):
+            back.finish()  # the bytes in hand are a whole line
+        elif back.dropping:
+            back.oversized += 1  # cut by TAIL_BYTES, but longer than any kept line
+    lines = back.lines[::-1]
     cursor = Cursor((st.st_dev, st.st_ino), end, head[: min(HEAD_BYTES, end)])
-    return lines, cursor
+    return lines, cursor, back.oversized
 
 
-def last_stream_lines(path: Path, n: int) -> tuple[list[bytes], bool]:
+def _last_newline_end(fd: int, size: int) -> int:
+    """The offset just past the file's last newline (0: there is none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - BLOCK)
+        cut = os.pread(fd, pos - start, start).rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
+    return 0
+
+
+class _Backward:
+    """Lines cut from blocks fed newest first; a line's pieces are joined once."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.lines: list[bytes] = []  # newest first
+        self.oversized = 0
+        self.dropping = False  # the line in hand is past MAX_LINE: its bytes are let go
+        self._parts: list[bytes] = []  # the line in hand, newest piece first
+        self._held = 0
+
+    def full(self) -> bool:
+        return len(self.lines) >= self.n
+
+    def feed(self, data: bytes) -> None:
+        stop = len(data)
+        while not self.full():
+            cut = data.rfind(b"\n", 0, stop)
+            if cut < 0:
+                break
+            self._add(data[cut + 1:stop])
+            self.finish()
+            stop = cut
+        if stop and not self.full():
+            self._add(data[:stop])
+
+    def _add(self, piece: bytes) -> None:
+        if self.dropping or not piece:
+            return
+        self._held += len(piece)
+        if self._held > MAX_LINE:
+            self.dropping = True
+            self._parts.clear()
+        else:
+            self._parts.append(piece)
+
+    def finish(self) -> None:
+        if self.dropping:
+            self.oversized += 1
+        else:
+            self.lines.append(b"".join(reversed(self._parts)))
+        self._parts.clear()
+        self._held = 0
+        self.dropping = False
+
+
+def last_stream_lines(path: Path, n: int) -> tuple[list[bytes], bool, int]:
     """The last ``n`` lines of a finished file (gzip or plain), streamed.
 
-    Returns (lines, truncated): a gzip stream cut short is read as far as it goes, and
-    a finished file's unterminated last line counts as a line.
+    Returns (lines, truncated, oversized): a gzip stream cut short is read as far as it
+    goes, a finished file's unterminated last line counts as a line, and lines past
+    ``MAX_LINE`` (a gzip bomb of one line) are skipped and counted.
     """
     keep: deque[bytes] = deque(maxlen=max(n, 0))
     reader = LineReader(path)
@@ -100,7 +145,7 @@ def last_stream_lines(path: Path, n: int) -> tuple[list[bytes], bool]:
         keep.extend(batch)
     if reader.result.tail.strip():
         keep.append(reader.result.tail)
-    return list(keep), reader.result.truncated
+    return list(keep), reader.result.truncated, reader.result.oversized
 
 
 def read_tail(directory: Path, name: str, n: int) -> Tail:
@@ -110,7 +155,8 @@ def read_tail(directory: Path, name: str, n: int) -> Tail:
     chunks: list[list[bytes]] = []
     have = 0
     try:
-        lines, tail.cursor = last_plain_lines(files.active, n)
+        lines, tail.cursor, oversized = last_plain_lines(files.active, n)
+        tail.oversized += oversized
         chunks.append(lines)
         have += len(lines)
     except FileNotFoundError:
@@ -137,10 +183,12 @@ def _rotation_lines(rot: Rotation, n: int, tail: Tail) -> list[bytes]:
             continue
         try:
             if path.name.endswith(".gz"):
-                lines, truncated = last_stream_lines(path, n)
+                lines, truncated, oversized = last_stream_lines(path, n)
                 tail.truncated_gz += truncated
+                tail.oversized += oversized
                 return lines
-            lines, _cursor = last_plain_lines(path, n)
+            lines, _cursor, oversized = last_plain_lines(path, n)
+            tail.oversized += oversized
             return lines
         except FileNotFoundError:
             continue  # vanished between listing and opening: try the other copy

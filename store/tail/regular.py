@@ -33,3 +33,21 @@ def open_regular(path: str | Path) -> int:
 def open_binary(path: str | Path) -> BinaryIO:
     """``open(path, "rb")`` for regular files only (see :func:`open_regular`)."""
     return os.fdopen(open_regular(path), "rb")
+
+
+def read_regular(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (see :func:`open_regular`); past ``limit`` bytes it
+    is refused with an OSError ("larger than N MiB") instead of read whole."""
+    with open_binary(path) as fh:
+        if limit is None:
+            return fh.read()
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit >> 20} MiB", str(path))
+    return data
+
+
+def check_regular(path: str | Path) -> None:
+    """Raise OSError unless ``path`` is a regular file: before handing it to a library
+    that opens it itself (SQLite would block on a FIFO just as ``open`` did)."""
+    os.close(open_regular(path))

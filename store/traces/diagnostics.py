@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from tokentop.store.httpbody import aread_capped
+from tokentop.store.httpbody import MAX_BODY, aread_capped
+from tokentop.store.tail.regular import read_regular
 from tokentop.store.traces.errors import TraceStoreError
 from tokentop.store.traces.timefmt import parse_db_time
 
@@ -186,7 +187,7 @@ async def load_diagnostics(target: str, *, headers: dict[str, str] | None = None
         return parse_diagnostics(data, url)
     path = Path(text).expanduser()
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BODY)
     except FileNotFoundError:
         raise TraceStoreError(f"diagnostics file not found: {path}") from None
     except IsADirectoryError:

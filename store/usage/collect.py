@@ -593,7 +593,9 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
         finally:
             conn.close()
     except Exception as exc:  # locked, corrupt, or a schema we do not know
-        if isinstance(exc, sqlite3.Error | OSError) and "unable to open" in str(exc):
+        if isinstance(exc, OSError):  # not a regular file, not this user's
+            counts.cannot_read(task.path, exc)
+        elif isinstance(exc, sqlite3.Error) and "unable to open" in str(exc):
             counts.cannot_read(task.path, OSError(str(exc)))
         else:
             counts.skip(f"database unreadable ({type(exc).__name__})")

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tokentop.store.sqlite_errors import describe
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage import schema
 
 # Tables openusage's Store.Init creates and tokentop never does
@@ -95,7 +96,7 @@ def _quiet_wal(path: Path) -> bool:
     if Path(f"{path}-wal").exists():
         return False
     try:
-        with path.open("rb") as f:
+        with open_binary(path) as f:
             head = f.read(20)
     except OSError:
         return False

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from tokentop.store.tail.regular import read_regular
 from tokentop.store.usage.model import IngestRequest, IngestResult
 from tokentop.store.usage.timefmt import format_ts, parse_ts
 
@@ -157,7 +158,7 @@ class Spool:
         out = []
         for path in paths:
             try:
-                data = path.read_bytes()
+                data = read_regular(path)
             except FileNotFoundError:
                 continue
             try:
@@ -182,7 +183,7 @@ class Spool:
     def mark_failed(self, path: Path, error: str) -> None:
         """Count a failed attempt: attempt+1 and last_error, rewritten atomically."""
         try:
-            record = SpoolRecord.from_json(path.read_bytes())
+            record = SpoolRecord.from_json(read_regular(path))
         except FileNotFoundError:
             return
         record.attempt += 1

@@ -63,11 +63,11 @@ def test_load_keeps_only_the_newest_capacity(tmp_path: Path, sdir: Path) -> None
 def test_backwards_read_of_a_large_file(tmp_path: Path) -> None:
     path = write(tmp_path / "logs.jsonl", [rec(i) + " " * (i % 97) for i in range(30_000)])
     append(path, '{"ts":"partial')  # a writer mid-line: not returned, not consumed
-    lines, cursor = last_plain_lines(path, 3)
+    lines, cursor, _ = last_plain_lines(path, 3)
     assert [line.decode().split('"n":')[1].split("}")[0] for line in lines] == \
         ["29997", "29998", "29999"]
     assert cursor.offset == path.stat().st_size - len('{"ts":"partial')
-    everything, _ = last_plain_lines(path, 100_000)
+    everything, _, _ = last_plain_lines(path, 100_000)
     assert len(everything) == 30_000
 
 

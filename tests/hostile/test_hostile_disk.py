@@ -122,3 +122,76 @@ def test_the_live_collector_says_not_storing_then_catches_up(tmp_path: Path) -> 
     assert not t.is_alive()
     assert count(store) == TURNS  # every turn once
     store.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_dashboard_says_not_storing_disk_full(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int],
+        request: pytest.FixtureRequest) -> None:
+    """The dashboard's collector on a full store: the Usage status line says "not
+    storing: disk full" where it said "collecting agent logs", the app keeps running,
+    and once there is room the status is back and every line is stored. The store is
+    made full with SQLite's own limit on the collector's connection."""
+    from textual.widgets import Label
+
+    from tokentop.store.metrics import MetricsSource
+    from tokentop.tui.app import TokentopApp
+    from tokentop.tui.screens.usage import UsageScreen
+
+    # tests/conftest.py by its path: a subdirectory's conftest may hold the bare name
+    shared = request.config.pluginmanager.get_plugin(
+        str(Path(__file__).resolve().parents[1] / "conftest.py"))
+    fixed_clock, settle_usage = shared.fixed_clock, shared.settle_usage
+
+    claude = tmp_path / "claude"
+    project = claude / "projects" / "p1"
+    project.mkdir(parents=True)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    for var, name in (("XDG_STATE_HOME", "state"), ("HOME", "home"),
+                      ("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config")):
+        monkeypatch.setenv(var, str(tmp_path / name))  # no other agent's logs
+    (tmp_path / "state").mkdir()
+    db = tmp_path / "state" / "usage.db"
+    with UsageStore.open(db):  # a store with room for nothing more once opened
+        pass
+    opened: list[UsageStore] = []
+    real_open = UsageStore.open
+
+    def open_full(*args, **kwargs) -> UsageStore:  # type: ignore[no-untyped-def]
+        store = real_open(*args, **kwargs)
+        if not store.read_only:
+            fill_up(store)
+            opened.append(store)
+        return store
+
+    monkeypatch.setattr(UsageStore, "open", open_full)
+    lines = []
+    for i in range(TURNS):
+        lines.append(json.dumps({
+            "type": "assistant", "timestamp": f"2026-05-05T12:{i // 60:02d}:{i % 60:02d}.000Z",
+            "sessionId": "s1", "requestId": f"req{i}", "cwd": "/w",
+            "message": {"id": f"msg{i}", "model": "claude-sonnet-4-5-20250929",
+                        "usage": {"input_tokens": 100, "output_tokens": 50,
+                                  "cache_creation_input_tokens": 0,
+                                  "cache_read_input_tokens": 0}}}, separators=(",", ":")))
+    (project / "s.jsonl").write_text("\n".join(lines) + "\n")
+    app = TokentopApp(MetricsSource(tmp_path / "none", clock=fixed_clock), clock=fixed_clock,
+                      follow=False, usage_path=db, usage_collect=True)
+
+    def status() -> str:
+        screen = app.screen
+        if not isinstance(screen, UsageScreen):
+            return ""
+        return str(screen.query_one("#usage-status", Label).render())
+
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("2")
+        await settle_usage(pilot, lambda: "not storing: disk full" in status())
+        assert "collecting agent logs" not in status()
+        for store in opened:
+            store.conn.execute("PRAGMA max_page_count = 1073741823")  # room again
+        await settle_usage(pilot, lambda: "collecting agent logs" in status())
+        assert "not storing" not in status()
+    with UsageStore.open(db, read_only=True) as store:
+        assert count(store) == TURNS

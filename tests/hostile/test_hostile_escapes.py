@@ -41,6 +41,23 @@ def test_logs_json_carries_the_text_escaped(tmp_path: Path) -> None:
     assert json.loads(out.stdout.splitlines()[0])["msg"] == HOSTILE  # the same string
 
 
+def test_spans_json_carries_the_text_escaped(tmp_path: Path) -> None:
+    """A span's tool name and error message from a gridctl ``traces.jsonl``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gridctl"))
+    from gridlog_lines import envelope, hex_id, tool_span
+
+    server = tmp_path / "prod" / "gh"
+    server.mkdir(parents=True)
+    start = 1_778_000_000_000_000_000
+    (server / "traces.jsonl").write_text(envelope([tool_span(
+        hex_id(1, 16), hex_id(1, 8), HOSTILE, start, 1_000_000, error=HOSTILE)]) + "\n")
+    out = run("spans", str(tmp_path), "--json")
+    assert out.returncode == 0, out.stderr
+    assert_clean(out)
+    doc = json.loads(out.stdout.splitlines()[0])
+    assert doc["attributes"]["mcp.tool.name"] == HOSTILE  # the same string to a reader
+
+
 def test_events_json_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text(json.dumps({"seq": 1, "event": {

@@ -147,3 +147,11 @@ def test_a_huge_diagnostics_body_is_refused_unread() -> None:
     assert out.returncode == 2
     assert "larger than 32 MiB" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert 0 < peak_kib < 200 * 1024, peak_kib
+
+
+def test_a_retry_field_int_refuses_is_ignored() -> None:
+    """``retry: ²`` is a digit to ``str.isdigit`` and not to ``int``: it raised
+    ValueError out of the reader (found by the property test above)."""
+    reader = FrameReader(lambda why: None)
+    events = reader.feed("retry: \u00b2\ndata: x\n\nretry: 1500\ndata: y\n\n")
+    assert [(e.data, e.retry) for e in events] == [("x", None), ("y", 1500)]

@@ -94,7 +94,7 @@ def test_the_newest_lines_of_a_256_mb_file_are_read_in_linear_time(tmp_path: Pat
             fh.write(line)
         fh.write(b"partial")
     t0 = time.perf_counter()
-    lines, cursor = last_plain_lines(path, 1000)
+    lines, cursor, _ = last_plain_lines(path, 1000)
     elapsed = time.perf_counter() - t0
     assert len(lines) == TAIL_BYTES >> 20 and all(len(x) == len(line) - 1 for x in lines)
     assert cursor.offset == 256 << 20  # the partial line is left for the follower
@@ -108,18 +108,76 @@ def test_the_newest_lines_of_a_256_mb_file_are_read_in_linear_time(tmp_path: Pat
        n=st.integers(0, 40), block=st.integers(1, 17))
 def test_the_backward_read_agrees_with_a_forward_split(tmp_path_factory, lines, tail, n,
                                                       block) -> None:  # type: ignore[no-untyped-def]
+    """Lines past the line cap (here 20 bytes) are skipped and counted going backwards
+    as the forward ``LineSplitter`` skips them: the newest ``n`` kept lines, and the
+    long ones seen on the way to them."""
     import tokentop.store.tail.backread as backread
 
     path = tmp_path_factory.mktemp("b") / "f.jsonl"
     path.write_bytes(b"".join(x + b"\n" for x in lines) + tail)
-    old = backread.BLOCK
-    backread.BLOCK = block
+    limit = 20
+    kept: list[bytes] = []
+    skipped = 0
+    for line in reversed(lines):
+        if len(kept) >= n:
+            break
+        if len(line) > limit:
+            skipped += 1
+        else:
+            kept.insert(0, line)
+    old = backread.BLOCK, backread.MAX_LINE
+    backread.BLOCK, backread.MAX_LINE = block, limit
     try:
-        got, cursor = backread.last_plain_lines(path, n)
+        got, cursor, oversized = backread.last_plain_lines(path, n)
     finally:
-        backread.BLOCK = old
-    assert got == (lines[-n:] if n else [])
+        backread.BLOCK, backread.MAX_LINE = old
+    assert got == kept
+    assert oversized == skipped
     assert cursor.offset == path.stat().st_size - len(tail)
+
+
+def _log_line(i: int, pad: int) -> bytes:
+    return json.dumps({"time": f"2026-05-05T12:{i // 60:02d}:{i % 60:02d}Z", "level": "INFO",
+                       "msg": f"m{i}", "pad": "x" * pad}).encode() + b"\n"
+
+
+def test_logs_reads_a_256_mb_tail_in_bounded_memory(tmp_path: Path) -> None:
+    """``tokentop logs`` over a 256 MB file of 1 MiB lines: the newest TAIL_BYTES of
+    lines, each joined once, parsed a slice at a time and printed a line at a time
+    (blocks, their join and its split held at once: 275 MB)."""
+    from tokentop.store.tail.backread import TAIL_BYTES
+
+    server = tmp_path / "prod" / "github"
+    server.mkdir(parents=True)
+    with (server / "logs.jsonl").open("wb") as fh:
+        for i in range(256):
+            fh.write(_log_line(i, (1 << 20) - 100))
+    out, peak_kib = run_peak(["-m", "tokentop.tui.cli", "logs", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    printed = out.stdout.splitlines()
+    assert len(printed) == TAIL_BYTES >> 20
+    assert json.loads(printed[-1])["msg"] == "m255"
+    assert 0 < peak_kib < 200 * 1024, peak_kib  # issue 16: under 200 MB
+
+
+def test_logs_skips_and_counts_lines_past_the_cap_going_backwards(tmp_path: Path) -> None:
+    """Lines longer than MAX_LINE are dropped by the backward read as they are by the
+    forward one: counted as malformed and named on stderr, the lines around them shown,
+    and never held whole (three 20 MiB lines)."""
+    server = tmp_path / "prod" / "github"
+    server.mkdir(parents=True)
+    with (server / "logs.jsonl").open("wb") as fh:
+        fh.write(_log_line(1, 10))
+        for i in range(3):
+            fh.write(_log_line(10 + i, 20 << 20))
+        fh.write(_log_line(2, 10))
+    out, peak_kib = run_peak(["-m", "tokentop.tui.cli", "logs", str(tmp_path)])
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(x)["msg"] for x in out.stdout.splitlines()] == ["m1", "m2"]
+    assert "3 malformed" in out.stderr
+    assert f"line longer than {MAX_LINE >> 20} MiB" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert 0 < peak_kib < 100 * 1024, peak_kib
 
 
 def test_a_gzip_bomb_of_one_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:

@@ -162,3 +162,74 @@ def test_any_counts_in_a_line_never_raise(tmp_path_factory: pytest.TempPathFacto
     assert rows  # the good line always lands
     for r in rows:
         assert all(v is None or (type(v) is int and 0 <= v <= MAX_TOKENS) for v in r)
+
+
+def test_an_opencode_row_with_a_negative_count_is_named_and_the_rest_stored(
+        tmp_path: Path) -> None:
+    """OpenCode's database (the fixture built from the agent's own schema and rows,
+    ``tests/usage/fixtures/opencode``) plus one row whose output count is negative:
+    that row is refused as "negative tokens" (ccusage would read it as 0 and keep it),
+    every other row lands as without it."""
+    import dataclasses
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "usage"))
+    from opencode_support import build_db
+
+    from tokentop.store.usage.agents.opencode import OPENCODE_DB
+
+    def ingest(with_bad: bool) -> tuple[int, dict]:
+        data = tmp_path / ("bad" if with_bad else "good")
+        conn = build_db(data / "opencode.db", "opencode")
+        if with_bad:
+            conn.execute("INSERT INTO message VALUES('msg_neg','ses_a',1767340800000,"
+                         "1767340800000,?)", (json.dumps({
+                             "role": "assistant", "modelID": "gpt-5", "providerID": "openai",
+                             "time": {"created": 1767340800000},
+                             "tokens": {"input": 10, "output": -5}}),))
+            conn.commit()
+        conn.close()
+        agent = dataclasses.replace(OPENCODE_DB, roots=lambda: [data / "opencode.db"])
+        with UsageStore.open(data / "u.db") as store:
+            r = collect_once(store, claude_roots=[], codex_dir=tmp_path / "x",
+                             hook_spool=tmp_path / "y", agents=[agent])
+            n = store.conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0]
+        return n, r.as_dict()["opencode"]["skipped"]
+
+    good, good_skipped = ingest(False)
+    bad, bad_skipped = ingest(True)
+    assert good > 0 and bad == good
+    assert bad_skipped.get("negative tokens") == 1
+    assert "negative tokens" not in good_skipped
+
+
+@pytest.mark.parametrize(("count", "reason"), [(-5, "negative tokens"),
+                                               (1.5, "invalid tokens"),
+                                               ("12", "invalid tokens")])
+def test_a_qwen_line_with_a_count_no_reply_has_is_named(tmp_path: Path, count: object,
+                                                        reason: str) -> None:
+    """Qwen Code's chat log (the line shape of ``tests/usage/fixtures/qwen``): the bad
+    line is refused and named, the good one lands (ccusage reads the count as 0)."""
+    import dataclasses
+
+    from tokentop.store.usage.agents import qwen
+
+    chats = tmp_path / "qwen" / "projects" / "-w" / "chats"
+    chats.mkdir(parents=True)
+
+    def qline(n: int, candidates: object) -> str:
+        return json.dumps({"uuid": f"u{n}", "sessionId": "s", "type": "assistant",
+                           "timestamp": "2026-06-01T08:16:00.000Z", "cwd": "/w",
+                           "model": "qwen3-coder-plus",
+                           "usageMetadata": {"promptTokenCount": 4000,
+                                             "candidatesTokenCount": candidates,
+                                             "totalTokenCount": 4100}},
+                          separators=(",", ":"))
+
+    (chats / "c.jsonl").write_text(qline(1, 100) + "\n" + qline(2, count) + "\n")
+    agent = dataclasses.replace(qwen.QWEN, roots=lambda: [tmp_path / "qwen" / "projects"])
+    with UsageStore.open(tmp_path / "u.db") as store:
+        r = collect_once(store, claude_roots=[], codex_dir=tmp_path / "x",
+                         hook_spool=tmp_path / "y", agents=[agent])
+        rows = store.conn.execute("SELECT message_id FROM usage_events").fetchall()
+    assert [m for (m,) in rows] == ["u1"]
+    assert r.as_dict()["qwen"]["skipped"] == {reason: 1}

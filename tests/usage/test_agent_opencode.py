@@ -292,22 +292,41 @@ def test_parity_cost_of_a_dotted_copilot_model(reports: tuple[dict, dict]) -> No
 
 
 def test_odd_field_types_read_as_ccusage_reads_them() -> None:
-    """What is not a whole non-negative integer counts 0, what is not a string is absent
-    (serde_json's ``as_u64``/``as_str`` in ccusage); a non-object is malformed."""
+    """What is not a string is absent (serde_json's ``as_str`` in ccusage), a count that
+    is absent is 0; a non-object is malformed."""
     import msgspec
 
     from tokentop.store.usage.agents.opencode import decode, opencode_request
 
     msg = decode(b'{"modelID":" gpt-5 ","providerID":"openai","path":"odd",'
                  b'"time":{"created":1767312000000},"cost":"1",'
-                 b'"tokens":{"input":5.0,"output":-3,"reasoning":true,"cache":{"read":7}}}')
+                 b'"tokens":{"input":5,"cache":{"read":7}}}')
     req = opencode_request(msg, message_id="m", session_id=None, channel="sqlite")
     assert req is not None
     assert (req.input_tokens, req.output_tokens, req.cache_read_tokens,
             req.reasoning_tokens, req.cost_usd, req.model_raw, req.session_id,
-            req.workspace_id) == (0, 0, 7, 0, None, "gpt-5", "unknown", None)
+            req.workspace_id) == (5, 0, 7, 0, None, "gpt-5", "unknown", None)
     with pytest.raises(msgspec.DecodeError):
         decode(b"[1, 2]")
+
+
+@pytest.mark.parametrize(("tokens", "reason"), [
+    (b'{"input":5,"output":-3}', "negative tokens"),
+    (b'{"input":5.5,"output":3}', "invalid tokens"),
+    (b'{"input":5,"output":3,"reasoning":true}', "invalid tokens"),
+    (b'{"input":"5","output":3}', "invalid tokens"),
+    (b'{"input":5,"output":3,"cache":{"read":-1}}', "negative tokens"),
+])
+def test_a_count_opencode_cannot_write_refuses_the_message(tokens: bytes,
+                                                            reason: str) -> None:
+    """Issue 16's rule for every agent: a negative or non-integer count is malformed,
+    named and skipped. ccusage reads it as 0 and keeps the message (``as_u64``): a
+    deliberate difference, on rows OpenCode never writes."""
+    from tokentop.store.usage.agents.opencode import BadCount, decode
+
+    with pytest.raises(BadCount, match=reason):
+        decode(b'{"modelID":"gpt-5","providerID":"openai","time":{"created":1767312000000},'
+               b'"tokens":' + tokens + b'}')
 
 
 def test_a_later_step_with_fewer_tokens_replaces_the_earlier_read(

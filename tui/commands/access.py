@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from tokentop.store.tail.regular import check_regular
 from tokentop.tui.commands.common import fail
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -31,7 +32,7 @@ def _check_file(spec: str) -> None:
     if path.is_dir():
         fail(f"is a directory, not an access-event file: {path}")
     try:
-        os.close(os.open(path, os.O_RDONLY))
+        check_regular(path)  # a FIFO blocked open() here
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
 

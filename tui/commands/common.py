@@ -21,6 +21,14 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+def store_open_failed(path: Path, exc: Exception) -> NoReturn:
+    """``fail`` for a usage store that would not open, naming the path once: the
+    store's own messages already name it ("disk full: PATH ...")."""
+    text = str(exc)
+    fail(f"cannot open usage store: {text}" if str(path) in text
+         else f"cannot open usage store {path}: {text}")
+
+
 def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> Path:
     """DIR, or gridctl's default root, as an existing readable directory (else exit 2)."""
     from tokentop.store.metrics.layout import GridctlHomeError, default_root

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
+from tokentop.store.tail.regular import check_regular
 from tokentop.tui.commands.common import fail
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def _check_file(source: str) -> None:
     if path.is_dir():
         fail(f"is a directory, not an event file: {path}")
     try:
-        os.close(os.open(path, os.O_RDONLY))
+        check_regular(path)  # a FIFO blocked open() here
     except OSError as e:
         fail(f"cannot read {path}: {e.strerror or e}")
 

@@ -48,10 +48,10 @@ def _check_server(follower: SignalFollower[Any], server: str | None) -> None:
 def _emit(objs: list[dict[str, Any]]) -> None:
     if not objs:
         return
-    text = "".join(json.dumps(o, separators=(",", ":"), ensure_ascii=False) + "\n"
-                   for o in objs)
+    # Written a line at a time, not joined: a 64 MiB tail held twice more cost 100 MB.
     try:
-        sys.stdout.write(text)
+        for o in objs:
+            sys.stdout.write(json.dumps(o, separators=(",", ":"), ensure_ascii=False) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_exit()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from tokentop.tui.commands.common import fail
+from tokentop.tui.commands.common import fail, store_open_failed
 
 
 def _readable_dir(path: Path, what: str) -> None:
@@ -162,7 +162,7 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     try:
         store = UsageStore.open(path)
     except (UsageStoreError, OSError) as e:
-        fail(f"cannot open usage store {path}: {e}")
+        store_open_failed(path, e)
     progress = _Percent() if sys.stderr.isatty() else None
     try:
         report = collect_once(store, claude_roots=roots, codex_dir=codex, progress=progress)

@@ -20,7 +20,7 @@ from tokentop.store.usage import reports
 from tokentop.store.usage.db import has_collector_offsets
 from tokentop.store.usage.paths import default_db_path
 from tokentop.store.usage.reports import ReportError, ReportOptions
-from tokentop.tui.commands.common import fail
+from tokentop.tui.commands.common import fail, store_open_failed
 
 
 def ingest_new(path: Path) -> None:
@@ -34,7 +34,7 @@ def ingest_new(path: Path) -> None:
     try:
         store = UsageStore.open(path)
     except UsageStoreError as e:
-        fail(f"cannot open usage store {path}: {e}")
+        store_open_failed(path, e)
     try:
         result = collect_once(store)
         from tokentop.tui.commands.ingest import unreadable_lines

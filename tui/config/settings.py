@@ -43,6 +43,7 @@ from click.core import ParameterSource
 
 from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
 from tokentop.store.redact import redact_text
+from tokentop.store.tail.regular import read_regular
 from tokentop.tui.config import alerts as alert_table
 
 FILE_NAME = "config.toml"
@@ -200,7 +201,7 @@ def read_file(path: Path) -> dict[str, object] | None:
     """The file's keys (a table's as ``table.key``: only ``alerts.*`` is known); None
     when there is no file."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         return None
     except OSError as exc:

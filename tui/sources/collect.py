@@ -31,6 +31,12 @@ class CollectFeed(ThreadSource):
         assert usage is not None  # collecting is only wanted with a usage store
 
         def on_error(message: str | None) -> None:
+            # The status line shows the store's path just before it, and is cut at a
+            # separator when too long: the reason alone ("disk full", not the path and
+            # why nothing is lost) keeps "not storing: disk full" on screen at 80 columns.
+            if message is not None:
+                message = message.replace(f": {path}", "").removeprefix(f"{path}: ")
+                message = message.split(" (", 1)[0]
             self.not_storing = message
             usage.wake()  # the status line is redrawn with the next read
 

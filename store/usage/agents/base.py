@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokentop.store.tail.regular import check_regular
 from tokentop.store.usage.collectors.files import Counts
 from tokentop.store.usage.model import IngestRequest
 from tokentop.store.usage.rowmarks import RowMarks
@@ -115,6 +116,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     uri = f"file:{quote(str(resolved))}?mode=ro"
     if not os.path.exists(f"{resolved}-wal"):
         uri += "&immutable=1"
+    check_regular(resolved)  # SQLite would wait on a FIFO for a writer
     conn = sqlite3.connect(uri, uri=True, timeout=2.0)
     conn.execute("PRAGMA query_only = ON")
     return conn

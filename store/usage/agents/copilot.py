@@ -72,6 +72,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents.base import LineParser, LinesAgent, WholeFileAgent
 from tokentop.store.usage.agents.fields import as_u64, clean_string, rfc3339
 from tokentop.store.usage.agents.paths import copilot_home
@@ -131,7 +132,7 @@ class SessionParser(LineParser):
         quiet = Counts()
         real, self.counts = self.counts, quiet
         try:
-            with open(self.path, "rb") as fh:
+            with open_binary(self.path) as fh:
                 for line in fh.read(offset).splitlines(keepends=True):
                     for _ in self.feed(line):
                         pass

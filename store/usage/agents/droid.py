@@ -69,6 +69,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents.base import WholeFileAgent
 from tokentop.store.usage.agents.fields import rfc3339
 from tokentop.store.usage.agents.paths import (
@@ -153,7 +154,7 @@ def sidecar_model(settings: Path) -> str | None:
     backslash or ``[``) in the first 500 lines of ``<session>.jsonl``."""
     sidecar = settings.with_name(settings.name[: -len(SUFFIX)] + ".jsonl")
     try:
-        with open(sidecar, "rb") as fh:
+        with open_binary(sidecar) as fh:
             for n, line in enumerate(fh):
                 if n >= _SIDECAR_LINES:
                     break

@@ -68,6 +68,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents.base import LineParser, LinesAgent, WholeFileAgent
 from tokentop.store.usage.agents.paths import (
     gemini_roots as roots,
@@ -292,7 +293,7 @@ class GeminiLines(LineParser):
         Gemini CLI writes) and the model from the last line before ``offset`` that
         names one, found reading backwards.
         """
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             if offset <= PRIME_SCAN:
                 for line in fh.read(offset).splitlines():
                     self._prime_line(line, _MARKERS[2:])

@@ -72,6 +72,7 @@ from urllib.parse import unquote
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary, read_regular
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
 from tokentop.store.usage.agents.paths import grok_roots as roots
 from tokentop.store.usage.collectors.files import Counts
@@ -114,7 +115,7 @@ def workspace_of(session_dir: Path) -> str:
     """``summary.json``'s ``info.cwd``, else its ``git_root_dir``, else the parent
     directory's name, url-decoded (Grok names it after the cwd)."""
     try:
-        doc = msgspec.json.decode((session_dir / "summary.json").read_bytes())
+        doc = msgspec.json.decode(read_regular(session_dir / "summary.json"))
     except (OSError, msgspec.MsgspecError):
         doc = None
     if isinstance(doc, dict):
@@ -136,7 +137,7 @@ class GrokParser(LineParser):
 
     def prime(self, offset: int) -> None:
         try:
-            with open(self.path, "rb") as fh:
+            with open_binary(self.path) as fh:
                 while self.conversation is None and fh.tell() < offset:
                     line = fh.readline(64 << 20)
                     if not line or fh.tell() > offset:

@@ -59,6 +59,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary, read_regular
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
 from tokentop.store.usage.agents.paths import (
     kimi_roots as roots,
@@ -99,7 +100,7 @@ def _seconds(value: Any) -> float | None:
 
 def _read_json(path: Path) -> Any:
     try:
-        return msgspec.json.decode(path.read_bytes())
+        return msgspec.json.decode(read_regular(path))
     except (OSError, msgspec.MsgspecError):
         return None
 
@@ -158,7 +159,7 @@ class KimiParser(LineParser):
 
     def _prime_from(self, path: Path, offset: int | None) -> None:
         try:
-            with open(path, "rb") as fh:
+            with open_binary(path) as fh:
                 for _ in range(8):  # the metadata line, then the first record
                     line = fh.readline(1 << 20)
                     if not line or (offset is not None and fh.tell() > offset):

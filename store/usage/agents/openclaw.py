@@ -50,6 +50,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
 from tokentop.store.usage.agents.fields import rfc3339, text_field
 from tokentop.store.usage.agents.paths import (
@@ -114,7 +115,7 @@ class Parser(LineParser):
         """The model changes before ``offset`` (they set the model of later lines)."""
         if not self.wanted:
             return
-        with open(self.path, "rb") as fh:
+        with open_binary(self.path) as fh:
             done = 0
             for line in fh:
                 done += len(line)

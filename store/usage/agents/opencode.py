@@ -34,10 +34,14 @@ An assistant message (``MessageV2.Assistant``; written by ``Session.updateMessag
 Counting, as ccusage's ``parser.rs`` (``message_value_to_entry``): a message with no
 ``tokens`` object, or all of input/output/cache zero (a user message, or an assistant
 message that has not finished its first step), is no event; nor is one without
-``modelID`` or ``providerID``. Only whole non-negative integers count (anything else is
-0). When ``tokens.total`` exceeds the parts, the excess is the output when the output is
-0, else ccusage's "extra total tokens" (in practice the reasoning). ccusage puts the
-extra in its ``totalTokens`` only and prices it at the output rate; tokentop adds it to
+``modelID`` or ``providerID``. A token count that is not a whole non-negative integer
+(negative, fractional, a string or a boolean) makes the message malformed: skipped and
+counted as "negative tokens" or "invalid tokens", the rule of every agent (issue 16).
+ccusage reads such a count as 0 (serde_json's ``as_u64``) and keeps the message; OpenCode
+never writes one, so a broken or hostile row is all this differs on. When
+``tokens.total`` exceeds the parts, the excess is the output when the output is 0, else
+ccusage's "extra total tokens" (in practice the reasoning). ccusage puts the extra in
+its ``totalTokens`` only and prices it at the output rate; tokentop adds it to
 ``output_tokens`` (its one rule for every agent: reasoning is output, as it is billed),
 keeps the reasoning in ``reasoning_tokens`` too and ccusage's total in ``total_tokens``:
 totals and cost equal ccusage's, ``outputTokens`` is ccusage's plus the extra. The cost is
@@ -106,9 +110,10 @@ LAG_S = 30  # re-read rows updated this long before the mark (late commits)
 # --- the message JSON (only what usage needs; everything is optional)
 #
 # Decoded typed first (fast); a message whose fields have other types than OpenCode
-# writes (a float or negative count, a number as a string) is decoded loosely and read
-# as ccusage reads it: what is not a whole non-negative integer counts 0, what is not a
-# string is absent.
+# writes (a float or negative count, a number as a string) is decoded loosely: what is
+# not a string is absent (as ccusage reads it), and a count that is not a whole
+# non-negative integer refuses the message (BadCount), as every agent's out-of-range
+# count is refused.
 
 Count = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -178,9 +183,9 @@ def decode(data: str | bytes) -> Message:
     if isinstance(m.tokens, dict):
         t = m.tokens
         cache = t.get("cache")
-        tokens = _Tokens(u64(t.get("input")), u64(t.get("output")), u64(t.get("reasoning")),
-                         u64(t.get("total")),
-                         _Cache(u64(cache.get("read")), u64(cache.get("write")))
+        tokens = _Tokens(count(t.get("input")), count(t.get("output")),
+                         count(t.get("reasoning")), count(t.get("total")),
+                         _Cache(count(cache.get("read")), count(cache.get("write")))
                          if isinstance(cache, dict) else None)
     path = m.path if isinstance(m.path, dict) else None
     return Message(
@@ -196,11 +201,21 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def u64(value: Any) -> int:
-    """serde_json's ``as_u64``: a whole non-negative JSON integer, else 0."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+class BadCount(msgspec.ValidationError):
+    """A token count OpenCode could not have written: the message is malformed; the
+    message says why in ingest's words ("negative tokens", "invalid tokens")."""
+
+
+def count(value: Any) -> int:
+    """A token count: absent is 0; a whole non-negative integer is itself; anything
+    else raises BadCount."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise BadCount("negative tokens")
         return value
-    return 0
+    raise BadCount("invalid tokens")
 
 
 def i64(value: Any) -> int | None:
@@ -351,6 +366,9 @@ def read_messages(conn: sqlite3.Connection, watermark: int, counts: Counts,
             continue
         try:
             msg = decode(data)
+        except BadCount as exc:
+            counts.skip(str(exc))
+            continue
         except (msgspec.DecodeError, UnicodeDecodeError):
             counts.malformed += 1
             continue
@@ -382,6 +400,9 @@ def parse_message_file(path: Path, data: bytes, counts: Counts) -> Iterable[Inge
     """``storage/message/<session>/<msg>.json``: one message, or nothing."""
     try:
         msg = decode(data)
+    except BadCount as exc:
+        counts.skip(str(exc))
+        return ()
     except (msgspec.DecodeError, UnicodeDecodeError):
         counts.malformed += 1
         return ()

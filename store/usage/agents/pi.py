@@ -53,6 +53,7 @@ from typing import Any
 
 import msgspec
 
+from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents.base import LineParser, LinesAgent
 from tokentop.store.usage.agents.paths import (
     pi_roots as roots,
@@ -142,7 +143,7 @@ class _Origin:
 
 def _read_header(path: Path) -> _Entry | None:
     try:
-        with open(path, "rb") as fh:
+        with open_binary(path) as fh:
             first = fh.readline(1 << 20)
     except OSError:
         return None

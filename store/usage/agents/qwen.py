@@ -107,6 +107,25 @@ def _u64(usage: dict[str, Any], key: str) -> int:
     return 0
 
 
+COUNT_KEYS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+              "cachedContentTokenCount", "totalTokenCount")
+
+
+def _bad_count(usage: dict[str, Any]) -> str | None:
+    """Why a present count is not one (ingest's words), or None. ccusage reads such a
+    count as 0 and keeps the line; tokentop refuses it as it refuses every agent's
+    (Qwen Code writes the provider's whole non-negative counts)."""
+    for key in COUNT_KEYS:
+        value = usage.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "invalid tokens"
+        if value < 0:
+            return "negative tokens"
+    return None
+
+
 def is_chat_file(path: Path) -> bool:
     """``projects/<project>/chats/<file>.jsonl`` exactly (ccusage's ``is_chat_file``)."""
     return (path.suffix == ".jsonl" and path.parent.name == "chats"
@@ -163,6 +182,10 @@ class QwenLines(LineParser):
         if rec.type != "assistant" or rec.usageMetadata is None:
             return ()
         usage = rec.usageMetadata if isinstance(rec.usageMetadata, dict) else {}
+        bad = _bad_count(usage)
+        if bad is not None:  # issue 16: a count no reply carries is a malformed line
+            self.counts.skip(bad)
+            return ()
         prompt = _u64(usage, "promptTokenCount")
         candidates = _u64(usage, "candidatesTokenCount")
         thoughts = _u64(usage, "thoughtsTokenCount")
