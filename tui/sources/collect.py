@@ -37,12 +37,13 @@ class CollectFeed(ThreadSource):
             if message is not None:
                 message = message.replace(f": {path}", "").removeprefix(f"{path}: ")
                 message = message.split(" (", 1)[0]
-            self.not_storing = message
-            usage.wake()  # the status line is redrawn with the next read
+            if message != self.not_storing:
+                self.not_storing = message
+                usage.restate_status()  # the status line is redrawn with a read
 
         def on_note(message: str) -> None:
             self.polling = message
-            usage.wake()
+            usage.restate_status()
 
         watch(lambda: UsageStore.open(path), stop, lambda _report: usage.wake(),
               on_error=on_error, on_note=on_note)

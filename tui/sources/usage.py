@@ -40,6 +40,7 @@ class UsageFeed(ThreadSource):
         self.series: UsageSeriesLoaded | None = None  # the last series read
         self._new_loaded = False
         self._new_series = False
+        self.restate = False  # read and publish once more though the store is unchanged
 
     # -- what screens ask ----------------------------------------------------------
     def request(self, window: str | None = None) -> None:
@@ -82,7 +83,10 @@ class UsageFeed(ThreadSource):
                     if not self.host.paused or version is None:
                         version = store.data_version()
                     now = self._now()
-                    retry = self.error is not None
+                    # a read the store did not ask for: the collector's state changed
+                    # (disk full, polling), and the status line shows it with a read
+                    retry = self.error is not None or self.restate
+                    self.restate = False
                     key = (version, self.window, int(now.timestamp()) // 60)
                     view = None
                     if key != seen or retry:
@@ -140,6 +144,14 @@ class UsageFeed(ThreadSource):
         minutes, tokens, cost = series(conn, datetime.fromtimestamp(first * 60, UTC),
                                        datetime.fromtimestamp((last + 1) * 60, UTC), interval)
         return UsageSeriesLoaded(range_name, interval, minutes, tokens, cost, ending)
+
+    def restate_status(self) -> None:
+        """Read and publish again though the store did not change: what the status line
+        shows beside the read (the collector's "not storing: disk full") did. A failed
+        write moves no ``data_version``, so without this the line kept "collecting"
+        until the next minute."""
+        self.restate = True
+        self.wake()
 
     def report(self, message: str) -> None:
         """A failure to read (or to collect): said once, until it changes."""
