@@ -29,6 +29,9 @@ of each row read from an agent database of running totals
 (``tokentop.store.usage.rowmarks``), so a re-read parses only the rows that changed.
 7 adds ``tokentop_revision``: when a source rewrote a record in place, so the later
 revision of an OpenCode or Kilo message replaces the earlier one whatever its tokens.
+8 adds ``tokentop_host``: the box an event was read from over SSH (``--host``,
+``tokentop.store.usage.remote``); NULL for this machine's own logs, shown as ``local``
+(not the hostname: a store outlives a rename and may be copied to another machine).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -155,6 +158,8 @@ TOKENTOP_COLUMNS = (
     # migration 7: the source's revision of a record it rewrites in place (OpenCode's
     # ``time_updated``): the later revision wins a dedup (``dedup.copy_rank``)
     ("tokentop_revision", "INTEGER"),
+    # migration 8: the ssh destination an event was read from (NULL: this machine)
+    ("tokentop_host", "TEXT"),
 )
 
 
@@ -317,6 +322,9 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     if have < 7:
         _add_tokentop_columns(conn)
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (7, ?)", (now,))
+    if have < 8:
+        _add_tokentop_columns(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (8, ?)", (now,))
     _details_index(conn)
     if rebuild:
         rollup.rebuild(conn, threshold)
