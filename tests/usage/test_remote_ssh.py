@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import sshd
 from test_claude import line
 from test_codex import ctx, meta, tc, usage
 
@@ -19,9 +19,6 @@ from tokentop.store.usage import remote as remote_mod
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.remote import RemoteCollector, collect_hosts, offset_key
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support import sshd  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sshd.missing_reason() is not None,
                                 reason=sshd.missing_reason() or "")
@@ -189,9 +186,8 @@ def test_a_changed_host_key_is_refused_in_one_line(box, tmp_path):
     box.new_host_key()
     box.start()
     col = RemoteCollector("box")
-    with UsageStore.open(tmp_path / "usage.db") as store:
-        with pytest.raises(RemoteError) as err:
-            col.collect(store)
+    with UsageStore.open(tmp_path / "usage.db") as store, pytest.raises(RemoteError) as err:
+        col.collect(store)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith("box: host key")
     assert col.status.error == msg and col.status.last_ok is None
