@@ -105,6 +105,9 @@ def _check_home() -> None:
               help="airstore's access log for the Access screen (5): "
                    "https://HOST/api/v1/workspaces/WS, polled (token in AIRSTORE_TOKEN), "
                    "or a JSONL file of events or saved API pages, followed live.")
+@click.option("--host", "hosts", metavar="USER@BOX", multiple=True,
+              help="Also collect this box's agent logs (Claude Code, Codex) over ssh, "
+              "with your keys and ~/.ssh/config; repeatable. Only appended bytes travel.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, **_given: object) -> None:
@@ -134,6 +137,7 @@ def main(ctx: click.Context, **_given: object) -> None:
                            events=opt["events"], events_replay=opt["events_replay"],
                            traces=opt["traces"], latency_cache=opt["latency_cache"],
                            diagnostics=opt["diagnostics"], access=opt["access"],
+                           hosts=tuple(opt["hosts"] or ()),  # type: ignore[arg-type]
                            prefs=settings.app_prefs()))
 
 

@@ -27,6 +27,7 @@ def run_dashboard(
     latency_cache: str = "auto",
     diagnostics: str | None = None,
     access: str | None = None,
+    hosts: tuple[str, ...] = (),
     prefs: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code.
@@ -83,7 +84,8 @@ def run_dashboard(
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
                           events=events, events_replay=events_replay, traces=traces,
                           latency_cache=latency_cache, diagnostics=diagnostics,
-                          access=access, **(prefs or {}))
+                          access=access, remote_hosts=() if demo else hosts,
+                          **(prefs or {}))
         try:
             app.run()
         finally:

@@ -17,6 +17,7 @@ home directory) is one message.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,8 @@ from tokentop.store.usage.model import FileOffset
 CHUNK = 4 << 20  # bytes asked for at once; a longer backlog comes in several
 COLLECTORS = {"c": claude.COLLECTOR, "x": codex.COLLECTOR}
 
-__all__ = ["HostStatus", "RemoteCollector", "RemoteError", "collect_hosts", "offset_key"]
+__all__ = ["HostStatus", "RemoteCollector", "RemoteError", "collect_hosts", "last_read",
+           "offset_key"]
 
 
 def offset_key(host: str, path: str) -> str:
@@ -240,6 +242,19 @@ class RemoteCollector:
                 parser.parse(line, emit=False)
             parser.counts, parser.extra = saved, []
         return parser
+
+
+def last_read(conn: sqlite3.Connection, host: str) -> str | None:
+    """When bytes of ``host`` were last stored (its offsets' newest ``updated_at``), for
+    saying how stale a box is that cannot be reached now; None: never."""
+    prefix = offset_key(host, "")
+    try:
+        row = conn.execute(
+            "SELECT MAX(updated_at) FROM collector_offsets WHERE substr(path, 1, ?) = ?",
+            (len(prefix), prefix)).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row and row[0] else None
 
 
 def _lines_before(ses: Session, path: str, end: int) -> list[bytes]:

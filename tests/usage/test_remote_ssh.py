@@ -4,8 +4,11 @@ a changed host key, a box without agent directories, and the host on every event
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +251,53 @@ def test_ssh_options_come_from_the_environment(monkeypatch):
     assert "BatchMode=yes" in argv and "ControlPath=/tmp/cm/%C" in argv
     assert argv[-3:] == ["--", "box", "true"]
     assert os.environ["TOKENTOP_SSH_CONFIG"] == "/tmp/cfg"
+
+
+# -- the headless commands -------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_ingest_and_report_hosts_over_ssh(box, tmp_path):
+    append(claude_log(box), line("m1", "r1", out=5), line("m2", "r2", out=7))
+    local = tmp_path / "claude"
+    p = local / "projects" / "-home-u-app" / "a.jsonl"
+    p.parent.mkdir(parents=True)
+    append(p, line("here", "r-here", out=1))
+    db = str(tmp_path / "usage.db")
+    got = cli("ingest", "--store", db, "--claude-dir", str(local), "--host", "box", "--json")
+    assert got.returncode == 0, got.stderr
+    doc = json.loads(got.stdout)
+    assert doc["hosts"]["box"]["ok"] and doc["hosts"]["box"]["inserted"] == 2
+    assert doc["claude"]["requests"] == 1
+    again = cli("ingest", "--store", db, "--claude-dir", str(local), "--host", "box", "--json")
+    assert json.loads(again.stdout)["hosts"]["box"]["inserted"] == 0  # nothing twice
+    rep = cli("report", "hosts", "--store", db, "--no-ingest", "--json")
+    assert rep.returncode == 0, rep.stderr
+    by_host = {r["host"]: r["outputTokens"] for r in json.loads(rep.stdout)["hosts"]}
+    assert by_host == {"box": 12, "local": 1}
+    table = cli("report", "hosts", "--store", db, "--no-ingest")
+    assert "box" in table.stdout and "local" in table.stdout
+    append(claude_log(box), line("m3", "r3", out=100))  # a report collects the box first
+    rep = cli("report", "hosts", "--store", db, "--host", "box", "--json")
+    by_host = {r["host"]: r["outputTokens"] for r in json.loads(rep.stdout)["hosts"]}
+    assert by_host == {"box": 112, "local": 1}
+
+
+def test_ingest_says_an_unreachable_box_in_one_line_and_exits_1(box, tmp_path):
+    append(claude_log(box), line("m1", "r1"))
+    db = str(tmp_path / "usage.db")
+    assert cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host", "box",
+               "--json").returncode == 0
+    box.kill()
+    got = cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host", "box")
+    assert got.returncode == 1
+    lines = [ln for ln in got.stderr.splitlines() if "box" in ln]
+    assert len(lines) == 1 and "unreachable" in lines[0] and "last read: 20" in lines[0]
+    assert "Traceback" not in got.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == 1
+    conn.close()
