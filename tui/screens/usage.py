@@ -51,6 +51,8 @@ SLIM = 80  # below this many columns the breakdown takes the full width
 # What ``b`` cycles through: the store's breakdowns, then the window's sessions
 # (read on demand; ``enter`` opens one's messages and models).
 KINDS: tuple[str, ...] = (*BREAKDOWNS, "session")
+# with events from more than one box (--host), ``b`` also offers them by host
+HOST_KINDS: tuple[str, ...] = (*BREAKDOWNS, "host", "session")
 
 
 def _usd(usd: float) -> str:
@@ -146,6 +148,7 @@ class UsageScreen(Screen[None]):
         self.locations: list = []  # (Location, [(path, exists)]), found in a worker
         self.sessions: list | None = None  # the session view's rows (None: not read yet)
         self._sessions_key: tuple[object, ...] | None = None
+        self._kinds_shown: tuple[str, ...] = KINDS
 
     @property
     def host(self) -> DashboardHost:
@@ -248,7 +251,8 @@ class UsageScreen(Screen[None]):
         table = self.query_one("#breakdown", BreakdownTable)
         table.border_title = ("By tool: calls" if self.breakdown == "tool"
                               else f"By {TITLES.get(self.breakdown, 'x').lower()}")
-        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in KINDS)
+        self._kinds_shown = self.kinds
+        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in self.kinds)
         # Whole, or a shorter hint: never a list cut mid-word.
         table.border_subtitle = kinds if len(kinds) + 6 <= table.size.width else "b: next view"
         sessions = self.query_one("#sessions", SessionTable)
@@ -296,6 +300,8 @@ class UsageScreen(Screen[None]):
         self.query_one("#ukpi-burn", KpiCard).set_value(burn)
         self.query_one("#ukpi-sessions", KpiCard).set_value(fmt.count(view.sessions))
         self.query_one("#ukpi-messages", KpiCard).set_value(fmt.count(t.messages))
+        if self.kinds != self._kinds_shown:
+            self._set_breakdown_title()
         if self.breakdown == "session":
             self._show_sessions(view)
         else:
@@ -527,6 +533,12 @@ class UsageScreen(Screen[None]):
             else:
                 text.append(" · collecting agent logs" if self.host.usage_collect
                             else " · read-only")
+            remote = (self.host.sources.get("remote")
+                      if getattr(self.host, "remote_hosts", ()) and self.host.usage_collect
+                      else None)
+            for line in getattr(remote, "lines", list)():
+                # a box that cannot be read: its reason (ssh's words) and its last read
+                text.append(f" · {fmt.clean(line)}", style=f"not dim {palette(self.app).warning}")
         if view is not None:
             text.append(f" · read {view.now.astimezone().strftime('%H:%M:%S')}")
         self.query_one("#usage-status", Label).update(text)
@@ -553,9 +565,16 @@ class UsageScreen(Screen[None]):
                if self.breakdown == "session" else None)
         copy_value(self.app, "session id", row.session_id if row else None)
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The views ``b`` cycles: by host too once the window has more than one."""
+        view = self.view
+        return HOST_KINDS if view is not None and "host" in view.breakdowns else KINDS
+
     def action_cycle_breakdown(self, step: int) -> None:
-        i = KINDS.index(self.breakdown)
-        self.breakdown = KINDS[(i + step) % len(KINDS)]
+        kinds = self.kinds
+        i = kinds.index(self.breakdown) if self.breakdown in kinds else 0
+        self.breakdown = kinds[(i + step) % len(kinds)]
         self.refresh_bindings()
 
     def on_window_bar_picked(self, event: WindowBar.Picked) -> None:
