@@ -123,19 +123,21 @@ class RemoteCollector:
             self.listing.clear()
             self._merge(ses.list()[0])
         self.status.files = len(self.listing)
+        report.claude.files = sum(1 for k, *_ in self.listing.values() if k == "c")
+        report.codex.files = len(self.listing) - report.claude.files
+        todo = [path for path, (_, inode, size) in sorted(self.listing.items())
+                if (seen := self.seen.get(path)) is None
+                or (seen.inode, seen.size) != (inode, size)]
+        if not todo:
+            return  # a warm poll: not even the offsets are loaded
         prefix = offset_key(self.host, "")
         offsets = {
             name: {k: v for k, v in store.load_offsets(name).items() if k.startswith(prefix)}
             for name in COLLECTORS.values()
         }
-        report.claude.files = sum(1 for k, *_ in self.listing.values() if k == "c")
-        report.codex.files = len(self.listing) - report.claude.files
         sink = Sink(store, report)
-        for path in sorted(self.listing):
+        for path in todo:
             kind, inode, size = self.listing[path]
-            seen = self.seen.get(path)
-            if seen is not None and seen.inode == inode and seen.size == size:
-                continue
             collector = COLLECTORS[kind]
             prev = offsets[collector].get(offset_key(self.host, path))
             start, head = 0, b""
@@ -146,8 +148,8 @@ class RemoteCollector:
                 start, head = prev.offset, prev.head
             counts = report.claude if kind == "c" else report.codex
             reach = self._file(ses, kind, path, start, head, sink, counts)
-            if reach is not None:
-                self.seen[path] = _Seen(*reach)
+            # unreadable: not asked again until the listing shows it changed
+            self.seen[path] = _Seen(*reach) if reach is not None else _Seen(inode, size)
         sink.flush()
         report.bytes_total = report.bytes_read
 
