@@ -135,8 +135,10 @@ async def test_the_dashboard_collects_a_box_and_names_one_it_cannot_reach(
         assert host_table(app) == {"box": 3100, "local": 5700}
 
         def named() -> bool:
-            return "gone:" in str(screen(app).query_one("#usage-status", Label).render())
+            return "gone unreachable" in str(
+                screen(app).query_one("#usage-status", Label).render())
 
         await settle_usage(pilot, named)
         status = str(screen(app).query_one("#usage-status", Label).render())
-        assert "last read never" in status and "box:" not in status
+        assert "gone unreachable, last read never · ssh: connect to host" in status
+        assert "box unreachable" not in status

@@ -517,10 +517,17 @@ class UsageScreen(Screen[None]):
         else:
             # The path gives way (from its left) to what follows it: the state and time.
             shown = fmt.clean(path)
-            room = self.size.width - 2 - 48
+            remote = (self.host.sources.get("remote")
+                      if getattr(self.host, "remote_hosts", ()) and self.host.usage_collect
+                      else None)
+            # a box that cannot be read: its reason (ssh's words) and its last read
+            boxes = [f" · {fmt.clean(line)}" for line in getattr(remote, "lines", list)()]
+            room = self.size.width - 2 - 48 - sum(len(b) for b in boxes[::2])
             if len(shown) > room:
                 shown = "…" + shown[-max(room - 1, len(Path(shown).name)):]
             text.append(shown)
+            for box in boxes:  # before the rest: what a narrow line keeps
+                text.append(box, style=f"not dim {palette(self.app).warning}")
             collect = self.host.sources.get("collect") if self.host.usage_collect else None
             not_storing = getattr(collect, "not_storing", None)
             if not_storing:
@@ -533,12 +540,6 @@ class UsageScreen(Screen[None]):
             else:
                 text.append(" · collecting agent logs" if self.host.usage_collect
                             else " · read-only")
-            remote = (self.host.sources.get("remote")
-                      if getattr(self.host, "remote_hosts", ()) and self.host.usage_collect
-                      else None)
-            for line in getattr(remote, "lines", list)():
-                # a box that cannot be read: its reason (ssh's words) and its last read
-                text.append(f" · {fmt.clean(line)}", style=f"not dim {palette(self.app).warning}")
         if view is not None:
             text.append(f" · read {view.now.astimezone().strftime('%H:%M:%S')}")
         self.query_one("#usage-status", Label).update(text)

@@ -78,12 +78,14 @@ class RemoteFeed(ThreadSource):
             store.close()
 
     def lines(self) -> list[str]:
-        """One line per box that cannot be read: its reason and its last good read."""
+        """Two parts per box that cannot be read: that it cannot and its last good read,
+        then ssh's reason (a narrow status line drops whole parts from its end)."""
         out = []
         for status in self.statuses.values():
             if status.error is None:
                 continue
             when = (time.strftime("%H:%M:%S", time.localtime(status.last_ok))
                     if status.last_ok else "never")
-            out.append(f"{status.error} (last read {when})")
+            reason = status.error.removeprefix(f"{status.host}: ")
+            out += [f"{status.host} unreachable, last read {when}", reason]
         return out
