@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import click
@@ -69,8 +70,8 @@ def _check_home() -> None:
     "--metrics-dir",
     "metrics_dir",
     metavar="DIR",
-    help="gridctl telemetry root or one stack directory "
-    "[default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
+    help="gridctl telemetry root or one stack directory, or USER@BOX:PATH on a box "
+    "(followed over ssh) [default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
 )
 @click.option("--poll", is_flag=True, help="Poll files instead of using filesystem events "
               "(for network filesystems).")
@@ -157,12 +158,22 @@ def metrics_cmd(directory: str | None, as_json: bool, as_text: bool, range_name:
     """Replay gridctl metrics files and print tokens and cost over time, tokens per MCP
     tool (gridctl's tool_usage) and skill usage (its __skills__ prompt_usage).
 
-    DIR is the telemetry root (all stacks) or one stack directory. Cost exists only in
+    DIR is the telemetry root (all stacks) or one stack directory, here or on a box
+    (USER@BOX:PATH, read over ssh into a copy under $XDG_STATE_HOME). Cost exists only in
     files from before gridctl removed it (2026-08-07): "cost_recorded" says whether any.
     """
     from tokentop.store.metrics import MetricsSource, metrics_document
     from tokentop.store.timeparse import parse_instant
 
+    follower = None
+    if directory is not None and not Path(directory).exists():
+        from tokentop.tui.run import remote_metrics
+
+        follower = remote_metrics(directory, follow=False)
+        if follower is not None:
+            if follower.error is not None:
+                fail(f"--metrics-dir: {follower.error}")
+            directory = str(follower.mirror.local)
     _check_dir(directory)
     until_minute = None
     if until:

@@ -12,6 +12,9 @@ Protocol (one command per line on stdin):
 ``L``  the listing lines that changed since the previous ``L`` (``<kind> <inode> <size>
        <path>``; kind ``c`` Claude Code, ``x`` Codex), then ``.<number of files>``.
 ``F``  forget the previous listing (the next ``L`` lists every file).
+``W <path>``  list every file under ``path`` instead (kind ``m``; ``~`` and a relative
+       path are under the box's home, as scp has them; answered with the path it
+       became): a gridctl telemetry tree followed with ``--metrics-dir box:PATH``.
 ``R <start> <headlen> <cksum> <max> <path>``  up to ``max`` bytes of ``path`` from
        ``start``; from 0 when the file's first ``headlen`` bytes no longer have
        ``cksum`` (POSIX ``cksum``) or it is shorter than ``start``. Answer:
@@ -48,7 +51,13 @@ walk() {
       | sed "s/^/$3 /"
   done
 }
+W=
 list() {
+  if [ -n "$W" ]; then
+    [ -d "$W" ] && find "$W/" -type f ! -name "*$NL*" -exec $S "$SF" {} + 2>/dev/null \
+      | sed 's/^/m /'
+    return 0
+  fi
   croots | walk projects '*.jsonl' c
   printf '%s\n' "${CODEX_HOME:-$HOME/.codex}" | walk sessions 'rollout-*.jsonl' x
 }
@@ -60,6 +69,11 @@ while IFS= read -r cmd; do
     printf '.%s\n' "$(wc -l < "$T/new" | tr -d ' ')"
     mv "$T/new" "$T/old" ;;
   F) : > "$T/old" ;;
+  W\ *)
+    W=${cmd#W }
+    case $W in "~") W=$HOME ;; "~/"*) W="$HOME/${W#"~/"}" ;; /*) ;; *) W="$HOME/$W" ;; esac
+    W=${W%/}; [ -n "$W" ] || W=/
+    printf '%s\n' "$W" ;;
   R\ *)
     set -f; set -- $cmd; set +f
     start=$2; hl=$3; ck=$4; max=$5; p=${cmd#R * * * * }

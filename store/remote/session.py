@@ -125,6 +125,17 @@ class Session:
     def forget(self) -> None:
         self._write(b"F\n")
 
+    def follow_tree(self, root: str) -> str:
+        """List every file under ``root`` (on the box) from now on, and no agent log;
+        returns ``root`` as the box spells it (``~`` expanded, no trailing slash)."""
+        name = root.encode("utf-8", "surrogateescape")
+        if b"\n" in name:
+            raise RemoteError(f"{self.host}: not a path: {root!r}")
+        self._write(b"W %s\n" % name)
+        resolved = self._line().decode("utf-8", "surrogateescape")
+        self.forget()
+        return resolved
+
     def list(self) -> tuple[list[tuple[str, int, int, str]], int]:
         """The files that changed since the last call (kind, inode, size, path) and how
         many there are in all."""
@@ -138,7 +149,7 @@ class Session:
                 except ValueError:
                     raise RemoteError(f"{self.host}: garbled listing") from None
             parts = line.split(b" ", 3)
-            if len(parts) == 4 and parts[0] in (b"c", b"x") and parts[1].isdigit() \
+            if len(parts) == 4 and parts[0] in (b"c", b"x", b"m") and parts[1].isdigit() \
                     and parts[2].isdigit():
                 path = parts[3].decode("utf-8", "surrogateescape")
                 changed.append((parts[0].decode(), int(parts[1]), int(parts[2]), path))
