@@ -31,6 +31,7 @@ REMOTE_COMMAND = (
     f"exec /bin/sh -c 'eval \"$(head -c {len(PROGRAM.encode())})\"'"
 )
 TIMEOUT_S = 30.0  # a read that takes longer: the connection is taken as dropped
+NOISE = 200  # lines a login shell may print before the program's greeting
 
 
 class RemoteError(Exception):
@@ -112,13 +113,20 @@ class Session:
         self._sel.register(self.proc.stdout, selectors.EVENT_READ)  # type: ignore[arg-type]
         try:
             self._write(PROGRAM.encode(), count=False)
-            hello = self._line(self.options.connect_timeout_s + TIMEOUT_S)
+            self._hello()
         except RemoteError:
             self.close()
             raise
-        if hello + b"\n" != HELLO:
-            self.close()
-            raise RemoteError(f"{self.host}: unexpected answer from the remote shell")
+        self.traffic = Traffic()  # what a poll costs, from here on
+
+    def _hello(self) -> None:
+        """Wait for the program's greeting. A login shell may print first (a ``.bashrc``
+        that echoes for every shell): up to ``NOISE`` lines of that are passed over."""
+        deadline = self.options.connect_timeout_s + TIMEOUT_S
+        for _ in range(NOISE):
+            if self._line(deadline) + b"\n" == HELLO:
+                return
+        raise RemoteError(f"{self.host}: unexpected answer from the remote shell")
 
     # --- the protocol -----------------------------------------------------------------
 
@@ -169,6 +177,8 @@ class Session:
         if len(parts) != 4 or parts[0] != b"D" or not all(p.isdigit() for p in parts[1:]):
             raise RemoteError(f"{self.host}: garbled read answer")
         inode, used, n = (int(p) for p in parts[1:])
+        if n > limit:  # more than was asked for: not the program speaking
+            raise RemoteError(f"{self.host}: garbled read answer")
         return inode, used, self._exact(n)
 
     def close(self) -> None:
