@@ -211,7 +211,7 @@ def test_an_unreachable_box_leaves_the_others_working(box, tmp_path, monkeypatch
     cfg = box.config.read_text() + "Host gone\n  HostName 127.0.0.1\n  Port 1\n"
     box.config.write_text(cfg)
     gone, good = RemoteCollector("gone"), RemoteCollector("box")
-    failed = []
+    failed: list = []
     with UsageStore.open(tmp_path / "usage.db") as store:
         out = collect_hosts(store, [gone, good], on_error=failed.append)
     assert [s.host for s in failed] == ["gone"] and "\n" not in (failed[0].error or "")
@@ -318,3 +318,25 @@ def test_a_login_shell_that_prints_first_is_passed_over(box, tmp_path):
         report = col.collect(store)
     col.close()
     assert report.claude.files == 1 and report.claude.requests == 1
+
+
+def test_two_names_for_one_box_count_each_message_once(box, tmp_path):
+    """Two hosts whose logs hold the same messages (one box under two names, or a home
+    synced between boxes): an offset each, one event per message."""
+    cfg = box.config.read_text()
+    box.config.write_text(cfg + cfg.replace(f"Host {sshd.HOST}\n", "Host alias\n", 1))
+    log = claude_log(box)
+    append(log, line("m1", "r1", out=5), line("m2", "r2", out=7))
+    db = tmp_path / "usage.db"
+    cols = [RemoteCollector("box"), RemoteCollector("alias")]
+    with UsageStore.open(db) as store:
+        out = collect_hosts(store, cols)
+        assert [r.claude.requests for _, r in out if r is not None] == [2, 2]
+        keys = set(store.load_offsets("claude_code"))
+    for col in cols:
+        col.close()
+    for status, _ in out:
+        assert status.reachable
+    assert keys == {offset_key("box", str(log)), offset_key("alias", str(log))}
+    got = rows(db)
+    assert [r[:2] for r in got] == [("m1", 5), ("m2", 7)]
