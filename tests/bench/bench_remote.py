@@ -45,15 +45,22 @@ from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.remote import RemoteCollector
 from tokentop.tui.sources.remote import POLL_S
 
+WORDS = ("the", "file", "function", "returns", "error", "test", "import", "value", "self",
+         "path", "None", "config", "request", "def", "class", "result", "0x3f", "line")
+
 
 def claude_line(i: int, pad: int = 0) -> str:
+    """A Claude Code assistant line; ``pad`` words of text content so the backlog
+    compresses about as a real session does, not as a run of one letter."""
     ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     obj = {
         "parentUuid": None, "isSidechain": False, "cwd": "/home/u/app", "sessionId": "s1",
         "version": "2.0.14",
         "message": {"id": f"msg_{i}", "type": "message", "role": "assistant",
                     "model": "claude-sonnet-4-5-20250929",
-                    "content": [{"type": "text", "text": "x" * pad}], "stop_reason": None,
+                    "content": [{"type": "text", "text": " ".join(
+                        random.choice(WORDS) + str(random.randrange(1000))
+                        for _ in range(pad))}], "stop_reason": None,
                     "usage": {"input_tokens": 4, "cache_creation_input_tokens": 100,
                               "cache_read_input_tokens": 1000, "output_tokens": 10}},
         "requestId": f"req_{i}", "type": "assistant", "uuid": f"u-{i}", "timestamp": ts,
@@ -96,7 +103,7 @@ def main() -> int:
         n = 0
         with log.open("w") as fh:
             while fh.tell() < args.backlog_mb * 1e6:
-                fh.write(claude_line(n, pad=2000))
+                fh.write(claude_line(n, pad=300))
                 n += 1
         db = tmp / "usage.db"
         store = UsageStore.open(db)
