@@ -61,6 +61,8 @@ def sample(param: click.Option) -> object:
         return [c for c in kind.choices if c != param.default][-1]
     if isinstance(kind, click.types.IntParamType):
         return (getattr(kind, "min", None) or 0) + 1
+    if kind is click.STRING and param.multiple:
+        return (f"user@{param.name}-1", f"{param.name}-2")  # a TOML list
     if kind is click.STRING:
         return f"/srv/{param.name}"
     raise AssertionError(f"{param.opts}: no sample for type {kind!r}")
@@ -323,6 +325,8 @@ def _toml(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     return str(value)
 
 
@@ -386,3 +390,19 @@ def test_config_lists_the_alert_thresholds(config_file: Path) -> None:
     assert rows["alerts.cost-per-block"] == ["12.5", "config", "file"]
     assert rows["alerts.command"] == ["x", "-y", "config", "file"]
     assert rows["alerts.desktop"] == ["true", "default"]
+
+def test_hosts_is_a_list_in_the_file(config_file: Path) -> None:
+    """``--host`` is repeatable: the file names it in the plural, a list of strings (a
+    lone string is one host); the headless commands read the same key."""
+    from tokentop.tui.config.settings import configured_hosts
+
+    config_file.write_text('hosts = ["alice@gpu1", "build"]\n')
+    settings = resolve(parsed())
+    assert settings.options["hosts"] == ("alice@gpu1", "build") and not settings.warnings
+    assert configured_hosts() == ["alice@gpu1", "build"]
+    config_file.write_text('hosts = "gpu1"\n')
+    assert resolve(parsed()).options["hosts"] == ("gpu1",)
+    config_file.write_text("hosts = [1, 2]\n")
+    settings = resolve(parsed())
+    assert settings.options["hosts"] == () and "a list of non-empty strings" in settings.warnings[0]
+    assert configured_hosts() == []

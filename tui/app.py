@@ -92,6 +92,7 @@ class TokentopApp(App[int]):
         latency_cache: str = "auto",
         diagnostics: str | None = None,
         access: str | None = None,
+        remote_hosts: Sequence[str] = (),
         start_screen: str | None = None,
         start_values: Mapping[str, Mapping[str, object]] | None = None,
         theme: str | None = None,
@@ -123,6 +124,8 @@ class TokentopApp(App[int]):
         # the gateway's pipeline diagnostics and airstore access events.
         self.usage_path = usage_path
         self.usage_collect = usage_collect
+        # boxes whose agent logs are collected over ssh into the same store (--host)
+        self.remote_hosts = tuple(remote_hosts)
         self.events_target = events
         self.events_options = {"replay": events_replay, "capacity": events_capacity,
                                "follow": follow if events_follow is None else events_follow}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import click
@@ -109,8 +110,8 @@ def _check_home() -> None:
     "--metrics-dir",
     "metrics_dir",
     metavar="DIR",
-    help="gridctl telemetry root or one stack directory "
-    "[default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
+    help="gridctl telemetry root or one stack directory, or USER@BOX:PATH on a box "
+    "(followed over ssh) [default: $GRIDCTL_HOME/.gridctl/telemetry or ~/.gridctl/telemetry].",
 )
 @click.option("--poll", is_flag=True, help="Poll files instead of using filesystem events "
               "(for network filesystems).")
@@ -145,6 +146,9 @@ def _check_home() -> None:
               help="airstore's access log for the Access screen (5): "
                    "https://HOST/api/v1/workspaces/WS, polled (token in AIRSTORE_TOKEN), "
                    "or a JSONL file of events or saved API pages, followed live.")
+@click.option("--host", "hosts", metavar="USER@BOX", multiple=True,
+              help="Also collect this box's agent logs (Claude Code, Codex) over ssh, "
+              "with your keys and ~/.ssh/config; repeatable. Only appended bytes travel.")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, **_given: object) -> None:
@@ -174,6 +178,7 @@ def main(ctx: click.Context, **_given: object) -> None:
                            events=opt["events"], events_replay=opt["events_replay"],
                            traces=opt["traces"], latency_cache=opt["latency_cache"],
                            diagnostics=opt["diagnostics"], access=opt["access"],
+                           hosts=tuple(opt["hosts"] or ()),  # type: ignore[arg-type]
                            prefs=settings.app_prefs()))
 
 
@@ -193,12 +198,22 @@ def metrics_cmd(directory: str | None, as_json: bool, as_text: bool, range_name:
     """Replay gridctl metrics files and print tokens and cost over time, tokens per MCP
     tool (gridctl's tool_usage) and skill usage (its __skills__ prompt_usage).
 
-    DIR is the telemetry root (all stacks) or one stack directory. Cost exists only in
+    DIR is the telemetry root (all stacks) or one stack directory, here or on a box
+    (USER@BOX:PATH, read over ssh into a copy under $XDG_STATE_HOME). Cost exists only in
     files from before gridctl removed it (2026-08-07): "cost_recorded" says whether any.
     """
     from tokentop.store.metrics import MetricsSource, metrics_document
     from tokentop.store.timeparse import parse_instant
 
+    follower = None
+    if directory is not None and not Path(directory).exists():
+        from tokentop.tui.run import remote_metrics
+
+        follower = remote_metrics(directory, follow=False)
+        if follower is not None:
+            if follower.error is not None:
+                fail(f"--metrics-dir: {follower.error}")
+            directory = str(follower.mirror.local)
     _check_dir(directory)
     until_minute = None
     if until:

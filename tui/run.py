@@ -27,6 +27,7 @@ def run_dashboard(
     latency_cache: str = "auto",
     diagnostics: str | None = None,
     access: str | None = None,
+    hosts: tuple[str, ...] = (),
     prefs: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the dashboard until the user quits; returns the process exit code.
@@ -37,6 +38,7 @@ def run_dashboard(
 
     tree = None
     usage = None
+    follower = None
     demo_events = demo_access = demo_traces = None
     try:
         if demo:
@@ -76,6 +78,9 @@ def run_dashboard(
                     diagnostics = str(demo_traces.diagnostics_path)
         else:
             usage_path, collect = usage_store(store)
+            follower = remote_metrics(metrics_dir)
+            if follower is not None:
+                metrics_dir = str(follower.mirror.local)
         source = MetricsSource(metrics_dir, capacity_minutes=capacity_minutes)
 
         from tokentop.tui.app import TokentopApp
@@ -83,7 +88,8 @@ def run_dashboard(
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
                           events=events, events_replay=events_replay, traces=traces,
                           latency_cache=latency_cache, diagnostics=diagnostics,
-                          access=access, **(prefs or {}))
+                          access=access, remote_hosts=() if demo else hosts,
+                          **(prefs or {}))
         try:
             app.run()
         finally:
@@ -92,6 +98,8 @@ def run_dashboard(
     except KeyboardInterrupt:
         return 130
     finally:
+        if follower is not None:
+            follower.stop()
         for demo_source in (demo_traces, demo_access, demo_events):
             if demo_source is not None:
                 demo_source.stop()
@@ -121,3 +129,36 @@ def usage_store(store: str | None) -> tuple[Path, bool]:
     return path, is_own_store(path)
 
 
+def remote_metrics(metrics_dir: str | None, *, follow: bool = True) -> Any:
+    """``--metrics-dir user@box:PATH``: a copy of the box's telemetry tree under
+    tokentop's state directory, kept up to date by a thread (``store.remote.mirror``),
+    or None for a local directory. A box that cannot be reached now: one line, and the
+    last copy is shown while it is tried again."""
+    if metrics_dir is None or Path(metrics_dir).exists():
+        return None
+    from tokentop.store.remote.mirror import (
+        Follower,
+        Mirror,
+        default_copy_dir,
+        split_target,
+    )
+    from tokentop.store.remote.session import RemoteError
+
+    target = split_target(metrics_dir)
+    if target is None:
+        return None
+    host, path = target
+    try:
+        follower = Follower(Mirror(host, path, default_copy_dir(host, path)))
+    except RemoteError as exc:
+        print(f"tokentop: --metrics-dir: {exc}", file=sys.stderr)
+        return None
+    error = follower.first()
+    if not follow:  # a headless command: one copy, then the connection ends
+        follower.mirror.close()
+        return follower
+    if error is not None:
+        print(f"tokentop: --metrics-dir: {error}; showing the last copy, trying again",
+              file=sys.stderr)
+    follower.start()
+    return follower

@@ -171,6 +171,9 @@ class _Sink:
         self.store.maybe_checkpoint()
 
 
+Sink = _Sink  # remote collection (``tokentop.store.usage.remote``) fills the same sink
+
+
 class Collector:
     """All collectors over fixed locations; keeps Codex state between passes (for watch)."""
 

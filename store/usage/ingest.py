@@ -68,6 +68,8 @@ COLUMNS = (
     "tokentop_cost_computed",
     # the source's revision of a record it rewrites in place (schema migration 7)
     "tokentop_revision",
+    # the box it was read from over SSH; NULL: this machine (schema migration 8)
+    "tokentop_host",
 )
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
 COST, COST_COMPUTED, REVISION = 20, 34, 35
@@ -297,7 +299,7 @@ def _extras(req: IngestRequest) -> tuple:
     return (cw1h, _text(req.speed), None if side is None else int(bool(side)),
             _count(req.web_search_requests), _count(req.web_fetch_requests),
             _text(req.service_tier), _text(req.inference_geo), None,
-            _revision(req.revision))
+            _revision(req.revision), _text(req.host))
 
 
 def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:

@@ -93,6 +93,8 @@ class IngestRequest(msgspec.Struct, kw_only=True):
     # when the source rewrote this record (ms; OpenCode's ``time_updated``): a later
     # revision of one event replaces an earlier one (``dedup.copy_rank``)
     revision: int | None = None
+    # the ssh destination of the box the log was read on (None: this machine)
+    host: str | None = None
 
 
 class IngestResult(msgspec.Struct):

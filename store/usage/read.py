@@ -27,7 +27,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -43,7 +43,7 @@ from tokentop.store.usage.reports import (
     block_list,
     for_store,
 )
-from tokentop.store.usage.schema import rollup_basis
+from tokentop.store.usage.schema import missing_tokentop_columns, rollup_basis
 from tokentop.store.usage.semantics import (
     COUNTED_SQL,
     GIVEN_COST_SQL,
@@ -407,7 +407,9 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     if (split.hours is not None and (start is None or start <= now - 2 * HOUR)
             and now.replace(minute=0, second=0, microsecond=0)
             == end.replace(minute=0, second=0, microsecond=0)):
-        return _read_rolled(conn, view, split, start, end, tz)
+        view = _read_rolled(conn, view, split, start, end, tz)
+        _add_hosts(conn, view, start, end)
+        return view
     price_of = Pricer()
     unpriced: set[str] = set()
     per: dict[str, dict[str, Sums]] = {name: {} for name in BREAKDOWNS}
@@ -477,7 +479,48 @@ def read_usage(conn: sqlite3.Connection, window: str, now: datetime,
     view.burn = burn_rate(conn, now, rolled=rolled)
     view.block = current_block(conn, now, rolled=rolled)
     view.quotas = quotas(conn)
+    _add_hosts(conn, view, start, end)
     return view
+
+
+LOCAL_HOST = "local"  # this machine's events (``tokentop_host`` NULL), as reports name it
+
+
+def host_rows(conn: sqlite3.Connection, start: datetime | None, end: datetime,
+              totals: Sums) -> list[BreakdownRow]:
+    """The window by box (``--host``); empty while every event is this machine's.
+
+    Only the events read on other boxes are summed (through the partial index on
+    ``tokentop_host``, so a store without them costs one index probe); this machine's
+    row is the window's ``totals`` less theirs."""
+    if "tokentop_host" in missing_tokentop_columns(conn):
+        return []
+    where, args = _range(start, end)
+    sql = _sums_sql("tokentop_host", f"tokentop_host IS NOT NULL AND {where}")
+    price_of = Pricer()
+    per: dict[str, Sums] = {}
+    for row in conn.execute(sql, args).fetchall():
+        per.setdefault(str(row[0]), Sums()).add(_sums(row, 1, price_of, set()))
+    if not per:
+        return []
+    local = Sums(**{f.name: getattr(totals, f.name) for f in fields(Sums)})
+    for s in per.values():
+        for f in fields(Sums):
+            setattr(local, f.name, getattr(local, f.name) - getattr(s, f.name))
+    if local.messages > 0:
+        per[LOCAL_HOST] = local
+    total = totals.tokens
+    rows = [BreakdownRow(k, s, s.tokens / total if total else 0.0) for k, s in per.items()]
+    rows.sort(key=lambda r: (-r.sums.tokens, -r.sums.messages, r.key))
+    return rows
+
+
+def _add_hosts(conn: sqlite3.Connection, view: UsageView, start: datetime | None,
+               end: datetime) -> None:
+    """The ``host`` breakdown, when the window holds more than one host."""
+    rows = host_rows(conn, start, end, view.totals)
+    if len(rows) > 1:
+        view.breakdowns["host"] = rows
 
 
 def _finish(view: UsageView, per: dict[str, dict[str, Sums]], days: dict[date, Sums],

@@ -503,6 +503,24 @@ def session(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
             **claude_details(conn, opts, per_session=True)}
 
 
+LOCAL_HOST = "local"  # this machine's own events (``tokentop_host`` NULL, schema 8)
+
+
+def hosts(conn: sqlite3.Connection, opts: ReportOptions) -> dict[str, Any]:
+    """``{"hosts": [{host, ...tokens, totalCost}], "totals"}``: the fleet, by the box
+    each event was read on (``--host``); this machine's events are ``local``. Costliest
+    first, as sessions."""
+    where, args = _where(opts)
+    sql = for_store(conn, _group_sql("COALESCE(tokentop_host, '')", where))
+    price_of = Pricer()
+    groups: dict[str, _Group] = {}
+    for row in conn.execute(sql, args):
+        groups.setdefault(row[0] or "", _Group()).add(row[1], row, price_of)
+    rows = [{"host": host or LOCAL_HOST, **g.entry()} for host, g in sorted(groups.items())]
+    rows.sort(key=lambda r: r["totalCost"], reverse=True)
+    return {"hosts": rows, "totals": _grand_totals(groups.values())}
+
+
 _DETAILS_SQL = """
     SELECT {key}, SUM(COALESCE(tokentop_cache_write_1h, 0)),
            COUNT(CASE WHEN tokentop_speed = 'fast' THEN 1 END),
@@ -738,4 +756,5 @@ def block_list(rows: Iterable[tuple], now: datetime) -> list[dict[str, Any]]:
 MODEL_SQL = _MODEL
 group_sql = _group_sql
 
-REPORTS = {"daily": daily, "monthly": monthly, "session": session, "blocks": blocks}
+REPORTS = {"daily": daily, "monthly": monthly, "session": session, "blocks": blocks,
+           "hosts": hosts}

@@ -29,6 +29,9 @@ of each row read from an agent database of running totals
 (``tokentop.store.usage.rowmarks``), so a re-read parses only the rows that changed.
 7 adds ``tokentop_revision``: when a source rewrote a record in place, so the later
 revision of an OpenCode or Kilo message replaces the earlier one whatever its tokens.
+8 adds ``tokentop_host``: the box an event was read from over SSH (``--host``,
+``tokentop.store.usage.remote``); NULL for this machine's own logs, shown as ``local``
+(not the hostname: a store outlives a rename and may be copied to another machine).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -155,6 +158,8 @@ TOKENTOP_COLUMNS = (
     # migration 7: the source's revision of a record it rewrites in place (OpenCode's
     # ``time_updated``): the later revision wins a dedup (``dedup.copy_rank``)
     ("tokentop_revision", "INTEGER"),
+    # migration 8: the ssh destination an event was read from (NULL: this machine)
+    ("tokentop_host", "TEXT"),
 )
 
 
@@ -208,11 +213,23 @@ def _details_index(conn: sqlite3.Connection) -> None:
                  f" ON usage_events(agent_name, occurred_at) WHERE {DETAILS_PREDICATE}")
 
 
+# The events read on other boxes (migration 8): few beside the local ones, and the Usage
+# screen asks for them alone, through this partial index, to break the window down by
+# host without scanning every event (its queries repeat the predicate).
+HOST_INDEX = "idx_tokentop_host"
+
+
+def _host_index(conn: sqlite3.Connection) -> None:
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {HOST_INDEX}"
+                 " ON usage_events(tokentop_host, occurred_at) WHERE tokentop_host IS NOT NULL")
+
+
 def create(conn: sqlite3.Connection) -> None:
     """Create every table and index that is missing (idempotent)."""
     conn.executescript(CORE + TOKENTOP)
     _add_tokentop_columns(conn)
     _details_index(conn)
+    _host_index(conn)
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", MIGRATIONS, "collector_offsets",
@@ -253,7 +270,7 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     (``CREATE ... IF NOT EXISTS`` still writes), e.g. while another writer holds it.
     """
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    wanted = set(REQUIRED_TABLES) | set(_index_names()) | {DETAILS_INDEX}
+    wanted = set(REQUIRED_TABLES) | set(_index_names()) | {DETAILS_INDEX, HOST_INDEX}
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
             and not missing_tokentop_columns(conn)
             and rollup_basis(conn) == rollup.basis(threshold) and is_owned(conn)
@@ -317,7 +334,11 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     if have < 7:
         _add_tokentop_columns(conn)
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (7, ?)", (now,))
+    if have < 8:
+        _add_tokentop_columns(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (8, ?)", (now,))
     _details_index(conn)
+    _host_index(conn)
     if rebuild:
         rollup.rebuild(conn, threshold)
         conn.execute("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",

@@ -459,6 +459,7 @@ def _as_schema_3(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute(f"DROP INDEX {schema.DETAILS_INDEX}")  # it names the columns below
+        conn.execute(f"DROP INDEX {schema.HOST_INDEX}")  # and so does this one
         for name, _ in schema.TOKENTOP_COLUMNS:
             conn.execute(f"ALTER TABLE usage_events DROP COLUMN {name}")
         for grain in rollup.GRAINS:

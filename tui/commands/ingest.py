@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from tokentop.tui.commands.common import fail, store_open_failed
+from tokentop.tui.commands.remote import collect_hosts, host_lines, host_option, wanted_hosts
 
 
 def _readable_dir(path: Path, what: str) -> None:
@@ -145,9 +146,14 @@ def _record(store: object, d: dict) -> None:
 @click.option("--codex-dir", metavar="DIR",
               help="Codex sessions directory [default: $CODEX_HOME/sessions].")
 @click.option("--json", "as_json", is_flag=True, help="Counts as one JSON line.")
+@host_option
 def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str | None,
-           as_json: bool) -> None:
-    """Collect new usage of every agent tokentop reads into the store, once."""
+           as_json: bool, hosts: tuple[str, ...]) -> None:
+    """Collect new usage of every agent tokentop reads into the store, once.
+
+    With --host (or hosts in the config file), each box's Claude Code and Codex logs
+    too, over ssh: only the bytes appended since the last read travel. A box that
+    cannot be reached is one line on stderr and exit status 1; the others are stored."""
     from tokentop.store.usage.collect import collect_once
     from tokentop.store.usage.db import UsageStore, UsageStoreError
     from tokentop.store.usage.paths import default_db_path
@@ -164,8 +170,16 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     except (UsageStoreError, OSError) as e:
         store_open_failed(path, e)
     progress = _Percent() if sys.stderr.isatty() else None
+    remote: dict = {}
+    remote_failed = False
     try:
         report = collect_once(store, claude_roots=roots, codex_dir=codex, progress=progress)
+        if progress is not None:
+            progress.end()
+            progress = None
+        boxes = wanted_hosts(hosts)
+        if boxes:
+            remote, remote_failed = collect_hosts(store, boxes)
         _record(store, report.as_dict())
     except (UsageStoreError, OSError) as e:
         fail(f"ingest failed: {e}")
@@ -176,9 +190,14 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
         if close is not None:
             close()
     d = report.as_dict()
-    click.echo(json.dumps(d, separators=(",", ":")) if as_json else _table(d))
+    if remote:
+        d["hosts"] = remote
+    text = _table(d) if not remote else "\n".join([_table(d), *host_lines(remote)])
+    click.echo(json.dumps(d, separators=(",", ":")) if as_json else text)
     for line in unreadable_lines(d):
         click.echo(line, err=True)
-    if found_nothing(d):
+    if found_nothing(d) and not any(h.get("ok") for h in remote.values()):
         for line in watched_lines(roots, codex):
             click.echo(line, err=True)
+    if remote_failed:
+        sys.exit(1)

@@ -21,11 +21,13 @@ from tokentop.store.usage.db import has_collector_offsets
 from tokentop.store.usage.paths import default_db_path
 from tokentop.store.usage.reports import ReportError, ReportOptions
 from tokentop.tui.commands.common import fail, store_open_failed
+from tokentop.tui.commands.remote import collect_hosts, host_option, wanted_hosts
 
 
-def ingest_new(path: Path) -> None:
-    """Collect what the agents logged since the last run. A foreign database (openusage's
-    telemetry.db) is only read, never collected into."""
+def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
+    """Collect what the agents logged since the last run, here and on each box of
+    ``--host`` (a box that cannot be reached: one line, the report goes on). A foreign
+    database (openusage's telemetry.db) is only read, never collected into."""
     if path.exists() and not has_collector_offsets(path):
         return
     from tokentop.store.usage.collect import collect_once  # lazily: --help stays fast
@@ -50,6 +52,9 @@ def ingest_new(path: Path) -> None:
 
             print(f"tokentop: not stored: {rejected_text(result.ingest.rejected)}"
                   " (see tokentop ingest)", file=sys.stderr)
+        boxes = wanted_hosts(hosts)
+        if boxes:
+            collect_hosts(store, boxes)
     except UsageStoreError as e:
         fail(f"cannot collect into usage store {path}: {e}")
     finally:
@@ -81,6 +86,7 @@ def _common(f: Any) -> Any:
                      help="Usage database [default: $XDG_STATE_HOME/tokentop/usage.db]; "
                      "openusage's telemetry.db is read, never written."),
         click.option("--no-ingest", is_flag=True, help="Do not collect new log lines first."),
+        host_option,
     ]
     for option in reversed(options):
         f = option(f)
@@ -89,14 +95,14 @@ def _common(f: Any) -> Any:
 
 def _run(kind: str, as_json: bool, since: str | None, until: str | None,
          timezone: str | None, source: str, store: str | None, no_ingest: bool,
-         **extra: Any) -> None:
+         hosts: tuple[str, ...] = (), **extra: Any) -> None:
     try:
         opts = _options(since, until, timezone, source)
     except ReportError as e:
         fail(str(e))
     path = Path(store).expanduser() if store else default_db_path()
     if not no_ingest:
-        ingest_new(path)
+        ingest_new(path, hosts)
     if not path.exists() and not store:
         doc = reports.REPORTS[kind](_empty_store(), opts, **extra)
     else:
@@ -136,7 +142,7 @@ def _table(kind: str, doc: dict[str, Any]) -> str:
                          f"{b['costUSD']:>10.2f}  {', '.join(b['models'])}{tag}")
         return "\n".join(lines)
     key, label = {"daily": ("daily", "date"), "monthly": ("monthly", "month"),
-                  "session": ("sessions", "sessionId")}[kind]
+                  "session": ("sessions", "sessionId"), "hosts": ("hosts", "host")}[kind]
     head = (f"{label:<38} {'input':>12} {'output':>12} {'cache write':>12} "
             f"{'cache read':>14} {'total':>14} {'cost $':>10}")
     lines = [head]
@@ -157,7 +163,7 @@ def _table(kind: str, doc: dict[str, Any]) -> str:
 
 @click.group("report", context_settings={"help_option_names": ["-h", "--help"]})
 def report() -> None:
-    """Usage reports in ccusage's JSON shape (daily, monthly, session, blocks)."""
+    """Usage reports in ccusage's JSON shape (daily, monthly, session, blocks; and hosts)."""
 
 
 @report.command("daily")
@@ -187,3 +193,10 @@ def session_cmd(**kw: Any) -> None:
 def blocks_cmd(**kw: Any) -> None:
     """5-hour billing blocks, with burn rate and projection for the active one."""
     _run("blocks", **kw)
+
+
+@report.command("hosts")
+@_common
+def hosts_cmd(**kw: Any) -> None:
+    """Usage per box (--host; this machine is "local"), costliest first."""
+    _run("hosts", **kw)

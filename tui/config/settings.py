@@ -5,7 +5,8 @@ the same sources and the same screen; the file saves typing them. It is read, ne
 written back (``tokentop config --init`` writes a commented template once).
 
 Every option of the dashboard command is a key, named as its long option without the
-dashes (``--metrics-dir`` is ``metrics-dir``): the keys are read off the click command
+dashes (``--metrics-dir`` is ``metrics-dir``; a repeatable one in the plural, a list:
+``--host`` is ``hosts = ["user@box"]``): the keys are read off the click command
 itself, so a new option is settable here the day it is added. Beside them, preferences
 that have no option: the start screen, the theme, the refresh rate, and each screen's
 start range or window (``overview-range``, ``usage-window``, ``access-range``). All keys
@@ -135,7 +136,9 @@ def option_params(command: click.Command) -> dict[str, click.Option]:
         if not isinstance(param, click.Option) or not param.expose_value:
             continue  # --version, --help: nothing to prefer
         long = next((o for o in param.opts if o.startswith("--")), param.opts[0])
-        found[long.lstrip("-")] = param
+        # a repeatable option is a list in the file, named in the plural (``--host``:
+        # ``hosts = ["user@box", ...]``)
+        found[long.lstrip("-") + ("s" if param.multiple else "")] = param
     return found
 
 
@@ -146,6 +149,11 @@ class _Wrong(ValueError):
 def _check_option(param: click.Option, value: object) -> object:
     """``value`` from the file as the option's own parser would give it, or ``_Wrong``."""
     kind = param.type
+    if param.multiple and kind is click.STRING:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+            raise _Wrong("a list of non-empty strings")
+        return tuple(items)
     if param.is_flag:
         if not isinstance(value, bool):
             raise _Wrong("true or false")
@@ -233,7 +241,7 @@ def _shown(value: object) -> str:
 
 # The options naming a data source: the demo replaces them all.
 DEMO_SOURCES = frozenset({"metrics-dir", "store", "events", "events-replay", "traces", "org",
-                          "workspace", "diagnostics", "access"})
+                          "workspace", "diagnostics", "access", "hosts"})
 
 
 def resolve(ctx: click.Context, path: Path | None = None,
@@ -303,6 +311,22 @@ def resolve(ctx: click.Context, path: Path | None = None,
             settings.prefs[pref.key] = from_file[pref.key]
         settings.origins[pref.key] = "config file" if pref.key in from_file else "default"
     return settings
+
+
+def configured_hosts(path: Path | None = None) -> list[str]:
+    """The file's ``hosts`` for the headless commands (``ingest``, ``report``): the boxes
+    the dashboard reads over ssh. A file that cannot be used gives none here (the
+    dashboard says why)."""
+    try:
+        flat = read_file(config_path() if path is None else path) or {}
+    except ConfigError:
+        return []
+    value = flat.get("hosts")
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, str) and v.strip()]
 
 
 def dashboard_settings(ctx: click.Context) -> Settings:

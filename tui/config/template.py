@@ -37,10 +37,13 @@ def _toml(value: object) -> str:
 
 
 def _option_lines(key: str, param: click.Option) -> list[str]:
-    lines = _comment(f"--{key}: {param.help or ''}")
+    long = next((o for o in param.opts if o.startswith("--")), f"--{key}")
+    lines = _comment(f"{long}: {param.help or ''}")
     if isinstance(param.type, click.Choice):
         lines += _comment("One of: " + ", ".join(param.type.choices) + ".")
     value = param.get_default(click.Context(click.Command("tokentop")), call=True)
+    if param.multiple:  # a list in the file (``hosts``)
+        return [*lines, f"# {key} = [{_toml(param.metavar or key.upper())}]", ""]
     if not isinstance(value, bool | int | float | str):  # no default: a value's shape
         value = param.metavar or key.upper()
     return [*lines, f"# {key} = {_toml(value)}", ""]

@@ -52,6 +52,8 @@ SLIM = 80  # below this many columns the breakdown takes the full width
 # What ``b`` cycles through: the store's breakdowns, then the window's sessions
 # (read on demand; ``enter`` opens one's messages and models).
 KINDS: tuple[str, ...] = (*BREAKDOWNS, "session")
+# with events from more than one box (--host), ``b`` also offers them by host
+HOST_KINDS: tuple[str, ...] = (*BREAKDOWNS, "host", "session")
 
 
 def _usd(usd: float) -> str:
@@ -147,6 +149,7 @@ class UsageScreen(Screen[None]):
         self.locations: list = []  # (Location, [(path, exists)]), found in a worker
         self.sessions: list | None = None  # the session view's rows (None: not read yet)
         self._sessions_key: tuple[object, ...] | None = None
+        self._kinds_shown: tuple[str, ...] = KINDS
 
     @property
     def host(self) -> DashboardHost:
@@ -250,7 +253,8 @@ class UsageScreen(Screen[None]):
         table = self.query_one("#breakdown", BreakdownTable)
         table.border_title = ("By tool: calls" if self.breakdown == "tool"
                               else f"By {TITLES.get(self.breakdown, 'x').lower()}")
-        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in KINDS)
+        self._kinds_shown = self.kinds
+        kinds = "b: " + "·".join(TITLES.get(k, "Session").lower() for k in self.kinds)
         # Whole, or a shorter hint: never a list cut mid-word.
         table.border_subtitle = kinds if len(kinds) + 6 <= table.size.width else "b: next view"
         sessions = self.query_one("#sessions", SessionTable)
@@ -298,6 +302,8 @@ class UsageScreen(Screen[None]):
         self.query_one("#ukpi-burn", KpiCard).set_value(burn)
         self.query_one("#ukpi-sessions", KpiCard).set_value(fmt.count(view.sessions))
         self.query_one("#ukpi-messages", KpiCard).set_value(fmt.count(t.messages))
+        if self.kinds != self._kinds_shown:
+            self._set_breakdown_title()
         if self.breakdown == "session":
             self._show_sessions(view)
         else:
@@ -513,10 +519,17 @@ class UsageScreen(Screen[None]):
         else:
             # The path gives way (from its left) to what follows it: the state and time.
             shown = fmt.clean(path)
-            room = self.size.width - 2 - 48
+            remote = (self.host.sources.get("remote")
+                      if getattr(self.host, "remote_hosts", ()) and self.host.usage_collect
+                      else None)
+            # a box that cannot be read: its reason (ssh's words) and its last read
+            boxes = [f" · {fmt.clean(line)}" for line in getattr(remote, "lines", list)()]
+            room = self.size.width - 2 - 48 - sum(len(b) for b in boxes[::2])
             if len(shown) > room:
                 shown = "…" + shown[-max(room - 1, len(Path(shown).name)):]
             text.append(shown)
+            for box in boxes:  # before the rest: what a narrow line keeps
+                text.append(box, style=f"not dim {palette(self.app).warning}")
             collect = self.host.sources.get("collect") if self.host.usage_collect else None
             not_storing = getattr(collect, "not_storing", None)
             if not_storing:
@@ -555,9 +568,16 @@ class UsageScreen(Screen[None]):
                if self.breakdown == "session" else None)
         copy_value(self.app, "session id", row.session_id if row else None)
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The views ``b`` cycles: by host too once the window has more than one."""
+        view = self.view
+        return HOST_KINDS if view is not None and "host" in view.breakdowns else KINDS
+
     def action_cycle_breakdown(self, step: int) -> None:
-        i = KINDS.index(self.breakdown)
-        self.breakdown = KINDS[(i + step) % len(KINDS)]
+        kinds = self.kinds
+        i = kinds.index(self.breakdown) if self.breakdown in kinds else 0
+        self.breakdown = kinds[(i + step) % len(kinds)]
         self.refresh_bindings()
 
     def on_window_bar_picked(self, event: WindowBar.Picked) -> None:

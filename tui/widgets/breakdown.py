@@ -24,7 +24,7 @@ from tokentop.tui import format as fmt
 from tokentop.tui.widgets.sorting import SortKey, SortState
 
 TITLES = {"model": "Model", "provider": "Provider", "agent": "Agent",
-          "project": "Project", "tool": "Tool"}
+          "project": "Project", "tool": "Tool", "host": "Host"}
 TOKENS_W, COST_W, SHARE_W, COUNT_W = 6, 9, 5, 7  # widest value each column shows
 MIN_NAME = 8
 

@@ -1,0 +1,1 @@
+"""Agent logs on other machines, read over the user's own ``ssh`` with nothing installed there."""
