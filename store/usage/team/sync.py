@@ -63,6 +63,15 @@ def refresh(url: str) -> tuple[Path, PullResult]:
         store.close()
 
 
+def prepare_replica(url: str) -> Path:
+    """The replica's path, created (empty) if missing: what the Usage screen opens
+    before the first pull has reached the server."""
+    _team_dir()
+    path = replica_path(url)
+    UsageStore.open(path).close()
+    return path
+
+
 def push_pending(url: str) -> PushResult:
     """Push what an earlier ingest left in the cache (the server was down then)."""
     if not cache_path(url).exists():
