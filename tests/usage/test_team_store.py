@@ -231,3 +231,34 @@ def _closed_port() -> int:
     from pg_server import free_port
 
     return free_port()
+
+
+def test_quota_snapshots_reach_the_replica_once(pg_server, tmp_path, monkeypatch):
+    """The Usage screen's gauges read ``usage_limit_snapshots``: two machines that saw
+    the same two snapshots give the replica the quotas a local store shows."""
+    from datetime import UTC, datetime
+
+    from tokentop.store.usage import read
+    from tokentop.store.usage.model import IngestRequest
+
+    def snap(at: str, used: int) -> IngestRequest:
+        return IngestRequest(
+            source_system="codex", source_channel="jsonl", event_type="limit_snapshot",
+            occurred_at=datetime.fromisoformat(at), provider_id="openai", account_id="a",
+            payload={"snapshot": {"metrics": {"requests": {
+                "limit": 100, "remaining": 100 - used, "unit": "requests", "window": "5h"}}}})
+
+    batch = [snap("2026-11-20T10:00:00+00:00", 10), snap("2026-11-20T11:00:00+00:00", 40)]
+    url = pg_server.create_database("team")
+    for name in ("a", "b"):
+        _machine(monkeypatch, tmp_path, name)
+        sync.ingest(url, lambda store: store.ingest(batch))
+    replica, _ = sync.refresh(url)
+    with UsageStore.open(tmp_path / "local.db") as local:
+        local.ingest(batch)
+        want = read.quotas(local.conn)
+    conn = sqlite3.connect(replica)
+    assert conn.execute("SELECT count(*) FROM usage_limit_snapshots").fetchone()[0] == 2
+    got = read.quotas(conn)
+    assert got == want and got[0].used == 40
+    assert got[0].full_at is not None and got[0].full_at > datetime(2026, 11, 20, 11, tzinfo=UTC)

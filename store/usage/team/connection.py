@@ -87,11 +87,12 @@ async def ensure_schema(conn: asyncpg.Connection) -> None:
     rows = await conn.fetch(
         "SELECT table_name, column_name FROM information_schema.columns"
         " WHERE table_schema = current_schema()"
-        " AND table_name IN ('usage_events', 'usage_raw_events', 'tokentop_meta')")
+        " AND table_name IN ('usage_events', 'usage_raw_events', 'tokentop_meta',"
+        " 'usage_limit_snapshots')")
     existing: dict[str, set[str]] = {}
     for r in rows:
         existing.setdefault(r["table_name"], set()).add(r["column_name"])
-    if len(existing) == 3 and not pgschema.additions(existing):
+    if len(existing) == 4 and not pgschema.additions(existing):
         return
     async with conn.transaction():
         await conn.execute(f"SELECT pg_advisory_xact_lock({pgschema.DDL_LOCK})")

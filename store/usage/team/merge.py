@@ -103,6 +103,13 @@ def upsert_sql() -> str:
             f" WHERE ROW({old}) IS DISTINCT FROM ROW({', '.join(values)})")
 
 
+def snapshot_insert_sql(columns: tuple[str, ...]) -> str:
+    names = ", ".join(("dedup_key", *columns))
+    return (f"INSERT INTO usage_limit_snapshots ({names}) SELECT {names}"
+            " FROM tokentop_stage_snapshots ORDER BY dedup_key"
+            " ON CONFLICT (dedup_key) DO NOTHING")
+
+
 def raw_insert_sql(columns: tuple[str, ...]) -> str:
     names = ", ".join(columns)
     return (f"INSERT INTO usage_raw_events ({names}) SELECT {names} FROM tokentop_stage_raw"

@@ -29,7 +29,7 @@ CHANNEL = "tokentop_channel"
 # atomic against itself).
 DDL_LOCK = 0x746F6B656E746F70  # "tokentop"
 META_STORE_ID = "team_store_id"
-TABLES = ("usage_raw_events", "usage_events")
+TABLES = ("usage_raw_events", "usage_events", "usage_limit_snapshots")
 
 
 @functools.cache
@@ -57,11 +57,18 @@ def raw_columns() -> tuple[str, ...]:
     return tuple(c[0] for c in sqlite_columns("usage_raw_events"))
 
 
-def _column_ddl(table: str) -> list[str]:
+@functools.cache
+def snapshot_columns() -> tuple[str, ...]:
+    """``usage_limit_snapshots``' columns (a quota snapshot kept for the gauges)."""
+    return tuple(c[0] for c in sqlite_columns("usage_limit_snapshots"))
+
+
+def _column_ddl(table: str, keys: bool = True) -> list[str]:
     out = []
     for name, kind, notnull, pk in sqlite_columns(table):
         out.append(f"{name} {PG_TYPES.get(kind, 'TEXT')}"
-                   f"{' NOT NULL' if notnull or pk else ''}{' PRIMARY KEY' if pk else ''}")
+                   f"{' NOT NULL' if notnull or pk else ''}"
+                   f"{' PRIMARY KEY' if pk and keys else ''}")
     return out
 
 
@@ -76,6 +83,12 @@ def ddl() -> list[str]:
         f"CREATE TABLE IF NOT EXISTS usage_events ({events},"
         f" {CHANNEL} TEXT NOT NULL DEFAULT '', {xid},"
         " CONSTRAINT usage_events_dedup_key_key UNIQUE (dedup_key))",
+        # keyed by the event's dedup_key, not its event_id: two machines that saw one
+        # snapshot event drew two event ids for it, and it is one snapshot
+        "CREATE TABLE IF NOT EXISTS usage_limit_snapshots (dedup_key TEXT PRIMARY KEY,"
+        f" {', '.join(_column_ddl('usage_limit_snapshots', keys=False))}, {xid})",
+        f"CREATE INDEX IF NOT EXISTS usage_limit_snapshots_{XID}"
+        f" ON usage_limit_snapshots ({XID})",
         f"CREATE INDEX IF NOT EXISTS usage_raw_events_{XID} ON usage_raw_events ({XID})",
         f"CREATE INDEX IF NOT EXISTS usage_events_{XID} ON usage_events ({XID})",
         # Every write stamps the row, whoever makes it (tokentop's upsert, an admin's
@@ -112,4 +125,6 @@ def stage_ddl() -> list[str]:
         " (LIKE usage_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
         "CREATE TEMP TABLE IF NOT EXISTS tokentop_stage_raw"
         " (LIKE usage_raw_events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+        "CREATE TEMP TABLE IF NOT EXISTS tokentop_stage_snapshots"
+        " (LIKE usage_limit_snapshots INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     ]

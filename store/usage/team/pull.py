@@ -29,7 +29,13 @@ from tokentop.store.sqlite_errors import describe as describe_sqlite
 from tokentop.store.usage import ingest, rollup
 from tokentop.store.usage.db import UsageStore, UsageStoreError
 from tokentop.store.usage.team import connection
-from tokentop.store.usage.team.pgschema import META_STORE_ID, XID, event_columns, raw_columns
+from tokentop.store.usage.team.pgschema import (
+    META_STORE_ID,
+    XID,
+    event_columns,
+    raw_columns,
+    snapshot_columns,
+)
 
 CURSOR_KEY = "team_pulled_xmin"
 STORE_KEY = "team_store_id"
@@ -54,7 +60,9 @@ def pull(replica: UsageStore, url: str) -> PullResult:
     known_store = _meta(conn, STORE_KEY)
     columns, raws = event_columns(), raw_columns()
 
-    async def work(pg: asyncpg.Connection) -> tuple[str, str, list, list]:
+    snaps = snapshot_columns()
+
+    async def work(pg: asyncpg.Connection) -> tuple[str, str, list, list, list]:
         async with pg.transaction(isolation="repeatable_read", readonly=True):
             store_id = await pg.fetchval(
                 "SELECT value FROM tokentop_meta WHERE key = $1", META_STORE_ID)
@@ -65,14 +73,24 @@ def pull(replica: UsageStore, url: str) -> PullResult:
                                       start, upto)
             rows = await pg.fetch(f"SELECT {', '.join(columns)} FROM usage_events {where}"
                                   " ORDER BY dedup_key", start, upto)
-        return str(store_id), str(upto), raw_rows, rows
+            # a snapshot under the event id the team store kept for its event
+            picked = ", ".join("e.event_id" if c == "event_id" else f"s.{c}" for c in snaps)
+            snapshot_rows = await pg.fetch(
+                f"SELECT {picked} FROM usage_limit_snapshots s JOIN usage_events e"
+                f" ON e.dedup_key = s.dedup_key {where.replace(XID, 's.' + XID)}",
+                start, upto)
+        return str(store_id), str(upto), raw_rows, rows, snapshot_rows
 
-    store_id, upto, raw_rows, rows = connection.run(url, work)
+    store_id, upto, raw_rows, rows, snapshot_rows = connection.run(url, work)
     try:
         conn.execute("BEGIN IMMEDIATE")
         if store_id != known_store:
             _empty(conn)
         _apply(conn, raw_rows, rows, columns, raws)
+        if snapshot_rows:
+            conn.executemany(f"INSERT OR REPLACE INTO usage_limit_snapshots ({', '.join(snaps)})"
+                             f" VALUES ({', '.join('?' * len(snaps))})",
+                             [tuple(r) for r in snapshot_rows])
         conn.executemany("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
                          [(CURSOR_KEY, upto), (STORE_KEY, store_id)])
         conn.execute("COMMIT")

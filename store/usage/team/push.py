@@ -20,7 +20,13 @@ import asyncpg
 from tokentop.store.sqlite_errors import describe as describe_sqlite
 from tokentop.store.usage.db import UsageStore, UsageStoreError
 from tokentop.store.usage.team import connection, merge
-from tokentop.store.usage.team.pgschema import CHANNEL, event_columns, raw_columns, stage_ddl
+from tokentop.store.usage.team.pgschema import (
+    CHANNEL,
+    event_columns,
+    raw_columns,
+    snapshot_columns,
+    stage_ddl,
+)
 
 BATCH = 20_000
 RETRIES = 5
@@ -68,10 +74,21 @@ def _push(conn: sqlite3.Connection, url: str) -> PushResult:
         connection.run(url, _nothing)
         return result
     raw_rows = [tuple(r) for r in conn.execute(raw_select)]
+    snaps = snapshot_columns()
+    snapshot_rows = [tuple(r) for r in conn.execute(
+        f"SELECT e.dedup_key, {', '.join('s.' + c for c in snaps)}"
+        " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
+        " JOIN usage_limit_snapshots s ON s.event_id = e.event_id")]
 
     async def work(pg: asyncpg.Connection) -> None:
         for statement in stage_ddl():
             await pg.execute(statement)
+        if snapshot_rows:
+            async with pg.transaction():
+                await pg.copy_records_to_table("tokentop_stage_snapshots",
+                                               records=snapshot_rows,
+                                               columns=["dedup_key", *snaps])
+                await pg.execute(merge.snapshot_insert_sql(snaps))
         upsert = merge.upsert_sql()
         cursor = conn.execute(select)
         first = True
