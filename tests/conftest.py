@@ -26,7 +26,9 @@ from textual.pilot import Pilot
 from tokentop.store.metrics import MetricsSource
 from tokentop.tui.app import TokentopApp
 
-sys.path.insert(0, str(Path(__file__).parent / "traces"))
+# appended, not prepended: tests/traces has a conftest.py too, and ``from conftest
+# import ...`` in a test module must keep finding this one
+sys.path.append(str(Path(__file__).parent / "traces"))
 from pg_server import PgServer, pg_bindir, running_server
 
 NOW = datetime(2026, 5, 5, 12, 30, 0, tzinfo=UTC)

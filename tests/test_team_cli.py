@@ -7,17 +7,32 @@ database or a malformed URL is one line and exit 2, the password never printed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "usage"))
-from claude_corpus import write_corpus
+
+def _corpus_module() -> ModuleType:
+    """tests/usage/claude_corpus.py, loaded by path: putting tests/usage on sys.path
+    would make a later ``from conftest import ...`` find tests/usage/conftest.py."""
+    path = Path(__file__).parent / "usage" / "claude_corpus.py"
+    spec = importlib.util.spec_from_file_location("claude_corpus", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get("claude_corpus") or importlib.util.module_from_spec(spec)
+    if "claude_corpus" not in sys.modules:
+        sys.modules["claude_corpus"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+write_corpus = _corpus_module().write_corpus
 
 TOKENTOP = str(Path(sys.executable).parent / "tokentop")
 
@@ -127,3 +142,31 @@ def test_failures_are_one_line_exit_2_password_masked(pg_server, tmp_path, kind)
         assert len(lines) == 1 and lines[0].startswith("tokentop: "), r.stderr
         assert "Traceback" not in r.stderr and "s3cret" not in r.stderr + r.stdout
         assert "***" in lines[0]
+
+
+def test_statusline_collect_db_and_watch_on_a_team_url(pg_server, tmp_path, logs):
+    corpus, _a, _b = logs
+    url = pg_server.create_database("cli")
+    secret = url.replace("postgres@", "postgres:s3cret@")  # trust auth: any password
+    env = _env(tmp_path / "m", corpus)
+    assert _tokentop(env, "report", "daily", "--store", secret).returncode == 0
+    db = str(tmp_path / "local.db")
+    assert _tokentop(env, "ingest", "--store", db).returncode == 0
+    # the statusline reads the replica the report pulled (no network): the local line
+    at = "2026-11-18T12:00:00Z"
+    line = _tokentop(env, "statusline", "--store", secret, "--at", at, "--no-color")
+    want = _tokentop(env, "statusline", "--store", db, "--at", at, "--no-color")
+    assert line.returncode == 0 and line.stdout == want.stdout and "$" in line.stdout
+    # the scheduled job ingests into the team store; --status reads this machine's cache
+    plan = _tokentop(env, "collect", "--install", "--method", "cron", "--dry-run",
+                     "--store", url)
+    assert plan.returncode == 0, plan.stderr
+    assert f"--store {url}" in plan.stdout
+    assert _tokentop(env, "ingest", "--store", secret).returncode == 0  # records its time
+    status = _tokentop(env, "collect", "--status", "--store", url)
+    assert "events inserted" in status.stdout
+    for args in (["db", "--store", secret, "check"],
+                 ["watch", "--store", secret, "--set", "cost-per-day=5"]):
+        r = _tokentop(env, *args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "s3cret" not in r.stderr and "team store" in r.stderr
