@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import asyncpg
@@ -262,3 +263,37 @@ def test_quota_snapshots_reach_the_replica_once(pg_server, tmp_path, monkeypatch
     got = read.quotas(conn)
     assert got == want and got[0].used == 40
     assert got[0].full_at is not None and got[0].full_at > datetime(2026, 11, 20, 11, tzinfo=UTC)
+
+
+def test_a_refused_login_is_one_line(pg_server, tmp_path, monkeypatch):
+    """A role that must give a password (scram-sha-256 for it alone, ahead of the test
+    server's trust lines), given the wrong one."""
+    url = pg_server.create_database("team")
+
+    async def password_role() -> None:
+        conn = await asyncpg.connect(pg_server.admin_dsn)
+        try:
+            await conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE"
+                               " rolname = 'alice') THEN CREATE ROLE alice LOGIN"
+                               " PASSWORD 'right'; END IF; END $$")
+            hba = Path(await conn.fetchval("SHOW hba_file"))
+            text = hba.read_text()
+            if "alice" not in text:
+                hba.write_text("host all alice 127.0.0.1/32 scram-sha-256\n" + text)
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    asyncio.run(password_role())
+    _machine(monkeypatch, tmp_path, "a")
+    wrong = url.replace("postgres@", "alice:wr0ng@")
+    # the reload is asynchronous: wait for the server to apply it (trust before it)
+    deadline = time.monotonic() + 20
+    text = ""
+    while not text.startswith("PostgreSQL refused") and time.monotonic() < deadline:
+        try:
+            sync.refresh(wrong)
+        except sync.TeamStoreError as exc:
+            text = str(exc)
+    assert text.startswith("PostgreSQL refused the login: postgresql://alice:***@")
+    assert "wr0ng" not in text and "\n" not in text
