@@ -39,16 +39,16 @@ class PushResult:
 
 
 def push(cache: UsageStore, url: str) -> PushResult:
-    """Send the cache's outbox to ``url``; TeamStoreError / UsageStoreError on failure."""
+    """Send the cache's outbox to ``url``; TeamStoreError / UsageStoreError on failure.
+
+    The cache's write lock is taken once the server answered, not before: a server
+    that is down must not keep the cache's other writer waiting for the timeout."""
     conn = cache.conn
     try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as exc:
-        raise UsageStoreError(describe_sqlite(exc, cache.path)) from None
-    try:
         result = _push(conn, url)
-        conn.execute("DELETE FROM tokentop_team_outbox")
-        conn.execute("COMMIT")
+        if conn.in_transaction:
+            conn.execute("DELETE FROM tokentop_team_outbox")
+            conn.execute("COMMIT")
     except sqlite3.Error as exc:
         cache._rollback()
         raise UsageStoreError(describe_sqlite(exc, cache.path)) from None
@@ -59,8 +59,11 @@ def push(cache: UsageStore, url: str) -> PushResult:
 
 
 def _push(conn: sqlite3.Connection, url: str) -> PushResult:
+    """Push inside a write transaction on the cache, left open for the caller to clear
+    the outbox and commit (none is opened when there was nothing to send)."""
     columns = event_columns()
     raws = raw_columns()
+    snaps = snapshot_columns()
     select = (f"SELECT {', '.join('e.' + c for c in columns)}, COALESCE(r.source_channel, '')"
               " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
               " LEFT JOIN usage_raw_events r ON r.raw_event_id = e.raw_event_id"
@@ -68,19 +71,22 @@ def _push(conn: sqlite3.Connection, url: str) -> PushResult:
     raw_select = (f"SELECT {', '.join(raws)} FROM usage_raw_events WHERE raw_event_id IN"
                   " (SELECT e.raw_event_id FROM tokentop_team_outbox o JOIN usage_events e"
                   " ON e.dedup_key = o.dedup_key)")
+    snapshot_select = (
+        f"SELECT e.dedup_key, {', '.join('s.' + c for c in snaps)}"
+        " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
+        " JOIN usage_limit_snapshots s ON s.event_id = e.event_id")
     result = PushResult()
     if not conn.execute("SELECT 1 FROM tokentop_team_outbox LIMIT 1").fetchone():
         # nothing to send, but an unreachable store is said now, not at the next event
         connection.run(url, _nothing)
         return result
-    raw_rows = [tuple(r) for r in conn.execute(raw_select)]
-    snaps = snapshot_columns()
-    snapshot_rows = [tuple(r) for r in conn.execute(
-        f"SELECT e.dedup_key, {', '.join('s.' + c for c in snaps)}"
-        " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
-        " JOIN usage_limit_snapshots s ON s.event_id = e.event_id")]
 
     async def work(pg: asyncpg.Connection) -> None:
+        # connected: now no local writer may change a row between its being read here
+        # and its outbox mark being cleared
+        conn.execute("BEGIN IMMEDIATE")
+        raw_rows = [tuple(r) for r in conn.execute(raw_select)]
+        snapshot_rows = [tuple(r) for r in conn.execute(snapshot_select)]
         for statement in stage_ddl():
             await pg.execute(statement)
         if snapshot_rows:
