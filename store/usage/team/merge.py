@@ -11,8 +11,9 @@ and nothing a client reads first can go stale:
   "C", Python's string order);
 - the loser fills only the winner's NULLs in ``ingest.FILLABLE``, an ``unknown``
   status, and the 1-hour cache-write part when both wrote the same cache tokens;
-- a cost the agent gave beats one tokentop computed (ingest prices a row again after
-  a merge only when no copy carries the agent's own);
+- a cost the agent gave beats one tokentop computed; a computed one is only a
+  placeholder here: the pull prices the merged row again, as ingest does after a merge
+  (the winner may have taken its model from the loser);
 - ``event_id`` is the stored one; the WHERE skips an update that changes nothing, so a
   re-push writes nothing and moves no row into the next pull.
 """

@@ -10,8 +10,9 @@ time. A plain sequence column could not promise that: a number drawn by a transa
 that commits late lands behind the cursor and is skipped for good. (A session left
 idle in a transaction on the server holds ``xmin`` back: pulls then lag, never skip.)
 
-How: rows are written into the replica (a tokentop store) by ``dedup_key``, and its
-rollup follows with ingest's own ``rollup.Deltas`` (the replaced row taken out, the new
+How: rows are written into the replica (a tokentop store) by ``dedup_key``, a cost
+the agent did not give priced again on the merged row (``_priced``), and its rollup
+follows with ingest's own ``rollup.Deltas`` (the replaced row taken out, the new
 one put in), in one SQLite transaction with the new cursor. A replica whose recorded
 store id is not the server's (the database was recreated, the URL now names another)
 is emptied and pulled whole.
@@ -27,6 +28,7 @@ import asyncpg
 from tokentop.store.pricing import PriceTable
 from tokentop.store.sqlite_errors import describe as describe_sqlite
 from tokentop.store.usage import ingest, rollup
+from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.db import UsageStore, UsageStoreError
 from tokentop.store.usage.team import connection
 from tokentop.store.usage.team.pgschema import (
@@ -103,6 +105,18 @@ def pull(replica: UsageStore, url: str) -> PullResult:
     return PullResult(events=len(rows), raw=len(raw_rows))
 
 
+def _priced(row: list, pricer: Pricer, n: int) -> tuple:
+    """A cost the agent did not give is priced here, on the merged row, as ingest prices
+    a row after its merge: the winner may have taken its model from the losing copy,
+    which the pushing machine could not know, and the price table is this machine's."""
+    if row[ingest.COST] is None or row[ingest.COST_COMPUTED]:
+        row[ingest.COST] = row[ingest.COST_COMPUTED] = None
+        priced = pricer.row_cost(row[:n])
+        if priced is not None:
+            row[ingest.COST], row[ingest.COST_COMPUTED] = priced
+    return tuple(row)
+
+
 def _empty(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM usage_limit_snapshots")
     conn.execute("DELETE FROM usage_events")
@@ -129,9 +143,10 @@ def _apply(conn: sqlite3.Connection, raw_rows: list, rows: list,
         for row in conn.execute(sql, chunk):
             stored[row[dedup]] = tuple(row)
     deltas = rollup.Deltas(PriceTable.load().tier_threshold)
+    pricer = Pricer()
     inserts, updates = [], []
     for record in rows:
-        row = tuple(record)
+        row = _priced(list(record), pricer, n)
         old = stored.get(row[dedup])
         if old is None:
             inserts.append(row)
