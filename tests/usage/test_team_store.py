@@ -297,3 +297,50 @@ def test_a_refused_login_is_one_line(pg_server, tmp_path, monkeypatch):
             text = str(exc)
     assert text.startswith("PostgreSQL refused the login: postgresql://alice:***@")
     assert "wr0ng" not in text and "\n" not in text
+
+
+def test_a_column_a_later_migration_adds_flows_through(pg_server, tmp_path, corpus,
+                                                       monkeypatch):
+    """PostgreSQL's columns are the SQLite schema's: a ``tokentop_*`` column added to
+    ``schema.TOKENTOP_COLUMNS`` (as the ssh branch adds ``tokentop_host``) is added to an
+    existing team store and travels from a cache to the replica, nothing else changed."""
+    from tokentop.store.usage import schema
+    from tokentop.store.usage.team import merge, pgschema
+
+    url = pg_server.create_database("team")
+    _machine(monkeypatch, tmp_path, "a")
+    sync.ingest(url, _collector(corpus, tmp_path))  # the store as today's schema makes it
+
+    def clear() -> None:
+        for cached in (pgschema.sqlite_columns, pgschema.event_columns, merge.upsert_sql):
+            cached.cache_clear()
+
+    monkeypatch.setattr(schema, "TOKENTOP_COLUMNS",
+                        (*schema.TOKENTOP_COLUMNS, ("tokentop_future", "TEXT")))
+    clear()
+    try:
+        assert "tokentop_future" in pgschema.event_columns()
+        # what the migration that brings the column does to each SQLite store
+        for path in (cache_path(url), sync.prepare_replica(url)):
+            conn = sqlite3.connect(path)
+            if "tokentop_future" not in schema.missing_tokentop_columns(conn):
+                conn.close()
+                continue
+            conn.execute("ALTER TABLE usage_events ADD COLUMN tokentop_future TEXT")
+            conn.commit()
+            conn.close()
+        conn = sqlite3.connect(cache_path(url))
+        conn.execute("UPDATE usage_events SET tokentop_future = 'box-1'"
+                     " WHERE dedup_key = (SELECT min(dedup_key) FROM usage_events)")
+        conn.commit()
+        conn.close()
+        pushed = sync.push_pending(url)
+        assert (pushed.sent, pushed.written) == (1, 1)
+        replica, _ = sync.refresh(url)
+        conn = sqlite3.connect(replica)
+        assert conn.execute("SELECT count(*) FROM usage_events WHERE tokentop_future"
+                            " = 'box-1'").fetchone()[0] == 1
+        conn.close()
+    finally:
+        monkeypatch.undo()
+        clear()
