@@ -1,7 +1,8 @@
 """The cache's new and changed events into the team store.
 
-The cache is held under a write transaction for the whole push, so no local writer
-changes a row between its being sent and its outbox mark being cleared; the marks are
+The cache is held under a write transaction from the moment the server answered to the
+end of the push, so no local writer changes a row between its being sent and its
+outbox mark being cleared; the marks are
 cleared only after PostgreSQL committed. A push that fails half way leaves the marks:
 the next push sends those rows again, which the conflict clause makes a no-op for the
 ones already there. Each batch is one PostgreSQL transaction (COPY into a staging table,
@@ -97,17 +98,11 @@ def _push(conn: sqlite3.Connection, url: str) -> PushResult:
                 await pg.execute(merge.snapshot_insert_sql(snaps))
         upsert = merge.upsert_sql()
         cursor = conn.execute(select)
-        first = True
-        while True:
-            rows = cursor.fetchmany(BATCH)
-            if not rows and not first:
-                break
-            batch_raws = raw_rows if first else []
-            first = False
+        rows, batch_raws = cursor.fetchmany(BATCH), raw_rows  # raw rows with the first
+        while rows or batch_raws:
             result.written += await _batch(pg, upsert, rows, batch_raws, columns, raws)
             result.sent += len(rows)
-            if not rows:
-                break
+            rows, batch_raws = cursor.fetchmany(BATCH), []
 
     connection.run(url, work)
     return result
