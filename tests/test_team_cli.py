@@ -170,3 +170,54 @@ def test_statusline_collect_db_and_watch_on_a_team_url(pg_server, tmp_path, logs
         r = _tokentop(env, *args)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "s3cret" not in r.stderr and "team store" in r.stderr
+
+
+def test_two_ingesters_held_then_released_together(pg_server, tmp_path, logs):
+    """Both processes are made to reach the INSERT before either may run it (a SHARE
+    lock on the table until both wait on it): the database, not timing, keeps one row
+    per event while the two write the same keys at once."""
+    import asyncio
+
+    import asyncpg
+
+    corpus, a, b = logs
+    url = pg_server.create_database("cli")
+    envs = [_env(tmp_path / "a", a), _env(tmp_path / "b", b)]
+    assert _tokentop(envs[0], "report", "daily", "--store", url,
+                     "--no-ingest").returncode == 0  # the tables exist
+
+    async def race() -> list[tuple[int, str, str]]:
+        blocker = await asyncpg.connect(url)
+        try:
+            tx = blocker.transaction()
+            await tx.start()
+            await blocker.execute("LOCK TABLE usage_events IN SHARE MODE")
+            procs = [subprocess.Popen([TOKENTOP, "ingest", "--store", url, "--json"],
+                                      env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for env in envs]
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 120
+            while loop.time() < deadline:  # both waiting on the lock: then let go
+                waiting = await blocker.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                    " AND relation = 'usage_events'::regclass")
+                if waiting >= 2 or any(p.poll() is not None for p in procs):
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting >= 2, "the two ingesters never waited together"
+            await tx.commit()
+            return [(p.wait(timeout=300), *p.communicate()) for p in procs]
+        finally:
+            await blocker.close()
+
+    for code, out, err in asyncio.run(race()):
+        assert code == 0, err
+        assert json.loads(out)["team"]["sent"] > 0
+    local = _env(tmp_path / "local", corpus)
+    db = str(tmp_path / "local.db")
+    assert _tokentop(local, "ingest", "--store", db).returncode == 0
+    reader = _env(tmp_path / "reader", tmp_path / "no-logs")
+    want = _tokentop(local, "report", "session", "--json", "--store", db, "--no-ingest")
+    got = _tokentop(reader, "report", "session", "--json", "--store", url, "--no-ingest")
+    assert json.loads(got.stdout) == json.loads(want.stdout)
+    assert _sums(json.loads(got.stdout))[0] > 0
