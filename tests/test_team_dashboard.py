@@ -16,6 +16,7 @@ from tokentop.store.metrics import MetricsSource
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.team import sync
 from tokentop.tui.app import TokentopApp
+from tokentop.tui.screens.help import data_rows
 from tokentop.tui.widgets.kpi import KpiCard
 
 
@@ -82,6 +83,8 @@ async def test_an_unreachable_server_is_a_status_line(pg_server, tmp_path,
         status = _status(app)
         assert "team store: cannot connect to PostgreSQL" in status and "\n" not in status
         assert "s3cret" not in status and "bob:***@" in status
+        usage = dict(data_rows(app))["usage"]  # the help names the store, masked
+        assert "(team store;" in usage and "bob:***@" in usage and "s3cret" not in usage
         await pilot.press("1")  # the rest keeps working
         await pilot.pause()
         assert app.screen.id != "usage"
