@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ from textual.pilot import Pilot
 
 from tokentop.store.metrics import MetricsSource
 from tokentop.tui.app import TokentopApp
+
+# appended, not prepended: tests/traces has a conftest.py too, and ``from conftest
+# import ...`` in a test module must keep finding this one
+sys.path.append(str(Path(__file__).parent / "traces"))
+from pg_server import PgServer, pg_bindir, running_server
 
 NOW = datetime(2026, 5, 5, 12, 30, 0, tzinfo=UTC)
 NOW_TS = NOW.timestamp()
@@ -343,3 +349,15 @@ async def settle_overview(pilot: Pilot[int]) -> None:
     app.poll_source(force=True)
     await pilot.pause()
     await pilot.pause()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL for the session (tests/traces/pg_server.py); the trace-store
+    and team usage store tests each create their own databases in it. Skips only when
+    no PostgreSQL binaries exist (CI installs Debian's ``postgresql``)."""
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
+    with running_server(bindir) as server:
+        yield server

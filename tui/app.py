@@ -84,6 +84,7 @@ class TokentopApp(App[int]):
         follow: bool = True,
         usage_path: Path | None = None,
         usage_collect: bool = False,
+        usage_team: str | None = None,
         events: str | None = None,
         events_replay: bool = False,
         events_capacity: int = EVENTS_CAPACITY,
@@ -124,6 +125,9 @@ class TokentopApp(App[int]):
         # the gateway's pipeline diagnostics and airstore access events.
         self.usage_path = usage_path
         self.usage_collect = usage_collect
+        # ``--store postgresql://...``: the team store the ``team`` source syncs with;
+        # ``usage_path`` is then its local replica (tokentop.store.usage.team)
+        self.usage_team = usage_team
         # boxes whose agent logs are collected over ssh into the same store (--host)
         self.remote_hosts = tuple(remote_hosts)
         self.events_target = events

@@ -119,7 +119,8 @@ def _check_home() -> None:
               help="Days of per-minute history kept in memory.")
 @click.option("--store", "store", metavar="PATH",
               help="Usage database to show [default: $XDG_STATE_HOME/tokentop/usage.db]; "
-              "a foreign one (openusage's telemetry.db) is opened read-only.")
+              "a foreign one (openusage's telemetry.db) is opened read-only; "
+              "postgresql://... is a team store.")
 @click.option("--events", "events", metavar="SOURCE",
               help="Browser event stream for the Events screen (3): an http(s) SSE URL, "
               "a JSONL file to follow, a saved page of GET /telemetry/events, or - for "

@@ -35,9 +35,11 @@ def run_dashboard(
     ``prefs``: the app's preference arguments from the config file (start screen, start
     ranges, theme, refresh: ``Settings.app_prefs``)."""
     from tokentop.store.metrics import MetricsSource
+    from tokentop.store.usage.team.location import is_team_url
 
     tree = None
     usage = None
+    team: str | None = None
     follower = None
     demo_events = demo_access = demo_traces = None
     try:
@@ -76,8 +78,20 @@ def run_dashboard(
                 latency_cache = "memory"  # a throwaway store: leave no cache file behind
                 if diagnostics is None:
                     diagnostics = str(demo_traces.diagnostics_path)
+        elif is_team_url(store):
+            assert store is not None
+            from tokentop.store.usage.db import UsageStoreError
+            from tokentop.store.usage.team.sync import prepare_replica
+
+            try:  # local files only: the server is reached by the team source's worker
+                usage_path, collect, team = prepare_replica(store), False, store
+            except (UsageStoreError, OSError) as exc:
+                print(f"tokentop: cannot open the team store's replica: {exc}",
+                      file=sys.stderr)
+                return 2
         else:
             usage_path, collect = usage_store(store)
+        if not demo:
             follower = remote_metrics(metrics_dir)
             if follower is not None:
                 metrics_dir = str(follower.mirror.local)
@@ -86,6 +100,7 @@ def run_dashboard(
         from tokentop.tui.app import TokentopApp
 
         app = TokentopApp(source, poll=poll, usage_path=usage_path, usage_collect=collect,
+                          usage_team=team,
                           events=events, events_replay=events_replay, traces=traces,
                           latency_cache=latency_cache, diagnostics=diagnostics,
                           access=access, remote_hosts=() if demo else hosts,

@@ -1,10 +1,10 @@
 """A real PostgreSQL for the trace-store tests, and the fixture data on both backends.
 
-``pg_server`` (session) runs its own server (tests/traces/pg_server.py: initdb in a
-temporary directory, pg_ctl on 127.0.0.1 with a free port, as the ``postgres`` user
-when run as root) and stops it at the end of the session. It skips only when no
-PostgreSQL binaries exist; CI installs Debian's ``postgresql`` package, so there the
-PostgreSQL tests run.
+``pg_server`` (session, in tests/conftest.py: the team usage store's tests share it)
+runs its own server (tests/traces/pg_server.py: initdb in a temporary directory,
+pg_ctl on 127.0.0.1 with a free port, as the ``postgres`` user when run as root) and
+stops it at the end of the session. It skips only when no PostgreSQL binaries exist;
+CI installs Debian's ``postgresql`` package, so there the PostgreSQL tests run.
 
 ``sqlite_fixture`` and ``pg_fixture`` hold :func:`gateway_db.fixture_rows` written once
 to a SQLite file and to a PostgreSQL database: the same rows on both backends.
@@ -14,20 +14,13 @@ to a SQLite file and to a PostgreSQL database: the same rows on both backends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from gateway_db import fixture_rows, write_postgres, write_sqlite
-from pg_server import PgServer, pg_bindir, running_server
+from pg_server import PgServer
 
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    bindir = pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine")
-    with running_server(bindir) as server:
-        yield server
+# ``pg_server`` (one PostgreSQL server for the whole session) is in tests/conftest.py:
+# the team usage store's tests run on it too.
 
 
 @pytest.fixture(scope="session")

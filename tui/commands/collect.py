@@ -32,8 +32,11 @@ def _last_ingest_line(store: str | None) -> str:
     from tokentop.store.usage.paths import default_db_path
     from tokentop.store.usage.reports import ReportError, connect_read_only
     from tokentop.store.usage.runs import last_ingest
+    from tokentop.store.usage.team.location import cache_path, is_team_url
 
-    path = Path(store).expanduser() if store else default_db_path()
+    # a team store: this machine's ingests are recorded in its cache
+    path = (cache_path(store) if is_team_url(store) else
+            Path(store).expanduser() if store else default_db_path())
     try:
         conn = connect_read_only(path)
     except ReportError:

@@ -87,7 +87,9 @@ def ingest_argv(store: str | None) -> list[str]:
     """The command the scheduler runs: this very interpreter, so the job does not
     depend on ``PATH`` (a timer's and cron's are minimal)."""
     argv = [sys.executable, "-m", "tokentop.tui.cli", "ingest"]
-    if store:
+    if store and store.strip().lower().startswith(("postgresql://", "postgres://")):
+        argv += ["--store", store]  # a team store (put its password in ~/.pgpass)
+    elif store:
         argv += ["--store", str(Path(store).expanduser().resolve())]
     return argv
 

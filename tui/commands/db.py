@@ -68,6 +68,11 @@ def _mb(n: int) -> str:
 @click.pass_context
 def db(ctx: click.Context, store_path: str | None, busy_timeout: int) -> None:
     """Check, prune or compact the usage store."""
+    from tokentop.store.usage.team.location import is_team_url, shown
+
+    if is_team_url(store_path):
+        _fail(f"db checks a SQLite usage store; the team store {shown(str(store_path))}"
+             " is kept by its PostgreSQL server")
     path = Path(store_path).expanduser() if store_path else default_db_path()
     ctx.obj = (path, busy_timeout)
 

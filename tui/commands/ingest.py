@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from tokentop.store.usage.team.location import is_team_url
 from tokentop.tui.commands.common import fail, store_open_failed
 from tokentop.tui.commands.remote import collect_hosts, host_lines, host_option, wanted_hosts
 
@@ -137,9 +138,40 @@ def _record(store: object, d: dict) -> None:
         click.echo(f"tokentop: cannot record the ingest time: {e}", err=True)
 
 
+def _ingest_team(url: str, roots: list[Path] | None, codex: Path | None,
+                 progress: _Percent | None, as_json: bool, hosts: tuple[str, ...]) -> None:
+    """Collect into this machine's cache of the team store (and each --host box's logs
+    with it), then push (``team``)."""
+    from tokentop.store.usage.collect import collect_once
+    from tokentop.store.usage.team.location import shown
+    from tokentop.tui.commands.team import ingest_team
+
+    def collect(store: object) -> tuple[object, dict, bool]:
+        try:
+            report = collect_once(store, claude_roots=roots, codex_dir=codex,  # type: ignore[arg-type]
+                                  progress=progress)
+        finally:
+            if progress is not None:
+                progress.end()
+        remote: dict = {}
+        failed = False
+        boxes = wanted_hosts(hosts)
+        if boxes:
+            remote, failed = collect_hosts(store, boxes)
+        _record(store, report.as_dict())
+        return report, remote, failed
+
+    (report, remote, failed), pushed = ingest_team(url, collect)
+    d = report.as_dict()  # type: ignore[attr-defined]
+    d["team"] = {"store": shown(url), "sent": pushed.sent, "written": pushed.written}
+    _print(d, as_json, roots, codex, remote, failed,
+           f"team store {shown(url)}: {pushed.sent} sent, {pushed.written} new or changed")
+
+
 @click.command("ingest")
 @click.option("--store", "store_path", metavar="PATH",
-              help="Usage store [default: $XDG_STATE_HOME/tokentop/usage.db].")
+              help="Usage store [default: $XDG_STATE_HOME/tokentop/usage.db], or a team "
+              "store: postgresql://user@host/db.")
 @click.option("--claude-dir", "claude_dirs", metavar="DIR", multiple=True,
               help="Claude Code root holding projects/ (repeatable) "
               "[default: $CLAUDE_CONFIG_DIR, ~/.config/claude, ~/.claude].")
@@ -164,12 +196,16 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     codex = Path(codex_dir).expanduser() if codex_dir else None
     if codex is not None:
         _readable_dir(codex, "Codex directory")
+    progress = _Percent() if sys.stderr.isatty() else None
+    if is_team_url(store_path):
+        assert store_path is not None
+        _ingest_team(store_path, roots, codex, progress, as_json, hosts)
+        return
     path = Path(store_path).expanduser() if store_path else default_db_path()
     try:
         store = UsageStore.open(path)
     except (UsageStoreError, OSError) as e:
         store_open_failed(path, e)
-    progress = _Percent() if sys.stderr.isatty() else None
     remote: dict = {}
     remote_failed = False
     try:
@@ -189,10 +225,16 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
         close = getattr(store, "close", None)
         if close is not None:
             close()
-    d = report.as_dict()
+    _print(report.as_dict(), as_json, roots, codex, remote, remote_failed)
+
+
+def _print(d: dict, as_json: bool, roots: list[Path] | None, codex: Path | None,
+           remote: dict, remote_failed: bool, team_line: str | None = None) -> None:
     if remote:
         d["hosts"] = remote
     text = _table(d) if not remote else "\n".join([_table(d), *host_lines(remote)])
+    if team_line is not None:
+        text += "\n" + team_line
     click.echo(json.dumps(d, separators=(",", ":")) if as_json else text)
     for line in unreadable_lines(d):
         click.echo(line, err=True)

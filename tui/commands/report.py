@@ -20,6 +20,7 @@ from tokentop.store.usage import reports
 from tokentop.store.usage.db import has_collector_offsets
 from tokentop.store.usage.paths import default_db_path
 from tokentop.store.usage.reports import ReportError, ReportOptions
+from tokentop.store.usage.team.location import is_team_url
 from tokentop.tui.commands.common import fail, store_open_failed
 from tokentop.tui.commands.remote import collect_hosts, host_option, wanted_hosts
 
@@ -84,7 +85,8 @@ def _common(f: Any) -> Any:
                      help=f"Which agent's usage: {reports.SOURCE_NAMES}."),
         click.option("--store", "store", metavar="PATH",
                      help="Usage database [default: $XDG_STATE_HOME/tokentop/usage.db]; "
-                     "openusage's telemetry.db is read, never written."),
+                     "openusage's telemetry.db is read, never written; postgresql://... "
+                     "a team store."),
         click.option("--no-ingest", is_flag=True, help="Do not collect new log lines first."),
         host_option,
     ]
@@ -100,9 +102,15 @@ def _run(kind: str, as_json: bool, since: str | None, until: str | None,
         opts = _options(since, until, timezone, source)
     except ReportError as e:
         fail(str(e))
-    path = Path(store).expanduser() if store else default_db_path()
-    if not no_ingest:
-        ingest_new(path, hosts)
+    if is_team_url(store):
+        assert store is not None
+        from tokentop.tui.commands.team import team_replica
+
+        path = team_replica(store, collect=not no_ingest)  # the read model runs on it
+    else:
+        path = Path(store).expanduser() if store else default_db_path()
+        if not no_ingest:
+            ingest_new(path, hosts)
     if not path.exists() and not store:
         doc = reports.REPORTS[kind](_empty_store(), opts, **extra)
     else:

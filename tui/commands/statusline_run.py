@@ -111,7 +111,12 @@ def run_statusline(store_path: str | None, template: str | None, color: bool | N
     from tokentop.store.usage.paths import default_db_path
 
     state = state_dir("tokentop")
-    path = Path(store_path).expanduser() if store_path else default_db_path()
+    from tokentop.store.usage.team.location import is_team_url, replica_path
+
+    if is_team_url(store_path):  # the replica as last pulled: no network in 50 ms
+        path = replica_path(str(store_path))
+    else:
+        path = Path(store_path).expanduser() if store_path else default_db_path()
     snap = key = None
     if max_age > 0:
         key = cache.make_key(path, tz_name or "", _local_day(now, tz_name))

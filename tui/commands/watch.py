@@ -191,6 +191,10 @@ def watch(ctx: click.Context, every: float | None, count: int | None, at: str | 
             fail(f"--at is not an ISO 8601 time: {at!r}")
     opt = settings.options
     store_text = store or opt.get("store")
+    from tokentop.store.usage.team.location import is_team_url, shown
+
+    if is_team_url(str(store_text) if store_text else None):
+        fail(f"watch reads a SQLite usage store, not the team store {shown(str(store_text))}")
     store_path = Path(str(store_text)).expanduser() if store_text else default_db_path()
     events_target = events or opt.get("events")
     if events_target is not None and str(events_target).startswith(("http://", "https://")):

@@ -82,6 +82,7 @@ class DashboardHost(Protocol):
     poll: bool  # watch by polling (--poll) rather than filesystem events
     usage_path: Path | None  # the usage store read (None: no usage store)
     usage_collect: bool  # whether the dashboard collects agent logs into it
+    usage_team: str | None  # --store postgresql://...: usage_path is its local replica
     events_target: str | None  # --events as given (None: no event stream)
     traces_target: str | None  # --traces: a SQLite path or postgresql:// URL (None: none)
     latency_cache: str  # --latency-cache: auto|file|memory|off (store/traces/latency_cache.py)

@@ -185,8 +185,14 @@ def data_rows(host: DashboardHost) -> list[tuple[str, str]]:
     offset = fmt.local_offset_minutes(host.now_minute())
     sign = "+" if offset >= 0 else "-"
     usage_path = getattr(host, "usage_path", None)
+    team = getattr(host, "usage_team", None)
     if usage_path is None:
         usage = "none"
+    elif team:
+        from tokentop.store.redact import redact_url
+
+        usage = (f"{fmt.clean(redact_url(team))} (team store; collecting agent logs;"
+                 f" read from {fmt.clean(usage_path)})")
     else:
         usage = fmt.clean(usage_path) + (" (collecting agent logs)"
                                          if getattr(host, "usage_collect", False)

@@ -20,10 +20,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
+from tokentop.store.redact import redact_text, redact_url
 from tokentop.store.usage.agents import locations
 from tokentop.store.usage.read import BREAKDOWNS, WINDOWS, BlockView, Quota, Sums, UsageView
 from tokentop.tui import format as fmt
 from tokentop.tui.screens import DashboardHost, UsageLoaded
+from tokentop.tui.sources.base import SourceUpdated
 from tokentop.tui.widgets.alert_banner import AlertBanner
 from tokentop.tui.widgets.bars import DailyBars, gauge
 from tokentop.tui.widgets.breakdown import TITLES, BreakdownTable
@@ -206,8 +208,14 @@ class UsageScreen(Screen[None]):
         if loaded is not None:
             self.view, self.error = loaded.view, loaded.error
         self._request(self.window)
+        if getattr(self.host, "usage_team", None):
+            self.host.sources.use("team", self)  # its passes redraw the status line
         self.refresh_view()
         self.call_after_refresh(self.refresh_view)  # panels drawn at their laid-out width
+
+    def on_source_updated(self, message: SourceUpdated) -> None:
+        if message.name == "team":
+            self._show_status(self.view)
 
     @property
     def usage(self) -> UsageFeed | None:
@@ -518,7 +526,8 @@ class UsageScreen(Screen[None]):
             text.append("no usage store")
         else:
             # The path gives way (from its left) to what follows it: the state and time.
-            shown = fmt.clean(path)
+            team = getattr(self.host, "usage_team", None)
+            shown = fmt.clean(redact_url(team) if team else path)
             remote = (self.host.sources.get("remote")
                       if getattr(self.host, "remote_hosts", ()) and self.host.usage_collect
                       else None)
@@ -532,7 +541,9 @@ class UsageScreen(Screen[None]):
                 text.append(box, style=f"not dim {palette(self.app).warning}")
             collect = self.host.sources.get("collect") if self.host.usage_collect else None
             not_storing = getattr(collect, "not_storing", None)
-            if not_storing:
+            if team:
+                self._team_status(text)
+            elif not_storing:
                 text.append(f" · not storing: {fmt.clean(not_storing)}",
                             style=f"not dim {palette(self.app).warning}")
             elif getattr(collect, "polling", None):
@@ -545,6 +556,25 @@ class UsageScreen(Screen[None]):
         if view is not None:
             text.append(f" · read {view.now.astimezone().strftime('%H:%M:%S')}")
         self.query_one("#usage-status", Label).update(text)
+
+    def _team_status(self, text: Text) -> None:
+        """A team store: whether the last sync reached the server (one line, redacted)."""
+        feed = self.host.sources.get("team")
+        problem = getattr(feed, "problem", None)
+        synced = getattr(feed, "synced_at", None)
+        if problem:
+            # the URL is already shown just before: the reason alone stays on screen
+            # ("cannot connect to PostgreSQL"), as the collector's "not storing" does
+            team = redact_url(self.host.usage_team or "")
+            problem = problem.replace(f": {team}", "").replace(f" ({team})", "")
+            problem = problem.split(" (", 1)[0]
+            text.append(f" · team store: {fmt.clean(redact_text(problem))}",
+                        style=f"not dim {palette(self.app).warning}")
+        elif synced is not None:
+            text.append(" · team store, synced "
+                        f"{datetime.fromtimestamp(synced).strftime('%H:%M:%S')}")
+        else:
+            text.append(" · team store, syncing")
 
     # -- actions -----------------------------------------------------------------
     def action_cycle_window(self, step: int) -> None:

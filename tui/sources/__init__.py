@@ -86,6 +86,8 @@ def source_specs() -> tuple[SourceSpec, ...]:
                    lambda app: app.usage_path is not None, eager=True),
         SourceSpec("collect", _build("collect", "CollectFeed"),
                    lambda app: app.usage_path is not None and app.usage_collect, eager=True),
+        SourceSpec("team", _build("team", "TeamFeed"),
+                   lambda app: getattr(app, "usage_team", None) is not None, eager=True),
         SourceSpec("remote", _build("remote", "RemoteFeed"),
                    lambda app: (app.usage_path is not None and app.usage_collect
                                 and bool(app.remote_hosts)), eager=True),
