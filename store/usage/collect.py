@@ -34,6 +34,7 @@ from tokentop.store.tail.regular import open_binary
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
+from tokentop.store.usage import rowmarks
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -614,9 +615,7 @@ def _row_marks(store_path: Path, collector: str, path: str) -> dict[str, str]:
         conn = sqlite3.connect(f"{Path(store_path).resolve().as_uri()}?mode=ro", uri=True,
                                isolation_level=None)
         try:
-            return dict(conn.execute(
-                "SELECT row_key, mark FROM tokentop_row_marks WHERE collector = ? AND path = ?",
-                (collector, path)).fetchall())
+            return rowmarks.load(conn, collector, path)
         finally:
             conn.close()
     except (sqlite3.Error, OSError):

@@ -27,7 +27,7 @@ from types import TracebackType
 
 from tokentop.store.pricing import PriceTable
 from tokentop.store.sqlite_errors import describe
-from tokentop.store.usage import schema
+from tokentop.store.usage import rowmarks, schema
 from tokentop.store.usage.ingest import ingest_batch
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.ownership import (
@@ -239,19 +239,27 @@ class UsageStore:
             except sqlite3.Error as exc:
                 raise UsageStoreError(describe(exc, self.path)) from None
             self._began = time.monotonic()
-        try:
+        with self.undone_on_error():
             result = ingest_batch(conn, requests, offsets, marks=marks)
             if self._group_delay is None or (
                 time.monotonic() - self._began >= self._group_delay
             ):
                 conn.execute("COMMIT")
+        return result
+
+    @contextlib.contextmanager
+    def undone_on_error(self) -> Iterator[None]:
+        """The open transaction rolled back if the block fails: an SQLite error becomes
+        the one-line UsageStoreError, anything else (an interrupt, a server's error in a
+        team push) is raised as it is. Every writer of this store's transactions uses it."""
+        try:
+            yield
         except sqlite3.Error as exc:
             self._rollback()
             raise UsageStoreError(describe(exc, self.path)) from None
         except BaseException:
             self._rollback()
             raise
-        return result
 
     def _rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already: a failed COMMIT on a
@@ -318,14 +326,11 @@ class UsageStore:
         """The row digests ``collector`` stored for the database at ``path``
         (``tokentop.store.usage.rowmarks``)."""
         try:
-            rows = self.conn.execute(
-                "SELECT row_key, mark FROM tokentop_row_marks WHERE collector = ? AND path = ?",
-                (collector, path)).fetchall()
+            return rowmarks.load(self.conn, collector, path)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return {}  # a foreign database, or one an older tokentop made, read-only
             raise UsageStoreError(describe(exc, self.path)) from None
-        return dict(rows)
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database and truncate it to zero bytes."""

@@ -38,6 +38,14 @@ def signature_sql(columns: Sequence[str]) -> str:
     return " || ',' || ".join(f"quote({c})" for c in columns)
 
 
+def load(conn: sqlite3.Connection, collector: str, path: str) -> dict[str, str]:
+    """The marks stored for one database, by row key: the store's own connection
+    (``UsageStore.load_row_marks``) or a worker thread's."""
+    return dict(conn.execute(
+        "SELECT row_key, mark FROM tokentop_row_marks WHERE collector = ? AND path = ?",
+        (collector, path)).fetchall())
+
+
 class RowMarks:
     """The rows read last time, by key; :meth:`fresh` says whether one needs reading."""
 

@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from tokentop.store.pricing import PriceTable
-from tokentop.store.sqlite_errors import describe as describe_sqlite
 from tokentop.store.usage import ingest, rollup
 from tokentop.store.usage.costing import Pricer
-from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.team import connection
 from tokentop.store.usage.team.pgschema import (
     META_STORE_ID,
@@ -84,7 +83,7 @@ def pull(replica: UsageStore, url: str) -> PullResult:
         return str(store_id), str(upto), raw_rows, rows, snapshot_rows
 
     store_id, upto, raw_rows, rows, snapshot_rows = connection.run(url, work)
-    try:
+    with replica.undone_on_error():
         conn.execute("BEGIN IMMEDIATE")
         if store_id != known_store:
             _empty(conn)
@@ -96,12 +95,6 @@ def pull(replica: UsageStore, url: str) -> PullResult:
         conn.executemany("INSERT OR REPLACE INTO tokentop_meta VALUES (?, ?)",
                          [(CURSOR_KEY, upto), (STORE_KEY, store_id)])
         conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        replica._rollback()
-        raise UsageStoreError(describe_sqlite(exc, replica.path)) from None
-    except BaseException:
-        replica._rollback()
-        raise
     return PullResult(events=len(rows), raw=len(raw_rows))
 
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from tokentop.store.sqlite_errors import describe as describe_sqlite
-from tokentop.store.usage.db import UsageStore, UsageStoreError
+from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.team import connection, merge
 from tokentop.store.usage.team.pgschema import (
     CHANNEL,
@@ -45,17 +44,11 @@ def push(cache: UsageStore, url: str) -> PushResult:
     The cache's write lock is taken once the server answered, not before: a server
     that is down must not keep the cache's other writer waiting for the timeout."""
     conn = cache.conn
-    try:
+    with cache.undone_on_error():
         result = _push(conn, url)
         if conn.in_transaction:
             conn.execute("DELETE FROM tokentop_team_outbox")
             conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        cache._rollback()
-        raise UsageStoreError(describe_sqlite(exc, cache.path)) from None
-    except BaseException:
-        cache._rollback()
-        raise
     return result
 
 
