@@ -91,19 +91,8 @@ def test_by_host_snapshot(snap_compare: SnapCompare, hosts_app: TokentopApp,
 
 @pytest.fixture
 def box(monkeypatch: pytest.MonkeyPatch) -> Iterator[sshd.Sshd]:
-    reason = sshd.missing_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    server = sshd.make()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    server.config.write_text(server.config.read_text()
-                             + "Host gone\n  HostName 127.0.0.1\n  Port 1\n")
-    server.start()
-    try:
+    with sshd.running(monkeypatch, "Host gone\n  HostName 127.0.0.1\n  Port 1\n") as server:
         yield server
-    finally:
-        sshd.cleanup(server)
 
 
 async def test_the_dashboard_collects_a_box_and_names_one_it_cannot_reach(

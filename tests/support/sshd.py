@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,3 +140,25 @@ def make(base: Path | None = None) -> Sshd:
 def cleanup(server: Sshd) -> None:
     server.kill()
     shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running(monkeypatch, extra_config: str = "") -> Iterator[Sshd]:  # type: ignore[no-untyped-def]
+    """A started server for one test, its ssh variables set through ``monkeypatch``
+    (skipped, with the reason, where there is no sshd); ``extra_config`` is appended to
+    the client's ssh_config before it starts. Killed and removed afterwards."""
+    import pytest
+
+    reason = missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = make()
+    for k, v in server.env().items():
+        monkeypatch.setenv(k, v)
+    if extra_config:
+        server.config.write_text(server.config.read_text() + extra_config)
+    server.start()
+    try:
+        yield server
+    finally:
+        cleanup(server)

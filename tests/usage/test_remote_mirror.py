@@ -16,17 +16,8 @@ from tokentop.store.remote.session import RemoteError
 
 @pytest.fixture
 def box(monkeypatch) -> Iterator[sshd.Sshd]:
-    reason = sshd.missing_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    server = sshd.make()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    server.start()
-    try:
+    with sshd.running(monkeypatch) as server:
         yield server
-    finally:
-        sshd.cleanup(server)
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -29,14 +29,8 @@ pytestmark = pytest.mark.skipif(sshd.missing_reason() is not None,
 
 @pytest.fixture
 def box(monkeypatch) -> Iterator[sshd.Sshd]:
-    server = sshd.make()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    server.start()
-    try:
+    with sshd.running(monkeypatch) as server:
         yield server
-    finally:
-        sshd.cleanup(server)
 
 
 def claude_log(box: sshd.Sshd, name: str = "a.jsonl") -> Path:
