@@ -124,14 +124,17 @@ def test_the_live_collector_says_not_storing_then_catches_up(tmp_path: Path) -> 
     store.close()
 
 
+@pytest.mark.parametrize("fills", ["at start", "while shown"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_dashboard_says_not_storing_disk_full(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int],
-        request: pytest.FixtureRequest) -> None:
+        fills: str, request: pytest.FixtureRequest) -> None:
     """The dashboard's collector on a full store: the Usage status line says "not
     storing: disk full" where it said "collecting agent logs", the app keeps running,
     and once there is room the status is back and every line is stored. The store is
-    made full with SQLite's own limit on the collector's connection."""
+    made full with SQLite's own limit on the collector's connection, either before the
+    first pass or once the screen already shows "collecting" (a failed write moves no
+    data version: the line must still be redrawn)."""
     from textual.widgets import Label
 
     from tokentop.store.metrics import MetricsSource
@@ -161,7 +164,8 @@ async def test_the_dashboard_says_not_storing_disk_full(
     def open_full(*args, **kwargs) -> UsageStore:  # type: ignore[no-untyped-def]
         store = real_open(*args, **kwargs)
         if not store.read_only:
-            fill_up(store)
+            if fills == "at start":
+                fill_up(store)
             opened.append(store)
         return store
 
@@ -175,7 +179,9 @@ async def test_the_dashboard_says_not_storing_disk_full(
                         "usage": {"input_tokens": 100, "output_tokens": 50,
                                   "cache_creation_input_tokens": 0,
                                   "cache_read_input_tokens": 0}}}, separators=(",", ":")))
-    (project / "s.jsonl").write_text("\n".join(lines) + "\n")
+    log = project / "s.jsonl"
+    later = lines[1:] if fills == "while shown" else []
+    log.write_text("\n".join(lines[:len(lines) - len(later)]) + "\n")
     app = TokentopApp(MetricsSource(tmp_path / "none", clock=fixed_clock), clock=fixed_clock,
                       follow=False, usage_path=db, usage_collect=True)
 
@@ -187,6 +193,17 @@ async def test_the_dashboard_says_not_storing_disk_full(
 
     async with app.run_test(size=size) as pilot:
         await pilot.press("2")
+        if later:
+            def stored() -> int:
+                with real_open(db, read_only=True) as store:
+                    return count(store)
+
+            await settle_usage(pilot, lambda: "collecting agent logs" in status()
+                               and stored() == 1)
+            for store in opened:
+                fill_up(store)
+            with log.open("a") as fh:
+                fh.write("\n".join(later) + "\n")
         await settle_usage(pilot, lambda: "not storing: disk full" in status())
         assert "collecting agent logs" not in status()
         for store in opened:
