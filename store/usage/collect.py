@@ -267,8 +267,10 @@ class Collector:
             spool_files = sorted(
                 str(p) for p in only if p.suffix == ".json" and p.parent == self.hook_spool
             )
-        work = [(agent, db_work[agent.name] if agent.name in db_work and
-                 kind_of(agent) == "database" else self._agent_plan(agent, store, only))
+        # databases were planned already (an agent's name is not enough: OpenCode has a
+        # database and a directory of message files under one name)
+        work = [(agent, db_work[agent.name] if kind_of(agent) == "database"
+                 else self._agent_plan(agent, store, only))
                 for agent in self.agents]
         report.claude.files, report.codex.files = len(claude_files), len(codex_files)
         report.hook_spool.files = len(spool_files)
