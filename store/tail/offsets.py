@@ -39,14 +39,21 @@ class FileTask:
     resumed: bool  # True when reading on from a stored offset (state before it matters)
 
 
-def plan(paths: Iterable[str | Path], offsets: Mapping[str, StoredOffset]) -> list[FileTask]:
-    """The files that have something new, each with where to start reading."""
+def plan(paths: Iterable[str | Path], offsets: Mapping[str, StoredOffset],
+         stats: Mapping[str, os.stat_result | None] | None = None) -> list[FileTask]:
+    """The files that have something new, each with where to start reading. ``stats``:
+    the files' stats taken already this pass (``tokentop.store.tail.survey``)."""
     tasks: list[FileTask] = []
     for name in paths:
-        try:
-            st = os.stat(name)
-        except OSError:
-            continue
+        if stats is not None and str(name) in stats:
+            st = stats[str(name)]
+            if st is None:
+                continue
+        else:
+            try:
+                st = os.stat(name)
+            except OSError:
+                continue
         prev = offsets.get(str(name))
         if prev is not None:
             if prev.inode == st.st_ino and st.st_size == prev.offset:

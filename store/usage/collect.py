@@ -31,10 +31,10 @@ from typing import Any, Protocol
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.reader import MAX_LINE
 from tokentop.store.tail.regular import open_binary
+from tokentop.store.tail.survey import Survey
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
-from tokentop.store.usage import rowmarks
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -49,7 +49,7 @@ from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
-from tokentop.store.usage.rowmarks import RowMark, RowMarks
+from tokentop.store.usage.rowmarks import RowMark, RowMarks, StoredMarks
 from tokentop.store.usage.timefmt import format_ts
 
 BATCH = 4000
@@ -214,13 +214,42 @@ class Collector:
     ) -> CollectReport:
         t0 = time.perf_counter()
         report = CollectReport()
+        # A whole pass walks and stats every source's files in worker threads while
+        # this thread loads where each collector stopped (``survey``).
+        survey = self._survey() if only is None else None
+        try:
+            return self._collect_surveyed(store, report, t0, progress, only, survey)
+        finally:
+            if survey is not None:
+                survey.close()
+
+    def _survey(self) -> Survey:
+        spool = str(self.hook_spool)
+        sources: dict[Any, tuple[Callable[[], list[str]], bool]] = {
+            "claude": (lambda: find_files(self.claude_dirs, "*.jsonl"), False),
+            "codex": (lambda: find_files([self.codex_dir], "rollout-*.jsonl"), False),
+            "spool": (lambda: [p for p in find_files([self.hook_spool], "*.json")
+                               if os.path.dirname(p) == spool], False),
+        }
+        for i, agent in enumerate(self.agents):
+            sources[i] = (lambda agent=agent: self._agent_files(agent, None),  # type: ignore[misc]
+                          kind_of(agent) == "database")
+        return Survey(sources)
+
+    def _collect_surveyed(self, store: Store, report: CollectReport, t0: float,
+                          progress: Progress | None, only: set[Path] | None,
+                          survey: Survey | None) -> CollectReport:
+        stored = {c: store.load_offsets(c) for c in dict.fromkeys(
+            (claude.COLLECTOR, codex.COLLECTOR, hookspool.COLLECTOR,
+             *(a.collector for a in self.agents)))}
         # Agent databases are read in worker threads while this thread walks the log
         # directories: SQLite runs its scans with the GIL released, so a database of
         # running totals (Hermes: ~100 ms to sign 18,000 rows) costs no wall time
         # beside a walk of thousands of files. Only the reads run there; the store is
         # touched by this thread alone, and their results are stored in agent order.
-        databases = [a for a in self.agents if kind_of(a) == "database"]
-        db_work = {agent.name: self._agent_plan(agent, store, only) for agent in databases}
+        databases = [(i, a) for i, a in enumerate(self.agents) if kind_of(a) == "database"]
+        db_work = {agent.name: self._agent_plan(agent, stored[agent.collector], only, survey, i)
+                   for i, agent in databases}
         reads: dict[tuple[str, Path], Future] = {}
         pool = None
         if any(tasks for _, tasks in db_work.values()):
@@ -229,7 +258,7 @@ class Collector:
             # there too, through a read-only connection of the worker's own, when what
             # this connection committed is all there is to see
             own = None if store.read_only or store.conn.in_transaction else store.path
-            for agent in databases:
+            for _, agent in databases:
                 for task, watermark in db_work[agent.name][1]:
                     marks = None
                     if task.resumed and own is None:
@@ -237,7 +266,8 @@ class Collector:
                     reads[(agent.name, task.path)] = pool.submit(
                         _read_database, loaded(agent), task, watermark, marks, own)
         try:
-            return self._collect(store, report, t0, progress, only, db_work, reads)
+            return self._collect(store, report, t0, progress, only, db_work, reads, stored,
+                                 survey)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -245,14 +275,15 @@ class Collector:
     def _collect(self, store: Store, report: CollectReport, t0: float,
                  progress: Progress | None, only: set[Path] | None,
                  db_work: dict[str, tuple[int, list[tuple[FileTask, int]]]],
-                 reads: dict[tuple[str, Path], Future]) -> CollectReport:
-        if only is None:
-            claude_files = find_files(self.claude_dirs, "*.jsonl")
-            codex_files = find_files([self.codex_dir], "rollout-*.jsonl")
-            spool = str(self.hook_spool)
-            spool_files = [
-                p for p in find_files([self.hook_spool], "*.json") if os.path.dirname(p) == spool
-            ]
+                 reads: dict[tuple[str, Path], Future],
+                 stored: dict[str, dict[str, FileOffset]],
+                 survey: Survey | None) -> CollectReport:
+        stats = None
+        if survey is not None:
+            claude_files = survey.files("claude")
+            codex_files = survey.files("codex")
+            spool_files = survey.files("spool")
+            stats = survey.stats
         else:
             claude_files = sorted(
                 str(p) for p in only if p.suffix == ".jsonl" and self._under(p, self.claude_dirs)
@@ -270,13 +301,13 @@ class Collector:
         # databases were planned already (an agent's name is not enough: OpenCode has a
         # database and a directory of message files under one name)
         work = [(agent, db_work[agent.name] if kind_of(agent) == "database"
-                 else self._agent_plan(agent, store, only))
-                for agent in self.agents]
+                 else self._agent_plan(agent, stored[agent.collector], only, survey, i))
+                for i, agent in enumerate(self.agents)]
         report.claude.files, report.codex.files = len(claude_files), len(codex_files)
         report.hook_spool.files = len(spool_files)
-        c_tasks = plan(claude_files, store.load_offsets(claude.COLLECTOR)) if claude_files else []
-        x_tasks = plan(codex_files, store.load_offsets(codex.COLLECTOR)) if codex_files else []
-        s_tasks = plan(spool_files, store.load_offsets(hookspool.COLLECTOR)) if spool_files else []
+        c_tasks = plan(claude_files, stored[claude.COLLECTOR], stats) if claude_files else []
+        x_tasks = plan(codex_files, stored[codex.COLLECTOR], stats) if codex_files else []
+        s_tasks = plan(spool_files, stored[hookspool.COLLECTOR], stats) if spool_files else []
         total = sum(t.size - t.start for t in (*c_tasks, *x_tasks, *s_tasks))
         total += sum(t.size - t.start for _, (_, tasks) in work for t, _ in tasks)
         report.bytes_total = total
@@ -333,19 +364,21 @@ class Collector:
         return sorted(str(p) for p in only if p in files or (
             self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns)))
 
-    def _agent_plan(self, agent: Agent | AgentRef, store: Store, only: set[Path] | None,
+    def _agent_plan(self, agent: Agent | AgentRef, stored: dict[str, FileOffset],
+                    only: set[Path] | None, survey: Survey | None = None, index: int = -1,
                     ) -> tuple[int, list[tuple[FileTask, int]]]:
         """(files found, the tasks with something new). Lines: from the stored offset;
-        whole files and databases: whole, when their fingerprint changed."""
-        files = self._agent_files(agent, only)
+        whole files and databases: whole, when their fingerprint changed. ``survey``:
+        the pass's files and stats, the agent's under ``index``."""
+        files = survey.files(index) if survey is not None else self._agent_files(agent, only)
         if not files:
             return 0, []
-        stored = store.load_offsets(agent.collector)
+        stats = survey.stats if survey is not None else None
         if kind_of(agent) == "lines":
-            return len(files), [(t, 0) for t in plan(files, stored)]
+            return len(files), [(t, 0) for t in plan(files, stored, stats)]
         tasks = []
         for name in files:
-            mark = _fingerprint(name, kind_of(agent) == "database")
+            mark = _fingerprint(name, kind_of(agent) == "database", stats)
             if mark is None:
                 continue
             st_ino, size, head = mark
@@ -546,22 +579,32 @@ def _count_oversized(n: int, counts: Counts) -> None:
         counts.skip(f"line longer than {MAX_LINE >> 20} MiB", n)
 
 
-def _fingerprint(path: str | Path, database: bool) -> tuple[int, int, bytes] | None:
+def _fingerprint(path: str | Path, database: bool,
+                 stats: dict[str, os.stat_result | None] | None = None,
+                 ) -> tuple[int, int, bytes] | None:
     """(inode, size, fingerprint) of a whole file or a database: its mtime and size,
-    and for a database those of its ``-wal`` too (a WAL database changes there first)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
+    and for a database those of its ``-wal`` too (a WAL database changes there first).
+    ``stats``: the pass's stats (``survey``), else the file is stat'ed now."""
+    name = str(path)
+    if stats is not None and name in stats:
+        st = stats[name]
+        if st is None:
+            return None
+        wal: os.stat_result | None = stats.get(f"{name}-wal") if database else None
+    else:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        wal = None
+        if database:
+            with contextlib.suppress(OSError):
+                wal = os.stat(f"{path}-wal")
     parts = [f"{st.st_mtime_ns}:{st.st_size}"]
     size = st.st_size
-    if database:
-        try:
-            wal = os.stat(f"{path}-wal")
-            parts.append(f"{wal.st_mtime_ns}:{wal.st_size}")
-            size += wal.st_size
-        except OSError:
-            pass
+    if wal is not None:
+        parts.append(f"{wal.st_mtime_ns}:{wal.st_size}")
+        size += wal.st_size
     return st.st_ino, size, " ".join(parts).encode()
 
 
@@ -590,8 +633,8 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
         return None
     counts = Counts()
     if marks is None:
-        marks = RowMarks(_row_marks(store_path, agent.collector, str(task.path))
-                         if task.resumed and store_path is not None else None)
+        marks = (RowMarks(stored=StoredMarks(Path(store_path), agent.collector, str(task.path)))
+                 if task.resumed and store_path is not None else RowMarks())
     try:
         conn = open_read_only(task.path)
         try:
@@ -607,21 +650,6 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
             counts.skip(f"database unreadable ({type(exc).__name__})")
         return DatabaseRead(mark, None, watermark, marks, counts)
     return DatabaseRead(mark, list(requests), watermark, marks, counts)
-
-
-def _row_marks(store_path: Path, collector: str, path: str) -> dict[str, str]:
-    """``Store.load_row_marks`` through a read-only connection of the caller's own (a
-    worker thread's). When that fails, none: every row is read again and dedup keeps
-    the store as it is, only slower."""
-    try:
-        conn = sqlite3.connect(f"{Path(store_path).resolve().as_uri()}?mode=ro", uri=True,
-                               isolation_level=None)
-        try:
-            return rowmarks.load(conn, collector, path)
-        finally:
-            conn.close()
-    except (sqlite3.Error, OSError):
-        return {}
 
 
 def collect_once(

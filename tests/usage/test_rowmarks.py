@@ -36,3 +36,57 @@ def test_only_the_rows_that_moved_are_read_again_in_chunks() -> None:
     assert set(second.changed) == set(moved)
     third = RowMarks({**first.changed, **second.changed})
     assert read(conn, third) == []
+
+
+def _store_with(tmp_path, marks: dict[str, str]):
+    """A real tokentop store file holding ``marks`` for ('hermes', 'agent.db')."""
+    from tokentop.store.usage.db import UsageStore
+    from tokentop.store.usage.rowmarks import RowMark
+
+    path = tmp_path / "usage.db"
+    store = UsageStore.open(path)
+    store.ingest([], marks=[RowMark("hermes", "agent.db", k, m) for k, m in marks.items()])
+    store.close()
+    return path
+
+
+def test_stored_marks_are_compared_inside_sqlite_never_loaded(tmp_path) -> None:
+    """With the marks left in the store (``StoredMarks``), SQLite finds the moved rows
+    with the store attached read-only: the same rows as the Python comparison, and no
+    mark is loaded into Python (``_known`` stays unset)."""
+    from tokentop.store.usage.rowmarks import StoredMarks
+
+    agent = tmp_path / "agent.sqlite"
+    conn = sqlite3.connect(agent)
+    conn.execute("CREATE TABLE s (id TEXT PRIMARY KEY, tokens, cost REAL, model TEXT)")
+    conn.executemany("INSERT INTO s VALUES (?, ?, ?, ?)",
+                     [(f"s{i}", i, i / 3, None if i % 7 else "m") for i in range(900)])
+    conn.commit()
+    first = RowMarks()
+    assert len(read(conn, first)) == 900
+    store = _store_with(tmp_path, first.changed)
+    conn.execute("UPDATE s SET tokens = tokens + 1 WHERE id IN ('s3', 's500')")
+    conn.execute("UPDATE s SET tokens = '10' WHERE id = 's10'")  # same digits, a text
+    conn.execute("INSERT INTO s VALUES ('new', 1, 0.5, 'm')")
+    conn.commit()
+    from tokentop.store.usage.agents.base import open_read_only
+
+    marks = RowMarks(stored=StoredMarks(store, "hermes", "agent.db"))
+    ro = open_read_only(agent)  # as the runner opens an agent's database
+    moved = read(ro, marks)
+    assert sorted(moved) == ["new", "s10", "s3", "s500"]
+    assert marks._known is None  # compared in SQLite
+    assert set(marks.changed) == set(moved)
+    python = RowMarks(first.changed)
+    assert sorted(read(conn, python)) == sorted(moved)
+    assert marks.changed == python.changed  # the same signatures are kept
+    # the store was only attached for the query
+    assert [r[1] for r in ro.execute("PRAGMA database_list")] == ["main"]
+
+
+def test_stored_marks_fall_back_to_python_when_the_store_cannot_be_attached(tmp_path) -> None:
+    from tokentop.store.usage.rowmarks import StoredMarks
+
+    conn = table(50)  # an in-memory agent database: not opened with URI names
+    marks = RowMarks(stored=StoredMarks(tmp_path / "missing.db", "hermes", "x"))
+    assert len(read(conn, marks)) == 50  # no marks found: every row, as before
