@@ -421,3 +421,24 @@ def test_the_claude_details_read_only_the_rows_that_carry_them(tmp_path: Path) -
         plan = " ".join(str(r[3]) for r in store.conn.execute(
             "EXPLAIN QUERY PLAN " + reports._DETAILS_SQL.format(key="1", where=where), args))
         assert schema.DETAILS_INDEX in plan
+
+
+def test_pretty_json_is_the_standard_documents_json_and_escapes_beyond_ascii() -> None:
+    """The report's JSON comes from msgspec when it is all ASCII (fast) and from the
+    standard library otherwise: either way the same document, keys sorted, indented,
+    and a bidi override or other non-ASCII text in a project path escaped, never raw."""
+    import json as stdjson
+
+    from tokentop.tui.commands.report import pretty_json
+
+    doc = {"daily": [{"date": "2026-12-01", "totalCost": 0.1 + 0.2, "tiny": 1e-7,
+                      "inputTokens": 12, "modelsUsed": ["a"], "none": None, "e": {}}],
+           "totals": {"b": 1, "a": 2.5}}
+    fast = pretty_json(doc)
+    assert stdjson.loads(fast) == doc
+    assert fast.splitlines()[:3] == ["{", '  "daily": [', "    {"]
+    assert fast.index('"a": 2.5') < fast.index('"b": 1')  # keys sorted
+    hostile = {"sessions": [{"project": "/home/x/\u202eevil\u0007", "cost": 1.5}]}
+    text = pretty_json(hostile)
+    assert text.isascii() and "\\u202e" in text and "\\u0007" in text
+    assert stdjson.loads(text) == hostile
