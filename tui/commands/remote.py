@@ -27,6 +27,10 @@ def wanted_hosts(given: Sequence[str]) -> list[str]:
     is the dashboard's business: none then)."""
     if given:
         return list(dict.fromkeys(given))
+    from tokentop.tui.config.location import config_path
+
+    if not config_path().exists():  # most runs: no file, no reader imported
+        return []
     from tokentop.tui.config.settings import configured_hosts
 
     return configured_hosts()

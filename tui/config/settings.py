@@ -39,15 +39,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import platformdirs
 from click.core import ParameterSource
 
 from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
 from tokentop.store.redact import redact_text
 from tokentop.store.tail.regular import read_regular
 from tokentop.tui.config import alerts as alert_table
+from tokentop.tui.config import location
 
-FILE_NAME = "config.toml"
+FILE_NAME = location.FILE_NAME
 # The screens by mode, in tab order (tui/screens/__init__.py ``screen_specs``; a test
 # keeps the two equal). Spelt out so reading the file needs no Textual.
 SCREENS = ("overview", "usage", "events", "traces", "access", "files", "logs", "spans")
@@ -60,9 +60,8 @@ OPTION_ENV = {"metrics_dir": "GRIDCTL_HOME"}
 
 
 def config_path() -> Path:
-    """``$XDG_CONFIG_HOME/tokentop/config.toml`` (default ``~/.config/tokentop``), found
-    by platformdirs as the state directory is (store/state.py)."""
-    return Path(platformdirs.user_config_dir("tokentop", appauthor=False)) / FILE_NAME
+    """``$XDG_CONFIG_HOME/tokentop/config.toml`` (``tokentop.tui.config.location``)."""
+    return location.config_path()
 
 
 @dataclass(frozen=True)
