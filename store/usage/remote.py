@@ -23,7 +23,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from tokentop.store.remote.session import RemoteError, Session, SshOptions, check_host
+from tokentop.store.remote.session import (
+    Listed,
+    RemoteError,
+    Session,
+    SshOptions,
+    check_host,
+)
 from tokentop.store.tail.reader import HEAD_BYTES, MAX_LINE
 from tokentop.store.usage.collect import CollectReport, Sink, Store
 from tokentop.store.usage.collectors import claude, codex
@@ -153,8 +159,8 @@ class RemoteCollector:
         sink.flush()
         report.bytes_total = report.bytes_read
 
-    def _merge(self, changed: Iterable[tuple[str, int, int, str]]) -> None:
-        for kind, inode, size, path in changed:
+    def _merge(self, changed: Iterable[Listed]) -> None:
+        for kind, inode, size, _, path in changed:
             self.listing[path] = (kind, inode, size)
 
     def _file(self, ses: Session, kind: str, path: str, start: int, head: bytes,
