@@ -59,7 +59,7 @@ class _LazyGroup(click.Group):
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
         "config": ("tokentop.tui.config.command", "config"),
         "statusline": ("statusline", "statusline"), "collect": ("collect", "collect"),
-        "watch": ("watch", "watch"),
+        "watch": ("watch", "watch"), "export": ("export", "export"),
     }
 
     def make_context(self, info_name: str | None, args: list[str],
