@@ -197,14 +197,30 @@ class RemoteCollector:
         specs = (self._spec(k) for k, _ in self.listing)
         present = {s.ref.name for s in specs if s is not None and s.ref.kind == "database"}
         sink = Sink(store, report)
-        self._watch(ses, self.databases.collect(store, sink, report, present,
-                                                databases_changed,
-                                                offset_key(self.host, "")))
+        named = self.databases.collect(store, sink, report, present, databases_changed,
+                                       offset_key(self.host, ""))
+        if named:
+            self._named(ses, named)
         self.status.notes = list(self.databases.notes)
         if todo:
             self._files(ses, store, sink, report, todo)
         sink.flush()
         report.bytes_total = report.bytes_read
+
+    def _named(self, ses: Session, named: list[tuple[str, str, str]]) -> None:
+        """Watch the places the box's tokentop just named, as they are now: the export
+        has just read them (a write in the moment between is read with the next one)."""
+        self._watch(ses, named)
+        changed, total = ses.list()
+        self._merge(changed)
+        if len(self.listing) != total:
+            ses.forget()
+            self.listing.clear()
+            self._merge(ses.list()[0])
+        for key, f in self.listing.items():
+            spec = self._spec(f.kind)
+            if spec is not None and spec.ref.kind == "database":
+                self.seen[key] = _Seen(f.inode, f.size, f.mtime)
 
     def _spec(self, kind: str) -> RemoteRoot | None:
         if kind[:1] != "a":
