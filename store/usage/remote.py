@@ -44,7 +44,7 @@ from tokentop.store.usage.remote_agents import (
     database_roots,
     file_roots,
 )
-from tokentop.store.usage.remote_databases import RemoteDatabases
+from tokentop.store.usage.remote_databases import RemoteDatabases, tokentop_for
 
 CHUNK = 4 << 20  # bytes asked for at once; a longer backlog comes in several
 COLLECTORS = {"c": claude.COLLECTOR, "x": codex.COLLECTOR}
@@ -111,6 +111,8 @@ class RemoteCollector:
     def __post_init__(self) -> None:
         self.host = check_host(self.host)
         self.status = HostStatus(self.host)
+        if self.tokentop is None:
+            self.tokentop = tokentop_for(self.host)
         self.databases = RemoteDatabases(self.host, self.tokentop, self.options)
 
     def collect(self, store: Store) -> CollectReport:

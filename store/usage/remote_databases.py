@@ -13,6 +13,7 @@ agents whose databases are there are named in one line of the host's status.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 from collections.abc import Iterable
@@ -38,6 +39,25 @@ from tokentop.store.usage.remote_export import (
 from tokentop.store.usage.rowmarks import RowMark
 
 TIMEOUT_S = 120.0
+ENV = "TOKENTOP_REMOTE_TOKENTOP"  # BOX=PATH,... or PATH: the box's tokentop, when known
+
+
+def tokentop_for(host: str, spec: str | None = None) -> str | None:
+    """The tokentop executable on ``host`` as the user named it: ``spec`` (else
+    ``$TOKENTOP_REMOTE_TOKENTOP``, which ``--remote-tokentop`` and the config file's
+    ``remote-tokentops`` set) is ``BOX=PATH`` entries separated by commas, or a
+    ``PATH`` (starting with ``/`` or ``~``) for every box. None: look for it there."""
+    spec = os.environ.get(ENV, "") if spec is None else spec
+    every = None
+    for entry in spec.split(","):
+        entry = entry.strip()
+        if entry.startswith(("/", "~")):
+            every = entry
+            continue
+        box, eq, path = entry.partition("=")
+        if eq and box.strip() == host and path.strip():
+            return path.strip()
+    return every
 
 
 @dataclass

@@ -11,6 +11,7 @@ cite the upstream code and tests they come from).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.remote import RemoteCollector
 from tokentop.store.usage.remote_agents import database_roots, file_roots
+from tokentop.store.usage.remote_databases import tokentop_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GEMINI_MAIN = "tokentop/chats/session-2026-05-18T09-30-3f2a9c1e.jsonl"
@@ -251,3 +253,47 @@ def test_export_says_a_bad_source_in_one_line(tmp_path):
     assert got.returncode == 2 and got.stdout == ""
     assert got.stderr.count("\n") == 1 and "not a database agent: nope" in got.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tokentop.tui.cli", *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+@needs_sshd
+def test_ingest_with_remote_tokentop_and_a_note_without(box, tmp_path):
+    opencode_db(box.home).close()
+    gemini_qwen_home(box.home)
+    env = {k: v for k, v in os.environ.items() if k != "TOKENTOP_REMOTE_TOKENTOP"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # no config file of the user's
+    env["HOME"] = str(tmp_path)  # nor agent files of this machine's
+    env["CODEX_HOME"] = str(tmp_path / "codex")
+    db = str(tmp_path / "usage.db")
+    plain = cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host", "box",
+                "--json", env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert "tokentop: opencode: needs tokentop on box\n" in plain.stderr
+    doc = json.loads(plain.stdout)["hosts"]["box"]
+    assert doc["notes"] == ["opencode: needs tokentop on box"]
+    assert doc["gemini"]["requests"] > 0 and doc["opencode"]["requests"] == 0
+    got = cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host", "box",
+              "--remote-tokentop", f"box={TOKENTOP}", "--json", env=env)
+    assert got.returncode == 0, got.stderr
+    doc = json.loads(got.stdout)["hosts"]["box"]
+    assert doc["notes"] == [] and doc["opencode"]["requests"] > 0
+    assert doc["gemini"]["requests"] == 0  # read already: nothing twice
+    (tmp_path / "config" / "tokentop").mkdir(parents=True)
+    (tmp_path / "config" / "tokentop" / "config.toml").write_text(
+        f'remote-tokentops = ["box={TOKENTOP}"]\n')
+    again = cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host",
+                "box", "--json", env=env)
+    assert again.returncode == 0 and "needs tokentop" not in again.stderr, again.stderr
+    assert json.loads(again.stdout)["hosts"]["box"]["notes"] == []
+
+
+def test_tokentop_for_a_box():
+    assert tokentop_for("a", "a=/opt/tt,b=/usr/bin/tokentop") == "/opt/tt"
+    assert tokentop_for("b", "a=/opt/tt,b=/usr/bin/tokentop") == "/usr/bin/tokentop"
+    assert tokentop_for("c", "a=/opt/tt") is None
+    assert tokentop_for("c", "~/venv/bin/tokentop,a=/opt/tt") == "~/venv/bin/tokentop"
+    assert tokentop_for("a", "") is None
