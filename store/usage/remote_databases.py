@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from tokentop.store.redact import redact_text
 from tokentop.store.remote.session import Session, SshOptions
 from tokentop.store.usage.collect import CollectReport, Sink, Store
 from tokentop.store.usage.collectors.files import Counts
@@ -132,7 +133,7 @@ class RemoteDatabases:
         if done.returncode != 0:
             err = [ln.strip() for ln in done.stderr.decode("utf-8", "replace").splitlines()
                    if ln.strip()]
-            return (err[-1] if err else f"exit status {done.returncode}")[:200]
+            return _plain(err[-1] if err else f"exit status {done.returncode}")
         return done.stdout
 
     def _ingest(self, out: bytes, sink: Sink, report: CollectReport, prefix: str
@@ -171,8 +172,8 @@ class RemoteDatabases:
         if ref is None:
             return
         counts = report.agents.setdefault(db.agent, Counts())
-        for problem in db.problems:
-            counts.skip(problem)
+        for problem in db.problems[:20]:
+            counts.skip(_plain(problem))
         if not db.head:  # unreadable there: retried when it changes
             return
         counts.files_read += 1
@@ -184,3 +185,10 @@ class RemoteDatabases:
         sink.offset(FileOffset(collector=ref.collector, path=key, inode=db.inode,
                                offset=db.watermark, head=db.head.encode()))
         sink.maybe_flush()
+
+
+def _plain(text: str) -> str:
+    """The box's text, one short printable line with credentials masked: it is shown as
+    a status line and in reports."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return redact_text(text)[:200]
