@@ -276,9 +276,11 @@ def test_ingest_with_remote_tokentop_and_a_note_without(box, tmp_path):
     doc = json.loads(plain.stdout)["hosts"]["box"]
     assert doc["notes"] == ["opencode: needs tokentop on box"]
     assert doc["gemini"]["requests"] > 0 and doc["opencode"]["requests"] == 0
+    before = tree(box.home)  # the agent is not running: no -wal beside its database
     got = cli("ingest", "--store", db, "--claude-dir", str(tmp_path), "--host", "box",
               "--remote-tokentop", f"box={TOKENTOP}", "--json", env=env)
     assert got.returncode == 0, got.stderr
+    assert tree(box.home) == before
     doc = json.loads(got.stdout)["hosts"]["box"]
     assert doc["notes"] == [] and doc["opencode"]["requests"] > 0
     assert doc["gemini"]["requests"] == 0  # read already: nothing twice
