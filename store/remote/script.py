@@ -40,6 +40,10 @@ trap 'exit 1' HUP INT TERM PIPE
 : > "$T/roots"
 if stat -c %i / >/dev/null 2>&1; then S='stat -c'; SF='%i %s %n'; SZ='%i %s'; SM='%i %s %Y %n'
 else S='stat -f'; SF='%i %z %N'; SZ='%i %z'; SM='%i %z %m %N'; fi
+# nanoseconds where GNU stat has them (a document rewritten twice in one second at one
+# size is then seen); whole seconds elsewhere
+if [ "$S" = 'stat -c' ] && stat -c '%.9Y' / 2>/dev/null | grep -q '^[0-9]*\.[0-9]*$'; then
+  SM='%i %s %.9Y %n'; fi
 NL='
 '
 echo 'tokentop-remote 1'

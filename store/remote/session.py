@@ -37,8 +37,9 @@ NOISE = 200  # lines a login shell may print before the program's greeting
 
 class Listed(NamedTuple):
     """One file of a listing: its kind (``c`` Claude Code, ``x`` Codex, ``m`` a
-    followed tree, ``a<n>`` a root added with ``add_root``), inode, size, mtime (whole
-    seconds; 0 but for ``a<n>``) and path on the box."""
+    followed tree, ``a<n>`` a root added with ``add_root``), inode, size, mtime (0 but
+    for ``a<n>``; in nanoseconds where the box's ``stat`` has them, else seconds: only
+    ever compared with itself) and path on the box."""
 
     kind: str
     inode: int
@@ -54,6 +55,8 @@ def _listed(line: bytes) -> Listed | None:
     if not added and kind not in (b"c", b"x", b"m"):
         return None
     parts = rest.split(b" ", 3 if added else 2)
+    if added and len(parts) == 4:  # an mtime with its fraction: compared, never shown
+        parts[2] = parts[2].replace(b".", b"", 1)
     if len(parts) != (4 if added else 3) or not all(p.isdigit() for p in parts[:-1]):
         return None
     nums = [int(p) for p in parts[:-1]]

@@ -299,3 +299,20 @@ def test_tokentop_for_a_box():
     assert tokentop_for("c", "a=/opt/tt") is None
     assert tokentop_for("c", "~/venv/bin/tokentop,a=/opt/tt") == "~/venv/bin/tokentop"
     assert tokentop_for("a", "") is None
+
+
+@needs_sshd
+def test_a_document_rewritten_at_the_same_size_is_read_again(box, tmp_path):
+    """Within the same second too: the box's ``stat`` gives nanoseconds (GNU)."""
+    gemini_qwen_home(box.home)
+    legacy = box.home / ".gemini" / "tmp" / GEMINI_LEGACY
+    col = RemoteCollector("box")
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        col.collect(store)
+        data = legacy.read_bytes()
+        assert b'"input": 9120' in data
+        legacy.write_bytes(data.replace(b'"input": 9120', b'"input": 9121'))
+        again = col.collect(store)
+    col.close()
+    assert again.agents["gemini"].files_read == 1
+    assert again.agents["gemini"].bytes_read == len(data)
