@@ -1,12 +1,22 @@
 """Agent logs of another box, collected over SSH into this machine's usage store.
 
 Why: the user runs agents on several boxes and wants one view without running a hub.
-Each poll asks the box (``tokentop.store.remote``) which of its Claude Code and Codex
-logs changed, then pulls only the bytes after the stored offset of each, and feeds them
-through the same parsers, in-pass dedup and store transaction as local collection
+Each poll asks the box (``tokentop.store.remote``) which of its agents' files changed
+(Claude Code, Codex, and every other file agent at its default place under the box's
+home: ``remote_agents``), then pulls only the bytes after the stored offset of each log,
+or the whole of a document the agent rewrites in place, and feeds them through the same
+parsers (each agent's own), in-pass dedup and store transaction as local collection
 (``tokentop.store.usage.collect``): each batch commits its events with the offsets of
 the bytes they came from, so a connection dropped mid-read repeats nothing and loses
-nothing.
+nothing. SQLite agents are read by the tokentop installed on the box
+(``remote_databases``).
+
+A parser is kept between polls with where it stopped; a collector started afresh
+rebuilds it (``LineParser.prime``) from the box's bytes before the offset, once per
+file. Side files a few parsers consult beside a log (Kimi's ``config.json``, Grok's
+``summary.json``, Droid's sidecar, pi's parent sessions) are not fetched: they are
+looked up at the same path on this machine, where they are normally absent, and the
+parser's fallback applies.
 
 A remote file's offset is kept under ``<host>:<path>`` (``offset_key``) in the same
 ``collector_offsets`` table, so the same path on two boxes, or on a box and here, never
