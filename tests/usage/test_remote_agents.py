@@ -316,3 +316,29 @@ def test_a_document_rewritten_at_the_same_size_is_read_again(box, tmp_path):
     col.close()
     assert again.agents["gemini"].files_read == 1
     assert again.agents["gemini"].bytes_read == len(data)
+
+
+@needs_sshd
+def test_hermes_row_marks_go_to_the_box_and_come_back(box, tmp_path):
+    """A table of running totals (Hermes's sessions): the marks this machine stored go
+    to the box's tokentop, so only the row that changed is sent back."""
+    from test_agent_hermes import make_db
+
+    db = make_db(box.home / ".hermes" / "state.db")
+    col = RemoteCollector("box", tokentop=str(TOKENTOP))
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        first = col.collect(store)
+        assert first.agents["hermes"].requests == 4 and col.status.notes == []
+        con = sqlite3.connect(db)
+        con.execute("UPDATE sessions SET input_tokens = input_tokens + 500,"
+                    " output_tokens = output_tokens + 50 WHERE id = '20260503_080000_0a0b0c'")
+        con.commit()
+        con.close()
+        second = col.collect(store)
+        assert second.agents["hermes"].requests == 1
+        assert second.ingest.inserted == 0 and second.ingest.enriched == 1
+        got = store.conn.execute(
+            "SELECT COUNT(*), SUM(input_tokens) FROM usage_events WHERE agent_name = 'hermes'"
+            " AND tokentop_host = 'box'").fetchone()
+    col.close()
+    assert got == (4, 1200 + 8000 + 20000 + 3500)
