@@ -7,6 +7,7 @@ must answer fast (well under 0.3 s), and only the dashboard needs the UI stack.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,7 @@ class _LazyGroup(click.Group):
         "spans": ("gridlogs", "spans"), "serve": ("serve", "serve"),
         "config": ("tokentop.tui.config.command", "config"),
         "statusline": ("statusline", "statusline"), "collect": ("collect", "collect"),
-        "watch": ("watch", "watch"),
+        "watch": ("watch", "watch"), "export": ("export", "export"),
     }
 
     def make_context(self, info_name: str | None, args: list[str],
@@ -148,8 +149,11 @@ def _check_home() -> None:
                    "https://HOST/api/v1/workspaces/WS, polled (token in AIRSTORE_TOKEN), "
                    "or a JSONL file of events or saved API pages, followed live.")
 @click.option("--host", "hosts", metavar="USER@BOX", multiple=True,
-              help="Also collect this box's agent logs (Claude Code, Codex) over ssh, "
-              "with your keys and ~/.ssh/config; repeatable. Only appended bytes travel.")
+              help="Also collect this box's agent logs over ssh, with your keys and "
+              "~/.ssh/config; repeatable. Only appended bytes travel.")
+@click.option("--remote-tokentop", "remote_tokentops", metavar="BOX=PATH", multiple=True,
+              help="The tokentop on a --host box, which reads its SQLite agents (OpenCode, "
+              "Goose, ...) [default: tokentop on its PATH or in ~/.local/bin].")
 @click.version_option(package_name="tokentop")
 @click.pass_context
 def main(ctx: click.Context, **_given: object) -> None:
@@ -173,6 +177,10 @@ def main(ctx: click.Context, **_given: object) -> None:
     from tokentop.tui.sources.traces import set_dashboard_scope
 
     set_dashboard_scope(opt["org_id"], opt["workspace_id"])
+    if opt.get("remote_tokentops"):
+        from tokentop.store.usage.remote_databases import ENV
+
+        os.environ[ENV] = ",".join(opt["remote_tokentops"])  # type: ignore[arg-type]
 
     sys.exit(run_dashboard(demo=opt["demo"], metrics_dir=opt["metrics_dir"], poll=opt["poll"],
                            capacity_minutes=opt["ring_days"] * 24 * 60, store=opt["store"],

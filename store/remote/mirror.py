@@ -21,7 +21,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tokentop.store.remote.session import RemoteError, Session, SshOptions, check_host
+from tokentop.store.remote.session import (
+    Listed,
+    RemoteError,
+    Session,
+    SshOptions,
+    check_host,
+)
 from tokentop.store.state import state_dir
 
 CHUNK = 4 << 20
@@ -84,26 +90,26 @@ class Mirror:
         ses = self.session
         changed, total = ses.list()
         old = dict(self.listing)
-        for _, inode, size, path in changed:
-            self.listing[path] = (inode, size)
+        for f in changed:
+            self.listing[f.path] = (f.inode, f.size)
         if len(self.listing) != total:  # files went away: the whole listing again
             ses.forget()
-            self.listing = {p: (i, s) for _, i, s, p in ses.list()[0]}
-            changed = [("m", i, s, p) for p, (i, s) in self.listing.items()
+            self.listing = {f.path: (f.inode, f.size) for f in ses.list()[0]}
+            changed = [Listed("m", i, s, 0, p) for p, (i, s) in self.listing.items()
                        if old.get(p) != (i, s)]
             self._drop_gone()
         by_inode = {inode: path for path, (inode, _) in old.items()}
         copied = 0
         # renames first: a rotated file's old name is about to hold a new file
-        for _, inode, _, path in changed:
+        for _, inode, _, _, path in changed:
             was = by_inode.get(inode)
             if was is not None and was != path and old.get(path, (None,))[0] != inode:
                 src, dst = self._local(was), self._local(path)
                 if src is not None and dst is not None and src.exists():
                     dst.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(src, dst)
-        for _, _, _, path in changed:
-            copied += self._copy(ses, path)
+        for f in changed:
+            copied += self._copy(ses, f.path)
         self.pulled += copied
         return copied
 

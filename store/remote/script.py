@@ -12,6 +12,11 @@ Protocol (one command per line on stdin):
 ``L``  the listing lines that changed since the previous ``L`` (``<kind> <inode> <size>
        <path>``; kind ``c`` Claude Code, ``x`` Codex), then ``.<number of files>``.
 ``F``  forget the previous listing (the next ``L`` lists every file).
+``A <n> <pattern> <root>``  also list the files named ``pattern`` under ``root`` (or
+       ``root`` itself when it is a file; ``~`` and a relative root are under the box's
+       home), as ``a<n> <inode> <size> <mtime> <path>``: every other agent's files
+       (``tokentop.store.usage.remote_agents``) and the databases a box's tokentop reads.
+``X``  the box's ``tokentop`` (on ``PATH``, else ``~/.local/bin``), or an empty line.
 ``W <path>``  list every file under ``path`` instead (kind ``m``; ``~`` and a relative
        path are under the box's home, as scp has them; answered with the path it
        became): a gridctl telemetry tree followed with ``--metrics-dir box:PATH``.
@@ -32,8 +37,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/tokentop.XXXXXX") || exit 3
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 : > "$T/old"
-if stat -c %i / >/dev/null 2>&1; then S='stat -c'; SF='%i %s %n'; SZ='%i %s'
-else S='stat -f'; SF='%i %z %N'; SZ='%i %z'; fi
+: > "$T/roots"
+if stat -c %i / >/dev/null 2>&1; then S='stat -c'; SF='%i %s %n'; SZ='%i %s'; SM='%i %s %Y %n'
+else S='stat -f'; SF='%i %z %N'; SZ='%i %z'; SM='%i %z %m %N'; fi
+# nanoseconds where GNU stat has them (a document rewritten twice in one second at one
+# size is then seen); whole seconds elsewhere
+if [ "$S" = 'stat -c' ] && stat -c '%.9Y' / 2>/dev/null | grep -q '^[0-9]*\.[0-9]*$'; then
+  SM='%i %s %.9Y %n'; fi
 NL='
 '
 echo 'tokentop-remote 1'
@@ -60,6 +70,15 @@ list() {
   fi
   croots | walk projects '*.jsonl' c
   printf '%s\n' "${CODEX_HOME:-$HOME/.codex}" | walk sessions 'rollout-*.jsonl' x
+  while IFS=' ' read -r n pat r; do
+    if [ -f "$r" ]; then $S "$SM" "$r"
+    elif [ -d "$r" ]; then find "$r/" -type f -name "$pat" ! -name "*$NL*" -exec $S "$SM" {} +
+    fi 2>/dev/null | sed "s/^/a$n /"
+  done < "$T/roots"
+}
+home() {
+  case $1 in "~") printf '%s\n' "$HOME" ;; "~/"*) printf '%s\n' "$HOME/${1#"~/"}" ;;
+  /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$HOME/$1" ;; esac
 }
 while IFS= read -r cmd; do
   case $cmd in
@@ -69,6 +88,16 @@ while IFS= read -r cmd; do
     printf '.%s\n' "$(wc -l < "$T/new" | tr -d ' ')"
     mv "$T/new" "$T/old" ;;
   F) : > "$T/old" ;;
+  A\ *)
+    set -f; set -- $cmd; set +f
+    n=$2; pat=$3; r=${cmd#A * * }; r=$(home "$r"); r=${r%/}
+    case $n in *[!0-9]*|'') continue ;; esac
+    printf '%s %s %s\n' "$n" "$pat" "$r" >> "$T/roots" ;;
+  X)
+    x=$(command -v tokentop 2>/dev/null)
+    case $x in /*) ;; *) x= ;; esac
+    [ -z "$x" ] && [ -x "$HOME/.local/bin/tokentop" ] && x=$HOME/.local/bin/tokentop
+    printf '%s\n' "$x" ;;
   W\ *)
     W=${cmd#W }
     case $W in "~") W=$HOME ;; "~/"*) W="$HOME/${W#"~/"}" ;; /*) ;; *) W="$HOME/$W" ;; esac

@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from tokentop.store.remote.script import SCRIPT, cksum
 from tokentop.store.state import state_dir
@@ -32,6 +33,36 @@ REMOTE_COMMAND = (
 )
 TIMEOUT_S = 30.0  # a read that takes longer: the connection is taken as dropped
 NOISE = 200  # lines a login shell may print before the program's greeting
+
+
+class Listed(NamedTuple):
+    """One file of a listing: its kind (``c`` Claude Code, ``x`` Codex, ``m`` a
+    followed tree, ``a<n>`` a root added with ``add_root``), inode, size, mtime (0 but
+    for ``a<n>``; in nanoseconds where the box's ``stat`` has them, else seconds: only
+    ever compared with itself) and path on the box."""
+
+    kind: str
+    inode: int
+    size: int
+    mtime: int
+    path: str
+
+
+def _listed(line: bytes) -> Listed | None:
+    """A listing line, None for one the program does not write (passed over)."""
+    kind, _, rest = line.partition(b" ")
+    added = kind[:1] == b"a" and kind[1:].isdigit()
+    if not added and kind not in (b"c", b"x", b"m"):
+        return None
+    parts = rest.split(b" ", 3 if added else 2)
+    if added and len(parts) == 4:  # an mtime with its fraction: compared, never shown
+        parts[2] = parts[2].replace(b".", b"", 1)
+    if len(parts) != (4 if added else 3) or not all(p.isdigit() for p in parts[:-1]):
+        return None
+    nums = [int(p) for p in parts[:-1]]
+    mtime = nums[2] if added else 0
+    return Listed(kind.decode(), nums[0], nums[1], mtime,
+                  parts[-1].decode("utf-8", "surrogateescape"))
 
 
 class RemoteError(Exception):
@@ -144,9 +175,22 @@ class Session:
         self.forget()
         return resolved
 
-    def list(self) -> tuple[list[tuple[str, int, int, str]], int]:
-        """The files that changed since the last call (kind, inode, size, path) and how
-        many there are in all."""
+    def add_root(self, n: int, pattern: str, root: str) -> None:
+        """Also list the files named ``pattern`` under ``root`` on the box (``root``
+        itself when it is a file), as kind ``a<n>``; answered by nothing."""
+        name = root.encode("utf-8", "surrogateescape")
+        if b"\n" in name or not pattern or any(c.isspace() for c in pattern):
+            raise RemoteError(f"{self.host}: not a path: {root!r}")
+        self._write(b"A %d %s %s\n" % (n, pattern.encode(), name))
+
+    def tokentop(self) -> str | None:
+        """The box's ``tokentop`` executable (its PATH, else ``~/.local/bin``), if any."""
+        self._write(b"X\n")
+        found = self._line().decode("utf-8", "surrogateescape")
+        return found or None
+
+    def list(self) -> tuple[list[Listed], int]:
+        """The files that changed since the last call and how many there are in all."""
         self._write(b"L\n")
         changed = []
         while True:
@@ -156,11 +200,9 @@ class Session:
                     return changed, int(line[1:])
                 except ValueError:
                     raise RemoteError(f"{self.host}: garbled listing") from None
-            parts = line.split(b" ", 3)
-            if len(parts) == 4 and parts[0] in (b"c", b"x", b"m") and parts[1].isdigit() \
-                    and parts[2].isdigit():
-                path = parts[3].decode("utf-8", "surrogateescape")
-                changed.append((parts[0].decode(), int(parts[1]), int(parts[2]), path))
+            got = _listed(line)
+            if got is not None:
+                changed.append(got)
 
     def read(self, path: str, start: int, head: bytes, limit: int
              ) -> tuple[int, int, bytes] | None:

@@ -14,7 +14,9 @@ Figures:
   ``ss -ti``, compressed by ssh);
 - warm poll: a poll with nothing new, the bytes tokentop writes and reads on the
   session (protocol bytes) and the bytes the TCP connection carries both ways (what
-  ssh's encryption and packets add), median of 20;
+  ssh's encryption and packets add), median of 20; the box also holds Gemini CLI,
+  Qwen Code and OpenCode files and OpenCode's database (read by this venv's tokentop
+  as the box's), so every agent's roots are listed on each poll;
 - append->visible: the dashboard's loop (``tui/sources/remote.py``: a poll every
   ``POLL_S``) running in a thread; a line appended to a log on the box at a random
   moment, timed until its message is in the store (a reader polls every 5 ms);
@@ -38,7 +40,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "usage"))
 
+import shutil
+
+from opencode_support import build_db, copy_storage
 from support import sshd
 
 from tokentop.store.usage.db import UsageStore
@@ -105,11 +111,19 @@ def main() -> int:
             while fh.tell() < args.backlog_mb * 1e6:
                 fh.write(claude_line(n, pad=300))
                 n += 1
+        fixtures = Path(__file__).resolve().parents[1] / "usage" / "fixtures"
+        shutil.copytree(fixtures / "gemini" / "tmp", box.home / ".gemini" / "tmp")
+        shutil.copytree(fixtures / "qwen" / "qwen" / "projects", box.home / ".qwen" / "projects")
+        opencode = box.home / ".local" / "share" / "opencode"
+        build_db(opencode / "opencode.db", "opencode").close()
+        copy_storage(opencode)
         db = tmp / "usage.db"
         store = UsageStore.open(db)
-        col = RemoteCollector("box")
+        col = RemoteCollector("box", tokentop=str(Path(sys.executable).with_name("tokentop")))
         t0 = time.perf_counter()
         first = col.collect(store)
+        others = {name: c.requests for name, c in first.agents.items() if c.requests}
+        print(f"other agents on the box, first poll: {others}; notes: {col.status.notes}")
         cold = time.perf_counter() - t0
         w1 = wire_bytes(box.port)
         mb = first.claude.bytes_read / 1e6

@@ -7,6 +7,7 @@ the same one line for a box that cannot be reached while the others are read. Wi
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,9 +18,44 @@ HOST_HELP = ("Also collect this box's agent logs over ssh (repeatable; your ssh 
              "and ~/.ssh/config) [default: hosts in the config file].")
 
 
+TOKENTOP_HELP = ("The tokentop on a --host box, which reads its SQLite agents (OpenCode, "
+                 "Goose, ...); repeatable [default: the config file's remote-tokentops, "
+                 "else tokentop on the box's PATH or in ~/.local/bin].")
+
+
+def _remote_tokentop(ctx: click.Context, param: click.Parameter,
+                     value: Sequence[str]) -> None:
+    """Handed to ``RemoteCollector`` through its variable: every command with
+    ``--host`` takes it without a parameter of its own."""
+    from tokentop.store.usage.remote_databases import ENV
+
+    if value:
+        os.environ[ENV] = ",".join(value)
+
+
 def host_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--remote-tokentop", metavar="BOX=PATH", multiple=True,
+                     expose_value=False, callback=_remote_tokentop, help=TOKENTOP_HELP)(f)
     return click.option("--host", "hosts", metavar="USER@BOX", multiple=True,
                         help=HOST_HELP)(f)
+
+
+def configured_tokentops() -> None:
+    """The config file's ``remote-tokentops`` (as the dashboard reads it), unless the
+    command line or the environment named them."""
+    from tokentop.store.usage.remote_databases import ENV
+    from tokentop.tui.config.settings import ConfigError, config_path, read_file
+
+    if os.environ.get(ENV):
+        return
+    try:
+        value = (read_file(config_path()) or {}).get("remote-tokentops")
+    except ConfigError:
+        return
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+        os.environ[ENV] = ",".join(value)
 
 
 def wanted_hosts(given: Sequence[str]) -> list[str]:
@@ -43,6 +79,7 @@ def collect_hosts(store: Any, hosts: Sequence[str]) -> tuple[dict[str, Any], boo
 
     out: dict[str, Any] = {}
     failed = False
+    configured_tokentops()
     for host in hosts:
         try:
             col = RemoteCollector(host)
@@ -62,7 +99,9 @@ def collect_hosts(store: Any, hosts: Sequence[str]) -> tuple[dict[str, Any], boo
             continue
         finally:
             col.close()
-        out[host] = {"ok": True, **report.as_dict()}
+        out[host] = {"ok": True, **report.as_dict(), "notes": list(col.status.notes)}
+        for note in col.status.notes:  # an agent not read there: said, not a failure
+            print(f"tokentop: {note}", file=sys.stderr)
     return out, failed
 
 
@@ -71,6 +110,7 @@ def host_lines(doc: dict[str, Any]) -> list[str]:
     lines = []
     for host, d in doc.items():
         if d.get("ok"):
-            lines.append(f"host {host}: {d['claude']['files'] + d['codex']['files']} files, "
+            files = sum(v["files"] for v in d.values() if isinstance(v, dict) and "files" in v)
+            lines.append(f"host {host}: {files} files, "
                          f"{d['bytes_read'] / 1e6:.1f} MB read, {d['inserted']} inserted")
     return lines

@@ -83,6 +83,7 @@ class RemoteFeed(ThreadSource):
         out = []
         for status in self.statuses.values():
             if status.error is None:
+                out += status.notes  # agents it cannot read (no tokentop there)
                 continue
             when = (time.strftime("%H:%M:%S", time.localtime(status.last_ok))
                     if status.last_ok else "never")
