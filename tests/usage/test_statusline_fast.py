@@ -421,3 +421,23 @@ def test_unwritable_cache_costs_only_speed(conn: sqlite3.Connection,
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file: no directory under it
     assert fast(conn, NOW) == expected(conn, NOW)
+
+
+@pytest.mark.parametrize("path", ["/home/u/.local/state/tokentop/usage.db",
+                                  "/tmp/a b/ü?#%&=;.db", "/x/~y_z-1.2/é€"])
+def test_uri_quoting_is_urllibs(path: str) -> None:
+    from urllib.parse import quote
+
+    assert glance_fast.quote(path) == quote(path)
+
+
+def test_quiet_wal_is_ownerships(conn: sqlite3.Connection, tmp_path: Path) -> None:
+    from tokentop.store.usage import ownership
+
+    path = tmp_path / "usage.db"
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    assert glance_fast._quiet_wal(str(path)) is ownership._quiet_wal(path) is True
+    os.mkfifo(tmp_path / "fifo")  # never blocks on a file that is not regular
+    assert glance_fast._quiet_wal(str(tmp_path / "fifo")) is False
+    assert glance_fast._quiet_wal(str(tmp_path / "none")) is False
