@@ -153,23 +153,27 @@ def test_every_pricing_case_is_in_the_numbers(conn: sqlite3.Connection) -> None:
     assert fuzzy.sums.cost > 0
 
 
-def test_line_agrees_with_report_and_burn_rate(conn: sqlite3.Connection) -> None:
+def agrees_with_report(conn: sqlite3.Connection, got: dict, now: datetime,
+                       tz: ZoneInfo) -> None:
     """Today = ``report daily`` for today; the block = ``report blocks --active``; the
     burn = the Usage screen's burn rate."""
-    tz = ZoneInfo("Asia/Kathmandu")
-    got = fast(conn, NOW, tz)
-    assert got is not None
-    opts = reports.ReportOptions(tz=tz, now=NOW)
+    opts = reports.ReportOptions(tz=tz, now=now)
     daily = reports.REPORTS["daily"](conn, opts)
-    today = NOW.astimezone(tz).date().isoformat()
+    today = now.astimezone(tz).date().isoformat()
     (row,) = [d for d in daily["daily"] if d["date"] == today]
     assert got["today"] == pytest.approx(row["totalCost"], rel=1e-12)
     (active,) = reports.blocks(conn, opts, active_only=True)["blocks"]
     assert got["block"]["cost"] == pytest.approx(active["costUSD"], rel=1e-12)
     assert got["block"]["end"] == datetime.fromisoformat(
         active["endTime"].replace("Z", "+00:00")).timestamp()
-    burn = read.burn_rate(conn, NOW, rolled=True)
-    assert got["burn"] == burn.cost_per_hour
+    assert got["burn"] == read.burn_rate(conn, now, rolled=True).cost_per_hour
+
+
+def test_line_agrees_with_report_and_burn_rate(conn: sqlite3.Connection) -> None:
+    tz = ZoneInfo("Asia/Kathmandu")
+    got = fast(conn, NOW, tz)
+    assert got is not None
+    agrees_with_report(conn, got, NOW, tz)
     assert [q["name"] for q in got["quotas"]] == ["openai requests"]
     assert got["quotas"][0]["fraction"] == 0.64 and got["quotas"][0]["full_at"] is not None
 
@@ -375,6 +379,7 @@ def test_overrides_change_rebuilds_the_cache(conn: sqlite3.Connection) -> None:
     assert after is not None and before is not None
     assert after == expected(conn, NOW)
     assert after["today"] > before["today"]  # sonnet dearer, mystery now priced
+    agrees_with_report(conn, after, NOW, ZoneInfo("UTC"))
     assert pricing_cache.load().price("mystery-model")[0] is not None
     _overrides('[models."claude-sonnet-4-5-20250929"]\ninput = 3.0\n')
     again = fast(conn, NOW)
