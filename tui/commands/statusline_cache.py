@@ -1,10 +1,10 @@
 """The status line's last snapshot, kept a few seconds in tokentop's state directory.
 
 Why: Claude Code runs the status line command on every message (at most every 300 ms)
-and tmux on every status refresh. Reading the rollup takes ~10 ms, but loading the read
-model and the price table to do it costs a Python process ~100 ms more; within a few
-seconds of the last call, while the store has not changed, the same snapshot is served
-from one small JSON file instead (ccusage's statusline keeps its output the same way,
+and tmux on every status refresh. Reading the rollup takes ~10 ms (``glance_fast``,
+priced from the compiled price cache, ``pricing_cache``); within a few seconds of the
+last call, while the store has not changed, the same snapshot is served from one small
+JSON file instead (ccusage's statusline keeps its output the same way,
 30 s by default). What may change within those seconds without the store changing is
 only the sliding edge of the last hour's burn rate: the time left in the block is
 worked out when the line is printed, and the quota and session cost that Claude Code
