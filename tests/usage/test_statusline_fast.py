@@ -446,3 +446,26 @@ def test_quiet_wal_is_ownerships(conn: sqlite3.Connection, tmp_path: Path) -> No
     os.mkfifo(tmp_path / "fifo")  # never blocks on a file that is not regular
     assert glance_fast._quiet_wal(str(tmp_path / "fifo")) is False
     assert glance_fast._quiet_wal(str(tmp_path / "none")) is False
+
+
+def test_command_loads_neither_read_model_nor_price_table(conn: sqlite3.Connection,
+                                                          tmp_path: Path) -> None:
+    """What keeps a cold call under 50 ms: once the price cache holds the store's models,
+    the ``tokentop`` executable's statusline imports none of these (each costs 5-30 ms)."""
+    code = (  # modules the interpreter loaded before (an editable install's finder) aside
+        "import sys; ready = set(sys.modules);"
+        "sys.argv = ['tokentop', 'statusline', '--store', sys.argv[1], '--at',"
+        " sys.argv[2], '--no-color'];"
+        "from tokentop.tui.entry import main; main();"
+        "heavy = ('tokentop.store.usage.read', 'tokentop.store.usage.reports',"
+        " 'tokentop.store.pricing', 'msgspec', 'platformdirs', 'dataclasses', 'pathlib',"
+        " 'click', 'urllib.parse');"
+        "print(sorted(m for m in heavy if m in sys.modules and m not in ready))")
+    args = [sys.executable, "-c", code, str(tmp_path / "usage.db"), NOW.isoformat()]
+    first = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert first.returncode == 0, first.stderr  # fills the price cache: the slow path
+    done = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    line, loaded = done.stdout.splitlines()
+    assert line.startswith("today $") and first.stdout.splitlines()[0] == line
+    assert loaded == "[]"
