@@ -25,6 +25,7 @@ import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from tokentop.store.pricing_cache import CompiledPrices
 from tokentop.store.usage.semantics import (
@@ -60,8 +61,10 @@ BLOCK_ROW_SQL = f"""SELECT occurred_at, {MODEL_SQL}, {INPUT_SQL},
     COALESCE(cache_read_tokens, 0), {GIVEN_COST_SQL}, {CW1H} FROM usage_events"""
 
 
-class NotCertain(Exception):
-    """The store is not one this module reads exactly: ask the read model."""
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Entry = tuple[datetime, datetime, list[tuple]]  # ``reports.HourEntry``
 
 
 # -- the read model's statements, as text --------------------------------------------
@@ -261,8 +264,9 @@ def _entry(part: list[tuple]) -> tuple[datetime, datetime, list[tuple]]:
             [r[3:] for r in part])
 
 
-def _active_block(entries: list[tuple[datetime, datetime, list[tuple]]], now: datetime,
-                  expand: object, cost: object) -> dict[str, float] | None:
+def _active_block(entries: list[Entry], now: datetime,
+                  expand: Callable[[datetime], list[Entry]],
+                  cost: Callable[[tuple], float | None]) -> dict[str, float] | None:
     """``reports.hour_block_list`` then ``read._block_view``, keeping of each block
     only what the status line shows (its end and cost) and whether it is active."""
     blocks: list[tuple[datetime, datetime, float]] = []  # start, last, cost
@@ -274,7 +278,7 @@ def _active_block(entries: list[tuple[datetime, datetime, list[tuple]]], now: da
         (first, end, parts), expanded = pending.pop()
         if (not expanded and start is not None and first - start == BLOCK
                 and first == first.replace(minute=0, second=0, microsecond=0)):
-            single = expand(first)  # type: ignore[operator]
+            single = expand(first)
             if single:
                 pending.extend((entry, True) for entry in reversed(single))
                 continue
@@ -289,7 +293,7 @@ def _active_block(entries: list[tuple[datetime, datetime, list[tuple]]], now: da
         assert last is not None
         last = max(last, end)
         for p in parts:
-            c = cost(p)  # type: ignore[operator]
+            c = cost(p)
             if c is not None:
                 total += c
     if start is not None and last is not None:
