@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from tokentop.store.pricing_litellm import validate
-from tokentop.store.state import state_dir
-
-PER_MILLION = 1_000_000
-# A 1-hour cache write costs twice the input price (a 5-minute one: ``cache_write``,
-# 1.25x); ccusage's cost.rs applies the same rule, tiers included.
-CACHE_WRITE_1H_INPUT_MULTIPLIER = 2.0
+from tokentop.store.pricing_rates import (
+    CACHE_WRITE_1H_INPUT_MULTIPLIER,
+    PER_MILLION,
+    Rates,
+    cost_from_sums,
+)
 
 UPDATED_NAME = "pricing.json"  # in tokentop's state dir, written by ``pricing update``
 # ccusage's ``pricing_alias``: Codex log labels no price source publishes.
@@ -125,24 +123,21 @@ class Price:
         (readers group messages by which thresholds their prompt exceeds, see
         ``PriceTable.context_thresholds``). A model with a long-context tier has no
         per-kind tier (the table attaches one only to rows without)."""
-        c = self.context
-        if context_over and c is not None:
-            usd = (input * c.input + output * c.output + cache_write * c.cache_write
-                   + cache_read * c.cache_read
-                   + cache_write_1h * c.input * CACHE_WRITE_1H_INPUT_MULTIPLIER)
-            return usd * (self.fast_multiplier if fast else 1.0) / PER_MILLION
-        usd = (input * self.input + output * self.output + cache_write * self.cache_write
-               + cache_read * self.cache_read + cache_write_1h * self.cache_write_1h)
-        t = self.above
-        if t is not None:
-            usd += (input_over * (t.input - self.input) + output_over * (t.output - self.output)
-                    + cache_write_over * (t.cache_write - self.cache_write)
-                    + cache_read_over * (t.cache_read - self.cache_read)
-                    + cache_write_1h_over * (t.input - self.input)
-                    * CACHE_WRITE_1H_INPUT_MULTIPLIER)
-        if fast:
-            usd *= self.fast_multiplier
-        return usd / PER_MILLION
+        return cost_from_sums(self.rates(), input, output, cache_write, cache_read,
+                              input_over, output_over, cache_write_over, cache_read_over,
+                              cache_write_1h=cache_write_1h,
+                              cache_write_1h_over=cache_write_1h_over, fast=fast,
+                              context_over=context_over)
+
+    def rates(self) -> Rates:
+        """This price as plain values (``pricing_rates.Rates``)."""
+        t, c = self.above, self.context
+        return (self.input, self.output, self.cache_write, self.cache_read,
+                None if t is None else (t.threshold, t.input, t.output, t.cache_write,
+                                        t.cache_read),
+                self.fast_multiplier,
+                None if c is None else (c.threshold, c.input, c.output, c.cache_write,
+                                        c.cache_read))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -442,6 +437,8 @@ _CACHE: dict[str, tuple[tuple[Any, ...], PriceTable]] = {}
 
 def updated_path() -> Path:
     """Where ``tokentop pricing update`` keeps the newer table."""
+    from tokentop.store.state import state_dir  # platformdirs: only when asked
+
     return state_dir("tokentop") / UPDATED_NAME
 
 
@@ -455,7 +452,11 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 def _bundled_doc() -> dict[str, Any]:
     # beside this module in every install (package data); read as a plain file, not through
-    # importlib.resources, whose import (tempfile, zipfile) cost every command 10 ms
+    # importlib.resources, whose import (tempfile, zipfile) cost every command 10 ms;
+    # msgspec is imported here, not with the module (~25 ms of a status line that
+    # prices from its compiled cache, ``pricing_cache``)
+    import msgspec
+
     data: dict[str, Any] = msgspec.json.decode(
         Path(__file__).with_name("pricing_data.json").read_bytes())
     return data

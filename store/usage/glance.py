@@ -6,6 +6,11 @@ Why a module of its own: ``tokentop statusline`` runs every few hundred millisec
 only what it shows, from the hourly rollup the read model keeps, never the agents' logs
 and never a window's worth of events. It takes those pieces from the read model
 (``tokentop.store.usage.read``), so the line and the Usage screen always agree.
+
+The command itself reads through ``glance_fast``, which runs the same statements
+without importing the read model (its import alone was over the 50 ms budget) and is
+tested to give exactly this module's snapshot; this module answers where that one
+declines (openusage's store, an older tokentop's) and is the reference it is held to.
 """
 
 from __future__ import annotations

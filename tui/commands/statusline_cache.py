@@ -1,10 +1,10 @@
 """The status line's last snapshot, kept a few seconds in tokentop's state directory.
 
 Why: Claude Code runs the status line command on every message (at most every 300 ms)
-and tmux on every status refresh. Reading the rollup takes ~10 ms, but loading the read
-model and the price table to do it costs a Python process ~100 ms more; within a few
-seconds of the last call, while the store has not changed, the same snapshot is served
-from one small JSON file instead (ccusage's statusline keeps its output the same way,
+and tmux on every status refresh. Reading the rollup takes ~10 ms (``glance_fast``,
+priced from the compiled price cache, ``pricing_cache``); within a few seconds of the
+last call, while the store has not changed, the same snapshot is served from one small
+JSON file instead (ccusage's statusline keeps its output the same way,
 30 s by default). What may change within those seconds without the store changing is
 only the sliding edge of the last hour's burn rate: the time left in the block is
 worked out when the line is printed, and the quota and session cost that Claude Code
@@ -21,18 +21,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    StrPath = str | PathLike[str]
 
 NAME = "statusline.json"
 VERSION = 1
 DEFAULT_SECONDS = 10.0
 
 
-def store_marks(db: Path) -> list[list[int] | None]:
+def store_marks(db: StrPath) -> list[list[int] | None]:
     """Size and mtime (ns) of the store and its WAL: any write moves one of them."""
     marks: list[list[int] | None] = []
-    for path in (db, Path(f"{db}-wal")):
+    for path in (os.fspath(db), f"{os.fspath(db)}-wal"):
         try:
             st = os.stat(path)
         except OSError:
@@ -42,17 +46,18 @@ def store_marks(db: Path) -> list[list[int] | None]:
     return marks
 
 
-def make_key(db: Path, tz_name: str, day: str) -> dict[str, Any]:
-    return {"v": VERSION, "store": str(db), "marks": store_marks(db), "tz": tz_name,
+def make_key(db: StrPath, tz_name: str, day: str) -> dict[str, Any]:
+    return {"v": VERSION, "store": os.fspath(db), "marks": store_marks(db), "tz": tz_name,
             "day": day}
 
 
-def load(path: Path, key: dict[str, Any], now: float, max_age: float) -> dict[str, Any] | None:
+def load(path: StrPath, key: dict[str, Any], now: float, max_age: float) -> dict[str, Any] | None:
     """The kept snapshot if it is for ``key`` and younger than ``max_age`` seconds."""
     if max_age <= 0:
         return None
     try:
-        doc = json.loads(path.read_bytes())
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read())
     except (OSError, ValueError):
         return None
     if not isinstance(doc, dict) or doc.get("key") != key:
@@ -64,10 +69,11 @@ def load(path: Path, key: dict[str, Any], now: float, max_age: float) -> dict[st
     return snap if isinstance(snap, dict) else None
 
 
-def save(path: Path, key: dict[str, Any], now: float, snap: dict[str, Any]) -> None:
+def save(path: StrPath, key: dict[str, Any], now: float, snap: dict[str, Any]) -> None:
     """Keep ``snap`` (write to a temporary name, then rename: a reader never sees half
     a file). Errors are ignored: the cache is only a shortcut."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    head, name = os.path.split(os.fspath(path))
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.tmp")
     data = json.dumps({"key": key, "at": now, "snapshot": snap}, separators=(",", ":"))
     try:
         # 0600 like the store it summarises: costs are the user's business
@@ -77,4 +83,4 @@ def save(path: Path, key: dict[str, Any], now: float, snap: dict[str, Any]) -> N
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            os.unlink(tmp)

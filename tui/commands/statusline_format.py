@@ -12,7 +12,6 @@ cannot reach into the program.
 from __future__ import annotations
 
 import math
-import string
 import time
 from typing import Any
 
@@ -41,6 +40,8 @@ class FormatError(ValueError):
 
 def check_template(template: str) -> None:
     """Refuse unknown placeholders, lookups and conversions, in one line."""
+    import string  # only with --format: the default line needs no template
+
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as e:

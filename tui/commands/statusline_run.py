@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 
@@ -46,10 +45,38 @@ def _local_day(now: float, tz_name: str | None) -> str:
     return datetime.fromtimestamp(now, UTC).astimezone(zone).strftime("%Y-%m-%d")
 
 
-def _read_snapshot(path: Path, now: float, tz_name: str | None) -> dict[str, Any]:
-    """The snapshot read from the store (the read model and the price table)."""
+def _read_fast(path: str, now: float, tz_name: str | None) -> dict[str, Any] | None:
+    """The snapshot without the read model (``glance_fast``), or None where only the
+    read model is sure (a foreign or older store, a zone or file it must word an error
+    for)."""
     import sqlite3
     from datetime import UTC, datetime
+
+    from tokentop.store.usage import glance_fast
+
+    tz = glance_fast.parse_tz(tz_name)
+    if tz is None:
+        return None
+    conn = glance_fast.connect_read_only(path)
+    if conn is None:
+        return None
+    try:
+        return glance_fast.read_snapshot(conn, datetime.fromtimestamp(now, UTC), tz)
+    except sqlite3.Error:  # the read model below reads it again and words the error
+        return None
+    finally:
+        conn.close()
+
+
+def _read_snapshot(store: str, now: float, tz_name: str | None) -> dict[str, Any]:
+    """The snapshot read from the store: by ``glance_fast`` where it is exact (the
+    price cache, a few modules), else by the read model and the price table."""
+    fast = _read_fast(store, now, tz_name)
+    if fast is not None:
+        return fast
+    import sqlite3
+    from datetime import UTC, datetime
+    from pathlib import Path
 
     from tokentop.store.usage.glance import read_glance, snapshot
     from tokentop.store.usage.reports import ReportError, connect_read_only, parse_tz
@@ -58,6 +85,7 @@ def _read_snapshot(path: Path, now: float, tz_name: str | None) -> dict[str, Any
         tz = parse_tz(tz_name)
     except ReportError as e:
         fail(str(e))
+    path = Path(store)
     try:
         conn = connect_read_only(path)
     except ReportError as e:
@@ -107,24 +135,28 @@ def run_statusline(store_path: str | None, template: str | None, color: bool | N
     except StatusInputError as e:
         warn(f"{e}; ignored")  # the line still prints: a blank status bar helps nobody
         status = parse_status(b"")
-    from tokentop.store.state import state_dir
-    from tokentop.store.usage.paths import default_db_path
+    from tokentop.store.usage.glance_paths import default_db_path, user_dir
 
-    state = state_dir("tokentop")
-    from tokentop.store.usage.team.location import is_team_url, replica_path
+    state = user_dir("state", "tokentop")  # ``state_dir``, without platformdirs
+    team = False
+    if store_path is not None and "://" in store_path:  # every team URL has one
+        from tokentop.store.usage.team.location import is_team_url, replica_path
 
-    if is_team_url(store_path):  # the replica as last pulled: no network in 50 ms
-        path = replica_path(str(store_path))
+        team = is_team_url(store_path)
+    if team:  # the replica as last pulled: no network in 50 ms
+        path = str(replica_path(str(store_path)))
+    elif store_path:
+        path = os.path.expanduser(store_path)
     else:
-        path = Path(store_path).expanduser() if store_path else default_db_path()
+        path = default_db_path()
     snap = key = None
     if max_age > 0:
         key = cache.make_key(path, tz_name or "", _local_day(now, tz_name))
-        snap = cache.load(state / cache.NAME, key, now, max_age)
+        snap = cache.load(os.path.join(state, cache.NAME), key, now, max_age)
     if snap is None:
         snap = _read_snapshot(path, now, tz_name)
-        if key is not None and state.is_dir():
-            cache.save(state / cache.NAME, key, now, snap)
+        if key is not None and os.path.isdir(state):
+            cache.save(os.path.join(state, cache.NAME), key, now, snap)
     if template is not None:
         line = render_template(template, snap, status, now)
     else:
