@@ -225,15 +225,20 @@ class Collector:
 
     def _survey(self) -> Survey:
         spool = str(self.hook_spool)
-        sources: dict[Any, tuple[Callable[[], list[str]], bool]] = {
+        sources: dict[Any, tuple[Callable[[], list[str]], bool]] = {}
+        # the databases first: a handful of files, and their reads (worker threads) can
+        # start while the log directories are still being walked
+        for database in (True, False):
+            for i, agent in enumerate(self.agents):
+                if (kind_of(agent) == "database") == database:
+                    sources[i] = (lambda agent=agent: self._agent_files(agent, None),  # type: ignore[misc]
+                                  database)
+        sources.update({
             "claude": (lambda: find_files(self.claude_dirs, "*.jsonl"), False),
             "codex": (lambda: find_files([self.codex_dir], "rollout-*.jsonl"), False),
             "spool": (lambda: [p for p in find_files([self.hook_spool], "*.json")
                                if os.path.dirname(p) == spool], False),
-        }
-        for i, agent in enumerate(self.agents):
-            sources[i] = (lambda agent=agent: self._agent_files(agent, None),  # type: ignore[misc]
-                          kind_of(agent) == "database")
+        })
         return Survey(sources)
 
     def _collect_surveyed(self, store: Store, report: CollectReport, t0: float,
@@ -263,8 +268,9 @@ class Collector:
                     marks = None
                     if task.resumed and own is None:
                         marks = RowMarks(store.load_row_marks(agent.collector, str(task.path)))
+                    # the agent's module is imported there too (``_read_database``)
                     reads[(agent.name, task.path)] = pool.submit(
-                        _read_database, loaded(agent), task, watermark, marks, own)
+                        _read_database, agent, task, watermark, marks, own)
         try:
             return self._collect(store, report, t0, progress, only, db_work, reads, stored,
                                  survey)
@@ -641,6 +647,7 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
             requests, watermark = agent.read(conn, task.path, watermark, counts, marks)
         finally:
             conn.close()
+            marks.close()
     except Exception as exc:  # locked, corrupt, or a schema we do not know
         if isinstance(exc, OSError):  # not a regular file, not this user's
             counts.cannot_read(task.path, exc)

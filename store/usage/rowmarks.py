@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 CHUNK = 500  # keys per ``IN (...)``: under SQLite's oldest variable limit (999)
+LOOKUPS = 200  # marks looked up one by one before all are loaded (``RowMarks``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +58,16 @@ class StoredMarks:
     collector: str
     path: str
 
+    def connect(self) -> sqlite3.Connection:
+        """A read-only connection of the caller's own (a worker thread's)."""
+        return sqlite3.connect(f"{self.store.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None)
+
     def load(self) -> dict[str, str]:
-        """The marks, through a read-only connection of the caller's own (a worker
-        thread's). When that fails, none: every row is read again and dedup keeps the
-        store as it is, only slower."""
+        """The marks. When they cannot be read, none: every row is read again and
+        dedup keeps the store as it is, only slower."""
         try:
-            conn = sqlite3.connect(f"{self.store.resolve().as_uri()}?mode=ro", uri=True,
-                                   isolation_level=None)
+            conn = self.connect()
             try:
                 return load(conn, self.collector, self.path)
             finally:
@@ -84,6 +88,8 @@ class RowMarks:
         self._known: Mapping[str, str] | None = known or ({} if stored is None else None)
         self.stored_at = stored
         self._in_sqlite = False
+        self._lookups = 0
+        self._conn: sqlite3.Connection | None = None
         self.changed: dict[str, str] = {}
 
     @property
@@ -98,10 +104,41 @@ class RowMarks:
         differs from the one read last time; the new mark is kept, to be stored with
         this read's events."""
         # compared in SQLite already (``changed_rows``): every row offered moved
-        if not self._in_sqlite and self.known.get(key) == mark:
+        if not self._in_sqlite and self._stored_mark(key) == mark:
             return False
         self.changed[key] = mark
         return True
+
+    def _stored_mark(self, key: str) -> str | None:
+        """The mark read last time. Left in the store (``stored``), the first marks are
+        looked up one by one: an agent read from a time watermark (Goose) offers only
+        the few rows updated since, and loading all 20,000 of its marks to check them
+        cost ~35 ms a pass. Past ``LOOKUPS`` they are loaded at once."""
+        if self._known is not None or self.stored_at is None:
+            return self.known.get(key)
+        self._lookups += 1
+        if self._lookups > LOOKUPS:
+            self.close()
+            return self.known.get(key)
+        try:
+            if self._conn is None:
+                self._conn = self.stored_at.connect()
+            row = self._conn.execute(
+                "SELECT mark FROM tokentop_row_marks WHERE collector = ? AND path = ?"
+                " AND row_key = ?", (self.stored_at.collector, self.stored_at.path, key),
+            ).fetchone()
+        except (sqlite3.Error, OSError):
+            self.close()
+            self._known = {}  # as load(): unreadable marks are none
+            return None
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        """Close the look-up connection, if one was opened (by the thread that read)."""
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
 
     def stored(self, collector: str, path: str) -> list[RowMark]:
         return [RowMark(collector, path, k, m) for k, m in self.changed.items()]

@@ -90,3 +90,27 @@ def test_stored_marks_fall_back_to_python_when_the_store_cannot_be_attached(tmp_
     conn = table(50)  # an in-memory agent database: not opened with URI names
     marks = RowMarks(stored=StoredMarks(tmp_path / "missing.db", "hermes", "x"))
     assert len(read(conn, marks)) == 50  # no marks found: every row, as before
+
+
+def test_a_few_rows_offered_are_checked_one_by_one_many_load_every_mark(tmp_path) -> None:
+    """An agent read from a time watermark offers a few rows: their marks are looked up
+    one by one in the store (none loaded); past ``LOOKUPS`` every mark is loaded once.
+    Either way the answers are the stored marks'."""
+    from tokentop.store.usage import rowmarks
+    from tokentop.store.usage.rowmarks import StoredMarks
+
+    stored = {f"s{i}": f"m{i}" for i in range(500)}
+    store = _store_with(tmp_path, stored)
+    at = StoredMarks(store, "hermes", "agent.db")
+    few = RowMarks(stored=at)
+    assert few.fresh("s1", "m1") is False
+    assert few.fresh("s2", "changed") is True
+    assert few.fresh("new", "m") is True
+    assert few._known is None and few.changed == {"s2": "changed", "new": "m"}
+    few.close()
+    many = RowMarks(stored=at)
+    answers = [many.fresh(f"s{i}", f"m{i}" if i % 2 else "x") for i in range(rowmarks.LOOKUPS + 50)]
+    assert answers == [i % 2 == 0 for i in range(rowmarks.LOOKUPS + 50)]
+    assert many._known == stored and many._conn is None  # loaded once, connection closed
+    gone = RowMarks(stored=StoredMarks(tmp_path / "missing.db", "hermes", "agent.db"))
+    assert gone.fresh("s1", "m1") is True  # marks that cannot be read are none
