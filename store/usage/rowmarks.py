@@ -79,15 +79,16 @@ class StoredMarks:
 class RowMarks:
     """The rows read last time, by key; :meth:`fresh` says whether one needs reading.
 
-    ``stored``: instead of the marks themselves, where they are (``StoredMarks``):
-    :func:`changed_rows` then compares them inside SQLite, the store attached to the
-    agent's connection, and none is loaded into Python."""
+    ``stored``: instead of the marks themselves, where they are (``StoredMarks``),
+    read in the reading thread: one by one for a few rows, all at once for many.
+    (Comparing them inside SQLite, the store attached to the agent's connection, was
+    tried: 18,000 Hermes rows took 130 ms there against ~120 ms here, the composite
+    key's look-ups costing more than loading the marks.)"""
 
     def __init__(self, known: Mapping[str, str] | None = None, *,
                  stored: StoredMarks | None = None) -> None:
         self._known: Mapping[str, str] | None = known or ({} if stored is None else None)
         self.stored_at = stored
-        self._in_sqlite = False
         self._lookups = 0
         self._conn: sqlite3.Connection | None = None
         self.changed: dict[str, str] = {}
@@ -103,8 +104,7 @@ class RowMarks:
         """True when the row ``key`` is new or its ``mark`` (:func:`signature_sql`)
         differs from the one read last time; the new mark is kept, to be stored with
         this read's events."""
-        # compared in SQLite already (``changed_rows``): every row offered moved
-        if not self._in_sqlite and self._stored_mark(key) == mark:
+        if self._stored_mark(key) == mark:
             return False
         self.changed[key] = mark
         return True
@@ -152,14 +152,6 @@ def changed_rows(conn: sqlite3.Connection, table: str, key: str, columns: Sequen
     changed rows whole; the mark kept is the one read with the row."""
     signature = signature_sql(columns)
     select = f"SELECT {key}, {', '.join(columns)}, {signature} FROM {table} WHERE {where}"
-    if marks.stored_at is not None and marks._known is None:
-        moved_rows = _changed_in_sqlite(conn, table, key, columns, where, marks.stored_at)
-        if moved_rows is not None:
-            marks._in_sqlite = True
-            for row in moved_rows:
-                if marks.fresh(str(row[0]), row[-1]):
-                    yield row
-            return
     if not marks.known:
         for row in conn.execute(select):
             if marks.fresh(str(row[0]), row[-1]):
@@ -175,34 +167,3 @@ def changed_rows(conn: sqlite3.Connection, table: str, key: str, columns: Sequen
             if marks.fresh(str(row[0]), row[-1]):  # changed back meanwhile: nothing new
                 yield row
 
-
-ATTACHED = "tokentop_store"
-
-
-def _changed_in_sqlite(conn: sqlite3.Connection, table: str, key: str, columns: Sequence[str],
-                       where: str, at: StoredMarks,
-                       ) -> list[tuple[Any, ...]] | None:
-    """The rows whose signature is not among the stored marks, found by SQLite with the
-    store attached read-only: 18,000 unchanged Hermes sessions cost one indexed look-up
-    each inside SQLite, where loading their marks into Python and comparing there cost
-    ~100 ms of a warm report. None when the store cannot be attached (a foreign or busy
-    store, an agent connection without URI names): the caller compares in Python."""
-    try:
-        conn.execute(f"ATTACH DATABASE ? AS {ATTACHED}",
-                     (f"{at.store.resolve().as_uri()}?mode=ro",))
-    except (sqlite3.Error, OSError):
-        return None
-    qualified = [f"t.{c}" for c in columns]
-    sql = (f"SELECT t.{key}, {', '.join(qualified)}, {signature_sql(qualified)}"
-           f" FROM {table} AS t WHERE ({where}) AND NOT EXISTS ("
-           f"SELECT 1 FROM {ATTACHED}.tokentop_row_marks AS m"
-           " WHERE m.collector = ? AND m.path = ?"
-           f" AND m.row_key = CAST(t.{key} AS TEXT) AND m.mark = {signature_sql(qualified)})")
-    try:
-        rows = conn.execute(sql, (at.collector, at.path)).fetchall()
-    except sqlite3.Error:
-        rows = None
-    finally:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute(f"DETACH DATABASE {ATTACHED}")
-    return rows

@@ -50,48 +50,6 @@ def _store_with(tmp_path, marks: dict[str, str]):
     return path
 
 
-def test_stored_marks_are_compared_inside_sqlite_never_loaded(tmp_path) -> None:
-    """With the marks left in the store (``StoredMarks``), SQLite finds the moved rows
-    with the store attached read-only: the same rows as the Python comparison, and no
-    mark is loaded into Python (``_known`` stays unset)."""
-    from tokentop.store.usage.rowmarks import StoredMarks
-
-    agent = tmp_path / "agent.sqlite"
-    conn = sqlite3.connect(agent)
-    conn.execute("CREATE TABLE s (id TEXT PRIMARY KEY, tokens, cost REAL, model TEXT)")
-    conn.executemany("INSERT INTO s VALUES (?, ?, ?, ?)",
-                     [(f"s{i}", i, i / 3, None if i % 7 else "m") for i in range(900)])
-    conn.commit()
-    first = RowMarks()
-    assert len(read(conn, first)) == 900
-    store = _store_with(tmp_path, first.changed)
-    conn.execute("UPDATE s SET tokens = tokens + 1 WHERE id IN ('s3', 's500')")
-    conn.execute("UPDATE s SET tokens = '10' WHERE id = 's10'")  # same digits, a text
-    conn.execute("INSERT INTO s VALUES ('new', 1, 0.5, 'm')")
-    conn.commit()
-    from tokentop.store.usage.agents.base import open_read_only
-
-    marks = RowMarks(stored=StoredMarks(store, "hermes", "agent.db"))
-    ro = open_read_only(agent)  # as the runner opens an agent's database
-    moved = read(ro, marks)
-    assert sorted(moved) == ["new", "s10", "s3", "s500"]
-    assert marks._known is None  # compared in SQLite
-    assert set(marks.changed) == set(moved)
-    python = RowMarks(first.changed)
-    assert sorted(read(conn, python)) == sorted(moved)
-    assert marks.changed == python.changed  # the same signatures are kept
-    # the store was only attached for the query
-    assert [r[1] for r in ro.execute("PRAGMA database_list")] == ["main"]
-
-
-def test_stored_marks_fall_back_to_python_when_the_store_cannot_be_attached(tmp_path) -> None:
-    from tokentop.store.usage.rowmarks import StoredMarks
-
-    conn = table(50)  # an in-memory agent database: not opened with URI names
-    marks = RowMarks(stored=StoredMarks(tmp_path / "missing.db", "hermes", "x"))
-    assert len(read(conn, marks)) == 50  # no marks found: every row, as before
-
-
 def test_a_few_rows_offered_are_checked_one_by_one_many_load_every_mark(tmp_path) -> None:
     """An agent read from a time watermark offers a few rows: their marks are looked up
     one by one in the store (none loaded); past ``LOOKUPS`` every mark is loaded once.
