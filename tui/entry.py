@@ -5,6 +5,9 @@ refresh, so a plain ``tokentop statusline ...`` skips loading click and the comm
 group (~15-20 ms of a ~50 ms budget) and calls the same function the click command
 calls. Any other command line, and a statusline one this does not recognise
 (``--help``, a typo), goes to click as before.
+
+``tokentop report ...`` (which collects first) starts walking the log directories
+before click and the report code are imported (``collect.prefetch_survey``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ import sys
 
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["report"] and not {"--no-ingest", "-h", "--help"} & set(args):
+        # a report collects first: its walk of the log directories starts now, beside
+        # the imports below (``prefetch_survey``)
+        from tokentop.store.usage.collect import prefetch_survey
+
+        prefetch_survey()
     if args[:1] == ["statusline"]:
         from tokentop.tui.commands.statusline_run import parse_plain, run_statusline
 

@@ -216,12 +216,16 @@ class Collector:
         report = CollectReport()
         # A whole pass walks and stats every source's files in worker threads while
         # this thread loads where each collector stopped (``survey``).
-        survey = self._survey() if only is None else None
+        survey = (_prefetched(self) or self._survey()) if only is None else None
         try:
             return self._collect_surveyed(store, report, t0, progress, only, survey)
         finally:
             if survey is not None:
                 survey.close()
+
+    def locations(self) -> tuple:
+        """What a pass looks at: two collectors with equal locations find the same files."""
+        return (tuple(self.claude_dirs), self.codex_dir, self.hook_spool, self.agents)
 
     def _survey(self) -> Survey:
         spool = str(self.hook_spool)
@@ -657,6 +661,31 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
             counts.skip(f"database unreadable ({type(exc).__name__})")
         return DatabaseRead(mark, None, watermark, marks, counts)
     return DatabaseRead(mark, list(requests), watermark, marks, counts)
+
+
+_PREFETCHED: list[tuple[tuple, Survey]] = []
+
+
+def prefetch_survey() -> None:
+    """Start walking and stat'ing the default log locations now, in worker threads, for
+    the first pass of this process to take (``Collector.collect``).
+
+    ``tokentop report`` calls it before importing click and the report code (~100 ms of
+    Python holding the GIL): the walk is mostly kernel time, so on two cores it runs
+    beside those imports instead of after them. A pass over other locations, or none at
+    all (the command fails first), leaves it unused: its threads end on their own.
+    """
+    col = Collector()
+    _PREFETCHED.append((col.locations(), col._survey()))
+
+
+def _prefetched(col: Collector) -> Survey | None:
+    """The prefetched survey, once, if it looked where ``col`` looks."""
+    while _PREFETCHED:
+        where, survey = _PREFETCHED.pop()
+        if where == col.locations():
+            return survey
+    return None
 
 
 def collect_once(

@@ -131,3 +131,31 @@ def test_ingest_command_does_not_import_textual(tmp_path):
             "sys.exit(1 if 'textual' in sys.modules else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
     assert proc.returncode == 0
+
+
+def test_a_prefetched_survey_is_taken_once_and_only_where_it_looked(tmp_path, monkeypatch):
+    """``prefetch_survey`` (started by ``tokentop report`` before its imports) walks the
+    default locations; the first pass over them takes it and reads what a pass of its
+    own would, and a pass over other locations never takes it."""
+    root = tmp_path / "claude"
+    write(proj(root) / "s1.jsonl", line("m1"), line("m2"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    collect.prefetch_survey()
+    assert len(collect._PREFETCHED) == 1
+    with UsageStore.open(tmp_path / "other.db") as other:
+        elsewhere = collect_once(other, claude_roots=[tmp_path / "none"],
+                                 codex_dir=tmp_path / "x", hook_spool=tmp_path / "y")
+    assert elsewhere.claude.files == 0
+    assert collect._PREFETCHED == []  # looked at and dropped: not where it walked
+    collect.prefetch_survey()
+    taken = []
+    real = collect._prefetched
+    monkeypatch.setattr(collect, "_prefetched", lambda col: taken.append(1) or real(col))
+    with UsageStore.open(tmp_path / "usage.db") as s:
+        first = collect_once(s)
+        again = collect_once(s)
+    assert first.claude.files == 1 and first.ingest.inserted == 2
+    assert again.bytes_read == 0 and collect._PREFETCHED == []
+    assert len(taken) == 2  # asked twice, found once: the second pass walked itself
