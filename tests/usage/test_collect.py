@@ -159,3 +159,30 @@ def test_a_prefetched_survey_is_taken_once_and_only_where_it_looked(tmp_path, mo
     assert first.claude.files == 1 and first.ingest.inserted == 2
     assert again.bytes_read == 0 and collect._PREFETCHED == []
     assert len(taken) == 2  # asked twice, found once: the second pass walked itself
+
+
+def test_report_through_the_executable_collects_with_its_prefetched_walk(tmp_path):
+    """``tokentop report`` as a user runs it (``tokentop.tui.entry``, which starts the walk
+    before its imports) collects the new line and reports it; ``--no-ingest`` reads only."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "claude"
+    write(proj(root) / "s1.jsonl", line("m1"))
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(root), "CODEX_HOME": str(tmp_path / "x"),
+           "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    entry = [sys.executable, "-c", "from tokentop.tui.entry import main; main()"]
+    store = str(tmp_path / "usage.db")
+
+    def daily(*extra: str) -> dict:
+        done = subprocess.run([*entry, "report", "daily", "--json", "--store", store, *extra],
+                              capture_output=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    first = daily()
+    assert first["totals"]["totalTokens"] > 0
+    write(proj(root) / "s2.jsonl", line("m2"))
+    assert daily("--no-ingest")["totals"] == first["totals"]
+    assert daily()["totals"]["totalTokens"] == 2 * first["totals"]["totalTokens"]
