@@ -65,7 +65,9 @@ def wanted_hosts(given: Sequence[str]) -> list[str]:
         return list(dict.fromkeys(given))
     from tokentop.tui.config.location import config_path
 
-    if not config_path().exists():  # most runs: no file, no reader imported
+    # most runs: no file, no reader imported (nor one this user cannot stat: none then,
+    # as the reader would say)
+    if not os.path.exists(config_path()):
         return []
     from tokentop.tui.config.settings import configured_hosts
 
