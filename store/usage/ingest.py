@@ -87,11 +87,6 @@ INSERT_SQL = (
     f"INSERT INTO usage_events ({', '.join(COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(COLUMNS))})"
 )
-UPDATE_SQL = (
-    "UPDATE usage_events SET "
-    + ", ".join(f"{c} = ?" for c in COLUMNS[1:] if c != "dedup_key")
-    + " WHERE event_id = ?"
-)
 # Keys are found through the index of their last digits (schema migration 9): a row
 # whose suffix matches but whose key does not is another event, skipped.
 SELECT_SQL = (
@@ -361,6 +356,31 @@ def _narrow_insert(rows: list[list]) -> tuple[str, Iterable[tuple]]:
 _INSERTS: dict[tuple[int, ...], str] = {}
 
 
+def _updates(changed: list[list]) -> dict[str, list[tuple]]:
+    """UPDATEs of the enriched events that set only the columns whose value changed,
+    grouped by those columns. Why: SQLite rewrites the entry of every index holding a
+    column a SET names, changed or not, and an enriched event is an old one, whose
+    entries sit on random pages of each index; an enrichment mostly changes only
+    token counts, which no index holds (so one page, the row's, is written)."""
+    out: dict[str, list[tuple]] = {}
+    for merged, _, _, stored, _ in changed:
+        cols = tuple(i for i in range(1, len(COLUMNS))
+                     if i != DEDUP_KEY and (merged[i] != stored[i]
+                                            or type(merged[i]) is not type(stored[i])))
+        if not cols:
+            continue  # priced again to what it was stored with
+        sql = _UPDATES.get(cols)
+        if sql is None:
+            sql = _UPDATES[cols] = ("UPDATE usage_events SET "
+                                    + ", ".join(f"{COLUMNS[i]} = ?" for i in cols)
+                                    + " WHERE event_id = ?")
+        out.setdefault(sql, []).append((*(merged[i] for i in cols), merged[EVENT_ID]))
+    return out
+
+
+_UPDATES: dict[tuple[int, ...], str] = {}
+
+
 def _payload_text(group: _Group) -> str:
     sample: Any = group.payload
     if isinstance(sample, bytes | bytearray | memoryview):
@@ -487,11 +507,7 @@ def ingest_batch(
             if priced is not None:
                 row[COST], row[COST_COMPUTED] = priced
     inserts = [e[0] for e in seen.values() if e[2] == "new"]
-    updates = [
-        (*e[0][1:DEDUP_KEY], *e[0][RAW_EVENT_ID:], e[0][EVENT_ID])
-        for e in seen.values()
-        if e[2] == "changed"
-    ]
+    updates = _updates([e for e in seen.values() if e[2] == "changed"])
     used = {e[0][RAW_EVENT_ID] for e in seen.values() if e[2] != "stored"}
     ingested_at = format_ts(now or datetime.now(UTC))
     raws = []
@@ -504,8 +520,8 @@ def ingest_batch(
         conn.executemany(INSERT_RAW_SQL, raws)
     if inserts:
         conn.executemany(*_narrow_insert(inserts))
-    if updates:
-        conn.executemany(UPDATE_SQL, updates)
+    for sql, params in updates.items():
+        conn.executemany(sql, params)
     deltas = Deltas(PriceTable.load().tier_threshold)
     limits = []
     for e in seen.values():

@@ -104,9 +104,10 @@ CREATE INDEX IF NOT EXISTS idx_usage_events_type_provider ON usage_events(event_
 # looks its keys up in the write transaction that inserts them (``ingest``, the team
 # pull), and an equal suffix is compared on the whole key, so a suffix two keys share
 # costs one more row read, never a lost event. Of openusage's secondary indexes only
-# those tokentop's queries use are kept (EXPLAIN QUERY PLAN of every read, retention and
-# the team's push and pull: the time range, the raw event an event points at, and
-# ``event_type`` for the quota fallback); the others cost a page each per event.
+# those tokentop's queries use are kept (EXPLAIN QUERY PLAN of every statement the read,
+# report, session, retention, rollup and team tests run: the time range and the raw
+# event an event points at); the quota fallback's ``event_type`` lookup gets a partial
+# index of the snapshot events alone. Each index dropped was an entry per event.
 EVENTS_DDL = CORE[CORE.index("CREATE TABLE IF NOT EXISTS usage_events"):
                   CORE.index("CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at")
                   ].replace("dedup_key TEXT NOT NULL UNIQUE", "dedup_key TEXT NOT NULL")
@@ -114,16 +115,21 @@ RAW_DDL = CORE[:CORE.index("CREATE TABLE IF NOT EXISTS usage_events")]
 DEDUP_SUFFIX = 12
 DEDUP_INDEX = "idx_tokentop_dedup"
 DEDUP_SUFFIX_SQL = f"substr(dedup_key, -{DEDUP_SUFFIX})"
+# the quota gauges' fallback (``read.quotas``) finds the few ``limit_snapshot`` events
+# here; openusage's (event_type, provider_id) index held an entry for every event
+LIMITS_INDEX = "idx_tokentop_limit_snapshots"
 EVENT_INDEXES = f"""
 CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at ON usage_events(occurred_at);
 CREATE INDEX IF NOT EXISTS idx_usage_events_raw_event_id ON usage_events(raw_event_id);
-CREATE INDEX IF NOT EXISTS idx_usage_events_type_provider ON usage_events(event_type, provider_id);
 CREATE INDEX IF NOT EXISTS {DEDUP_INDEX} ON usage_events({DEDUP_SUFFIX_SQL});
+CREATE INDEX IF NOT EXISTS {LIMITS_INDEX} ON usage_events(event_type, occurred_at)
+  WHERE event_type = 'limit_snapshot';
 """
 # openusage's indexes that no query of tokentop's uses: dropped by migration 9 (should
 # openusage's Store.Init add them back, they are only slower writes, and left alone)
 UNUSED_INDEXES = ("idx_usage_events_provider_window",
-                  "idx_usage_events_provider_account_type_occurred")
+                  "idx_usage_events_provider_account_type_occurred",
+                  "idx_usage_events_type_provider")
 
 
 def dedup_suffix(key: str) -> str:
