@@ -187,6 +187,11 @@ def _uuid7() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+# ``timefmt.format_ts`` of a UTC datetime (years >= 2000: EARLIEST), at half its cost
+# (``isoformat`` with ``timespec`` and the ``replace`` before it are ~1.7 us per event)
+_UTC_TEXT = "%04d-%02d-%02dT%02d:%02d:%02d.%06d000Z"
+
+
 def _normalize(req: IngestRequest, latest: datetime) -> tuple[list, int, str]:
     """The ``usage_events`` row for one request (event_id and raw_event_id left empty),
     its channel priority and its source system. Raises Rejected.
@@ -261,7 +266,9 @@ def _normalize(req: IngestRequest, latest: datetime) -> tuple[list, int, str]:
         key = dedup_key(req)
     row = [
         None,
-        format_ts(occurred),
+        _UTC_TEXT % (occurred.year, occurred.month, occurred.day, occurred.hour,
+                      occurred.minute, occurred.second, occurred.microsecond)
+        if occurred.tzinfo is UTC and type(occurred) is datetime else format_ts(occurred),
         provider.lower() if provider else None,
         agent or system,
         account,

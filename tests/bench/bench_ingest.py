@@ -88,7 +88,7 @@ from tokentop.store.usage.model import IngestRequest  # noqa: E402
 from tokentop.store.usage.timefmt import format_ts  # noqa: E402
 
 TARGET_RATE = 150_000
-TARGET_BYTES = 2048
+TARGET_BYTES = 1024
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5")
 START = datetime(2026, 8, 1, tzinfo=UTC)
@@ -159,46 +159,57 @@ def prefill(path: Path, n: int, rng: random.Random, sessions: list[str]) -> list
 
 
 def ceilings(sample_rows: int = 50_000) -> None:
-    """What CPython's sqlite3 can do at best, whatever the store code: the per-event
-    cost of normalizing + keying, of the key lookups, and of ``executemany`` of
-    full-width rows into an IN-MEMORY table with no index, with only the two the core
-    DDL forces (PK, UNIQUE dedup_key), and with all of them."""
-    import re
-
+    """What CPython's sqlite3 can do at best, whatever the store code, in CPU time per
+    event (the machine is shared: wall time would measure the neighbours): normalizing
+    + keying, the rollup's per-event sums, ``executemany`` into an IN-MEMORY table
+    with no index, with the primary key only, and with the store's indexes, both of
+    full-width rows (the INSERT before schema 9) and of the columns the batch sets
+    (``ingest._narrow_insert``), and the key lookups through the store's index."""
     from tokentop.store.usage import ingest as ing
 
     rng = random.Random(9)
     sessions = [f"s{i}" for i in range(100)]
     reqs = [request(rng, i, START + timedelta(seconds=i), sessions) for i in range(sample_rows)]
-    t = time.perf_counter()
+
+    def rate(t: float) -> str:
+        return f"{sample_rows / (time.process_time() - t):>10,.0f} /s"
+
+    t = time.process_time()
     rows = []
     for i, req in enumerate(reqs):
         row = ing._normalize(req, LATEST)[0]
         row[0], row[25] = f"e{i:012d}", "r"
-        rows.append(tuple(row))
-    print(f"  normalize + dedup key: {sample_rows / (time.perf_counter() - t):>10,.0f} /s")
-    rows.sort(key=lambda r: r[24])
-    full = schema.CORE + schema.TOKENTOP
-    core = re.sub(r"CREATE INDEX[^;]*;", "", full)
-    bare = core.replace("TEXT NOT NULL UNIQUE", "TEXT NOT NULL").replace(
-        "TEXT PRIMARY KEY", "TEXT")
-    for label, ddl in (("no index", bare), ("PK + UNIQUE only", core), ("all indexes", full)):
-        conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.executescript(ddl)
-        for name, kind in schema.TOKENTOP_COLUMNS:
-            conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
-        conn.execute("BEGIN")
-        t = time.perf_counter()
-        conn.executemany(INSERT_SQL, rows)
-        rate = sample_rows / (time.perf_counter() - t)
-        print(f"  executemany, in memory, {label + ':':<18}{rate:>10,.0f} /s")
-    keys = [r[24] for r in rows]
-    t = time.perf_counter()
-    for s in range(0, len(keys), ing.LOOKUP_CHUNK):
-        chunk = keys[s:s + ing.LOOKUP_CHUNK]
+        rows.append(row)
+    print(f"  normalize + dedup key:                  {rate(t)}")
+    deltas = rollup.Deltas(PriceTable.load().tier_threshold)
+    t = time.process_time()
+    for row in rows:
+        deltas.add(row)
+    print(f"  rollup sums (Deltas.add):               {rate(t)}")
+    bare = schema.EVENTS_DDL.replace("TEXT PRIMARY KEY", "TEXT")
+    indexed = schema.EVENTS_DDL + schema.EVENT_INDEXES
+    conn = sqlite3.connect(":memory:")
+    for label, ddl in (("no index", bare), ("PK only", schema.EVENTS_DDL),
+                       ("store's indexes", indexed)):
+        for width in ("full", "narrow"):
+            conn.close()
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(schema.RAW_DDL + ddl)
+            for name, kind in schema.TOKENTOP_COLUMNS:
+                conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
+            conn.execute("BEGIN")
+            t = time.process_time()
+            if width == "full":
+                conn.executemany(INSERT_SQL, rows)
+            else:
+                conn.executemany(*ing._narrow_insert(rows))
+            print(f"  executemany {width:<6} {label + ':':<27}{rate(t)}")
+    suffixes = [schema.dedup_suffix(r[24]) for r in rows]
+    t = time.process_time()
+    for s in range(0, len(suffixes), ing.LOOKUP_CHUNK):
+        chunk = suffixes[s:s + ing.LOOKUP_CHUNK]
         conn.execute(ing.SELECT_SQL.format(", ".join("?" * len(chunk))), chunk).fetchall()
-    rate = sample_rows / (time.perf_counter() - t)
-    print(f"  key lookups (IN, 500 per query):  {rate:>10,.0f} /s")
+    print(f"  key lookups (IN, 500 per query, hits):  {rate(t)}")
 
 
 def wal_pages_per_batch(store: UsageStore, batch: list[IngestRequest]) -> tuple[int, int]:
@@ -262,6 +273,7 @@ def main() -> int:
     ap.add_argument("--template", metavar="DB",
                     help="a prefilled store to start from (copied; made by the prefill"
                     " if missing, with its sample beside it): repeated runs skip the prefill")
+    ap.add_argument("--no-ceilings", action="store_true", help="skip the ceilings")
     ap.add_argument("--drop-index", action="append", default=[],
                     help="drop this index before the run (to measure its cost)")
     args = ap.parse_args()
@@ -352,6 +364,7 @@ def main() -> int:
         profiler = cProfile.Profile()
         profiler.enable()
     times = []
+    cpu0 = time.process_time()
     counts = [0, 0, 0]
     group = (store.group_commit(args.group_commit) if args.group_commit > 0
              else contextlib.nullcontext())
@@ -366,6 +379,7 @@ def main() -> int:
             counts[2] += res.duplicates
         t = time.perf_counter()
     times[-1] += time.perf_counter() - t  # the group's last commit belongs to the run
+    cpu = time.process_time() - cpu0
     t = time.perf_counter()
     store.checkpoint()
     ckpt = time.perf_counter() - t
@@ -383,6 +397,8 @@ def main() -> int:
     print(f"ingest: {n:,} events in {sum(times):.2f} s: {rate:,.0f} events/s "
           f"(batch best {per_batch[-1]:,.0f}/s, median {statistics.median(per_batch):,.0f}/s); "
           f"inserted {counts[0]:,}, enriched {counts[1]:,}, duplicates {counts[2]:,}")
+    print(f"CPU: {cpu:.2f} s, {n / cpu:,.0f} events per CPU-second (load-independent;"
+          f" load average {os.getloadavg()[0]:.2f})")
     print(f"final TRUNCATE checkpoint: {ckpt:.2f} s")
     print(f"bytes/event: wchar {wchar:,.0f} B, write_bytes {wbytes:,.0f} B, "
           f"db+wal growth {growth:,.0f} B")
@@ -395,8 +411,9 @@ def main() -> int:
     print(f"WAL frames for one batch of {args.batch:,} new events: {pages:,} pages "
           f"of {page_size} B ({pages * (page_size + 24) / args.batch:,.0f} B/event before any "
           "checkpoint)")
-    print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
-    ceilings()
+    if not args.no_ceilings:
+        print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
+        ceilings()
     if profiler:
         import pstats
 
