@@ -3,8 +3,11 @@
 One call is one transaction (the caller, :meth:`UsageStore.ingest`, opens and commits
 it), so a batch and the collector offsets that produced it are stored together or not
 at all. The work is done in bulk: every key of the batch is looked up with a few
-``IN (...)`` queries, collisions are merged in Python, and the new rows go in with one
-``executemany`` sorted by dedup key (neighbouring keys share index pages).
+``IN (...)`` queries on the index of key suffixes (schema 9), collisions are merged in
+Python, and the new rows go in with one ``executemany`` of only the columns the batch
+sets (:func:`_narrow_insert`). There is no UNIQUE constraint on ``dedup_key`` since
+schema 9: the lookup, in the same write transaction as the insert, is what keeps one
+row per key.
 
 A collision (same dedup key, stored or earlier in the batch) enriches instead of
 being lost or counted twice: the copy from the better source channel wins

@@ -1,7 +1,8 @@
-"""The usage store's schema: openusage's two core tables, verbatim, plus tokentop's own.
+"""The usage store's schema: openusage's two core tables, plus tokentop's own.
 
-The core tables (``usage_raw_events``, ``usage_events``) and their indexes match
-openusage's ``telemetry.db`` so each tool can read the other's database. tokentop adds
+The core tables (``usage_raw_events``, ``usage_events``) have openusage's columns
+(``CORE`` is openusage's DDL, verbatim) so each tool can read the other's database;
+their keys and indexes are tokentop's since migration 9 (below). tokentop adds
 ``collector_offsets`` (where each collector stopped in each log file, committed in the
 same transaction as the events it produced, so a crash never loses or repeats one) and
 ``tokentop_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota
@@ -32,6 +33,22 @@ revision of an OpenCode or Kilo message replaces the earlier one whatever its to
 8 adds ``tokentop_host``: the box an event was read from over SSH (``--host``,
 ``tokentop.store.usage.remote``); NULL for this machine's own logs, shown as ``local``
 (not the hostname: a store outlives a rename and may be copied to another machine).
+9 lays the write side out for ingest (issue 19): ``usage_events`` is rebuilt in place
+(SQLite's create-copy-drop-rename, in the opening transaction; every rowid, column,
+value and trigger kept) without openusage's ``dedup_key TEXT NOT NULL UNIQUE``, whose
+index of random 64-character keys dirtied a page per ingested event. Keys are found
+through ``idx_tokentop_dedup`` on ``substr(dedup_key, -8)`` instead (a quarter of the
+entry size; a match is compared on the whole key, so a shared suffix costs one more row
+read, never a lost or merged event), and uniqueness is kept by the writers, which look
+their keys up in the write transaction that inserts them (``ingest``, the team pull).
+openusage's ``(provider_id, account_id, occurred_at)``, ``(provider_id, account_id,
+event_type, occurred_at DESC)`` and ``(event_type, provider_id)`` indexes are dropped:
+EXPLAIN QUERY PLAN of every statement the read, report, session, retention, rollup and
+team tests run shows none uses them but the quota fallback, which gets a partial index
+of the ``limit_snapshot`` events. The columns are openusage's, so openusage still reads
+the file; openusage WRITING into tokentop's store would no longer have its duplicates
+refused by a constraint (tokentop never writes openusage's file, nor did openusage
+tokentop's). The rollup is unchanged. 1M events migrate in ~16 s of CPU.
 """
 
 from __future__ import annotations
@@ -99,8 +116,8 @@ CREATE INDEX IF NOT EXISTS idx_usage_events_type_provider ON usage_events(event_
 # not its write-side keys. Its ``dedup_key TEXT NOT NULL UNIQUE`` puts a random sha256
 # under a 64-byte-key index: every event dirtied a page of it, ~6 of the 7 KB a batch
 # wrote per event into a store of 1M events. tokentop finds a key through
-# :data:`DEDUP_INDEX` instead, on the key's last 12 hex digits (a third of the entry, so
-# a third of the leaves a batch dirties), and enforces uniqueness itself: every writer
+# :data:`DEDUP_INDEX` instead, on the key's last 8 hex digits (a quarter of the entry, so
+# a quarter of the leaves a batch dirties), and enforces uniqueness itself: every writer
 # looks its keys up in the write transaction that inserts them (``ingest``, the team
 # pull), and an equal suffix is compared on the whole key, so a suffix two keys share
 # costs one more row read, never a lost event. Of openusage's secondary indexes only
@@ -112,7 +129,7 @@ EVENTS_DDL = CORE[CORE.index("CREATE TABLE IF NOT EXISTS usage_events"):
                   CORE.index("CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at")
                   ].replace("dedup_key TEXT NOT NULL UNIQUE", "dedup_key TEXT NOT NULL")
 RAW_DDL = CORE[:CORE.index("CREATE TABLE IF NOT EXISTS usage_events")]
-DEDUP_SUFFIX = 12
+DEDUP_SUFFIX = 8
 DEDUP_INDEX = "idx_tokentop_dedup"
 DEDUP_SUFFIX_SQL = f"substr(dedup_key, -{DEDUP_SUFFIX})"
 # the quota gauges' fallback (``read.quotas``) finds the few ``limit_snapshot`` events
@@ -133,7 +150,7 @@ UNUSED_INDEXES = ("idx_usage_events_provider_window",
 
 
 def dedup_suffix(key: str) -> str:
-    """What :data:`DEDUP_INDEX` holds for ``key`` (SQLite's ``substr(key, -12)``)."""
+    """What :data:`DEDUP_INDEX` holds for ``key`` (SQLite's ``substr(key, -8)``)."""
     return key[-DEDUP_SUFFIX:]
 
 

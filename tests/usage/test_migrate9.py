@@ -239,7 +239,7 @@ def test_a_v8_store_is_rebuilt_and_reads_as_before(tmp_path: Path) -> None:
 
 
 def test_a_suffix_two_keys_share_finds_each_its_own_event(tmp_path: Path) -> None:
-    """The dedup index holds the keys' last 12 digits only: two events whose keys end
+    """The dedup index holds the keys' last 8 digits only: two events whose keys end
     alike must stay two, and each must still find its own stored copy."""
     path = tmp_path / "usage.db"
 
