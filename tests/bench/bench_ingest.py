@@ -24,36 +24,62 @@ Figures:
   with the baseline before the store was opened (interpreter + prebuilt requests).
 It then prints the WAL frames one batch writes, and the ceilings of CPython's sqlite3
 on this machine (see ``ceilings``), which bound any implementation of this schema.
-Targets: >= 150,000 events/s, <= 2 KB/event.
+Targets (issue 19): >= 150,000 events/s, <= 1 KB/event. It also prints events per
+CPU-second (the machine is shared; that figure moves less with the neighbours' load).
+``--template DB`` keeps the prefilled store (made once, copied per run), so runs of
+two versions can be interleaved at the same load.
 
-Where it stands (2 vCPU VM, ext4 on virtio, SQLite 3.40, CPython 3.11; 1M prefilled,
-batches of 5,000): about 14,000 events/s and 14.5 KB/event (wchar = write_bytes),
-both targets missed. Where a batch's ~360 ms go (``--profile`` and a per-phase timer):
-key lookups 22 ms, Python (validate, key, merge) ~50 ms, the ``executemany`` INSERT
-130 ms, COMMIT 160 ms. The last two are page work: one batch dirties ~12,000 pages
-(2.4 per event; attributed with the WAL frame headers and ``dbstat``): 6,000 in the
-UNIQUE dedup_key index, 4,600 in ``idx_usage_events_message_id``, 500 in the table,
-under 100 in each other index. Both big ones have random keys (a sha256 by design,
-DESIGN 2.2; Anthropic's message ids), so a random insert dirties about one leaf of
-each, plus splits and parents, until a batch outgrows the index's leaf count; every
-dirty page is a 4 KB WAL frame, copied again into the file at checkpoint.
-What was tried:
+Where it stands (2 vCPU VM shared with other sessions, ext4 on virtio, SQLite 3.40.1,
+CPython 3.11; 1M prefilled, 60 batches of 5,000, 10% duplicates, group commit 1 s;
+median of 5 runs interleaved with the same bench on a schema 8 copy of main, load
+average 1.5-2.4 during the runs):
+
+    figure                      schema 8     schema 9
+    events/s (wall)               13,554       24,328   (1.8x)
+    events per CPU-second         14,659       25,584
+    bytes/event (wchar)            7,472        2,268   (3.3x fewer)
+    WAL pages, one batch           7,189        4,420   (5,000 new events, one commit)
+
+Both targets are still missed. Schema 9 (``schema`` docstring) took out the random
+64-character UNIQUE ``dedup_key`` index (keys are found through an index of their
+last 8 hex digits, a quarter of the entry) and openusage's three unused indexes;
+``ingest`` binds only the columns a batch sets (a bound None costs CPython's sqlite3
+an adapter lookup: 37-column rows went in at ~120k/s into an index-free table in
+memory, the ~20 Claude sets at ~175-200k/s) and updates only the changed columns of
+an enriched event. What bounds it now, measured:
+- CPU (py-spy, 250 Hz, the 60 timed batches; ~39 us of wall per event): the
+  ``executemany`` INSERT 31% (SQLite's row and four index inserts into 1M-row
+  B-trees), ``_normalize`` 24% (validation, trimming, the sha256 key: ~6.7 us of CPU
+  per event alone, ceiling ~126k/s), the rollup's writes 12% (most of it the
+  per-session upserts: the stream spreads over 2,000 sessions) and sums 7%, the key
+  lookups 12%. The ceilings (CPU time, in memory): INSERT of the columns Claude sets
+  with the store's indexes ~113k/s, normalize ~126k/s, rollup sums ~430k/s, lookups
+  ~200k/s: their sum alone is ~40k/s on this machine. 150k/s needs that pipeline in
+  compiled code (or validation moved into the parsing processes) and a driver that
+  binds without per-value Python calls.
+- bytes (WAL frames attributed with ``dbstat``, one commit of 4,900 new events:
+  3,989 frames): the dedup index 3,194 (80%: random keys, so a commit dirties about
+  two thirds of its 4,566 leaves; openusage's UNIQUE index had 19,910), the table
+  ~420 B/event, the time-ordered indexes (event_id, occurred_at, raw_event_id)
+  ~55 B/event each, the session rollups ~35 B/event each. Under group commit at
+  ~25k events/s a commit holds ~5 batches and dirties nearly every dedup leaf once:
+  ~750 B/event for the dedup index, WAL and checkpoint together. Every page is written twice
+  in WAL mode (the frame, then the checkpoint copy), so even with no dedup index the
+  row (~370 B of openusage's columns: a 64-character key, two 36-character ids, a
+  30-character time) and its time-ordered index entries come to ~1.1-1.4 KB/event.
+  <= 1 KB needs shorter stored values (ids) or a log-structured dedup index (recent
+  keys in a small table merged in bulk), on top of schema 9.
+What was tried before schema 9:
 - SQLite's auto-checkpoint at 1000 pages copied (and fsynced) every batch right after
   writing it: 18.2 KB/event; the store checkpoints on its 60 s timer and bounds the
   WAL at 256 MB instead: 14.5 KB/event, +35% events/s;
-- ``--drop-index idx_usage_events_message_id``: 20,000 events/s, 8.5 KB/event. Nothing
-  queries that index (the claude_code dedup rule made it unnecessary); the schema's
-  "additions only" rule kept it for now: dropping it is the first recommendation;
+- dropping ``idx_usage_events_message_id`` (schema 2): 14.5 -> 8.5 KB/event;
 - ``--page-size 2048``: 10.6 KB/event (1024: about -40%), but full scans 0-17% (1024:
   50%) slower; kept 4096;
 - a 512 MB page cache, or mmap: no gain (the cost is writing, not reading);
 - batches of 50,000: 15,500 events/s, 8.9 KB/event (most leaves get dirtied anyway);
 - one ``json_each`` INSERT instead of ``executemany``: slower (no parse cache in 3.40).
-The ceilings printed at the end bound any implementation on CPython's sqlite3: even
-an in-memory table with no index takes 27-column rows at only ~105-150k/s, and with
-this schema's indexes ~50k/s, before any disk I/O. 150k/s needs fewer bound columns
-per event or another driver; 2 KB/event needs the random-key indexes gone or far
-larger transactions than 5,000 events.
+In schema 9: a 12-digit suffix (2,469 B/event, 4,762 WAL pages a batch) before 8.
 """
 
 from __future__ import annotations
