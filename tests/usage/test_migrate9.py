@@ -22,6 +22,7 @@ from typing import Any
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import glance, read, reports, rollup, schema, sessions
 from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.ingest import COLUMNS
 from tokentop.store.usage.model import IngestRequest
 from tokentop.store.usage.reports import ReportOptions
 from tokentop.store.usage.team import outbox
@@ -94,6 +95,9 @@ def v8_store(path: Path) -> None:
     conn.execute(f"INSERT INTO usage_events (rowid, {names}) SELECT rowid, {names}"
                  " FROM v9_events")
     conn.execute("DROP TABLE v9_events")
+    # a column tokentop does not know (another tool's, a later version's) is kept too
+    conn.execute("ALTER TABLE usage_events ADD COLUMN other_tool_note TEXT")
+    conn.execute("UPDATE usage_events SET other_tool_note = 'n' || rowid WHERE rowid % 3 = 0")
     schema._details_index(conn)
     schema._host_index(conn)
     conn.execute("DELETE FROM tokentop_migrations WHERE version >= 9")
@@ -161,8 +165,7 @@ def rows(conn: sqlite3.Connection) -> list[tuple]:
 
 def content(conn: sqlite3.Connection) -> list[tuple]:
     """The events without the ids drawn at ingest (two stores draw different ones)."""
-    cols = [r[1] for r in conn.execute("PRAGMA table_info(usage_events)")
-            if r[1] not in ("event_id", "raw_event_id")]
+    cols = [c for c in COLUMNS if c not in ("event_id", "raw_event_id")]
     return conn.execute(f"SELECT {', '.join(cols)} FROM usage_events"
                         " ORDER BY dedup_key").fetchall()
 
