@@ -47,8 +47,8 @@ EXPLAIN QUERY PLAN of every statement the read, report, session, retention, roll
 team tests run shows none uses them but the quota fallback, which gets a partial index
 of the ``limit_snapshot`` events. The columns are openusage's, so openusage still reads
 the file; openusage WRITING into tokentop's store would no longer have its duplicates
-refused by a constraint (tokentop never writes openusage's file, nor did openusage
-tokentop's). The rollup is unchanged. 1M events migrate in ~17 s (11 s of CPU; load 2).
+refused by a constraint (tokentop never writes openusage's file; openusage writes its
+own). The rollup is unchanged. 1M events migrate in ~17 s (11 s of CPU; load 2).
 """
 
 from __future__ import annotations

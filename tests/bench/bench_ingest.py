@@ -53,8 +53,9 @@ an enriched event. What bounds it now, measured:
   per event alone, ceiling ~126k/s), the rollup's writes 12% (most of it the
   per-session upserts: the stream spreads over 2,000 sessions) and sums 7%, the key
   lookups 12%. The ceilings (CPU time, in memory): INSERT of the columns Claude sets
-  with the store's indexes ~113k/s, normalize ~126k/s, rollup sums ~430k/s, lookups
-  ~200k/s: their sum alone is ~40k/s on this machine. 150k/s needs that pipeline in
+  with the store's indexes 113-137k/s (full rows: 86-92k/s), normalize 126-138k/s,
+  rollup sums ~430k/s, lookups 200-215k/s: one after the other, 40-46k/s on this
+  machine before any disk B-tree (a store of 20k events takes ~44k/s). 150k/s needs that pipeline in
   compiled code (or validation moved into the parsing processes) and a driver that
   binds without per-value Python calls.
 - bytes (WAL frames attributed with ``dbstat``, one commit of 4,900 new events:
