@@ -55,9 +55,9 @@ an enriched event. What bounds it now, measured:
   lookups 12%. The ceilings (CPU time, in memory): INSERT of the columns Claude sets
   with the store's indexes 113-137k/s (full rows: 86-92k/s), normalize 126-138k/s,
   rollup sums ~430k/s, lookups 200-215k/s: one after the other, 40-46k/s on this
-  machine before any disk B-tree (a store of 20k events takes ~44k/s). 150k/s needs that pipeline in
-  compiled code (or validation moved into the parsing processes) and a driver that
-  binds without per-value Python calls.
+  machine before any disk B-tree (a store of 20k events takes ~44k/s). 150k/s needs
+  that pipeline in compiled code (or validation moved into the parsing processes)
+  and a driver that binds without per-value Python calls.
 - bytes (WAL frames attributed with ``dbstat``, one commit of 4,900 new events:
   3,989 frames): the dedup index 3,194 (80%: random keys, so a commit dirties about
   two thirds of its 4,566 leaves; openusage's UNIQUE index had 19,910), the table
