@@ -275,9 +275,10 @@ class UsageStore:
         when it is ``max_delay`` seconds old and at the end (rolled back on an error).
 
         Why: a batch of 5,000 Claude events dirties a leaf of the random-keyed
-        ``dedup_key`` index per event, and every dirty page is a 4 KB WAL frame per
-        transaction; one commit a second instead of one per batch writes each leaf once
-        for all of them (tests/bench/bench_ingest.py). Safe for collectors: their file
+        dedup index per event (``schema.DEDUP_INDEX``, a quarter of the size it had before
+        schema 9), and every dirty page is a 4 KB WAL frame per transaction; one commit
+        a second instead of one per batch writes each leaf once for all of them
+        (tests/bench/bench_ingest.py). Safe for collectors: their file
         offsets commit in the same transaction as the events, so a crash loses at most
         the last second of work and re-reads it. Not for the spool, whose records are
         acknowledged (deleted) after ingest: the spool commits every batch.

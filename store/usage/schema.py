@@ -1,7 +1,8 @@
-"""The usage store's schema: openusage's two core tables, verbatim, plus tokentop's own.
+"""The usage store's schema: openusage's two core tables, plus tokentop's own.
 
-The core tables (``usage_raw_events``, ``usage_events``) and their indexes match
-openusage's ``telemetry.db`` so each tool can read the other's database. tokentop adds
+The core tables (``usage_raw_events``, ``usage_events``) have openusage's columns
+(``CORE`` is openusage's DDL, verbatim) so each tool can read the other's database;
+their keys and indexes are tokentop's since migration 9 (below). tokentop adds
 ``collector_offsets`` (where each collector stopped in each log file, committed in the
 same transaction as the events it produced, so a crash never loses or repeats one) and
 ``tokentop_migrations``, the hourly rollup (``tokentop.store.usage.rollup``), durable quota
@@ -32,6 +33,22 @@ revision of an OpenCode or Kilo message replaces the earlier one whatever its to
 8 adds ``tokentop_host``: the box an event was read from over SSH (``--host``,
 ``tokentop.store.usage.remote``); NULL for this machine's own logs, shown as ``local``
 (not the hostname: a store outlives a rename and may be copied to another machine).
+9 lays the write side out for ingest (issue 19): ``usage_events`` is rebuilt in place
+(SQLite's create-copy-drop-rename, in the opening transaction; every rowid, column,
+value and trigger kept) without openusage's ``dedup_key TEXT NOT NULL UNIQUE``, whose
+index of random 64-character keys dirtied a page per ingested event. Keys are found
+through ``idx_tokentop_dedup`` on ``substr(dedup_key, -8)`` instead (a quarter of the
+entry size; a match is compared on the whole key, so a shared suffix costs one more row
+read, never a lost or merged event), and uniqueness is kept by the writers, which look
+their keys up in the write transaction that inserts them (``ingest``, the team pull).
+openusage's ``(provider_id, account_id, occurred_at)``, ``(provider_id, account_id,
+event_type, occurred_at DESC)`` and ``(event_type, provider_id)`` indexes are dropped:
+EXPLAIN QUERY PLAN of every statement the read, report, session, retention, rollup and
+team tests run shows none uses them but the quota fallback, which gets a partial index
+of the ``limit_snapshot`` events. The columns are openusage's, so openusage still reads
+the file; openusage WRITING into tokentop's store would no longer have its duplicates
+refused by a constraint (tokentop never writes openusage's file; openusage writes its
+own). The rollup is unchanged. 1M events migrate in ~17 s (11 s of CPU; load 2).
 """
 
 from __future__ import annotations
@@ -41,7 +58,7 @@ from datetime import UTC, datetime
 
 from tokentop.store.usage import costing, rollup
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 CORE = """
 CREATE TABLE IF NOT EXISTS usage_raw_events (
@@ -93,6 +110,49 @@ CREATE INDEX IF NOT EXISTS idx_usage_events_provider_account_type_occurred
   ON usage_events(provider_id, account_id, event_type, occurred_at DESC);
 CREATE INDEX IF NOT EXISTS idx_usage_events_type_provider ON usage_events(event_type, provider_id);
 """
+
+# --- migration 9: the write side laid out for ingest (issue 19) ---------------------
+# openusage's tables with openusage's columns, so it reads this file as its own; but
+# not its write-side keys. Its ``dedup_key TEXT NOT NULL UNIQUE`` puts a random sha256
+# under a 64-byte-key index: every event dirtied a page of it, ~6 of the 7 KB a batch
+# wrote per event into a store of 1M events. tokentop finds a key through
+# :data:`DEDUP_INDEX` instead, on the key's last 8 hex digits (a quarter of the entry, so
+# a quarter of the leaves a batch dirties), and enforces uniqueness itself: every writer
+# looks its keys up in the write transaction that inserts them (``ingest``, the team
+# pull), and an equal suffix is compared on the whole key, so a suffix two keys share
+# costs one more row read, never a lost event. Of openusage's secondary indexes only
+# those tokentop's queries use are kept (EXPLAIN QUERY PLAN of every statement the read,
+# report, session, retention, rollup and team tests run: the time range and the raw
+# event an event points at); the quota fallback's ``event_type`` lookup gets a partial
+# index of the snapshot events alone. Each index dropped was an entry per event.
+EVENTS_DDL = CORE[CORE.index("CREATE TABLE IF NOT EXISTS usage_events"):
+                  CORE.index("CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at")
+                  ].replace("dedup_key TEXT NOT NULL UNIQUE", "dedup_key TEXT NOT NULL")
+RAW_DDL = CORE[:CORE.index("CREATE TABLE IF NOT EXISTS usage_events")]
+DEDUP_SUFFIX = 8
+DEDUP_INDEX = "idx_tokentop_dedup"
+DEDUP_SUFFIX_SQL = f"substr(dedup_key, -{DEDUP_SUFFIX})"
+# the quota gauges' fallback (``read.quotas``) finds the few ``limit_snapshot`` events
+# here; openusage's (event_type, provider_id) index held an entry for every event
+LIMITS_INDEX = "idx_tokentop_limit_snapshots"
+EVENT_INDEXES = f"""
+CREATE INDEX IF NOT EXISTS idx_usage_events_occurred_at ON usage_events(occurred_at);
+CREATE INDEX IF NOT EXISTS idx_usage_events_raw_event_id ON usage_events(raw_event_id);
+CREATE INDEX IF NOT EXISTS {DEDUP_INDEX} ON usage_events({DEDUP_SUFFIX_SQL});
+CREATE INDEX IF NOT EXISTS {LIMITS_INDEX} ON usage_events(event_type, occurred_at)
+  WHERE event_type = 'limit_snapshot';
+"""
+# openusage's indexes that no query of tokentop's uses: dropped by migration 9 (should
+# openusage's Store.Init add them back, they are only slower writes, and left alone)
+UNUSED_INDEXES = ("idx_usage_events_provider_window",
+                  "idx_usage_events_provider_account_type_occurred",
+                  "idx_usage_events_type_provider")
+
+
+def dedup_suffix(key: str) -> str:
+    """What :data:`DEDUP_INDEX` holds for ``key`` (SQLite's ``substr(key, -8)``)."""
+    return key[-DEDUP_SUFFIX:]
+
 
 TOKENTOP = """
 CREATE TABLE IF NOT EXISTS tokentop_migrations (
@@ -226,10 +286,61 @@ def _host_index(conn: sqlite3.Connection) -> None:
 
 def create(conn: sqlite3.Connection) -> None:
     """Create every table and index that is missing (idempotent)."""
-    conn.executescript(CORE + TOKENTOP)
+    conn.executescript(RAW_DDL + EVENTS_DDL + TOKENTOP)
     _add_tokentop_columns(conn)
+    _event_indexes(conn)
     _details_index(conn)
     _host_index(conn)
+
+
+def _event_indexes(conn: sqlite3.Connection) -> None:
+    for statement in EVENT_INDEXES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def has_unique_dedup_key(conn: sqlite3.Connection) -> bool:
+    """Whether ``usage_events`` still has openusage's UNIQUE ``dedup_key`` (before 9)."""
+    for _, name, unique, origin, _ in conn.execute("PRAGMA index_list(usage_events)"):
+        if unique and origin == "u":
+            cols = [r[2] for r in conn.execute(f"PRAGMA index_info({_quote(name)})")]
+            if cols == ["dedup_key"]:
+                return True
+    return False
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _migrate_9(conn: sqlite3.Connection) -> None:
+    """Copy ``usage_events`` into a table without the UNIQUE constraint (SQLite cannot
+    drop one in place), keeping every row's rowid, column and value, and its triggers
+    (the team cache's outbox); then the indexes of :data:`EVENT_INDEXES`.
+
+    A table rebuilt by SQLite's documented procedure (create, copy, drop, rename), in
+    the caller's transaction: a crash leaves the store at version 8, whole."""
+    if has_unique_dedup_key(conn):
+        old = [(r[1], r[2]) for r in conn.execute("PRAGMA table_info(usage_events)")]
+        triggers = [sql for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage_events'"
+            " AND sql IS NOT NULL")]
+        conn.execute(EVENTS_DDL.replace("IF NOT EXISTS usage_events", "tokentop_events_new"))
+        have = {r[1] for r in conn.execute("PRAGMA table_info(tokentop_events_new)")}
+        for name, kind in old:
+            if name not in have:
+                conn.execute(f"ALTER TABLE tokentop_events_new ADD COLUMN {_quote(name)}"
+                             f" {kind}")
+        names = ", ".join(_quote(name) for name, _ in old)
+        conn.execute(f"INSERT INTO tokentop_events_new (rowid, {names})"
+                     f" SELECT rowid, {names} FROM usage_events ORDER BY rowid")
+        conn.execute("DROP TABLE usage_events")
+        conn.execute("ALTER TABLE tokentop_events_new RENAME TO usage_events")
+        for sql in triggers:
+            conn.execute(sql)
+    for name in UNUSED_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    _event_indexes(conn)
 
 
 REQUIRED_TABLES = ("usage_raw_events", "usage_events", MIGRATIONS, "collector_offsets",
@@ -270,7 +381,8 @@ def is_current(conn: sqlite3.Connection, threshold: int) -> bool:
     (``CREATE ... IF NOT EXISTS`` still writes), e.g. while another writer holds it.
     """
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    wanted = set(REQUIRED_TABLES) | set(_index_names()) | {DETAILS_INDEX, HOST_INDEX}
+    wanted = (set(REQUIRED_TABLES) | set(_index_names())
+              | {DETAILS_INDEX, HOST_INDEX, *_index_names(EVENT_INDEXES)})
     return (wanted <= names and version(conn) >= SCHEMA_VERSION
             and not missing_tokentop_columns(conn)
             and rollup_basis(conn) == rollup.basis(threshold) and is_owned(conn)
@@ -337,6 +449,11 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
     if have < 8:
         _add_tokentop_columns(conn)
         conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (8, ?)", (now,))
+    if have < 9:
+        _add_tokentop_columns(conn)
+        _migrate_9(conn)
+        conn.execute("INSERT OR IGNORE INTO tokentop_migrations VALUES (9, ?)", (now,))
+    _event_indexes(conn)
     _details_index(conn)
     _host_index(conn)
     if rebuild:
@@ -348,14 +465,14 @@ def migrate(conn: sqlite3.Connection, threshold: int) -> None:
 def _create_each(conn: sqlite3.Connection) -> None:
     """The DDL statement by statement: ``executescript`` would commit the caller's
     transaction first."""
-    for statement in (CORE + TOKENTOP).split(";"):
+    for statement in (RAW_DDL + EVENTS_DDL + TOKENTOP).split(";"):
         if statement.strip():
             conn.execute(statement)
 
 
-def _index_names() -> list[str]:
+def _index_names(ddl: str = RAW_DDL + TOKENTOP) -> list[str]:
     out = []
-    for line in (CORE + TOKENTOP).splitlines():
+    for line in ddl.splitlines():
         words = line.split()
         if words[:5] == ["CREATE", "INDEX", "IF", "NOT", "EXISTS"]:
             out.append(words[5])

@@ -24,36 +24,67 @@ Figures:
   with the baseline before the store was opened (interpreter + prebuilt requests).
 It then prints the WAL frames one batch writes, and the ceilings of CPython's sqlite3
 on this machine (see ``ceilings``), which bound any implementation of this schema.
-Targets: >= 150,000 events/s, <= 2 KB/event.
+Targets (issue 19): >= 150,000 events/s, <= 1 KB/event. It also prints events per
+CPU-second (the machine is shared; that figure moves less with the neighbours' load).
+``--template DB`` keeps the prefilled store (made once, copied per run), so runs of
+two versions can be interleaved at the same load.
 
-Where it stands (2 vCPU VM, ext4 on virtio, SQLite 3.40, CPython 3.11; 1M prefilled,
-batches of 5,000): about 14,000 events/s and 14.5 KB/event (wchar = write_bytes),
-both targets missed. Where a batch's ~360 ms go (``--profile`` and a per-phase timer):
-key lookups 22 ms, Python (validate, key, merge) ~50 ms, the ``executemany`` INSERT
-130 ms, COMMIT 160 ms. The last two are page work: one batch dirties ~12,000 pages
-(2.4 per event; attributed with the WAL frame headers and ``dbstat``): 6,000 in the
-UNIQUE dedup_key index, 4,600 in ``idx_usage_events_message_id``, 500 in the table,
-under 100 in each other index. Both big ones have random keys (a sha256 by design,
-DESIGN 2.2; Anthropic's message ids), so a random insert dirties about one leaf of
-each, plus splits and parents, until a batch outgrows the index's leaf count; every
-dirty page is a 4 KB WAL frame, copied again into the file at checkpoint.
-What was tried:
+Where it stands (2 vCPU VM shared with other sessions, ext4 on virtio, SQLite 3.40.1,
+CPython 3.11; 1M prefilled, 60 batches of 5,000, 10% duplicates, group commit 1 s;
+median of 5 runs interleaved with the same bench on a schema 8 copy of main, load
+average 1.5-2.4 during the runs):
+
+    figure                      schema 8     schema 9
+    events/s (wall)               13,554       24,328   (1.8x)
+    events per CPU-second         14,659       25,584
+    bytes/event (wchar)            7,472        2,268   (3.3x fewer)
+    WAL pages, one batch           7,189        4,420   (5,000 new events, one commit)
+
+(``write_bytes`` reads ~2x ``wchar`` in ``--template`` runs, for both schemas, even
+with the copy made and synced by another process; without ``--template`` the two
+agree within 5%. Not explained yet, so ``wchar`` is the figure.)
+
+Both targets are still missed. Schema 9 (``schema`` docstring) took out the random
+64-character UNIQUE ``dedup_key`` index (keys are found through an index of their
+last 8 hex digits, a quarter of the entry) and openusage's three unused indexes;
+``ingest`` binds only the columns a batch sets (a bound None costs CPython's sqlite3
+an adapter lookup: 37-column rows went in at ~120k/s into an index-free table in
+memory, the ~20 Claude sets at ~175-200k/s) and updates only the changed columns of
+an enriched event. What bounds it now, measured:
+- CPU (py-spy, 250 Hz, the 60 timed batches; ~39 us of wall per event): the
+  ``executemany`` INSERT 31% (SQLite's row and four index inserts into 1M-row
+  B-trees), ``_normalize`` 24% (validation, trimming, the sha256 key: ~6.7 us of CPU
+  per event alone, ceiling ~126k/s), the rollup's writes 12% (most of it the
+  per-session upserts: the stream spreads over 2,000 sessions) and sums 7%, the key
+  lookups 12%. The ceilings (CPU time, in memory): INSERT of the columns Claude sets
+  with the store's indexes 113-137k/s (full rows: 86-92k/s), normalize 126-138k/s,
+  rollup sums ~430k/s, lookups 200-215k/s: one after the other, 40-46k/s on this
+  machine before any disk B-tree (a store of 20k events takes ~44k/s). 150k/s needs
+  that pipeline in compiled code (or validation moved into the parsing processes)
+  and a driver that binds without per-value Python calls.
+- bytes (WAL frames attributed with ``dbstat``, one commit of 4,900 new events:
+  3,989 frames): the dedup index 3,194 (80%: random keys, so a commit dirties about
+  two thirds of its 4,566 leaves; openusage's UNIQUE index had 19,910), the table
+  ~420 B/event, the time-ordered indexes (event_id, occurred_at, raw_event_id)
+  ~55 B/event each, the session rollups ~35 B/event each. Under group commit at
+  ~25k events/s a commit holds ~5 batches and dirties nearly every dedup leaf once:
+  ~750 B/event for the dedup index, WAL and checkpoint together. Every page is written twice
+  in WAL mode (the frame, then the checkpoint copy), so even with no dedup index the
+  row (~370 B of openusage's columns: a 64-character key, two 36-character ids, a
+  30-character time) and its time-ordered index entries come to ~1.1-1.4 KB/event.
+  <= 1 KB needs shorter stored values (ids) or a log-structured dedup index (recent
+  keys in a small table merged in bulk), on top of schema 9.
+What was tried before schema 9:
 - SQLite's auto-checkpoint at 1000 pages copied (and fsynced) every batch right after
   writing it: 18.2 KB/event; the store checkpoints on its 60 s timer and bounds the
   WAL at 256 MB instead: 14.5 KB/event, +35% events/s;
-- ``--drop-index idx_usage_events_message_id``: 20,000 events/s, 8.5 KB/event. Nothing
-  queries that index (the claude_code dedup rule made it unnecessary); the schema's
-  "additions only" rule kept it for now: dropping it is the first recommendation;
+- dropping ``idx_usage_events_message_id`` (schema 2): 14.5 -> 8.5 KB/event;
 - ``--page-size 2048``: 10.6 KB/event (1024: about -40%), but full scans 0-17% (1024:
   50%) slower; kept 4096;
 - a 512 MB page cache, or mmap: no gain (the cost is writing, not reading);
 - batches of 50,000: 15,500 events/s, 8.9 KB/event (most leaves get dirtied anyway);
 - one ``json_each`` INSERT instead of ``executemany``: slower (no parse cache in 3.40).
-The ceilings printed at the end bound any implementation on CPython's sqlite3: even
-an in-memory table with no index takes 27-column rows at only ~105-150k/s, and with
-this schema's indexes ~50k/s, before any disk I/O. 150k/s needs fewer bound columns
-per event or another driver; 2 KB/event needs the random-key indexes gone or far
-larger transactions than 5,000 events.
+In schema 9: a 12-digit suffix (2,469 B/event, 4,762 WAL pages a batch) before 8.
 """
 
 from __future__ import annotations
@@ -63,6 +94,7 @@ import contextlib
 import hashlib
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -87,10 +119,11 @@ from tokentop.store.usage.model import IngestRequest  # noqa: E402
 from tokentop.store.usage.timefmt import format_ts  # noqa: E402
 
 TARGET_RATE = 150_000
-TARGET_BYTES = 2048
+TARGET_BYTES = 1024
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 MODELS = ("claude-sonnet-4-5-20250929", "claude-opus-4-1-20250805", "claude-haiku-4-5")
 START = datetime(2026, 8, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def msg_id(rng: random.Random) -> str:
@@ -157,46 +190,57 @@ def prefill(path: Path, n: int, rng: random.Random, sessions: list[str]) -> list
 
 
 def ceilings(sample_rows: int = 50_000) -> None:
-    """What CPython's sqlite3 can do at best, whatever the store code: the per-event
-    cost of normalizing + keying, of the key lookups, and of ``executemany`` of
-    full-width rows into an IN-MEMORY table with no index, with only the two the core
-    DDL forces (PK, UNIQUE dedup_key), and with all of them."""
-    import re
-
+    """What CPython's sqlite3 can do at best, whatever the store code, in CPU time per
+    event (the machine is shared: wall time would measure the neighbours): normalizing
+    + keying, the rollup's per-event sums, ``executemany`` into an IN-MEMORY table
+    with no index, with the primary key only, and with the store's indexes, both of
+    full-width rows (the INSERT before schema 9) and of the columns the batch sets
+    (``ingest._narrow_insert``), and the key lookups through the store's index."""
     from tokentop.store.usage import ingest as ing
 
     rng = random.Random(9)
     sessions = [f"s{i}" for i in range(100)]
     reqs = [request(rng, i, START + timedelta(seconds=i), sessions) for i in range(sample_rows)]
-    t = time.perf_counter()
+
+    def rate(t: float) -> str:
+        return f"{sample_rows / (time.process_time() - t):>10,.0f} /s"
+
+    t = time.process_time()
     rows = []
     for i, req in enumerate(reqs):
-        row = ing._normalize(req)[0]
+        row = ing._normalize(req, LATEST)[0]
         row[0], row[25] = f"e{i:012d}", "r"
-        rows.append(tuple(row))
-    print(f"  normalize + dedup key: {sample_rows / (time.perf_counter() - t):>10,.0f} /s")
-    rows.sort(key=lambda r: r[24])
-    full = schema.CORE + schema.TOKENTOP
-    core = re.sub(r"CREATE INDEX[^;]*;", "", full)
-    bare = core.replace("TEXT NOT NULL UNIQUE", "TEXT NOT NULL").replace(
-        "TEXT PRIMARY KEY", "TEXT")
-    for label, ddl in (("no index", bare), ("PK + UNIQUE only", core), ("all indexes", full)):
-        conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.executescript(ddl)
-        for name, kind in schema.TOKENTOP_COLUMNS:
-            conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
-        conn.execute("BEGIN")
-        t = time.perf_counter()
-        conn.executemany(INSERT_SQL, rows)
-        rate = sample_rows / (time.perf_counter() - t)
-        print(f"  executemany, in memory, {label + ':':<18}{rate:>10,.0f} /s")
-    keys = [r[24] for r in rows]
-    t = time.perf_counter()
-    for s in range(0, len(keys), ing.LOOKUP_CHUNK):
-        chunk = keys[s:s + ing.LOOKUP_CHUNK]
+        rows.append(row)
+    print(f"  normalize + dedup key:                  {rate(t)}")
+    deltas = rollup.Deltas(PriceTable.load().tier_threshold)
+    t = time.process_time()
+    for row in rows:
+        deltas.add(row)
+    print(f"  rollup sums (Deltas.add):               {rate(t)}")
+    bare = schema.EVENTS_DDL.replace("TEXT PRIMARY KEY", "TEXT")
+    indexed = schema.EVENTS_DDL + schema.EVENT_INDEXES
+    conn = sqlite3.connect(":memory:")
+    for label, ddl in (("no index", bare), ("PK only", schema.EVENTS_DDL),
+                       ("store's indexes", indexed)):
+        for width in ("full", "narrow"):
+            conn.close()
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(schema.RAW_DDL + ddl)
+            for name, kind in schema.TOKENTOP_COLUMNS:
+                conn.execute(f"ALTER TABLE usage_events ADD COLUMN {name} {kind}")
+            conn.execute("BEGIN")
+            t = time.process_time()
+            if width == "full":
+                conn.executemany(INSERT_SQL, rows)
+            else:
+                conn.executemany(*ing._narrow_insert(rows))
+            print(f"  executemany {width:<6} {label + ':':<27}{rate(t)}")
+    suffixes = [schema.dedup_suffix(r[24]) for r in rows]
+    t = time.process_time()
+    for s in range(0, len(suffixes), ing.LOOKUP_CHUNK):
+        chunk = suffixes[s:s + ing.LOOKUP_CHUNK]
         conn.execute(ing.SELECT_SQL.format(", ".join("?" * len(chunk))), chunk).fetchall()
-    rate = sample_rows / (time.perf_counter() - t)
-    print(f"  key lookups (IN, 500 per query):  {rate:>10,.0f} /s")
+    print(f"  key lookups (IN, 500 per query, hits):  {rate(t)}")
 
 
 def wal_pages_per_batch(store: UsageStore, batch: list[IngestRequest]) -> tuple[int, int]:
@@ -257,6 +301,10 @@ def main() -> int:
     ap.add_argument("--group-commit", type=float, default=1.0, metavar="S",
                     help="share one transaction among the batches of S seconds, as the"
                     " collectors do (0: commit every batch)")
+    ap.add_argument("--template", metavar="DB",
+                    help="a prefilled store to start from (copied; made by the prefill"
+                    " if missing, with its sample beside it): repeated runs skip the prefill")
+    ap.add_argument("--no-ceilings", action="store_true", help="skip the ceilings")
     ap.add_argument("--drop-index", action="append", default=[],
                     help="drop this index before the run (to measure its cost)")
     args = ap.parse_args()
@@ -278,10 +326,21 @@ def main() -> int:
         conn.execute("VACUUM")
         conn.close()
     t0 = time.perf_counter()
-    # in a child, so that its large page cache does not count in this process's RSS
     sample_file = work / "sample.msgpack"
-    subprocess.run([sys.executable, __file__, "--prefill", str(args.prefill),
-                    "--prefill-child", str(path), str(sample_file)], check=True)
+    template = Path(args.template) if args.template else None
+    if template is not None and template.exists():
+        # by another process, synced: the copy's page-cache writeback must not count in
+        # this process's write_bytes
+        subprocess.run(["cp", str(template), str(path)], check=True)
+        os.sync()
+        shutil.copyfile(f"{template}.sample", sample_file)
+    else:
+        # in a child, so that its large page cache does not count in this process's RSS
+        subprocess.run([sys.executable, __file__, "--prefill", str(args.prefill),
+                        "--prefill-child", str(path), str(sample_file)], check=True)
+        if template is not None:
+            shutil.copyfile(path, template)
+            shutil.copyfile(sample_file, f"{template}.sample")
     sample = msgspec.msgpack.decode(sample_file.read_bytes(), type=list[IngestRequest])
     sample_file.unlink()
     rng = random.Random(4)
@@ -339,6 +398,7 @@ def main() -> int:
         profiler = cProfile.Profile()
         profiler.enable()
     times = []
+    cpu0 = time.process_time()
     counts = [0, 0, 0]
     group = (store.group_commit(args.group_commit) if args.group_commit > 0
              else contextlib.nullcontext())
@@ -353,6 +413,7 @@ def main() -> int:
             counts[2] += res.duplicates
         t = time.perf_counter()
     times[-1] += time.perf_counter() - t  # the group's last commit belongs to the run
+    cpu = time.process_time() - cpu0
     t = time.perf_counter()
     store.checkpoint()
     ckpt = time.perf_counter() - t
@@ -370,6 +431,8 @@ def main() -> int:
     print(f"ingest: {n:,} events in {sum(times):.2f} s: {rate:,.0f} events/s "
           f"(batch best {per_batch[-1]:,.0f}/s, median {statistics.median(per_batch):,.0f}/s); "
           f"inserted {counts[0]:,}, enriched {counts[1]:,}, duplicates {counts[2]:,}")
+    print(f"CPU: {cpu:.2f} s, {n / cpu:,.0f} events per CPU-second (load-independent;"
+          f" load average {os.getloadavg()[0]:.2f})")
     print(f"final TRUNCATE checkpoint: {ckpt:.2f} s")
     print(f"bytes/event: wchar {wchar:,.0f} B, write_bytes {wbytes:,.0f} B, "
           f"db+wal growth {growth:,.0f} B")
@@ -382,8 +445,9 @@ def main() -> int:
     print(f"WAL frames for one batch of {args.batch:,} new events: {pages:,} pages "
           f"of {page_size} B ({pages * (page_size + 24) / args.batch:,.0f} B/event before any "
           "checkpoint)")
-    print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
-    ceilings()
+    if not args.no_ceilings:
+        print("ceilings of CPython's sqlite3 on this machine (50,000 rows):")
+        ceilings()
     if profiler:
         import pstats
 

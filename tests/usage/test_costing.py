@@ -144,7 +144,7 @@ def test_a_schema_4_store_is_read_unmigrated_then_backfilled(tmp_path: Path) -> 
         before = daily(ro.conn, opts)["totals"]["totalCost"]
     with UsageStore.open(path) as store:
         conn = store.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 8
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 9
         assert conn.execute("SELECT COUNT(*) FROM tokentop_row_marks").fetchone() == (0,)
         price = PriceTable.load().lookup("claude-sonnet-4-5")
         assert price is not None

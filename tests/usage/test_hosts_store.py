@@ -63,7 +63,7 @@ def test_a_schema_7_store_is_read_then_migrated(tmp_path: Path):
         assert "host" not in read_usage(ro.conn, "1d", NOW).breakdowns
     with UsageStore.open(path) as store:
         conn = store.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 8
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 9
         assert conn.execute("SELECT tokentop_host FROM usage_events").fetchall() == [(None,)]
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert schema.HOST_INDEX in names

@@ -190,3 +190,31 @@ def test_group_commit_shares_one_transaction(tmp_path) -> None:
             raise RuntimeError("collector crashed")
         assert count() == 3
         assert writer.load_offsets("claude_code")["/p/a.jsonl"].offset == 10
+
+
+def test_columns_set_by_some_events_of_a_batch_are_stored(store: UsageStore) -> None:
+    """The INSERT leaves out only the columns NULL in EVERY event of the batch (schema
+    9's narrow insert): a column the first event lacks but a later one sets is kept,
+    and one nobody sets is NULL."""
+    batch = [ev("a", output_tokens=1),
+             ev("b", output_tokens=2, cost_usd=0.5, tool_name="Bash", account_id="acct"),
+             ev("c", reasoning_tokens=0, speed="fast")]
+    assert store.ingest(batch) == IngestResult(inserted=3)
+    got = store.conn.execute(
+        "SELECT message_id, output_tokens, cost_usd, tool_name, account_id,"
+        " reasoning_tokens, tokentop_speed, turn_id, total_tokens FROM usage_events"
+        " ORDER BY message_id").fetchall()
+    assert got == [("a", 1, None, None, None, None, None, None, None),
+                   ("b", 2, 0.5, "bash", "acct", None, None, None, None),
+                   ("c", None, None, None, None, 0, "fast", None, None)]
+
+
+def test_an_enrichment_writes_only_what_changed(store: UsageStore) -> None:
+    """An enriched event's UPDATE sets only its changed columns, so an index on
+    unchanged ones (occurred_at) keeps its entry: the row reads as the merge says."""
+    store.ingest([ev("a", output_tokens=1, model_raw="sonnet")])
+    (rowid, eid), = store.conn.execute("SELECT rowid, event_id FROM usage_events").fetchall()
+    assert store.ingest([ev("a", output_tokens=9)]) == IngestResult(enriched=1)
+    assert rows(store, "rowid, event_id, output_tokens, model_raw, occurred_at") == [
+        (rowid, eid, 9, "sonnet", "2026-11-20T09:14:03.512000000Z")]
+    assert store.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

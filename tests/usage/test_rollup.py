@@ -119,7 +119,7 @@ def test_a_v1_store_is_migrated_on_open(tmp_path: Path) -> None:
     ro.close()
     with UsageStore.open(path) as s:
         conn = s.conn
-        assert schema.version(conn) == schema.SCHEMA_VERSION == 8
+        assert schema.version(conn) == schema.SCHEMA_VERSION == 9
         assert [r[0] for r in conn.execute(
             "SELECT version FROM tokentop_migrations")] == list(range(1, schema.SCHEMA_VERSION + 1))
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}

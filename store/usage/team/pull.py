@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from tokentop.store.pricing import PriceTable
-from tokentop.store.usage import ingest, rollup
+from tokentop.store.usage import ingest, rollup, schema
 from tokentop.store.usage.costing import Pricer
 from tokentop.store.usage.db import UsageStore
 from tokentop.store.usage.team import connection
@@ -128,13 +128,15 @@ def _apply(conn: sqlite3.Connection, raw_rows: list, rows: list,
     n = len(ingest.COLUMNS)
     dedup = columns.index("dedup_key")
     stored: dict[str, tuple] = {}
-    keys = [r[dedup] for r in rows]
+    wanted = {r[dedup] for r in rows}
+    keys = list({schema.dedup_suffix(k) for k in wanted})  # the index's (schema 9)
     for start in range(0, len(keys), LOOKUP_CHUNK):
         chunk = keys[start:start + LOOKUP_CHUNK]
         sql = (f"SELECT {', '.join(columns)} FROM usage_events"
-               f" WHERE dedup_key IN ({', '.join('?' * len(chunk))})")
+               f" WHERE {schema.DEDUP_SUFFIX_SQL} IN ({', '.join('?' * len(chunk))})")
         for row in conn.execute(sql, chunk):
-            stored[row[dedup]] = tuple(row)
+            if row[dedup] in wanted:
+                stored[row[dedup]] = tuple(row)
     deltas = rollup.Deltas(PriceTable.load().tier_threshold)
     pricer = Pricer()
     inserts, updates = [], []
@@ -145,7 +147,8 @@ def _apply(conn: sqlite3.Connection, raw_rows: list, rows: list,
             inserts.append(row)
         elif old != row:
             deltas.remove(list(old[:n]))
-            updates.append((*row[:dedup], *row[dedup + 1:], row[dedup]))
+            updates.append((*row[:dedup], *row[dedup + 1:], schema.dedup_suffix(row[dedup]),
+                            row[dedup]))
         else:
             continue
         deltas.add(list(row[:n]))
@@ -155,5 +158,5 @@ def _apply(conn: sqlite3.Connection, raw_rows: list, rows: list,
                          f" VALUES ({', '.join('?' * len(columns))})", inserts)
     if updates:
         conn.executemany(f"UPDATE usage_events SET {', '.join(c + ' = ?' for c in others)}"
-                         " WHERE dedup_key = ?", updates)
+                         f" WHERE {schema.DEDUP_SUFFIX_SQL} = ? AND dedup_key = ?", updates)
     deltas.write(conn)

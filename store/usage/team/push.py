@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from tokentop.store.usage.db import UsageStore
+from tokentop.store.usage.schema import DEDUP_SUFFIX_SQL
 from tokentop.store.usage.team import connection, merge
 from tokentop.store.usage.team.pgschema import (
     CHANNEL,
@@ -36,6 +37,14 @@ RETRIES = 5
 class PushResult:
     sent: int = 0  # rows sent (new or changed in this machine's cache)
     written: int = 0  # rows PostgreSQL inserted or changed; the rest it had already
+
+
+# An outbox key's event, found through the cache's index of key suffixes (schema 9).
+# CROSS JOIN keeps the outbox the outer loop: without the UNIQUE index on dedup_key the
+# planner may otherwise walk every event and probe the outbox for each.
+MATCH = (f"{DEDUP_SUFFIX_SQL.replace('dedup_key', 'e.dedup_key')}"
+         f" = {DEDUP_SUFFIX_SQL.replace('dedup_key', 'o.dedup_key')}"
+         " AND e.dedup_key = o.dedup_key")
 
 
 def push(cache: UsageStore, url: str) -> PushResult:
@@ -59,15 +68,15 @@ def _push(conn: sqlite3.Connection, url: str) -> PushResult:
     raws = raw_columns()
     snaps = snapshot_columns()
     select = (f"SELECT {', '.join('e.' + c for c in columns)}, COALESCE(r.source_channel, '')"
-              " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
+              f" FROM tokentop_team_outbox o CROSS JOIN usage_events e ON {MATCH}"
               " LEFT JOIN usage_raw_events r ON r.raw_event_id = e.raw_event_id"
               " ORDER BY o.dedup_key")
     raw_select = (f"SELECT {', '.join(raws)} FROM usage_raw_events WHERE raw_event_id IN"
-                  " (SELECT e.raw_event_id FROM tokentop_team_outbox o JOIN usage_events e"
-                  " ON e.dedup_key = o.dedup_key)")
+                  " (SELECT e.raw_event_id FROM tokentop_team_outbox o CROSS JOIN usage_events e"
+                  f" ON {MATCH})")
     snapshot_select = (
         f"SELECT e.dedup_key, {', '.join('s.' + c for c in snaps)}"
-        " FROM tokentop_team_outbox o JOIN usage_events e ON e.dedup_key = o.dedup_key"
+        f" FROM tokentop_team_outbox o CROSS JOIN usage_events e ON {MATCH}"
         " JOIN usage_limit_snapshots s ON s.event_id = e.event_id")
     result = PushResult()
     if not conn.execute("SELECT 1 FROM tokentop_team_outbox LIMIT 1").fetchone():
