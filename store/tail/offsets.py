@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tokentop.store.tail.cursor import same_file
 from tokentop.store.tail.reader import LineReader
@@ -40,9 +40,10 @@ class FileTask:
 
 
 def plan(paths: Iterable[str | Path], offsets: Mapping[str, StoredOffset],
-         stats: Mapping[str, os.stat_result | None] | None = None) -> list[FileTask]:
+         stats: Mapping[str, Any] | None = None) -> list[FileTask]:
     """The files that have something new, each with where to start reading. ``stats``:
-    the files' stats taken already this pass (``tokentop.store.tail.survey``)."""
+    the files' stats taken already this pass (``tokentop.store.tail.survey``: an
+    ``os.stat_result`` or its ``FileStat``; None for a file gone)."""
     tasks: list[FileTask] = []
     for name in paths:
         if stats is not None and str(name) in stats:

@@ -47,3 +47,62 @@ def test_plan_uses_the_surveyed_stats_not_a_new_stat(tmp_path: Path) -> None:
     tasks = plan(names, {}, {**survey.stats, str(gone): None})
     assert [(t.path, t.size) for t in tasks] == [(log, 2)]
     assert os.path.getsize(log) == 7
+
+
+def test_a_forked_survey_answers_as_the_serial_one(tmp_path: Path) -> None:
+    from tokentop.store.tail.survey import ForkedSurvey
+
+    logs = tmp_path / "logs"
+    for i in range(300):
+        (logs / f"d{i % 7}").mkdir(parents=True, exist_ok=True)
+        (logs / f"d{i % 7}" / f"s{i}.jsonl").write_bytes(b"x\n" * i)
+    db = tmp_path / "agent.db"
+    db.write_bytes(b"x" * 10)
+    (tmp_path / "agent.db-wal").write_bytes(b"y" * 3)
+    sources = {
+        "logs": (lambda: find_files([logs], "*.jsonl"), False),
+        7: (lambda: [str(db)], True),
+        "gone": (lambda: [str(tmp_path / "never.jsonl")], False),
+    }
+    serial, forked = Survey(sources), ForkedSurvey(sources)
+    assert forked._pid  # really made by a child
+    for key in sources:
+        assert forked.files(key) == serial.files(key)
+    assert forked._pid == 0  # reaped
+    assert set(forked.stats) == set(serial.stats)
+    for name, st in serial.stats.items():
+        got = forked.stats[name]
+        assert (got is None) == (st is None)
+        if st is not None:
+            assert (got.st_ino, got.st_size, got.st_mtime_ns) == (
+                st.st_ino, st.st_size, st.st_mtime_ns)
+    assert plan(forked.files("logs"), {}, forked.stats) == plan(serial.files("logs"), {},
+                                                                serial.stats)
+
+
+def test_a_child_that_fails_leaves_the_walk_to_the_parent(tmp_path: Path) -> None:
+    """A lister that fails in the child (its reply never comes) costs time, not files:
+    the parent walks that source itself. Closing unread reaps the child too."""
+    from tokentop.store.tail.survey import ForkedSurvey
+
+    (tmp_path / "a.jsonl").write_bytes(b"a\n")
+    parent = os.getpid()
+
+    def only_here() -> list[str]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return [str(tmp_path / "a.jsonl")]
+
+    survey = ForkedSurvey({"x": (only_here, False)})
+    assert survey.files("x") == [str(tmp_path / "a.jsonl")]
+    assert survey.stats[str(tmp_path / "a.jsonl")].st_size == 2
+    unread = ForkedSurvey({"x": (lambda: [str(tmp_path / "a.jsonl")], False)})
+    pid = unread._pid
+    unread.close()
+    assert unread._pid == 0
+    try:
+        os.waitpid(pid, os.WNOHANG)
+        reaped = False
+    except ChildProcessError:
+        reaped = True
+    assert reaped
