@@ -34,7 +34,7 @@ from tokentop.store.tail.regular import open_binary
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
-from tokentop.store.usage import rowmarks
+from tokentop.store.usage import rowmarks, shards
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -185,7 +185,11 @@ class Collector:
         codex_dir: Path | None = None,
         hook_spool: Path | None = None,
         agents: Sequence[Agent | AgentRef] | None = None,
+        parallel: bool | None = None,
     ) -> None:
+        # None: Claude files are parsed in processes when the unread bytes are many
+        # (``shards.worth_a_pool``); True/False forces one path (tests, benchmarks)
+        self.parallel = parallel
         self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
         roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
         self.claude_dirs = [d.absolute() for d in claude_project_dirs(roots)]
@@ -291,8 +295,13 @@ class Collector:
         sink = _Sink(store, report)
         group = getattr(store, "group_commit", None)
         with group() if group is not None else contextlib.nullcontext():
-            for task in c_tasks:
-                self._claude_file(task, sink, report.claude, tick)
+            if self._pooled(c_tasks):
+                with contextlib.closing(shards.scan_claude(c_tasks)) as scans:
+                    for scan in scans:
+                        self._claude_scan(scan, sink, report.claude, tick)
+            else:
+                for task in c_tasks:
+                    self._claude_file(task, sink, report.claude, tick)
             for task in x_tasks:
                 self._codex_file(task, sink, report.codex, tick)
             for task in s_tasks:
@@ -459,7 +468,7 @@ class Collector:
         fallback = claude.project_of(task.path)
         reader, batches = read_lines(task, tick)
         start = task.start
-        parse = claude.parse_line
+        parse = claude.parse_usage_line
         try:
             for batch in batches:
                 counts.lines += len(batch)
@@ -481,6 +490,32 @@ class Collector:
         _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - start
         sink.offset(offset_of(claude.COLLECTOR, task, reader))
+
+    def _pooled(self, tasks: Sequence[FileTask]) -> bool:
+        """Whether this pass parses its Claude files in processes (``shards``)."""
+        if self.parallel is None:
+            return shards.worth_a_pool(tasks)
+        return self.parallel and bool(tasks)
+
+    @staticmethod
+    def _claude_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
+                     tick: Callable[[int], None]) -> None:
+        """A Claude file a worker parsed, stored exactly as ``_claude_file`` stores it:
+        the same requests, offsets and flushes, in the same order."""
+        for chunk in scan.chunks:
+            tick(chunk.ticked)
+            for req in chunk.parsed():
+                sink.add_claude(req, bool(req.is_sidechain))
+            sink.offset(chunk.offset)
+            sink.maybe_flush()
+        tick(scan.ticked)
+        counts.merge(scan.counts)
+        if scan.end != "done" or scan.final is None:
+            return
+        counts.files_read += 1
+        _count_oversized(scan.oversized, counts)
+        counts.bytes_read += scan.bytes_read
+        sink.offset(scan.final)
 
     def _codex_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
         key = str(task.path)
@@ -632,11 +667,13 @@ def collect_once(
     hook_spool: Path | None = None,
     agents: Sequence[Agent | AgentRef] | None = None,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> CollectReport:
     """Read every collector's new bytes into ``store``. Locations default to the user's
-    (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``)."""
+    (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``);
+    ``parallel`` as ``Collector``'s."""
     return Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool,
-                     agents=agents).collect(store, progress)
+                     agents=agents, parallel=parallel).collect(store, progress)
 
 
 def watch(

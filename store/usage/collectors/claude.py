@@ -173,6 +173,14 @@ def parse_line(
     """One log line -> (request, is_sidechain), or None (counted in ``counts``)."""
     if USAGE_MARKER not in line:
         return None
+    return parse_usage_line(line, counts, fallback_workspace)
+
+
+def parse_usage_line(
+    line: bytes, counts: Counts, fallback_workspace: str | None = None
+) -> tuple[IngestRequest, bool] | None:
+    """``parse_line`` for a line already known to hold ``USAGE_MARKER`` (a pre-filter
+    found it): the marker is not searched for a second time."""
     if b":null" in line and has_unsupported_null(line):
         counts.skip("null_field")
         return None
