@@ -294,13 +294,14 @@ class Collector:
 
         sink = _Sink(store, report)
         group = getattr(store, "group_commit", None)
-        with group() if group is not None else contextlib.nullcontext():
-            if self._pooled(c_tasks):
-                with contextlib.closing(shards.scan_claude(c_tasks)) as scans:
-                    for scan in scans:
-                        self._claude_scan(scan, sink, report.claude, tick)
-            else:
-                for task in c_tasks:
+        jobs = self._pool_jobs(c_tasks, work)
+        with (group() if group is not None else contextlib.nullcontext(),
+              contextlib.closing(shards.scan(jobs)) if jobs else contextlib.nullcontext()
+              as scans):
+            for task in c_tasks:
+                if scans is not None:
+                    self._claude_scan(next(scans), sink, report.claude, tick)
+                else:
                     self._claude_file(task, sink, report.claude, tick)
             for task in x_tasks:
                 self._codex_file(task, sink, report.codex, tick)
@@ -313,6 +314,8 @@ class Collector:
                     read = reads.get((agent.name, task.path))
                     if read is not None:
                         self._stored_read(agent, task, read.result(), sink, counts, tick)
+                    elif scans is not None and kind_of(agent) == "lines":
+                        self._lines_scan(agent, next(scans), sink, counts, tick)
                     else:
                         self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
@@ -491,11 +494,20 @@ class Collector:
         counts.bytes_read += reader.result.end - start
         sink.offset(offset_of(claude.COLLECTOR, task, reader))
 
-    def _pooled(self, tasks: Sequence[FileTask]) -> bool:
-        """Whether this pass parses its Claude files in processes (``shards``)."""
-        if self.parallel is None:
-            return shards.worth_a_pool(tasks)
-        return self.parallel and bool(tasks)
+    def _pool_jobs(self, c_tasks: Sequence[FileTask],
+                   work: Sequence[tuple[Agent | AgentRef, tuple[int, list[tuple[FileTask, int]]]]],
+                   ) -> list[shards.Job]:
+        """The files this pass parses in processes (``shards``), in the order they are
+        stored: every Claude file and line agent's file, when there are many unread
+        bytes in them; none otherwise (the pass parses in process)."""
+        jobs: list[shards.Job] = [(None, t) for t in c_tasks]
+        jobs += [(agent, t) for agent, (_, tasks) in work if kind_of(agent) == "lines"
+                 for t, _ in tasks]
+        if self.parallel is False or not jobs:
+            return []
+        if self.parallel is None and not shards.worth_a_pool([t for _, t in jobs]):
+            return []
+        return jobs
 
     @staticmethod
     def _claude_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
@@ -508,14 +520,19 @@ class Collector:
                 sink.add_claude(req, bool(req.is_sidechain))
             sink.offset(chunk.offset)
             sink.maybe_flush()
-        tick(scan.ticked)
-        counts.merge(scan.counts)
-        if scan.end != "done" or scan.final is None:
-            return
-        counts.files_read += 1
-        _count_oversized(scan.oversized, counts)
-        counts.bytes_read += scan.bytes_read
-        sink.offset(scan.final)
+        _scan_end(scan, sink, counts, tick)
+
+    @staticmethod
+    def _lines_scan(agent: Agent | AgentRef, scan: shards.FileScan, sink: _Sink,
+                    counts: Counts, tick: Callable[[int], None]) -> None:
+        """A line agent's file a worker parsed, stored as ``_agent_lines`` stores it."""
+        for chunk in scan.chunks:
+            tick(chunk.ticked)
+            for req in chunk.parsed():
+                sink.add(req, counts)
+            sink.offset(chunk.offset)
+            sink.maybe_flush()
+        _scan_end(scan, sink, counts, tick)
 
     def _codex_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
         key = str(task.path)
@@ -573,6 +590,20 @@ class Collector:
             )
         )
         sink.maybe_flush()
+
+
+def _scan_end(scan: shards.FileScan, sink: _Sink, counts: Counts,
+              tick: Callable[[int], None]) -> None:
+    """How a file parsed in a worker ended: its counts, and its final offset if it was
+    read to the end (a file gone or unreadable mid-way keeps the chunks stored before)."""
+    tick(scan.ticked)
+    counts.merge(scan.counts)
+    if scan.end != "done" or scan.final is None:
+        return
+    counts.files_read += 1
+    _count_oversized(scan.oversized, counts)
+    counts.bytes_read += scan.bytes_read
+    sink.offset(scan.final)
 
 
 def _count_oversized(n: int, counts: Counts) -> None:

@@ -1,10 +1,12 @@
-"""A cold scan of many unread Claude Code log bytes, parsed on every core, stored by one writer.
+"""A cold scan of many unread log bytes, parsed on every core, stored by one writer.
 
 A first run over a heavy user's ``projects/`` tree reads a gigabyte of JSON lines, and on
 one core the parsing alone took longer than the whole of ccusage (a native binary using
-both cores). So when the unread bytes are many (``POOL_MIN_BYTES``), the files are cut
-into groups of a few MiB and parsed in a process pool; the collecting thread stays the
-store's only writer. Small work (a warm pass, a few appended lines) never pays for
+both cores). So when the unread bytes of the JSONL files (Claude Code's and every line
+agent's: Gemini, Qwen, pi, Kimi, Copilot, OpenClaw...) are many (``POOL_MIN_BYTES``),
+the files are cut into groups of a few MiB and parsed in a process pool; the collecting
+thread stays the store's only writer. Databases (read in threads already), whole JSON
+documents (small) and Codex (its parser state is kept between passes) stay in process. Small work (a warm pass, a few appended lines) never pays for
 starting processes: it stays on the in-process path.
 
 Nothing about what is stored may depend on which path ran. A worker does not decide
@@ -15,7 +17,7 @@ the same sink, in the planned file order. The store therefore sees the very same
 ``ingest`` calls, batches and offsets as from the serial path: a batch and the offsets
 that produced it commit together, and a crash loses or repeats nothing.
 
-The worker's line loop is a byte-level pre-filter: it finds ``"usage":{`` in each 4 MiB
+For Claude files the worker's line loop is a byte-level pre-filter: it finds ``"usage":{`` in each 4 MiB
 chunk and cuts out only the lines that hold it, instead of splitting every line of the
 chunk into its own bytes object and searching each (three times faster on 1-20 KB
 lines). Lines, malformed lines, oversized lines and offsets are counted exactly as the
@@ -33,13 +35,16 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
-from tokentop.store.tail.offsets import FileTask, inode_read
+from tokentop.store.tail.offsets import FileTask, inode_read, read_lines
 from tokentop.store.tail.reader import CHUNK, LineReader, LineSplitter
+from tokentop.store.usage.agents import AgentRef, loaded
+from tokentop.store.usage.agents.base import Agent, LinesAgent
 from tokentop.store.usage.collectors import claude
-from tokentop.store.usage.collectors.files import Counts
+from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.model import FileOffset, IngestRequest
 
 # Unread Claude bytes from which a pass parses in processes: below it, parsing in
@@ -60,18 +65,19 @@ _decode = msgspec.json.Decoder(list[IngestRequest]).decode
 
 @dataclass
 class ChunkScan:
-    """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``,
-    JSON), the offset after it, and the bytes it read (the progress ticks of the serial
-    loop)."""
+    """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``:
+    JSON for Claude, the requests themselves for other agents), the offset after it,
+    and the bytes it read (the progress ticks of the serial loop)."""
 
-    requests: bytes
+    requests: bytes | list[IngestRequest]
     offset: FileOffset
     ticked: int
 
     def parsed(self) -> list[IngestRequest]:
         """The requests, in line order. A Claude request's ``is_sidechain`` is the
         sidechain flag ``claude.parse_line`` returns beside it."""
-        return _decode(self.requests)
+        r = self.requests
+        return _decode(r) if isinstance(r, bytes) else r
 
 
 @dataclass
@@ -237,18 +243,77 @@ def _offset(task: FileTask, reader: LineReader) -> FileOffset:
                       inode=inode_read(task, reader), offset=r.end, head=r.head)
 
 
-def scan_group(tasks: Sequence[FileTask]) -> list[FileScan]:
+def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
+    """Parse one line agent's file from its planned offset (runs in a worker): the loop
+    of ``Collector._agent_lines``, recorded per chunk instead of stored."""
+    lines_agent = loaded(agent)
+    assert isinstance(lines_agent, LinesAgent)
+    scan = FileScan(task)
+    counts = scan.counts
+    parser = lines_agent.parser(task.path, counts)
+    if task.resumed:
+        try:
+            parser.prime(task.start)
+        except Exception as exc:  # an agent's format we misread: that file, not all
+            counts.skip(f"unreadable file ({type(exc).__name__})")
+            scan.end = "gone"
+            return scan
+    ticked = 0
+
+    def tick(n: int) -> None:
+        nonlocal ticked
+        ticked += n
+
+    reader, batches = read_lines(task, tick)
+    try:
+        for batch in batches:
+            counts.lines += len(batch)
+            parsed: list[IngestRequest] = []
+            for line in batch:
+                try:
+                    got = list(parser.feed(line))
+                except Exception as exc:  # one line we cannot read: skip it, go on
+                    counts.skip(f"unreadable line ({type(exc).__name__})")
+                    continue
+                parsed.extend(got)
+            # pickled as they are: an agent's request may carry a payload JSON would
+            # not give back unchanged
+            scan.chunks.append(ChunkScan(parsed, offset_of(lines_agent.collector, task,
+                                                             reader), ticked))
+            ticked = 0
+    except FileNotFoundError:
+        scan.end = "gone"
+        scan.ticked = ticked
+        return scan
+    except OSError as exc:
+        counts.cannot_read(task.path, exc)
+        scan.end = "error"
+        scan.ticked = ticked
+        return scan
+    scan.ticked = ticked
+    scan.oversized = reader.result.oversized
+    scan.bytes_read = reader.result.end - task.start
+    scan.final = offset_of(lines_agent.collector, task, reader)
+    return scan
+
+
+# One file to parse: the line agent it belongs to (None: Claude Code) and its task.
+Job = tuple["Agent | AgentRef | None", FileTask]
+
+
+def scan_group(jobs: Sequence[Job]) -> list[FileScan]:
     """A worker's unit of work: a few consecutive files of the plan."""
-    return [scan_claude_file(t) for t in tasks]
+    return [scan_claude_file(t) if a is None else scan_lines_file(a, t) for a, t in jobs]
 
 
 def unread(tasks: Sequence[FileTask]) -> int:
     return sum(t.size - t.start for t in tasks)
 
 
-def worth_a_pool(tasks: Sequence[FileTask], min_bytes: int = POOL_MIN_BYTES) -> bool:
+def worth_a_pool(tasks: Sequence[FileTask], min_bytes: int | None = None) -> bool:
     """Whether parsing ``tasks`` in processes pays for starting them."""
-    return workers() > 1 and len(tasks) > 1 and unread(tasks) >= min_bytes
+    least = POOL_MIN_BYTES if min_bytes is None else min_bytes
+    return workers() > 1 and len(tasks) > 1 and unread(tasks) >= least
 
 
 def workers() -> int:
@@ -259,13 +324,13 @@ def workers() -> int:
     return min(cores, MAX_WORKERS)
 
 
-def groups(tasks: Sequence[FileTask], size: int = GROUP_BYTES) -> Iterator[list[FileTask]]:
+def groups(jobs: Sequence[Job], size: int = GROUP_BYTES) -> Iterator[list[Job]]:
     """Consecutive runs of the plan of about ``size`` unread bytes (a bigger file alone)."""
-    group: list[FileTask] = []
+    group: list[Job] = []
     held = 0
-    for t in tasks:
-        group.append(t)
-        held += t.size - t.start
+    for job in jobs:
+        group.append(job)
+        held += job[1].size - job[1].start
         if held >= size:
             yield group
             group, held = [], 0
@@ -280,10 +345,10 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def scan_claude(tasks: Sequence[FileTask], *, max_workers: int | None = None,
-                context: str | None = None, group_bytes: int | None = None,
-                ) -> Iterator[FileScan]:
-    """Every file of ``tasks`` parsed in a process pool, yielded in plan order.
+def scan(jobs: Sequence[Job], *, max_workers: int | None = None,
+         context: str | None = None, group_bytes: int | None = None,
+         ) -> Iterator[FileScan]:
+    """Every file of ``jobs`` parsed in a process pool, yielded in the jobs' order.
 
     At most two groups per worker wait unconsumed, so memory stays bounded by the
     writer's pace, not by the corpus. Closing the iterator (the writer failed) cancels
@@ -291,7 +356,7 @@ def scan_claude(tasks: Sequence[FileTask], *, max_workers: int | None = None,
     n = max_workers or workers()
     ctx = multiprocessing.get_context(context) if context else _context()
     pending: deque[Future[list[FileScan]]] = deque()
-    todo = groups(tasks, GROUP_BYTES if group_bytes is None else group_bytes)
+    todo = groups(jobs, GROUP_BYTES if group_bytes is None else group_bytes)
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
         try:
             for group in todo:
@@ -307,3 +372,8 @@ def scan_claude(tasks: Sequence[FileTask], *, max_workers: int | None = None,
         finally:
             for f in pending:
                 f.cancel()
+
+
+def scan_claude(tasks: Sequence[FileTask], **kw: Any) -> Iterator[FileScan]:
+    """``scan`` over Claude files only."""
+    return scan([(None, t) for t in tasks], **kw)

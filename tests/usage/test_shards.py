@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,6 +199,57 @@ def test_a_file_that_vanished_or_cannot_be_read_counts_as_in_process(tmp_path):
     assert claude_counts["files_read"] == len(files) - 2
     assert len(claude_counts["unreadable"]) == 1 and reports[True]["inserted"] > 10
     assert dump(tmp_path / "True.db") == dump(tmp_path / "False.db")
+
+
+def test_parallel_store_equals_serial_over_every_agent(tmp_path, small_groups, monkeypatch):
+    """A multi-agent home (tests/bench/bench_agents.py's generators: each agent's fixture
+    records, in its real format, with fresh ids) beside Claude files: line agents' files
+    are parsed in workers too, databases and whole files stay in process; same store."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+    try:
+        import bench_agents
+    finally:
+        sys.path.pop(0)
+    from tokentop.store.usage.agents import AGENTS
+
+    home = tmp_path / "agents"
+    for v in {v for a in AGENTS for v in a.env} | {"XDG_DATA_HOME"}:
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    lines = {a.name for a in AGENTS if a.kind == "lines"}
+    built = set()
+    for i, (name, (gen, _)) in enumerate(sorted(bench_agents.GENERATORS.items())):
+        budget = 200_000 if gen.kind == "file" else 20 if gen.kind == "whole" else 40
+        gen.build(home, budget, random.Random(i), 5)
+        for k, v in gen.env(home).items():
+            monkeypatch.setenv(k, v)
+        built.add(name)
+    lines &= built  # an agent without a generator (grok) is simply absent here
+    assert len(lines) >= 5
+    root = tmp_path / "c"
+    write_corpus(root, seed=8, days=3, sessions=10)
+    reps = {}
+    jobs: list[shards.Job] = []
+    real_scan = shards.scan
+
+    def scan(js, **kw):  # type: ignore[no-untyped-def]
+        jobs.extend(js)
+        return real_scan(js, **kw)
+
+    monkeypatch.setattr(shards, "scan", scan)  # the real pool, watched
+    for pooled in (False, True):
+        with UsageStore.open(tmp_path / f"{pooled}.db") as store:
+            rep = Collector(claude_roots=[root], codex_dir=root / "none",
+                            hook_spool=root / "none", parallel=pooled).collect(store)
+        reps[pooled] = rep.as_dict()
+        reps[pooled].pop("elapsed_s")
+    assert reps[True] == reps[False]
+    assert all(reps[True][name]["requests"] > 0 for name in lines), reps[True]
+    assert {a.name for a, _ in jobs if a is not None} == lines
+    assert sum(1 for a, _ in jobs if a is None) == reps[True]["claude"]["files"]
+    a, b = dump(tmp_path / "False.db"), dump(tmp_path / "True.db")
+    assert len(a["usage_events"]) > 1000
+    assert a == b
 
 
 # -- the byte-level pre-filter ------------------------------------------------------------
