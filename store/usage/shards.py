@@ -6,8 +6,9 @@ both cores). So when the unread bytes of the JSONL files (Claude Code's and ever
 agent's: Gemini, Qwen, pi, Kimi, Copilot, OpenClaw...) are many (``POOL_MIN_BYTES``),
 the files are cut into groups of a few MiB and parsed in a process pool; the collecting
 thread stays the store's only writer. Databases (read in threads already), whole JSON
-documents (small) and Codex (its parser state is kept between passes) stay in process. Small work (a warm pass, a few appended lines) never pays for
-starting processes: it stays on the in-process path.
+documents (small) and Codex (its parser state is kept between passes) stay in process.
+Small work (a warm pass, a few appended lines) never pays for starting processes: it
+stays on the in-process path.
 
 Nothing about what is stored may depend on which path ran. A worker does not decide
 anything the sink decides: it returns, per file, the same sequence the in-process loop
@@ -17,20 +18,22 @@ the same sink, in the planned file order. The store therefore sees the very same
 ``ingest`` calls, batches and offsets as from the serial path: a batch and the offsets
 that produced it commit together, and a crash loses or repeats nothing.
 
-For Claude files the worker's line loop is a byte-level pre-filter: it finds ``"usage":{`` in each 4 MiB
-chunk and cuts out only the lines that hold it, instead of splitting every line of the
-chunk into its own bytes object and searching each (three times faster on 1-20 KB
-lines). Lines, malformed lines, oversized lines and offsets are counted exactly as the
-line reader (``tokentop.store.tail.reader``) counts them.
+For Claude files the worker's line loop is a byte-level pre-filter: it finds
+``"usage":{`` in each 4 MiB chunk and cuts out only the lines that hold it, instead of
+splitting every line of the chunk into its own bytes object and searching each (2.8x
+faster on 1-20 KB lines). Lines, malformed lines, oversized lines and offsets are
+counted exactly as the line reader (``tokentop.store.tail.reader``) counts them.
 
-Workers are forked on Linux (no interpreter start, nothing to import) and spawned
-elsewhere; what they run and receive is importable and picklable, so spawn works too.
+Workers are forked on Linux when the collecting process runs a single thread (no
+interpreter start, nothing to import), else started from a fork server, or spawned
+where there is none; what they run and receive is importable and picklable.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -339,10 +342,15 @@ def groups(jobs: Sequence[Job], size: int = GROUP_BYTES) -> Iterator[list[Job]]:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Fork where it exists (no interpreter start, no imports): the workers only read
-    files and parse, they touch no lock, connection or thread of the parent's."""
+    """Fork where it exists and this process runs one thread (no interpreter start, no
+    imports: the CLI's cold report). With other threads running (the dashboard's, the
+    database readers'), a forked child could inherit a lock one of them held, so the
+    workers come from a fork server (one fresh interpreter; its children import the
+    parser once each) or, where there is none, are spawned."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def scan(jobs: Sequence[Job], *, max_workers: int | None = None,

@@ -7,10 +7,12 @@ mid-pass loses or repeats nothing; spawned workers give the same results as fork
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import shutil
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -297,3 +299,18 @@ def test_small_work_stays_in_process(tmp_path):
     tasks = plan(files, {})
     assert not shards.worth_a_pool(tasks)
     assert shards.worth_a_pool(tasks, min_bytes=1) == (shards.workers() > 1)
+
+
+def test_workers_are_not_forked_beside_other_threads():
+    """A fork beside running threads (the dashboard's, the database readers') could copy
+    a lock one of them holds; the workers then come from a fork server."""
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert shards._context().get_start_method() in ("forkserver", "spawn")
+    finally:
+        stop.set()
+        t.join()
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        assert shards._context().get_start_method() == "fork"
