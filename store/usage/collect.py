@@ -314,7 +314,7 @@ class Collector:
                     read = reads.get((agent.name, task.path))
                     if read is not None:
                         self._stored_read(agent, task, read.result(), sink, counts, tick)
-                    elif scans is not None and kind_of(agent) == "lines":
+                    elif scans is not None and kind_of(agent) != "database":
                         self._lines_scan(agent, next(scans), sink, counts, tick)
                     else:
                         self._agent_task(agent, task, watermark, sink, counts, tick)
@@ -498,10 +498,11 @@ class Collector:
                    work: Sequence[tuple[Agent | AgentRef, tuple[int, list[tuple[FileTask, int]]]]],
                    ) -> list[shards.Job]:
         """The files this pass parses in processes (``shards``), in the order they are
-        stored: every Claude file and line agent's file, when there are many unread
-        bytes in them; none otherwise (the pass parses in process)."""
+        stored: every Claude file and every agent's file (lines or whole documents; not
+        databases), when there are many unread bytes in them; none otherwise (the pass
+        parses in process)."""
         jobs: list[shards.Job] = [(None, t) for t in c_tasks]
-        jobs += [(agent, t) for agent, (_, tasks) in work if kind_of(agent) == "lines"
+        jobs += [(agent, t) for agent, (_, tasks) in work if kind_of(agent) != "database"
                  for t, _ in tasks]
         if self.parallel is False or not jobs:
             return []
@@ -525,7 +526,8 @@ class Collector:
     @staticmethod
     def _lines_scan(agent: Agent | AgentRef, scan: shards.FileScan, sink: _Sink,
                     counts: Counts, tick: Callable[[int], None]) -> None:
-        """A line agent's file a worker parsed, stored as ``_agent_lines`` stores it."""
+        """An agent's file a worker parsed, stored as ``_agent_lines`` (or, for a whole
+        document, ``_agent_task``) stores it."""
         for chunk in scan.chunks:
             tick(chunk.ticked)
             for req in chunk.parsed():

@@ -5,8 +5,9 @@ one core the parsing alone took longer than the whole of ccusage (a native binar
 both cores). So when the unread bytes of the JSONL files (Claude Code's and every line
 agent's: Gemini, Qwen, pi, Kimi, Copilot, OpenClaw...) are many (``POOL_MIN_BYTES``),
 the files are cut into groups of a few MiB and parsed in a process pool; the collecting
-thread stays the store's only writer. Databases (read in threads already), whole JSON
-documents (small) and Codex (its parser state is kept between passes) stay in process.
+thread stays the store's only writer; whole JSON documents (Amp, Codebuff, Droid...)
+go the same way. Databases (read in threads already) and Codex (its parser state is
+kept between passes) stay in process.
 Small work (a warm pass, a few appended lines) never pays for starting processes: it
 stays on the in-process path.
 
@@ -44,8 +45,9 @@ import msgspec
 
 from tokentop.store.tail.offsets import FileTask, inode_read, read_lines
 from tokentop.store.tail.reader import CHUNK, LineReader, LineSplitter
-from tokentop.store.usage.agents import AgentRef, loaded
-from tokentop.store.usage.agents.base import Agent, LinesAgent
+from tokentop.store.tail.regular import open_binary
+from tokentop.store.usage.agents import AgentRef, kind_of, loaded
+from tokentop.store.usage.agents.base import Agent, LinesAgent, WholeFileAgent
 from tokentop.store.usage.collectors import claude
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.model import FileOffset, IngestRequest
@@ -87,8 +89,9 @@ class ChunkScan:
 class FileScan:
     """One Claude file parsed by a worker, in the order the serial loop would store it.
 
-    ``end`` is "done" (read to its last complete line), "gone" (vanished: nothing more)
-    or "error" (an OSError, already in ``counts``)."""
+    ``end`` is "done" (read to its last complete line), "gone" (vanished: nothing more),
+    "error" (an OSError, already in ``counts``) or "whole" (a whole document: its
+    counts hold its reading, its one chunk, if any, its requests)."""
 
     task: FileTask
     chunks: list[ChunkScan] = field(default_factory=list)
@@ -300,13 +303,57 @@ def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
     return scan
 
 
-# One file to parse: the line agent it belongs to (None: Claude Code) and its task.
+def scan_whole_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
+    """Parse one whole JSON document of an agent (runs in a worker): the whole-file
+    branch of ``Collector._agent_task``. Its one chunk holds every request and the
+    file's fingerprint as its offset; ``end`` is "whole" (the counts say it all)."""
+    from tokentop.store.usage.collect import _fingerprint  # the runner's: one definition
+
+    whole = loaded(agent)
+    assert isinstance(whole, WholeFileAgent)
+    scan = FileScan(task, end="whole")
+    counts = scan.counts
+    mark = _fingerprint(task.path, False)
+    if mark is None:
+        return scan
+    st_ino, size, head = mark
+    try:
+        with open_binary(task.path) as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return scan
+    except OSError as exc:
+        counts.cannot_read(task.path, exc)
+        return scan
+    counts.lines += 1
+    try:
+        requests = list(whole.parse(task.path, data, counts))
+    except Exception as exc:  # a half-written or unexpected document: next time
+        counts.skip(f"unreadable file ({type(exc).__name__})")
+        return scan
+    counts.files_read += 1
+    counts.bytes_read += size
+    scan.chunks.append(ChunkScan(requests, FileOffset(
+        collector=whole.collector, path=str(task.path), inode=st_ino, offset=len(data),
+        head=head), size))
+    return scan
+
+
+# One file to parse: the agent it belongs to (None: Claude Code) and its task.
 Job = tuple["Agent | AgentRef | None", FileTask]
+
+
+def _scan_job(agent: Agent | AgentRef | None, task: FileTask) -> FileScan:
+    if agent is None:
+        return scan_claude_file(task)
+    if kind_of(agent) == "lines":
+        return scan_lines_file(agent, task)
+    return scan_whole_file(agent, task)
 
 
 def scan_group(jobs: Sequence[Job]) -> list[FileScan]:
     """A worker's unit of work: a few consecutive files of the plan."""
-    return [scan_claude_file(t) if a is None else scan_lines_file(a, t) for a, t in jobs]
+    return [_scan_job(a, t) for a, t in jobs]
 
 
 def unread(tasks: Sequence[FileTask]) -> int:
