@@ -62,17 +62,33 @@ MAX_WORKERS = 4
 
 # The requests cross from worker to writer as one JSON document per chunk: msgspec
 # encodes and decodes them in C, where pickling a Struct calls back into Python per
-# request (a third of the writer's time on 60,000 requests). JSON keeps each time's
-# own UTC offset, as the parsed request has it.
+# request (a third of the writer's time on 60,000 Claude requests; on a multi-agent
+# home 5 s in the workers and 6 s in the writer's process). JSON keeps each time's own
+# UTC offset, as the parsed request has it.
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(list[IngestRequest]).decode
 
 
+def _pack(requests: list[IngestRequest]) -> bytes | list[IngestRequest]:
+    """The requests as JSON when JSON gives them back equal (every Claude request;
+    an agent's payload could hold a tuple, bytes or a time JSON would turn into a list
+    or a string: those chunks are pickled as they are)."""
+    if not requests:
+        return requests
+    try:
+        data = _encode(requests)
+        if _decode(data) == requests:
+            return data
+    except (TypeError, ValueError, OverflowError, msgspec.DecodeError):
+        pass
+    return requests
+
+
 @dataclass
 class ChunkScan:
-    """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``:
-    JSON for Claude, the requests themselves for other agents), the offset after it,
-    and the bytes it read (the progress ticks of the serial loop)."""
+    """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``,
+    ``_pack``ed), the offset after it, and the bytes it read (the progress ticks of the
+    serial loop)."""
 
     requests: bytes | list[IngestRequest]
     offset: FileOffset
@@ -225,7 +241,7 @@ def scan_claude_file(task: FileTask) -> FileScan:
                 got = parse(line, counts, fallback)
                 if got is not None:
                     parsed.append(got[0])
-            scan.chunks.append(ChunkScan(_encode(parsed), _offset(task, reader), ticked))
+            scan.chunks.append(ChunkScan(_pack(parsed), _offset(task, reader), ticked))
             ticked = 0
     except FileNotFoundError:
         scan.end = "gone"
@@ -282,9 +298,7 @@ def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
                     counts.skip(f"unreadable line ({type(exc).__name__})")
                     continue
                 parsed.extend(got)
-            # pickled as they are: an agent's request may carry a payload JSON would
-            # not give back unchanged
-            scan.chunks.append(ChunkScan(parsed, offset_of(lines_agent.collector, task,
+            scan.chunks.append(ChunkScan(_pack(parsed), offset_of(lines_agent.collector, task,
                                                              reader), ticked))
             ticked = 0
     except FileNotFoundError:
@@ -333,7 +347,7 @@ def scan_whole_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
         return scan
     counts.files_read += 1
     counts.bytes_read += size
-    scan.chunks.append(ChunkScan(requests, FileOffset(
+    scan.chunks.append(ChunkScan(_pack(requests), FileOffset(
         collector=whole.collector, path=str(task.path), inode=st_ino, offset=len(data),
         head=head), size))
     return scan

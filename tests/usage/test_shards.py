@@ -319,3 +319,21 @@ def test_workers_are_not_forked_beside_other_threads():
         t.join()
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         assert shards._context().get_start_method() == "fork"
+
+
+def test_requests_cross_as_json_only_when_json_gives_them_back_equal():
+    from datetime import datetime
+
+    from tokentop.store.usage.model import IngestRequest
+
+    ts = datetime.fromisoformat("2026-01-02T03:04:05.123456+05:30")
+    plain = [IngestRequest(source_system="x", source_channel="jsonl", occurred_at=ts,
+                           cost_usd=0.1 + 0.2, payload={"path": "/a", "n": [1, 2.5, None]})]
+    packed = shards._pack(plain)
+    assert isinstance(packed, bytes)
+    back = shards.ChunkScan(packed, None, 0).parsed()  # type: ignore[arg-type]
+    assert back == plain and back[0].occurred_at.utcoffset() == ts.utcoffset()
+    for odd in ((1, 2), b"raw", ts):  # a tuple, bytes, a time: JSON would change them
+        reqs = [IngestRequest(source_system="x", source_channel="jsonl", occurred_at=ts,
+                              payload={"v": odd})]
+        assert shards._pack(reqs) is reqs
