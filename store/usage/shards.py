@@ -32,12 +32,13 @@ where there is none; what they run and receive is importable and picklable.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,26 +422,56 @@ def scan(jobs: Sequence[Job], *, max_workers: int | None = None,
 
     At most two groups per worker wait unconsumed, so memory stays bounded by the
     writer's pace, not by the corpus. Closing the iterator (the writer failed) cancels
-    what has not started and waits for the rest."""
+    what has not started and waits for the rest.
+
+    A group the pool could not parse (no process could be started, a worker died, the
+    group could not be sent: an agent defined in a script, a main module without its
+    ``if __name__ == "__main__"`` guard under spawn) is parsed here instead: slower,
+    never lost. An error of the parsing itself is then raised here, as in process."""
     n = max_workers or workers()
     ctx = multiprocessing.get_context(context) if context else _context()
-    pending: deque[Future[list[FileScan]]] = deque()
     todo = groups(jobs, GROUP_BYTES if group_bytes is None else group_bytes)
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        try:
-            for group in todo:
-                pending.append(pool.submit(scan_group, group))
-                if len(pending) >= 2 * n:
-                    break
-            while pending:
-                done = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(pool.submit(scan_group, nxt))
-                yield from done
-        finally:
-            for f in pending:
+    pending: deque[tuple[list[Job], Future[list[FileScan]] | None]] = deque()
+    pool: ProcessPoolExecutor | None
+    try:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    except (OSError, NotImplementedError, ValueError):  # no semaphores, no processes
+        pool = None
+
+    def submit(group: list[Job]) -> None:
+        nonlocal pool
+        future = None
+        if pool is not None:
+            try:
+                future = pool.submit(scan_group, group)
+            except (BrokenExecutor, OSError):
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = None
+        pending.append((group, future))
+
+    try:
+        for group in itertools.islice(todo, 2 * n):
+            submit(group)
+        while pending:
+            group, future = pending.popleft()
+            done = None
+            if future is not None:
+                try:
+                    done = future.result()
+                except Exception:  # the pool's failure or the parser's: see here
+                    done = None
+            if done is None:
+                done = scan_group(group)
+            nxt = next(todo, None)
+            if nxt is not None:
+                submit(nxt)
+            yield from done
+    finally:
+        for _, f in pending:
+            if f is not None:
                 f.cancel()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan_claude(tasks: Sequence[FileTask], **kw: Any) -> Iterator[FileScan]:

@@ -7,10 +7,12 @@ mid-pass loses or repeats nothing; spawned workers give the same results as fork
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
 import shutil
 import sqlite3
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -337,3 +339,57 @@ def test_requests_cross_as_json_only_when_json_gives_them_back_equal():
         reqs = [IngestRequest(source_system="x", source_channel="jsonl", occurred_at=ts,
                               payload={"v": odd})]
         assert shards._pack(reqs) is reqs
+
+
+def flat(scans) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return [(s.task.path, s.end, s.counts.as_dict(), s.bytes_read, s.final,
+             [(c.parsed(), c.offset, c.ticked) for c in s.chunks]) for s in scans]
+
+
+def test_a_group_the_pool_cannot_send_is_parsed_in_process(tmp_path):
+    """An agent defined in a script (its parser a local class, its roots a lambda)
+    cannot be pickled to a worker: its files are parsed here, and nothing is lost."""
+    from tokentop.store.usage.agents.base import LinesAgent
+    from tokentop.store.usage.agents.qwen import QWEN
+
+    class LocalLines(QWEN.parser):  # type: ignore[misc, name-defined]
+        pass
+
+    local = LinesAgent("qwen", QWEN.system, QWEN.label, (), lambda: [tmp_path / "q"],
+                       ("*.jsonl",), LocalLines)
+    shutil.copytree(Path(__file__).parent / "fixtures" / "qwen" / "qwen", tmp_path / "q")
+    src = sorted(str(p) for p in (tmp_path / "q").rglob("*.jsonl"))
+    assert src
+    write_corpus(tmp_path / "c", seed=2, days=1, sessions=4)
+    claude_files = sorted(str(p) for p in (tmp_path / "c").rglob("*.jsonl"))
+    jobs = [(None, t) for t in plan(claude_files, {})]
+    jobs += [(local, t) for t in plan(src, {})]
+    pooled = flat(shards.scan(jobs, max_workers=2, group_bytes=1))
+    assert pooled == flat(shards.scan_group(jobs))
+    assert sum(len(c[0]) for s in pooled[-len(src):] for c in s[5]) > 0  # qwen's requests
+
+
+def test_a_main_module_without_its_guard_still_collects_everything(tmp_path):
+    """Spawned workers import the main module again; one without the ``__main__``
+    guard kills them at start. The pool breaks, the files are parsed in process."""
+    write_corpus(tmp_path / "c", seed=3, days=1, sessions=6)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from tokentop.store.tail.offsets import plan\n"
+        "from tokentop.store.usage import shards\n"
+        f"files = sorted(str(p) for p in Path({str(tmp_path / 'c')!r}).rglob('*.jsonl'))\n"
+        "jobs = [(None, t) for t in plan(files, {})]\n"
+        "scans = list(shards.scan(jobs, max_workers=2, context='spawn', group_bytes=1))\n"
+        "print(json.dumps([[str(s.task.path), s.end, s.counts.requests, s.counts.usage_lines,\n"
+        "                   sum(len(c.parsed()) for c in s.chunks)] for s in scans]))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    files = sorted(str(p) for p in (tmp_path / "c").rglob("*.jsonl"))
+    want = [[str(s.task.path), s.end, s.counts.requests, s.counts.usage_lines,
+             sum(len(c.parsed()) for c in s.chunks)]
+            for s in shards.scan_group([(None, t) for t in plan(files, {})])]
+    assert got == want and sum(w[4] for w in want) > 10
