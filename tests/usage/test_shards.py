@@ -393,3 +393,31 @@ def test_a_main_module_without_its_guard_still_collects_everything(tmp_path):
              sum(len(c.parsed()) for c in s.chunks)]
             for s in shards.scan_group([(None, t) for t in plan(files, {})])]
     assert got == want and sum(w[4] for w in want) > 10
+
+
+def _null_reference(line: bytes) -> bool:
+    """``has_unsupported_null`` as it was (two passes), the rule it must keep."""
+    start = line.find(b":null")
+    while start >= 0:
+        end = start - 1
+        if end >= 0 and line[end] == 0x22:
+            begin = line.rfind(b'"', 0, end)
+            if begin >= 0 and line[begin + 1:end] in claude._NULLABLE_FORBIDDEN:
+                return True
+        start = line.find(b":null", start + 5)
+    return False
+
+
+def test_the_one_pass_null_rule_is_ccusages_rule():
+    rng = random.Random(3)
+    keys = [b"id", b"model", b"stop_sequence", b"costUSD", b"x", b"", b"requestId", b"cwd"]
+    bits = [b'"', b":null", b":", b"null", b",", b"{", b"}", b" ", b"\\\\"]
+    for _ in range(4000):
+        parts = []
+        for _ in range(rng.randint(0, 12)):
+            if rng.random() < 0.5:
+                parts.append(b'"' + rng.choice(keys) + b'"' + rng.choice([b":null", b":1"]))
+            else:
+                parts.append(rng.choice(bits))
+        line = b"".join(parts)
+        assert claude.has_unsupported_null(line) == _null_reference(line), line
