@@ -187,8 +187,9 @@ class Collector:
         agents: Sequence[Agent | AgentRef] | None = None,
         parallel: bool | None = None,
     ) -> None:
-        # None: Claude files are parsed in processes when the unread bytes are many
-        # (``shards.worth_a_pool``); True/False forces one path (tests, benchmarks)
+        # None: log files (Claude's, every agent's but databases) are parsed in worker
+        # processes when their unread bytes are many (``shards.worth_a_pool``), else
+        # here; True/False forces one path (tests, benchmarks)
         self.parallel = parallel
         self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
         roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
@@ -315,7 +316,7 @@ class Collector:
                     if read is not None:
                         self._stored_read(agent, task, read.result(), sink, counts, tick)
                     elif scans is not None and kind_of(agent) != "database":
-                        self._lines_scan(agent, next(scans), sink, counts, tick)
+                        self._agent_scan(next(scans), sink, counts, tick)
                     else:
                         self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
@@ -524,8 +525,8 @@ class Collector:
         _scan_end(scan, sink, counts, tick)
 
     @staticmethod
-    def _lines_scan(agent: Agent | AgentRef, scan: shards.FileScan, sink: _Sink,
-                    counts: Counts, tick: Callable[[int], None]) -> None:
+    def _agent_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
+                    tick: Callable[[int], None]) -> None:
         """An agent's file a worker parsed, stored as ``_agent_lines`` (or, for a whole
         document, ``_agent_task``) stores it."""
         for chunk in scan.chunks:
