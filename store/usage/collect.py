@@ -35,6 +35,7 @@ from tokentop.store.tail.survey import ForkedSurvey, Stats, Survey
 from tokentop.store.tail.walk import find_files
 from tokentop.store.usage import agents as agent_registry
 from tokentop.store.usage import paths as default_paths
+from tokentop.store.usage import shards
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -185,7 +186,12 @@ class Collector:
         codex_dir: Path | None = None,
         hook_spool: Path | None = None,
         agents: Sequence[Agent | AgentRef] | None = None,
+        parallel: bool | None = None,
     ) -> None:
+        # None: log files (Claude's, every agent's but databases) are parsed in worker
+        # processes when their unread bytes are many (``shards.worth_a_pool``), else
+        # here; True/False forces one path (tests, benchmarks)
+        self.parallel = parallel
         self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
         roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
         self.claude_dirs = [d.absolute() for d in claude_project_dirs(roots)]
@@ -331,9 +337,15 @@ class Collector:
 
         sink = _Sink(store, report)
         group = getattr(store, "group_commit", None)
-        with group() if group is not None else contextlib.nullcontext():
+        jobs = self._pool_jobs(c_tasks, work)
+        with (group() if group is not None else contextlib.nullcontext(),
+              contextlib.closing(shards.scan(jobs)) if jobs else contextlib.nullcontext()
+              as scans):
             for task in c_tasks:
-                self._claude_file(task, sink, report.claude, tick)
+                if scans is not None:
+                    self._claude_scan(next(scans), sink, report.claude, tick)
+                else:
+                    self._claude_file(task, sink, report.claude, tick)
             for task in x_tasks:
                 self._codex_file(task, sink, report.codex, tick)
             for task in s_tasks:
@@ -345,6 +357,8 @@ class Collector:
                     read = reads.get((agent.name, task.path))
                     if read is not None:
                         self._stored_read(agent, task, read.result(), sink, counts, tick)
+                    elif scans is not None and kind_of(agent) != "database":
+                        self._agent_scan(next(scans), sink, counts, tick)
                     else:
                         self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
@@ -502,7 +516,7 @@ class Collector:
         fallback = claude.project_of(task.path)
         reader, batches = read_lines(task, tick)
         start = task.start
-        parse = claude.parse_line
+        parse = claude.parse_usage_line
         try:
             for batch in batches:
                 counts.lines += len(batch)
@@ -524,6 +538,48 @@ class Collector:
         _count_oversized(reader.result.oversized, counts)
         counts.bytes_read += reader.result.end - start
         sink.offset(offset_of(claude.COLLECTOR, task, reader))
+
+    def _pool_jobs(self, c_tasks: Sequence[FileTask],
+                   work: Sequence[tuple[Agent | AgentRef, tuple[int, list[tuple[FileTask, int]]]]],
+                   ) -> list[shards.Job]:
+        """The files this pass parses in processes (``shards``), in the order they are
+        stored: every Claude file and every agent's file (lines or whole documents; not
+        databases), when there are many unread bytes in them; none otherwise (the pass
+        parses in process)."""
+        jobs: list[shards.Job] = [(None, t) for t in c_tasks]
+        jobs += [(agent, t) for agent, (_, tasks) in work if kind_of(agent) != "database"
+                 for t, _ in tasks]
+        if self.parallel is False or not jobs:
+            return []
+        if self.parallel is None and not shards.worth_a_pool([t for _, t in jobs]):
+            return []
+        return jobs
+
+    @staticmethod
+    def _claude_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
+                     tick: Callable[[int], None]) -> None:
+        """A Claude file a worker parsed, stored exactly as ``_claude_file`` stores it:
+        the same requests, offsets and flushes, in the same order."""
+        for chunk in scan.chunks:
+            tick(chunk.ticked)
+            for req in chunk.parsed():
+                sink.add_claude(req, bool(req.is_sidechain))
+            sink.offset(chunk.offset)
+            sink.maybe_flush()
+        _scan_end(scan, sink, counts, tick)
+
+    @staticmethod
+    def _agent_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
+                    tick: Callable[[int], None]) -> None:
+        """An agent's file a worker parsed, stored as ``_agent_lines`` (or, for a whole
+        document, ``_agent_task``) stores it."""
+        for chunk in scan.chunks:
+            tick(chunk.ticked)
+            for req in chunk.parsed():
+                sink.add(req, counts)
+            sink.offset(chunk.offset)
+            sink.maybe_flush()
+        _scan_end(scan, sink, counts, tick)
 
     def _codex_file(self, task: FileTask, sink: _Sink, counts: Counts, tick) -> None:
         key = str(task.path)
@@ -581,6 +637,20 @@ class Collector:
             )
         )
         sink.maybe_flush()
+
+
+def _scan_end(scan: shards.FileScan, sink: _Sink, counts: Counts,
+              tick: Callable[[int], None]) -> None:
+    """How a file parsed in a worker ended: its counts, and its final offset if it was
+    read to the end (a file gone or unreadable mid-way keeps the chunks stored before)."""
+    tick(scan.ticked)
+    counts.merge(scan.counts)
+    if scan.end != "done" or scan.final is None:
+        return
+    counts.files_read += 1
+    _count_oversized(scan.oversized, counts)
+    counts.bytes_read += scan.bytes_read
+    sink.offset(scan.final)
 
 
 def _count_oversized(n: int, counts: Counts) -> None:
@@ -698,11 +768,13 @@ def collect_once(
     hook_spool: Path | None = None,
     agents: Sequence[Agent | AgentRef] | None = None,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> CollectReport:
     """Read every collector's new bytes into ``store``. Locations default to the user's
-    (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``)."""
+    (``claude_roots()``, ``codex_sessions_dir()``, ``openusage_hook_spool_dir()``);
+    ``parallel`` as ``Collector``'s."""
     return Collector(claude_roots=claude_roots, codex_dir=codex_dir, hook_spool=hook_spool,
-                     agents=agents).collect(store, progress)
+                     agents=agents, parallel=parallel).collect(store, progress)
 
 
 def watch(

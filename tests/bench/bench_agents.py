@@ -29,7 +29,9 @@ temporary directory, as an installed tokentop has it, even when the calling shel
   empty store), median of 3: what any report costs before there is data;
 - cold: ``tokentop report daily --json`` into a fresh store (``--store``; the report
   collects everything first), wall time and peak RSS (``ru_maxrss`` of the child from
-  ``os.wait4``);
+  ``os.wait4``: its largest process, parsing workers included); with ``--cold-runs N``,
+  N-1 more pairs (tokentop cold, then ``ccusage daily --json --offline`` right after it)
+  before the reported one, and the median of the per-pair ratios;
 - ccusage: the pinned ccusage 20.0.24 (``tests/support/install_ccusage.sh``),
   ``ccusage daily --json --offline --timezone UTC --by-agent`` (every agent it detects;
   ``--by-agent`` only adds a per-agent grouping of what it loaded) with the same
@@ -881,6 +883,9 @@ def main() -> int:
                     help="sessions per whole-file agent (droid, codebuff; default 2,000)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--appends", type=int, default=5, help="warm runs (default 5)")
+    ap.add_argument("--cold-runs", type=int, default=1,
+                    help="cold tokentop + ccusage pairs, each into a fresh store; medians "
+                         "and the per-run ratio printed (default 1)")
     ap.add_argument("--quick", action="store_true", help="20 MB, 5,000 rows, 3 appends")
     ap.add_argument("--no-ccusage", action="store_true")
     ap.add_argument("--only", help="comma-separated agents (default: every one with a generator)")
@@ -946,6 +951,18 @@ def main() -> int:
                         statistics.median(floor_ms), None, "ms"))
         store = tmp / "usage.db"
         cmd = tokentop_cmd("daily", "--json", "--timezone", "UTC", "--store", str(store))
+        print(f"load average before the cold runs: "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        colds: list[tuple[float, float]] = []
+        for _ in range(max(args.cold_runs, 1) - 1):  # the last pair is the one reported
+            for f in tmp.glob("usage.db*"):
+                f.unlink()
+            ms = run(cmd, env, ROOT)[0]
+            cc_run = (run([str(CCUSAGE), "daily", "--json", "--offline", "--timezone", "UTC"],
+                          env, tmp)[0] if CCUSAGE.exists() and not args.no_ccusage else 0.0)
+            colds.append((ms, cc_run))
+        for f in tmp.glob("usage.db*"):
+            f.unlink()
         cold_ms, cold_rss, doc = run(cmd, env, ROOT)
         ours = total_tokens(doc)
         ours_by = store_by_agent(store)
@@ -982,6 +999,16 @@ def main() -> int:
                 print(f"  {name:<9} {wrote[name].messages:>9,} {n:>15,} {t:>16,} "
                       f"{theirs_by.get(name, 0):>16,}")
             results.append(("ratio ccusage / tokentop (cold wall)", cc_ms / cold_ms, None, "x"))
+            colds.append((cold_ms, cc_ms))
+            if len(colds) > 1:
+                ratios = [t / c for t, c in colds if c]
+                print(f"cold pairs ({len(colds)}): tokentop median "
+                      f"{statistics.median(t for t, _ in colds) / 1000:.2f} s, ccusage median "
+                      f"{statistics.median(c for _, c in colds) / 1000:.2f} s, tokentop / ccusage "
+                      f"median {statistics.median(ratios):.2f}x "
+                      f"(runs {', '.join(f'{r:.2f}' for r in ratios)})")
+                results.append(("tokentop / ccusage cold wall, median of the pairs",
+                                statistics.median(ratios), None, "x"))
 
         measure_warm(args, tmp, home, names, wrote, results, ours=ours)
     finally:

@@ -5,13 +5,22 @@ Run it as a script (it is not a pytest test):
     python tests/bench/bench_claude_scan.py                 # the issue's 1 GiB corpus
     python tests/bench/bench_claude_scan.py --size-mb 100   # a quick run
     python tests/bench/bench_claude_scan.py --no-ccusage    # tokentop's figures only
+    python tests/bench/bench_claude_scan.py --runs 5        # medians of 5 (default 3)
 
 It writes a Claude Code ``projects/`` tree with ``tests/usage/claude_corpus.py`` (lines
 of 1-20 KB, ~30% of the usage lines duplicate copies: streamed, resumed, sidechain),
 then measures:
 
 - cold: ``collect_once`` into a fresh store, in a fresh child process, so the wall time,
-  MB/s and peak RSS (the child's own ``VmHWM``) are the collector's and the store's;
+  MB/s and peak RSS (the child's own ``VmHWM``, and the largest parsing worker's) are the
+  collector's and the store's; once as tokentop chooses (a corpus this size is parsed in
+  worker processes: ``tokentop.store.usage.shards``) and once forced in process (the
+  serial path, for the before/after in one run);
+- cold report: ``tokentop report daily --json`` into a fresh store (the issue's figure:
+  interpreter, imports, collect and report), beside ``ccusage daily --json --offline``
+  on the same home right after it (the native binary; same variables, an empty HOME):
+  walls, the ratio tokentop / ccusage per run, peak RSS (``ru_maxrss`` of the child from
+  ``os.wait4``: its largest process). ``--runs`` pairs, medians printed;
 - the store's per-day totals against the corpus truth (each message once);
 - ccusage on the same corpus, in the same run, right after tokentop's cold ingest (so
   both read the same bytes from the same warm page cache): the pinned ccusage 20.0.24
@@ -39,21 +48,25 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "usage")]
 
-from claude_corpus import write_corpus  # noqa: E402
+from claude_corpus import START, write_corpus  # noqa: E402
 
 from tokentop.store.usage.collect import collect_once  # noqa: E402
 from tokentop.store.usage.db import UsageStore  # noqa: E402
 
 CCUSAGE = ROOT / "tests" / "support" / "ccusage" / "node_modules" / ".bin" / "ccusage"
+CCUSAGE_NATIVE = (ROOT / "tests" / "support" / "ccusage" / "node_modules" / "@ccusage"
+                  / "ccusage-linux-x64" / "bin" / "ccusage")
 INSTALL = "tests/support/install_ccusage.sh"
 
 CHILD = """
@@ -61,19 +74,104 @@ import json, sys, time
 from pathlib import Path
 from tokentop.store.usage.collect import collect_once
 from tokentop.store.usage.db import UsageStore
+import resource
 corpus, db = Path(sys.argv[1]), Path(sys.argv[2])
+parallel = {"auto": None, "serial": False}[sys.argv[3]]
 t0 = time.perf_counter()
 store = UsageStore.open(db)
 rep = collect_once(store, claude_roots=[corpus], codex_dir=corpus / "none",
-                   hook_spool=corpus / "none")
+                   hook_spool=corpus / "none", agents=(), parallel=parallel)
 store.close()
 wall = time.perf_counter() - t0
 hwm = 0
 for line in open("/proc/self/status"):
     if line.startswith("VmHWM:"):
         hwm = int(line.split()[1]) * 1024
-print(json.dumps({"wall": wall, "hwm": hwm, "report": rep.as_dict()}))
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "hwm": hwm, "workers_rss": kids.ru_maxrss * 1024,
+                  "cpu": me.ru_utime + me.ru_stime,
+                  "workers_cpu": kids.ru_utime + kids.ru_stime, "report": rep.as_dict()}))
 """
+
+
+def clean_env(work: Path, corpus: Path) -> dict[str, str]:
+    """Only the corpus is visible: an empty HOME, every agent's variables dropped."""
+    from tokentop.store.usage.agents import AGENTS
+
+    drop = {v for a in AGENTS for v in a.env} | {"XDG_DATA_HOME", "XDG_CONFIG_HOME",
+                                                  "XDG_STATE_HOME", "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in drop and not k.startswith(("CLAUDE_", "CODEX_", "CCUSAGE"))}
+    for d in ("home", "no-codex"):
+        (work / d).mkdir(exist_ok=True)
+    env.update(HOME=str(work / "home"), CLAUDE_CONFIG_DIR=str(corpus),
+               CODEX_HOME=str(work / "no-codex"), XDG_STATE_HOME=str(work / "state"),
+               XDG_CONFIG_HOME=str(work / "config"), XDG_DATA_HOME=str(work / "xdg-data"),
+               TZ="UTC", NO_COLOR="1", PYTHONPYCACHEPREFIX=str(work / "pycache"))
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str]:
+    """(wall s, peak RSS bytes of the child's largest process, stdout); raises on failure."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {err.read().decode(errors='replace')[-800:]}")
+        return wall, usage.ru_maxrss * 1024, out.read().decode()
+
+
+def report_cmd(db: Path) -> list[str]:
+    exe = Path(sys.executable).with_name("tokentop")
+    args = ["report", "daily", "--json", "--timezone", "UTC", "--store", str(db)]
+    if exe.exists():
+        return [str(exe), *args]
+    return [sys.executable, "-c", "import sys; from tokentop.tui.commands.report import "
+            "report; report(sys.argv[1:], prog_name='tokentop report')", *args[1:]]
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def cold_reports(work: Path, corpus: Path, runs: int, mb: float) -> bool:
+    """``--runs`` pairs: tokentop's cold report, then ccusage's on the same home."""
+    native = CCUSAGE_NATIVE if CCUSAGE_NATIVE.exists() else CCUSAGE
+    have_cc = native.exists()
+    env = clean_env(work, corpus)
+    db = work / "report.db"
+    timed(report_cmd(work / "empty.db"), {**env, "CLAUDE_CONFIG_DIR": str(work / "home")},
+          ROOT)  # writes the bytecode cache once, as an installed tokentop has it
+    tt, cc, ratio, tt_rss, cc_rss = [], [], [], [], []
+    for _ in range(runs):
+        for f in work.glob("report.db*"):
+            f.unlink()
+        w, rss, _out = timed(report_cmd(db), env, ROOT)
+        tt.append(w)
+        tt_rss.append(rss)
+        if have_cc:
+            w2, rss2, _out = timed([str(native), "daily", "--json", "--offline",
+                                    "--timezone", "UTC"], env, work)
+            cc.append(w2)
+            cc_rss.append(rss2)
+            ratio.append(w / w2)
+    print(f"cold tokentop report daily --json ({runs} runs): median {med(tt):.2f} s "
+          f"({mb / med(tt):,.0f} MB/s), runs {', '.join(f'{x:.2f}' for x in tt)}; "
+          f"peak RSS {max(tt_rss) / 2**20:,.0f} MiB (largest process)")
+    if not have_cc:
+        print(f"ccusage: not installed, skipped; install it with {INSTALL}")
+        return True
+    print(f"ccusage daily --json --offline ({native.name}, same home, right after each): "
+          f"median {med(cc):.2f} s, runs {', '.join(f'{x:.2f}' for x in cc)}; "
+          f"peak RSS {max(cc_rss) / 2**20:,.0f} MiB")
+    print(f"tokentop / ccusage cold wall, same run: median {med(ratio):.2f}x "
+          f"(runs {', '.join(f'{x:.2f}' for x in ratio)}; target <= 1.0x)")
+    return True
 
 
 def daily(db: Path) -> dict[str, int]:
@@ -140,62 +238,82 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="leave the data directory")
+    ap.add_argument("--runs", type=int, default=3, help="cold runs of each kind (default 3)")
+    ap.add_argument("--corpus", type=Path,
+                    help="an existing CLAUDE_CONFIG_DIR-shaped corpus (not written, not "
+                         "appended to; its truth is unknown, so not compared)")
     ap.add_argument("--no-ccusage", action="store_true",
                     help="skip the ccusage run on the same corpus")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tokentop-bench-claude-"))
-    corpus, db = work / "claude", work / "usage.db"
+    corpus, db = args.corpus or work / "claude", work / "usage.db"
     try:
-        t0 = time.perf_counter()
-        truth = write_corpus(corpus, seed=args.seed, days=args.days,
-                             size_bytes=args.size_mb << 20)
-        gen = time.perf_counter() - t0
-        dup = truth.duplicate_lines / max(truth.usage_lines, 1)
-        print(f"corpus: {truth.bytes / 2**20:,.0f} MiB, {truth.files:,} files, "
-              f"{truth.lines:,} lines, {truth.usage_lines:,} usage lines "
-              f"({dup:.0%} duplicate copies), {truth.messages:,} messages "
-              f"(written in {gen:.1f} s)")
+        truth = None
+        if args.corpus is None:
+            # the corpus starts on a fixed date; the store refuses events dated past
+            # tomorrow (store/usage/bounds.py), so no day may lie after today
+            days = max(1, min(args.days, (datetime.now(UTC) - START).days))
+            t0 = time.perf_counter()
+            truth = write_corpus(corpus, seed=args.seed, days=days,
+                                 size_bytes=args.size_mb << 20)
+            gen = time.perf_counter() - t0
+            dup = truth.duplicate_lines / max(truth.usage_lines, 1)
+            print(f"corpus: {truth.bytes / 2**20:,.0f} MiB, {truth.files:,} files, "
+                  f"{truth.lines:,} lines, {truth.usage_lines:,} usage lines "
+                  f"({dup:.0%} duplicate copies), {truth.messages:,} messages "
+                  f"(written in {gen:.1f} s)")
+        size = sum(p.stat().st_size for p in (corpus / "projects").rglob("*.jsonl"))
+        mb = size / 1e6
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-        t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(corpus), str(db)], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
-        proc_wall = time.perf_counter() - t0  # interpreter start and imports included
-        cold = json.loads(out.stdout.strip().splitlines()[-1])
-        mb = truth.bytes / 1e6
-        rep = cold["report"]
-        print(f"cold ingest: {cold['wall']:.2f} s, {mb / cold['wall']:,.0f} MB/s, "
-              f"{rep['claude']['usage_lines'] / cold['wall']:,.0f} usage lines/s, "
-              f"peak RSS {cold['hwm'] / 2**20:,.0f} MiB, "
-              f"{rep['inserted']:,} inserted, {rep['duplicates']:,} store duplicates, "
-              f"{rep['batches']} batches")
-        want = {d: t.total for d, t in truth.daily.items()}
-        ours = daily(db)
-        ok = ours == want
-        print(f"per-day totals equal the corpus truth: {ok}")
-        print(f"store size: {db.stat().st_size / 2**20:,.1f} MiB "
-              f"({db.stat().st_size / max(rep['inserted'], 1):,.0f} B/event)")
+        colds: dict[str, list[dict]] = {"auto": [], "serial": []}
+        for _ in range(args.runs):
+            for mode in ("auto", "serial"):
+                for f in work.glob("usage.db*"):
+                    f.unlink()
+                out = subprocess.run([sys.executable, "-c", CHILD, str(corpus), str(db), mode],
+                                     cwd=ROOT, capture_output=True, text=True, check=True)
+                colds[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        for mode, label in (("serial", "in process (before)"),
+                            ("auto", "as tokentop chooses (workers)")):
+            runs = colds[mode]
+            walls = [c["wall"] for c in runs]
+            c = runs[-1]
+            rep = c["report"]
+            print(f"cold collect, {label}: median {med(walls):.2f} s "
+                  f"({mb / med(walls):,.0f} MB/s), runs {', '.join(f'{w:.2f}' for w in walls)}; "
+                  f"CPU {c['cpu']:.2f} s + workers {c['workers_cpu']:.2f} s; "
+                  f"peak RSS {max(x['hwm'] for x in runs) / 2**20:,.0f} MiB "
+                  f"(largest worker {max(x['workers_rss'] for x in runs) / 2**20:,.0f} MiB); "
+                  f"{rep['inserted']:,} inserted, {rep['duplicates']:,} store duplicates, "
+                  f"{rep['batches']} batches")
+        same = {k: v for k, v in colds["auto"][-1]["report"].items() if k != "elapsed_s"} == {
+            k: v for k, v in colds["serial"][-1]["report"].items() if k != "elapsed_s"}
+        print(f"both paths report the same counts: {same}")
+        ok = same
+        ours = daily(db)  # the last run's store (in process)
+        if truth is not None:
+            want = {d: t.total for d, t in truth.daily.items()}
+            ok = ok and ours == want
+            print(f"per-day totals equal the corpus truth: {ours == want}")
+        print(f"store size: {db.stat().st_size / 2**20:,.1f} MiB")
 
-        # ccusage before the incremental part: that appends to the corpus
         if args.no_ccusage:
             print("ccusage: skipped (--no-ccusage)")
-        elif not CCUSAGE.exists():
-            print(f"ccusage: not installed, skipped; install it with {INSTALL} "
-                  "(needs Node >= 20 and npm), or pass --no-ccusage")
         else:
-            cc_wall, cc_rss, doc, err = run_ccusage(work, corpus)
-            if doc is None:
-                print(f"ccusage claude daily failed after {cc_wall:.2f} s: {err}")
-                ok = False
-            else:
-                print(f"ccusage claude daily --json --offline (same corpus): "
-                      f"{cc_wall:.2f} s, {mb / cc_wall:,.0f} MB/s, "
-                      f"peak RSS {cc_rss / 2**20:,.0f} MiB; "
-                      f"ccusage / tokentop cold wall = {cc_wall / cold['wall']:.2f}x "
-                      f"({cc_wall / proc_wall:.2f}x against tokentop's whole process, "
-                      f"{proc_wall:.2f} s with interpreter start)")
-                theirs = {d["date"]: d["totalTokens"] for d in doc["daily"]}
-                print(compare_daily(ours, theirs))
+            cold_reports(work, corpus, args.runs, mb)
+            if CCUSAGE.exists():  # the parity test's invocation, on the same corpus
+                cc_wall, _rss, doc, err = run_ccusage(work, corpus)
+                if doc is None:
+                    print(f"ccusage claude daily failed after {cc_wall:.2f} s: {err}")
+                    ok = False
+                else:
+                    theirs = {d["date"]: d["totalTokens"] for d in doc["daily"]}
+                    print(compare_daily(ours, theirs))
+        print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if args.corpus is not None:  # not ours to append to
+            return 0 if ok else 1
 
         target = sorted((corpus / "projects").rglob("*.jsonl"))[0]
         line = next(x for x in target.read_bytes().split(b"\n")

@@ -122,23 +122,35 @@ _progress_decoder = msgspec.json.Decoder(_ProgressData)
 
 
 def has_unsupported_null(line: bytes) -> bool:
-    """ccusage's rule: a forbidden field set to null anywhere in the line."""
-    start = line.find(b":null")
-    while start >= 0:
-        end = start - 1
-        if end >= 0 and line[end] == 0x22:  # '"' closes the key
-            begin = line.rfind(b'"', 0, end)
-            if begin >= 0 and line[begin + 1 : end] in _NULLABLE_FORBIDDEN:
-                return True
-        start = line.find(b":null", start + 5)
+    """ccusage's rule: a forbidden field set to null anywhere in the line.
+
+    One pass: the search is for ``":null`` (a key closed by its quote), so a line with
+    no null, or with nulls only after keys that may be null (real assistant lines carry
+    ``"stop_sequence":null``), is scanned once, not once to find ``:null`` and again to
+    look at each."""
+    end = line.find(b'":null')
+    while end >= 0:
+        begin = line.rfind(b'"', 0, end)
+        if begin >= 0 and line[begin + 1 : end] in _NULLABLE_FORBIDDEN:
+            return True
+        end = line.find(b'":null', end + 6)
     return False
 
 
+_canonical: dict[str, str | None] = {}
+
+
 def canonical_model(model: str | None) -> str | None:
-    """``claude-sonnet-4-5-20250929`` -> ``claude-sonnet-4-5``; ``<synthetic>`` -> None."""
+    """``claude-sonnet-4-5-20250929`` -> ``claude-sonnet-4-5``; ``<synthetic>`` -> None.
+    Remembered per name: a log names a handful of models on tens of thousands of lines."""
     if not model or model == SYNTHETIC:
         return None
-    return _DATE_SUFFIX.sub("", model)
+    found = _canonical.get(model, "")
+    if found == "":
+        found = _DATE_SUFFIX.sub("", model)
+        if len(_canonical) < 4096:
+            _canonical[model] = found
+    return found
 
 
 def parse_ts(text: str) -> datetime | None:
@@ -173,7 +185,15 @@ def parse_line(
     """One log line -> (request, is_sidechain), or None (counted in ``counts``)."""
     if USAGE_MARKER not in line:
         return None
-    if b":null" in line and has_unsupported_null(line):
+    return parse_usage_line(line, counts, fallback_workspace)
+
+
+def parse_usage_line(
+    line: bytes, counts: Counts, fallback_workspace: str | None = None
+) -> tuple[IngestRequest, bool] | None:
+    """``parse_line`` for a line already known to hold ``USAGE_MARKER`` (a pre-filter
+    found it): the marker is not searched for a second time."""
+    if has_unsupported_null(line):
         counts.skip("null_field")
         return None
     try:
