@@ -22,11 +22,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.reader import MAX_LINE
@@ -52,6 +51,9 @@ from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.rowmarks import RowMark, RowMarks, StoredMarks
 from tokentop.store.usage.timefmt import format_ts
+
+if TYPE_CHECKING:  # imported where a pool is made: a pass with nothing to read makes none
+    from concurrent.futures import Future
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -268,6 +270,8 @@ class Collector:
         reads: dict[tuple[str, Path], Future] = {}
         pool = None
         if any(tasks for _, tasks in db_work.values()):
+            from concurrent.futures import ThreadPoolExecutor
+
             pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tokentop-db")
             # the row marks of the last read (Hermes: 18,000 of them, ~50 ms) are loaded
             # there too, through a read-only connection of the worker's own, when what

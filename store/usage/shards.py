@@ -33,14 +33,12 @@ where there is none; what they run and receive is importable and picklable.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -52,6 +50,12 @@ from tokentop.store.usage.agents.base import Agent, LinesAgent, WholeFileAgent
 from tokentop.store.usage.collectors import claude
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.model import FileOffset, IngestRequest
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported by ``scan`` only:
+    # every pass asks ``worth_a_pool``, and warm ones never start a pool (~20 ms of a
+    # warm report's imports)
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 # Unread Claude bytes from which a pass parses in processes: below it, parsing in
 # process costs less than starting the pool (~20 ms forked, ~200 ms spawned).
@@ -409,6 +413,8 @@ def _context() -> multiprocessing.context.BaseContext:
     database readers'), a forked child could inherit a lock one of them held, so the
     workers come from a fork server (one fresh interpreter; its children import the
     parser once each) or, where there is none, are spawned."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -428,6 +434,9 @@ def scan(jobs: Sequence[Job], *, max_workers: int | None = None,
     group could not be sent: an agent defined in a script, a main module without its
     ``if __name__ == "__main__"`` guard under spawn) is parsed here instead: slower,
     never lost. An error of the parsing itself is then raised here, as in process."""
+    import multiprocessing
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+
     n = max_workers or workers()
     ctx = multiprocessing.get_context(context) if context else _context()
     todo = groups(jobs, GROUP_BYTES if group_bytes is None else group_bytes)
