@@ -27,9 +27,9 @@ def _remote_tokentop(ctx: click.Context, param: click.Parameter,
                      value: Sequence[str]) -> None:
     """Handed to ``RemoteCollector`` through its variable: every command with
     ``--host`` takes it without a parameter of its own."""
-    from tokentop.store.usage.remote_databases import ENV
+    if value:  # click calls this for every run: the module only when there is one
+        from tokentop.store.usage.remote_databases import ENV
 
-    if value:
         os.environ[ENV] = ",".join(value)
 
 
