@@ -52,3 +52,15 @@ def telemetry_dir(directory: str | None, what: str = "telemetry directory") -> P
 # --latency-cache (dashboard and `traces`): tokentop.store.traces.open's LatencyCacheMode, spelt
 # out here so `--help` need not import the trace stores.
 LATENCY_CACHE_MODES = ("auto", "file", "memory", "off")
+
+
+def unreadable_lines(d: dict) -> list[str]:
+    """One line per file a collector could not read (named, not skipped in silence)."""
+    return [f"tokentop: cannot read {what}" for c in d.values() if isinstance(c, dict)
+            for what in c.get("unreadable", ())]
+
+
+def rejected_text(rejected: dict[str, int]) -> str:
+    """``2 time out of range, 1 token count out of range``: why events were refused."""
+    return ", ".join(f"{n:,} {reason}" for reason, n in
+                     sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from tokentop.store.usage.team.location import is_team_url
-from tokentop.tui.commands.common import fail, store_open_failed
+from tokentop.tui.commands.common import fail, rejected_text, store_open_failed, unreadable_lines
 from tokentop.tui.commands.remote import collect_hosts, host_lines, host_option, wanted_hosts
 
 
@@ -104,18 +104,6 @@ def watched_lines(claude_roots: list[Path] | None, codex: Path | None) -> list[s
     lines.append("Set the variable in brackets where an agent keeps its logs elsewhere"
                  " (tokentop agents lists them), or try tokentop --demo.")
     return lines
-
-
-def unreadable_lines(d: dict) -> list[str]:
-    """One line per file a collector could not read (named, not skipped in silence)."""
-    return [f"tokentop: cannot read {what}" for c in d.values() if isinstance(c, dict)
-            for what in c.get("unreadable", ())]
-
-
-def rejected_text(rejected: dict[str, int]) -> str:
-    """``2 time out of range, 1 token count out of range``: why events were refused."""
-    return ", ".join(f"{n:,} {reason}" for reason, n in
-                     sorted(rejected.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _record(store: object, d: dict) -> None:

@@ -21,7 +21,7 @@ from tokentop.store.usage.db import has_collector_offsets
 from tokentop.store.usage.paths import default_db_path
 from tokentop.store.usage.reports import ReportError, ReportOptions
 from tokentop.store.usage.team.location import is_team_url
-from tokentop.tui.commands.common import fail, store_open_failed
+from tokentop.tui.commands.common import fail, rejected_text, store_open_failed, unreadable_lines
 from tokentop.tui.commands.remote import collect_hosts, host_option, wanted_hosts
 
 
@@ -40,8 +40,6 @@ def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
         store_open_failed(path, e)
     try:
         result = collect_once(store)
-        from tokentop.tui.commands.ingest import unreadable_lines
-
         unreadable = unreadable_lines(result.as_dict())
         for line in unreadable[:3]:
             print(line, file=sys.stderr)
@@ -49,8 +47,6 @@ def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
             print(f"tokentop: and {len(unreadable) - 3} more (see tokentop ingest)",
                   file=sys.stderr)
         if result.ingest.rejected:
-            from tokentop.tui.commands.ingest import rejected_text
-
             print(f"tokentop: not stored: {rejected_text(result.ingest.rejected)}"
                   " (see tokentop ingest)", file=sys.stderr)
         boxes = wanted_hosts(hosts)
