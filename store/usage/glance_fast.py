@@ -21,31 +21,28 @@ and the snapshot against ``read_glance``'s over stores with every pricing case.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from tokentop.store.pricing_cache import CompiledPrices
-from tokentop.store.usage.semantics import (
-    COUNTED_SQL,
-    GIVEN_COST_SQL,
-    INPUT_SQL,
-    calc_of,
-    calc_sql,
+from tokentop.store.usage.groupsql import (
+    BLOCK_ROW_SQL,
+    HOUR,
+    USAGE_TYPES,
+    fast_ts,
+    hour_entry_sql,
+    range_sql,
+    rollup_sql,
+    sums_sql,
 )
-from tokentop.store.usage.timefmt import bound, parse_ts
+from tokentop.store.usage.quotas import latest_quotas
+from tokentop.store.usage.semantics import calc_of, calc_sql
 
 # Copies of the read model's constants (the test asserts each equals its original).
-HOUR = timedelta(hours=1)
 BLOCK = timedelta(hours=5)  # reports.BLOCK
 ROLLUP_BLOCK_LOOKBACK = timedelta(days=7)  # read.ROLLUP_BLOCK_LOOKBACK
-USAGE_TYPES = "'message_usage'"  # read.USAGE_TYPES
-MODEL_SQL = ("COALESCE(model_raw, model_canonical, 'unknown')"
-             " || CASE WHEN tokentop_speed = 'fast' THEN '-fast' ELSE '' END")  # rollup.MODEL_EXPR
-CW1H = "COALESCE(tokentop_cache_write_1h, 0)"  # reports._CW1H
-CW5M = f"COALESCE(cache_write_tokens, 0) - {CW1H}"  # reports._CW5M
 HOUR_TABLE, DAY_TABLE = "usage_rollup_hour", "usage_rollup_day"  # rollup.HOUR, DAY
 HOUR_MODEL_TABLE = "usage_rollup_hour_model"  # rollup.HOUR_MODEL
 THRESHOLD_KEY = "rollup_tier_threshold"  # schema.THRESHOLD_KEY
@@ -56,9 +53,6 @@ TOKENTOP_COLUMNS = ("tokentop_cache_write_1h", "tokentop_speed", "tokentop_sidec
                     "tokentop_cost_computed", "tokentop_revision",
                     "tokentop_host")  # schema.TOKENTOP_COLUMNS' names
 SYNTHETIC = "<synthetic>"  # costing.SYNTHETIC
-BLOCK_ROW_SQL = f"""SELECT occurred_at, {MODEL_SQL}, {INPUT_SQL},
-    COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
-    COALESCE(cache_read_tokens, 0), {GIVEN_COST_SQL}, {CW1H} FROM usage_events"""
 
 
 if TYPE_CHECKING:
@@ -67,70 +61,11 @@ if TYPE_CHECKING:
     Entry = tuple[datetime, datetime, list[tuple]]  # ``reports.HourEntry``
 
 
-# -- the read model's statements, as text --------------------------------------------
-
-
-def over_sql(column: str, threshold: int) -> str:
-    """``reports._over``."""
-    return f"SUM(MAX(COALESCE({column}, 0) - {threshold}, 0))"
-
-
-def range_sql(start: datetime, end: datetime) -> tuple[str, list[str]]:
-    """``read._range`` (a start is always given here)."""
-    return f"occurred_at >= ? AND occurred_at < ? AND {COUNTED_SQL}", [bound(start), bound(end)]
-
-
-def sums_sql(keys: str, where: str, t: int, contexts: tuple[int, ...]) -> str:
-    """``read._sums_sql``."""
-    return f"""
-        SELECT {keys}, {MODEL_SQL} AS model, {calc_sql(contexts)} AS calc,
-               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
-               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM({GIVEN_COST_SQL}), COUNT(*),
-               {over_sql(INPUT_SQL, t)}, {over_sql("output_tokens", t)},
-               {over_sql(CW5M, t)}, {over_sql("cache_read_tokens", t)},
-               SUM({CW1H}), {over_sql(CW1H, t)}
-        FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
-    """
-
-
-def rollup_sql(keys: str, where: str, table: str) -> str:
-    """``read._rollup_sql``."""
-    return f"""
-        SELECT {keys}, model, calc, SUM(input), SUM(output), SUM(cache_write),
-               SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),
-               SUM(output_over), SUM(cache_write_over), SUM(cache_read_over),
-               SUM(cache_write_1h), SUM(cache_write_1h_over)
-        FROM {table} WHERE event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
-    """
-
-
-def hour_entry_sql(where: str, t: int, contexts: tuple[int, ...]) -> str:
-    """The statement of ``read._hour_entry``."""
-    return f"""
-        SELECT {MODEL_SQL} AS model, {calc_sql(contexts)} AS calc,
-               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
-               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM({GIVEN_COST_SQL}), COUNT(*),
-               {over_sql(INPUT_SQL, t)}, {over_sql("output_tokens", t)},
-               {over_sql(CW5M, t)}, {over_sql("cache_read_tokens", t)},
-               SUM({CW1H}), {over_sql(CW1H, t)},
-               MIN(occurred_at), MAX(occurred_at)
-        FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY 1, 2 ORDER BY 1, 2"""
+# -- where the read model reads the rollup -------------------------------------------
 
 
 def hour_text(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H")
-
-
-def fast_ts(text: str) -> datetime:
-    """``read._fast_ts``."""
-    if len(text) == 30 and text[19] == "." and text[29] == "Z":
-        return datetime.fromisoformat(text[:26] + "+00:00")
-    return parse_ts(text)
 
 
 def rollup_parts(start: datetime, end: datetime) -> tuple[list[tuple[datetime, datetime]],
@@ -179,6 +114,7 @@ class _Reader:
         self.prices = prices
         self.t = prices.threshold
         self.contexts = prices.contexts
+        self.calc = calc_sql(prices.contexts)
 
     def group_rows(self, start: datetime, end: datetime) -> list[tuple]:
         """``read._group_rows(conn, ("one",), start, end, rolled=True)``."""
@@ -186,7 +122,7 @@ class _Reader:
         rows: list[tuple] = []
         for a, b in events:
             where, args = range_sql(a, b)
-            rows += self.conn.execute(sums_sql("1", where, self.t, self.contexts),
+            rows += self.conn.execute(sums_sql("1", where, self.t, self.calc),
                                       args).fetchall()
         for table, column, first, last in parts:
             rows += self.conn.execute(
@@ -198,7 +134,7 @@ class _Reader:
                    ) -> tuple[datetime, datetime, list[tuple]] | None:
         """``read._hour_entry``."""
         where, args = range_sql(start, end)
-        rows = self.conn.execute(hour_entry_sql(where, self.t, self.contexts),
+        rows = self.conn.execute(hour_entry_sql(where, self.t, self.calc),
                                  args).fetchall()
         if not rows:
             return None
@@ -306,112 +242,13 @@ def _active_block(entries: list[Entry], now: datetime,
     return {"end": (b_start + BLOCK).timestamp(), "cost": b_cost}
 
 
-def _label(value: object, fallback: str = "unknown") -> str:
-    return str(value) if value not in (None, "") else fallback
-
-
-def _snapshot_of(payload_text: str | None) -> dict | None:
-    """``read._snapshot_of``."""
-    if not payload_text:
-        return None
-    try:
-        doc = json.loads(payload_text)
-    except ValueError:
-        return None
-    if isinstance(doc, dict) and isinstance(doc.get("first_payload"), dict):
-        doc = doc["first_payload"]
-    if isinstance(doc, dict) and isinstance(doc.get("snapshot"), dict):
-        doc = doc["snapshot"]
-    if isinstance(doc, dict) and isinstance(doc.get("metrics"), dict):
-        return doc
-    return None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _time(value: object) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            return parse_ts(value)
-        except (ValueError, IndexError):
-            return None
-    return None
-
-
-def _metrics(snap: dict) -> list[tuple[str, float, float]]:
-    out = []
-    for name, m in snap["metrics"].items():
-        if not isinstance(m, dict):
-            continue
-        limit = _number(m.get("limit"))
-        used = _number(m.get("used"))
-        remaining = _number(m.get("remaining"))
-        if used is None and limit is not None and remaining is not None:
-            used = limit - remaining
-        if limit is None and used is not None and remaining is not None:
-            limit = used + remaining
-        if limit is None or used is None or limit <= 0:
-            continue
-        out.append((str(name), limit, used))
-    return out
-
-
-QUOTA_ROWS = 400  # read.QUOTA_ROWS
-
-
 def quotas(conn: sqlite3.Connection) -> list[dict]:
     """``read.quotas`` as ``glance.snapshot`` keeps them."""
-    try:
-        rows = conn.execute(
-            "SELECT occurred_at, provider_id, account_id, snapshot FROM usage_limit_snapshots"
-            " ORDER BY occurred_at DESC LIMIT ?", (QUOTA_ROWS,)).fetchall()
-    except sqlite3.OperationalError:
-        rows = []
-    try:
-        rows = rows or conn.execute(
-            "SELECT e.occurred_at, e.provider_id, e.account_id, r.source_payload"
-            " FROM usage_events e LEFT JOIN usage_raw_events r"
-            " ON r.raw_event_id = e.raw_event_id"
-            " WHERE e.event_type = 'limit_snapshot'"
-            " ORDER BY +e.occurred_at DESC LIMIT ?", (QUOTA_ROWS,)).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    seen: dict[tuple[str, str, str], list[tuple]] = {}
-    latest: dict[tuple[str, str], datetime] = {}
-    parsed = sorted(((parse_ts(r[0]), *r[1:]) for r in rows), key=lambda r: r[0],
-                    reverse=True)
-    for at, provider, account, payload in parsed:
-        snap = _snapshot_of(payload)
-        if snap is None:
-            continue
-        provider = _label(snap.get("provider_id") or provider)
-        account = _label(snap.get("account_id") or account, "")
-        latest.setdefault((provider, account), at)
-        resets = snap.get("resets") if isinstance(snap.get("resets"), dict) else {}
-        for name, limit, used in _metrics(snap):
-            obs = seen.setdefault((provider, account, name), [])
-            if len(obs) < 2:
-                obs.append((at, limit, used, _time(resets.get(name))))
-    out = []
-    for (provider, account, name), obs in sorted(seen.items(), key=lambda kv: kv[0]):
-        at, limit, used, resets_at = obs[0]
-        if at != latest[(provider, account)]:
-            continue
-        full_at = None
-        if len(obs) == 2:
-            at0, limit0, used0 = obs[1][:3]
-            dt = (at - at0).total_seconds()
-            if limit0 == limit and used > used0 and dt > 0:
-                full_at = at + timedelta(seconds=(limit - used) / ((used - used0) / dt))
-        out.append({"name": f"{provider} {name}".strip(),
-                    "fraction": used / limit if limit > 0 else 0.0,
-                    "resets_at": None if resets_at is None else resets_at.timestamp(),
-                    "full_at": None if full_at is None else full_at.timestamp()})
-    return out
+    return [{"name": f"{q.provider} {q.metric}".strip(),
+             "fraction": q.used / q.limit if q.limit > 0 else 0.0,
+             "resets_at": None if q.resets_at is None else q.resets_at.timestamp(),
+             "full_at": None if q.full_at is None else q.full_at.timestamp()}
+            for q in latest_quotas(conn)]
 
 
 def _certain(conn: sqlite3.Connection, prices: CompiledPrices) -> bool:

@@ -24,16 +24,15 @@ tests/bench/bench_usage_read.py.
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from tokentop.store.pricing import PriceTable
-from tokentop.store.usage import rollup
+from tokentop.store.usage import groupsql, rollup
 from tokentop.store.usage.costing import FAST_SUFFIX
+from tokentop.store.usage.quotas import label, latest_quotas
 from tokentop.store.usage.reports import (
     BLOCK,
     BLOCK_ROW_SQL,
@@ -45,7 +44,6 @@ from tokentop.store.usage.reports import (
 )
 from tokentop.store.usage.schema import missing_tokentop_columns, rollup_basis
 from tokentop.store.usage.semantics import (
-    COUNTED_SQL,
     GIVEN_COST_SQL,
     INPUT_SQL,
     calc_of,
@@ -60,10 +58,10 @@ WINDOWS: tuple[str, ...] = ("1d", "3d", "7d", "30d", "month", "all")
 WINDOW_DAYS: dict[str, int | None] = {"1d": 1, "3d": 3, "7d": 7, "30d": 30, "month": None,
                                       "all": None}
 BREAKDOWNS: tuple[str, ...] = ("model", "provider", "agent", "project", "tool")
-USAGE_TYPES = "'message_usage'"
+USAGE_TYPES = groupsql.USAGE_TYPES
 BLOCK_LOOKBACK = timedelta(hours=10)  # events walked to find the current 5-hour block
 ROLLUP_BLOCK_LOOKBACK = timedelta(days=7)  # rollup hours walked for the same
-HOUR = timedelta(hours=1)
+HOUR = groupsql.HOUR
 
 
 def window_start(window: str, now: datetime, tz: tzinfo = UTC) -> datetime | None:
@@ -79,12 +77,7 @@ def window_start(window: str, now: datetime, tz: tzinfo = UTC) -> datetime | Non
     return None if days is None else now - timedelta(days=days)
 
 
-def _range(start: datetime | None, end: datetime) -> tuple[str, list[str]]:
-    """``occurred_at`` in [start, end) in whole seconds, right for both text widths; only
-    rows that count (``semantics.COUNTED_SQL``: not ``status = 'error'``)."""
-    if start is None:
-        return f"occurred_at < ? AND {COUNTED_SQL}", [bound(end)]
-    return f"occurred_at >= ? AND occurred_at < ? AND {COUNTED_SQL}", [bound(start), bound(end)]
+_range = groupsql.range_sql
 
 
 # -- results ---------------------------------------------------------------------------
@@ -202,20 +195,9 @@ def _calc() -> str:
 
 def _sums_sql(keys: str, where: str) -> str:
     """Per (keys..., model, priced-by-source?) sums, with the tier excess per message."""
-    from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
+    from tokentop.store.usage.reports import _tier_threshold
 
-    t = _tier_threshold()
-    return f"""
-        SELECT {keys}, {MODEL_SQL} AS model, {_calc()} AS calc,
-               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
-               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM({GIVEN_COST_SQL}), COUNT(*),
-               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
-               SUM({_CW1H}), {_over(_CW1H, t)}
-        FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
-    """
+    return groupsql.sums_sql(keys, where, _tier_threshold(), _calc())
 
 
 # Key expressions of the shared group query, over the events and over the rollup.
@@ -227,14 +209,7 @@ ROLLUP_KEYS = {"hour": "hour", "provider": "NULLIF(provider_id, '')", "agent": "
 
 def _rollup_sql(keys: str, where: str, table: str = rollup.TABLE) -> str:
     """:func:`_sums_sql`'s rows from a rollup grain (same columns, same order)."""
-    return f"""
-        SELECT {keys}, model, calc, SUM(input), SUM(output), SUM(cache_write),
-               SUM(cache_read), SUM(cost), SUM(events), SUM(input_over),
-               SUM(output_over), SUM(cache_write_over), SUM(cache_read_over),
-               SUM(cache_write_1h), SUM(cache_write_1h_over)
-        FROM {table} WHERE event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY {", ".join(f"{i + 1}" for i in range(keys.count(",") + 1))}, model, calc
-    """
+    return groupsql.rollup_sql(keys, where, table)
 
 
 def uses_rollup(conn: sqlite3.Connection) -> bool:
@@ -365,11 +340,7 @@ def _sums(row: tuple, nkeys: int, price_of: Pricer, unpriced: set[str]) -> Sums:
     return s
 
 
-def _fast_ts(text: str) -> datetime:
-    """``parse_ts`` with a fast path for tokentop's fixed width (``...:03.512000000Z``)."""
-    if len(text) == 30 and text[19] == "." and text[29] == "Z":
-        return datetime.fromisoformat(text[:26] + "+00:00")
-    return parse_ts(text)
+_fast_ts = groupsql.fast_ts
 
 
 def _add_day(days: dict[date, Sums], local_day: dict[str, date], hour: str, tz: tzinfo,
@@ -381,8 +352,7 @@ def _add_day(days: dict[date, Sums], local_day: dict[str, date], hour: str, tz: 
     days.setdefault(d, Sums()).add(s)
 
 
-def _label(value: Any, fallback: str = "unknown") -> str:
-    return str(value) if value not in (None, "") else fallback
+_label = label
 
 
 # -- the pieces -------------------------------------------------------------------------
@@ -809,21 +779,11 @@ def _hour_entry(conn: sqlite3.Connection, start: datetime,
                 end: datetime) -> tuple[datetime, datetime, list[tuple]] | None:
     """The events of [start, end) (within one hour) as one ``hour_block_list`` entry,
     summed in SQL like a rollup hour: thousands of events an hour are one entry."""
-    from tokentop.store.usage.reports import _CW1H, _CW5M, _over, _tier_threshold
+    from tokentop.store.usage.reports import _tier_threshold
 
-    t = _tier_threshold()
     where, args = _range(start, end)
-    rows = conn.execute(for_store(conn, f"""
-        SELECT {MODEL_SQL} AS model, {_calc()} AS calc,
-               SUM({INPUT_SQL}), SUM(COALESCE(output_tokens, 0)),
-               SUM(COALESCE(cache_write_tokens, 0)), SUM(COALESCE(cache_read_tokens, 0)),
-               SUM({GIVEN_COST_SQL}), COUNT(*),
-               {_over(INPUT_SQL, t)}, {_over("output_tokens", t)},
-               {_over(_CW5M, t)}, {_over("cache_read_tokens", t)},
-               SUM({_CW1H}), {_over(_CW1H, t)},
-               MIN(occurred_at), MAX(occurred_at)
-        FROM usage_events WHERE +event_type IN ({USAGE_TYPES}) AND {where}
-        GROUP BY 1, 2 ORDER BY 1, 2"""), args).fetchall()
+    rows = conn.execute(for_store(conn, groupsql.hour_entry_sql(where, _tier_threshold(),
+                                                                _calc())), args).fetchall()
     if not rows:
         return None
     first = min(_fast_ts(r[14]) for r in rows)
@@ -864,121 +824,7 @@ def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: i
 
 # -- quotas ----------------------------------------------------------------------------
 
-QUOTA_ROWS = 400  # the newest limit_snapshot events looked at
-
-
-def _snapshot_of(payload_text: str | None) -> dict[str, Any] | None:
-    """The ``snapshot`` object of a stored raw payload, in either store's shape.
-
-    openusage keeps each event's payload (``{"snapshot": {...}}``), blanked to ``{}`` an
-    hour after ingest; tokentop keeps the bare snapshot in ``usage_limit_snapshots``
-    (and a batch manifest, ``{"events": n, "first_payload": {...}}``, in the raw row).
-    """
-    if not payload_text:
-        return None
-    try:
-        doc = json.loads(payload_text)
-    except ValueError:
-        return None
-    if isinstance(doc, dict) and isinstance(doc.get("first_payload"), dict):
-        doc = doc["first_payload"]
-    if isinstance(doc, dict) and isinstance(doc.get("snapshot"), dict):
-        doc = doc["snapshot"]
-    if isinstance(doc, dict) and isinstance(doc.get("metrics"), dict):
-        return doc
-    return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            return parse_ts(value)
-        except (ValueError, IndexError):
-            return None
-    return None
-
-
-def _metrics(snap: dict[str, Any]) -> Iterable[tuple[str, float, float, str, str]]:
-    for name, m in snap["metrics"].items():
-        if not isinstance(m, dict):
-            continue
-        limit = _number(m.get("limit"))
-        used = _number(m.get("used"))
-        remaining = _number(m.get("remaining"))
-        if used is None and limit is not None and remaining is not None:
-            used = limit - remaining
-        if limit is None and used is not None and remaining is not None:
-            limit = used + remaining
-        if limit is None or used is None or limit <= 0:
-            continue
-        yield str(name), limit, used, str(m.get("unit") or ""), str(m.get("window") or "")
-
-
-def _durable_snapshots(conn: sqlite3.Connection) -> list[tuple]:
-    """tokentop's own copies of the snapshots (kept as long as their events), newest
-    first; empty for a foreign store or one whose snapshots predate the table."""
-    try:
-        return conn.execute(
-            "SELECT occurred_at, provider_id, account_id, snapshot FROM usage_limit_snapshots"
-            " ORDER BY occurred_at DESC LIMIT ?", (QUOTA_ROWS,)).fetchall()
-    except sqlite3.OperationalError:
-        return []
-
-
 def quotas(conn: sqlite3.Connection) -> list[Quota]:
-    """The latest snapshot's metrics per provider/account, with time to 100%.
-
-    The projection is the straight line through the metric's two latest observations
-    (same limit, usage grown); none when usage did not grow or only one is known.
-    """
-    rows = _durable_snapshots(conn)
-    try:
-        rows = rows or conn.execute(
-            "SELECT e.occurred_at, e.provider_id, e.account_id, r.source_payload"
-            " FROM usage_events e LEFT JOIN usage_raw_events r"
-            " ON r.raw_event_id = e.raw_event_id"
-            " WHERE e.event_type = 'limit_snapshot'"
-            # "+": order after finding them by event_type, not by walking the time index
-            # backwards through every event (seconds over 1M events).
-            " ORDER BY +e.occurred_at DESC LIMIT ?", (QUOTA_ROWS,)).fetchall()
-    except sqlite3.OperationalError:
-        return []
-    seen: dict[tuple[str, str, str], list[tuple[datetime, float, float, str, str,
-                                                datetime | None]]] = {}
-    latest: dict[tuple[str, str], datetime] = {}
-    parsed = sorted(((parse_ts(r[0]), *r[1:]) for r in rows), key=lambda r: r[0],
-                    reverse=True)
-    for at, provider, account, payload in parsed:
-        snap = _snapshot_of(payload)
-        if snap is None:
-            continue
-        provider = _label(snap.get("provider_id") or provider)
-        account = _label(snap.get("account_id") or account, "")
-        pa = (provider, account)
-        latest.setdefault(pa, at)
-        resets = snap.get("resets") if isinstance(snap.get("resets"), dict) else {}
-        for name, limit, used, unit, window in _metrics(snap):
-            obs = seen.setdefault((provider, account, name), [])
-            if len(obs) < 2:
-                obs.append((at, limit, used, unit, window, _time(resets.get(name))))
-    out = []
-    for (provider, account, name), obs in seen.items():
-        at, limit, used, unit, window, resets_at = obs[0]
-        if at != latest[(provider, account)]:
-            continue  # a metric the newest snapshot no longer reports
-        full_at = None
-        if len(obs) == 2:
-            at0, limit0, used0 = obs[1][:3]
-            dt = (at - at0).total_seconds()
-            if limit0 == limit and used > used0 and dt > 0:
-                full_at = at + timedelta(seconds=(limit - used) / ((used - used0) / dt))
-        out.append(Quota(provider, account, name, limit, used, unit, window, at,
-                         resets_at, full_at))
-    out.sort(key=lambda q: (q.provider, q.account, q.metric))
-    return out
+    """The latest snapshot's metrics per provider/account, with time to 100%
+    (``tokentop.store.usage.quotas``)."""
+    return [Quota(*row) for row in latest_quotas(conn)]

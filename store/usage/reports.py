@@ -33,7 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tokentop.store.pricing import PriceTable
-from tokentop.store.usage import rollup
+from tokentop.store.usage import groupsql, rollup
 from tokentop.store.usage.bounds import EARLIEST, latest
 from tokentop.store.usage.costing import SYNTHETIC, Pricer
 from tokentop.store.usage.localtime import local_key_sql, offset_segments
@@ -214,8 +214,7 @@ def _where(opts: ReportOptions) -> tuple[str, list[Any]]:
 
 
 _MODEL = MODEL_EXPR  # a fast-mode message's model is ``<model>-fast`` (ccusage's name)
-_CW1H = "COALESCE(tokentop_cache_write_1h, 0)"  # the 1-hour cache writes
-_CW5M = f"COALESCE(cache_write_tokens, 0) - {_CW1H}"  # the rest: 5-minute writes
+_CW1H, _CW5M = groupsql.CW1H, groupsql.CW5M  # the 1-hour cache writes; the rest
 
 
 def for_store(conn: sqlite3.Connection, sql: str) -> str:
@@ -228,8 +227,7 @@ def for_store(conn: sqlite3.Connection, sql: str) -> str:
     return sql
 
 
-def _over(column: str, threshold: int) -> str:
-    return f"SUM(MAX(COALESCE({column}, 0) - {threshold}, 0))"
+_over = groupsql.over_sql
 
 
 def _group_sql(key: str, where: str, extra: str = "") -> str:
@@ -656,9 +654,7 @@ def blocks(conn: sqlite3.Connection, opts: ReportOptions, *, active_only: bool =
     return {"blocks": out}
 
 
-BLOCK_ROW_SQL = f"""SELECT occurred_at, {_MODEL}, {INPUT_SQL},
-    COALESCE(output_tokens, 0), COALESCE(cache_write_tokens, 0),
-    COALESCE(cache_read_tokens, 0), {GIVEN_COST_SQL}, {_CW1H} FROM usage_events"""
+BLOCK_ROW_SQL = groupsql.BLOCK_ROW_SQL
 
 
 HourEntry = tuple[datetime, datetime, list[tuple]]
