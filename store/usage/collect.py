@@ -41,7 +41,10 @@ from tokentop.store.usage.agents.base import (
     DatabaseAgent,
     LinesAgent,
     WholeFileAgent,
+    feed_line,
     open_read_only,
+    parse_document,
+    prime,
 )
 from tokentop.store.usage.collectors import claude, codex, hookspool
 from tokentop.store.usage.collectors.claude import tokens_of
@@ -447,11 +450,8 @@ class Collector:
         except OSError as exc:
             counts.cannot_read(task.path, exc)
             return
-        counts.lines += 1
-        try:
-            requests = list(agent.parse(task.path, data, counts))
-        except Exception as exc:  # a half-written or unexpected document: next time
-            counts.skip(f"unreadable file ({type(exc).__name__})")
+        requests = parse_document(agent, task.path, data, counts)
+        if requests is None:
             return
         tick(size)
         counts.files_read += 1
@@ -486,23 +486,14 @@ class Collector:
     def _agent_lines(self, agent: LinesAgent, task: FileTask, sink: _Sink, counts: Counts,
                      tick: Callable[[int], None]) -> None:
         parser = agent.parser(task.path, counts)
-        if task.resumed:
-            try:
-                parser.prime(task.start)
-            except Exception as exc:  # an agent's format we misread: that file, not all
-                counts.skip(f"unreadable file ({type(exc).__name__})")
-                return
+        if task.resumed and not prime(parser, task.start, counts):
+            return
         reader, batches = read_lines(task, tick)
         try:
             for batch in batches:
                 counts.lines += len(batch)
                 for line in batch:
-                    try:
-                        got = list(parser.feed(line))
-                    except Exception as exc:  # one line we cannot read: skip it, go on
-                        counts.skip(f"unreadable line ({type(exc).__name__})")
-                        continue
-                    for req in got:
+                    for req in feed_line(parser, line, counts):
                         sink.add(req, counts)
                 sink.offset(offset_of(agent.collector, task, reader))
                 sink.maybe_flush()

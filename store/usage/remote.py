@@ -42,7 +42,14 @@ from tokentop.store.remote.session import (
     check_host,
 )
 from tokentop.store.tail.reader import HEAD_BYTES, MAX_LINE
-from tokentop.store.usage.agents.base import LineParser, LinesAgent, WholeFileAgent
+from tokentop.store.usage.agents.base import (
+    LineParser,
+    LinesAgent,
+    WholeFileAgent,
+    feed_line,
+    parse_document,
+    prime,
+)
 from tokentop.store.usage.collect import CollectReport, Sink, Store
 from tokentop.store.usage.collectors import claude, codex
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
@@ -299,11 +306,8 @@ class RemoteCollector:
             return
         agent = spec.ref.load()
         assert isinstance(agent, WholeFileAgent)
-        counts.lines += 1
-        try:
-            requests = list(agent.parse(Path(f.path), data, counts))
-        except Exception as exc:  # a half-written or unexpected document: next time
-            counts.skip(f"unreadable file ({type(exc).__name__})")
+        requests = parse_document(agent, Path(f.path), data, counts)
+        if requests is None:
             return
         counts.files_read += 1
         counts.bytes_read += len(data)
@@ -402,12 +406,7 @@ class RemoteCollector:
         parser = self._agent_parser(ses, spec, path, start, counts)
 
         def feed(line: bytes) -> None:
-            try:
-                got = list(parser.feed(line))
-            except Exception as exc:  # one line we cannot read: skip it, go on
-                counts.skip(f"unreadable line ({type(exc).__name__})")
-                return
-            for req in got:
+            for req in feed_line(parser, line, counts):
                 req.host = host
                 sink.add(req, counts)
 
@@ -436,10 +435,7 @@ class RemoteCollector:
                     for chunk in _bytes_before(ses, path, start):
                         out.write(chunk)
                 parser.path, parser.counts = copy, Counts()
-                try:
-                    parser.prime(start)
-                except Exception as exc:  # an agent's format we misread: read on unprimed
-                    counts.skip(f"unreadable file ({type(exc).__name__})")
+                prime(parser, start, counts)  # misread: read on unprimed
                 parser.path, parser.counts = Path(path), counts
         return parser
 

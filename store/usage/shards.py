@@ -46,7 +46,14 @@ from tokentop.store.tail.offsets import FileTask, inode_read, read_lines
 from tokentop.store.tail.reader import CHUNK, LineReader, LineSplitter
 from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
-from tokentop.store.usage.agents.base import Agent, LinesAgent, WholeFileAgent
+from tokentop.store.usage.agents.base import (
+    Agent,
+    LinesAgent,
+    WholeFileAgent,
+    feed_line,
+    parse_document,
+    prime,
+)
 from tokentop.store.usage.collectors import claude
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.model import FileOffset, IngestRequest
@@ -278,13 +285,9 @@ def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
     scan = FileScan(task)
     counts = scan.counts
     parser = lines_agent.parser(task.path, counts)
-    if task.resumed:
-        try:
-            parser.prime(task.start)
-        except Exception as exc:  # an agent's format we misread: that file, not all
-            counts.skip(f"unreadable file ({type(exc).__name__})")
-            scan.end = "gone"
-            return scan
+    if task.resumed and not prime(parser, task.start, counts):
+        scan.end = "gone"
+        return scan
     ticked = 0
 
     def tick(n: int) -> None:
@@ -297,12 +300,7 @@ def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
             counts.lines += len(batch)
             parsed: list[IngestRequest] = []
             for line in batch:
-                try:
-                    got = list(parser.feed(line))
-                except Exception as exc:  # one line we cannot read: skip it, go on
-                    counts.skip(f"unreadable line ({type(exc).__name__})")
-                    continue
-                parsed.extend(got)
+                parsed.extend(feed_line(parser, line, counts))
             scan.chunks.append(ChunkScan(_pack(parsed), offset_of(lines_agent.collector, task,
                                                              reader), ticked))
             ticked = 0
@@ -344,11 +342,8 @@ def scan_whole_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
     except OSError as exc:
         counts.cannot_read(task.path, exc)
         return scan
-    counts.lines += 1
-    try:
-        requests = list(whole.parse(task.path, data, counts))
-    except Exception as exc:  # a half-written or unexpected document: next time
-        counts.skip(f"unreadable file ({type(exc).__name__})")
+    requests = parse_document(whole, task.path, data, counts)
+    if requests is None:
         return scan
     counts.files_read += 1
     counts.bytes_read += size

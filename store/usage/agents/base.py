@@ -56,6 +56,28 @@ class LineParser(ABC):
         """The requests this line carries (none for most lines)."""
 
 
+def feed_line(parser: LineParser, line: bytes, counts: Counts) -> list[IngestRequest]:
+    """One line through an agent's parser, as every runner feeds it (this process, a
+    parsing worker, a remote box): a line it cannot read is counted and skipped, never
+    the end of the file."""
+    try:
+        return list(parser.feed(line))
+    except Exception as exc:  # one line we cannot read: skip it, go on
+        counts.skip(f"unreadable line ({type(exc).__name__})")
+        return []
+
+
+def prime(parser: LineParser, offset: int, counts: Counts) -> bool:
+    """``parser.prime(offset)``; False (counted) when the file's earlier lines are in a
+    format we misread: that file pays, not the pass."""
+    try:
+        parser.prime(offset)
+    except Exception as exc:  # an agent's format we misread: that file, not all
+        counts.skip(f"unreadable file ({type(exc).__name__})")
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Agent:
     """Fields every agent has."""
@@ -82,6 +104,18 @@ class LinesAgent(Agent):
 class WholeFileAgent(Agent):
     patterns: tuple[str, ...]
     parse: Callable[[Path, bytes, Counts], Iterable[IngestRequest]]
+
+
+def parse_document(agent: WholeFileAgent, path: Path, data: bytes, counts: Counts,
+                   ) -> list[IngestRequest] | None:
+    """A whole document's requests, counted as one line; None (counted) when it cannot
+    be read: half-written or unexpected, it is read again when it next changes."""
+    counts.lines += 1
+    try:
+        return list(agent.parse(path, data, counts))
+    except Exception as exc:  # a half-written or unexpected document: next time
+        counts.skip(f"unreadable file ({type(exc).__name__})")
+        return None
 
 
 @dataclass(frozen=True)
