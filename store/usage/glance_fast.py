@@ -245,7 +245,7 @@ def _active_block(entries: list[Entry], now: datetime,
 def quotas(conn: sqlite3.Connection) -> list[dict]:
     """``read.quotas`` as ``glance.snapshot`` keeps them."""
     return [{"name": f"{q.provider} {q.metric}".strip(),
-             "fraction": q.used / q.limit if q.limit > 0 else 0.0,
+             "fraction": q.fraction,
              "resets_at": None if q.resets_at is None else q.resets_at.timestamp(),
              "full_at": None if q.full_at is None else q.full_at.timestamp()}
             for q in latest_quotas(conn)]

@@ -19,6 +19,8 @@ QUOTA_ROWS = 400  # the newest limit_snapshot events looked at
 
 
 class QuotaRow(NamedTuple):
+    """One metric of the latest ``limit_snapshot`` of a provider/account (``read.Quota``)."""
+
     provider: str
     account: str
     metric: str
@@ -29,6 +31,10 @@ class QuotaRow(NamedTuple):
     observed_at: datetime
     resets_at: datetime | None
     full_at: datetime | None  # projected time to 100% from the last two snapshots
+
+    @property
+    def fraction(self) -> float:
+        return self.used / self.limit if self.limit > 0 else 0.0
 
 
 def label(value: Any, fallback: str = "unknown") -> str:

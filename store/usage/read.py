@@ -32,7 +32,7 @@ from typing import Any
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import groupsql, rollup
 from tokentop.store.usage.costing import FAST_SUFFIX
-from tokentop.store.usage.quotas import label, latest_quotas
+from tokentop.store.usage.quotas import QuotaRow, label, latest_quotas
 from tokentop.store.usage.reports import (
     BLOCK,
     BLOCK_ROW_SQL,
@@ -148,24 +148,7 @@ class BlockView:
     models: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Quota:
-    """One metric of the latest ``limit_snapshot`` of a provider/account."""
-
-    provider: str
-    account: str
-    metric: str
-    limit: float
-    used: float
-    unit: str
-    window: str
-    observed_at: datetime
-    resets_at: datetime | None
-    full_at: datetime | None  # projected time to 100% from the last two snapshots
-
-    @property
-    def fraction(self) -> float:
-        return self.used / self.limit if self.limit > 0 else 0.0
+Quota = QuotaRow  # one metric of the latest ``limit_snapshot`` of a provider/account
 
 
 @dataclass
@@ -827,4 +810,4 @@ def series(conn: sqlite3.Connection, start: datetime, end: datetime, interval: i
 def quotas(conn: sqlite3.Connection) -> list[Quota]:
     """The latest snapshot's metrics per provider/account, with time to 100%
     (``tokentop.store.usage.quotas``)."""
-    return [Quota(*row) for row in latest_quotas(conn)]
+    return latest_quotas(conn)
