@@ -15,14 +15,13 @@ threshold was silently dropped.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tokentop.store.alerts.rules import RULE_BY_KEY, RULES
-from tokentop.store.redact import redact_text
+from tokentop.tui.config.values import Wrong, shown
 
 TABLE = "alerts"
 CHECK_RANGE = (5.0, 3600.0)  # seconds between the dashboard's looks at the figures
@@ -70,13 +69,9 @@ class AlertSettings:
         return bool(self.thresholds)
 
 
-class _Wrong(ValueError):
-    """What was expected instead."""
-
-
 def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Wrong("a number")
+        raise Wrong("a number")
     return float(value)
 
 
@@ -87,10 +82,10 @@ def _threshold(key: str, value: object) -> float:
              else "a number above 0")
     try:
         number = _number(value)
-    except _Wrong:
-        raise _Wrong(words) from None
+    except Wrong:
+        raise Wrong(words) from None
     if not math.isfinite(number) or number <= 0 or (high is not None and number > high):
-        raise _Wrong(words)
+        raise Wrong(words)
     return number
 
 
@@ -100,22 +95,14 @@ def _command(value: object) -> tuple[str, ...]:
         try:
             argv = shlex.split(value)
         except ValueError as exc:
-            raise _Wrong(f"{words} ({exc})") from None
+            raise Wrong(f"{words} ({exc})") from None
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         argv = list(value)
     else:
-        raise _Wrong(words)
+        raise Wrong(words)
     if not argv or not argv[0]:
-        raise _Wrong("a program to run, not an empty command")
+        raise Wrong("a program to run, not an empty command")
     return tuple(argv)
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return redact_text(json.dumps(value))
-    return type(value).__name__
 
 
 def parse(table: dict[str, object], path: Path) -> tuple[AlertSettings, list[str]]:
@@ -137,7 +124,7 @@ def parse(table: dict[str, object], path: Path) -> tuple[AlertSettings, list[str
                 thresholds[key] = _threshold(key, value)
             elif key in ("bell", "desktop"):
                 if not isinstance(value, bool):
-                    raise _Wrong("true or false")
+                    raise Wrong("true or false")
                 options[key] = value
             elif key == "command":
                 options[key] = _command(value)
@@ -145,13 +132,13 @@ def parse(table: dict[str, object], path: Path) -> tuple[AlertSettings, list[str
                 low, high = CHECK_RANGE
                 try:
                     seconds = _number(value)
-                except _Wrong:
+                except Wrong:
                     seconds = -1.0
                 if not low <= seconds <= high:
-                    raise _Wrong(f"a number of seconds from {low:g} to {high:g}")
+                    raise Wrong(f"a number of seconds from {low:g} to {high:g}")
                 options["check_seconds"] = seconds
-        except _Wrong as exc:
-            warnings.append(f"{path}: {name}: expected {exc}, got {_shown(value)}; ignored")
+        except Wrong as exc:
+            warnings.append(f"{path}: {name}: expected {exc}, got {shown(value)}; ignored")
             continue
         given.add(key)
     settings = AlertSettings(thresholds=thresholds, given=frozenset(given),

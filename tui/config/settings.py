@@ -42,10 +42,10 @@ import click
 from click.core import ParameterSource
 
 from tokentop.store.chartranges import RANGES as OVERVIEW_RANGES
-from tokentop.store.redact import redact_text
 from tokentop.store.tail.regular import read_regular
 from tokentop.tui.config import alerts as alert_table
 from tokentop.tui.config import location
+from tokentop.tui.config.values import Wrong, shown
 
 FILE_NAME = location.FILE_NAME
 # The screens by mode, in tab order (tui/screens/__init__.py ``screen_specs``; a test
@@ -141,38 +141,34 @@ def option_params(command: click.Command) -> dict[str, click.Option]:
     return found
 
 
-class _Wrong(ValueError):
-    """A value of the wrong type; the message says what was expected."""
-
-
 def _check_option(param: click.Option, value: object) -> object:
-    """``value`` from the file as the option's own parser would give it, or ``_Wrong``."""
+    """``value`` from the file as the option's own parser would give it, or ``Wrong``."""
     kind = param.type
     if param.multiple and kind is click.STRING:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
-            raise _Wrong("a list of non-empty strings")
+            raise Wrong("a list of non-empty strings")
         return tuple(items)
     if param.is_flag:
         if not isinstance(value, bool):
-            raise _Wrong("true or false")
+            raise Wrong("true or false")
         return value
     if isinstance(kind, click.Choice):
         if not isinstance(value, str) or value not in kind.choices:
-            raise _Wrong("one of " + ", ".join(json.dumps(c) for c in kind.choices))
+            raise Wrong("one of " + ", ".join(json.dumps(c) for c in kind.choices))
         return value
     if isinstance(kind, click.types.IntParamType):
         low, high = getattr(kind, "min", None), getattr(kind, "max", None)
         words = "an integer" + (f" from {low} to {high}" if low is not None else "")
         if not isinstance(value, int) or isinstance(value, bool):
-            raise _Wrong(words)
+            raise Wrong(words)
         try:
             return kind.convert(value, param, None)
         except click.BadParameter:
-            raise _Wrong(words) from None
+            raise Wrong(words) from None
     if kind is click.STRING:
         if not isinstance(value, str) or not value:
-            raise _Wrong("a non-empty string")
+            raise Wrong("a non-empty string")
         return _expand_home(value)
     raise TypeError(f"--{param.name}: no config rule for {kind!r}")  # a test catches it
 
@@ -187,11 +183,11 @@ def _check_pref(pref: Pref, value: object) -> object:
         low, high = REFRESH_RANGE
         if (isinstance(value, bool) or not isinstance(value, int | float)
                 or not low <= value <= high):
-            raise _Wrong(f"a number of seconds from {low:g} to {high:g}")
+            raise Wrong(f"a number of seconds from {low:g} to {high:g}")
         return float(value)
     choices = pref.choices or (_themes() if pref.key == "theme" else ())
     if not isinstance(value, str) or (choices and value not in choices):
-        raise _Wrong("one of " + ", ".join(json.dumps(c) for c in choices) if choices
+        raise Wrong("one of " + ", ".join(json.dumps(c) for c in choices) if choices
                      else "a string")
     return value
 
@@ -229,15 +225,6 @@ def read_file(path: Path) -> dict[str, object] | None:
     return flat
 
 
-def _shown(value: object) -> str:
-    """A value as TOML spells it, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return redact_text(json.dumps(value))
-    return type(value).__name__
-
-
 # The options naming a data source: the demo replaces them all.
 DEMO_SOURCES = frozenset({"metrics-dir", "store", "events", "events-replay", "traces", "org",
                           "workspace", "diagnostics", "access", "hosts"})
@@ -263,7 +250,7 @@ def resolve(ctx: click.Context, path: Path | None = None,
             continue
         if key == alert_table.TABLE:
             settings.alert_warnings.append(f"{path}: {key}: expected a table ([alerts]), "
-                                           f"got {_shown(value)}; ignored")
+                                           f"got {shown(value)}; ignored")
             settings.warnings.append(settings.alert_warnings[-1])
             continue
         param, pref = params.get(key), PREF_BY_KEY.get(key)
@@ -275,9 +262,9 @@ def resolve(ctx: click.Context, path: Path | None = None,
             continue
         try:
             checked = _check_option(param, value) if param else _check_pref(pref, value)
-        except _Wrong as exc:
+        except Wrong as exc:
             settings.warnings.append(
-                f"{path}: {key}: expected {exc}, got {_shown(value)}; ignored")
+                f"{path}: {key}: expected {exc}, got {shown(value)}; ignored")
             continue
         from_file[key] = checked
     settings.alerts, table_warnings = alert_table.parse(alerts, path)
