@@ -36,13 +36,13 @@ import itertools
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from tokentop.store.tail.offsets import FileTask, inode_read, read_lines
+from tokentop.store.tail.offsets import FileTask, read_lines
 from tokentop.store.tail.reader import CHUNK, LineReader, LineSplitter
 from tokentop.store.tail.regular import open_binary
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
@@ -129,6 +129,10 @@ class FileScan:
     oversized: int = 0
     bytes_read: int = 0
     ticked: int = 0  # bytes read after the last chunk with a complete line
+
+    def tick(self, n: int) -> None:
+        """The reader's progress: counted until the next chunk takes it."""
+        self.ticked += n
 
 
 @dataclass
@@ -236,45 +240,20 @@ def scan_claude_file(task: FileTask) -> FileScan:
     scan = FileScan(task)
     counts = scan.counts
     fallback = claude.project_of(task.path)
-    ticked = 0
-
-    def tick(n: int) -> None:
-        nonlocal ticked
-        ticked += n
-
-    reader = _UsageReader(task.path, task.start, tick)
+    reader = _UsageReader(task.path, task.start, scan.tick)
     parse = claude.parse_usage_line
-    try:
-        for lines in reader.batches():
-            counts.lines += lines.lines
-            counts.malformed += lines.malformed
-            parsed: list[IngestRequest] = []
-            for line in lines.usage:
-                got = parse(line, counts, fallback)
-                if got is not None:
-                    parsed.append(got[0])
-            scan.chunks.append(ChunkScan(_pack(parsed), _offset(task, reader), ticked))
-            ticked = 0
-    except FileNotFoundError:
-        scan.end = "gone"
-        scan.ticked = ticked
-        return scan
-    except OSError as exc:
-        counts.cannot_read(task.path, exc)
-        scan.end = "error"
-        scan.ticked = ticked
-        return scan
-    scan.ticked = ticked
-    scan.oversized = reader.result.oversized
-    scan.bytes_read = reader.result.end - task.start
-    scan.final = _offset(task, reader)
-    return scan
 
+    def parsed(lines: _Lines) -> list[IngestRequest]:
+        counts.lines += lines.lines
+        counts.malformed += lines.malformed
+        out: list[IngestRequest] = []
+        for line in lines.usage:
+            got = parse(line, counts, fallback)
+            if got is not None:
+                out.append(got[0])
+        return out
 
-def _offset(task: FileTask, reader: LineReader) -> FileOffset:
-    r = reader.result
-    return FileOffset(collector=claude.COLLECTOR, path=str(task.path),
-                      inode=inode_read(task, reader), offset=r.end, head=r.head)
+    return _record(scan, reader, reader.batches(), parsed, claude.COLLECTOR)
 
 
 def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
@@ -288,35 +267,40 @@ def scan_lines_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
     if task.resumed and not prime(parser, task.start, counts):
         scan.end = "gone"
         return scan
-    ticked = 0
+    reader, batches = read_lines(task, scan.tick)
 
-    def tick(n: int) -> None:
-        nonlocal ticked
-        ticked += n
+    def parsed(batch: list[bytes]) -> list[IngestRequest]:
+        counts.lines += len(batch)
+        out: list[IngestRequest] = []
+        for line in batch:
+            out.extend(feed_line(parser, line, counts))
+        return out
 
-    reader, batches = read_lines(task, tick)
+    return _record(scan, reader, batches, parsed, lines_agent.collector)
+
+
+def _record(scan: FileScan, reader: LineReader, batches: Iterable[Any],
+            parsed: Callable[[Any], list[IngestRequest]], collector: str) -> FileScan:
+    """The worker's loop for a lines file: each batch parsed and recorded as a chunk
+    with the offset it reached and the bytes read for it; where reading stopped, and
+    why, as the serial loop would have stored it."""
+    task = scan.task
     try:
         for batch in batches:
-            counts.lines += len(batch)
-            parsed: list[IngestRequest] = []
-            for line in batch:
-                parsed.extend(feed_line(parser, line, counts))
-            scan.chunks.append(ChunkScan(_pack(parsed), offset_of(lines_agent.collector, task,
-                                                             reader), ticked))
-            ticked = 0
+            requests = parsed(batch)
+            scan.chunks.append(ChunkScan(_pack(requests), offset_of(collector, task, reader),
+                                         scan.ticked))
+            scan.ticked = 0
     except FileNotFoundError:
         scan.end = "gone"
-        scan.ticked = ticked
         return scan
     except OSError as exc:
-        counts.cannot_read(task.path, exc)
+        scan.counts.cannot_read(task.path, exc)
         scan.end = "error"
-        scan.ticked = ticked
         return scan
-    scan.ticked = ticked
     scan.oversized = reader.result.oversized
     scan.bytes_read = reader.result.end - task.start
-    scan.final = offset_of(lines_agent.collector, task, reader)
+    scan.final = offset_of(collector, task, reader)
     return scan
 
 
