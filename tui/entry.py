@@ -7,7 +7,8 @@ calls. Any other command line, and a statusline one this does not recognise
 (``--help``, a typo), goes to click as before.
 
 ``tokentop report ...`` (which collects first) starts walking the log directories
-before click and the report code are imported (``collect.prefetch_survey``).
+before click, the collect module and the report code are imported
+(``tokentop.store.usage.sources.prefetch``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["report"] and not {"--no-ingest", "-h", "--help"} & set(args):
         # a report collects first: its walk of the log directories starts now, beside
-        # the imports below (``prefetch_survey``)
-        from tokentop.store.usage.collect import prefetch_survey
+        # the imports below (``sources.prefetch``)
+        from tokentop.store.usage.sources import prefetch
 
-        prefetch_survey()
+        prefetch()
     if args[:1] == ["statusline"]:
         from tokentop.tui.commands.statusline_run import parse_plain, run_statusline
 

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -30,11 +30,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.reader import MAX_LINE
 from tokentop.store.tail.regular import open_binary
-from tokentop.store.tail.survey import ForkedSurvey, Stats, Survey
-from tokentop.store.tail.walk import find_files
-from tokentop.store.usage import agents as agent_registry
-from tokentop.store.usage import paths as default_paths
-from tokentop.store.usage import shards
+from tokentop.store.tail.survey import Stats, Survey
+from tokentop.store.usage import docmarks, shards, sources
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -109,15 +106,6 @@ class CollectReport:
             "batches": self.batches,
             "elapsed_s": round(self.elapsed_s, 3),
         }
-
-
-def claude_project_dirs(roots: Iterable[Path]) -> list[Path]:
-    """``<root>/projects`` for each root (a root named ``projects`` is taken as is)."""
-    out = []
-    for r in roots:
-        r = Path(r).expanduser()
-        out.append(r if r.name == "projects" else r / "projects")
-    return out
 
 
 class _Sink:
@@ -197,15 +185,11 @@ class Collector:
         # processes when their unread bytes are many (``shards.worth_a_pool``), else
         # here; True/False forces one path (tests, benchmarks)
         self.parallel = parallel
-        self.agents = tuple(agent_registry.AGENTS if agents is None else agents)
-        roots = default_paths.claude_roots() if claude_roots is None else list(claude_roots)
-        self.claude_dirs = [d.absolute() for d in claude_project_dirs(roots)]
-        self.codex_dir = (
-            Path(codex_dir) if codex_dir is not None else default_paths.codex_sessions_dir()
-        ).absolute()
-        self.hook_spool = (
-            Path(hook_spool) if hook_spool is not None else default_paths.openusage_hook_spool_dir()
-        ).absolute()
+        self.where = sources.where(claude_roots, codex_dir, hook_spool, agents)
+        self.agents = self.where.agents
+        self.claude_dirs = list(self.where.claude_dirs)
+        self.codex_dir = self.where.codex_dir
+        self.hook_spool = self.where.hook_spool
         self._codex_states: dict[str, tuple[int, CodexState]] = {}
 
     def watch_dirs(self) -> list[Path]:
@@ -227,34 +211,13 @@ class Collector:
         report = CollectReport()
         # A whole pass lists and stats every source's files once (``survey``): planning
         # reads those stats; a report's pass takes the one its start forked.
-        survey = (_prefetched(self) or self._survey()) if only is None else None
+        survey = (sources.take(self.where) or sources.survey(self.where)
+                  if only is None else None)
         try:
             return self._collect_surveyed(store, report, t0, progress, only, survey)
         finally:
             if survey is not None:
                 survey.close()
-
-    def locations(self) -> tuple:
-        """What a pass looks at: two collectors with equal locations find the same files."""
-        return (tuple(self.claude_dirs), self.codex_dir, self.hook_spool, self.agents)
-
-    def _survey(self, forked: bool = False) -> Survey:
-        spool = str(self.hook_spool)
-        sources: dict[Any, tuple[Callable[[], list[str]], bool]] = {}
-        # the databases first: a handful of files, and their reads (worker threads) can
-        # start before the log directories are walked
-        for database in (True, False):
-            for i, agent in enumerate(self.agents):
-                if (kind_of(agent) == "database") == database:
-                    sources[i] = (lambda agent=agent: self._agent_files(agent, None),  # type: ignore[misc]
-                                  database)
-        sources.update({
-            "claude": (lambda: find_files(self.claude_dirs, "*.jsonl"), False),
-            "codex": (lambda: find_files([self.codex_dir], "rollout-*.jsonl"), False),
-            "spool": (lambda: [p for p in find_files([self.hook_spool], "*.json")
-                               if os.path.dirname(p) == spool], False),
-        })
-        return ForkedSurvey(sources) if forked else Survey(sources)
 
     def _collect_surveyed(self, store: Store, report: CollectReport, t0: float,
                           progress: Progress | None, only: set[Path] | None,
@@ -365,7 +328,9 @@ class Collector:
                     if read is not None:
                         self._stored_read(agent, task, read.result(), sink, counts, tick)
                     elif scans is not None and kind_of(agent) != "database":
-                        self._agent_scan(next(scans), sink, counts, tick)
+                        self._agent_scan(next(scans), sink, counts, tick,
+                                         agent.collector if kind_of(agent) == "whole"
+                                         else None)
                     else:
                         self._agent_task(agent, task, watermark, sink, counts, tick)
             sink.flush()
@@ -377,21 +342,15 @@ class Collector:
     # --- every other agent (``tokentop.store.usage.agents``) ----------------------------
 
     def _agent_files(self, agent: Agent | AgentRef, only: set[Path] | None) -> list[str]:
+        """The agent's files (``sources.agent_files``), or those of them in ``only``."""
+        if only is None:
+            return sources.agent_files(agent)
         roots = agent.roots()
         if kind_of(agent) == "database":
-            dbs = [r for r in roots if r.is_file()]
-            if only is not None:
-                dbs = [r for r in dbs if r in only or Path(f"{r}-wal") in only]
-            return [str(r) for r in dbs]
+            return [str(r) for r in roots if r.is_file()
+                    and (r in only or Path(f"{r}-wal") in only)]
         patterns = agent.patterns  # type: ignore[union-attr]
-        # A root that is a file is read as it is, whatever its name (a path the user
-        # named, e.g. COPILOT_OTEL_FILE_EXPORTER_PATH); directories are searched.
         files = {r for r in roots if r.is_file()}
-        if only is None:
-            found: set[str] = {str(r) for r in files}
-            for pattern in patterns:
-                found.update(find_files([r for r in roots if r not in files], pattern))
-            return sorted(found)
         return sorted(str(p) for p in only if p in files or (
             self._under(p, roots) and any(fnmatch(p.name, pat) for pat in patterns)))
 
@@ -456,8 +415,7 @@ class Collector:
         tick(size)
         counts.files_read += 1
         counts.bytes_read += size
-        for req in requests:
-            sink.add(req, counts)
+        _document_events(agent.collector, str(task.path), requests, sink, counts)
         sink.offset(FileOffset(collector=agent.collector, path=str(task.path), inode=st_ino,
                                offset=len(data), head=head))
         sink.maybe_flush()
@@ -565,13 +523,17 @@ class Collector:
 
     @staticmethod
     def _agent_scan(scan: shards.FileScan, sink: _Sink, counts: Counts,
-                    tick: Callable[[int], None]) -> None:
+                    tick: Callable[[int], None], document: str | None = None) -> None:
         """An agent's file a worker parsed, stored as ``_agent_lines`` (or, for a whole
-        document, ``_agent_task``) stores it."""
+        document, ``_agent_task``) stores it. ``document``: the collector of a whole
+        document, whose events pass its marks (``docmarks``) as there."""
         for chunk in scan.chunks:
             tick(chunk.ticked)
-            for req in chunk.parsed():
-                sink.add(req, counts)
+            if document is None:
+                for req in chunk.parsed():
+                    sink.add(req, counts)
+            else:
+                _document_events(document, str(scan.task.path), chunk.parsed(), sink, counts)
             sink.offset(chunk.offset)
             sink.maybe_flush()
         _scan_end(scan, sink, counts, tick)
@@ -632,6 +594,18 @@ class Collector:
             )
         )
         sink.maybe_flush()
+
+
+def _document_events(collector: str, path: str, requests: Sequence[IngestRequest],
+                     sink: _Sink, counts: Counts) -> None:
+    """A whole document's events, those the last read of it gave already left out
+    (``docmarks``), and its new mark, to be stored with them."""
+    known = sink.store.load_row_marks(collector, path).get(docmarks.DOC_KEY)
+    new, mark = docmarks.fresh(requests, known)
+    for req in new:
+        sink.add(req, counts)
+    if mark != known:
+        sink.row_marks([RowMark(collector, path, docmarks.DOC_KEY, mark)])
 
 
 def _scan_end(scan: shards.FileScan, sink: _Sink, counts: Counts,
@@ -725,34 +699,6 @@ def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,
             counts.skip(f"database unreadable ({type(exc).__name__})")
         return DatabaseRead(mark, None, watermark, marks, counts)
     return DatabaseRead(mark, list(requests), watermark, marks, counts)
-
-
-_PREFETCHED: list[tuple[tuple, Survey]] = []
-
-
-def prefetch_survey() -> None:
-    """Start walking and stat'ing the default log locations now, in a forked child
-    (``ForkedSurvey``), for the first pass of this process to take
-    (``Collector.collect``). Call it only while this process runs one thread.
-
-    ``tokentop report`` calls it before importing click and the report code (~100 ms of
-    Python): the walk (~90 ms of ``scandir`` and ``stat`` over 14,000 files) runs beside
-    those imports on the other core instead of after them. A pass over other locations
-    drops it; a process that never collects (the command fails first) leaves the child
-    to end on a broken pipe.
-    """
-    col = Collector()
-    _PREFETCHED.append((col.locations(), col._survey(forked=True)))
-
-
-def _prefetched(col: Collector) -> Survey | None:
-    """The prefetched survey, once, if it looked where ``col`` looks."""
-    while _PREFETCHED:
-        where, survey = _PREFETCHED.pop()
-        if where == col.locations():
-            return survey
-        survey.close()
-    return None
 
 
 def collect_once(

@@ -1,4 +1,4 @@
-"""Where the usage store and the agent logs live by default (XDG through platformdirs)."""
+"""Where the usage store and the agent logs live by default (XDG, as platformdirs has it)."""
 
 from __future__ import annotations
 

@@ -105,9 +105,26 @@ def test_a_second_run_reads_nothing_and_a_rewritten_thread_is_read_once(
         thread.write_text(json.dumps(doc))
         third = collect(store, tmp_path, data)
         assert third.ingest.inserted == 1
+        # the thread's earlier messages were stored at the last read (``docmarks``):
+        # only the new one reaches the store, not three duplicates beside it
+        assert third.agents["amp"].requests == 1 and third.ingest.duplicates == 0
         n = store.conn.execute("SELECT COUNT(*), SUM(input_tokens) FROM usage_events WHERE"
                                f" agent_name = 'amp' AND session_id = '{COPY}'").fetchone()
         assert n == (4, 3 + 6 + 5120 + 70)
+
+        # an earlier message whose usage grew is passed on again, and the store takes it
+        doc["messages"][-1]["usage"]["outputTokens"] = 90
+        thread.write_text(json.dumps(doc))
+        fourth = collect(store, tmp_path, data)
+        assert fourth.agents["amp"].requests == 1 and fourth.ingest.inserted == 0
+        assert rows(store)[f"{COPY}:message:8"][4] == 90
+
+        # the same thread written again under a new inode: nothing new to pass on
+        copy = thread.with_suffix(".tmp")
+        copy.write_bytes(thread.read_bytes())
+        copy.replace(thread)
+        fifth = collect(store, tmp_path, data)
+        assert fifth.agents["amp"].files_read == 1 and fifth.agents["amp"].requests == 0
 
 
 def test_a_copy_in_a_second_directory_counts_once(data: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from claude_corpus import write_corpus
 from click.testing import CliRunner
 from test_claude import line, proj, write
 
-from tokentop.store.usage import collect
+from tokentop.store.usage import collect, sources
 from tokentop.store.usage.collect import CollectReport, collect_once, watch
 from tokentop.store.usage.db import UsageStore
 
@@ -133,8 +133,24 @@ def test_ingest_command_does_not_import_textual(tmp_path):
     assert proc.returncode == 0
 
 
+def test_the_walk_starts_before_the_heavy_imports() -> None:
+    """``tokentop report`` forks its walk first thing: finding the locations and their
+    listers (``sources``) imports neither the collect module nor msgspec, platformdirs
+    or dataclasses, and the prefetch forks the child without them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tokentop.store.usage import sources; sources.prefetch(); "
+            "heavy = {'tokentop.store.usage.collect', 'msgspec', 'platformdirs',"
+            " 'dataclasses', 'tokentop.store.usage.agents.base'} & set(sys.modules); "
+            "sources._PREFETCHED[0][1].close(); print(sorted(heavy)); sys.exit(bool(heavy))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_a_prefetched_survey_is_taken_once_and_only_where_it_looked(tmp_path, monkeypatch):
-    """``prefetch_survey`` (started by ``tokentop report`` before its imports) walks the
+    """``sources.prefetch`` (started by ``tokentop report`` before its imports) walks the
     default locations; the first pass over them takes it and reads what a pass of its
     own would, and a pass over other locations never takes it."""
     root = tmp_path / "claude"
@@ -142,22 +158,22 @@ def test_a_prefetched_survey_is_taken_once_and_only_where_it_looked(tmp_path, mo
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(root))
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    collect.prefetch_survey()
-    assert len(collect._PREFETCHED) == 1
+    sources.prefetch()
+    assert len(sources._PREFETCHED) == 1
     with UsageStore.open(tmp_path / "other.db") as other:
         elsewhere = collect_once(other, claude_roots=[tmp_path / "none"],
                                  codex_dir=tmp_path / "x", hook_spool=tmp_path / "y")
     assert elsewhere.claude.files == 0
-    assert collect._PREFETCHED == []  # looked at and dropped: not where it walked
-    collect.prefetch_survey()
+    assert sources._PREFETCHED == []  # looked at and dropped: not where it walked
+    sources.prefetch()
     taken = []
-    real = collect._prefetched
-    monkeypatch.setattr(collect, "_prefetched", lambda col: taken.append(1) or real(col))
+    real = sources.take
+    monkeypatch.setattr(sources, "take", lambda at: taken.append(1) or real(at))
     with UsageStore.open(tmp_path / "usage.db") as s:
         first = collect_once(s)
         again = collect_once(s)
     assert first.claude.files == 1 and first.ingest.inserted == 2
-    assert again.bytes_read == 0 and collect._PREFETCHED == []
+    assert again.bytes_read == 0 and sources._PREFETCHED == []
     assert len(taken) == 2  # asked twice, found once: the second pass walked itself
 
 

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tokentop.store.usage.agents import paths
-from tokentop.store.usage.agents.base import Agent, DatabaseAgent, LinesAgent
+
+if TYPE_CHECKING := False:
+    from tokentop.store.usage.agents.base import Agent
 
 Kind = str  # "lines", "whole" or "database": the runner's three shapes (base.py)
 
 
-@dataclass(frozen=True)
-class AgentRef:
+class AgentRef(NamedTuple):
     """An agent as the registry knows it before its collector is imported: enough to
     find its files (``roots``, ``patterns``) and to name it; ``load`` imports the
     collector when there is something to read (``paths``' docstring says why).
-    ``tests/usage/test_agent_runner.py`` checks every ref against its collector."""
+    ``tests/usage/test_agent_runner.py`` checks every ref against its collector. A named
+    tuple, not a dataclass: ``tokentop report`` imports this before anything else
+    (``sources.prefetch``), and dataclasses with inspect cost it ~5 ms."""
 
     name: str
     system: str
@@ -39,6 +42,8 @@ class AgentRef:
     def load(self) -> Agent:
         module, attr = self.target.split(":")
         found = getattr(importlib.import_module(f"tokentop.store.usage.agents.{module}"), attr)
+        from tokentop.store.usage.agents.base import Agent
+
         assert isinstance(found, Agent)
         return found
 
@@ -46,6 +51,10 @@ class AgentRef:
 def kind_of(agent: Agent | AgentRef) -> Kind:
     if isinstance(agent, AgentRef):
         return agent.kind
+    # the collectors' base (msgspec models) only once a collector is at hand: finding
+    # files (``sources``) needs none of it
+    from tokentop.store.usage.agents.base import DatabaseAgent, LinesAgent
+
     if isinstance(agent, DatabaseAgent):
         return "database"
     return "lines" if isinstance(agent, LinesAgent) else "whole"
@@ -104,8 +113,7 @@ def by_name(name: str) -> AgentRef | None:
     return next((a for a in AGENTS if a.name == name), None)
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where one agent's usage is read from, for the help, the README and the empty
     Usage screen: every path, and the variables that move them."""
 

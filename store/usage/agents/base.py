@@ -126,18 +126,6 @@ class DatabaseAgent(Agent):
                    tuple[Sequence[IngestRequest], int]]
 
 
-def env_dir(variable: str, default: Path) -> Path:
-    """``$variable`` (``~`` expanded) when set and not blank, else ``default``."""
-    value = os.environ.get(variable, "").strip()
-    return Path(value).expanduser() if value else default
-
-
-def xdg_data_home() -> Path:
-    """``$XDG_DATA_HOME``, else ``~/.local/share`` (on every platform, as the agents
-    that use it resolve it: opencode, Kilo, Goose, Amp)."""
-    return env_dir("XDG_DATA_HOME", Path.home() / ".local" / "share")
-
-
 def open_read_only(path: Path) -> sqlite3.Connection:
     """An agent's live database, read-only, writing nothing next to it: ``mode=ro``
     while the agent has it open (its ``-wal`` is there, and we see its commits), else

@@ -14,7 +14,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tokentop.store.usage.agents.base import xdg_data_home
+
+def env_dir(variable: str, default: Path) -> Path:
+    """``$variable`` (``~`` expanded) when set and not blank, else ``default``."""
+    value = os.environ.get(variable, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def xdg_data_home() -> Path:
+    """``$XDG_DATA_HOME``, else ``~/.local/share`` (on every platform, as the agents
+    that use it resolve it: opencode, Kilo, Goose, Amp)."""
+    return env_dir("XDG_DATA_HOME", Path.home() / ".local" / "share")
 
 
 def codebuff_roots() -> list[Path]:
