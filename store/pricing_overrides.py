@@ -45,9 +45,12 @@ class Overrides:
 
 
 def overrides_path() -> Path:
-    import platformdirs  # ~15 ms: only when a table is built, not on every import
+    """``$XDG_CONFIG_HOME/tokentop/pricing.toml``: platformdirs' config directory,
+    worked out without importing it on Linux (~7 ms of every report;
+    ``glance_paths.user_dir``, tested equal)."""
+    from tokentop.store.usage.glance_paths import user_dir
 
-    return Path(platformdirs.user_config_dir("tokentop", appauthor=False)) / "pricing.toml"
+    return Path(user_dir("config", "tokentop")) / "pricing.toml"
 
 
 def parse(text: str) -> dict[str, dict[str, Any]]:

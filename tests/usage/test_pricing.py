@@ -146,3 +146,33 @@ def test_pricing_command_says_which_table_and_overrides(isolated: Path) -> None:
     assert doc["overrides"]["models"] == ["acme-coder"]
     names = {m["model"] for m in doc["prices"]}
     assert {"claude-opus-5", "gpt-5.5", "acme-coder"} <= names
+
+
+def test_the_substring_prefilter_finds_what_every_key_checked_finds() -> None:
+    """``_longest_match`` skips keys that cannot match by a plain substring test before
+    the boundary rules: over names made from the bundled table's own keys (and their
+    models.dev fallback rows) it answers what checking every key with ``_key_matches``
+    answers."""
+    import random
+
+    from tokentop.store import pricing as p
+
+    table = p.PriceTable.load()
+
+    def every_key(candidates: list[str], model: str) -> str | None:
+        nm, best = p._normalized(model), None
+        for c in candidates:
+            if p._key_matches(c, model, nm) and (
+                    best is None or len(c) > len(best) or (len(c) == len(best) and c < best)):
+                best = c
+        return best
+
+    rng = random.Random(7)
+    models = {"gpt-5", "gpt-5.7", "o3", "claude-3-5-sonnet@20240620", "-", "4", "claude"}
+    for key in rng.sample([*table._fuzzy, *table._fallback_fuzzy], 40):
+        models |= {key, key.upper(), f"anthropic/{key}", f"{key}-20250101",
+                   key.replace("-", "."), key[:len(key) // 2] or key, f"{key}@latest",
+                   f"{key}-fast", f"x{key}"}
+    for model in sorted(models):
+        for candidates in (table._fuzzy, table._fallback_fuzzy):
+            assert p._longest_match(candidates, model) == every_key(candidates, model), model

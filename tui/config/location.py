@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import platformdirs
+from tokentop.store.usage.glance_paths import user_dir
 
 FILE_NAME = "config.toml"
 
 
 def config_path() -> Path:
-    """``$XDG_CONFIG_HOME/tokentop/config.toml`` (default ``~/.config/tokentop``), found
-    by platformdirs as the state directory is (store/state.py)."""
-    return Path(platformdirs.user_config_dir("tokentop", appauthor=False)) / FILE_NAME
+    """``$XDG_CONFIG_HOME/tokentop/config.toml`` (default ``~/.config/tokentop``):
+    platformdirs' config directory, worked out without importing it on Linux
+    (``glance_paths.user_dir``, tested equal; ~7 ms of every command)."""
+    return Path(user_dir("config", "tokentop")) / FILE_NAME
