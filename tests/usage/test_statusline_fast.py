@@ -452,11 +452,13 @@ def test_command_loads_neither_read_model_nor_price_table(conn: sqlite3.Connecti
         "import sys; ready = set(sys.modules);"
         "sys.argv = ['tokentop', 'statusline', '--store', sys.argv[1], '--at',"
         " sys.argv[2], '--no-color'];"
-        "from tokentop.tui.entry import main; main();"
         "heavy = ('tokentop.store.usage.read', 'tokentop.store.usage.reports',"
         " 'tokentop.store.pricing', 'msgspec', 'platformdirs', 'dataclasses', 'pathlib',"
         " 'click', 'urllib.parse');"
-        "print(sorted(m for m in heavy if m in sys.modules and m not in ready))")
+        # the command leaves by os._exit (``entry._leave``), after the atexit handlers
+        "import atexit; atexit.register(lambda: print(sorted("
+        "m for m in heavy if m in sys.modules and m not in ready)));"
+        "from tokentop.tui.entry import main; main()")
     args = [sys.executable, "-c", code, str(tmp_path / "usage.db"), NOW.isoformat()]
     first = subprocess.run(args, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert first.returncode == 0, first.stderr  # fills the price cache: the slow path
