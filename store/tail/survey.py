@@ -18,6 +18,7 @@ import contextlib
 import marshal
 import os
 from collections.abc import Callable, Hashable, Mapping
+from stat import S_ISREG
 from typing import Any, NamedTuple
 
 Lister = Callable[[], list[str]]
@@ -151,18 +152,25 @@ def _reply(fd: int, sources: Mapping[Hashable, tuple[Lister, bool]]) -> None:
 
 
 def list_and_stat(lister: Lister, database: bool) -> tuple[list[str], Stats]:
-    """One source's files (its lister's answer) and their stats (None: gone)."""
+    """One source's files (its lister's answer) and their stats (None: gone). A
+    database's lister may name paths unchecked: what is missing or not a regular file
+    is left out here, from the ``stat`` taken anyway, with the ``-wal`` beside it."""
     files = lister()
     stats: Stats = {}
+    found = []
     for name in files:
         try:
-            stats[name] = os.stat(name)
+            st = os.stat(name)
         except OSError:
-            stats[name] = None
+            st = None
         if database:
+            if st is None or not S_ISREG(st.st_mode):
+                continue
             wal = f"{name}-wal"
             try:
                 stats[wal] = os.stat(wal)
             except OSError:
                 stats[wal] = None
-    return files, stats
+        stats[name] = st
+        found.append(name)
+    return found, stats

@@ -61,13 +61,15 @@ def where(claude_roots: Sequence[Path] | None = None, codex_dir: Path | None = N
     )
 
 
-def agent_files(agent: Agent | AgentRef) -> list[str]:
+def agent_files(agent: Agent | AgentRef, checked: bool = True) -> list[str]:
     """Every file of one agent: its databases that exist, or the files under its roots
     matching its patterns. A root that is a file is read as it is, whatever its name
-    (a path the user named, e.g. COPILOT_OTEL_FILE_EXPORTER_PATH)."""
+    (a path the user named, e.g. COPILOT_OTEL_FILE_EXPORTER_PATH). ``checked`` False:
+    databases unchecked, for a survey, whose ``stat`` of each drops what is not a file
+    (Antigravity keeps a database a conversation: 500 of them, a ``stat`` each saved)."""
     roots = agent.roots()
     if kind_of(agent) == "database":
-        return [str(r) for r in roots if r.is_file()]
+        return [str(r) for r in roots if not checked or r.is_file()]
     files = {r for r in roots if r.is_file()}
     found: set[str] = {str(r) for r in files}
     for pattern in agent.patterns:  # type: ignore[union-attr]
@@ -85,7 +87,8 @@ def survey(at: Where, forked: bool = False) -> Survey:
     for database in (True, False):
         for i, agent in enumerate(at.agents):
             if (kind_of(agent) == "database") == database:
-                sources[i] = (lambda agent=agent: agent_files(agent), database)  # type: ignore[misc]
+                sources[i] = (lambda agent=agent: agent_files(agent, checked=False),  # type: ignore[misc]
+                              database)
     sources.update({
         "claude": (lambda: find_files(at.claude_dirs, "*.jsonl"), False),
         "codex": (lambda: find_files([at.codex_dir], "rollout-*.jsonl"), False),

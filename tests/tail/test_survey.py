@@ -106,3 +106,15 @@ def test_a_child_that_fails_leaves_the_walk_to_the_parent(tmp_path: Path) -> Non
     except ChildProcessError:
         reaped = True
     assert reaped
+
+
+def test_a_database_lister_may_name_what_is_not_a_file(tmp_path: Path) -> None:
+    """Database sources are listed unchecked (one ``stat`` each saved): the survey's own
+    ``stat`` leaves out a path that is missing or a directory, with no ``-wal`` stat."""
+    db = tmp_path / "a.db"
+    db.write_bytes(b"x")
+    (tmp_path / "conversations").mkdir()
+    names = [str(db), str(tmp_path / "conversations"), str(tmp_path / "gone.db")]
+    survey = Survey({"db": (lambda: names, True)})
+    assert survey.files("db") == [str(db)]
+    assert set(survey.stats) == {str(db), f"{db}-wal"} and survey.stats[f"{db}-wal"] is None

@@ -126,11 +126,14 @@ class SessionParser(LineParser):
         self.last: dict[str, Totals] = {}
         self.seen: set[str] = set()
         self.offset = 0
+        self.priming = False  # rebuilding state: the totals move, no request is made
 
     def prime(self, offset: int) -> None:
-        """Rebuild the cwd and the previous totals from the lines before ``offset``."""
+        """Rebuild the cwd and the previous totals from the lines before ``offset``
+        (every shutdown before it: a session's file holds one a process)."""
         quiet = Counts()
         real, self.counts = self.counts, quiet
+        self.priming = True
         try:
             with open_binary(self.path) as fh:
                 for line in fh.read(offset).splitlines(keepends=True):
@@ -138,6 +141,7 @@ class SessionParser(LineParser):
                         pass
         finally:
             self.counts = real
+            self.priming = False
 
     def feed(self, line: bytes) -> Iterable[IngestRequest]:
         at = self.offset
@@ -178,6 +182,8 @@ class SessionParser(LineParser):
                 self.counts.skip("shutdown with no new tokens")
                 continue
             self.counts.usage_lines += 1
+            if self.priming:
+                continue
             out.append(IngestRequest(
                 source_system=SYSTEM, source_channel=SourceChannel.JSONL, agent_name=SYSTEM,
                 event_type=EventType.MESSAGE_USAGE, occurred_at=when,
