@@ -367,19 +367,19 @@ class Collector:
         if kind_of(agent) == "lines":
             return len(files), [(t, 0) for t in plan(files, stored, stats)]
         tasks = []
+        database = kind_of(agent) == "database"  # once: thousands of documents a pass
         for name in files:
-            mark = _fingerprint(name, kind_of(agent) == "database", stats)
+            mark = _fingerprint(name, database, stats)
             if mark is None:
                 continue
             st_ino, size, head = mark
             prev = stored.get(name)
-            if prev is not None and prev.inode == st_ino and bytes(prev.head) == head:
+            if prev is not None and prev.inode == st_ino and prev.head == head:
                 continue
             # a database resumes at its watermark (0: from the start) and with the row
             # marks of the last read; a file is read whole (a database replaced under the
             # same name, e.g. restored, starts over)
-            resumed = (prev is not None and prev.inode == st_ino
-                       and kind_of(agent) == "database")
+            resumed = prev is not None and prev.inode == st_ino and database
             mark_at = prev.offset if resumed and prev is not None else 0
             tasks.append((FileTask(Path(name), 0, size, st_ino, resumed), mark_at))
         return len(files), tasks
