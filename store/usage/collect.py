@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from tokentop.store.tail.offsets import FileTask, plan, read_lines
 from tokentop.store.tail.reader import MAX_LINE
@@ -48,12 +48,10 @@ from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
+from tokentop.store.usage.forkmap import ForkMap
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.rowmarks import RowMark, RowMarks, StoredMarks
 from tokentop.store.usage.timefmt import format_ts
-
-if TYPE_CHECKING:  # imported where a pool is made: a pass with nothing to read makes none
-    from concurrent.futures import Future
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -233,35 +231,47 @@ class Collector:
         databases = [(i, a) for i, a in enumerate(self.agents) if kind_of(a) == "database"]
         db_work = {agent.name: self._agent_plan(agent, stored[agent.collector], only, survey, i)
                    for i, agent in databases}
-        reads: dict[tuple[str, Path], Future] = {}
-        pool = None
+        reads: dict[tuple[str, Path], _Pending] = {}
+        pool: Any = None
         if any(tasks for _, tasks in db_work.values()):
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tokentop-db")
             # the row marks of the last read (Hermes: 18,000 of them, ~50 ms) are loaded
-            # there too, through a read-only connection of the worker's own, when what
+            # there too, through a read-only connection of the reader's own, when what
             # this connection committed is all there is to see
             own = None if store.read_only or store.conn.in_transaction else store.path
+            jobs = []
             for _, agent in databases:
                 for task, watermark in db_work[agent.name][1]:
                     marks = None
                     if task.resumed and own is None:
                         marks = RowMarks(store.load_row_marks(agent.collector, str(task.path)))
-                    # the agent's module is imported there too (``_read_database``)
-                    reads[(agent.name, task.path)] = pool.submit(
-                        _read_database, agent, task, watermark, marks, own)
+                    jobs.append(((agent.name, task.path), (agent, task, watermark, marks, own)))
+            # a forked child (``forkmap``: a lock of its own, the other core) when this
+            # process runs one thread, else two worker threads (SQLite's scans run without
+            # the lock); either way the agent's module is imported there
+            if ForkMap.possible():
+                pool = ForkMap(lambda job: _read_database(*job), [job for _, job in jobs],
+                               _pack_read, _unpack_read)
+                for i, (key, _) in enumerate(jobs):
+                    reads[key] = _Pending(pool.result, i)
+            else:
+                from concurrent.futures import ThreadPoolExecutor
+
+                pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tokentop-db")
+                for key, job in jobs:
+                    reads[key] = _Pending(pool.submit(_read_database, *job).result)
         try:
             return self._collect(store, report, t0, progress, only, db_work, reads, stored,
                                  survey)
         finally:
-            if pool is not None:
+            if isinstance(pool, ForkMap):
+                pool.close()
+            elif pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _collect(self, store: Store, report: CollectReport, t0: float,
                  progress: Progress | None, only: set[Path] | None,
                  db_work: dict[str, tuple[int, list[tuple[FileTask, int]]]],
-                 reads: dict[tuple[str, Path], Future],
+                 reads: dict[tuple[str, Path], _Pending],
                  stored: dict[str, dict[str, FileOffset]],
                  survey: Survey | None) -> CollectReport:
         stats = None
@@ -666,6 +676,37 @@ class DatabaseRead:
     watermark: int
     marks: RowMarks
     counts: Counts
+
+
+class _Pending:
+    """One database read on its way: ``result()`` waits for it (a thread's future, or
+    the forked child's reply)."""
+
+    def __init__(self, get: Callable[..., DatabaseRead | None], *args: Any) -> None:
+        self._get, self._args = get, args
+
+    def result(self) -> DatabaseRead | None:
+        return self._get(*self._args)
+
+
+def _pack_read(read: DatabaseRead | None) -> tuple | None:
+    """A read as the forked child sends it: the requests as JSON (``shards._pack``),
+    the row marks it would store, the rest as it is."""
+    if read is None:
+        return None
+    requests = None if read.requests is None else shards._pack(list(read.requests))
+    return (read.fingerprint, requests, read.watermark, dict(read.marks.changed),
+            read.counts)
+
+
+def _unpack_read(packed: tuple | None) -> DatabaseRead | None:
+    if packed is None:
+        return None
+    fingerprint, requests, watermark, changed, counts = packed
+    marks = RowMarks()
+    marks.changed = changed
+    return DatabaseRead(fingerprint, None if requests is None else shards.unpack(requests),
+                        watermark, marks, counts)
 
 
 def _read_database(agent: Agent | AgentRef, task: FileTask, watermark: int,

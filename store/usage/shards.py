@@ -96,6 +96,11 @@ def _pack(requests: list[IngestRequest]) -> bytes | list[IngestRequest]:
     return requests
 
 
+def unpack(requests: bytes | list[IngestRequest]) -> list[IngestRequest]:
+    """``_pack``'s requests back."""
+    return _decode(requests) if isinstance(requests, bytes) else requests
+
+
 @dataclass
 class ChunkScan:
     """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``,
@@ -109,8 +114,7 @@ class ChunkScan:
     def parsed(self) -> list[IngestRequest]:
         """The requests, in line order. A Claude request's ``is_sidechain`` is the
         sidechain flag ``claude.parse_line`` returns beside it."""
-        r = self.requests
-        return _decode(r) if isinstance(r, bytes) else r
+        return unpack(self.requests)
 
 
 @dataclass
