@@ -26,7 +26,7 @@ import json
 import os
 
 from tokentop.store.pricing_rates import Rates
-from tokentop.store.usage.glance_paths import user_dir
+from tokentop.store.xdg import user_dir
 
 NAME = "prices.json"
 FORMAT = 1

@@ -47,8 +47,8 @@ class Overrides:
 def overrides_path() -> Path:
     """``$XDG_CONFIG_HOME/tokentop/pricing.toml``: platformdirs' config directory,
     worked out without importing it on Linux (~7 ms of every report;
-    ``glance_paths.user_dir``, tested equal)."""
-    from tokentop.store.usage.glance_paths import user_dir
+    ``tokentop.store.xdg``, tested equal)."""
+    from tokentop.store.xdg import user_dir
 
     return Path(user_dir("config", "tokentop")) / "pricing.toml"
 

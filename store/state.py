@@ -5,7 +5,7 @@ under tokentop's state directory (and the usage store reads openusage's), so the
 belongs to neither store; each takes it from here without importing the other.
 
 The directory is platformdirs' ``user_state_dir``; on Linux it is worked out without
-importing platformdirs (``glance_paths.user_dir``, tested equal): ~7 ms of every
+importing platformdirs (``tokentop.store.xdg``, tested equal): ~7 ms of every
 command, and of the walk ``tokentop report`` starts before its other imports
 (``tokentop.store.usage.sources``).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokentop.store.usage.glance_paths import user_dir
+from tokentop.store.xdg import user_dir
 
 
 def state_dir(app: str) -> Path:

@@ -609,7 +609,13 @@ class Collector:
 def _document_events(collector: str, path: str, requests: Sequence[IngestRequest],
                      sink: _Sink, counts: Counts) -> None:
     """A whole document's events, those the last read of it gave already left out
-    (``docmarks``), and its new mark, to be stored with them."""
+    (``docmarks``), and its new mark, to be stored with them. A document of one event
+    (a Droid session's settings, an OpenCode message file: thousands of them) is passed
+    on as it is: its mark would cost more than the duplicate it saves."""
+    if len(requests) < docmarks.MIN_EVENTS:
+        for req in requests:
+            sink.add(req, counts)
+        return
     known = sink.store.load_row_marks(collector, path).get(docmarks.DOC_KEY)
     new, mark = docmarks.fresh(requests, known)
     for req in new:

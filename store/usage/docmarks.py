@@ -25,6 +25,7 @@ import msgspec
 from tokentop.store.usage.model import IngestRequest
 
 DOC_KEY = "\x00events"  # the row key of a document's mark (no agent's row has a NUL)
+MIN_EVENTS = 2  # fewer: no mark kept (a look-up and a row cost more than one duplicate)
 _HEX = 16  # characters of one digest (64 bits)
 
 _encode = msgspec.msgpack.Encoder().encode

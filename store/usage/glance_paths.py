@@ -1,46 +1,14 @@
-"""tokentop's state, config and cache directories without importing platformdirs.
-
-Why: ``tokentop statusline`` runs on every Claude Code message and every tmux refresh,
-and importing platformdirs (with the tempfile, shutil and compression modules it pulls
-in) costs it ~15 ms of a 50 ms budget. On Linux the answer is two lines of the XDG
-rules, which this module applies as platformdirs 4 does (``_xdg.xdg_dir``: an
-environment value counts only when it is an absolute path; else ``~/.local/state``,
-``~/.config``, ``~/.cache``). Anywhere else (macOS, Windows, Android), and on Linux
-when ``$HOME`` is set but not absolute (platformdirs then asks the password database),
-platformdirs itself answers. tests/usage/test_statusline_fast.py checks both give the
-same directories.
-"""
+"""The usage store's default path for the status line, without importing platformdirs
+or the paths module (``tokentop.store.xdg`` says why; the status line runs on every
+Claude Code message and every tmux refresh)."""
 
 from __future__ import annotations
 
 import os
-import sys
 
-_DEFAULTS = {"state": ("XDG_STATE_HOME", "~/.local/state"),
-             "config": ("XDG_CONFIG_HOME", "~/.config"),
-             "cache": ("XDG_CACHE_HOME", "~/.cache")}
+from tokentop.store.xdg import user_dir
 
-
-def _plain_linux() -> bool:
-    if not sys.platform.startswith("linux") or hasattr(sys, "getandroidapilevel"):
-        return False
-    if os.environ.get("ANDROID_DATA") == "/data" and os.environ.get("ANDROID_ROOT") == "/system":
-        return False
-    home = os.environ.get("HOME")
-    return home is None or home.startswith("/")
-
-
-def user_dir(kind: str, app: str) -> str:
-    """platformdirs' ``user_<kind>_dir(app, appauthor=False)`` (kind: state, config,
-    cache), as a string."""
-    env, default = _DEFAULTS[kind]
-    if _plain_linux():
-        value = os.environ.get(env, "")
-        base = value if value.startswith("/") else os.path.expanduser(default)
-        return os.path.join(base, app)
-    import platformdirs
-
-    return str(getattr(platformdirs, f"user_{kind}_dir")(app, appauthor=False))
+__all__ = ["default_db_path", "user_dir"]
 
 
 def default_db_path() -> str:

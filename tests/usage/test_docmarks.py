@@ -70,3 +70,24 @@ def test_a_thread_parsed_in_a_worker_leaves_its_mark_for_the_next_read(tmp_path)
         assert second.agents["amp"].requests == 1 and second.ingest.inserted == 1
         assert store.load_row_marks("agent:amp", str(thread))[docmarks.DOC_KEY] != (
             marks[docmarks.DOC_KEY])
+
+
+def test_a_document_of_one_event_keeps_no_mark(tmp_path) -> None:
+    """A mark would cost more than the one duplicate it saves (Droid's settings and
+    OpenCode's message files hold one event each: thousands of files)."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "data", data)
+    agent = dataclasses.replace(AMP, roots=lambda: [data / "threads"])
+    thread = data / "threads" / f"{COPY}.json"
+    doc = json.loads(thread.read_text())
+    usage = [m for m in doc["messages"] if isinstance(m.get("usage"), dict)]
+    doc["messages"] = usage[:1]
+    thread.write_text(json.dumps(doc))
+    with UsageStore.open(tmp_path / "usage.db") as store:
+        collect_once(store, claude_roots=[], codex_dir=tmp_path / "none",
+                     hook_spool=tmp_path / "none", agents=[agent])
+        assert store.conn.execute("SELECT COUNT(*) FROM usage_events WHERE session_id = ?",
+                                  (COPY,)).fetchone()[0] == 1
+        assert store.load_row_marks("agent:amp", str(thread)) == {}
+        marked = store.conn.execute("SELECT COUNT(*) FROM tokentop_row_marks").fetchone()[0]
+        assert marked > 0  # the fixture's threads of several events have theirs
