@@ -14,12 +14,13 @@ offsets without calling ``stat`` again.
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 from collections.abc import Callable, Hashable, Mapping
 from stat import S_ISREG
 from typing import Any, NamedTuple
+
+from tokentop.store import forked
 
 Lister = Callable[[], list[str]]
 
@@ -103,13 +104,9 @@ class ForkedSurvey(Survey):
 
     def _receive(self) -> None:
         assert self._pipe is not None
-        chunks = []
+        pipe, self._pipe = self._pipe, None
         try:
-            with os.fdopen(self._pipe, "rb") as pipe:
-                self._pipe = None
-                while chunk := pipe.read(1 << 20):
-                    chunks.append(chunk)
-            reply: dict[Any, Any] = marshal.loads(b"".join(chunks))
+            reply: dict[Any, Any] = marshal.loads(forked.receive(pipe))
         except (OSError, EOFError, ValueError, TypeError):
             reply = {}
         self._reap()
@@ -125,8 +122,7 @@ class ForkedSurvey(Survey):
 
     def _reap(self) -> None:
         if self._pid:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
+            forked.reap(self._pid)
             self._pid = 0
 
     def close(self) -> None:
@@ -144,11 +140,7 @@ def _reply(fd: int, sources: Mapping[Hashable, tuple[Lister, bool]]) -> None:
         out[key] = (files, {name: None if st is None else
                             (st.st_ino, st.st_size, st.st_mtime_ns)
                             for name, st in stats.items()})
-    data = marshal.dumps(out)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-    os.close(fd)
+    forked.send(fd, marshal.dumps(out))
 
 
 def list_and_stat(lister: Lister, database: bool) -> tuple[list[str], Stats]:

@@ -19,12 +19,13 @@ that fails costs time, never results: its calls are then made here.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
+
+from tokentop.store import forked
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -71,11 +72,9 @@ class ForkMap(Generic[T, R]):
             code = 1
             try:
                 os.close(read)
-                data = pickle.dumps([pack(self._fn(self._items[i])) for i in indices],
-                                    protocol=pickle.HIGHEST_PROTOCOL)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write, view):]
+                forked.send(write, pickle.dumps([pack(self._fn(self._items[i]))
+                                                 for i in indices],
+                                                protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
                 os._exit(code)
@@ -101,13 +100,9 @@ class ForkMap(Generic[T, R]):
     def _receive(self, child: _Child) -> None:
         got: Any = None
         if child.pipe is not None:
-            chunks = []
+            pipe, child.pipe = child.pipe, None
             try:
-                with os.fdopen(child.pipe, "rb") as pipe:
-                    child.pipe = None
-                    while chunk := pipe.read(1 << 20):
-                        chunks.append(chunk)
-                got = pickle.loads(b"".join(chunks))
+                got = pickle.loads(forked.receive(pipe))
             except Exception:  # a child cut short: its reply is not to be trusted
                 got = None
             self._reap(child)
@@ -120,8 +115,7 @@ class ForkMap(Generic[T, R]):
     @staticmethod
     def _reap(child: _Child) -> None:
         if child.pid:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
+            forked.reap(child.pid)
             child.pid = 0
 
     def close(self) -> None:
