@@ -48,7 +48,7 @@ class ForkMap(Generic[T, R]):
                  pack: Callable[[R], Any], unpack: Callable[[Any], R],
                  ways: int = WAYS) -> None:
         self._fn, self._items, self._unpack = fn, list(items), unpack
-        self._results: dict[int, R] = {}
+        self._packed: dict[int, Any] = {}  # replies received, not yet asked for
         self._children: dict[int, _Child] = {}  # by the index of each call
         for n in range(max(1, min(ways, len(self._items)))):
             indices = list(range(n, len(self._items), ways))
@@ -72,9 +72,9 @@ class ForkMap(Generic[T, R]):
             code = 1
             try:
                 os.close(read)
-                forked.send(write, pickle.dumps([pack(self._fn(self._items[i]))
-                                                 for i in indices],
-                                                protocol=pickle.HIGHEST_PROTOCOL))
+                with os.fdopen(write, "wb") as pipe:  # streamed: no second copy here
+                    pickle.dump([pack(self._fn(self._items[i])) for i in indices], pipe,
+                                protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
             finally:
                 os._exit(code)
@@ -89,28 +89,30 @@ class ForkMap(Generic[T, R]):
         return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
 
     def result(self, i: int) -> R:
-        if i not in self._results:
+        """``fn(items[i])``, once: a result is handed over, not kept (a database's
+        first read is 70,000 requests; the next one's are unpacked after it)."""
+        if i not in self._packed:
             child = self._children.get(i)
             if child is not None:
                 self._receive(child)
-            if i not in self._results:  # no child for it, or one that failed
-                self._results[i] = self._fn(self._items[i])
-        return self._results[i]
+            if i not in self._packed:  # no child for it, or one that failed
+                return self._fn(self._items[i])
+        return self._unpack(self._packed.pop(i))
 
     def _receive(self, child: _Child) -> None:
         got: Any = None
         if child.pipe is not None:
             pipe, child.pipe = child.pipe, None
             try:
-                got = pickle.loads(forked.receive(pipe))
+                with os.fdopen(pipe, "rb") as reply:
+                    got = pickle.load(reply)
             except Exception:  # a child cut short: its reply is not to be trusted
                 got = None
             self._reap(child)
         for i in child.indices:
             self._children.pop(i, None)
         if isinstance(got, list) and len(got) == len(child.indices):
-            for i, packed in zip(child.indices, got, strict=True):
-                self._results[i] = self._unpack(packed)
+            self._packed.update(zip(child.indices, got, strict=True))
 
     @staticmethod
     def _reap(child: _Child) -> None:
