@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from test_rollup import snapshot
+
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import glance, read, reports, rollup, schema, sessions
 from tokentop.store.usage.db import UsageStore
@@ -55,15 +57,6 @@ def request(rng: random.Random, i: int) -> IngestRequest:
         cost_usd=rng.choice([None, None, round(rng.random(), 4)]),
         host=rng.choice([None, None, "gpu1"]),
     )
-
-
-def snapshot(used: int, at: datetime) -> IngestRequest:
-    return IngestRequest(
-        source_system="provider_poller", source_channel="api", occurred_at=at,
-        event_type="limit_snapshot", provider_id="anthropic", account_id="acct",
-        payload={"snapshot": {"provider_id": "anthropic", "account_id": "acct",
-                              "metrics": {"5h_tokens": {"limit": 1000, "used": used,
-                                                        "unit": "tokens", "window": "5h"}}}})
 
 
 def batches() -> list[list[IngestRequest]]:

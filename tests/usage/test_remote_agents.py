@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,12 +40,6 @@ ENV = sorted({v for ref in registry.AGENTS for v in ref.env})
 
 needs_sshd = pytest.mark.skipif(sshd.missing_reason() is not None,
                                 reason=sshd.missing_reason() or "")
-
-
-@pytest.fixture
-def box(monkeypatch) -> Iterator[sshd.Sshd]:
-    with sshd.running(monkeypatch) as server:
-        yield server
 
 
 def halve(path: Path) -> bytes:

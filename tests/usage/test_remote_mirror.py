@@ -4,20 +4,12 @@ metrics source reading the copy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import sshd
 
 from tokentop.store.remote.mirror import Mirror, split_target
 from tokentop.store.remote.session import RemoteError
-
-
-@pytest.fixture
-def box(monkeypatch) -> Iterator[sshd.Sshd]:
-    with sshd.running(monkeypatch) as server:
-        yield server
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,6 @@ from tokentop.store.usage.remote import RemoteCollector, collect_hosts, offset_k
 
 pytestmark = pytest.mark.skipif(sshd.missing_reason() is not None,
                                 reason=sshd.missing_reason() or "")
-
-
-@pytest.fixture
-def box(monkeypatch) -> Iterator[sshd.Sshd]:
-    with sshd.running(monkeypatch) as server:
-        yield server
 
 
 def claude_log(box: sshd.Sshd, name: str = "a.jsonl") -> Path:
