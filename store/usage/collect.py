@@ -2,12 +2,14 @@
 
 ``collect_once`` runs every collector (Claude Code, Codex, openusage's hook spool):
 discover files, read only the bytes after each file's stored offset, turn usage lines
-into IngestRequests and hand them to the store in batches of a few thousand, each batch
-in one transaction with the offsets of the bytes it came from. A crash between batches
-loses nothing and repeats nothing: the next run starts at the committed offsets, and
-the store's dedup keys absorb any re-read. Claude copies of one message inside a batch
-are collapsed here already (the copy with the most tokens), which spares the store
-most of the duplicate work on real logs.
+into IngestRequests, laid out as the store's rows where they were parsed
+(``ingest.prepare``: in the parsing process when there is one), and hand them to the
+store in batches of a few thousand, each batch in one transaction with the offsets of
+the bytes it came from. A crash between batches loses nothing and repeats nothing: the
+next run starts at the committed offsets, and the store's dedup keys absorb any re-read.
+Claude copies of one message inside a batch are collapsed here already (the better copy
+as the store ranks them; a copy the store would refuse never displaces a valid one),
+which spares the store most of the duplicate work on real logs.
 
 ``watch`` collects once, then watches the log directories with ``watchfiles`` and
 collects the files that changed, so a new Claude message reaches the store within
@@ -43,15 +45,24 @@ from tokentop.store.usage.agents.base import (
     parse_document,
     prime,
 )
+from tokentop.store.usage.bounds import latest
 from tokentop.store.usage.collectors import claude, codex, hookspool
-from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
 from tokentop.store.usage.forkmap import ForkMap
+from tokentop.store.usage.ingest import (
+    MESSAGE,
+    OCCURRED_AT,
+    SESSION,
+    SIDECHAIN,
+    SPEED,
+    WORKSPACE,
+    Prepared,
+    prepare,
+)
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.rowmarks import RowMark, RowMarks, StoredMarks
-from tokentop.store.usage.timefmt import format_ts
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -59,7 +70,8 @@ Progress = Callable[[int, int], None]
 
 class Store(Protocol):
     def ingest(
-        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = (),
+        self, requests: Sequence[IngestRequest | Prepared],
+        offsets: Sequence[FileOffset] = (),
         marks: Sequence[RowMark] = (),
     ) -> IngestResult: ...
     def load_offsets(self, collector: str) -> dict[str, FileOffset]: ...
@@ -107,39 +119,49 @@ class CollectReport:
 
 
 class _Sink:
-    """Pending requests and offsets; flushed to the store as one transaction."""
+    """Pending events (``ingest.Prepared``: laid out where they were parsed, or here as
+    they arrive) and offsets; flushed to the store as one transaction."""
 
     def __init__(self, store: Store, report: CollectReport) -> None:
         self.store = store
         self.report = report
-        self.requests: list[IngestRequest] = []
+        self.requests: list[Prepared] = []
         self.sidechain: list[bool] = []
         self.by_message: dict[str, int] = {}
         self.offsets: dict[str, FileOffset] = {}
         self.marks: list[RowMark] = []
+        self.newest = latest()  # the store's bound on times, taken once per batch
 
-    def add_claude(self, req: IngestRequest, side: bool) -> None:
-        mid = req.message_id
+    def prepared(self, req: IngestRequest | Prepared) -> Prepared:
+        return req if type(req) is Prepared else prepare(req, self.newest)
+
+    def add_claude(self, req: IngestRequest | Prepared, side: bool) -> None:
+        """One copy of a Claude message: of the copies in this batch only the best goes
+        on (``dedup.copy_rank``, as the store would merge them). A copy the store
+        refuses never displaces a valid one."""
+        item = self.prepared(req)
+        row = item.row
+        mid = None if row is None else row[MESSAGE]
         if mid is not None:
             i = self.by_message.get(mid)
             if i is not None:
-                old = self.requests[i]
-                new_rank = copy_rank(0, side, tokens_of(req), req.speed)
-                old_rank = copy_rank(0, self.sidechain[i], tokens_of(old), old.speed)
+                old = self.requests[i].row
+                assert old is not None
+                new_rank = copy_rank(0, side, _tokens(row), row[SPEED])
+                old_rank = copy_rank(0, self.sidechain[i], _tokens(old), old[SPEED])
                 if new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
-                        format_ts(req.occurred_at), req.session_id, req.workspace_id)
-                        < copy_tiebreak(format_ts(old.occurred_at), old.session_id,
-                                        old.workspace_id)):
-                    self.requests[i] = req
+                        row[OCCURRED_AT], row[SESSION], row[WORKSPACE])
+                        < copy_tiebreak(old[OCCURRED_AT], old[SESSION], old[WORKSPACE])):
+                    self.requests[i] = item
                     self.sidechain[i] = side
                 return
             self.by_message[mid] = len(self.requests)
-        self.requests.append(req)
+        self.requests.append(item)
         self.sidechain.append(side)
         self.report.claude.requests += 1
 
-    def add(self, req: IngestRequest, counts: Counts) -> None:
-        self.requests.append(req)
+    def add(self, req: IngestRequest | Prepared, counts: Counts) -> None:
+        self.requests.append(self.prepared(req))
         self.sidechain.append(False)
         counts.requests += 1
 
@@ -161,7 +183,13 @@ class _Sink:
         self.report.batches += 1
         self.requests, self.sidechain, self.by_message, self.offsets = [], [], {}, {}
         self.marks = []
+        self.newest = latest()
         self.store.maybe_checkpoint()
+
+
+def _tokens(row: list) -> int:
+    """A copy's tokens as Claude's dedup weighs them (``collectors.claude.tokens_of``)."""
+    return (row[14] or 0) + (row[15] or 0) + (row[17] or 0) + (row[18] or 0)
 
 
 Sink = _Sink  # remote collection (``tokentop.store.usage.remote``) fills the same sink
@@ -525,8 +553,8 @@ class Collector:
         the same requests, offsets and flushes, in the same order."""
         for chunk in scan.chunks:
             tick(chunk.ticked)
-            for req in chunk.parsed():
-                sink.add_claude(req, bool(req.is_sidechain))
+            for item in chunk.parsed():
+                sink.add_claude(item, item.row is not None and bool(item.row[SIDECHAIN]))
             sink.offset(chunk.offset)
             sink.maybe_flush()
         _scan_end(scan, sink, counts, tick)
@@ -543,7 +571,8 @@ class Collector:
                 for req in chunk.parsed():
                     sink.add(req, counts)
             else:
-                _document_events(document, str(scan.task.path), chunk.parsed(), sink, counts)
+                _document_events(document, str(scan.task.path), chunk.parsed(), sink, counts,
+                                 chunk.digests)
             sink.offset(chunk.offset)
             sink.maybe_flush()
         _scan_end(scan, sink, counts, tick)
@@ -606,20 +635,26 @@ class Collector:
         sink.maybe_flush()
 
 
-def _document_events(collector: str, path: str, requests: Sequence[IngestRequest],
-                     sink: _Sink, counts: Counts) -> None:
+def _document_events(collector: str, path: str,
+                     requests: Sequence[IngestRequest] | Sequence[Prepared],
+                     sink: _Sink, counts: Counts,
+                     digests: Sequence[str] | None = None) -> None:
     """A whole document's events, those the last read of it gave already left out
     (``docmarks``), and its new mark, to be stored with them. A document of one event
     (a Droid session's settings, an OpenCode message file: thousands of them) is passed
-    on as it is: its mark would cost more than the duplicate it saves."""
+    on as it is: its mark would cost more than the duplicate it saves. ``digests``: the
+    events' ``docmarks.digest``, when a worker prepared the events (else ``requests``
+    are the parsed requests, digested here)."""
     if len(requests) < docmarks.MIN_EVENTS:
         for req in requests:
             sink.add(req, counts)
         return
+    if digests is None:
+        digests = [docmarks.digest(r) for r in requests]
     known = sink.store.load_row_marks(collector, path).get(docmarks.DOC_KEY)
-    new, mark = docmarks.fresh(requests, known)
-    for req in new:
-        sink.add(req, counts)
+    new, mark = docmarks.select(digests, known)
+    for i in new:
+        sink.add(requests[i], counts)
     if mark != known:
         sink.row_marks([RowMark(collector, path, docmarks.DOC_KEY, mark)])
 
@@ -678,7 +713,7 @@ class DatabaseRead:
     not be read (the reason is in ``counts``)."""
 
     fingerprint: tuple[int, int, bytes]
-    requests: Sequence[IngestRequest] | None
+    requests: Sequence[IngestRequest] | Sequence[Prepared] | None
     watermark: int
     marks: RowMarks
     counts: Counts
@@ -696,7 +731,8 @@ class _Pending:
 
 
 def _pack_read(read: DatabaseRead | None) -> tuple | None:
-    """A read as the forked child sends it: the requests as JSON (``shards._pack``),
+    """A read as the forked child sends it: the requests prepared and as JSON
+    (``shards._pack``),
     the row marks it would store, the rest as it is."""
     if read is None:
         return None

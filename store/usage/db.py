@@ -28,7 +28,7 @@ from types import TracebackType
 from tokentop.store.pricing import PriceTable
 from tokentop.store.sqlite_errors import describe
 from tokentop.store.usage import rowmarks, schema
-from tokentop.store.usage.ingest import ingest_batch
+from tokentop.store.usage.ingest import Prepared, ingest_batch
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.ownership import (
     UnreadableStore,
@@ -218,8 +218,8 @@ class UsageStore:
     # -- writing -------------------------------------------------------------------
 
     def ingest(
-        self, requests: Sequence[IngestRequest], offsets: Sequence[FileOffset] = (),
-        marks: Sequence[RowMark] = (),
+        self, requests: Sequence[IngestRequest | Prepared],
+        offsets: Sequence[FileOffset] = (), marks: Sequence[RowMark] = (),
     ) -> IngestResult:
         """Store a batch and the collector offsets that produced it, in ONE transaction.
 

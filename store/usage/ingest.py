@@ -79,7 +79,7 @@ COLUMNS = (
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
 COST, COST_COMPUTED, REVISION = 20, 34, 35
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
-WORKSPACE, SESSION = 5, 6
+WORKSPACE, SESSION, MESSAGE = 5, 6, 8
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
 TOTAL_TOKENS = 19
 # Columns a losing copy may fill when the winner has NULL there.
@@ -311,6 +311,44 @@ def _extras(req: IngestRequest) -> tuple:
             _revision(req.revision), _text(req.host))
 
 
+class Prepared(msgspec.Struct, array_like=True):
+    """A request validated and laid out as its ``usage_events`` row before it reaches the
+    store (:func:`prepare`), or the reason it cannot be stored.
+
+    Why: the store has one writer, and on a cold scan it was the critical path while the
+    second core idled (a home of 443k events: 1.3 cores busy of 2). ``_normalize`` was a
+    fifth of the writer's time; the processes that parse the logs and read the agents'
+    databases now run it, and the writer only looks up, merges, prices, inserts and sums.
+    The collector's sink holds these on every path (in process too), so what is stored
+    never depends on where the row was laid out. As a JSON array it is also smaller than
+    the request it replaces (~470 B against ~940 B for a Claude message).
+    """
+
+    row: list | None
+    priority: int = 0
+    # the raw row it belongs to: (source system, channel, schema version), normalized
+    group: tuple[str, str, str] | None = None
+    payload: Any = None
+    rejected: str | None = None
+
+
+def prepare(req: IngestRequest, newest: datetime) -> Prepared:
+    """``req`` as the store will take it; ``newest``: :func:`bounds.latest` when the
+    batch began (later events are refused as out of range)."""
+    try:
+        row, priority, system = _normalize(req, newest)
+    except Rejected as exc:
+        return Prepared(None, rejected=str(exc))
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        return Prepared(None, rejected="invalid field")
+    try:
+        group = (system, (_text(req.source_channel) or "").lower(),
+                 _text(req.source_schema_version) or "v1")
+    except (TypeError, ValueError, AttributeError):
+        return Prepared(None, rejected="invalid field")
+    return Prepared(row, priority, group, req.payload)
+
+
 def merge(cur: list, cur_priority: int, new: list, new_priority: int) -> tuple[list, int]:
     """Merge two copies of one event; returns the merged row and its priority.
 
@@ -430,7 +468,7 @@ def _limit_row(row: list, payload: Any) -> tuple | None:
 
 def ingest_batch(
     conn: sqlite3.Connection,
-    requests: Sequence[IngestRequest],
+    requests: Sequence[IngestRequest | Prepared],
     offsets: Sequence[FileOffset] = (),
     now: datetime | None = None,
     marks: Sequence[RowMark] = (),
@@ -440,12 +478,24 @@ def ingest_batch(
     result = IngestResult()
     rejected = result.rejected
     newest = latest()  # this machine's clock, whatever ``now`` stamps
-    groups: dict[tuple[str, str, str], _Group] = {}
+    groups: dict[tuple, _Group] = {}
     # key -> [row, priority, state, stored row, payload]; state: "new" (insert),
     # "stored", "changed" (update); the stored row is what the rollup must take back
     seen: dict[str, list] = {}
     batch: list[tuple[list, int, _Group, Any]] = []
     for req in requests:
+        if type(req) is Prepared:  # laid out by the process that parsed it
+            if req.row is None:
+                reason = req.rejected or "invalid field"
+                rejected[reason] = rejected.get(reason, 0) + 1
+                continue
+            group = groups.get(req.group)
+            if group is None:
+                group = groups[req.group] = _Group(req.group)
+            row = req.row.copy()
+            row[RAW_EVENT_ID] = group.raw_id
+            batch.append((row, req.priority, group, req.payload))
+            continue
         try:
             row, priority, system = _normalize(req, newest)
         except Rejected as exc:

@@ -218,3 +218,43 @@ def test_an_enrichment_writes_only_what_changed(store: UsageStore) -> None:
     assert rows(store, "rowid, event_id, output_tokens, model_raw, occurred_at") == [
         (rowid, eid, 9, "sonnet", "2026-11-20T09:14:03.512000000Z")]
     assert store.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_prepared_events_store_exactly_what_their_requests_store(tmp_path) -> None:
+    """The parsing processes lay events out (``ingest.prepare``) and the writer stores
+    them: every column, the merges, the rejections and the raw rows come out as from
+    the requests themselves."""
+    from tokentop.store.usage.bounds import latest
+    from tokentop.store.usage.ingest import prepare
+
+    def batches() -> list[list[IngestRequest]]:
+        return [
+            [ev(output_tokens=1), ev(output_tokens=3, speed="standard"),
+             ev("other", output_tokens=1, payload={"line": 1}),
+             ev(source_channel="hook", output_tokens=2), ev(status="unknown", tool_name=" Bash "),
+             ev("x1", occurred_at=None), ev("x2", input_tokens=-1), ev("x6", output_tokens="12"),
+             ev("t", source_system="codex", source_channel="JSONL ", message_id=None,
+                turn_id="turn-1", model_raw="gpt-5", input_tokens=10, output_tokens=5),
+             ev("late", occurred_at=T + timedelta(days=365 * 100))],
+            [ev(output_tokens=9, source_channel="hook"), ev("other", output_tokens=1),
+             ev("new", cost_usd=0.5)],
+        ]
+
+    plain, prepared = UsageStore.open(tmp_path / "a.db"), UsageStore.open(tmp_path / "b.db")
+    try:
+        for batch in batches():
+            want = plain.ingest(batch)
+            got = prepared.ingest([prepare(r, latest()) for r in batch])
+            assert got == want
+        assert want.enriched == 1 and sum(want.rejected.values()) == 0
+        cols = "occurred_at, message_id, turn_id, output_tokens, cost_usd, tool_name, " \
+               "status, dedup_key, tokentop_cost_computed, agent_name"
+        assert rows(prepared, cols) == rows(plain, cols) and len(rows(plain)) == 4
+        raw = "SELECT source_system, source_channel, source_payload FROM usage_raw_events" \
+              " ORDER BY ingested_at, source_system, source_channel"
+        assert prepared.conn.execute(raw).fetchall() == plain.conn.execute(raw).fetchall()
+        assert (prepared.conn.execute("SELECT * FROM usage_rollup_day").fetchall()
+                == plain.conn.execute("SELECT * FROM usage_rollup_day").fetchall())
+    finally:
+        plain.close()
+        prepared.close()
