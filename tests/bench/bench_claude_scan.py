@@ -34,6 +34,12 @@ then measures:
   ccusage counts some duplicate patterns twice by design, see the README's "Counting
   like ccusage"). ``--no-ccusage`` skips it; without ccusage installed it says how to
   install it and carries on;
+- the writer's floor: every SQL statement the store ran in a cold collect (with its
+  parameters, recorded from the pass's connection), replayed into a fresh store in
+  the same transactions, with no Python work between them: what the single writer
+  costs through CPython's sqlite3 even if validation, keys, costs and rollup sums
+  were free (computed elsewhere, on the other core). Beside ccusage's whole run, it
+  says whether any split of the Python work can reach the issue's 1.0x;
 - incremental: one line appended to one session file, then ``collect_once`` again
   (store opened, offsets loaded, every file stat'ed, the new bytes read), best of 5.
 
@@ -92,6 +98,64 @@ kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "hwm": hwm, "workers_rss": kids.ru_maxrss * 1024,
                   "cpu": me.ru_utime + me.ru_stime,
                   "workers_cpu": kids.ru_utime + kids.ru_stime, "report": rep.as_dict()}))
+"""
+
+# The writer's floor: a cold collect with the store's connection recorded (every
+# statement ingest runs, parameters materialised), then the recording replayed into a
+# fresh store, timed alone: SQLite's work plus CPython's binding of each value.
+FLOOR = """
+import json, sqlite3, sys, time
+from pathlib import Path
+from tokentop.store.usage import db as usage_db
+from tokentop.store.usage.collect import collect_once
+from tokentop.store.usage.db import UsageStore
+corpus, work = Path(sys.argv[1]), Path(sys.argv[2])
+batches = []
+
+class Recorder:
+    def __init__(self, conn):
+        self.conn, self.calls = conn, []
+    def execute(self, sql, params=()):
+        params = list(params)
+        self.calls.append((False, sql, params))
+        return self.conn.execute(sql, params)
+    def executemany(self, sql, rows):
+        rows = [tuple(r) for r in rows]
+        self.calls.append((True, sql, rows))
+        return self.conn.executemany(sql, rows)
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+real = usage_db.ingest_batch
+def recorded(conn, *args, **kwargs):
+    rec = Recorder(conn)
+    result = real(rec, *args, **kwargs)
+    batches.append(rec.calls)
+    return result
+usage_db.ingest_batch = recorded
+store = UsageStore.open(work / "floor-a.db")
+collect_once(store, claude_roots=[corpus], codex_dir=corpus / "none",
+             hook_spool=corpus / "none", agents=(), parallel=False)
+store.close()
+UsageStore.open(work / "floor-b.db").close()  # the schema, WAL and pragmas
+conn = sqlite3.connect(work / "floor-b.db", isolation_level=None)
+for pragma in ("foreign_keys = ON", "synchronous = NORMAL", "cache_size = -65536"):
+    conn.execute("PRAGMA " + pragma)
+t0 = time.perf_counter()
+c0 = time.process_time()
+for calls in batches:
+    conn.execute("BEGIN IMMEDIATE")
+    for many, sql, params in calls:
+        if many:
+            conn.executemany(sql, params)
+        else:
+            conn.execute(sql, params).fetchall()
+    conn.execute("COMMIT")
+conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+conn.close()
+print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                  "batches": len(batches),
+                  "statements": sum(len(c) for c in batches)}))
 """
 
 
@@ -298,6 +362,18 @@ def main() -> int:
             ok = ok and ours == want
             print(f"per-day totals equal the corpus truth: {ours == want}")
         print(f"store size: {db.stat().st_size / 2**20:,.1f} MiB")
+        floors = []
+        for _ in range(args.runs):
+            for f in work.glob("floor-*.db*"):
+                f.unlink()
+            out = subprocess.run([sys.executable, "-c", FLOOR, str(corpus), str(work)],
+                                 cwd=ROOT, capture_output=True, text=True, check=True)
+            floors.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        f, walls = floors[-1], [x["wall"] for x in floors]
+        print(f"writer's floor (the cold collect's {f['statements']:,} SQL statements in "
+              f"{f['batches']} transactions, replayed into a fresh store with no Python "
+              f"work between them): median {med(walls):.2f} s, runs "
+              f"{', '.join(f'{w:.2f}' for w in walls)}")
 
         if args.no_ccusage:
             print("ccusage: skipped (--no-ccusage)")
