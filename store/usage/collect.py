@@ -2,14 +2,12 @@
 
 ``collect_once`` runs every collector (Claude Code, Codex, openusage's hook spool):
 discover files, read only the bytes after each file's stored offset, turn usage lines
-into IngestRequests, laid out as the store's rows where they were parsed
-(``ingest.prepare``: in the parsing process when there is one), and hand them to the
-store in batches of a few thousand, each batch in one transaction with the offsets of
-the bytes it came from. A crash between batches loses nothing and repeats nothing: the
-next run starts at the committed offsets, and the store's dedup keys absorb any re-read.
-Claude copies of one message inside a batch are collapsed here already (the better copy
-as the store ranks them; a copy the store would refuse never displaces a valid one),
-which spares the store most of the duplicate work on real logs.
+into IngestRequests and hand them to the store in batches of a few thousand, each batch
+in one transaction with the offsets of the bytes it came from. A crash between batches
+loses nothing and repeats nothing: the next run starts at the committed offsets, and
+the store's dedup keys absorb any re-read. Claude copies of one message inside a batch
+are collapsed here already (the copy with the most tokens), which spares the store
+most of the duplicate work on real logs.
 
 ``watch`` collects once, then watches the log directories with ``watchfiles`` and
 collects the files that changed, so a new Claude message reaches the store within
@@ -25,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,22 +46,15 @@ from tokentop.store.usage.agents.base import (
 )
 from tokentop.store.usage.bounds import latest
 from tokentop.store.usage.collectors import claude, codex, hookspool
+from tokentop.store.usage.collectors.claude import tokens_of
 from tokentop.store.usage.collectors.codex import CodexParser, CodexState
 from tokentop.store.usage.collectors.files import Counts, offset_of
 from tokentop.store.usage.dedup import copy_rank, copy_tiebreak
 from tokentop.store.usage.forkmap import ForkMap
-from tokentop.store.usage.ingest import (
-    MESSAGE,
-    OCCURRED_AT,
-    SESSION,
-    SIDECHAIN,
-    SPEED,
-    WORKSPACE,
-    Prepared,
-    prepare,
-)
+from tokentop.store.usage.ingest import Prepared, prepare
 from tokentop.store.usage.model import FileOffset, IngestRequest, IngestResult
 from tokentop.store.usage.rowmarks import RowMark, RowMarks, StoredMarks
+from tokentop.store.usage.timefmt import format_ts
 
 BATCH = 4000
 Progress = Callable[[int, int], None]
@@ -119,50 +111,72 @@ class CollectReport:
 
 
 class _Sink:
-    """Pending events (``ingest.Prepared``: laid out where they were parsed, or here as
-    they arrive) and offsets; flushed to the store as one transaction."""
+    """Pending requests and offsets; flushed to the store as one transaction."""
 
     def __init__(self, store: Store, report: CollectReport) -> None:
         self.store = store
         self.report = report
-        self.requests: list[Prepared] = []
+        # a request, or the same request laid out by ``ingest.prepare`` when a copy of
+        # its message met it in this batch (validated once, not again by the store)
+        self.requests: list[IngestRequest | Prepared] = []
         self.sidechain: list[bool] = []
         self.by_message: dict[str, int] = {}
         self.offsets: dict[str, FileOffset] = {}
         self.marks: list[RowMark] = []
-        self.newest = latest()  # the store's bound on times, taken once per batch
+        self.originals: list[IngestRequest] = []  # each item's request, prepared or not
+        self.newest: datetime | None = None
 
-    def prepared(self, req: IngestRequest | Prepared) -> Prepared:
-        return req if type(req) is Prepared else prepare(req, self.newest)
+    def _valid(self, i: int) -> bool:
+        """Whether the store will take the request at ``i`` (it is prepared for it)."""
+        item = self.requests[i]
+        if type(item) is not Prepared:
+            if self.newest is None:
+                self.newest = latest()
+            item = self.requests[i] = prepare(item, self.newest)
+        return item.row is not None
 
-    def add_claude(self, req: IngestRequest | Prepared, side: bool) -> None:
-        """One copy of a Claude message: of the copies in this batch only the best goes
-        on (``dedup.copy_rank``, as the store would merge them). A copy the store
-        refuses never displaces a valid one."""
-        item = self.prepared(req)
-        row = item.row
-        mid = None if row is None else row[MESSAGE]
+    def add_claude(self, req: IngestRequest, side: bool) -> None:
+        """One copy of a Claude message: of its copies in this batch only the better one
+        (``dedup.copy_rank``, as the store would merge them) goes on, and a copy the
+        store would refuse never displaces a valid one: on a meeting, the copy that
+        would be kept is validated first; a refused one goes on by itself, to be
+        counted as refused."""
+        mid = req.message_id
         if mid is not None:
             i = self.by_message.get(mid)
             if i is not None:
-                old = self.requests[i].row
-                assert old is not None
-                new_rank = copy_rank(0, side, _tokens(row), row[SPEED])
-                old_rank = copy_rank(0, self.sidechain[i], _tokens(old), old[SPEED])
-                if new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
-                        row[OCCURRED_AT], row[SESSION], row[WORKSPACE])
-                        < copy_tiebreak(old[OCCURRED_AT], old[SESSION], old[WORKSPACE])):
-                    self.requests[i] = item
-                    self.sidechain[i] = side
+                old = self.originals[i]
+                new_rank = copy_rank(0, side, tokens_of(req), req.speed)
+                old_rank = copy_rank(0, self.sidechain[i], tokens_of(old), old.speed)
+                better = new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
+                    format_ts(req.occurred_at), req.session_id, req.workspace_id)
+                    < copy_tiebreak(format_ts(old.occurred_at), old.session_id,
+                                    old.workspace_id))
+                if better:
+                    j = self._append(req, side)
+                    if not self._valid(j):
+                        return  # refused: stays by itself; the stored copy keeps its place
+                    self.requests[i], self.sidechain[i] = self.requests[j], side
+                    self.originals[i] = req
+                    del self.requests[j], self.sidechain[j], self.originals[j]
+                elif not self._valid(i):  # the kept copy is refused: this one replaces it
+                    self.requests.append(self.requests[i])
+                    self.sidechain.append(self.sidechain[i])
+                    self.originals.append(self.originals[i])
+                    self.requests[i], self.sidechain[i], self.originals[i] = req, side, req
                 return
             self.by_message[mid] = len(self.requests)
-        self.requests.append(item)
-        self.sidechain.append(side)
+        self._append(req, side)
         self.report.claude.requests += 1
 
-    def add(self, req: IngestRequest | Prepared, counts: Counts) -> None:
-        self.requests.append(self.prepared(req))
-        self.sidechain.append(False)
+    def _append(self, req: IngestRequest, side: bool) -> int:
+        self.requests.append(req)
+        self.sidechain.append(side)
+        self.originals.append(req)
+        return len(self.requests) - 1
+
+    def add(self, req: IngestRequest, counts: Counts) -> None:
+        self._append(req, False)
         counts.requests += 1
 
     def offset(self, off: FileOffset) -> None:
@@ -182,14 +196,8 @@ class _Sink:
         self.report.ingest.add(result)
         self.report.batches += 1
         self.requests, self.sidechain, self.by_message, self.offsets = [], [], {}, {}
-        self.marks = []
-        self.newest = latest()
+        self.marks, self.originals, self.newest = [], [], None
         self.store.maybe_checkpoint()
-
-
-def _tokens(row: list) -> int:
-    """A copy's tokens as Claude's dedup weighs them (``collectors.claude.tokens_of``)."""
-    return (row[14] or 0) + (row[15] or 0) + (row[17] or 0) + (row[18] or 0)
 
 
 Sink = _Sink  # remote collection (``tokentop.store.usage.remote``) fills the same sink
@@ -553,8 +561,8 @@ class Collector:
         the same requests, offsets and flushes, in the same order."""
         for chunk in scan.chunks:
             tick(chunk.ticked)
-            for item in chunk.parsed():
-                sink.add_claude(item, item.row is not None and bool(item.row[SIDECHAIN]))
+            for req in chunk.parsed():
+                sink.add_claude(req, bool(req.is_sidechain))
             sink.offset(chunk.offset)
             sink.maybe_flush()
         _scan_end(scan, sink, counts, tick)
@@ -571,8 +579,7 @@ class Collector:
                 for req in chunk.parsed():
                     sink.add(req, counts)
             else:
-                _document_events(document, str(scan.task.path), chunk.parsed(), sink, counts,
-                                 chunk.digests)
+                _document_events(document, str(scan.task.path), chunk.parsed(), sink, counts)
             sink.offset(chunk.offset)
             sink.maybe_flush()
         _scan_end(scan, sink, counts, tick)
@@ -635,26 +642,20 @@ class Collector:
         sink.maybe_flush()
 
 
-def _document_events(collector: str, path: str,
-                     requests: Sequence[IngestRequest] | Sequence[Prepared],
-                     sink: _Sink, counts: Counts,
-                     digests: Sequence[str] | None = None) -> None:
+def _document_events(collector: str, path: str, requests: Sequence[IngestRequest],
+                     sink: _Sink, counts: Counts) -> None:
     """A whole document's events, those the last read of it gave already left out
     (``docmarks``), and its new mark, to be stored with them. A document of one event
     (a Droid session's settings, an OpenCode message file: thousands of them) is passed
-    on as it is: its mark would cost more than the duplicate it saves. ``digests``: the
-    events' ``docmarks.digest``, when a worker prepared the events (else ``requests``
-    are the parsed requests, digested here)."""
+    on as it is: its mark would cost more than the duplicate it saves."""
     if len(requests) < docmarks.MIN_EVENTS:
         for req in requests:
             sink.add(req, counts)
         return
-    if digests is None:
-        digests = [docmarks.digest(r) for r in requests]
     known = sink.store.load_row_marks(collector, path).get(docmarks.DOC_KEY)
-    new, mark = docmarks.select(digests, known)
-    for i in new:
-        sink.add(requests[i], counts)
+    new, mark = docmarks.fresh(requests, known)
+    for req in new:
+        sink.add(req, counts)
     if mark != known:
         sink.row_marks([RowMark(collector, path, docmarks.DOC_KEY, mark)])
 
@@ -713,7 +714,7 @@ class DatabaseRead:
     not be read (the reason is in ``counts``)."""
 
     fingerprint: tuple[int, int, bytes]
-    requests: Sequence[IngestRequest] | Sequence[Prepared] | None
+    requests: Sequence[IngestRequest] | None
     watermark: int
     marks: RowMarks
     counts: Counts
@@ -731,8 +732,7 @@ class _Pending:
 
 
 def _pack_read(read: DatabaseRead | None) -> tuple | None:
-    """A read as the forked child sends it: the requests prepared and as JSON
-    (``shards._pack``),
+    """A read as the forked child sends it: the requests as JSON (``shards._pack``),
     the row marks it would store, the rest as it is."""
     if read is None:
         return None

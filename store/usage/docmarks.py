@@ -39,14 +39,8 @@ def fresh(requests: Sequence[IngestRequest], mark: str | None,
           ) -> tuple[list[IngestRequest], str]:
     """(the requests not in ``mark``, the document's mark now). ``mark``: the one
     stored at the last read, None at the first (every request is fresh)."""
-    new, mark = select([digest(r) for r in requests], mark)
-    return [requests[i] for i in new], mark
-
-
-def select(digests: Sequence[str], mark: str | None) -> tuple[list[int], str]:
-    """``fresh`` from the events' digests (a parsing worker computes them beside the
-    events it prepares): the positions of the events not in ``mark``, and the mark."""
+    digests = [digest(r) for r in requests]
     known = ({mark[i:i + _HEX] for i in range(0, len(mark), _HEX)}
              if mark else set())
-    new = [i for i, d in enumerate(digests) if d not in known]
+    new = [r for r, d in zip(requests, digests, strict=True) if d not in known]
     return new, "".join(sorted(set(digests)))

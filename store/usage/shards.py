@@ -13,10 +13,9 @@ stays on the in-process path.
 
 Nothing about what is stored may depend on which path ran. A worker does not decide
 anything the sink decides: it returns, per file, the same sequence the in-process loop
-produces (per chunk of the file: the parsed requests, prepared as the store's rows as
-the sink would prepare them, and the offset reached, plus the file's counts and how it
-ended), and the collecting thread replays that sequence into the same sink, in the
-planned file order. The store therefore sees the very same
+produces (per chunk of the file: the parsed requests and the offset reached, plus the
+file's counts and how it ended), and the collecting thread replays that sequence into
+the same sink, in the planned file order. The store therefore sees the very same
 ``ingest`` calls, batches and offsets as from the serial path: a batch and the offsets
 that produced it commit together, and a crash loses or repeats nothing.
 
@@ -46,7 +45,6 @@ import msgspec
 from tokentop.store.tail.offsets import FileTask, read_lines
 from tokentop.store.tail.reader import CHUNK, LineReader, LineSplitter
 from tokentop.store.tail.regular import open_binary
-from tokentop.store.usage import docmarks
 from tokentop.store.usage.agents import AgentRef, kind_of, loaded
 from tokentop.store.usage.agents.base import (
     Agent,
@@ -56,10 +54,8 @@ from tokentop.store.usage.agents.base import (
     parse_document,
     prime,
 )
-from tokentop.store.usage.bounds import latest
 from tokentop.store.usage.collectors import claude
 from tokentop.store.usage.collectors.files import Counts, offset_of
-from tokentop.store.usage.ingest import Prepared, prepare
 from tokentop.store.usage.model import FileOffset, IngestRequest
 
 if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported by ``scan`` only:
@@ -76,53 +72,48 @@ POOL_MIN_BYTES = 64 << 20
 GROUP_BYTES = 8 << 20
 MAX_WORKERS = 4
 
-# The events cross from worker to writer laid out as the store's rows
-# (``ingest.prepare``: validation, dedup key, columns; a fifth of the single writer's
-# time when it did it) and as one JSON document per chunk: msgspec encodes and decodes
-# them in C, where pickling calls back into Python per event (a third of the writer's
-# time on 60,000 Claude requests; on a multi-agent home 5 s in the workers and 6 s in
-# the writer's process).
+# The requests cross from worker to writer as one JSON document per chunk: msgspec
+# encodes and decodes them in C, where pickling a Struct calls back into Python per
+# request (a third of the writer's time on 60,000 Claude requests; on a multi-agent
+# home 5 s in the workers and 6 s in the writer's process). JSON keeps each time's own
+# UTC offset, as the parsed request has it.
 _encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder(list[Prepared]).decode
+_decode = msgspec.json.Decoder(list[IngestRequest]).decode
 
 
-def _pack(requests: list[IngestRequest]) -> bytes | list[Prepared]:
-    """The requests prepared for the store, as JSON when JSON gives them back equal
-    (every Claude event; an agent's payload could hold a tuple, bytes or a time JSON
-    would turn into a list or a string: those chunks are pickled as they are)."""
+def _pack(requests: list[IngestRequest]) -> bytes | list[IngestRequest]:
+    """The requests as JSON when JSON gives them back equal (every Claude request;
+    an agent's payload could hold a tuple, bytes or a time JSON would turn into a list
+    or a string: those chunks are pickled as they are)."""
     if not requests:
-        return []
-    newest = latest()
-    items = [prepare(r, newest) for r in requests]
+        return requests
     try:
-        data = _encode(items)
-        if _decode(data) == items:
+        data = _encode(requests)
+        if _decode(data) == requests:
             return data
     except (TypeError, ValueError, OverflowError, msgspec.DecodeError):
         pass
-    return items
+    return requests
 
 
-def unpack(items: bytes | list[Prepared]) -> list[Prepared]:
-    """``_pack``'s events back."""
-    return _decode(items) if isinstance(items, bytes) else items
+def unpack(requests: bytes | list[IngestRequest]) -> list[IngestRequest]:
+    """``_pack``'s requests back."""
+    return _decode(requests) if isinstance(requests, bytes) else requests
 
 
 @dataclass
 class ChunkScan:
-    """What one 4 MiB chunk of a file yielded: its usage lines parsed and prepared
-    (``requests``, ``_pack``ed), the offset after it, and the bytes it read (the
-    progress ticks of the serial loop). A whole document's one chunk also holds each
-    event's ``docmarks`` digest (None under ``docmarks.MIN_EVENTS`` events)."""
+    """What one 4 MiB chunk of a file yielded: its usage lines parsed (``requests``,
+    ``_pack``ed), the offset after it, and the bytes it read (the progress ticks of the
+    serial loop)."""
 
-    requests: bytes | list[Prepared]
+    requests: bytes | list[IngestRequest]
     offset: FileOffset
     ticked: int
-    digests: list[str] | None = None
 
-    def parsed(self) -> list[Prepared]:
-        """The events, in line order. A Claude event's sidechain column is the sidechain
-        flag ``claude.parse_line`` returns beside its request."""
+    def parsed(self) -> list[IngestRequest]:
+        """The requests, in line order. A Claude request's ``is_sidechain`` is the
+        sidechain flag ``claude.parse_line`` returns beside it."""
         return unpack(self.requests)
 
 
@@ -344,11 +335,9 @@ def scan_whole_file(agent: Agent | AgentRef, task: FileTask) -> FileScan:
         return scan
     counts.files_read += 1
     counts.bytes_read += size
-    digests = ([docmarks.digest(r) for r in requests]
-               if len(requests) >= docmarks.MIN_EVENTS else None)
     scan.chunks.append(ChunkScan(_pack(requests), FileOffset(
         collector=whole.collector, path=str(task.path), inode=st_ino, offset=len(data),
-        head=head), size, digests))
+        head=head), size))
     return scan
 
 

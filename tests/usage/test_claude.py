@@ -192,15 +192,20 @@ def test_streamed_copies_count_once_with_the_most_tokens(store, tmp_path):
     assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 50, 100, 1000)}
 
 
+@pytest.mark.parametrize("refused_first", [False, True], ids=["refused-last", "refused-first"])
 @pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "workers"])
-def test_a_copy_the_store_refuses_never_displaces_a_valid_one(store, tmp_path, parallel):
-    # the second copy has more tokens but a time past the store's bound: the sink used to
-    # keep it as the better copy, the store then refused it, and the message was lost
-    write(proj(tmp_path) / "s1.jsonl", line(out=5), line(out=50, ts="2199-01-01T00:00:00Z"))
+def test_a_copy_the_store_refuses_never_displaces_a_valid_one(store, tmp_path, parallel,
+                                                              refused_first):
+    # one copy has more tokens but a time past the store's bound: the sink used to keep
+    # it as the better copy, the store then refused it, and the message was lost
+    bad = line(out=50, ts="2199-01-01T00:00:00Z")
+    good = [line(out=5), line(out=7, session="s2")]
+    write(proj(tmp_path) / "s1.jsonl", *([bad, *good] if refused_first else [*good, bad]))
     rep = collect_once(store, claude_roots=[tmp_path], codex_dir=tmp_path / "no-codex",
                        hook_spool=tmp_path / "no-spool", parallel=parallel)
-    assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 5, 100, 1000)}
+    assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 7, 100, 1000)}
     assert rep.ingest.inserted == 1 and rep.ingest.rejected == {"time out of range": 1}
+    assert rep.claude.requests == 1
 
 
 def test_resumed_session_replay_counts_once(store, tmp_path):

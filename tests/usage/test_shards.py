@@ -323,30 +323,22 @@ def test_workers_are_not_forked_beside_other_threads():
         assert shards._context().get_start_method() == "fork"
 
 
-def test_events_cross_prepared_and_as_json_only_when_json_gives_them_back_equal():
+def test_requests_cross_as_json_only_when_json_gives_them_back_equal():
     from datetime import datetime
 
-    from tokentop.store.usage.bounds import latest
-    from tokentop.store.usage.ingest import prepare
     from tokentop.store.usage.model import IngestRequest
 
     ts = datetime.fromisoformat("2026-01-02T03:04:05.123456+05:30")
     plain = [IngestRequest(source_system="x", source_channel="jsonl", occurred_at=ts,
-                           cost_usd=0.1 + 0.2, payload={"path": "/a", "n": [1, 2.5, None]}),
-             IngestRequest(source_system="x", source_channel="nope", occurred_at=ts)]
+                           cost_usd=0.1 + 0.2, payload={"path": "/a", "n": [1, 2.5, None]})]
     packed = shards._pack(plain)
     assert isinstance(packed, bytes)
     back = shards.ChunkScan(packed, None, 0).parsed()  # type: ignore[arg-type]
-    assert back == [prepare(r, latest()) for r in plain]
-    assert back[0].row[1] == "2026-01-01T21:34:05.123456000Z"  # the time in UTC
-    assert back[0].row[20] == 0.1 + 0.2 and back[0].payload == plain[0].payload
-    assert (back[1].row, back[1].rejected) == (None, "unknown source_channel")
+    assert back == plain and back[0].occurred_at.utcoffset() == ts.utcoffset()
     for odd in ((1, 2), b"raw", ts):  # a tuple, bytes, a time: JSON would change them
         reqs = [IngestRequest(source_system="x", source_channel="jsonl", occurred_at=ts,
                               payload={"v": odd})]
-        items = shards._pack(reqs)
-        assert isinstance(items, list) and items[0].payload == {"v": odd}
-        assert shards.unpack(items) is items
+        assert shards._pack(reqs) is reqs
 
 
 def flat(scans) -> list[tuple]:  # type: ignore[no-untyped-def]
