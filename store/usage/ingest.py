@@ -311,17 +311,16 @@ def _extras(req: IngestRequest) -> tuple:
             _revision(req.revision), _text(req.host))
 
 
-class Prepared(msgspec.Struct, array_like=True):
-    """A request validated and laid out as its ``usage_events`` row before it reaches the
-    store (:func:`prepare`), or the reason it cannot be stored.
+class Prepared(msgspec.Struct):
+    """A request validated and laid out as its ``usage_events`` row before its batch
+    reaches the store (:func:`prepare`), or the reason the store refuses it.
 
-    Why: the store has one writer, and on a cold scan it was the critical path while the
-    second core idled (a home of 443k events: 1.3 cores busy of 2). ``_normalize`` was a
-    fifth of the writer's time; the processes that parse the logs and read the agents'
-    databases now run it, and the writer only looks up, merges, prices, inserts and sums.
-    The collector's sink holds these on every path (in process too), so what is stored
-    never depends on where the row was laid out. As a JSON array it is also smaller than
-    the request it replaces (~470 B against ~940 B for a Claude message).
+    The collector's sink prepares the copies of a Claude message that meet in one
+    batch, to keep the better copy the store will take (a refused copy must not
+    displace a valid one); the store then does not validate them again. Preparing
+    every event in the parsing processes instead, to take validation off the single
+    writer, was tried and dropped: the workers' CPU rose as much as the writer's fell,
+    and neither cold benchmark got faster on two cores.
     """
 
     row: list | None

@@ -206,6 +206,8 @@ def test_a_copy_the_store_refuses_never_displaces_a_valid_one(store, tmp_path, p
     assert daily(tmp_path / "usage.db") == {"2026-11-20": (4, 7, 100, 1000)}
     assert rep.ingest.inserted == 1 and rep.ingest.rejected == {"time out of range": 1}
     assert rep.claude.requests == 1
+    with sqlite3.connect(tmp_path / "usage.db") as conn:  # prepared or not: one raw row
+        assert conn.execute("SELECT count(*) FROM usage_raw_events").fetchone() == (1,)
 
 
 def test_resumed_session_replay_counts_once(store, tmp_path):
