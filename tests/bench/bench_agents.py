@@ -41,6 +41,9 @@ temporary directory, as an installed tokentop has it, even when the calling shel
   tokens (read from its store) and ccusage's tokens (reported, not asserted: the parity
   tests own the numbers, and ccusage counts some copies twice by design, e.g. Qwen's
   cached tokens); an agent with no event in tokentop's store fails the run;
+- with ``--floor``, the single writer's floor (``writer_floor.py``): every SQL statement
+  of a cold collect of this home, replayed into a fresh store with no Python work
+  between them, beside ccusage's wall;
 - nothing new: the report again with nothing appended, median of 3;
 - warm: ``--appends`` times, one new message appended to every agent (a line to a
   session file, a row to each database), then ``tokentop report daily --json`` (it
@@ -890,6 +893,8 @@ def main() -> int:
     ap.add_argument("--no-ccusage", action="store_true")
     ap.add_argument("--only", help="comma-separated agents (default: every one with a generator)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--floor", action="store_true",
+                    help="also the writer's floor: the cold collect's SQL replayed alone")
     ap.add_argument("--reuse", metavar="DIR", type=Path,
                     help="a directory --keep kept: skip writing the home and the cold runs, "
                          "measure nothing-new and warm on it (for profiling between builds)")
@@ -1009,6 +1014,18 @@ def main() -> int:
                       f"(runs {', '.join(f'{r:.2f}' for r in ratios)})")
                 results.append(("tokentop / ccusage cold wall, median of the pairs",
                                 statistics.median(ratios), None, "x"))
+        if args.floor:
+            cmd = [sys.executable, str(Path(__file__).with_name("writer_floor.py")), str(tmp)]
+            out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                 check=True)
+            floor = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"writer's floor (writer_floor.py: the cold collect's "
+                  f"{floor['statements']:,} SQL statements in {floor['batches']} "
+                  f"batches and {floor['commits']} commits, replayed into a fresh store with "
+                  f"no Python work between them): {floor['wall']:.2f} s; by kind: "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in list(floor["kinds"].items())[:5]))
+            results.append(("writer's floor (the cold collect's SQL alone)",
+                            floor["wall"] * 1000, None, "ms"))
 
         measure_warm(args, tmp, home, names, wrote, results, ours=ours)
     finally:

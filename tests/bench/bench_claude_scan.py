@@ -100,63 +100,16 @@ print(json.dumps({"wall": wall, "hwm": hwm, "workers_rss": kids.ru_maxrss * 1024
                   "workers_cpu": kids.ru_utime + kids.ru_stime, "report": rep.as_dict()}))
 """
 
-# The writer's floor: a cold collect with the store's connection recorded (every
-# statement ingest runs, parameters materialised), then the recording replayed into a
-# fresh store, timed alone: SQLite's work plus CPython's binding of each value.
-FLOOR = """
-import json, sqlite3, sys, time
-from pathlib import Path
-from tokentop.store.usage import db as usage_db
-from tokentop.store.usage.collect import collect_once
-from tokentop.store.usage.db import UsageStore
-corpus, work = Path(sys.argv[1]), Path(sys.argv[2])
-batches = []
 
-class Recorder:
-    def __init__(self, conn):
-        self.conn, self.calls = conn, []
-    def execute(self, sql, params=()):
-        params = list(params)
-        self.calls.append((False, sql, params))
-        return self.conn.execute(sql, params)
-    def executemany(self, sql, rows):
-        rows = [tuple(r) for r in rows]
-        self.calls.append((True, sql, rows))
-        return self.conn.executemany(sql, rows)
-    def __getattr__(self, name):
-        return getattr(self.conn, name)
 
-real = usage_db.ingest_batch
-def recorded(conn, *args, **kwargs):
-    rec = Recorder(conn)
-    result = real(rec, *args, **kwargs)
-    batches.append(rec.calls)
-    return result
-usage_db.ingest_batch = recorded
-store = UsageStore.open(work / "floor-a.db")
-collect_once(store, claude_roots=[corpus], codex_dir=corpus / "none",
-             hook_spool=corpus / "none", agents=(), parallel=False)
-store.close()
-UsageStore.open(work / "floor-b.db").close()  # the schema, WAL and pragmas
-conn = sqlite3.connect(work / "floor-b.db", isolation_level=None)
-for pragma in ("foreign_keys = ON", "synchronous = NORMAL", "cache_size = -65536"):
-    conn.execute("PRAGMA " + pragma)
-t0 = time.perf_counter()
-c0 = time.process_time()
-for calls in batches:
-    conn.execute("BEGIN IMMEDIATE")
-    for many, sql, params in calls:
-        if many:
-            conn.executemany(sql, params)
-        else:
-            conn.execute(sql, params).fetchall()
-    conn.execute("COMMIT")
-conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-conn.close()
-print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-                  "batches": len(batches),
-                  "statements": sum(len(c) for c in batches)}))
-"""
+def writer_floor(work: Path, corpus: Path | None, env: dict[str, str] | None = None,
+                 ) -> dict:
+    """One run of ``writer_floor.py`` in a child (its JSON line)."""
+    cmd = [sys.executable, str(Path(__file__).with_name("writer_floor.py")), str(work)]
+    if corpus is not None:
+        cmd += ["--claude", str(corpus)]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def clean_env(work: Path, corpus: Path) -> dict[str, str]:
@@ -362,18 +315,14 @@ def main() -> int:
             ok = ok and ours == want
             print(f"per-day totals equal the corpus truth: {ours == want}")
         print(f"store size: {db.stat().st_size / 2**20:,.1f} MiB")
-        floors = []
-        for _ in range(args.runs):
-            for f in work.glob("floor-*.db*"):
-                f.unlink()
-            out = subprocess.run([sys.executable, "-c", FLOOR, str(corpus), str(work)],
-                                 cwd=ROOT, capture_output=True, text=True, check=True)
-            floors.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        floors = [writer_floor(work, corpus) for _ in range(args.runs)]
         f, walls = floors[-1], [x["wall"] for x in floors]
-        print(f"writer's floor (the cold collect's {f['statements']:,} SQL statements in "
-              f"{f['batches']} transactions, replayed into a fresh store with no Python "
-              f"work between them): median {med(walls):.2f} s, runs "
-              f"{', '.join(f'{w:.2f}' for w in walls)}")
+        print(f"writer's floor (tests/bench/writer_floor.py: the cold collect's "
+              f"{f['statements']:,} SQL statements in {f['batches']} batches and "
+              f"{f['commits']} commits, replayed into a fresh store with no Python work "
+              f"between them): median "
+              f"{med(walls):.2f} s, runs {', '.join(f'{w:.2f}' for w in walls)}; "
+              f"last run by kind: {', '.join(f'{k} {v:.2f} s' for k, v in f['kinds'].items())}")
 
         if args.no_ccusage:
             print("ccusage: skipped (--no-ccusage)")
