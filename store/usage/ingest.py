@@ -79,7 +79,7 @@ COLUMNS = (
 CW1H, SPEED, SIDECHAIN = 27, 28, 29
 COST, COST_COMPUTED, REVISION = 20, 34, 35
 EVENT_ID, OCCURRED_AT, STATUS, DEDUP_KEY, RAW_EVENT_ID = 0, 1, 23, 24, 25
-WORKSPACE, SESSION, MESSAGE = 5, 6, 8
+WORKSPACE, SESSION = 5, 6
 TOKEN_COLS = (14, 15, 16, 17, 18)  # input, output, reasoning, cache read, cache write
 TOTAL_TOKENS = 19
 # Columns a losing copy may fill when the winner has NULL there.
@@ -483,7 +483,7 @@ def ingest_batch(
     seen: dict[str, list] = {}
     batch: list[tuple[list, int, _Group, Any]] = []
     for req in requests:
-        if type(req) is Prepared:  # laid out by the process that parsed it
+        if type(req) is Prepared:  # validated already (the collector's sink)
             if req.row is None:
                 reason = req.rejected or "invalid field"
                 rejected[reason] = rejected.get(reason, 0) + 1
