@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from tokentop.store.usage.team.location import is_team_url
 from tokentop.tui.commands.common import fail, rejected_text, store_open_failed, unreadable_lines
+from tokentop.tui.commands.percent import Percent
 from tokentop.tui.commands.remote import collect_hosts, host_lines, host_option, wanted_hosts
 
 
@@ -28,29 +28,6 @@ def _readable_dir(path: Path, what: str) -> None:
         next(iter(path.iterdir()), None)
     except OSError as e:
         fail(f"cannot read {what} {path}: {e.strerror or e}")
-
-
-class _Percent:
-    """A terse ``ingest: 42%`` line on a terminal, redrawn at most ~10 times a second."""
-
-    def __init__(self) -> None:
-        self.last = -1.0
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self.last < 0.1:
-            return
-        self.last = now
-        pct = 100 if total <= 0 else done * 100 // total
-        sys.stderr.write(f"\ringest: {pct:3d}% of {total / 1e6:,.1f} MB")
-        sys.stderr.flush()
-        self.shown = True
-
-    def end(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 def _table(d: dict) -> str:
@@ -127,7 +104,7 @@ def _record(store: object, d: dict) -> None:
 
 
 def _ingest_team(url: str, roots: list[Path] | None, codex: Path | None,
-                 progress: _Percent | None, as_json: bool, hosts: tuple[str, ...]) -> None:
+                 progress: Percent | None, as_json: bool, hosts: tuple[str, ...]) -> None:
     """Collect into this machine's cache of the team store (and each --host box's logs
     with it), then push (``team``)."""
     from tokentop.store.usage.collect import collect_once
@@ -184,7 +161,7 @@ def ingest(store_path: str | None, claude_dirs: tuple[str, ...], codex_dir: str 
     codex = Path(codex_dir).expanduser() if codex_dir else None
     if codex is not None:
         _readable_dir(codex, "Codex directory")
-    progress = _Percent() if sys.stderr.isatty() else None
+    progress = Percent() if sys.stderr.isatty() else None
     if is_team_url(store_path):
         assert store_path is not None
         _ingest_team(store_path, roots, codex, progress, as_json, hosts)

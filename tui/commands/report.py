@@ -24,6 +24,8 @@ from tokentop.store.usage.team.location import is_team_url
 from tokentop.tui.commands.common import fail, rejected_text, store_open_failed, unreadable_lines
 from tokentop.tui.commands.remote import collect_hosts, host_option, wanted_hosts
 
+PROGRESS_AFTER_S = 0.5  # a pass shorter than this shows no progress line
+
 
 def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
     """Collect what the agents logged since the last run, here and on each box of
@@ -38,8 +40,18 @@ def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
         store = UsageStore.open(path)
     except UsageStoreError as e:
         store_open_failed(path, e)
+    from tokentop.tui.commands.percent import Percent
+
+    # a first run over a heavy user's logs takes a while: say how far it is (warm
+    # passes end before the line would show)
+    progress = (Percent("collecting", after=PROGRESS_AFTER_S, erase=True)
+                if sys.stderr.isatty() else None)
     try:
-        result = collect_once(store)
+        try:
+            result = collect_once(store, progress=progress)
+        finally:
+            if progress is not None:
+                progress.end()
         unreadable = unreadable_lines(result.as_dict())
         for line in unreadable[:3]:
             print(line, file=sys.stderr)
