@@ -569,3 +569,15 @@ def test_usage_live_gap_is_the_historys() -> None:
     from tokentop.tui.demo.usage import LIVE_GAP_S, DemoUsage
 
     assert DemoUsage.__init__.__kwdefaults__["interval"] == LIVE_GAP_S >= 30
+
+
+def test_log_lines_are_encoded_as_json_dumps_encodes_them() -> None:
+    """gridlogs writes its lines with msgspec (speed); the bytes must stay those of
+    ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``, as zap's are."""
+    import json
+
+    from tokentop.tui.demo.gridlogs import _dumps
+
+    for obj in ({"a": "é\u2028\x01\x1f\"\\/\t\n", "b": 1.5, "c": 10**18,
+                 "d": [None, True, 0.1 + 0.2, -0.0, 1e-7]}, {"k": "ü日本", "e": {}, "f": []}):
+        assert _dumps(obj) == json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
