@@ -116,23 +116,26 @@ class _Sink:
     def __init__(self, store: Store, report: CollectReport) -> None:
         self.store = store
         self.report = report
-        # a request, or the same request laid out by ``ingest.prepare`` when a copy of
-        # its message met it in this batch (validated once, not again by the store)
-        self.requests: list[IngestRequest | Prepared] = []
+        self.requests: list[IngestRequest] = []
         self.sidechain: list[bool] = []
         self.by_message: dict[str, int] = {}
         self.offsets: dict[str, FileOffset] = {}
         self.marks: list[RowMark] = []
-        self.originals: list[IngestRequest] = []  # each item's request, prepared or not
+        # the requests laid out by ``ingest.prepare``, by index: the copies of a Claude
+        # message that met another in this batch (validated once, not again by the store)
+        self.prepared: dict[int, Prepared] = {}
         self.newest: datetime | None = None
+
+    def _prepare(self, req: IngestRequest) -> Prepared:
+        if self.newest is None:
+            self.newest = latest()
+        return prepare(req, self.newest)
 
     def _valid(self, i: int) -> bool:
         """Whether the store will take the request at ``i`` (it is prepared for it)."""
-        item = self.requests[i]
-        if type(item) is not Prepared:
-            if self.newest is None:
-                self.newest = latest()
-            item = self.requests[i] = prepare(item, self.newest)
+        item = self.prepared.get(i)
+        if item is None:
+            item = self.prepared[i] = self._prepare(self.requests[i])
         return item.row is not None
 
     def add_claude(self, req: IngestRequest, side: bool) -> None:
@@ -145,35 +148,31 @@ class _Sink:
         if mid is not None:
             i = self.by_message.get(mid)
             if i is not None:
-                old = self.originals[i]
+                old = self.requests[i]
                 new_rank = copy_rank(0, side, tokens_of(req), req.speed)
                 old_rank = copy_rank(0, self.sidechain[i], tokens_of(old), old.speed)
-                better = new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
-                    format_ts(req.occurred_at), req.session_id, req.workspace_id)
-                    < copy_tiebreak(format_ts(old.occurred_at), old.session_id,
-                                    old.workspace_id))
-                if better:
-                    j = self._append(req, side)
-                    if not self._valid(j):
-                        return  # refused: stays by itself; the stored copy keeps its place
-                    self.requests[i], self.sidechain[i] = self.requests[j], side
-                    self.originals[i] = req
-                    del self.requests[j], self.sidechain[j], self.originals[j]
+                if new_rank > old_rank or (new_rank == old_rank and copy_tiebreak(
+                        format_ts(req.occurred_at), req.session_id, req.workspace_id)
+                        < copy_tiebreak(format_ts(old.occurred_at), old.session_id,
+                                        old.workspace_id)):
+                    item = self._prepare(req)
+                    if item.row is None:  # refused: by itself; the kept copy stays
+                        self.prepared[len(self.requests)] = item
+                        self._append(req, side)
+                    else:
+                        self.requests[i], self.sidechain[i], self.prepared[i] = req, side, item
                 elif not self._valid(i):  # the kept copy is refused: this one replaces it
-                    self.requests.append(self.requests[i])
-                    self.sidechain.append(self.sidechain[i])
-                    self.originals.append(self.originals[i])
-                    self.requests[i], self.sidechain[i], self.originals[i] = req, side, req
+                    self.prepared[len(self.requests)] = self.prepared.pop(i)
+                    self._append(old, self.sidechain[i])
+                    self.requests[i], self.sidechain[i] = req, side
                 return
             self.by_message[mid] = len(self.requests)
         self._append(req, side)
         self.report.claude.requests += 1
 
-    def _append(self, req: IngestRequest, side: bool) -> int:
+    def _append(self, req: IngestRequest, side: bool) -> None:
         self.requests.append(req)
         self.sidechain.append(side)
-        self.originals.append(req)
-        return len(self.requests) - 1
 
     def add(self, req: IngestRequest, counts: Counts) -> None:
         self._append(req, False)
@@ -192,11 +191,14 @@ class _Sink:
     def flush(self) -> None:
         if not self.requests and not self.offsets and not self.marks:
             return
-        result = self.store.ingest(self.requests, list(self.offsets.values()), self.marks)
+        items: Sequence[IngestRequest | Prepared] = self.requests
+        if self.prepared:
+            items = [self.prepared.get(i, r) for i, r in enumerate(self.requests)]
+        result = self.store.ingest(items, list(self.offsets.values()), self.marks)
         self.report.ingest.add(result)
         self.report.batches += 1
         self.requests, self.sidechain, self.by_message, self.offsets = [], [], {}, {}
-        self.marks, self.originals, self.newest = [], [], None
+        self.marks, self.prepared, self.newest = [], {}, None
         self.store.maybe_checkpoint()
 
 
