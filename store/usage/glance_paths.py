@@ -8,8 +8,6 @@ import os
 
 from tokentop.store.xdg import user_dir
 
-__all__ = ["default_db_path", "user_dir"]
-
 
 def default_db_path() -> str:
     """``tokentop.store.usage.paths.default_db_path()``."""

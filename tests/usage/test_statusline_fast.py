@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from test_read import insert, rebuild_rollup
 
-from tokentop.store import pricing_cache
+from tokentop.store import pricing_cache, xdg
 from tokentop.store.pricing import PriceTable
 from tokentop.store.usage import glance_fast, glance_paths, groupsql, read, reports, rollup, schema
 from tokentop.store.usage.glance import read_glance, snapshot
@@ -329,8 +329,8 @@ def test_directories_are_platformdirs(env: dict[str, str],
         monkeypatch.setenv(name, value)
     for kind in ("state", "config", "cache"):
         want = getattr(platformdirs, f"user_{kind}_dir")("tokentop", appauthor=False)
-        assert glance_paths.user_dir(kind, "tokentop") == want
-    assert Path(glance_paths.user_dir("state", "tokentop")) == state_dir("tokentop")
+        assert xdg.user_dir(kind, "tokentop") == want
+    assert Path(xdg.user_dir("state", "tokentop")) == state_dir("tokentop")
     assert Path(glance_paths.default_db_path()) == default_db_path()
 
 
@@ -338,7 +338,7 @@ def test_directories_are_platformdirs(env: dict[str, str],
 
 
 def _overrides(text: str) -> Path:
-    path = Path(glance_paths.user_dir("config", "tokentop")) / "pricing.toml"
+    path = Path(xdg.user_dir("config", "tokentop")) / "pricing.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     # a rewrite within the filesystem's timestamp grain must still change the key
@@ -389,7 +389,7 @@ def test_updated_table_change_rebuilds_the_cache(conn: sqlite3.Connection) -> No
     before = fast(conn, NOW)
     doc = json.loads((Path(pricing_cache._HERE) / "pricing_data.json").read_text())
     doc["models"][SONNET]["input"] *= 10
-    updated = Path(glance_paths.user_dir("state", "tokentop")) / "pricing.json"
+    updated = Path(xdg.user_dir("state", "tokentop")) / "pricing.json"
     updated.parent.mkdir(parents=True, exist_ok=True)
     updated.write_text(json.dumps(doc))
     after = fast(conn, NOW)

@@ -135,7 +135,8 @@ def run_statusline(store_path: str | None, template: str | None, color: bool | N
     except StatusInputError as e:
         warn(f"{e}; ignored")  # the line still prints: a blank status bar helps nobody
         status = parse_status(b"")
-    from tokentop.store.usage.glance_paths import default_db_path, user_dir
+    from tokentop.store.usage.glance_paths import default_db_path
+    from tokentop.store.xdg import user_dir
 
     state = user_dir("state", "tokentop")  # ``state_dir``, without platformdirs
     team = False
