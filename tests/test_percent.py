@@ -38,7 +38,7 @@ LINE = json.dumps({
 def test_the_line_waits_then_redraws_then_erases() -> None:
     now = [100.0]
     out = io.StringIO()
-    p = Percent("collecting", after=0.5, erase=True, out=out, clock=lambda: now[0])
+    p = Percent("collecting", after=0.5, clear=True, out=out, clock=lambda: now[0])
     p(10, 100)
     now[0] += 0.4
     p(20, 100)

@@ -25,10 +25,10 @@ def erase(width: int) -> str:
 class Percent:
     """``label: 42% of 1,024.0 MB``, redrawn at most ~10 times a second."""
 
-    def __init__(self, label: str = "ingest", *, after: float = 0.0, erase: bool = False,
+    def __init__(self, label: str = "ingest", *, after: float = 0.0, clear: bool = False,
                  out: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.label, self.after, self.erase = label, after, erase
+        self.label, self.after, self.clear = label, after, clear
         self.out = out if out is not None else sys.stderr
         self.clock = clock
         self.start = clock()
@@ -52,6 +52,6 @@ class Percent:
 
     def end(self) -> None:
         if self.shown:
-            self.out.write(erase(self.width) if self.erase else "\n")
+            self.out.write(erase(self.width) if self.clear else "\n")
             self.out.flush()
             self.shown = False

@@ -44,7 +44,7 @@ def ingest_new(path: Path, hosts: tuple[str, ...] = ()) -> None:
 
     # a first run over a heavy user's logs takes a while: say how far it is (warm
     # passes end before the line would show)
-    progress = (Percent("collecting", after=PROGRESS_AFTER_S, erase=True)
+    progress = (Percent("collecting", after=PROGRESS_AFTER_S, clear=True)
                 if sys.stderr.isatty() else None)
     try:
         try:
